@@ -1,0 +1,38 @@
+# Kassa: the two commands a newcomer needs are `make run` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app
+
+.PHONY: run test install i18n-extract i18n-update i18n-compile i18n-check lint bench clean
+
+$(BIN)/activate: requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+## Start everything (web, worker, scheduler) on SQLite + embedded Redis, with demo data.
+run: install
+	$(BIN)/flask up
+
+## Run the whole test suite: SQLite always, PostgreSQL too when reachable.
+test: install
+	$(BIN)/python -m tests.run
+
+## Translations: extract strings, update every catalog, compile (checks they compile).
+i18n-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 \
+	  --add-comments=TRANSLATORS: --no-location --sort-output -o i18n/messages.pot .
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locale --no-fuzzy-matching --ignore-obsolete
+i18n-compile: install
+	$(BIN)/pybabel compile -d i18n/locale --statistics
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -1,0 +1,30 @@
+"""Kassa's web application: ``create_app`` wires config, services, handlers and the CLI."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Optional
+
+from flask import Flask
+
+from config import Config, ConfigError
+from services import Services
+
+
+def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
+    """Build the app. ``config`` overrides environment values (tests pass their own)."""
+    cfg = Config.from_env(overrides=config)
+    cfg.check()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TESTING=bool(cfg.extra.get("TESTING")))
+    app.extensions["kassa"] = Services.build(cfg)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    import handlers
+    import cli
+
+    handlers.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+__all__ = ["create_app", "ConfigError"]

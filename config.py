@@ -1,0 +1,108 @@
+"""Configuration from the environment (and ``.env`` when present).
+
+The contract table lives in ../shared/DESIGN.md; this module is its one reader.
+Nothing here opens a connection.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run Kassa; the message says what to set."""
+
+
+@dataclass
+class Config:
+    DATABASE_URL: str = ""
+    REDIS_URL: str = ""
+    SMS_BACKEND: str = "console"
+    AT_USERNAME: Optional[str] = None
+    AT_API_KEY: Optional[str] = None
+    AT_SENDER_ID: Optional[str] = None
+    TWILIO_ACCOUNT_SID: Optional[str] = None
+    TWILIO_AUTH_TOKEN: Optional[str] = None
+    TWILIO_FROM: Optional[str] = None
+    USSD_SERVICE_CODE: str = "*384*123#"
+    WEBHOOK_TOKEN: Optional[str] = None
+    PUBLIC_URL: Optional[str] = None
+    KASSA_ENV: str = "development"
+    PIN_PEPPER: Optional[str] = None
+    DEFAULT_LANGUAGE: str = "en"
+    SMS_RATE_PER_SECOND: float = 10.0
+    USSD_SESSION_TTL: int = 180
+    USSD_RESUME_SECONDS: int = 120
+    extra: dict[str, Any] = field(default_factory=dict)
+    given: set[str] = field(default_factory=set)  # names set explicitly (env or overrides)
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None, overrides: Optional[Mapping[str, Any]] = None) -> "Config":
+        """Read the contract variables from ``env`` (default: os.environ after .env)."""
+        if env is None:
+            _load_dotenv()
+            env = os.environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in ("extra", "given") and env.get(f.name) not in (None, ""):
+                values[f.name] = env[f.name]
+        cfg = cls(**values)
+        cfg.given = set(values)
+        for key, value in (overrides or {}).items():
+            if hasattr(cfg, key) and key not in ("extra", "given"):
+                setattr(cfg, key, value)
+                if value not in (None, ""):
+                    cfg.given.add(key)
+            else:
+                cfg.extra[key] = value
+        cfg.SMS_RATE_PER_SECOND = float(cfg.SMS_RATE_PER_SECOND)
+        cfg.USSD_SESSION_TTL = int(cfg.USSD_SESSION_TTL)
+        cfg.USSD_RESUME_SECONDS = int(cfg.USSD_RESUME_SECONDS)
+        cfg.DATABASE_URL = cfg.DATABASE_URL or f"sqlite:///{INSTANCE / 'kassa.sqlite3'}"
+        return cfg
+
+    @property
+    def production(self) -> bool:
+        return self.KASSA_ENV == "production"
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.REDIS_URL
+
+    def missing_secrets(self) -> list[str]:
+        """The variables production needs for the chosen backends but lacks."""
+        need = ["WEBHOOK_TOKEN", "PIN_PEPPER", "DATABASE_URL", "REDIS_URL"]
+        if self.SMS_BACKEND == "africastalking":
+            need += ["AT_USERNAME", "AT_API_KEY"]
+        if self.SMS_BACKEND == "twilio":
+            need += ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "PUBLIC_URL"]
+        if self.TWILIO_AUTH_TOKEN and not self.PUBLIC_URL:
+            need.append("PUBLIC_URL")
+        return [n for n in dict.fromkeys(need) if n not in self.given]
+
+    def check(self) -> None:
+        """Refuse to run in production without the secrets the backends need."""
+        if self.SMS_BACKEND not in ("console", "africastalking", "twilio"):
+            raise ConfigError(f"SMS_BACKEND must be console, africastalking or twilio, not {self.SMS_BACKEND!r}")
+        if self.production:
+            missing = self.missing_secrets()
+            if missing:
+                raise ConfigError(
+                    "KASSA_ENV=production refuses to start: set " + ", ".join(missing)
+                    + " (see README, 'Production configuration')."
+                )
+            if self.SMS_BACKEND == "console":
+                raise ConfigError("KASSA_ENV=production refuses SMS_BACKEND=console: choose africastalking or twilio.")
+
+
+def _load_dotenv() -> None:
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        from dotenv import load_dotenv
+
+        load_dotenv(env_file, override=False)

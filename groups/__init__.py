@@ -1,0 +1,1 @@
+"""Groups, members, memberships and coordinators: who belongs where, in which role."""

@@ -1,0 +1,167 @@
+"""ORM models for the people side of Kassa.
+
+Money settings are integers in the currency's minor units (see ledger.money).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db import Base
+
+
+class GroupKind(str, enum.Enum):
+    SHG = "shg"
+    VSLA = "vsla"
+
+
+class Role(str, enum.Enum):
+    MEMBER = "member"
+    TREASURER = "treasurer"
+    CHAIR = "chair"
+    SECRETARY = "secretary"
+
+
+class Status(str, enum.Enum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=16,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+
+
+class Group(Base):
+    """A savings group (SHG or VSLA) and its rules.
+
+    ``code`` is the short code people type in SMS (``BC KAS1 ...``).
+    Defaults for loan rules follow the VSLA/SHG practice in DOMAIN.md.
+    """
+
+    __tablename__ = "groups"
+    __table_args__ = (
+        CheckConstraint("meeting_weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("meeting_every_weeks IN (1, 2)", name="every_weeks"),
+        CheckConstraint("shares_min >= 1 AND shares_max >= shares_min", name="shares"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[GroupKind] = mapped_column(_enum(GroupKind, "group_kind"))
+    currency: Mapped[str] = mapped_column(String(3))
+    country: Mapped[str] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    region: Mapped[Optional[str]] = mapped_column(String(80), index=True)
+    meeting_weekday: Mapped[int] = mapped_column(Integer, default=0)  # Monday = 0
+    meeting_time: Mapped[dt.time] = mapped_column(Time, default=dt.time(10, 0))
+    meeting_place: Mapped[str] = mapped_column(String(120), default="")
+    meeting_every_weeks: Mapped[int] = mapped_column(Integer, default=1)
+    # Savings rules (minor units). SHG: fixed weekly saving; VSLA: share value.
+    saving_amount: Mapped[int] = mapped_column(Integer, default=0)
+    share_value: Mapped[int] = mapped_column(Integer, default=0)
+    shares_min: Mapped[int] = mapped_column(Integer, default=1)
+    shares_max: Mapped[int] = mapped_column(Integer, default=5)
+    social_fund_amount: Mapped[int] = mapped_column(Integer, default=0)
+    off_rule_contribution: Mapped[str] = mapped_column(String(8), default="refuse")  # refuse|flag
+    fine_types: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    loan_limit_multiplier: Mapped[int] = mapped_column(Integer, default=3)
+    service_charge_bp: Mapped[int] = mapped_column(Integer, default=1000)  # per month, basis points
+    max_active_loans: Mapped[int] = mapped_column(Integer, default=1)
+    plain_letters: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="group")
+
+    def __repr__(self) -> str:
+        return f"<Group {self.code} {self.name!r}>"
+
+
+class Member(Base):
+    """A person with a phone. The phone number (E.164) is unique across Kassa."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    pin_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)  # sent STOP
+    plain_letters: Mapped[Optional[bool]] = mapped_column(Boolean)  # None: follow the group
+    status: Mapped[Status] = mapped_column(_enum(Status, "member_status"), default=Status.ACTIVE)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="member")
+
+    def __repr__(self) -> str:
+        return f"<Member {self.phone} {self.name!r}>"
+
+
+class Membership(Base):
+    """A member in a group, with her number inside the group and her role."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("group_id", "number"),
+        UniqueConstraint("group_id", "member_id"),
+        CheckConstraint("number > 0", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.MEMBER)
+    status: Mapped[Status] = mapped_column(_enum(Status, "membership_status"), default=Status.ACTIVE)
+    joined_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    group: Mapped[Group] = relationship(back_populates="memberships")
+    member: Mapped[Member] = relationship(back_populates="memberships")
+
+
+class Coordinator(Base):
+    """NGO or resource-centre staff: serves some groups and/or whole regions."""
+
+    __tablename__ = "coordinators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    organisation: Mapped[str] = mapped_column(String(120), default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    all_groups: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    groups: Mapped[list[Group]] = relationship(secondary="coordinator_groups")
+
+
+class CoordinatorGroup(Base):
+    __tablename__ = "coordinator_groups"
+
+    coordinator_id: Mapped[int] = mapped_column(
+        ForeignKey("coordinators.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True)

@@ -1,0 +1,55 @@
+"""Phone numbers: parsed and validated with ``phonenumbers``, stored in E.164."""
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+
+class PhoneError(ValueError):
+    """``reason`` is a short English explanation for logs and CLI output."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(f"bad phone number {text!r}: {reason}")
+        self.text = text
+        self.reason = reason
+
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+
+def normalise_phone(text: str, country: str | None = None) -> str:
+    """``text`` as E.164 (``+254712345678``), using ``country`` for local numbers.
+
+    Raises :class:`PhoneError` saying why when the number is not a valid one.
+    """
+    raw = (text or "").strip()
+    if not raw:
+        raise PhoneError(text, "empty")
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    elif raw[0].isdigit() and country is None and len(raw) > 10:
+        raw = "+" + raw  # an international number that lost its '+' (e.g. form-decoded)
+    try:
+        number = phonenumbers.parse(raw, (country or "").upper() or None)
+    except NumberParseException as exc:
+        raise PhoneError(text, _PARSE_REASONS.get(exc.error_type, "not a phone number")) from None
+    if not phonenumbers.is_possible_number(number):
+        raise PhoneError(text, "wrong length for " + (phonenumbers.region_code_for_number(number) or "its country"))
+    if not phonenumbers.is_valid_number(number):
+        region = phonenumbers.region_code_for_number(number) or country or "?"
+        raise PhoneError(text, f"not a valid number in {region}")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def try_normalise(text: str, country: str | None = None) -> str | None:
+    """Like :func:`normalise_phone` but ``None`` instead of an error."""
+    try:
+        return normalise_phone(text, country)
+    except PhoneError:
+        return None

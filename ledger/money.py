@@ -1,0 +1,101 @@
+"""Money as an integer count of a currency's minor units. No floats, ever.
+
+``parse_amount`` turns what people type (``500``, ``1500.50``, ``1,500``,
+``1 500``) into minor units for a currency, refusing anything ambiguous.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from babel.numbers import get_currency_precision
+
+
+class AmountError(ValueError):
+    """A person typed something that is not an amount; ``reason`` is a code for i18n."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(f"{text!r}: {reason}")
+        self.text = text
+        self.reason = reason
+
+
+def minor_digits(currency: str) -> int:
+    """Digits after the decimal point for ``currency`` (VND 0, KES 2, ...)."""
+    return get_currency_precision(currency.upper())
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    amount: int  # minor units
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise TypeError("Money.amount must be an int of minor units")
+
+    def __add__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> "Money":
+        return Money(-self.amount, self.currency)
+
+    def _same(self, other: "Money") -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"currency mismatch {self.currency} vs {other.currency}")
+
+    def major_str(self) -> str:
+        """Plain decimal text, e.g. ``1500.50`` (for logs and CSV, not for people)."""
+        digits = minor_digits(self.currency)
+        sign = "-" if self.amount < 0 else ""
+        whole, frac = divmod(abs(self.amount), 10**digits) if digits else (abs(self.amount), 0)
+        return f"{sign}{whole}.{frac:0{digits}d}" if digits else f"{sign}{whole}"
+
+
+_GROUPED = re.compile(r"^\d{1,3}([,\s.]\d{3})+$")
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """Parse a positive amount typed by a person into minor units of ``currency``.
+
+    Accepts ``500``, ``1500.50``, ``1,500``, ``1 500``, ``1,500.50`` and, for
+    currencies without decimals (VND), ``1.500.000``. A decimal comma
+    (``1500,50``) is accepted when it cannot be a thousands separator.
+    Raises :class:`AmountError` with a reason code otherwise.
+    """
+    raw = text
+    s = text.strip().replace("\u00a0", " ")
+    if not s:
+        raise AmountError(raw, "empty")
+    digits = minor_digits(currency)
+    whole, frac = _split(s, digits, raw)
+    if not whole.isdigit() or (frac and not frac.isdigit()):
+        raise AmountError(raw, "not_a_number")
+    if len(frac) > digits:
+        raise AmountError(raw, "too_many_decimals")
+    value = int(whole) * 10**digits + (int(frac.ljust(digits, "0")) if digits else 0)
+    if value <= 0:
+        raise AmountError(raw, "not_positive")
+    if value >= 10**15:
+        raise AmountError(raw, "too_large")
+    return value
+
+
+def _split(s: str, digits: int, raw: str) -> tuple[str, str]:
+    """Split into (whole digits, fraction digits), removing thousands separators."""
+    if _GROUPED.match(s) and (digits == 0 or not re.match(r"^\d{1,3}\.\d{3}$", s)):
+        return re.sub(r"[,\s.]", "", s), ""
+    m = re.match(r"^(\d{1,3}(?:[,\s]\d{3})+|\d+)(?:[.](\d+))?$", s)
+    if m:
+        return re.sub(r"[,\s]", "", m.group(1)), m.group(2) or ""
+    m = re.match(r"^(\d{1,3}(?:[.\s]\d{3})+|\d+),(\d{1,2})$", s)
+    if m and digits:
+        return re.sub(r"[.\s]", "", m.group(1)), m.group(2)
+    if re.search(r"\d", s) and s.lstrip().startswith("-"):
+        raise AmountError(raw, "not_positive")
+    raise AmountError(raw, "not_a_number")

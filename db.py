@@ -7,7 +7,7 @@ commands and jobs) commits.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -53,11 +53,29 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def on_commit(session: Session, fn: Callable[..., None], *args: Any) -> None:
+    """Run ``fn(services, *args)`` after ``session``'s transaction commits (never before).
+
+    Used to enqueue jobs for rows the transaction wrote. Runs only when the
+    session is committed through :meth:`Database.transaction` (or
+    :func:`run_after_commit`); a rollback drops the hooks.
+    """
+    session.info.setdefault("after_commit", []).append((fn, args))
+
+
+def run_after_commit(session: Session, services: Any) -> None:
+    """Run (and clear) the hooks registered with :func:`on_commit`."""
+    hooks = session.info.pop("after_commit", [])
+    for fn, args in hooks:
+        fn(services, *args)
+
+
 class Database:
     """An engine and its session factory. Create one per process."""
 
-    def __init__(self, url: str, **engine_kwargs) -> None:
+    def __init__(self, url: str, services: Any = None, **engine_kwargs) -> None:
         self.url = url
+        self.services = services  # passed to on_commit hooks
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -74,9 +92,11 @@ class Database:
             session.commit()
         except BaseException:
             session.rollback()
+            session.info.pop("after_commit", None)
             raise
         finally:
             session.close()
+        run_after_commit(session, self.services)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -47,7 +47,9 @@ class Services:
     @classmethod
     def build(cls, config: Config) -> "Services":
         INSTANCE.mkdir(parents=True, exist_ok=True)
-        return cls(config=config, db=Database(config.DATABASE_URL))
+        services = cls(config=config, db=Database(config.DATABASE_URL))
+        services.db.services = services
+        return services
 
     @property
     def redis(self) -> redis.Redis:

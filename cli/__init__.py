@@ -1,18 +1,20 @@
-"""``flask ...`` commands. Each command owns its transaction (one place commits)."""
+"""``flask ...`` commands. Each command owns its transaction (one place commits).
+
+Every module in this package lists its click commands in ``COMMANDS``.
+"""
 from __future__ import annotations
+
+import importlib
+import pkgutil
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from cli import dbcmd, groups, ussd, up
-
-    app.cli.add_command(dbcmd.db)
-    app.cli.add_command(groups.demo)
-    app.cli.add_command(groups.groups)
-    app.cli.add_command(groups.members)
-    app.cli.add_command(ussd.ussd)
-    app.cli.add_command(up.up)
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            app.cli.add_command(command)
 
 
 def services():

@@ -34,3 +34,4 @@ def check() -> None:
             click.echo(f"not in a migration: {change}", err=True)
         raise SystemExit(1)
     click.echo("migrations are current")
+COMMANDS = [db]

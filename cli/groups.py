@@ -129,3 +129,4 @@ def members_import(group_code, csv_file: Path, skip_bad: bool) -> None:
         raise click.ClickException(str(exc)) from None
     finally:
         session.close()
+COMMANDS = [demo, groups, members]

@@ -69,3 +69,4 @@ def _banner(host: str, port: int, code: str, people) -> None:
     click.echo(f"\nTry:  curl -d phoneNumber={example.replace('+', '%2B')} -d sessionId=s1 "
                f"-d serviceCode='{code}' -d text= {base}/ussd/africastalking")
     click.echo(f"  or:  flask ussd {example} --url {base}\nCtrl-C stops everything.\n")
+COMMANDS = [up]

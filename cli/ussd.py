@@ -55,3 +55,4 @@ def _poster(url: str | None, token: str | None):
     def post_local(form: dict) -> str:
         return client.post("/ussd/africastalking", data=form, query_string=query).get_data(as_text=True)
     return post_local
+COMMANDS = [ussd]

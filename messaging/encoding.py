@@ -1,0 +1,67 @@
+"""SMS encoding and segment counting, exactly as the networks count them.
+
+GSM-7 (3GPP TS 23.038, via the ``gsm0338`` codec): 160 septets in one
+segment, 153 per segment when split; extension-table characters (``€ [ ] { }
+\\ ^ ~ |`` and form feed) take two septets and are never split across
+segments. Any other character switches the whole message to UCS-2: 70 UTF-16
+code units in one segment, 67 per segment when split, surrogate pairs kept
+together. ``ç`` is not GSM-7 (libraries disagree; the codec says no).
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import gsm0338  # noqa: F401  (registers the 'gsm03.38' codec)
+
+GSM7 = "gsm7"
+UCS2 = "ucs2"
+
+
+@dataclass(frozen=True)
+class SmsShape:
+    encoding: str  # GSM7 or UCS2
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+
+
+def normalise(text: str) -> str:
+    """NFC: decomposed combining marks would cost extra units."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _septets(ch: str) -> int | None:
+    try:
+        return len(ch.encode("gsm03.38"))
+    except UnicodeEncodeError:
+        return None
+
+
+def is_gsm7(text: str) -> bool:
+    return all(_septets(ch) is not None for ch in text)
+
+
+def non_gsm_chars(text: str) -> set[str]:
+    return {ch for ch in text if _septets(ch) is None}
+
+
+def shape(text: str) -> SmsShape:
+    """Encoding, length in units and segment count of ``text`` (NFC-normalised)."""
+    text = normalise(text)
+    sizes = [_septets(ch) for ch in text]
+    if all(s is not None for s in sizes):
+        return SmsShape(GSM7, sum(sizes), _segments(sizes, 160, 153))  # type: ignore[arg-type]
+    units = [len(ch.encode("utf-16-be")) // 2 for ch in text]
+    return SmsShape(UCS2, sum(units), _segments(units, 70, 67))
+
+
+def _segments(sizes: list[int], single: int, part: int) -> int:
+    total = sum(sizes)
+    if total <= single:
+        return 1
+    count, used = 1, 0
+    for size in sizes:  # greedy fill; a multi-unit character is never split
+        if used + size > part:
+            count, used = count + 1, 0
+        used += size
+    return count

@@ -1,0 +1,56 @@
+"""The outbox: every SMS Kassa will send, written in the same transaction as its cause."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Optional
+
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db import Base
+
+
+class Priority(enum.IntEnum):
+    REPLY = 0  # answers to a person who just wrote, receipts
+    NOTICE = 1  # loan decisions, reminders, support references
+    BULK = 2  # broadcasts
+
+
+class OutStatus(str, enum.Enum):
+    PENDING = "pending"  # written, not yet handed to a provider
+    SENT = "sent"  # the provider accepted it
+    DELIVERED = "delivered"  # final: reached the handset
+    FAILED = "failed"  # final: the provider or network gave up
+    REJECTED = "rejected"  # final: permanent error, never retried (opt-out, invalid number)
+
+
+FINAL_STATUSES = frozenset({OutStatus.DELIVERED, OutStatus.FAILED, OutStatus.REJECTED})
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_priority", "status", "priority", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_phone: Mapped[str] = mapped_column(String(20))
+    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
+    group_id: Mapped[Optional[int]] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    encoding: Mapped[str] = mapped_column(String(8))  # gsm7 | ucs2
+    segments: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer, default=Priority.NOTICE)
+    kind: Mapped[str] = mapped_column(String(24))  # reply, receipt, reminder, broadcast, notice ...
+    dedupe_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)  # exactly-once sends
+    status: Mapped[OutStatus] = mapped_column(
+        Enum(OutStatus, name="out_status", native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]), default=OutStatus.PENDING)
+    provider: Mapped[Optional[str]] = mapped_column(String(24))
+    provider_id: Mapped[Optional[str]] = mapped_column(String(80), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                    onupdate=func.now())
+    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))

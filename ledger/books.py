@@ -16,8 +16,9 @@ Rules enforced here, once, for every kind of posting:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -30,6 +31,7 @@ from ledger import errors
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, Meeting, Txn, TxnKind
 
 M = TypeVar("M")
+P = ParamSpec("P")
 
 
 def group_today(group: Group) -> dt.date:
@@ -168,6 +170,32 @@ def find_key(session: Session, group: Group, key: str) -> Optional[Txn]:
     if txn is not None and txn.group_id != group.id:
         raise errors.key_reused()
     return txn
+
+
+def idempotent(fn: Callable[P, Receipt]) -> Callable[P, Receipt]:
+    """Make a posting function (``session, group, ..., key=...``) answer a replay.
+
+    A key seen before returns the first receipt before any check runs (the
+    meeting may have closed since). A refusal is checked against the key once
+    more: a concurrent writer with the same key may have committed while this
+    one was validating (it then sees that writer's posting and would refuse
+    it as a second contribution); the answer is the first result, not an error.
+    """
+    @functools.wraps(fn)
+    def posting(*args: P.args, **kwargs: P.kwargs) -> Receipt:
+        session, group, key = args[0], args[1], kwargs["key"]
+        assert isinstance(session, Session) and isinstance(group, Group) and isinstance(key, str)
+        done = find_key(session, group, key)
+        if done is not None:
+            return receipt_of(done, replayed=True)
+        try:
+            return fn(*args, **kwargs)
+        except errors.LedgerError:
+            done = find_key(session, group, key)
+            if done is not None:
+                return receipt_of(done, replayed=True)
+            raise
+    return posting
 
 
 class _Replayed(Exception):

@@ -22,12 +22,11 @@ from ledger.books import (
     Posting,
     Receipt,
     current_cycle,
-    find_key,
+    idempotent,
     group_today,
     natural,
     paid_in_cycle,
     post,
-    receipt_of,
     require_role,
 )
 from ledger.loans import Split, apply_split, parse_ref
@@ -48,15 +47,13 @@ def get_receipt(session: Session, group: Group, receipt_ref: str, *, lock: bool 
     return txn
 
 
+@idempotent
 def reverse(session: Session, group: Group, receipt_ref: str, *, reason: str, key: str,
             actor: Member) -> Receipt:
     """Reverse posting ``receipt_ref`` with mirror legs; the treasurer does it, with a reason.
 
     The receipt's ``balance`` is the member's new balance of the original's kind.
     """
-    done = find_key(session, group, key)
-    if done is not None:
-        return receipt_of(done, replayed=True)
     require_role(session, group, actor, Role.TREASURER)
     original = get_receipt(session, group, receipt_ref, lock=True)
     cycle = current_cycle(session, group)

@@ -121,6 +121,16 @@ def share_out(session: Session, group: Group, *, key: str, actor: Member) -> Sha
     done = find_key(session, group, key)
     if done is not None:
         return _read_back(session, group, done, replayed=True)
+    try:
+        return _share_out(session, group, key, actor)
+    except errors.LedgerError:
+        done = find_key(session, group, key)  # a concurrent share-out with this key committed
+        if done is None:
+            raise
+        return _read_back(session, group, done, replayed=True)
+
+
+def _share_out(session: Session, group: Group, key: str, actor: Member) -> ShareOut:
     require_role(session, group, actor, Role.TREASURER, Role.CHAIR)
     if count_open_loans(session, group):
         raise errors.loans_outstanding()

@@ -176,7 +176,8 @@ def idempotent(fn: Callable[P, Receipt]) -> Callable[P, Receipt]:
     """Make a posting function (``session, group, ..., key=...``) answer a replay.
 
     A key seen before returns the first receipt before any check runs (the
-    meeting may have closed since). A refusal is checked against the key once
+    meeting may have closed since). The work runs in a savepoint, so a refusal
+    writes nothing at all. A refusal is checked against the key once
     more: a concurrent writer with the same key may have committed while this
     one was validating (it then sees that writer's posting and would refuse
     it as a second contribution); the answer is the first result, not an error.
@@ -189,13 +190,22 @@ def idempotent(fn: Callable[P, Receipt]) -> Callable[P, Receipt]:
         if done is not None:
             return receipt_of(done, replayed=True)
         try:
-            return fn(*args, **kwargs)
+            return atomic(session, lambda: fn(*args, **kwargs))
         except errors.LedgerError:
             done = find_key(session, group, key)
             if done is not None:
                 return receipt_of(done, replayed=True)
             raise
     return posting
+
+
+R = TypeVar("R")
+
+
+def atomic(session: Session, act: Callable[[], R]) -> R:
+    """Run ``act`` in a savepoint: a refusal leaves nothing behind (not even a new meeting or account)."""
+    with session.begin_nested():
+        return act()
 
 
 class _Replayed(Exception):

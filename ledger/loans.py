@@ -40,6 +40,7 @@ from ledger.books import (
     Posting,
     Receipt,
     account,
+    atomic,
     balance,
     check_positive,
     current_cycle,
@@ -242,7 +243,7 @@ def _once(session: Session, group: Group, column: Any, key: str, act: Callable[[
     if done is not None:
         return _same_group(done, group)
     try:
-        return act()
+        return atomic(session, act)
     except errors.LedgerError:
         done = session.scalar(select(Loan).where(column == key))
         if done is None:

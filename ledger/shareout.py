@@ -30,6 +30,7 @@ from ledger.books import (
     Leg,
     Posting,
     account,
+    atomic,
     current_cycle,
     find_key,
     get_or_create,
@@ -122,7 +123,7 @@ def share_out(session: Session, group: Group, *, key: str, actor: Member) -> Sha
     if done is not None:
         return _read_back(session, group, done, replayed=True)
     try:
-        return _share_out(session, group, key, actor)
+        return atomic(session, lambda: _share_out(session, group, key, actor))
     except errors.LedgerError:
         done = find_key(session, group, key)  # a concurrent share-out with this key committed
         if done is None:

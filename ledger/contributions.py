@@ -154,7 +154,7 @@ def _cash_in(session: Session, group: Group, member: Member, actor: Member, key:
                       meeting=ctx.meeting, member=member, actor=actor, shares=c.shares,
                       flagged=c.flagged, memo=memo)
 
-    def balance_after(txn: Txn) -> int:
+    def balance_after() -> int:
         if credit == AccountCode.SAVINGS:
             return natural(credit, target.balance)
         return paid_in_cycle(session, ctx.cycle, member, kind)
@@ -224,4 +224,4 @@ def pay_social_fund(session: Session, group: Group, member: Member, amount: int,
                       cycle=ctx.cycle, meeting=ctx.meeting, member=member, actor=actor,
                       approver=approver, memo=reason[:160])
     return post(session, posting, [Leg(fund, amount), Leg(cash, -amount)],
-                lambda txn: natural(AccountCode.SOCIAL, fund.balance))
+                lambda: natural(AccountCode.SOCIAL, fund.balance))

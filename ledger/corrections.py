@@ -101,21 +101,21 @@ def repayment_split(session: Session, original: Txn) -> Split:
     return Split(charge, principal)
 
 
-def _undo_loan(session: Session, original: Txn, loan: Optional[Loan]) -> Optional[Callable[[Txn], None]]:
+def _undo_loan(session: Session, original: Txn, loan: Optional[Loan]) -> Optional[Callable[[], None]]:
     if loan is None:
         return None
     if original.kind == TxnKind.DISBURSEMENT:
-        def undo(txn: Txn) -> None:
+        def undo() -> None:
             loan.status, loan.disbursed_on, loan.disbursed_by_id = LoanStatus.APPROVED, None, None
         return undo
     split = repayment_split(session, original)
-    return lambda txn: apply_split(loan, split, -1)
+    return lambda: apply_split(loan, split, -1)
 
 
 def _balance_after(session: Session, group: Group, cycle: Cycle, original: Txn, member: Optional[Member],
-                   loan: Optional[Loan]) -> Callable[[Txn], int]:
+                   loan: Optional[Loan]) -> Callable[[], int]:
     """The member's new balance of the original's kind, computed after the legs are in."""
-    def after(txn: Txn) -> int:
+    def after() -> int:
         if loan is not None:
             return loan.outstanding
         if original.kind == TxnKind.SAVING and member is not None:

@@ -334,10 +334,10 @@ def disburse_loan(session: Session, group: Group, loan_ref: str, *, actor: Membe
     legs = [Leg(account(session, group, AccountCode.LOANS, borrower), loan.principal),
             Leg(account(session, group, AccountCode.CASH), -loan.principal)]
 
-    def paid_out(txn: Txn) -> None:
+    def paid_out() -> None:
         loan.status, loan.disbursed_on, loan.disbursed_by_id = LoanStatus.ACTIVE, today, actor.id
 
-    return post(session, posting, legs, lambda txn: loan.outstanding, before_flush=paid_out)
+    return post(session, posting, legs, lambda: loan.outstanding, before_flush=paid_out)
 
 
 @dataclass(frozen=True)
@@ -384,8 +384,8 @@ def record_repayment(session: Session, group: Group, member: Member, amount: int
     posting = Posting(group=group, key=key, kind=TxnKind.REPAYMENT, amount=amount, on=day,
                       cycle=current_cycle(session, group), meeting=meeting, member=member, actor=actor,
                       loan=loan)
-    return post(session, posting, legs, lambda txn: loan.outstanding,
-                before_flush=lambda txn: apply_split(loan, split, +1))
+    return post(session, posting, legs, lambda: loan.outstanding,
+                before_flush=lambda: apply_split(loan, split, +1))
 
 
 def _oldest_active(session: Session, group: Group, member: Member) -> Loan:

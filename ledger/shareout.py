@@ -142,8 +142,8 @@ def _share_out(session: Session, group: Group, key: str, actor: Member) -> Share
     cycle = current_cycle(session, group)
     posting = Posting(group=group, key=key, kind=TxnKind.SHARE_OUT, amount=sum(p.total for p in payouts),
                       on=today, cycle=cycle, meeting=meeting_for_posting(session, group, today), actor=actor)
-    receipt = post(session, posting, _legs(session, group, payouts), lambda txn: 0,
-                   before_flush=lambda txn: _end_cycle(cycle, today))
+    receipt = post(session, posting, _legs(session, group, payouts), lambda: 0,
+                   before_flush=lambda: _end_cycle(cycle, today))
     get_or_create(session, Cycle, {"group_id": group.id, "number": cycle.number + 1},
                   {"started_on": today, "share_value": group.share_value})
     txn = session.get(Txn, int(receipt.ref[1:]))

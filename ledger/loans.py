@@ -85,6 +85,13 @@ class Instalment(NamedTuple):
     amount: int
 
 
+class Due(NamedTuple):
+    """What she owes next and when: ``(amount, on)``, as docs/contracts.md orders it."""
+
+    amount: int
+    on: dt.date
+
+
 @dataclass(frozen=True)
 class Quote:
     """What a loan would cost: flat service charge, total to repay and its schedule."""
@@ -150,13 +157,13 @@ def loan_schedule(loan: Loan) -> list[Instalment]:
     return schedule(loan.total, loan.term, loan.unit, loan.disbursed_on)
 
 
-def next_instalment(loan: Loan) -> Optional[Instalment]:
+def next_instalment(loan: Loan) -> Optional[Due]:
     """The first instalment not yet fully paid, with what remains of it."""
     paid, due = loan.paid, 0
     for inst in loan_schedule(loan):
         due += inst.amount
         if due > paid:
-            return Instalment(inst.on, due - paid)
+            return Due(due - paid, inst.on)
     return None
 
 

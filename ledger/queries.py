@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from groups.models import Group, GroupKind, Member, Membership, Status
 from i18n import N_
 from ledger.books import balance, current_cycle, group_today, natural
-from ledger.loans import Instalment, active_loans, days_past_due, due_by, loan_schedule, next_instalment
+from ledger.loans import Due, active_loans, days_past_due, due_by, loan_schedule, next_instalment
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, LoanStatus, Txn, TxnKind
 
 PAR_DAYS = 30
@@ -54,7 +54,7 @@ class Position:
     loan_outstanding: int
     loan_principal: int
     loan_ref: Optional[str]
-    next_instalment: Optional[Instalment]
+    next_instalment: Optional[Due]
     days_past_due: int
     overdue: bool
     next_meeting: dt.date

@@ -369,7 +369,9 @@ def test_position_shows_next_instalment_and_days_past_due(session, shg):
     today = group_today(g)
     pos = ledger.member_position(session, g, m, today)
     assert (pos.savings, pos.loan_outstanding, pos.loan_principal, pos.loan_ref) == (20000, 40800, 40000, loan.ref)
-    assert pos.next_instalment == ledger.Instalment(today + dt.timedelta(weeks=1), 10200)
+    assert pos.next_instalment == ledger.Due(10200, today + dt.timedelta(weeks=1))
+    amount, on = pos.next_instalment  # (amount, date), as the contract orders it
+    assert (amount, on) == (10200, today + dt.timedelta(weeks=1))
     assert (pos.days_past_due, pos.overdue) == (0, False)
     late = ledger.member_position(session, g, m, today + dt.timedelta(weeks=1, days=3))
     assert (late.days_past_due, late.overdue) == (3, True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -53,8 +53,8 @@ class Position:
     fines_paid: int
     loan_outstanding: int
     loan_principal: int
-    loan_ref: Optional[str]
-    next_instalment: Optional[Due]
+    loan_ref: str | None
+    next_instalment: Due | None
     days_past_due: int
     overdue: bool
     next_meeting: dt.date
@@ -87,7 +87,7 @@ def saving_rule_amount(group: Group, cycle: Cycle) -> int:
 
 
 def member_position(session: Session, group: Group, member: Member,
-                    today: Optional[dt.date] = None) -> Position:
+                    today: dt.date | None = None) -> Position:
     """Her savings (and shares), social fund and fines paid this cycle, and her loan."""
     today = today or group_today(group)
     cycle = current_cycle(session, group)
@@ -118,7 +118,7 @@ class Entry(NamedTuple):
     amount: int
     ref: str
     reversed: bool
-    reverses: Optional[str] = None
+    reverses: str | None = None
 
 
 def mini_statement(session: Session, group: Group, member: Member, limit: int = 10) -> list[Entry]:
@@ -167,7 +167,7 @@ def repayment_rate(loans: list[Loan], today: dt.date) -> int:
     return _ratio_bp(paid, due, 10_000)
 
 
-def group_summary(session: Session, group: Group, today: Optional[dt.date] = None) -> Summary:
+def group_summary(session: Session, group: Group, today: dt.date | None = None) -> Summary:
     """Cash box, savings, social fund, income, loans out, PAR30 and repayment rate."""
     today = today or group_today(group)
     cycle = current_cycle(session, group)

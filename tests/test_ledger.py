@@ -18,7 +18,19 @@ from i18n import translator
 from ledger import LedgerError
 from ledger.books import group_today
 from ledger.models import Account, Line, Loan, Txn
-from tests.ledger_fixtures import MONDAY, key, make_books, shg, vsla  # noqa: F401
+from tests.ledger_fixtures import MONDAY, key, make_books
+
+
+@pytest.fixture
+def shg(session):
+    """An SHG saving KES 200 a week, social fund 50, fines late 20 / absent 50."""
+    return make_books(session, "SHG1", "shg")
+
+
+@pytest.fixture
+def vsla(session):
+    """A VSLA with shares of KES 50 (1 to 5 per meeting), social fund 10."""
+    return make_books(session, "VSLA1", "vsla")
 
 
 def legs_of(session, ref):

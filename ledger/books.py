@@ -130,9 +130,14 @@ def current_cycle(session: Session, group: Group) -> Cycle:
     return _current_cycle(session, group)
 
 
+def open_cycle(session: Session, group: Group) -> Cycle | None:
+    """The group's open cycle, or None before its first posting (reads never create one)."""
+    return session.scalar(select(Cycle).where(Cycle.group_id == group.id, Cycle.ended_on.is_(None))
+                          .order_by(Cycle.number.desc()).limit(1))
+
+
 def _current_cycle(session: Session, group: Group) -> Cycle:
-    cycle = session.scalar(select(Cycle).where(Cycle.group_id == group.id, Cycle.ended_on.is_(None))
-                           .order_by(Cycle.number.desc()).limit(1))
+    cycle = open_cycle(session, group)
     if cycle is not None:
         return cycle
     last = session.scalar(select(func.max(Cycle.number)).where(Cycle.group_id == group.id)) or 0

@@ -515,3 +515,16 @@ def test_ledger_imports_neither_flask_nor_a_provider_sdk():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_reading_a_new_groups_books_writes_nothing(session, vsla):
+    g, m = vsla.group, vsla.members[0]
+    pos = ledger.member_position(session, g, m, MONDAY)
+    assert (pos.savings, pos.shares, pos.loan_outstanding, pos.next_instalment) == (0, 0, 0, None)
+    assert pos.due_next_meeting == 5000 + 1000  # one share and the social fund
+    summary = ledger.group_summary(session, g, MONDAY)
+    assert (summary.cycle, summary.cash_box, summary.par30_bp) == (1, 0, 0)
+    assert ledger.mini_statement(session, g, m) == [] and ledger.trial_balance(session, g) == []
+    from ledger.models import Cycle, Meeting
+    assert session.scalar(select(func.count(Cycle.id))) == 0
+    assert session.scalar(select(func.count(Meeting.id))) == 0

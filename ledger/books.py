@@ -378,6 +378,8 @@ def _refuse(code: AccountCode, held: int, amount: int, p: Posting) -> None:
         raise errors.cash_box_short(amount, held)
     if code == AccountCode.SOCIAL:
         raise errors.social_fund_short(amount, held)
+    if code == AccountCode.BANK:
+        raise errors.bank_short(amount, held)
     raise errors.cannot_reverse(p.reverses.ref if p.reverses else p.key)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 import migrations
 from db import make_engine
-from schema import metadata
+from dbschema import metadata
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

@@ -1,9 +1,0 @@
-"""Every module that declares tables, imported so ``Base.metadata`` is complete.
-
-Alembic's env.py and the migration check read the metadata from here.
-"""
-from db import Base
-import groups.models  # noqa: F401
-import messaging.models  # noqa: F401
-
-metadata = Base.metadata

@@ -32,16 +32,22 @@ BATCH = 1000
 
 def sweep(services, now: dt.datetime) -> int:
     """Recover lost work; return how many rows were handed to RQ again."""
-    _release_stuck_sends(services, now)
-    return _requeue_outbox(services, now) + _requeue_inbox(services, now)
+    released = _release_stuck_sends(services, now)
+    return released + _requeue_outbox(services, now) + _requeue_inbox(services, now)
 
 
-def _release_stuck_sends(services, now: dt.datetime) -> None:
+def _release_stuck_sends(services, now: dt.datetime) -> int:
+    """Rows a dead worker claimed: pending again, and enqueued at once."""
+    stuck = (OutboxMessage.status == OutStatus.SENDING, OutboxMessage.updated_at < now - SENDING_AFTER)
     with services.db.transaction() as session:
+        rows = session.execute(select(OutboxMessage.id, OutboxMessage.priority).where(*stuck)
+                               .limit(BATCH).with_for_update()).all()
         session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == OutStatus.SENDING, OutboxMessage.updated_at < now - SENDING_AFTER)
+            update(OutboxMessage).where(OutboxMessage.id.in_([oid for oid, _ in rows]), *stuck)
             .values(status=OutStatus.PENDING, last_error="send interrupted; retrying", updated_at=now))
+    for oid, prio in rows:
+        enqueue_send(services, oid, prio)
+    return len(rows)
 
 
 def _requeue_outbox(services, now: dt.datetime) -> int:

@@ -1,6 +1,7 @@
 """Commands for everyone registered: BAL, HELP, LANG, STOP, START."""
 from __future__ import annotations
 
+import ledger
 from commands.context import CommandError, Context, Outcome
 from commands.handle import authorise
 from commands.parser import Grammar, Parsed, match_key
@@ -59,11 +60,9 @@ def _set_opted_out(ctx: Context, value: bool) -> None:
 
 def run_balance(ctx: Context, parsed: Parsed) -> Outcome:
     """Her savings, and her loan when she has one, from the ledger."""
-    from ledger import member_position
-
     if ctx.group is None or ctx.sender.member is None:
         raise CommandError(ctx.t.gettext("BAL is for group members."))
-    pos = member_position(ctx.session, ctx.group, ctx.sender.member, ctx.today())
+    pos = ledger.member_position(ctx.session, ctx.group, ctx.sender.member, ctx.today())
     lines = [ctx.t.gettext("{group}: your savings {savings}.", group=ctx.group.name,
                            savings=ctx.money(pos.savings))]
     if pos.loan_outstanding:

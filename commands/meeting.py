@@ -11,6 +11,8 @@ from typing import Callable
 
 from sqlalchemy import select
 
+import ledger
+
 from commands.context import CommandError, Context, Notice, Outcome
 from commands.messages import item_problem
 from commands.parser import Grammar, Item, Parsed
@@ -64,10 +66,9 @@ def _ledger_problem(ctx: Context, command: str, item: Item, exc) -> CommandError
 
 def post_items(ctx: Context, parsed: Parsed, post: Callable[[Member, Item, str], object]) -> Outcome:
     """Post every item or none; a receipt to each member and one summary to the sender."""
-    from ledger.errors import LedgerError
-
     members = [resolve(ctx, parsed.command, item) for item in parsed.items]
     _refuse_repeats(ctx, parsed, members)
+    from ledger.errors import LedgerError
     notices, parts, total = [], [], 0
     for item, membership in zip(parsed.items, members):
         try:
@@ -94,32 +95,28 @@ def _refuse_repeats(ctx: Context, parsed: Parsed, members: list[Membership]) -> 
 
 
 def run_save(ctx: Context, parsed: Parsed) -> Outcome:
-    from ledger import record_saving
 
-    return post_items(ctx, parsed, lambda member, item, key: record_saving(
+    return post_items(ctx, parsed, lambda member, item, key: ledger.record_saving(
         ctx.session, ctx.group, member, amount=item.amount, key=key, actor=ctx.actor, on=ctx.today()))
 
 
 def run_social(ctx: Context, parsed: Parsed) -> Outcome:
-    from ledger import record_social
 
-    return post_items(ctx, parsed, lambda member, item, key: record_social(
+    return post_items(ctx, parsed, lambda member, item, key: ledger.record_social(
         ctx.session, ctx.group, member, item.amount, key=key, actor=ctx.actor, on=ctx.today()))
 
 
 def run_repay(ctx: Context, parsed: Parsed) -> Outcome:
-    from ledger import record_repayment
 
-    return post_items(ctx, parsed, lambda member, item, key: record_repayment(
+    return post_items(ctx, parsed, lambda member, item, key: ledger.record_repayment(
         ctx.session, ctx.group, member, item.amount, key=key, actor=ctx.actor, on=ctx.today()))
 
 
 def run_fine(ctx: Context, parsed: Parsed) -> Outcome:
     """FINE WHO AMOUNT [REASON]; with no amount the reason must be one of the group's fine types."""
-    from ledger import record_fine
 
     fine_type = parsed.text.strip().lower() or None
-    return post_items(ctx, parsed, lambda member, item, key: record_fine(
+    return post_items(ctx, parsed, lambda member, item, key: ledger.record_fine(
         ctx.session, ctx.group, member, item.amount, fine_type=fine_type, key=key, actor=ctx.actor,
         on=ctx.today()))
 
@@ -134,11 +131,10 @@ def _member(ctx: Context, member_id: int | None) -> Member | None:
 
 def run_undo(ctx: Context, parsed: Parsed) -> Outcome:
     """Reverse a receipt (never delete it); the member is told her corrected balance."""
-    from ledger import reverse
     from ledger.errors import LedgerError
 
     try:
-        receipt = reverse(ctx.session, ctx.group, parsed.ref, reason=parsed.text or "UNDO by SMS",
+        receipt = ledger.reverse(ctx.session, ctx.group, parsed.ref, reason=parsed.text or "UNDO by SMS",
                           key=ctx.key, actor=ctx.actor)
     except LedgerError as exc:
         raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
@@ -154,11 +150,10 @@ def _notices(ctx: Context, receipt) -> list[Notice]:
 
 
 def run_disburse(ctx: Context, parsed: Parsed) -> Outcome:
-    from ledger import disburse_loan
     from ledger.errors import LedgerError
 
     try:
-        receipt = disburse_loan(ctx.session, ctx.group, parsed.ref, actor=ctx.actor, key=ctx.key)
+        receipt = ledger.disburse_loan(ctx.session, ctx.group, parsed.ref, actor=ctx.actor, key=ctx.key)
     except LedgerError as exc:
         raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
     reply = ctx.t.gettext("DISBURSE: loan {loan} paid out, {amount}. Receipt {ref}.", loan=parsed.ref,
@@ -167,11 +162,10 @@ def run_disburse(ctx: Context, parsed: Parsed) -> Outcome:
 
 
 def _decide(ctx: Context, parsed: Parsed, approve: bool) -> Outcome:
-    from ledger import decide_loan
     from ledger.errors import LedgerError
 
     try:
-        loan = decide_loan(ctx.session, ctx.group, parsed.ref, approve=approve, actor=ctx.actor,
+        loan = ledger.decide_loan(ctx.session, ctx.group, parsed.ref, approve=approve, actor=ctx.actor,
                            reason=parsed.text or None, key=ctx.key)
     except LedgerError as exc:
         raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
@@ -200,11 +194,10 @@ def run_decline(ctx: Context, parsed: Parsed) -> Outcome:
 
 def run_close(ctx: Context, parsed: Parsed) -> Outcome:
     """Close today's meeting: its postings become final (corrections only by reversal)."""
-    from ledger import close_meeting
     from ledger.errors import LedgerError
 
     try:
-        close_meeting(ctx.session, ctx.group, actor=ctx.actor, on=ctx.today())
+        ledger.close_meeting(ctx.session, ctx.group, actor=ctx.actor, on=ctx.today())
     except LedgerError as exc:
         raise CommandError(exc.render(ctx.t, ctx.group.currency)) from None
     return Outcome(ctx.t.gettext("CLOSE: the meeting of {date} is closed. Its records are final.",

@@ -39,13 +39,24 @@ class Command:
     usage: str  # N_() msgid: one HELP line, e.g. "SAVE number amount ..."
 
 
-REGISTRY: dict[str, Command] = {}
+class _Registry(dict):
+    """Keyword -> Command; any change empties the keyword-table cache."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        _table.cache_clear()
+
+    def pop(self, key, *default):
+        _table.cache_clear()
+        return super().pop(key, *default)
+
+
+REGISTRY: dict[str, Command] = _Registry()
 
 
 def register(command: Command) -> Command:
     """Add (or replace) a command; the keyword table is rebuilt on next use."""
     REGISTRY[command.keyword] = command
-    keyword_table.cache_clear()
     return command
 
 
@@ -72,5 +83,3 @@ def keyword_table(languages: Iterable[str]) -> dict[str, Keyword]:
     """Keyword -> command for a sender who may write in any of ``languages``."""
     return _table(tuple(dict.fromkeys(languages)))
 
-
-keyword_table.cache_clear = _table.cache_clear  # type: ignore[attr-defined]

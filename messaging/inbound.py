@@ -1,13 +1,17 @@
-"""Inbound SMS: store first (so a 200 means "kept"), then run the command.
+"""Inbound SMS: store first (so a 200 means "kept"), then run the command in a job.
 
-``receive`` is what the webhooks call. It inserts the inbox row in its own
-transaction (``INSERT ... ON CONFLICT DO NOTHING`` on the unique provider and
-message id), so a redelivery finds the row there and changes nothing. Then
-the command runs in a second transaction that first claims the row
-(``received`` -> ``done`` in one conditional UPDATE): a job run twice, or a
-sweeper racing the web process, runs the command once. If the command
-crashes, the row stays ``received`` and the sweeper hands it to a job later;
-after :data:`MAX_ATTEMPTS` crashes it is ``failed`` for a person to look at.
+``receive`` is what the webhooks call. It inserts the inbox row
+(``INSERT ... ON CONFLICT DO NOTHING`` on the unique provider and message id),
+so a redelivery finds the row there and changes nothing, and after the commit
+enqueues ``process_inbox(inbox_id)`` on the ``high`` queue. The webhook thus
+answers in about the time of one INSERT, however big the command (a
+treasurer's SMS for twenty members posts twenty receipts).
+
+The job runs the command in one transaction that first claims the row
+(``received`` -> ``done`` in one conditional UPDATE): a job run twice, or the
+sweeper racing a slow worker, runs the command once. If the command crashes,
+the row stays ``received`` and the sweeper hands it to a job again; after
+:data:`MAX_ATTEMPTS` crashes it is ``failed`` for a person to look at.
 """
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db import on_commit
 from groups.phones import try_normalise
+from messaging.dispatch import enqueue_inbox
 from messaging.models import InboxMessage, InStatus
 
 log = logging.getLogger("kassa.inbound")
@@ -75,11 +81,11 @@ def _store_portable(session: Session, values: dict) -> Stored:
 
 
 def receive(services, sms: Inbound) -> Stored:
-    """Store ``sms`` (committed before this returns), then run its command if it is new."""
+    """Store ``sms`` (committed before this returns); a new one gets its command run by a job."""
     with services.db.transaction() as session:
         stored = store(session, sms)
-    if stored.created:
-        process(services, stored.inbox_id)
+        if stored.created:
+            on_commit(session, enqueue_inbox, stored.inbox_id)
     return stored
 
 

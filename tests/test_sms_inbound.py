@@ -5,7 +5,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from messaging.models import InStatus
-from tests.smskit import at_sms, inbox, outbox, texts_to
+from tests.smskit import at_sms, inbox, outbox, run_jobs, texts_to
 
 TREASURER, MEMBER, CHAIR = "+254712000001", "+254712000003", "+254712000002"
 AZ_MEMBER = "+994501110003"
@@ -19,6 +19,13 @@ def test_stored_before_ack_and_three_replays_have_one_effect(client, services, d
     assert [(r.provider, r.provider_message_id, r.status) for r in rows] == [
         ("africastalking", "ATXid_same", InStatus.DONE)]
     assert len(texts_to(services, MEMBER)) == 1  # one reply, not three
+
+
+def test_the_command_runs_in_a_job_after_the_ack(client, services, demo):
+    assert at_sms(client, MEMBER, "HELP", run=False).status_code == 200
+    assert [r.status for r in inbox(services)] == [InStatus.RECEIVED] and outbox(services) == []
+    run_jobs(services)
+    assert [r.status for r in inbox(services)] == [InStatus.DONE] and len(texts_to(services, MEMBER)) == 1
 
 
 def test_same_id_from_two_providers_are_two_messages(client, make_app, services, demo):
@@ -79,6 +86,7 @@ def test_twilio_answers_empty_twiml_and_replies_through_the_outbox(make_app, dem
     form = _twilio_form(sid="SM3")
     for _ in range(3):
         response = client.post("/sms/twilio", data=form, headers=_signed("https://kassa.example.org/sms/twilio", form))
+        run_jobs(services)
         assert response.mimetype == "application/xml"
         assert response.get_data(as_text=True) == '<?xml version="1.0" encoding="UTF-8"?><Response />'
     assert len(inbox(services)) == 1 and len(texts_to(services, MEMBER)) == 1
@@ -99,7 +107,6 @@ def test_a_crash_leaves_the_message_for_the_sweeper(client, services, demo):
     from commands.parser import Grammar
     from commands.registry import ANYONE, REGISTRY, Command, register
     from messaging.sweeper import sweep
-    from tests.smskit import run_jobs
 
     calls = []
 

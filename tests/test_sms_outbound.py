@@ -217,7 +217,8 @@ def test_sweeper_releases_a_send_interrupted_by_a_dead_worker(services):
     assert (row.id, row.status, row.attempts) == (oid, OutStatus.DELIVERED, 2)
 
 
-def test_replies_and_receipts_go_before_bulk(services, capsys):
+def test_replies_and_receipts_go_before_bulk(make_app, capsys):
+    services = make_app(SMS_RATE_PER_SECOND=1000).extensions["kassa"]
     for i in range(3):
         queue_one(services, text=f"broadcast {i}", priority=Priority.BULK, kind="broadcast")
     queue_one(services, text="reminder", priority=Priority.NOTICE, kind="reminder")

@@ -6,6 +6,7 @@ imports, and a top-level module of ours would shadow it.)
 """
 from db import Base
 import groups.models  # noqa: F401
+import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
 
 metadata = Base.metadata

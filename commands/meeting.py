@@ -31,8 +31,10 @@ RECEIPT_TEXTS = {
     "social": N_("{group}: social fund {amount} received. Paid in all: {balance}. Receipt {ref}."),
     "fine": N_("{group}: fine of {amount} paid. Receipt {ref}."),
     "repayment": N_("{group}: loan repayment {amount} received. Left to repay: {balance}. Receipt {ref}."),
-    "disbursal": N_("{group}: your loan of {amount} was paid out. To repay: {balance}. Receipt {ref}."),
-    "reversal": N_("{group}: a record of {amount} was cancelled (correction {ref}). Your balance: {balance}."),
+    "disbursement": N_("{group}: your loan of {amount} was paid out. To repay: {balance}. Receipt {ref}."),
+    # TRANSLATORS: {original} is the cancelled receipt's number, {ref} the correction's.
+    "reversal": N_("{group}: receipt {original} of {amount} was cancelled (correction {ref}). "
+                   "Your balance: {balance}."),
 }
 GENERIC_RECEIPT = N_("{group}: {amount} recorded. Receipt {ref}.")
 
@@ -56,7 +58,8 @@ def receipt_text(t: Translator, group, receipt) -> str:
     """The receipt SMS for ``receipt`` in the member's language."""
     msgid = RECEIPT_TEXTS.get(receipt.kind, GENERIC_RECEIPT)
     return t.gettext(msgid, group=group.name, amount=t.money(abs(receipt.amount), group.currency),
-                     balance=t.money(receipt.balance, group.currency), ref=receipt.ref)
+                     balance=t.money(receipt.balance, group.currency), ref=receipt.ref,
+                     original=receipt.reverses or "")
 
 
 def _ledger_problem(ctx: Context, command: str, item: Item, exc) -> CommandError:

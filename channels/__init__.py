@@ -8,7 +8,7 @@ and error codes to that decision in a table, not in ifs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Channel(Protocol):
     def send(self, msg: Outgoing) -> Sent: ...
 
 
-def status_callback_url(config, path: str) -> Optional[str]:
+def status_callback_url(config, path: str) -> str | None:
     """The public URL a provider should post delivery reports to, when known."""
     if not config.PUBLIC_URL:
         return None

@@ -6,8 +6,6 @@ will fail the same way again).
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
@@ -38,7 +36,7 @@ class TwilioChannel:
     name = NAME
 
     def __init__(self, account_sid: str, auth_token: str, from_: str,
-                 status_callback: Optional[str] = None) -> None:
+                 status_callback: str | None = None) -> None:
         self.client = Client(account_sid, auth_token)
         self.from_ = from_
         self.status_callback = status_callback

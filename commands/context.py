@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,9 +16,9 @@ class Sender:
     """The person behind a phone number: a member (of one or more groups) and/or a coordinator."""
 
     phone: str
-    member: Optional[Member]
+    member: Member | None
     memberships: list[Membership]
-    coordinator: Optional[Coordinator]
+    coordinator: Coordinator | None
 
     @property
     def registered(self) -> bool:
@@ -83,16 +82,16 @@ class Context:
     session: Session
     config: object
     sender: Sender
-    membership: Optional[Membership]  # the membership whose role allowed the command
+    membership: Membership | None  # the membership whose role allowed the command
     key: str  # idempotency base: the provider and its message id
     now: dt.datetime
 
     @property
-    def group(self) -> Optional[Group]:
+    def group(self) -> Group | None:
         return self.membership.group if self.membership is not None else None
 
     @property
-    def actor(self) -> Optional[Member]:
+    def actor(self) -> Member | None:
         return self.sender.member
 
     @property
@@ -106,5 +105,5 @@ class Context:
     def today(self) -> dt.date:
         from zoneinfo import ZoneInfo
 
-        tz = ZoneInfo(self.group.timezone) if self.group is not None else dt.timezone.utc
+        tz = ZoneInfo(self.group.timezone) if self.group is not None else dt.UTC
         return self.now.astimezone(tz).date()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +37,7 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Handled:
-    command: Optional[str]  # the command it was, when it got that far
+    command: str | None  # the command it was, when it got that far
     result: str  # accepted | refused | unregistered | ignored
 
 
@@ -74,7 +73,7 @@ def authorise(sender: Sender, command: Command) -> Membership | None | bool:
 
 
 def _run(session: Session, config, sms: Incoming, sender: Sender, command: Command,
-         membership: Optional[Membership], typed: str, rest: str) -> Handled:
+         membership: Membership | None, typed: str, rest: str) -> Handled:
     ctx = Context(session, config, sender, membership, sms.key, sms.now)
     currency = ctx.group.currency if ctx.group is not None else None
     try:
@@ -97,7 +96,7 @@ def _entry(command: Command):
     return Keyword(command.keyword, command.grammar)
 
 
-def _deliver(session: Session, sender: Sender, group: Optional[Group], outcome: Outcome) -> None:
+def _deliver(session: Session, sender: Sender, group: Group | None, outcome: Outcome) -> None:
     for notice in outcome.notices:
         if sender.member is not None and notice.member.id == sender.member.id:
             continue  # the sender's own receipt is in her reply
@@ -108,13 +107,13 @@ def _deliver(session: Session, sender: Sender, group: Optional[Group], outcome: 
     _reply(session, sender, group, "\n".join([outcome.reply, *own]))
 
 
-def _plain(member: Optional[Member], group: Optional[Group]) -> bool:
+def _plain(member: Member | None, group: Group | None) -> bool:
     if member is not None and member.plain_letters is not None:
         return member.plain_letters
     return bool(group.plain_letters) if group is not None else False
 
 
-def _reply(session: Session, sender: Sender, group: Optional[Group], text: str) -> OutboxMessage:
+def _reply(session: Session, sender: Sender, group: Group | None, text: str) -> OutboxMessage:
     group = group or (sender.memberships[0].group if sender.memberships else None)
     return queue_sms(session, to=sender.phone, text=text, language=sender.language, kind="reply",
                      priority=Priority.REPLY, member_id=sender.member.id if sender.member else None,

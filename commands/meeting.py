@@ -7,12 +7,11 @@ the command; the caller rolls the whole SMS back and the reply names the item.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import select
 
 import ledger
-
 from commands.context import CommandError, Context, Notice, Outcome
 from commands.messages import item_problem
 from commands.parser import Grammar, Item, Parsed
@@ -73,7 +72,7 @@ def post_items(ctx: Context, parsed: Parsed, post: Callable[[Member, Item, str],
     _refuse_repeats(ctx, parsed, members)
     from ledger.errors import LedgerError
     notices, parts, total = [], [], 0
-    for item, membership in zip(parsed.items, members):
+    for item, membership in zip(parsed.items, members, strict=True):
         try:
             receipt = post(membership.member, item, f"{ctx.key}:{item.index}")
         except LedgerError as exc:
@@ -89,7 +88,7 @@ def post_items(ctx: Context, parsed: Parsed, post: Callable[[Member, Item, str],
 
 def _refuse_repeats(ctx: Context, parsed: Parsed, members: list[Membership]) -> None:
     seen: dict[int, Item] = {}
-    for item, membership in zip(parsed.items, members):
+    for item, membership in zip(parsed.items, members, strict=True):
         if membership.id in seen:
             raise CommandError(item_problem(ctx.t, parsed.command, item.index, item.text, ctx.t.gettext(
                 "member {number} is already in item {first}", number=membership.number,

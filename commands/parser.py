@@ -19,8 +19,8 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 from anyascii import anyascii
 
@@ -47,7 +47,7 @@ class Keyword:
 class Item:
     index: int  # 1-based position in the SMS
     who: str  # a member's number in her group ("3") or a phone as typed
-    amount: Optional[int]  # minor units; None when left out (a fine by its type)
+    amount: int | None  # minor units; None when left out (a fine by its type)
     text: str  # the item as typed, to name it in a reply
 
 
@@ -56,8 +56,8 @@ class Parsed:
     command: str
     keyword: str  # as typed
     items: tuple[Item, ...] = ()
-    ref: Optional[str] = None
-    word: Optional[str] = None
+    ref: str | None = None
+    word: str | None = None
     text: str = ""  # a reason or a message
 
 
@@ -68,7 +68,7 @@ class ParseError(Exception):
     code: str  # empty, unknown_command, missing_items, missing_amount, bad_amount, bad_who, missing_ref, missing_word
     command: str = ""
     keyword: str = ""
-    item: Optional[Item] = None
+    item: Item | None = None
     token: str = ""
     reason: str = ""  # AmountError.reason for bad_amount
     extra: dict = field(default_factory=dict)
@@ -103,19 +103,19 @@ def split_keyword(text: str, table: Mapping[str, Keyword]) -> tuple[Keyword, str
     return entry, typed, rest
 
 
-def parse(text: str, table: Mapping[str, Keyword], currency: Optional[str] = None) -> Parsed:
+def parse(text: str, table: Mapping[str, Keyword], currency: str | None = None) -> Parsed:
     """Read a whole SMS. ``currency`` turns amounts into minor units (needed for items)."""
     entry, typed, rest = split_keyword(text, table)
     return parse_arguments(entry, typed, rest, currency)
 
 
-def parse_arguments(entry: Keyword, typed: str, rest: str, currency: Optional[str]) -> Parsed:
+def parse_arguments(entry: Keyword, typed: str, rest: str, currency: str | None) -> Parsed:
     """Read what follows the keyword by the command's grammar."""
     reader = _READERS[entry.grammar]
     return reader(entry.command, typed, rest.strip(), currency)
 
 
-def _none(command: str, typed: str, rest: str, currency: Optional[str]) -> Parsed:
+def _none(command: str, typed: str, rest: str, currency: str | None) -> Parsed:
     return Parsed(command, typed, text=rest)
 
 
@@ -124,7 +124,7 @@ def _tokens(rest: str) -> list[str]:
     return _SEPARATORS.sub(" ", rest).split()
 
 
-def _items(command: str, typed: str, rest: str, currency: Optional[str], reason_ok: bool = False) -> Parsed:
+def _items(command: str, typed: str, rest: str, currency: str | None, reason_ok: bool = False) -> Parsed:
     tokens = _tokens(rest)
     items: list[Item] = []
     i = 0
@@ -149,7 +149,7 @@ def _items(command: str, typed: str, rest: str, currency: Optional[str], reason_
 
 
 def _item(command: str, typed: str, index: int, who: str, amount_text: str, item_text: str,
-          currency: Optional[str]) -> Item:
+          currency: str | None) -> Item:
     who_digits = _WHO.match(who).group(1)  # type: ignore[union-attr]
     if currency is None:
         return Item(index, who_digits, None, item_text)
@@ -161,7 +161,7 @@ def _item(command: str, typed: str, index: int, who: str, amount_text: str, item
     return Item(index, who_digits, amount, item_text)
 
 
-def _items_reason(command: str, typed: str, rest: str, currency: Optional[str]) -> Parsed:
+def _items_reason(command: str, typed: str, rest: str, currency: str | None) -> Parsed:
     return _items(command, typed, rest, currency, reason_ok=True)
 
 
@@ -171,7 +171,7 @@ def _first_word(rest: str) -> tuple[str, str]:
     return first, parts[1].strip() if len(parts) > 1 else ""
 
 
-def _ref(command: str, typed: str, rest: str, currency: Optional[str]) -> Parsed:
+def _ref(command: str, typed: str, rest: str, currency: str | None) -> Parsed:
     first, tail = _first_word(rest)
     m = _REF.match(first)
     if m is None:
@@ -179,7 +179,7 @@ def _ref(command: str, typed: str, rest: str, currency: Optional[str]) -> Parsed
     return Parsed(command, typed, ref=m.group(1).replace("-", "").upper(), text=tail)
 
 
-def _word(command: str, typed: str, rest: str, currency: Optional[str]) -> Parsed:
+def _word(command: str, typed: str, rest: str, currency: str | None) -> Parsed:
     first, tail = _first_word(rest)
     if not first:
         raise ParseError("missing_word", command, typed)

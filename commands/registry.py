@@ -9,9 +9,10 @@ keyword always works.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from commands.parser import Grammar, Keyword, match_key
 from i18n import translator
@@ -35,7 +36,7 @@ class Command:
     keyword: str  # canonical, upper case: "SAVE"
     grammar: Grammar
     roles: frozenset[str]  # Role values ("treasurer", "chair" ...), COORDINATOR or ANYONE
-    run: Callable[["Context", "Parsed"], "Outcome"]
+    run: Callable[[Context, Parsed], Outcome]
     usage: str  # N_() msgid: one HELP line, e.g. "SAVE number amount ..."
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Optional
 
 from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,12 +45,12 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Stored:
-    inbox_id: Optional[int]  # None for a redelivery
+    inbox_id: int | None  # None for a redelivery
     created: bool
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def store(session: Session, sms: Inbound) -> Stored:
@@ -89,14 +88,14 @@ def receive(services, sms: Inbound) -> Stored:
     return stored
 
 
-def process_inbox(inbox_id: int) -> Optional[str]:
+def process_inbox(inbox_id: int) -> str | None:
     """RQ entry point (the sweeper's path): run the command of a stored SMS, once."""
     from worker import get_services
 
     return process(get_services(), inbox_id)
 
 
-def process(services, inbox_id: int) -> Optional[str]:
+def process(services, inbox_id: int) -> str | None:
     """Run the command in one transaction; a crash leaves the row for the sweeper."""
     try:
         with services.db.transaction() as session:
@@ -107,7 +106,7 @@ def process(services, inbox_id: int) -> Optional[str]:
         return None
 
 
-def run(session: Session, config, inbox_id: int) -> Optional[str]:
+def run(session: Session, config, inbox_id: int) -> str | None:
     """Claim the row and handle its command; None when someone else already did."""
     from commands import Incoming, handle
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
 
 from sqlalchemy import DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,27 +39,27 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_phone: Mapped[str] = mapped_column(String(20))
-    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
-    group_id: Mapped[Optional[int]] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     encoding: Mapped[str] = mapped_column(String(8))  # gsm7 | ucs2
     segments: Mapped[int] = mapped_column(Integer)
     priority: Mapped[int] = mapped_column(Integer, default=Priority.NOTICE)
     kind: Mapped[str] = mapped_column(String(24))  # reply, receipt, reminder, broadcast, notice ...
-    dedupe_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)  # exactly-once sends
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)  # exactly-once sends
     status: Mapped[OutStatus] = mapped_column(
         Enum(OutStatus, name="out_status", native_enum=False, length=16,
              values_callable=lambda e: [m.value for m in e]), default=OutStatus.PENDING)
-    provider: Mapped[Optional[str]] = mapped_column(String(24))
-    provider_id: Mapped[Optional[str]] = mapped_column(String(80), index=True)
+    provider: Mapped[str | None] = mapped_column(String(24))
+    provider_id: Mapped[str | None] = mapped_column(String(80), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                     onupdate=func.now())
-    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
-    retry_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))  # backoff: not before
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # backoff: not before
 
 
 class InStatus(str, enum.Enum):
@@ -89,8 +88,8 @@ class InboxMessage(Base):
     status: Mapped[InStatus] = mapped_column(
         Enum(InStatus, name="in_status", native_enum=False, length=16,
              values_callable=lambda e: [m.value for m in e]), default=InStatus.RECEIVED)
-    command: Mapped[Optional[str]] = mapped_column(String(16))  # the command it turned out to be
+    command: Mapped[str | None] = mapped_column(String(16))  # the command it turned out to be
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(String(255))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    processed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,7 @@ worker holds one slot at a time, so a reply never waits more than
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 _RESERVE = """
 local t = redis.call('TIME')

@@ -7,7 +7,6 @@ so a report may only move a row up :data:`~messaging.models.STATUS_RANK`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +32,7 @@ class Report:
     provider: str
     provider_id: str
     status: OutStatus
-    error: Optional[str] = None
+    error: str | None = None
 
 
 def apply_report(session: Session, report: Report) -> bool:
@@ -50,7 +49,7 @@ def apply_report(session: Session, report: Report) -> bool:
     return True
 
 
-def at_report(form) -> Optional[Report]:
+def at_report(form) -> Report | None:
     """A Report from Africa's Talking's form, or None when it is malformed."""
     status = AT_STATUS.get(form.get("status", ""))
     if not form.get("id") or status is None:
@@ -58,7 +57,7 @@ def at_report(form) -> Optional[Report]:
     return Report("africastalking", form["id"], status, form.get("failureReason") or None)
 
 
-def twilio_report(form) -> Optional[Report]:
+def twilio_report(form) -> Report | None:
     """A Report from Twilio's status callback form, or None when it is malformed."""
     status = TWILIO_STATUS.get(form.get("MessageStatus", ""))
     if not form.get("MessageSid") or status is None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Optional
 
 from sqlalchemy import select, update
 
@@ -47,7 +46,7 @@ class Claimed:
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def send_outbox(outbox_id: int) -> str:
@@ -57,7 +56,7 @@ def send_outbox(outbox_id: int) -> str:
     return deliver(get_services(), outbox_id)
 
 
-def deliver(services, outbox_id: int, channel: Optional[Channel] = None) -> str:
+def deliver(services, outbox_id: int, channel: Channel | None = None) -> str:
     """Claim, pace, send and record one row; return the row's new status."""
     claimed = claim(services, outbox_id)
     if claimed is None:
@@ -72,7 +71,7 @@ def deliver(services, outbox_id: int, channel: Optional[Channel] = None) -> str:
     return "delivered" if sent.delivered else "sent"
 
 
-def claim(services, outbox_id: int) -> Optional[Claimed]:
+def claim(services, outbox_id: int) -> Claimed | None:
     """Move the row from pending to sending (once); None if it is not pending or opted out."""
     with services.db.transaction() as session:
         done = session.execute(

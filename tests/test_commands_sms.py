@@ -98,3 +98,9 @@ def test_replies_are_tracked_outbox_rows_with_exact_encoding(client, services, d
     assert (az.encoding, az.priority, az.kind, az.language) == ("ucs2", 0, "reply", "az")
     assert (en.encoding, en.language) == ("gsm7", "en")
     assert az.segments >= 2 and en.segments >= 1
+
+
+def test_terminal_phone_texts_through_the_endpoint(runner, services, demo):
+    result = runner.invoke(args=["sms", TREASURER, "HELP"])
+    assert result.exit_code == 0, result.output
+    assert f"--> {TREASURER} (reply, gsm7," in result.output and "SAVE" in result.output

@@ -123,9 +123,9 @@ def test_a_crash_leaves_the_message_for_the_sweeper(client, services, demo):
         [row] = inbox(services)
         assert row.status == InStatus.RECEIVED and row.attempts == 1 and "hiccup" in row.last_error
         assert outbox(services) == []
-        sweep(services, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+        sweep(services, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5))
         run_jobs(services)
-        sweep(services, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))  # nothing left
+        sweep(services, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5))  # nothing left
         run_jobs(services)
     finally:
         REGISTRY.pop("FLAKY")

@@ -544,6 +544,9 @@ def test_cash_goes_to_the_bank_and_back_never_more_than_there_is(session, shg):
     with pytest.raises(LedgerError, match="not_allowed"):
         ledger.move_cash(session, g, 100, to="cash", key=key(), actor=shg.chair, on=MONDAY)
     back = ledger.move_cash(session, g, 20000, to="cash", key=key(), actor=t, on=MONDAY)
+    undo = ledger.reverse(session, g, back.ref, reason="counted wrong", key=key(), actor=t)
+    assert undo.balance == 10000  # the cash box after the correction
+    back = ledger.move_cash(session, g, 20000, to="cash", key=key(), actor=t, on=MONDAY)
     s = ledger.group_summary(session, g, MONDAY)
     assert (back.balance, s.cash_box, s.bank, s.savings) == (30000, 30000, 30000, 60000)
     sound(session, g)

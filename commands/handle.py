@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,7 +125,7 @@ def _unregistered(session: Session, config, sms: Incoming) -> Handled:
     key = f"unregistered:{sms.phone}:{sms.now.date().isoformat()}"
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
         return Handled(None, "ignored")
-    t = translator(config.DEFAULT_LANGUAGE)
+    t = translator(guess_language(session, sms.phone, config.DEFAULT_LANGUAGE))
     try:
         with session.begin_nested():
             queue_sms(session, to=sms.phone, text=messages.unregistered(t), language=t.lang,
@@ -133,3 +133,16 @@ def _unregistered(session: Session, config, sms: Incoming) -> Handled:
     except IntegrityError:  # a concurrent message from the same number won the race
         return Handled(None, "ignored")
     return Handled(None, "unregistered")
+
+
+def guess_language(session: Session, phone: str, default: str) -> str:
+    """For a stranger: the language of the groups in her number's country, else ``default``."""
+    import phonenumbers
+
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return default
+    language = session.scalar(select(Group.language).where(Group.country == region)
+                              .group_by(Group.language).order_by(func.count().desc()).limit(1))
+    return language or default

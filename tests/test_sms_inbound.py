@@ -100,6 +100,12 @@ def test_unregistered_number_gets_one_reply_a_day(client, services, demo):
     assert len(inbox(services)) == 4  # every message is still kept
 
 
+def test_a_stranger_is_answered_in_her_countrys_language(client, services, demo):
+    at_sms(client, "+994509999999", "salam")
+    assert texts_to(services, "+994509999999") == [
+        "Bu nömrə Kassada qeydiyyatda deyil. Qrupunuzun xəzinədarına və ya koordinatoruna müraciət edin."]
+
+
 def test_a_crash_leaves_the_message_for_the_sweeper(client, services, demo):
     """A command that crashes (here one registered for the test) keeps the SMS for a later run."""
     import datetime as dt

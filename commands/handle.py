@@ -53,23 +53,35 @@ def handle(session: Session, config, sms: Incoming) -> Handled:
         _reply(session, sender, None, messages.parse_error(t, exc))
         return Handled(None, "refused")
     command = REGISTRY[entry.command]
-    membership = authorise(sender, command)
-    if membership is False:
+    authority = authorise(sender, command)
+    if not authority.allowed:
         _reply(session, sender, None, messages.not_allowed(t, command))
         return Handled(command.keyword, "refused")
-    return _run(session, config, sms, sender, command, membership or None, typed, rest)
+    return _run(session, config, sms, sender, command, authority.membership, typed, rest)
 
 
-def authorise(sender: Sender, command: Command) -> Membership | None | bool:
-    """The membership whose role allows ``command`` (None: allowed without one), or False."""
+@dataclass(frozen=True)
+class Authority:
+    """Whether the sender may run a command, and in which membership (None: no group needed)."""
+
+    allowed: bool
+    membership: Optional[Membership] = None
+
+
+REFUSED = Authority(False)
+
+
+def authorise(sender: Sender, command: Command) -> Authority:
+    """Allowed when one of her memberships has a role the command names (its group is the one
+    the command acts on), or she is a coordinator and the command is for coordinators."""
     if ANYONE in command.roles:
-        return sender.memberships[0] if sender.memberships else None
+        return Authority(True, sender.memberships[0] if sender.memberships else None)
     for membership in sender.memberships:
         if membership.role.value in command.roles:
-            return membership
+            return Authority(True, membership)
     if COORDINATOR in command.roles and sender.coordinator is not None:
-        return None
-    return False
+        return Authority(True)
+    return REFUSED
 
 
 def _run(session: Session, config, sms: Incoming, sender: Sender, command: Command,

@@ -65,7 +65,7 @@ class Authority:
     """Whether the sender may run a command, and in which membership (None: no group needed)."""
 
     allowed: bool
-    membership: Optional[Membership] = None
+    membership: Membership | None = None
 
 
 REFUSED = Authority(False)

@@ -137,3 +137,28 @@ def test_a_crash_leaves_the_message_for_the_sweeper(client, services, demo):
         REGISTRY.pop("FLAKY")
     assert inbox(services)[0].status == InStatus.DONE and len(calls) == 2
     assert texts_to(services, MEMBER) == ["ok"]
+
+
+def test_a_command_that_always_crashes_is_set_aside_after_five_tries(client, services, demo):
+    import datetime as dt
+
+    from commands.parser import Grammar
+    from commands.registry import ANYONE, REGISTRY, Command, register
+    from messaging.inbound import MAX_ATTEMPTS, process
+
+    def broken(ctx, parsed):
+        raise RuntimeError("bug")
+
+    register(Command("BROKEN", Grammar.NONE, frozenset({ANYONE}), broken, "BROKEN"))
+    try:
+        at_sms(client, MEMBER, "BROKEN")
+        inbox_id = inbox(services)[0].id
+        for _ in range(MAX_ATTEMPTS):
+            process(services, inbox_id)
+    finally:
+        REGISTRY.pop("BROKEN")
+    [row] = inbox(services)
+    assert (row.status, row.attempts) == (InStatus.FAILED, MAX_ATTEMPTS) and outbox(services) == []
+    from messaging.sweeper import sweep
+
+    assert sweep(services, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)) == 0

@@ -161,4 +161,4 @@ def test_a_command_that_always_crashes_is_set_aside_after_five_tries(client, ser
     assert (row.status, row.attempts) == (InStatus.FAILED, MAX_ATTEMPTS) and outbox(services) == []
     from messaging.sweeper import sweep
 
-    assert sweep(services, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)) == 0
+    assert sweep(services, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)) == 0

@@ -550,3 +550,20 @@ def test_cash_goes_to_the_bank_and_back_never_more_than_there_is(session, shg):
     s = ledger.group_summary(session, g, MONDAY)
     assert (back.balance, s.cash_box, s.bank, s.savings) == (30000, 30000, 30000, 60000)
     sound(session, g)
+
+
+def test_cli_reads_the_books(runner, services):
+    with services.db.transaction() as s:
+        books = make_books(s, "CLI1", "shg")
+        for who in books.members:
+            ledger.record_saving(s, books.group, who, key=key(), actor=books.treasurer)
+        phone = books.members[0].phone
+    out = runner.invoke(args=["ledger", "summary", "CLI1"])
+    assert out.exit_code == 0 and "cash box" in out.output and "600" in out.output, out.output
+    out = runner.invoke(args=["ledger", "statement", "CLI1", phone])
+    assert out.exit_code == 0 and "Savings" in out.output, out.output
+    out = runner.invoke(args=["ledger", "trial", "CLI1"])
+    assert out.exit_code == 0 and out.output.strip().endswith("0"), out.output
+    out = runner.invoke(args=["ledger", "audit", "CLI1"])
+    assert out.exit_code == 0 and "sound" in out.output
+    assert runner.invoke(args=["ledger", "summary", "NOPE"]).exit_code != 0

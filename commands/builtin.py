@@ -14,7 +14,7 @@ EVERYONE = frozenset({ANYONE})
 def run_help(ctx: Context, parsed: Parsed) -> Outcome:
     """The commands this sender may use, one per line, in her language."""
     lines = [ctx.t.gettext(cmd.usage) for cmd in REGISTRY.values()
-             if authorise(ctx.sender, cmd) is not False]
+             if authorise(ctx.sender, cmd).allowed]
     return Outcome("\n".join(["Kassa:"] + list(dict.fromkeys(lines))))
 
 

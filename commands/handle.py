@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,23 +53,35 @@ def handle(session: Session, config, sms: Incoming) -> Handled:
         _reply(session, sender, None, messages.parse_error(t, exc))
         return Handled(None, "refused")
     command = REGISTRY[entry.command]
-    membership = authorise(sender, command)
-    if membership is False:
+    authority = authorise(sender, command)
+    if not authority.allowed:
         _reply(session, sender, None, messages.not_allowed(t, command))
         return Handled(command.keyword, "refused")
-    return _run(session, config, sms, sender, command, membership or None, typed, rest)
+    return _run(session, config, sms, sender, command, authority.membership, typed, rest)
 
 
-def authorise(sender: Sender, command: Command) -> Membership | None | bool:
-    """The membership whose role allows ``command`` (None: allowed without one), or False."""
+@dataclass(frozen=True)
+class Authority:
+    """Whether the sender may run a command, and in which membership (None: no group needed)."""
+
+    allowed: bool
+    membership: Membership | None = None
+
+
+REFUSED = Authority(False)
+
+
+def authorise(sender: Sender, command: Command) -> Authority:
+    """Allowed when one of her memberships has a role the command names (its group is the one
+    the command acts on), or she is a coordinator and the command is for coordinators."""
     if ANYONE in command.roles:
-        return sender.memberships[0] if sender.memberships else None
+        return Authority(True, sender.memberships[0] if sender.memberships else None)
     for membership in sender.memberships:
         if membership.role.value in command.roles:
-            return membership
+            return Authority(True, membership)
     if COORDINATOR in command.roles and sender.coordinator is not None:
-        return None
-    return False
+        return Authority(True)
+    return REFUSED
 
 
 def _run(session: Session, config, sms: Incoming, sender: Sender, command: Command,
@@ -125,7 +137,7 @@ def _unregistered(session: Session, config, sms: Incoming) -> Handled:
     key = f"unregistered:{sms.phone}:{sms.now.date().isoformat()}"
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
         return Handled(None, "ignored")
-    t = translator(config.DEFAULT_LANGUAGE)
+    t = translator(guess_language(session, sms.phone, config.DEFAULT_LANGUAGE))
     try:
         with session.begin_nested():
             queue_sms(session, to=sms.phone, text=messages.unregistered(t), language=t.lang,
@@ -133,3 +145,16 @@ def _unregistered(session: Session, config, sms: Incoming) -> Handled:
     except IntegrityError:  # a concurrent message from the same number won the race
         return Handled(None, "ignored")
     return Handled(None, "unregistered")
+
+
+def guess_language(session: Session, phone: str, default: str) -> str:
+    """For a stranger: the language of the groups in her number's country, else ``default``."""
+    import phonenumbers
+
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return default
+    language = session.scalar(select(Group.language).where(Group.country == region)
+                              .group_by(Group.language).order_by(func.count().desc()).limit(1))
+    return language or default

@@ -115,12 +115,17 @@ def run_repay(ctx: Context, parsed: Parsed) -> Outcome:
 
 
 def run_fine(ctx: Context, parsed: Parsed) -> Outcome:
-    """FINE WHO AMOUNT [REASON]; with no amount the reason must be one of the group's fine types."""
+    """FINE WHO AMOUNT [REASON]: a reason naming one of the group's fine types records that type;
+    any other reason is free words. With no amount, the reason must be a fine type (its amount)."""
+    reason = parsed.text.strip().lower() or None
+    types = {str(k).lower() for k in (ctx.group.fine_types or {})}
 
-    fine_type = parsed.text.strip().lower() or None
-    return post_items(ctx, parsed, lambda member, item, key: ledger.record_fine(
-        ctx.session, ctx.group, member, item.amount, fine_type=fine_type, key=key, actor=ctx.actor,
-        on=ctx.today()))
+    def post(member: Member, item: Item, key: str):
+        fine_type = reason if item.amount is None or reason in types else None
+        return ledger.record_fine(ctx.session, ctx.group, member, item.amount, fine_type=fine_type, key=key,
+                                  actor=ctx.actor, on=ctx.today())
+
+    return post_items(ctx, parsed, post)
 
 
 def _ref_item(parsed: Parsed) -> Item:

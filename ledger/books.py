@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,6 +35,25 @@ from ledger.models import Account, AccountCode, Cycle, Line, Loan, Meeting, Txn,
 ACCOUNTS = cast(Table, Account.__table__)
 TXNS = cast(Table, Txn.__table__)
 M = TypeVar("M")
+
+# Hot statements, built once with bind parameters (building costs more than running them).
+_BY_KEY = select(Txn).where(Txn.idem_key == bindparam("key"))
+_MEMBERSHIP = select(Membership).where(Membership.group_id == bindparam("g"),
+                                       Membership.member_id == bindparam("m"),
+                                       Membership.status == Status.ACTIVE)
+_PAID_IN_CYCLE = select(func.coalesce(func.sum(Txn.amount), 0)).where(
+    Txn.cycle_id == bindparam("c"), Txn.member_id == bindparam("m"), Txn.kind == bindparam("k"),
+    Txn.reversed.is_(False))
+_PAID_AT_MEETING = select(func.coalesce(func.sum(Txn.amount), 0), func.coalesce(func.sum(Txn.shares), 0)).where(
+    Txn.meeting_id == bindparam("mt"), Txn.member_id == bindparam("m"), Txn.kind == bindparam("k"),
+    Txn.reversed.is_(False))
+_MOVE = (update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("a"))
+         .values(balance=ACCOUNTS.c.balance + bindparam("d")).returning(ACCOUNTS.c.balance))
+#: normal sign -> the same move, refused (no row) if the natural balance would go below zero
+_MOVE_GUARDED = {sign: _MOVE.where((ACCOUNTS.c.balance + bindparam("d")) * sign >= 0) for sign in (1, -1)}
+#: is PostgreSQL -> INSERT ... ON CONFLICT (idem_key) DO NOTHING RETURNING id
+_INSERT_TXN = {pg: (dialect.insert(TXNS).on_conflict_do_nothing(index_elements=["idem_key"])
+                    .returning(TXNS.c.id)) for pg, dialect in ((True, postgresql), (False, sqlite))}
 P = ParamSpec("P")
 
 
@@ -52,9 +71,8 @@ def natural(code: AccountCode, signed: int) -> int:
 
 def membership(session: Session, group: Group, member: Member) -> Membership:
     """The member's active membership in ``group``; refuses anyone else."""
-    found = _cached(session, ("membership", group.id, member.id), lambda: session.scalar(select(Membership).where(
-        Membership.group_id == group.id, Membership.member_id == member.id,
-        Membership.status == Status.ACTIVE)))
+    found = _cached(session, ("membership", group.id, member.id),
+                    lambda: session.scalar(_MEMBERSHIP, {"g": group.id, "m": member.id}))
     if found is None or member.status != Status.ACTIVE:
         raise errors.not_member()
     return found
@@ -209,7 +227,7 @@ def receipt_of(txn: Txn, replayed: bool) -> Receipt:
 
 def find_key(session: Session, group: Group, key: str) -> Txn | None:
     """The transaction already posted under ``key``, if any (in this group, else refused)."""
-    txn = session.scalar(select(Txn).where(Txn.idem_key == key))
+    txn = session.scalar(_BY_KEY, {"key": key})
     if txn is not None and txn.group_id != group.id:
         raise errors.key_reused()
     return txn
@@ -321,10 +339,8 @@ def _insert_txn(session: Session, p: Posting) -> int | None:
                   flagged=p.flagged, memo=p.memo, actor_id=p.actor.id if p.actor else None,
                   approver_id=p.approver.id if p.approver else None,
                   reverses_id=p.reverses.id if p.reverses else None, balance_after=0, reversed=False)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(TXNS).values(**values)
-            .on_conflict_do_nothing(index_elements=["idem_key"]).returning(TXNS.c.id))
-    return session.execute(stmt).scalar_one_or_none()
+    stmt = _INSERT_TXN[session.get_bind().dialect.name == "postgresql"]
+    return session.execute(stmt, values).scalar_one_or_none()
 
 
 def _move_balances(session: Session, legs: list[Leg], p: Posting) -> None:
@@ -348,13 +364,11 @@ def _move_balances(session: Session, legs: list[Leg], p: Posting) -> None:
 
 def _move(session: Session, acct: Account, delta: int, p: Posting) -> None:
     """One guarded ``UPDATE ... RETURNING``: a shrinking balance may not cross zero."""
-    col = ACCOUNTS.c
-    stmt = update(ACCOUNTS).where(col.id == acct.id)
-    if delta * acct.code.normal_sign < 0:
-        stmt = stmt.where((col.balance + delta) * acct.code.normal_sign >= 0)
-    new = session.execute(stmt.values(balance=col.balance + delta).returning(col.balance)).scalar_one_or_none()
+    shrinks = delta * acct.code.normal_sign < 0
+    stmt = _MOVE_GUARDED[acct.code.normal_sign] if shrinks else _MOVE
+    new = session.execute(stmt, {"a": acct.id, "d": delta}).scalar_one_or_none()
     if new is None:
-        held = session.scalar(select(col.balance).where(col.id == acct.id)) or 0
+        held = session.scalar(select(ACCOUNTS.c.balance).where(ACCOUNTS.c.id == acct.id)) or 0
         _refuse(acct.code, natural(acct.code, held), -delta * acct.code.normal_sign, p)
     set_committed_value(acct, "balance", new)
 
@@ -364,6 +378,8 @@ def _refuse(code: AccountCode, held: int, amount: int, p: Posting) -> None:
         raise errors.cash_box_short(amount, held)
     if code == AccountCode.SOCIAL:
         raise errors.social_fund_short(amount, held)
+    if code == AccountCode.BANK:
+        raise errors.bank_short(amount, held)
     raise errors.cannot_reverse(p.reverses.ref if p.reverses else p.key)
 
 
@@ -371,17 +387,13 @@ def _refuse(code: AccountCode, held: int, amount: int, p: Posting) -> None:
 
 def paid_in_cycle(session: Session, cycle: Cycle, member: Member, kind: TxnKind) -> int:
     """What ``member`` paid of ``kind`` in ``cycle``, corrections excluded."""
-    total = session.scalar(select(func.coalesce(func.sum(Txn.amount), 0)).where(
-        Txn.cycle_id == cycle.id, Txn.member_id == member.id, Txn.kind == kind,
-        Txn.reversed.is_(False)))
+    total = session.scalar(_PAID_IN_CYCLE, {"c": cycle.id, "m": member.id, "k": kind.value})
     return int(total or 0)
 
 
 def paid_at_meeting(session: Session, meeting: Meeting, member: Member, kind: TxnKind) -> tuple[int, int]:
     """(amount, shares) ``member`` paid of ``kind`` at ``meeting``, corrections excluded."""
-    row = session.execute(select(func.coalesce(func.sum(Txn.amount), 0), func.coalesce(func.sum(Txn.shares), 0))
-                          .where(Txn.meeting_id == meeting.id, Txn.member_id == member.id,
-                                 Txn.kind == kind, Txn.reversed.is_(False))).one()
+    row = session.execute(_PAID_AT_MEETING, {"mt": meeting.id, "m": member.id, "k": kind.value}).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 

@@ -224,3 +224,27 @@ def pay_social_fund(session: Session, group: Group, member: Member, amount: int,
                       approver=approver, memo=reason[:160])
     return post(session, posting, [Leg(fund, amount), Leg(cash, -amount)],
                 lambda: natural(AccountCode.SOCIAL, fund.balance))
+
+
+@idempotent
+def move_cash(session: Session, group: Group, amount: int, *, to: str, key: str, actor: Member,
+              on: dt.date | None = None) -> Receipt:
+    """Move ``amount`` between the cash box and the bank or mobile wallet (``to`` = ``bank`` or ``cash``).
+
+    To the bank: debit bank, credit cash box; back: the other way round. Neither
+    may go below zero. The treasurer does it; the receipt's balance is the cash
+    box after it.
+    """
+    if to not in ("bank", "cash"):
+        raise ValueError("move_cash: to is 'bank' or 'cash'")
+    require_role(session, group, actor, Role.TREASURER)
+    check_positive(amount)
+    day = on or group_today(group)
+    cash = account(session, group, AccountCode.CASH)
+    bank = account(session, group, AccountCode.BANK)
+    into, out_of = (bank, cash) if to == "bank" else (cash, bank)
+    posting = Posting(group=group, key=key, kind=TxnKind.TRANSFER, amount=amount, on=day,
+                      cycle=current_cycle(session, group), meeting=meeting_for_posting(session, group, day),
+                      actor=actor, memo=to)
+    return post(session, posting, [Leg(into, amount), Leg(out_of, -amount)],
+                lambda: natural(AccountCode.CASH, cash.balance))

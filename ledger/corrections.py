@@ -112,6 +112,12 @@ def _undo_loan(session: Session, original: Txn, loan: Loan | None) -> Callable[[
     return lambda: apply_split(loan, split, -1)
 
 
+def _natural_balance(session: Session, group: Group, code: AccountCode, member_key: int) -> int:
+    signed = session.scalar(select(Account.balance).where(
+        Account.group_id == group.id, Account.code == code, Account.member_key == member_key))
+    return natural(code, signed or 0)
+
+
 def _balance_after(session: Session, group: Group, cycle: Cycle, original: Txn, member: Member | None,
                    loan: Loan | None) -> Callable[[], int]:
     """The member's new balance of the original's kind, computed after the legs are in."""
@@ -119,13 +125,10 @@ def _balance_after(session: Session, group: Group, cycle: Cycle, original: Txn, 
         if loan is not None:
             return loan.outstanding
         if original.kind == TxnKind.SAVING and member is not None:
-            acct = session.scalar(select(Account.balance).where(
-                Account.group_id == group.id, Account.code == AccountCode.SAVINGS,
-                Account.member_key == member.id))
-            return natural(AccountCode.SAVINGS, acct or 0)
+            return _natural_balance(session, group, AccountCode.SAVINGS, member.id)
         if original.kind in (TxnKind.SOCIAL, TxnKind.FINE) and member is not None:
             return paid_in_cycle(session, cycle, member, original.kind)
-        acct = session.scalar(select(Account.balance).where(
-            Account.group_id == group.id, Account.code == AccountCode.SOCIAL, Account.member_key == 0))
-        return natural(AccountCode.SOCIAL, acct or 0)
+        if original.kind == TxnKind.TRANSFER:
+            return _natural_balance(session, group, AccountCode.CASH, 0)
+        return _natural_balance(session, group, AccountCode.SOCIAL, 0)  # a social-fund payout
     return after

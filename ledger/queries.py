@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, GroupKind, Member, Membership, Status
@@ -76,22 +76,29 @@ class _Standing:
     fines: int
 
 
-def _tally(cycle_id: Any, member: Member, kind: TxnKind) -> Any:
+def _tally(kind: TxnKind) -> Any:
     return (select(func.coalesce(func.sum(Txn.amount), 0))
-            .where(Txn.cycle_id == cycle_id, Txn.member_id == member.id, Txn.kind == kind,
+            .where(Txn.cycle_id == Cycle.id, Txn.member_id == bindparam("m"), Txn.kind == kind,
                    Txn.reversed.is_(False)).scalar_subquery())
 
 
+# Built once (building a statement costs more than SQLite takes to run it): the open
+# cycle's share value, her cached savings balance, her social-fund and fines tallies
+# in that cycle; then her loans being repaid.
+_STANDING = (select(Cycle.share_value,
+                    select(Account.balance).where(Account.group_id == bindparam("g"),
+                                                  Account.code == AccountCode.SAVINGS,
+                                                  Account.member_key == bindparam("m")).scalar_subquery(),
+                    _tally(TxnKind.SOCIAL), _tally(TxnKind.FINE))
+             .where(Cycle.group_id == bindparam("g"), Cycle.ended_on.is_(None))
+             .order_by(Cycle.number.desc()).limit(1))
+_HER_LOANS = (select(Loan).where(Loan.group_id == bindparam("g"), Loan.member_id == bindparam("m"),
+                                 Loan.status == LoanStatus.ACTIVE).order_by(Loan.id))
+
+
 def _standing(session: Session, group: Group, member: Member) -> _Standing:
-    """One statement: the open cycle's share value, her cached savings balance and her
-    social-fund and fines tallies in that cycle (all zero before the group's first posting)."""
-    savings = (select(Account.balance).where(Account.group_id == group.id, Account.code == AccountCode.SAVINGS,
-                                             Account.member_key == member.id).scalar_subquery())
-    row = session.execute(
-        select(Cycle.share_value, savings, _tally(Cycle.id, member, TxnKind.SOCIAL),
-               _tally(Cycle.id, member, TxnKind.FINE))
-        .where(Cycle.group_id == group.id, Cycle.ended_on.is_(None))
-        .order_by(Cycle.number.desc()).limit(1)).first()
+    """One statement for her standing (all zero before the group's first posting)."""
+    row = session.execute(_STANDING, {"g": group.id, "m": member.id}).first()
     if row is None:
         return _Standing(group.share_value, 0, 0, 0)
     return _Standing(int(row[0] or group.share_value), natural(AccountCode.SAVINGS, int(row[1] or 0)),
@@ -99,9 +106,7 @@ def _standing(session: Session, group: Group, member: Member) -> _Standing:
 
 
 def _her_active_loans(session: Session, group: Group, member: Member) -> list[Loan]:
-    return list(session.scalars(select(Loan).where(
-        Loan.group_id == group.id, Loan.member_id == member.id, Loan.status == LoanStatus.ACTIVE)
-        .order_by(Loan.id)))
+    return list(session.scalars(_HER_LOANS, {"g": group.id, "m": member.id}))
 
 
 def saving_rule_amount(group: Group, share_value: int) -> int:
@@ -147,10 +152,13 @@ class Entry(NamedTuple):
     reverses: str | None = None
 
 
+_STATEMENT = (select(Txn).where(Txn.group_id == bindparam("g"), Txn.member_id == bindparam("m"))
+              .order_by(Txn.id.desc()).limit(bindparam("n")))
+
+
 def mini_statement(session: Session, group: Group, member: Member, limit: int = 10) -> list[Entry]:
     """Her last ``limit`` postings, newest first, corrections included and marked."""
-    txns = session.scalars(select(Txn).where(Txn.group_id == group.id, Txn.member_id == member.id)
-                           .order_by(Txn.id.desc()).limit(limit))
+    txns = session.scalars(_STATEMENT, {"g": group.id, "m": member.id, "n": limit})
     return [Entry(t.on, t.kind.value, t.amount, t.ref, t.reversed,
                   f"R{t.reverses_id}" if t.reverses_id else None) for t in txns]
 

@@ -92,9 +92,11 @@ def test_social_and_fines(client, services, demo):
     assert last(services, FAITH).startswith(f"Upendo Women Group: social fund {kes(5000)} received.")
     at_sms(client, TREASURER, "FINE 3 late")
     assert last(services, FAITH).startswith(f"Upendo Women Group: fine of {kes(2000)} paid. Receipt R")
-    at_sms(client, TREASURER, "FINE 4 30")
+    at_sms(client, TREASURER, "FINE 4 30 came without her passbook")
     assert last(services, ESTHER).startswith(f"Upendo Women Group: fine of {kes(3000)} paid.")
     assert position(services, "UPENDO", FAITH).fines_paid == 2000
+    at_sms(client, TREASURER, "FINE 4 gossip")
+    assert last(services, TREASURER).startswith("FINE: item 1 (4): ") and "late" in last(services, TREASURER)
     assert postings(services) == 4
 
 

@@ -528,3 +528,25 @@ def test_reading_a_new_groups_books_writes_nothing(session, vsla):
     from ledger.models import Cycle, Meeting
     assert session.scalar(select(func.count(Cycle.id))) == 0
     assert session.scalar(select(func.count(Meeting.id))) == 0
+
+
+def test_cash_goes_to_the_bank_and_back_never_more_than_there_is(session, shg):
+    g, t = shg.group, shg.treasurer
+    for who in shg.members:
+        ledger.record_saving(session, g, who, key=key(), actor=t, on=MONDAY)
+    r = ledger.move_cash(session, g, 50000, to="bank", key=key(), actor=t, on=MONDAY)
+    assert (r.kind, r.balance) == ("transfer", 10000)
+    assert legs_of(session, r.ref) == sorted([("bank", 50000), ("cash", -50000)])
+    with pytest.raises(LedgerError, match="cash_box_short"):
+        ledger.move_cash(session, g, 10001, to="bank", key=key(), actor=t, on=MONDAY)
+    with pytest.raises(LedgerError, match="bank_short"):
+        ledger.move_cash(session, g, 50001, to="cash", key=key(), actor=t, on=MONDAY)
+    with pytest.raises(LedgerError, match="not_allowed"):
+        ledger.move_cash(session, g, 100, to="cash", key=key(), actor=shg.chair, on=MONDAY)
+    back = ledger.move_cash(session, g, 20000, to="cash", key=key(), actor=t, on=MONDAY)
+    undo = ledger.reverse(session, g, back.ref, reason="counted wrong", key=key(), actor=t)
+    assert undo.balance == 10000  # the cash box after the correction
+    back = ledger.move_cash(session, g, 20000, to="cash", key=key(), actor=t, on=MONDAY)
+    s = ledger.group_summary(session, g, MONDAY)
+    assert (back.balance, s.cash_box, s.bank, s.savings) == (30000, 30000, 30000, 60000)
+    sound(session, g)

@@ -2,7 +2,7 @@
 
 A Hypothesis state machine posts contributions, fines, loans (request,
 decision, pay-out), repayments, reversals, replays of earlier keys, meeting
-closes, social-fund payouts and share-outs, in any order, with amounts that
+closes, social-fund payouts, cash to and from the bank and share-outs, in any order, with amounts that
 are sometimes against the rules. Alongside it keeps a tiny model: the cash
 box and each member's savings. After every step:
 
@@ -172,6 +172,16 @@ class GroupLife(RuleBasedStateMachine):
             actor=self.books.treasurer, approver=self.books.chair))
         if r is not None:
             effect = Effect(-r.amount)
+            self._apply(effect, +1)
+            self.effects[r.ref] = effect
+
+    @rule(amount=st.sampled_from([1000, 30000]), to=st.sampled_from(["bank", "cash"]))
+    def bank(self, amount: int, to: str) -> None:
+        k, d = self.key(), self.day
+        r = self.attempt(lambda: ledger.move_cash(self.session, self.books.group, amount, to=to, key=k,
+                                                  actor=self.books.treasurer, on=d))
+        if r is not None:
+            effect = Effect(-amount if to == "bank" else amount)
             self._apply(effect, +1)
             self.effects[r.ref] = effect
 

@@ -100,6 +100,12 @@ def test_unregistered_number_gets_one_reply_a_day(client, services, demo):
     assert len(inbox(services)) == 4  # every message is still kept
 
 
+def test_a_stranger_is_answered_in_her_countrys_language(client, services, demo):
+    at_sms(client, "+994509999999", "salam")
+    assert texts_to(services, "+994509999999") == [
+        "Bu nömrə Kassada qeydiyyatda deyil. Qrupunuzun xəzinədarına və ya koordinatoruna müraciət edin."]
+
+
 def test_a_crash_leaves_the_message_for_the_sweeper(client, services, demo):
     """A command that crashes (here one registered for the test) keeps the SMS for a later run."""
     import datetime as dt
@@ -131,3 +137,28 @@ def test_a_crash_leaves_the_message_for_the_sweeper(client, services, demo):
         REGISTRY.pop("FLAKY")
     assert inbox(services)[0].status == InStatus.DONE and len(calls) == 2
     assert texts_to(services, MEMBER) == ["ok"]
+
+
+def test_a_command_that_always_crashes_is_set_aside_after_five_tries(client, services, demo):
+    import datetime as dt
+
+    from commands.parser import Grammar
+    from commands.registry import ANYONE, REGISTRY, Command, register
+    from messaging.inbound import MAX_ATTEMPTS, process
+
+    def broken(ctx, parsed):
+        raise RuntimeError("bug")
+
+    register(Command("BROKEN", Grammar.NONE, frozenset({ANYONE}), broken, "BROKEN"))
+    try:
+        at_sms(client, MEMBER, "BROKEN")
+        inbox_id = inbox(services)[0].id
+        for _ in range(MAX_ATTEMPTS):
+            process(services, inbox_id)
+    finally:
+        REGISTRY.pop("BROKEN")
+    [row] = inbox(services)
+    assert (row.status, row.attempts) == (InStatus.FAILED, MAX_ATTEMPTS) and outbox(services) == []
+    from messaging.sweeper import sweep
+
+    assert sweep(services, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)) == 0

@@ -305,3 +305,27 @@ def test_malformed_delivery_reports_are_400(client, path, form):
 def test_delivery_report_token_enforced(make_app):
     client = make_app(WEBHOOK_TOKEN="s").test_client()
     assert client.post("/sms/africastalking/delivery", data={"id": "x", "status": "Success"}).status_code == 403
+
+
+@responses.activate
+def test_two_workers_on_one_row_send_it_once(make_app):
+    """The sweeper and a retry (or two workers) may run the same send job at once."""
+    import threading
+
+    services = make_app(**AT_CONFIG).extensions["kassa"]
+    responses.post(AT_URL, json=at_answer())
+    oid = queue_one(services)
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(deliver(services, oid))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["sent", "skipped", "skipped", "skipped"] and len(responses.calls) == 1
+
+
+def test_the_sweeper_is_a_scheduled_task():
+    import scheduler
+
+    [task] = [t for t in scheduler.tasks() if t.name == "sms-sweeper"]
+    assert task.fn is sweep and task.interval == 60

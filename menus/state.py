@@ -1,0 +1,95 @@
+"""What a USSD session remembers between hops, and where: Redis, keyed by ``sessionId``.
+
+Nothing secret is ever put here: PIN digits stay in the ``text`` Africa's
+Talking sends; the session keeps only where they were (``secret``), so logs
+can scrub them. ``seen`` is how much of ``text`` the session has consumed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+import redis
+
+SESSION_KEY = "ussd:s:{}"
+RESUME_KEY = "ussd:r:{}"
+
+
+@dataclass
+class Who:
+    """The caller as found on the first hop (ids and display settings, no secrets)."""
+
+    member_id: int
+    group_id: int
+    membership_id: int
+    role: str
+    lang: str
+    plain: bool = False
+    group_name: str = ""
+
+
+@dataclass
+class State:
+    """One session's position in the menus."""
+
+    phone: str
+    who: Optional[Who] = None
+    screen: str = "home"
+    stack: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    page: int = 0
+    pages: int = 1
+    seen: int = 0
+    secret: list[list[int]] = field(default_factory=list)  # [start, end) spans of PIN digits in text
+    ended: bool = False
+    last: str = ""  # the last reply's text, to answer a repeated request identically
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "State":
+        values = json.loads(raw)
+        who = values.pop("who", None)
+        return cls(who=Who(**who) if who else None, **values)
+
+
+class SessionStore:
+    """Sessions in Redis with a TTL; a resumable copy per phone for a short while.
+
+    Each hop costs one GET (two for a new session) and one pipelined write.
+    """
+
+    def __init__(self, client: "redis.Redis[bytes]", ttl: int, resume_seconds: int) -> None:
+        self.redis = client
+        self.ttl = ttl
+        self.resume_seconds = resume_seconds
+
+    def load(self, session_id: str) -> Optional[State]:
+        raw = self.redis.get(SESSION_KEY.format(session_id))
+        return State.from_json(raw) if raw else None
+
+    def take_resume(self, phone: str) -> Optional[State]:
+        """The phone's session dropped in the last ``resume_seconds``, removed as it is taken."""
+        pipe = self.redis.pipeline()
+        pipe.get(RESUME_KEY.format(phone))
+        pipe.delete(RESUME_KEY.format(phone))
+        raw = pipe.execute()[0]
+        return State.from_json(raw) if raw else None
+
+    def save(self, session_id: str, state: State, *, resumable: bool) -> None:
+        """Store the session; keep (or forget) a copy for resuming after a drop."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(SESSION_KEY.format(session_id), state.to_json(), ex=self.ttl)
+        if resumable:
+            pipe.set(RESUME_KEY.format(state.phone), _resume_copy(state).to_json(), ex=self.resume_seconds)
+        else:
+            pipe.delete(RESUME_KEY.format(state.phone))
+        pipe.execute()
+
+
+def _resume_copy(state: State) -> State:
+    """What a new session may take over: the position and answers, not the text bookkeeping."""
+    return State(phone=state.phone, who=state.who, screen=state.screen, stack=list(state.stack),
+                 data=dict(state.data), page=state.page, pages=state.pages)

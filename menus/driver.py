@@ -89,7 +89,7 @@ def _save(machine: Machine, store: SessionStore, hop: Hop, state: State, reply: 
     if reply.end:
         state.data = {}
     screen = machine.screens[state.screen]
-    resumable = not reply.end and screen.resumable and state.screen != HOME
+    resumable = not reply.end and screen.midway and state.screen != HOME
     store.save(hop.session_id, state, resumable=resumable)
 
 

@@ -179,6 +179,12 @@ class Screen:
     def secret(self) -> bool:
         return self.pin is not None
 
+    @property
+    def midway(self) -> bool:
+        """Worth resuming after a drop: it is part of a flow (takes input), not a view or PIN/confirmation."""
+        takes_input = bool(self.items or self.choices or self.validate)
+        return self.resumable and takes_input and not self.secret
+
 
 class Machine:
     """Moves a session between ``screens`` and renders where it stands."""

@@ -135,7 +135,7 @@ def _requests(ctx: Ctx) -> list[Choice]:
 def _names(ctx: Ctx, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(ctx.db.execute(select(Member.id, Member.name).where(Member.id.in_(ids))).tuples().all())
+    return {mid: name for mid, name in ctx.db.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))}
 
 
 def _loan_details(ctx: Ctx) -> list[str]:

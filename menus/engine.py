@@ -288,8 +288,8 @@ class Machine:
         lines = [note.render(t)] if note else []
         lines += screen.body(ctx) if screen.body else []
         lines += [f"{n}. {text}" for n, (text, _) in enumerate(self.options(ctx, screen), start=1)]
-        footer = [f"{BACK}. {t.gettext('Back')}"] if screen.back and st.screen != HOME else []
-        more = f"{MORE}. {t.gettext('More')}"
+        footer = [BACK + ". " + t.gettext("Back")] if screen.back and st.screen != HOME else []
+        more = MORE + ". " + t.gettext("More")
         if self.plain(ctx):
             lines, footer, more = [plain_letters(x) for x in lines], [plain_letters(x) for x in footer], plain_letters(more)
         pages = paginate(lines, footer, more)

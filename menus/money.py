@@ -18,6 +18,7 @@ KIND_LABELS = {
     "share_out": N_("Share-out"),
     "reversal": N_("Correction"),
 }
+OTHER = N_("Other")
 STATEMENT_LENGTH = 10
 
 
@@ -68,7 +69,7 @@ def _statement(ctx: Ctx) -> list[str]:
 
 def _entry_line(ctx: Ctx, e: "ledger.Entry") -> str:
     t = ctx.t
-    label = t.gettext(KIND_LABELS.get(e.kind, N_("Other")))
+    label = t.gettext(KIND_LABELS.get(e.kind, OTHER))
     line = f"{t.date(e.on, 'd MMM')} {label} {ctx.money(e.amount)} {e.ref}"
     if e.reversed:
         line += " " + t.gettext("(corrected)")

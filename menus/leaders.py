@@ -50,7 +50,7 @@ def _reset(ctx: Ctx) -> Move:
               member_id=who.id, group_id=ctx.group.id,
               text=t.gettext("Kassa: your PIN was reset by {chair}. Dial {code} to choose a new one.",
                              chair=ctx.member.name, code=ctx.deps.service_code))
-    return End(Say(N_("The PIN of {name} is reset. She will choose a new one when she dials."),
+    return End(Say(N_("The PIN of {name} is reset."),
                    {"name": who.name}))
 
 

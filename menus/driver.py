@@ -124,7 +124,9 @@ def identify(db: Session, phone: str) -> Optional[Who]:
     member, membership, group = row
     plain = member.plain_letters if member.plain_letters is not None else group.plain_letters
     return Who(member_id=member.id, group_id=group.id, membership_id=membership.id,
-               role=membership.role.value, lang=member.language, plain=bool(plain), group_name=group.name)
+               role=membership.role.value, lang=member.language, plain=bool(plain), group_name=group.name,
+               currency=group.currency, timezone=group.timezone, meeting_weekday=group.meeting_weekday,
+               meeting_time=group.meeting_time.strftime("%H:%M"), meeting_place=group.meeting_place or "")
 
 
 def scrub(text: str, spans: list[list[int]]) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Optional, Union
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership
@@ -98,18 +99,22 @@ class Ctx:
         return self.state.data
 
     @cached_property
-    def member(self) -> Member:
-        assert self.state.who is not None
-        member = self.db.get(Member, self.state.who.member_id)
-        assert member is not None
-        return member
+    def _people(self) -> tuple[Member, Group]:
+        """Her and her group, in one round trip (only hops that need the database pay it)."""
+        who = self.state.who
+        assert who is not None
+        row = self.db.execute(
+            select(Member, Group).join(Membership, Membership.member_id == Member.id)
+            .join(Group, Group.id == Membership.group_id).where(Membership.id == who.membership_id)).one()
+        return row[0], row[1]
 
-    @cached_property
+    @property
+    def member(self) -> Member:
+        return self._people[0]
+
+    @property
     def group(self) -> Group:
-        assert self.state.who is not None
-        group = self.db.get(Group, self.state.who.group_id)
-        assert group is not None
-        return group
+        return self._people[1]
 
     @cached_property
     def membership(self) -> Membership:
@@ -123,7 +128,7 @@ class Ctx:
         return self.state.who.role if self.state.who else ""
 
     def money(self, minor: int) -> str:
-        return self.t.money(minor, self.group.currency)
+        return self.t.money(minor, self.state.who.currency if self.state.who else self.group.currency)
 
     def key(self, step: str) -> str:
         """An idempotency key for a posting made at ``step`` of this session."""
@@ -208,15 +213,16 @@ class Machine:
         if raw == MORE and st.page + 1 < st.pages:
             st.page += 1
             return None
+        if raw == BACK and st.page > 0:
+            st.page -= 1
+            return None
+        st.shown = []  # leaving the pages on show: the next screen is rendered afresh
         if raw == BACK:
             return self.back(ctx)
         return self.apply(ctx, self.respond(ctx, screen, raw))
 
     def back(self, ctx: Ctx) -> Optional[End]:
         st = ctx.state
-        if st.page > 0:
-            st.page -= 1
-            return None
         target = st.stack.pop() if st.stack else HOME
         return self.go(ctx, Go(target, push=False))
 
@@ -282,8 +288,14 @@ class Machine:
 
     # -- rendering -------------------------------------------------------------
     def render(self, ctx: Ctx) -> str:
-        """The current page of the current screen, fitted to the budget."""
-        st, screen, t = ctx.state, self.screen(ctx), ctx.t
+        """The current page of the current screen, fitted to the budget.
+
+        Turning pages (98, 0) shows the pages already rendered for this screen.
+        """
+        st = ctx.state
+        if st.shown and st.page < len(st.shown) and "_note" not in ctx.data:
+            return st.shown[st.page]
+        screen, t = self.screen(ctx), ctx.t
         note = Say.load(ctx.data.pop("_note", None))
         lines = [note.render(t)] if note else []
         lines += screen.body(ctx) if screen.body else []
@@ -295,6 +307,7 @@ class Machine:
         pages = paginate(lines, footer, more)
         st.pages = len(pages)
         st.page = min(st.page, st.pages - 1)
+        st.shown = pages if len(pages) > 1 else []
         return pages[st.page]
 
     def final(self, ctx: Ctx, end: End) -> str:

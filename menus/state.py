@@ -27,6 +27,12 @@ class Who:
     lang: str
     plain: bool = False
     group_name: str = ""
+    currency: str = ""
+    # The group's meeting rule, so "next meeting" and money formats need no database.
+    timezone: str = "UTC"
+    meeting_weekday: int = 0
+    meeting_time: str = "10:00"
+    meeting_place: str = ""
 
 
 @dataclass
@@ -44,6 +50,7 @@ class State:
     secret: list[list[int]] = field(default_factory=list)  # [start, end) spans of PIN digits in text
     ended: bool = False
     last: str = ""  # the last reply's text, to answer a repeated request identically
+    shown: list[str] = field(default_factory=list)  # pages of the screen on show, for 98/0 without re-reading
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
@@ -92,4 +99,4 @@ class SessionStore:
 def _resume_copy(state: State) -> State:
     """What a new session may take over: the position and answers, not the text bookkeeping."""
     return State(phone=state.phone, who=state.who, screen=state.screen, stack=list(state.stack),
-                 data=dict(state.data), page=state.page, pages=state.pages)
+                 data=dict(state.data))

@@ -1,0 +1,1 @@
+"""Benchmarks: each module measures against a floor taken in the same run (figures in BENCHMARKS.md)."""

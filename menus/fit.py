@@ -9,23 +9,50 @@ with the "more" line, and the last page keeps the screen's own footer.
 """
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
+from typing import Optional
 
-from messaging.encoding import is_gsm7, shape
+import gsm0338  # noqa: F401  (registers the 'gsm03.38' codec)
 
 GSM7_BUDGET = 160
 UCS2_BUDGET = 80
 
 
-def budget_for(text: str) -> int:
-    """The screen budget for ``text``: 160 if all GSM-7, else 80."""
-    return GSM7_BUDGET if is_gsm7(text) else UCS2_BUDGET
+@lru_cache(maxsize=None)
+def _septets(ch: str) -> Optional[int]:
+    """Septets of one character in GSM-7 (2 for the extension table), None if it has none.
+
+    The same codec as messaging.encoding, cached per character: a hop measures
+    its screen several times while paging, and the codec is slow per call.
+    """
+    try:
+        return len(ch.encode("gsm03.38"))
+    except UnicodeEncodeError:
+        return None
 
 
 @lru_cache(maxsize=8192)
+def measure(text: str) -> tuple[bool, int]:
+    """(all GSM-7?, length as the network counts it: septets, else UTF-16 units), after NFC."""
+    text = unicodedata.normalize("NFC", text)
+    total = 0
+    for ch in text:
+        n = _septets(ch)
+        if n is None:
+            return False, len(text.encode("utf-16-le")) // 2
+        total += n
+    return True, total
+
+
+def budget_for(text: str) -> int:
+    """The screen budget for ``text``: 160 if all GSM-7, else 80."""
+    return GSM7_BUDGET if measure(text)[0] else UCS2_BUDGET
+
+
 def units(text: str) -> int:
     """Length as the network counts it (septets for GSM-7, UTF-16 units otherwise)."""
-    return shape(text).units
+    return measure(text)[1]
 
 
 def fits(text: str) -> bool:

@@ -7,7 +7,7 @@ can scrub them. ``seen`` is how much of ``text`` the session has consumed.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import redis
@@ -53,7 +53,8 @@ class State:
     shown: list[str] = field(default_factory=list)  # pages of the screen on show, for 98/0 without re-reading
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        values = dict(vars(self), who=vars(self.who) if self.who else None)
+        return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "State":

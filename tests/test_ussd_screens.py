@@ -85,12 +85,11 @@ def _assert_fits(text, where):
     assert text and units(text) <= budget_for(text), f"{where}: {units(text)} > {budget_for(text)}\n{text}"
 
 
-@pytest.mark.parametrize("lang", list(LANGUAGES))
-def test_every_screen_fits_in_every_language(services, long_group, lang):
+def test_every_screen_fits_in_every_language(services, long_group):
     machine = build_machine()
     assert set(SCREEN_DATA) <= set(machine.screens)
     with services.db.transaction() as s:
-        for plain in (False, True):
+        for lang, plain in [(lang, plain) for lang in LANGUAGES for plain in (False, True)]:
             for role, phone in long_group["phones"].items():
                 for name in machine.screens:
                     ctx = _ctx(s, phone, lang, plain, name)
@@ -119,14 +118,22 @@ FINAL = [
 ]
 
 
-@pytest.mark.parametrize("lang", list(LANGUAGES))
-def test_every_final_answer_fits_unclipped(services, long_group, lang):
+def test_every_final_answer_fits_unclipped(services, long_group):
     machine = build_machine()
     with services.db.transaction() as s:
-        ctx = _ctx(s, long_group["phones"]["member"], lang, False, "home")
-        for say in FINAL:
-            text = machine.final(ctx, End(say))
-            _assert_fits(text, f"{lang} {say.msgid}")
-            assert text == say.render(translator(lang)), f"clipped: {text}"
-        for code, reason in ledger.AMOUNT_MESSAGES.items():  # re-prompts quote what she typed
-            _assert_fits(translator(lang).gettext(reason, text="12345678901234567890"), code)
+        for lang in LANGUAGES:
+            ctx = _ctx(s, long_group["phones"]["member"], lang, False, "home")
+            for say in FINAL:
+                text = machine.final(ctx, End(say))
+                _assert_fits(text, f"{lang} {say.msgid}")
+                assert text == say.render(translator(lang)), f"clipped: {text}"
+            for code, reason in ledger.AMOUNT_MESSAGES.items():  # re-prompts quote what she typed
+                _assert_fits(translator(lang).gettext(reason, text="12345678901234567890"), code)
+
+
+@pytest.mark.parametrize("text", ["Savings: KES 1,600", "€uro [x]", "Yığımım: 1.500 ₼", "Tiết kiệm", "é\u0301", "😀 ok", ""])
+def test_screen_measure_agrees_with_sms_encoding(text):
+    from messaging.encoding import GSM7, shape
+
+    s = shape(text)
+    assert units(text) == s.units and (budget_for(text) == 160) == (s.encoding == GSM7)

@@ -88,7 +88,7 @@ def _hop(form: Any) -> Hop | None:
 def _deps(services: Any) -> Deps:
     cfg = services.config
     return Deps(pepper=cfg.PIN_PEPPER or "", service_code=cfg.USSD_SERVICE_CODE,
-                now=dt.datetime.now(dt.timezone.utc))
+                now=dt.datetime.now(dt.UTC))
 
 
 def _store(app: Flask) -> SessionStore:

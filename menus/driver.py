@@ -9,7 +9,6 @@ hop) is played as the inputs it contains.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,7 +55,7 @@ def answer(machine: Machine, hop: Hop, db: Session, store: SessionStore, deps: D
     return Answer(reply, state.screen, scrub(hop.text, state.secret))
 
 
-def _start(db: Session, store: SessionStore, hop: Hop) -> Optional[State]:
+def _start(db: Session, store: SessionStore, hop: Hop) -> State | None:
     """A new session: resumed if she dropped one in the last minutes, else at home."""
     who = identify(db, hop.phone)
     if who is None:
@@ -69,7 +68,7 @@ def _start(db: Session, store: SessionStore, hop: Hop) -> Optional[State]:
     return State(phone=hop.phone, who=who, screen=HOME)
 
 
-def _play(machine: Machine, ctx: Ctx, inputs: list[tuple[str, tuple[int, int]]], fresh: bool) -> Optional[End]:
+def _play(machine: Machine, ctx: Ctx, inputs: list[tuple[str, tuple[int, int]]], fresh: bool) -> End | None:
     if fresh and ctx.state.screen == HOME:
         end = machine.go(ctx, Go(HOME))  # a new session enters home (and its guard)
         if end is not None:
@@ -111,7 +110,7 @@ def new_inputs(text: str, seen: int, fresh: bool) -> list[tuple[str, tuple[int, 
     return [(text[start:], (start, len(text)))]
 
 
-def identify(db: Session, phone: str) -> Optional[Who]:
+def identify(db: Session, phone: str) -> Who | None:
     """The registered, active member behind ``phone`` and her (first) active group."""
     row = db.execute(
         select(Member, Membership, Group).join(Membership, Membership.member_id == Member.id)

@@ -10,9 +10,10 @@ say why), or :class:`End` (a final answer).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ class Say:
         return [self.msgid, self.params]
 
     @classmethod
-    def load(cls, raw: Optional[list[Any]]) -> Optional["Say"]:
+    def load(cls, raw: list[Any] | None) -> Say | None:
         return cls(raw[0], dict(raw[1])) if raw else None
 
 
@@ -57,7 +58,7 @@ class Invalid(Exception):
 @dataclass(frozen=True)
 class Go:
     screen: str
-    flash: Optional[Say] = None  # one line shown on top of the next screen
+    flash: Say | None = None  # one line shown on top of the next screen
     push: bool = True  # False: "0" will not come back to the screen we leave
 
 
@@ -71,7 +72,7 @@ class End:
     message: Say
 
 
-Move = Union[Go, Again, End]
+Move = Go | Again | End
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class Item:
 
     label: str
     target: str
-    when: Optional[Predicate] = None
+    when: Predicate | None = None
 
 
 @dataclass(frozen=True)
@@ -168,15 +169,15 @@ class Screen:
     """
 
     name: str
-    body: Optional[Lines] = None
+    body: Lines | None = None
     items: tuple[Item, ...] = ()
-    choices: Optional[Callable[[Ctx], list[Choice]]] = None
-    chosen: Optional[Callable[[Ctx, Any], Move]] = None
-    validate: Optional[Callable[[Ctx, str], Any]] = None
-    save_as: Optional[str] = None
-    then: Union[str, Callable[[Ctx], Move], None] = None
-    pin: Optional[Callable[[Ctx, str], Move]] = None
-    guard: Optional[Callable[[Ctx], Optional[Move]]] = None
+    choices: Callable[[Ctx], list[Choice]] | None = None
+    chosen: Callable[[Ctx, Any], Move] | None = None
+    validate: Callable[[Ctx, str], Any] | None = None
+    save_as: str | None = None
+    then: str | Callable[[Ctx], Move] | None = None
+    pin: Callable[[Ctx, str], Move] | None = None
+    guard: Callable[[Ctx], Move | None] | None = None
     resumable: bool = True
     back: bool = True
 
@@ -204,7 +205,7 @@ class Machine:
         return self.screens[ctx.state.screen]
 
     # -- moving ----------------------------------------------------------------
-    def take(self, ctx: Ctx, raw: str) -> Optional[End]:
+    def take(self, ctx: Ctx, raw: str) -> End | None:
         """Apply one input at the current screen; an :class:`End` when the session ends."""
         st, screen = ctx.state, self.screen(ctx)
         raw = raw if screen.secret else raw.strip()
@@ -221,7 +222,7 @@ class Machine:
             return self.back(ctx)
         return self.apply(ctx, self.respond(ctx, screen, raw))
 
-    def back(self, ctx: Ctx) -> Optional[End]:
+    def back(self, ctx: Ctx) -> End | None:
         st = ctx.state
         target = st.stack.pop() if st.stack else HOME
         return self.go(ctx, Go(target, push=False))
@@ -257,7 +258,7 @@ class Machine:
         t = ctx.t
         return [(t.gettext(i.label), Go(i.target)) for i in screen.items if i.when is None or i.when(ctx)]
 
-    def apply(self, ctx: Ctx, move: Move) -> Optional[End]:
+    def apply(self, ctx: Ctx, move: Move) -> End | None:
         if isinstance(move, _Deferred):
             move = move.resolve(ctx)
         if isinstance(move, End):
@@ -268,7 +269,7 @@ class Machine:
             return None
         return self.go(ctx, move)
 
-    def go(self, ctx: Ctx, move: Go, depth: int = 0) -> Optional[End]:
+    def go(self, ctx: Ctx, move: Go, depth: int = 0) -> End | None:
         """Enter ``move.screen`` (running its guard, which may redirect or end)."""
         st = ctx.state
         if move.screen == HOME:
@@ -318,7 +319,7 @@ class Machine:
     def plain(ctx: Ctx) -> bool:
         return bool(ctx.state.who and ctx.state.who.plain)
 
-    def reply(self, ctx: Ctx, end: Optional[End]) -> Reply:
+    def reply(self, ctx: Ctx, end: End | None) -> Reply:
         return Reply(self.final(ctx, end), end=True) if end else Reply(self.render(ctx))
 
 

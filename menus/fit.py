@@ -10,8 +10,7 @@ with the "more" line, and the last page keeps the screen's own footer.
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
-from typing import Optional
+from functools import cache, lru_cache
 
 import gsm0338  # noqa: F401  (registers the 'gsm03.38' codec)
 
@@ -19,8 +18,8 @@ GSM7_BUDGET = 160
 UCS2_BUDGET = 80
 
 
-@lru_cache(maxsize=None)
-def _septets(ch: str) -> Optional[int]:
+@cache
+def _septets(ch: str) -> int | None:
     """Septets of one character in GSM-7 (2 for the extension table), None if it has none.
 
     The same codec as messaging.encoding, cached per character: a hop measures

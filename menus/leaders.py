@@ -1,7 +1,7 @@
 """Leaders' screens that need no ledger: the chair resets a member's locked PIN."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from messaging.outbox import queue_sms
 from security.pins import reset_pin
 
 
-def chair_only(ctx: Ctx) -> Optional[Move]:
+def chair_only(ctx: Ctx) -> Move | None:
     """Guard: only the group's chair; then her own PIN must be usable."""
     if not is_chair(ctx):
         return End(Say(N_("Only the chair can do this.")))

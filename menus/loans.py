@@ -6,7 +6,7 @@ her PIN. The chair gets an SMS; she decides from her own menu with her PIN.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select
 
@@ -24,7 +24,7 @@ TERMS = (1, 2, 3, 6)
 UNIT = "month"
 
 
-def say_error(ctx: Ctx, err: "ledger.LedgerError") -> Say:
+def say_error(ctx: Ctx, err: ledger.LedgerError) -> Say:
     """A ledger refusal as a sentence for her (money in her group's currency)."""
     from ledger.errors import MONEY_PARAMS
 
@@ -35,7 +35,7 @@ def say_error(ctx: Ctx, err: "ledger.LedgerError") -> Say:
 
 # -- member: ask for a loan --------------------------------------------------------------
 
-def _can_borrow(ctx: Ctx) -> Optional[Move]:
+def _can_borrow(ctx: Ctx) -> Move | None:
     """Guard: a usable PIN, and something to borrow (else say why and stop)."""
     blocked = needs_pin(ctx)
     if blocked is not None:
@@ -100,7 +100,7 @@ def _request(ctx: Ctx) -> Move:
                    {"ref": loan.ref}))
 
 
-def _tell_chairs(ctx: Ctx, loan: "ledger.Loan") -> None:
+def _tell_chairs(ctx: Ctx, loan: ledger.Loan) -> None:
     chairs = ctx.db.scalars(select(Member).join(Membership, Membership.member_id == Member.id).where(
         Membership.group_id == ctx.group.id, Membership.role == Role.CHAIR,
         Membership.status == Status.ACTIVE, Member.id != ctx.member.id))
@@ -116,7 +116,7 @@ def _tell_chairs(ctx: Ctx, loan: "ledger.Loan") -> None:
 
 # -- chair: decide --------------------------------------------------------------------------
 
-def _has_requests(ctx: Ctx) -> Optional[Move]:
+def _has_requests(ctx: Ctx) -> Move | None:
     blocked = chair_only(ctx)
     if blocked is not None:
         return blocked
@@ -172,7 +172,7 @@ def _decide(ctx: Ctx) -> Move:
     return End(Say(done, {"ref": loan.ref, "name": who.name}))
 
 
-def _tell_borrower(ctx: Ctx, loan: "ledger.Loan", who: Member, approve: bool) -> None:
+def _tell_borrower(ctx: Ctx, loan: ledger.Loan, who: Member, approve: bool) -> None:
     t = translator(who.language)
     amount = t.money(loan.principal, ctx.group.currency)
     text = (t.gettext("Kassa: your loan {ref} of {amount} is approved. The treasurer pays it out at the meeting.",

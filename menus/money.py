@@ -67,7 +67,7 @@ def _statement(ctx: Ctx) -> list[str]:
     return [_entry_line(ctx, e) for e in entries]
 
 
-def _entry_line(ctx: Ctx, e: "ledger.Entry") -> str:
+def _entry_line(ctx: Ctx, e: ledger.Entry) -> str:
     t = ctx.t
     label = t.gettext(KIND_LABELS.get(e.kind, OTHER))
     line = f"{t.date(e.on, 'd MMM')} {label} {ctx.money(e.amount)} {e.ref}"

@@ -6,7 +6,7 @@ with it on the next hop (Africa's Talking resends the whole ``text``).
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from i18n import N_
 from menus.engine import HOME, Again, Ctx, End, Go, Move, Say, Screen
@@ -19,7 +19,7 @@ PIN_REFUSALS = {
 LOCKED = N_("Your PIN is locked after 3 wrong tries. Ask your chair or coordinator to reset it.")
 
 
-def needs_pin(ctx: Ctx) -> Optional[Move]:
+def needs_pin(ctx: Ctx) -> Move | None:
     """Guard for money screens: a locked PIN ends; no PIN yet means choosing one first."""
     if ctx.member.pin_locked:
         return End(Say(LOCKED))

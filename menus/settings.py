@@ -1,9 +1,8 @@
 """Settings: her language, her PIN."""
 from __future__ import annotations
 
-from typing import Any
-
 from functools import lru_cache
+from typing import Any
 
 from i18n import LANGUAGES, LOCALE_DIR, N_
 from menus.engine import HOME, Choice, Ctx, Go, Item, Move, Say, Screen

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import redis
 
@@ -40,7 +40,7 @@ class State:
     """One session's position in the menus."""
 
     phone: str
-    who: Optional[Who] = None
+    who: Who | None = None
     screen: str = "home"
     stack: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
@@ -57,7 +57,7 @@ class State:
         return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> "State":
+    def from_json(cls, raw: bytes | str) -> State:
         values = json.loads(raw)
         who = values.pop("who", None)
         return cls(who=Who(**who) if who else None, **values)
@@ -69,16 +69,16 @@ class SessionStore:
     Each hop costs one GET (two for a new session) and one pipelined write.
     """
 
-    def __init__(self, client: "redis.Redis[bytes]", ttl: int, resume_seconds: int) -> None:
+    def __init__(self, client: redis.Redis, ttl: int, resume_seconds: int) -> None:
         self.redis = client
         self.ttl = ttl
         self.resume_seconds = resume_seconds
 
-    def load(self, session_id: str) -> Optional[State]:
+    def load(self, session_id: str) -> State | None:
         raw = self.redis.get(SESSION_KEY.format(session_id))
         return State.from_json(raw) if raw else None
 
-    def take_resume(self, phone: str) -> Optional[State]:
+    def take_resume(self, phone: str) -> State | None:
         """The phone's session dropped in the last ``resume_seconds``, removed as it is taken."""
         pipe = self.redis.pipeline()
         pipe.get(RESUME_KEY.format(phone))

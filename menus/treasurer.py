@@ -1,15 +1,13 @@
 """The treasurer's view of today's meeting: who has paid, the totals, the cash box."""
 from __future__ import annotations
 
-from typing import Optional
-
 import ledger
 from i18n import N_
 from menus.engine import Ctx, End, Move, Say, Screen
 from menus.home import is_treasurer
 
 
-def _treasurer_only(ctx: Ctx) -> Optional[Move]:
+def _treasurer_only(ctx: Ctx) -> Move | None:
     return None if is_treasurer(ctx) else End(Say(N_("Only the treasurer can do this.")))
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -57,7 +56,7 @@ def check_new_pin(pin: str) -> None:
     """Raise :class:`PinError` unless ``pin`` is an acceptable new PIN."""
     if len(pin) != PIN_LENGTH or not pin.isascii() or not pin.isdigit():
         raise PinError("format")
-    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:], strict=False)}
     if steps in ({0}, {1}, {-1}):
         raise PinError("weak")
 
@@ -115,7 +114,7 @@ def has_pin(member: Member) -> bool:
     return bool(member.pin_hash)
 
 
-def pin_state(member: Member) -> Optional[str]:
+def pin_state(member: Member) -> str | None:
     """``None`` when usable, else ``unset`` or ``locked``."""
     if member.pin_locked:
         return "locked"

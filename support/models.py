@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
 
 from sqlalchemy import DateTime, Enum, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,7 +44,7 @@ class SupportRequest(Base):
     status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus, "support_status"),
                                                   default=RequestStatus.OPEN)
     # Idempotency: the USSD session and step that asked (a replayed hop adds nothing).
-    key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     member: Mapped[Member] = relationship()

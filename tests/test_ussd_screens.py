@@ -70,7 +70,7 @@ def _ctx(session, phone, lang, plain, screen):
     state.data["reset_member"] = who.member_id
     hop = Hop(session_id="render", phone=phone, service_code="*384*123#", text="")
     return Ctx(hop, state, session, Deps(pepper="test-pepper", service_code="*384*123#",
-                                         now=dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)))
+                                         now=dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)))
 
 
 def _pages(machine, ctx):

@@ -1,24 +1,22 @@
-"""``make bench``: run every benchmark module in bench/ that has a ``main()``."""
+"""``make bench``: run every benchmark module in bench/, each in its own process."""
 from __future__ import annotations
 
-import importlib
 import pkgutil
+import subprocess
 import sys
 
 import bench
 
-SKIP = {"run", "floor", "ussd_load"}
+HELPERS = {"run", "floor", "ussd_load"}  # not benchmarks themselves
 
 
 def main() -> int:
+    failed = 0
     for info in sorted(pkgutil.iter_modules(bench.__path__), key=lambda m: m.name):
-        if info.name in SKIP:
-            continue
-        module = importlib.import_module(f"bench.{info.name}")
-        if hasattr(module, "main"):
+        if info.name not in HELPERS:
             print(f"== bench.{info.name}", flush=True)
-            module.main([])
-    return 0
+            failed |= subprocess.call([sys.executable, "-m", f"bench.{info.name}"])
+    return failed
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from groups.models import Group, Member, Membership
 from i18n import N_, Translator, translator
 from i18n.plain import plain_letters
-from menus.fit import clip, paginate
+from menus.fit import clip, fits, paginate
 from menus.hop import Hop, Reply
 from menus.state import State
 
@@ -186,6 +186,11 @@ class Screen:
         return self.pin is not None
 
     @property
+    def asks(self) -> bool:
+        """It asks a question (free input or PIN) rather than offering numbered lines."""
+        return self.validate is not None or self.pin is not None
+
+    @property
     def midway(self) -> bool:
         """Worth resuming after a drop: it is part of a flow (takes input), not a view or PIN/confirmation."""
         takes_input = bool(self.items or self.choices or self.validate)
@@ -298,10 +303,14 @@ class Machine:
             return st.shown[st.page]
         screen, t = self.screen(ctx), ctx.t
         note = Say.load(ctx.data.pop("_note", None))
-        lines = [note.render(t)] if note else []
-        lines += screen.body(ctx) if screen.body else []
-        lines += [f"{n}. {text}" for n, (text, _) in enumerate(self.options(ctx, screen), start=1)]
-        footer = [BACK + ". " + t.gettext("Back")] if screen.back and st.screen != HOME else []
+        body = screen.body(ctx) if screen.body else []
+        if screen.asks:
+            lines = _question_first([note.render(t)] if note else [], body)
+            footer = []  # "0" still goes back; on a question the room is for the question
+        else:
+            lines = ([note.render(t)] if note else []) + body
+            lines += [f"{n}. {text}" for n, (text, _) in enumerate(self.options(ctx, screen), start=1)]
+            footer = [BACK + ". " + t.gettext("Back")] if screen.back and st.screen != HOME else []
         more = MORE + ". " + t.gettext("More")
         if self.plain(ctx):
             lines, footer, more = [plain_letters(x) for x in lines], [plain_letters(x) for x in footer], plain_letters(more)
@@ -321,6 +330,17 @@ class Machine:
 
     def reply(self, ctx: Ctx, end: End | None) -> Reply:
         return Reply(self.final(ctx, end), end=True) if end else Reply(self.render(ctx))
+
+
+def _question_first(note: list[str], body: list[str]) -> list[str]:
+    """A question screen's lines: the note (why she is asked again) and as much of the body
+    as fits on one screen, keeping the question (the body's last line); all of it, paged, if
+    even that does not fit."""
+    if note:
+        for kept in (body, body[-1:], []):
+            if fits("\n".join(note + kept)):
+                return note + kept
+    return note + body
 
 
 @dataclass(frozen=True)

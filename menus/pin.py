@@ -66,7 +66,7 @@ def _old_pin_ok(ctx: Ctx) -> Move:
 
 
 SCREENS = [
-    Screen("pin_new", body=lambda ctx: [ctx.t.gettext("Choose a new 4-digit PIN. Keep it secret.")],
+    Screen("pin_new", body=lambda ctx: [ctx.t.gettext("Choose a new 4-digit PIN.")],
            pin=_chosen, resumable=False),
     Screen("pin_again", body=lambda ctx: [ctx.t.gettext("Enter the same PIN again.")],
            pin=_confirmed, resumable=False),

@@ -13,6 +13,8 @@ from sqlalchemy import select
 import ledger
 from groups.models import Member, Membership, Role, Status
 from i18n import N_, translator
+from ledger.errors import MONEY_PARAMS
+from ledger.loans import open_loans
 from menus.engine import HOME, Choice, Ctx, End, Go, Invalid, Move, Say, Screen
 from menus.leaders import chair_only
 from menus.pin import needs_pin, with_pin
@@ -26,8 +28,6 @@ UNIT = "month"
 
 def say_error(ctx: Ctx, err: ledger.LedgerError) -> Say:
     """A ledger refusal as a sentence for her (money in her group's currency)."""
-    from ledger.errors import MONEY_PARAMS
-
     params = {k: ctx.money(v) if k in MONEY_PARAMS and isinstance(v, int) else str(v)
               for k, v in err.params.items()}
     return Say(err.message, params)
@@ -42,8 +42,6 @@ def _can_borrow(ctx: Ctx) -> Move | None:
         return blocked
     limit = ledger.loan_limit(ctx.db, ctx.group, ctx.member)
     if limit <= 0:
-        from ledger.loans import open_loans
-
         if open_loans(ctx.db, ctx.group, ctx.member):
             return End(Say(N_("You already have a loan or a request open. Repay it first.")))
         return End(Say(N_("You cannot borrow yet: your limit grows with your savings.")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ledger
 from groups.models import GroupKind
 from i18n import N_
+from ledger.loans import LOAN_STATUS_LABELS, open_loans
 from menus.engine import Ctx, Screen
 
 #: Posting kind -> label on a mini-statement line.
@@ -49,8 +50,6 @@ def _loan(ctx: Ctx) -> list[str]:
 
 
 def _pending_or_none(ctx: Ctx) -> str:
-    from ledger.loans import LOAN_STATUS_LABELS, open_loans
-
     waiting = open_loans(ctx.db, ctx.group, ctx.member)
     if not waiting:
         return ctx.t.gettext("You have no loan.")

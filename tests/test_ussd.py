@@ -305,3 +305,13 @@ def test_token_enforced_on_every_hop(make_app, demo):
     r = client.post("/ussd/africastalking?token=nope", data={"sessionId": p.session_id, "phoneNumber": MEMBER,
                                                              "text": "1"})
     assert r.status_code == 403 and r.get_data(as_text=True).startswith("END ")
+
+
+def test_menus_import_neither_flask_nor_a_provider_sdk():
+    import subprocess
+    import sys
+
+    code = ("import sys, menus; menus.build_machine(); import menus.driver; "
+            "bad = {'flask', 'africastalking', 'twilio'} & {m.split('.')[0] for m in sys.modules}; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -315,3 +315,19 @@ def test_menus_import_neither_flask_nor_a_provider_sdk():
             "bad = {'flask', 'africastalking', 'twilio'} & {m.split('.')[0] for m in sys.modules}; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_coordinator_lists_and_closes_support_requests(phone, runner, services):
+    for number, label in ((MEMBER, "Legal aid"), (AZ_MEMBER, "Hüquqi yardım")):
+        p = phone(number)
+        p.dial()
+        p.choose("Ask for help" if number == MEMBER else "Kömək istə")
+        p.choose(label)
+        p.send("1")
+    listed = runner.invoke(args=["support", "list", "--coordinator", "+254712000099"])
+    assert listed.exit_code == 0, listed.output
+    assert "Faith Njeri" in listed.output and "Nərmin" not in listed.output  # only her groups
+    ref = listed.output.split()[0]
+    assert runner.invoke(args=["support", "close", ref]).exit_code == 0
+    assert ref not in runner.invoke(args=["support", "list"]).output
+    assert ref in runner.invoke(args=["support", "list", "--all"]).output

@@ -222,7 +222,7 @@ class Machine:
         if raw == BACK and st.page > 0:
             st.page -= 1
             return None
-        st.shown = []  # leaving the pages on show: the next screen is rendered afresh
+        st.shown = []  # not a page turn: render afresh (an answer may change what is shown)
         if raw == BACK:
             return self.back(ctx)
         return self.apply(ctx, self.respond(ctx, screen, raw))
@@ -281,7 +281,7 @@ class Machine:
             st.stack, st.data = [], {}
         elif move.push and st.screen != move.screen:
             st.stack.append(st.screen)
-        st.screen, st.page, st.pages = move.screen, 0, 1
+        st.screen, st.page, st.pages, st.shown = move.screen, 0, 1, []
         if move.flash is not None:
             ctx.data["_note"] = move.flash.dump()
         guard = self.screens[move.screen].guard

@@ -155,6 +155,9 @@ def test_mini_statement_is_paged(faith, books):
     second = faith.send("98")
     assert second != first and "Saving" in second
     assert faith.send("0") == first
+    faith.send("98")
+    assert faith.send("00").startswith("CON 1. My savings")  # home, not the pages on show
+    faith.choose("Mini-statement")
     pages = "\n".join(_all_pages(faith))
     assert pages.count("Saving KES 200") + pages.count("Social fund KES 50") == 10  # the last 10 entries
 

@@ -57,15 +57,19 @@ def answer(machine: Machine, hop: Hop, db: Session, store: SessionStore, deps: D
 
 def _start(db: Session, store: SessionStore, hop: Hop) -> State | None:
     """A new session: resumed if she dropped one in the last minutes, else at home."""
-    who = identify(db, hop.phone)
+    who, dropped = store.arrival(hop.phone, resume=hop.text == "")
+    looked_up = who is None
     if who is None:
-        return None
-    if hop.text == "":
-        resumed = store.take_resume(hop.phone)
-        if resumed is not None and resumed.who is not None and resumed.who.member_id == who.member_id:
-            resumed.data["_note"] = Say(N_("Welcome back. 00 for the main menu.")).dump()
-            return resumed
-    return State(phone=hop.phone, who=who, screen=HOME)
+        who = identify(db, hop.phone)
+        if who is None:
+            return None
+    state = State(phone=hop.phone, who=who, screen=HOME)
+    if dropped is not None and dropped.who is not None and dropped.who.member_id == who.member_id:
+        dropped.who = who
+        dropped.data["_note"] = Say(N_("Welcome back. 00 for the main menu.")).dump()
+        state = dropped
+    state.who_changed = looked_up
+    return state
 
 
 def _play(machine: Machine, ctx: Ctx, inputs: list[tuple[str, tuple[int, int]]], fresh: bool) -> End | None:

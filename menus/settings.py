@@ -25,6 +25,7 @@ def _set_language(ctx: Ctx, code: Any) -> Move:
     ctx.db.flush()
     if ctx.state.who is not None:
         ctx.state.who.lang = str(code)
+        ctx.state.who_changed = True
     return Go(HOME, Say(N_("Language saved.")))
 
 

@@ -110,6 +110,16 @@ def test_session_is_bound_to_its_phone(phone, client):
     assert "Legal aid: a coordinator will call you" in p.send("2")
 
 
+def test_who_is_calling_is_read_once_per_minute(phone, services):
+    phone(MEMBER).dial()
+    assert 0 < services.redis.ttl(f"ussd:w:{MEMBER}") <= 60
+    with services.db.transaction() as s:  # she leaves; a new dial within the minute still knows her
+        s.scalar(select(Member).where(Member.phone == MEMBER)).status = "inactive"
+    assert phone(MEMBER).dial().startswith("CON ")
+    services.redis.delete(f"ussd:w:{MEMBER}")  # the minute is over
+    assert phone(MEMBER).dial().startswith("END This number is not registered")
+
+
 def test_unregistered_phone_gets_a_polite_end(phone):
     assert phone("+254799999999").dial().startswith("END This number is not registered")
 
@@ -188,6 +198,7 @@ def test_change_language(phone, services):
     body = p.choose("Azərbaycanca")
     assert body.startswith("CON Dil yadda saxlanıldı.\n")
     assert member(services, MEMBER).language == "az"
+    assert p.dial().startswith("CON 1. Yığımım")  # the next dial speaks it too
 
 
 # -- PIN --------------------------------------------------------------------------------------

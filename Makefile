@@ -23,12 +23,12 @@ test: install
 	$(BIN)/python -m tests.run
 
 ## Translations: extract strings, update every catalog, compile (checks they compile).
-i18n-extract: install
+i18n-extract: | $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 \
 	  --add-comments=TRANSLATORS: --no-location --sort-output -o i18n/messages.pot .
 i18n-update: i18n-extract
 	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locale --no-fuzzy-matching --ignore-obsolete
-i18n-compile: install
+i18n-compile: | $(BIN)/activate
 	$(BIN)/pybabel compile -d i18n/locale --statistics
 
 bench: install

@@ -27,7 +27,11 @@ class Task:
 
 def tasks() -> list[Task]:
     """Every periodic task. Features add theirs here."""
-    return []
+    from messaging.sweeper import sweep
+
+    return [
+        Task("sms-sweeper", 60, sweep),  # re-enqueue outbox/inbox rows Redis lost
+    ]
 
 
 def run_forever(services, sleep: Callable[[float], None] = time.sleep) -> None:

@@ -163,7 +163,7 @@ def main(argv: list[str]) -> int:
     env = {"DATABASE_URL": DB_URL, "REDIS_URL": REDIS_URL, "PIN_PEPPER": PEPPER, "SMS_BACKEND": "console"}
     runs: dict[str, list[dict]] = {"floor": [], "kassa": []}
     for _ in range(args.rounds):  # alternating, so both see the same machine (others share it)
-        for name, spec in (("floor", "bench.floor:create_app()"), ("kassa", "app:create_app()")):
+        for name, spec in (("floor", "bench.ussd_floor:create_app()"), ("kassa", "app:create_app()")):
             with serve(spec, args.workers, env) as host:
                 load(host, phones, users=8, rate=None, duration=3)  # warm the workers
                 runs[name].append({

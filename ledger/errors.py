@@ -178,6 +178,11 @@ def social_fund_short(amount: int, balance: int) -> LedgerError:
                        amount=amount, balance=balance)
 
 
+def bank_short(amount: int, balance: int) -> LedgerError:
+    return LedgerError("bank_short", N_("The bank or wallet holds only {balance}, not {amount}."),
+                       amount=amount, balance=balance)
+
+
 def loans_outstanding() -> LedgerError:
     return LedgerError("loans_outstanding",
                        N_("All loans must be repaid before the share-out."))

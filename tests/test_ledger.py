@@ -18,7 +18,19 @@ from i18n import translator
 from ledger import LedgerError
 from ledger.books import group_today
 from ledger.models import Account, Line, Loan, Txn
-from tests.ledger_fixtures import MONDAY, key, make_books, shg, vsla  # noqa: F401
+from tests.ledger_fixtures import MONDAY, key, make_books
+
+
+@pytest.fixture
+def shg(session):
+    """An SHG saving KES 200 a week, social fund 50, fines late 20 / absent 50."""
+    return make_books(session, "SHG1", "shg")
+
+
+@pytest.fixture
+def vsla(session):
+    """A VSLA with shares of KES 50 (1 to 5 per meeting), social fund 10."""
+    return make_books(session, "VSLA1", "vsla")
 
 
 def legs_of(session, ref):
@@ -369,7 +381,9 @@ def test_position_shows_next_instalment_and_days_past_due(session, shg):
     today = group_today(g)
     pos = ledger.member_position(session, g, m, today)
     assert (pos.savings, pos.loan_outstanding, pos.loan_principal, pos.loan_ref) == (20000, 40800, 40000, loan.ref)
-    assert pos.next_instalment == ledger.Instalment(today + dt.timedelta(weeks=1), 10200)
+    assert pos.next_instalment == ledger.Due(10200, today + dt.timedelta(weeks=1))
+    amount, on = pos.next_instalment  # (amount, date), as the contract orders it
+    assert (amount, on) == (10200, today + dt.timedelta(weeks=1))
     assert (pos.days_past_due, pos.overdue) == (0, False)
     late = ledger.member_position(session, g, m, today + dt.timedelta(weeks=1, days=3))
     assert (late.days_past_due, late.overdue) == (3, True)
@@ -501,3 +515,38 @@ def test_ledger_imports_neither_flask_nor_a_provider_sdk():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_reading_a_new_groups_books_writes_nothing(session, vsla):
+    g, m = vsla.group, vsla.members[0]
+    pos = ledger.member_position(session, g, m, MONDAY)
+    assert (pos.savings, pos.shares, pos.loan_outstanding, pos.next_instalment) == (0, 0, 0, None)
+    assert pos.due_next_meeting == 5000 + 1000  # one share and the social fund
+    summary = ledger.group_summary(session, g, MONDAY)
+    assert (summary.cycle, summary.cash_box, summary.par30_bp) == (1, 0, 0)
+    assert ledger.mini_statement(session, g, m) == [] and ledger.trial_balance(session, g) == []
+    from ledger.models import Cycle, Meeting
+    assert session.scalar(select(func.count(Cycle.id))) == 0
+    assert session.scalar(select(func.count(Meeting.id))) == 0
+
+
+def test_cash_goes_to_the_bank_and_back_never_more_than_there_is(session, shg):
+    g, t = shg.group, shg.treasurer
+    for who in shg.members:
+        ledger.record_saving(session, g, who, key=key(), actor=t, on=MONDAY)
+    r = ledger.move_cash(session, g, 50000, to="bank", key=key(), actor=t, on=MONDAY)
+    assert (r.kind, r.balance) == ("transfer", 10000)
+    assert legs_of(session, r.ref) == sorted([("bank", 50000), ("cash", -50000)])
+    with pytest.raises(LedgerError, match="cash_box_short"):
+        ledger.move_cash(session, g, 10001, to="bank", key=key(), actor=t, on=MONDAY)
+    with pytest.raises(LedgerError, match="bank_short"):
+        ledger.move_cash(session, g, 50001, to="cash", key=key(), actor=t, on=MONDAY)
+    with pytest.raises(LedgerError, match="not_allowed"):
+        ledger.move_cash(session, g, 100, to="cash", key=key(), actor=shg.chair, on=MONDAY)
+    back = ledger.move_cash(session, g, 20000, to="cash", key=key(), actor=t, on=MONDAY)
+    undo = ledger.reverse(session, g, back.ref, reason="counted wrong", key=key(), actor=t)
+    assert undo.balance == 10000  # the cash box after the correction
+    back = ledger.move_cash(session, g, 20000, to="cash", key=key(), actor=t, on=MONDAY)
+    s = ledger.group_summary(session, g, MONDAY)
+    assert (back.balance, s.cash_box, s.bank, s.savings) == (30000, 30000, 30000, 60000)
+    sound(session, g)

@@ -8,5 +8,6 @@ from db import Base
 import groups.models  # noqa: F401
 import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
+import support.models  # noqa: F401
 
 metadata = Base.metadata

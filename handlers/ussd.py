@@ -1,22 +1,39 @@
-"""Africa's Talking USSD: form in, ``CON ``/``END `` text/plain out, never a 500."""
+"""Africa's Talking USSD: form in, ``CON ``/``END `` text/plain out, never a 500.
+
+Thin: authenticate, turn the form into a :class:`menus.hop.Hop`, call
+:func:`menus.driver.answer` inside one transaction, render. When Redis or the
+database is down or slow the member gets "service busy" well within 3 seconds:
+the hop's Redis client has sub-second timeouts and no retries, PostgreSQL gets
+a connect timeout and a per-hop statement timeout.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy import event
 
 from groups.phones import try_normalise
 from handlers.auth import at_token_ok
 from i18n import translator
-from menus.home import home
+from menus import build_machine
+from menus.driver import answer
+from menus.engine import Deps
 from menus.hop import Hop, Reply
+from menus.state import SessionStore
 
 bp = Blueprint("ussd", __name__)
 log = logging.getLogger("kassa.ussd")
 
+REDIS_TIMEOUT = 0.5  # seconds, connect and each command
+STATEMENT_TIMEOUT_MS = 1000
+PG_CONNECT_TIMEOUT = 2  # libpq's minimum
 
-def _plain(reply: Reply) -> Response:
-    return Response(reply.body, status=200, mimetype="text/plain")
+
+def _plain(reply: Reply, status: int = 200) -> Response:
+    return Response(reply.body, status=status, mimetype="text/plain")
 
 
 @bp.post("/ussd/africastalking")
@@ -24,17 +41,96 @@ def africastalking() -> Response:
     services = current_app.extensions["kassa"]
     t = translator(services.config.DEFAULT_LANGUAGE)
     if not at_token_ok():
-        return Response("END " + t.gettext("Not allowed."), status=403, mimetype="text/plain")
-    form = request.form
-    phone = try_normalise(form.get("phoneNumber", ""))  # a '+' decoded to ' ' is restored
-    if not form.get("sessionId") or phone is None:
+        return _plain(Reply(t.gettext("Not allowed."), end=True), status=403)
+    hop = _hop(request.form)
+    if hop is None:
         return _plain(Reply(t.gettext("Sorry, we could not read this request. Please dial again."), end=True))
-    hop = Hop(session_id=form["sessionId"], phone=phone, service_code=form.get("serviceCode", ""),
-              text=form.get("text", ""), network=form.get("networkCode", ""))
     try:
         with services.db.transaction() as session:
-            reply = home(session, hop, services.config.DEFAULT_LANGUAGE)
-    except Exception:
-        log.exception("ussd hop failed session=%s", hop.session_id)
-        reply = Reply(t.gettext("Service busy, please try again in a few minutes."), end=True)
-    return _plain(reply)
+            _bound_statements(session)
+            result = answer(build_machine(), hop, session, _store(current_app), _deps(services),
+                            services.config.DEFAULT_LANGUAGE)
+    except Exception as exc:  # Redis or the database down or slow, or a bug: never a 500
+        log.error("ussd hop failed session=%s: %s", hop.session_id, type(exc).__name__,
+                  exc_info=log.isEnabledFor(logging.DEBUG))
+        return _plain(Reply(t.gettext("Service busy, please try again in a few minutes."), end=True))
+    log.debug("ussd hop session=%s screen=%s text=%s", hop.session_id, result.screen, result.scrubbed)
+    return _plain(result.reply)
+
+
+@bp.post("/ussd/africastalking/events")
+def events() -> Response:
+    """End-of-session notification: a log record only (never proof of anything)."""
+    if not at_token_ok():
+        return Response("", status=403)
+    form = request.form
+    log.info("ussd session ended session=%s status=%s hops=%s ms=%s input=%s error=%s",
+             form.get("sessionId", "")[:80], form.get("status", "")[:20], form.get("hopsCount", "")[:6],
+             form.get("durationInMillis", "")[:10], scrub_digits(form.get("input", ""))[:200],
+             form.get("errorMessage", "")[:120])
+    return Response("", status=200)
+
+
+def scrub_digits(text: str) -> str:
+    """Every ``*``-piece holding 4 or more digits masked: it may be a PIN."""
+    return "*".join("#" * len(p) if sum(c.isdigit() for c in p) >= 4 else p for p in text.split("*"))
+
+
+def _hop(form: Any) -> Hop | None:
+    phone = try_normalise(form.get("phoneNumber", ""))  # a '+' decoded to ' ' is restored
+    session_id = form.get("sessionId", "")
+    if not session_id or len(session_id) > 100 or phone is None:
+        return None
+    return Hop(session_id=session_id, phone=phone, service_code=form.get("serviceCode", "")[:40],
+               text=form.get("text", "")[:1000], network=form.get("networkCode", "")[:10])
+
+
+def _deps(services: Any) -> Deps:
+    cfg = services.config
+    return Deps(pepper=cfg.PIN_PEPPER or "", service_code=cfg.USSD_SERVICE_CODE,
+                now=dt.datetime.now(dt.UTC))
+
+
+def _store(app: Flask) -> SessionStore:
+    """The hop's session store on its own Redis client: short timeouts, no retries."""
+    store = app.extensions.get("kassa.ussd_store")
+    if store is None:
+        services = app.extensions["kassa"]
+        _ = services.redis  # resolves the embedded server's URL when REDIS_URL is unset
+        store = SessionStore(_fast_redis(services.config.REDIS_URL), ttl=services.config.USSD_SESSION_TTL,
+                             resume_seconds=services.config.USSD_RESUME_SECONDS)
+        _limit_database(services.db.engine)
+        app.extensions["kassa.ussd_store"] = store
+    return store
+
+
+def _fast_redis(url: str) -> Any:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
+                                retry=Retry(NoBackoff(), 0), health_check_interval=0)
+
+
+def _limit_database(engine: Any) -> None:
+    """A PostgreSQL that does not answer fails the connect within ``PG_CONNECT_TIMEOUT``."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _connect_timeout(dialect, conn_rec, cargs, cparams):  # noqa: ANN001
+        cparams.setdefault("connect_timeout", PG_CONNECT_TIMEOUT)
+
+
+def _bound_statements(session: Any) -> None:
+    """A slow query gives up after ``STATEMENT_TIMEOUT_MS`` (this transaction only).
+
+    Set when the transaction begins, so a hop that needs no database costs none.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        event.listen(session, "after_begin", _set_statement_timeout)
+
+
+def _set_statement_timeout(session: Any, transaction: Any, connection: Any) -> None:
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")

@@ -1,6 +1,21 @@
 """The USSD menus: screens and transitions as data, driven by one state machine.
 
 Knows nothing of Flask or of a provider's field names: a handler turns the
-provider's request into a :class:`menus.hop.Hop` and the :class:`menus.hop.Reply`
-back into the provider's answer.
+provider's request into a :class:`menus.hop.Hop`, calls :func:`menus.driver.answer`
+with the machine from :func:`build_machine`, and turns the
+:class:`menus.hop.Reply` back into the provider's answer.
 """
+from __future__ import annotations
+
+from functools import lru_cache
+
+from menus.engine import Machine
+
+
+@lru_cache(maxsize=1)
+def build_machine() -> Machine:
+    """Every declared screen, in one machine (built once per process)."""
+    from menus import help, home, leaders, loans, meeting, money, pin, settings, treasurer
+
+    modules = (home, money, loans, meeting, help, settings, pin, leaders, treasurer)
+    return Machine([screen for module in modules for screen in module.SCREENS])

@@ -6,9 +6,9 @@ import pytest
 from config import Config, ConfigError
 
 
-def ussd(client, phone, text="", session_id="s1", **query):
+def ussd(client, phone, text="", session_id=None, **query):
     return client.post("/ussd/africastalking", query_string=query,
-                       data={"phoneNumber": phone, "sessionId": session_id,
+                       data={"phoneNumber": phone, "sessionId": session_id or f"s-{phone.strip()}",
                              "serviceCode": "*384*123#", "text": text, "networkCode": "99999"})
 
 

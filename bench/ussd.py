@@ -1,0 +1,207 @@
+"""USSD load benchmark: gunicorn serving Kassa vs. a floor (bare Flask, one Redis GET and SET).
+
+Both are served by the same gunicorn settings, on PostgreSQL and a real Redis,
+and driven in the same run by the same locust swarm playing multi-hop member
+journeys (bench/ussd_load.py). Reported: throughput as a ratio of the floor's,
+and p50/p99 latency at a paced 200 hops per second. Also: how long a member
+waits for "service busy" when Redis or the database does not answer.
+
+    python -m bench.ussd [--workers 4] [--duration 15]
+      (BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/kassa_ussd;
+       BENCH_REDIS_URL, default redis://127.0.0.1:6379/3 -- both are emptied first)
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kassa_ussd")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+PEPPER = "bench-pepper"
+MEMBERS = 200
+WEEKS = 8
+
+
+def prepare(db_url: str, redis_url: str) -> list[str]:
+    """Empty database and Redis db, migrate, seed a group of MEMBERS with WEEKS of savings; their phones."""
+    import redis
+    from sqlalchemy import text
+
+    import migrations
+    from db import make_engine
+
+    if db_url.startswith("postgresql"):
+        engine = make_engine(db_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrations.upgrade(db_url)
+    redis.Redis.from_url(redis_url).flushdb()
+    return _seed(db_url)
+
+
+def _seed(db_url: str) -> list[str]:
+    import ledger
+    from db import Database
+    from groups.demo import seed_demo
+    from groups.service import add_member, create_group
+    from ledger.books import group_today
+    from security.pins import hash_pin
+
+    db = Database(db_url)
+    pin_hash = hash_pin("2580", PEPPER)  # one hash for all: seeding speed, not realism
+    with db.transaction() as s:
+        seed_demo(s)
+        group = create_group(s, code="BENCH", name="Bench Women Group", kind="shg", currency="KES", country="KE",
+                             timezone="Africa/Nairobi", meeting_weekday=1, meeting_place="Market hall",
+                             saving_amount=20000, social_fund_amount=5000)
+        people = [add_member(s, group, phone=f"+2547130{i:05d}", name=f"Bench Member {i}",
+                             role="treasurer" if i == 1 else "member").member for i in range(1, MEMBERS + 1)]
+        today = group_today(group)
+        for week in range(WEEKS, 0, -1):
+            for n, her in enumerate(people):
+                ledger.record_saving(s, group, her, key=f"bench-{week}-{n}", actor=people[0],
+                                     on=today - dt.timedelta(weeks=week))
+        for her in people:
+            her.pin_hash = hash_pin("2580", PEPPER) if her is people[0] else pin_hash
+    db.dispose()
+    return [p.phone for p in people[1:]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(app_spec: str, workers: int, env: dict[str, str]) -> Iterator[str]:
+    """gunicorn serving ``app_spec`` on a free local port; stopped (by its pid) on exit."""
+    port = _free_port()
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", app_spec], cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_listening(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_listening(port: int, proc: subprocess.Popen) -> None:
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError("server exited: " + (proc.stderr.read().decode()[-2000:] if proc.stderr else ""))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def load(host: str, phones: list[str], *, users: int, rate: float | None, duration: float) -> dict:
+    cmd = [sys.executable, "-m", "bench.ussd_load", "--host", host, "--phones", ",".join(phones),
+           "--users", str(users), "--duration", str(duration)]
+    if rate:
+        cmd += ["--rate", str(rate)]
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def busy_times() -> dict[str, float]:
+    """Seconds until "service busy" with a silent Redis, and with a silent PostgreSQL (a first dial)."""
+    from app import create_app
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    silent = listener.getsockname()[1]
+    cases = {"redis silent": {"DATABASE_URL": DB_URL, "REDIS_URL": f"redis://127.0.0.1:{silent}/3"},
+             "database silent": {"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{silent}/x",
+                                 "REDIS_URL": REDIS_URL}}
+    result = {}
+    for name, cfg in cases.items():
+        app = create_app({**cfg, "PIN_PEPPER": PEPPER})
+        start = time.perf_counter()
+        body = app.test_client().post("/ussd/africastalking", data={
+            "sessionId": f"busy-{name}", "phoneNumber": "+254713099999", "text": ""}).get_data(as_text=True)
+        result[name] = round(time.perf_counter() - start, 2)
+        assert body.startswith("END "), body
+        app.extensions["kassa"].close()
+    listener.close()
+    return result
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--users", type=int, default=32)
+    ap.add_argument("--rate", type=float, default=200.0)
+    ap.add_argument("--duration", type=float, default=15.0)
+    ap.add_argument("--rounds", type=int, default=3, help="floor and kassa alternate; medians reported")
+    args = ap.parse_args(argv)
+    phones = prepare(DB_URL, REDIS_URL)
+    env = {"DATABASE_URL": DB_URL, "REDIS_URL": REDIS_URL, "PIN_PEPPER": PEPPER, "SMS_BACKEND": "console"}
+    runs: dict[str, list[dict]] = {"floor": [], "kassa": []}
+    for _ in range(args.rounds):  # alternating, so both see the same machine (others share it)
+        for name, spec in (("floor", "bench.ussd_floor:create_app()"), ("kassa", "app:create_app()")):
+            with serve(spec, args.workers, env) as host:
+                load(host, phones, users=8, rate=None, duration=3)  # warm the workers
+                runs[name].append({
+                    "max": load(host, phones, users=args.users, rate=None, duration=args.duration),
+                    "paced": load(host, phones, users=args.users, rate=args.rate, duration=args.duration)})
+    rows = {name: {kind: _median(r[kind] for r in found) for kind in ("max", "paced")}
+            for name, found in runs.items()}
+    busy = busy_times()
+    report(rows, busy, args)
+    return 0
+
+
+def _median(results: Iterable[dict]) -> dict:
+    """Field by field median of several runs' results."""
+    found = list(results)
+    return {k: round(statistics.median(r[k] for r in found), 2) if isinstance(found[0][k], (int, float))
+            else found[0][k] for k in found[0]}
+
+
+def report(rows: dict, busy: dict, args: argparse.Namespace) -> None:
+    ratio = rows["kassa"]["max"]["hops_per_s"] / rows["floor"]["max"]["hops_per_s"]
+    print(f"\n2026-11-25, {platform.machine()}, {os.cpu_count()} cores; gunicorn -w {args.workers} (sync); "
+          f"PostgreSQL + Redis on localhost; locust FastHttpUser, {args.users} users, journeys of "
+          f"8 hops; {args.duration:.0f} s per run; medians of {args.rounds} alternating rounds\n")
+    print("| server | max hops/s | p50 ms | p99 ms | paced hops/s | p50 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        m, p = r["max"], r["paced"]
+        print(f"| {name} | {m['hops_per_s']} | {m['p50_ms']} | {m['p99_ms']} | {p['hops_per_s']} | "
+              f"{p['p50_ms']} | {p['p99_ms']} | {m['errors'] + p['errors']} |")
+    print(f"\nthroughput ratio kassa/floor: {ratio:.2f} (target >= 0.8); "
+          f"kassa p99 at {args.rate:.0f} hops/s: {rows['kassa']['paced']['p99_ms']} ms (target < 20)")
+    print("service busy after: " + ", ".join(f"{k} {v} s" for k, v in busy.items()) + " (target < 3 s)")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "ussd.json").write_text(json.dumps({"rows": rows, "busy": busy, "ratio": ratio}, indent=2))
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,57 @@
+"""``flask support list|close``: coordinators follow members' requests for help."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from cli import services
+from groups.models import Coordinator
+from groups.phones import PhoneError, normalise_phone
+from support.models import RequestStatus, SupportRequest
+from support.service import coordinators_of
+
+support = AppGroup("support", help="Members' requests for help (business, legal, psychological, other).")
+
+
+@support.command("list")
+@click.option("--coordinator", "phone", default=None, help="Only the groups this coordinator follows.")
+@click.option("--all", "show_all", is_flag=True, help="Closed requests too.")
+def support_list(phone: str | None, show_all: bool) -> None:
+    """Open requests, oldest first: reference, date, category, member, phone, group."""
+    with services().db.transaction() as session:
+        coordinator = _coordinator(session, phone) if phone else None
+        query = select(SupportRequest).order_by(SupportRequest.id)
+        if not show_all:
+            query = query.where(SupportRequest.status != RequestStatus.CLOSED)
+        for req in session.scalars(query):
+            if coordinator is not None and coordinator not in coordinators_of(session, req.group):
+                continue
+            click.echo(f"{req.ref:<6} {req.created_at:%Y-%m-%d} {req.status.value:<11} {req.category.value:<13} "
+                       f"{req.member.name} {req.member.phone}  {req.group.code}")
+
+
+@support.command("close")
+@click.argument("ref")
+def support_close(ref: str) -> None:
+    """Mark request REF as dealt with."""
+    with services().db.transaction() as session:
+        req = session.scalar(select(SupportRequest).where(SupportRequest.ref == ref.strip().upper()))
+        if req is None:
+            raise click.ClickException(f"no support request {ref!r}")
+        req.status = RequestStatus.CLOSED
+    click.echo(f"closed {req.ref}")
+
+
+def _coordinator(session, phone: str) -> Coordinator:
+    try:
+        e164 = normalise_phone(phone)
+    except PhoneError as exc:
+        raise click.ClickException(str(exc)) from None
+    found = session.scalar(select(Coordinator).where(Coordinator.phone == e164))
+    if found is None:
+        raise click.ClickException(f"no coordinator with phone {e164}")
+    return found
+
+
+COMMANDS = [support]

@@ -1,0 +1,198 @@
+"""Asking for a loan (member) and deciding on requests (chair).
+
+Member: her limit, the amount (refused above the limit, naming it), the
+purpose (business categories only), the term, then the total to repay and
+her PIN. The chair gets an SMS; she decides from her own menu with her PIN.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+import ledger
+from groups.models import Member, Membership, Role, Status
+from i18n import N_, translator
+from ledger.errors import MONEY_PARAMS
+from ledger.loans import open_loans
+from menus.engine import HOME, Choice, Ctx, End, Go, Invalid, Move, Say, Screen
+from menus.leaders import chair_only
+from menus.pin import needs_pin, with_pin
+from messaging.models import Priority
+from messaging.outbox import queue_sms
+
+#: Terms offered, in months (VSLA practice: 3, up to 6 for mature groups).
+TERMS = (1, 2, 3, 6)
+UNIT = "month"
+
+
+def say_error(ctx: Ctx, err: ledger.LedgerError) -> Say:
+    """A ledger refusal as a sentence for her (money in her group's currency)."""
+    params = {k: ctx.money(v) if k in MONEY_PARAMS and isinstance(v, int) else str(v)
+              for k, v in err.params.items()}
+    return Say(err.message, params)
+
+
+# -- member: ask for a loan --------------------------------------------------------------
+
+def _can_borrow(ctx: Ctx) -> Move | None:
+    """Guard: a usable PIN, and something to borrow (else say why and stop)."""
+    blocked = needs_pin(ctx)
+    if blocked is not None:
+        return blocked
+    limit = ledger.loan_limit(ctx.db, ctx.group, ctx.member)
+    if limit <= 0:
+        if open_loans(ctx.db, ctx.group, ctx.member):
+            return End(Say(N_("You already have a loan or a request open. Repay it first.")))
+        return End(Say(N_("You cannot borrow yet: your limit grows with your savings.")))
+    ctx.data["limit"] = limit
+    return None
+
+
+def _amount(ctx: Ctx, raw: str) -> int:
+    try:
+        amount = ledger.parse_amount(raw, ctx.group.currency)
+    except ledger.AmountError as bad:
+        raise Invalid(ledger.AMOUNT_MESSAGES[bad.reason], text=raw[:20]) from None
+    if amount > ctx.data["limit"]:
+        raise Invalid(N_("That is above your limit of {limit}. Type a smaller amount."),
+                      limit=ctx.money(ctx.data["limit"]))
+    return amount
+
+
+def _purposes(ctx: Ctx) -> list[Choice]:
+    return [Choice(ctx.t.gettext(label), code) for code, label in ledger.LOAN_PURPOSES]
+
+
+def _terms(ctx: Ctx) -> list[Choice]:
+    return [Choice(ctx.t.ngettext("{n} month", "{n} months", n), n) for n in TERMS]
+
+
+def _keep(name: str, target: str) -> Any:
+    def chosen(ctx: Ctx, value: Any) -> Move:
+        ctx.data[name] = value
+        return Go(target)
+    return chosen
+
+
+def _confirm_body(ctx: Ctx) -> list[str]:
+    t, d = ctx.t, ctx.data
+    quote = ledger.quote_loan(ctx.group, d["amount"], d["term"], UNIT)
+    first = quote.schedule[0]
+    return [t.gettext("Borrow {amount} for {term}.", amount=ctx.money(quote.principal),
+                      term=t.ngettext("{n} month", "{n} months", quote.term)),
+            t.gettext("Repay {total} in all, first {each} on {day}.", total=ctx.money(quote.total),
+                      each=ctx.money(first.amount), day=t.date(first.on)),
+            t.gettext("Enter your PIN to confirm.")]
+
+
+def _request(ctx: Ctx) -> Move:
+    d = ctx.data
+    try:
+        loan = ledger.request_loan(ctx.db, ctx.group, ctx.member, d["amount"], purpose=d["purpose"],
+                                   term=d["term"], unit=UNIT, key=ctx.key("loan"))
+    except ledger.LedgerError as err:
+        return End(say_error(ctx, err))
+    _tell_chairs(ctx, loan)
+    return End(Say(N_("Request {ref} is sent to your chair. You will get an SMS when she decides."),
+                   {"ref": loan.ref}))
+
+
+def _tell_chairs(ctx: Ctx, loan: ledger.Loan) -> None:
+    chairs = ctx.db.scalars(select(Member).join(Membership, Membership.member_id == Member.id).where(
+        Membership.group_id == ctx.group.id, Membership.role == Role.CHAIR,
+        Membership.status == Status.ACTIVE, Member.id != ctx.member.id))
+    for chair in chairs:
+        t = translator(chair.language)
+        text = t.gettext("Kassa: {name} asks for loan {ref} of {amount} for {term}. Dial {code} to decide.",
+                         name=ctx.member.name, ref=loan.ref, amount=t.money(loan.principal, ctx.group.currency),
+                         term=t.ngettext("{n} month", "{n} months", loan.term), code=ctx.deps.service_code)
+        queue_sms(ctx.db, to=chair.phone, text=text, language=t.lang, kind="loan_request",
+                  priority=Priority.NOTICE, member_id=chair.id, group_id=ctx.group.id,
+                  dedupe_key=f"loan_request:{loan.ref}:{chair.id}")
+
+
+# -- chair: decide --------------------------------------------------------------------------
+
+def _has_requests(ctx: Ctx) -> Move | None:
+    blocked = chair_only(ctx)
+    if blocked is not None:
+        return blocked
+    if not ledger.pending_loans(ctx.db, ctx.group):
+        return Go(HOME, Say(N_("No loan requests are waiting.")))
+    return None
+
+
+def _requests(ctx: Ctx) -> list[Choice]:
+    loans = ledger.pending_loans(ctx.db, ctx.group)
+    names = _names(ctx, {loan.member_id for loan in loans})
+    return [Choice(f"{loan.ref} {names.get(loan.member_id, '?')} {ctx.money(loan.principal)}", loan.ref)
+            for loan in loans]
+
+
+def _names(ctx: Ctx, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {mid: name for mid, name in ctx.db.execute(select(Member.id, Member.name).where(Member.id.in_(ids)))}
+
+
+def _loan_details(ctx: Ctx) -> list[str]:
+    t = ctx.t
+    loan = ledger.get_loan(ctx.db, ctx.group, ctx.data["loan"])
+    who = ctx.db.get(Member, loan.member_id)
+    purpose = dict(ledger.LOAN_PURPOSES).get(loan.purpose, loan.purpose)
+    return [t.gettext("{ref}: {name}, {amount} for {term}, {purpose}.", ref=loan.ref,
+                      name=who.name if who else "?", amount=ctx.money(loan.principal),
+                      term=t.ngettext("{n} month", "{n} months", loan.term), purpose=t.gettext(purpose))]
+
+
+def _decisions(ctx: Ctx) -> list[Choice]:
+    return [Choice(ctx.t.gettext("Approve"), True), Choice(ctx.t.gettext("Decline"), False)]
+
+
+def _decide_body(ctx: Ctx) -> list[str]:
+    t, ref = ctx.t, ctx.data["loan"]
+    line = t.gettext("Approve {ref}?", ref=ref) if ctx.data["approve"] else t.gettext("Decline {ref}?", ref=ref)
+    return [line, t.gettext("Enter your PIN to confirm.")]
+
+
+def _decide(ctx: Ctx) -> Move:
+    ref, approve = ctx.data["loan"], bool(ctx.data["approve"])
+    try:
+        loan = ledger.decide_loan(ctx.db, ctx.group, ref, approve=approve, actor=ctx.member,
+                                  key=ctx.key(f"decide:{ref}"))
+    except ledger.LedgerError as err:
+        return End(say_error(ctx, err))
+    who = ctx.db.get(Member, loan.member_id)
+    assert who is not None
+    _tell_borrower(ctx, loan, who, approve)
+    done = N_("Loan {ref} approved. {name} gets an SMS.") if approve else N_("Loan {ref} declined. {name} gets an SMS.")
+    return End(Say(done, {"ref": loan.ref, "name": who.name}))
+
+
+def _tell_borrower(ctx: Ctx, loan: ledger.Loan, who: Member, approve: bool) -> None:
+    t = translator(who.language)
+    amount = t.money(loan.principal, ctx.group.currency)
+    text = (t.gettext("Kassa: your loan {ref} of {amount} is approved. The treasurer pays it out at the meeting.",
+                      ref=loan.ref, amount=amount) if approve else
+            t.gettext("Kassa: your loan request {ref} of {amount} was declined. Please talk to your chair.",
+                      ref=loan.ref, amount=amount))
+    queue_sms(ctx.db, to=who.phone, text=text, language=t.lang, kind="loan_decision",
+              priority=Priority.NOTICE, member_id=who.id, group_id=ctx.group.id,
+              dedupe_key=f"loan_decision:{loan.ref}")
+
+
+SCREENS = [
+    Screen("loan_amount", guard=_can_borrow, validate=_amount, save_as="amount", then="loan_purpose",
+           body=lambda ctx: [ctx.t.gettext("You can borrow up to {limit}. How much?",
+                                           limit=ctx.money(ctx.data["limit"]))]),
+    Screen("loan_purpose", body=lambda ctx: [ctx.t.gettext("What is it for?")],
+           choices=_purposes, chosen=_keep("purpose", "loan_term")),
+    Screen("loan_term", body=lambda ctx: [ctx.t.gettext("Repay over:")],
+           choices=_terms, chosen=_keep("term", "loan_confirm")),
+    Screen("loan_confirm", body=_confirm_body, pin=with_pin(_request), resumable=False),
+    Screen("chair_loans", guard=_has_requests, choices=_requests, chosen=_keep("loan", "chair_loan"),
+           body=lambda ctx: [ctx.t.gettext("Loan requests:")]),
+    Screen("chair_loan", body=_loan_details, choices=_decisions, chosen=_keep("approve", "chair_decide")),
+    Screen("chair_decide", body=_decide_body, pin=with_pin(_decide), resumable=False),
+]

@@ -1,0 +1,82 @@
+"""What she reads about her money: savings, loan, mini-statement (reads only)."""
+from __future__ import annotations
+
+import ledger
+from groups.models import GroupKind
+from i18n import N_
+from ledger.loans import LOAN_STATUS_LABELS, open_loans
+from menus.engine import Ctx, Screen
+
+#: Posting kind -> label on a mini-statement line.
+KIND_LABELS = {
+    "saving": N_("Saving"),
+    "social": N_("Social fund"),
+    "fine": N_("Fine"),
+    "repayment": N_("Loan repaid"),
+    "disbursement": N_("Loan paid out"),
+    "social_payout": N_("From social fund"),
+    "transfer": N_("Transfer"),
+    "share_out": N_("Share-out"),
+    "reversal": N_("Correction"),
+}
+OTHER = N_("Other")
+STATEMENT_LENGTH = 10
+
+
+def _savings(ctx: Ctx) -> list[str]:
+    t, pos = ctx.t, ledger.member_position(ctx.db, ctx.group, ctx.member)
+    if ctx.group.kind == GroupKind.VSLA:
+        first = t.gettext("Shares: {shares} ({amount})", shares=t.number(pos.shares), amount=ctx.money(pos.savings))
+    else:
+        first = t.gettext("Savings: {amount}", amount=ctx.money(pos.savings))
+    return [first,
+            t.gettext("Social fund paid: {amount}", amount=ctx.money(pos.social_paid)),
+            # TRANSLATORS: {day} is the date of the next meeting.
+            t.gettext("Bring on {day}: {amount}", day=t.date(pos.next_meeting),
+                      amount=ctx.money(pos.due_next_meeting))]
+
+
+def _loan(ctx: Ctx) -> list[str]:
+    t, pos = ctx.t, ledger.member_position(ctx.db, ctx.group, ctx.member)
+    if pos.loan_ref is None:
+        return [_pending_or_none(ctx)]
+    lines = [t.gettext("Loan {ref}: you owe {amount}", ref=pos.loan_ref, amount=ctx.money(pos.loan_outstanding))]
+    if pos.next_instalment is not None:
+        lines.append(t.gettext("Next: {amount} on {day}", amount=ctx.money(pos.next_instalment.amount),
+                               day=t.date(pos.next_instalment.on)))
+    if pos.overdue:
+        lines.append(t.ngettext("Late by {n} day!", "Late by {n} days!", pos.days_past_due))
+    return lines
+
+
+def _pending_or_none(ctx: Ctx) -> str:
+    waiting = open_loans(ctx.db, ctx.group, ctx.member)
+    if not waiting:
+        return ctx.t.gettext("You have no loan.")
+    loan = waiting[0]
+    return ctx.t.gettext("Request {ref} for {amount}: {status}.", ref=loan.ref, amount=ctx.money(loan.principal),
+                         status=ctx.t.gettext(LOAN_STATUS_LABELS[loan.status.value]))
+
+
+def _statement(ctx: Ctx) -> list[str]:
+    t = ctx.t
+    entries = ledger.mini_statement(ctx.db, ctx.group, ctx.member, limit=STATEMENT_LENGTH)
+    if not entries:
+        return [t.gettext("No entries yet.")]
+    return [_entry_line(ctx, e) for e in entries]
+
+
+def _entry_line(ctx: Ctx, e: ledger.Entry) -> str:
+    t = ctx.t
+    label = t.gettext(KIND_LABELS.get(e.kind, OTHER))
+    line = f"{t.date(e.on, 'd MMM')} {label} {ctx.money(e.amount)} {e.ref}"
+    if e.reversed:
+        line += " " + t.gettext("(corrected)")
+    return line
+
+
+SCREENS = [
+    Screen("savings", body=_savings),
+    Screen("loan", body=_loan),
+    Screen("statement", body=_statement),
+]

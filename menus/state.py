@@ -1,0 +1,117 @@
+"""What a USSD session remembers between hops, and where: Redis, keyed by ``sessionId``.
+
+Nothing secret is ever put here: PIN digits stay in the ``text`` Africa's
+Talking sends; the session keeps only where they were (``secret``), so logs
+can scrub them. ``seen`` is how much of ``text`` the session has consumed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+SESSION_KEY = "ussd:s:{}"
+RESUME_KEY = "ussd:r:{}"
+WHO_KEY = "ussd:w:{}"
+
+
+@dataclass
+class Who:
+    """The caller as found on the first hop (ids and display settings, no secrets)."""
+
+    member_id: int
+    group_id: int
+    membership_id: int
+    role: str
+    lang: str
+    plain: bool = False
+    group_name: str = ""
+    currency: str = ""
+    # The group's meeting rule, so "next meeting" and money formats need no database.
+    timezone: str = "UTC"
+    meeting_weekday: int = 0
+    meeting_time: str = "10:00"
+    meeting_place: str = ""
+
+
+@dataclass
+class State:
+    """One session's position in the menus."""
+
+    phone: str
+    who: Who | None = None
+    screen: str = "home"
+    stack: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    page: int = 0
+    pages: int = 1
+    seen: int = 0
+    secret: list[list[int]] = field(default_factory=list)  # [start, end) spans of PIN digits in text
+    ended: bool = False
+    last: str = ""  # the last reply's text, to answer a repeated request identically
+    shown: list[str] = field(default_factory=list)  # pages of the screen on show, for 98/0 without re-reading
+    who_changed: bool = False  # looked up or changed this hop: refresh the per-phone copy
+
+    def to_json(self) -> str:
+        values = dict(vars(self), who=vars(self.who) if self.who else None)
+        return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> State:
+        values = json.loads(raw)
+        who = values.pop("who", None)
+        return cls(who=Who(**who) if who else None, **values)
+
+
+class SessionStore:
+    """Sessions in Redis with a TTL; a resumable copy per phone for a short while.
+
+    Each hop costs one GET (two for a new session) and one pipelined write.
+    Who is calling is kept per phone for ``who_seconds`` after it was read from
+    the database, so a dial needs no database read; a change of role or status
+    shows within that time, a change of language at once.
+    """
+
+    def __init__(self, client: redis.Redis, ttl: int, resume_seconds: int, who_seconds: int = 60) -> None:
+        self.redis = client
+        self.ttl = ttl
+        self.resume_seconds = resume_seconds
+        self.who_seconds = who_seconds
+
+    def load(self, session_id: str) -> State | None:
+        raw = self.redis.get(SESSION_KEY.format(session_id))
+        return State.from_json(raw) if raw else None
+
+    def arrival(self, phone: str, *, resume: bool) -> tuple[Who | None, State | None]:
+        """For a new session: the phone's known caller, and (if ``resume``) its dropped session, taken."""
+        pipe = self.redis.pipeline()
+        pipe.get(WHO_KEY.format(phone))
+        if resume:
+            pipe.get(RESUME_KEY.format(phone))
+            pipe.delete(RESUME_KEY.format(phone))
+        found = pipe.execute()
+        who = Who(**json.loads(found[0])) if found[0] else None
+        dropped = State.from_json(found[1]) if resume and found[1] else None
+        return who, dropped
+
+    def save(self, session_id: str, state: State, *, resumable: bool) -> None:
+        """Store the session; keep (or forget) a copy for resuming after a drop."""
+        pipe = self.redis.pipeline(transaction=False)
+        if state.who_changed and state.who is not None:
+            state.who_changed = False
+            pipe.set(WHO_KEY.format(state.phone), json.dumps(vars(state.who), ensure_ascii=False),
+                     ex=self.who_seconds)
+        pipe.set(SESSION_KEY.format(session_id), state.to_json(), ex=self.ttl)
+        if resumable:
+            pipe.set(RESUME_KEY.format(state.phone), _resume_copy(state).to_json(), ex=self.resume_seconds)
+        else:
+            pipe.delete(RESUME_KEY.format(state.phone))
+        pipe.execute()
+
+
+def _resume_copy(state: State) -> State:
+    """What a new session may take over: the position and answers, not the text bookkeeping."""
+    return State(phone=state.phone, who=state.who, screen=state.screen, stack=list(state.stack),
+                 data=dict(state.data))  # who_changed stays False: the copy never refreshes the caller

@@ -1,0 +1,1 @@
+"""Secrets people type: PINs (slow, salted, peppered hashes; never logged or stored raw)."""

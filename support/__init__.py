@@ -1,0 +1,1 @@
+"""Support requests: a member asks the community resource centre for help."""

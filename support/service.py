@@ -1,0 +1,94 @@
+"""Opening support requests and telling the member and her coordinators. Flushes, never commits."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from groups.models import Coordinator, CoordinatorGroup, Group, Member
+from i18n import N_, translator
+from messaging.models import Priority
+from messaging.outbox import queue_sms
+from support.models import Category, SupportRequest
+
+#: Category -> label (catalog id), in menu order.
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.BUSINESS: N_("Business advice"),
+    Category.LEGAL: N_("Legal aid"),
+    Category.PSYCHOLOGICAL: N_("Psychological support"),
+    Category.OTHER: N_("Other help"),
+}
+
+# Unambiguous on a keypad and when read aloud over the phone (no 0/O, 1/I/L, 5/S, 2/Z, 8/B).
+_REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+
+
+@dataclass(frozen=True)
+class Opened:
+    request: SupportRequest
+    replayed: bool
+
+
+def new_ref(session: Session) -> str:
+    """A short reference like ``H7KQ3``, not yet used."""
+    while True:
+        ref = "H" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(4))
+        if not session.scalar(select(SupportRequest.id).where(SupportRequest.ref == ref)):
+            return ref
+
+
+def coordinators_of(session: Session, group: Group) -> list[Coordinator]:
+    """Who follows ``group``: its own coordinators, else those of its region, else national ones."""
+    direct = session.scalars(select(Coordinator).join(CoordinatorGroup).where(
+        CoordinatorGroup.group_id == group.id).order_by(Coordinator.id)).all()
+    if direct:
+        return list(direct)
+    if group.region:
+        regional = [c for c in session.scalars(select(Coordinator).order_by(Coordinator.id))
+                    if group.region in (c.regions or [])]
+        if regional:
+            return regional
+    return list(session.scalars(select(Coordinator).where(
+        Coordinator.all_groups.is_(True)).order_by(Coordinator.id)))
+
+
+def open_request(session: Session, group: Group, member: Member, category: Category, *, key: str) -> Opened:
+    """Store a support request and queue the SMS: her reference, and a note to each coordinator.
+
+    Idempotent on ``key``: the same key again returns the first request and sends nothing.
+    """
+    found = session.scalar(select(SupportRequest).where(SupportRequest.key == key))
+    if found is not None:
+        return Opened(found, replayed=True)
+    request = SupportRequest(ref=new_ref(session), member_id=member.id, group_id=group.id,
+                             category=category, key=key)
+    session.add(request)
+    session.flush()
+    _tell_member(session, request, group, member)
+    for coordinator in coordinators_of(session, group):
+        _tell_coordinator(session, request, group, member, coordinator)
+    return Opened(request, replayed=False)
+
+
+def _tell_member(session: Session, request: SupportRequest, group: Group, member: Member) -> None:
+    t = translator(member.language)
+    text = t.gettext("Kassa: your request for {service} is received. Reference {ref}. "
+                     "A coordinator will call you.",
+                     service=t.gettext(CATEGORY_LABELS[request.category]), ref=request.ref)
+    queue_sms(session, to=member.phone, text=text, language=t.lang, kind="support",
+              priority=Priority.NOTICE, member_id=member.id, group_id=group.id,
+              dedupe_key=f"support:{request.ref}:member")
+
+
+def _tell_coordinator(session: Session, request: SupportRequest, group: Group, member: Member,
+                      coordinator: Coordinator) -> None:
+    t = translator(coordinator.language)
+    # TRANSLATORS: SMS to an NGO coordinator; {service} is e.g. "Legal aid".
+    text = t.gettext("Kassa support {ref}: {service} for {name} ({phone}), group {group}.",
+                     ref=request.ref, service=t.gettext(CATEGORY_LABELS[request.category]),
+                     name=member.name, phone=member.phone, group=group.name)
+    queue_sms(session, to=coordinator.phone, text=text, language=t.lang, kind="support",
+              priority=Priority.NOTICE, group_id=group.id,
+              dedupe_key=f"support:{request.ref}:coord:{coordinator.id}")

@@ -1,0 +1,139 @@
+"""Every screen, in every shipped language, with long realistic values, fits the phone.
+
+Budget: 160 units when all GSM-7, 80 when any character is not (``CON``/``END``
+not counted). Screens page automatically; final (END) answers cannot page, so
+they must fit whole, unclipped. New catalogs are picked up from i18n.LANGUAGES.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import ledger
+from groups.models import Membership
+from groups.service import add_member, create_group
+from i18n import LANGUAGES, N_, translator
+from ledger.books import group_today
+from menus import build_machine
+from menus.driver import identify
+from menus.engine import Ctx, Deps, End, Say
+from menus.fit import budget_for, units
+from menus.hop import Hop
+from menus.state import State
+
+LONG_NAME = "Nguyễn Thị Phương Thảo Hoàng Lan"  # 32 characters, not GSM-7
+LONG_GROUP = "Özünə Dəstək Qrupu Bərdə rayonu Qarağacı kəndi"
+LONG_PLACE = "Qarağacı kənd icma resurs mərkəzi, 2-ci mərtəbə"
+BIG = 999_999_999  # a saving of about a billion đồng
+
+#: Data each screen expects to find in the session when it is shown.
+SCREEN_DATA = {
+    "loan_amount": {"limit": 9 * BIG},
+    "loan_confirm": {"amount": 8 * BIG, "purpose": "services", "term": 6},
+    "chair_loan": {"loan": "L1"},
+    "chair_decide": {"loan": "L1", "approve": False},
+    "help_confirm": {"help": "psychological"},
+}
+
+
+@pytest.fixture
+def long_group(services):
+    """A VND group with long names, big amounts, 25 members, a pending loan and a full statement."""
+    with services.db.transaction() as s:
+        group = create_group(s, code="LONG1", name=LONG_GROUP, kind="shg", currency="VND", country="VN",
+                             timezone="Asia/Ho_Chi_Minh", meeting_place=LONG_PLACE, meeting_weekday=6,
+                             saving_amount=BIG, social_fund_amount=BIG // 10)
+        roles = ["chair", "treasurer"] + ["member"] * 23
+        people = [add_member(s, group, phone=f"+8491200{i:04d}", name=f"{LONG_NAME} {i}", role=r)
+                  for i, r in enumerate(roles, start=1)]
+        chair, treasurer, her = people[0].member, people[1].member, people[2].member
+        today = group_today(group)
+        for weeks in range(1, 10):
+            ledger.record_saving(s, group, her, key=f"long-{weeks}", actor=treasurer,
+                                 on=today - dt.timedelta(weeks=weeks))
+        ledger.record_social(s, group, her, BIG // 10, key="long-social", actor=treasurer,
+                             on=today - dt.timedelta(weeks=1))
+        ledger.record_saving(s, group, people[3].member, key="long-today", actor=treasurer)
+        ledger.request_loan(s, group, her, 8 * BIG, purpose="services", term=6, unit="month", key="long-loan")
+        s.flush()
+        s.execute(Membership.__table__.update().values(number=Membership.number + 100000)
+                  .where(Membership.group_id == group.id))
+        return {"chair": chair.id, "treasurer": treasurer.id, "member": her.id, "phones": {
+            "chair": chair.phone, "treasurer": treasurer.phone, "member": her.phone}}
+
+
+def _ctx(session, phone, lang, plain, screen):
+    who = identify(session, phone)
+    who.lang, who.plain = lang, plain
+    state = State(phone=phone, who=who, screen=screen, data=dict(SCREEN_DATA.get(screen, {})))
+    state.data["reset_member"] = who.member_id
+    hop = Hop(session_id="render", phone=phone, service_code="*384*123#", text="")
+    return Ctx(hop, state, session, Deps(pepper="test-pepper", service_code="*384*123#",
+                                         now=dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)))
+
+
+def _pages(machine, ctx):
+    pages = [machine.render(ctx)]
+    while ctx.state.page + 1 < ctx.state.pages:
+        ctx.state.page += 1
+        pages.append(machine.render(ctx))
+    return pages
+
+
+def _assert_fits(text, where):
+    assert text and units(text) <= budget_for(text), f"{where}: {units(text)} > {budget_for(text)}\n{text}"
+
+
+def test_every_screen_fits_in_every_language(services, long_group):
+    machine = build_machine()
+    assert set(SCREEN_DATA) <= set(machine.screens)
+    with services.db.transaction() as s:
+        for lang, plain in [(lang, plain) for lang in LANGUAGES for plain in (False, True)]:
+            for role, phone in long_group["phones"].items():
+                for name in machine.screens:
+                    ctx = _ctx(s, phone, lang, plain, name)
+                    for n, page in enumerate(_pages(machine, ctx)):
+                        _assert_fits(page, f"{lang} plain={plain} {role} {name} page {n}")
+                        assert ("98. " in page.rsplit("\n", 1)[-1]) == (n + 1 < ctx.state.pages)
+
+
+#: Every final answer the menus can give, with the longest realistic values.
+FINAL = [
+    Say(N_("Request {ref} is sent. A coordinator will call you. We sent you an SMS."), {"ref": "HQQQQ"}),
+    Say(N_("Request {ref} is sent to your chair. You will get an SMS when she decides."), {"ref": "L1234567"}),
+    Say(N_("Loan {ref} approved. {name} gets an SMS."), {"ref": "L1234567", "name": LONG_NAME}),
+    Say(N_("Loan {ref} declined. {name} gets an SMS."), {"ref": "L1234567", "name": LONG_NAME}),
+    Say(N_("The PIN of {name} is reset."), {"name": LONG_NAME}),
+    Say(N_("Your PIN is locked after 3 wrong tries. Ask your chair or coordinator to reset it.")),
+    Say(N_("You already have a loan or a request open. Repay it first.")),
+    Say(N_("You cannot borrow yet: your limit grows with your savings.")),
+    Say(N_("Only the chair can do this.")),
+    Say(N_("Only the treasurer can do this.")),
+    Say(N_("This session belongs to another phone. Please dial again.")),
+    Say(N_("This number is not registered with Kassa. Please ask your group's treasurer or coordinator.")),
+    Say(N_("Service busy, please try again in a few minutes.")),
+    Say(N_("Sorry, we could not read this request. Please dial again.")),
+    Say(N_("Not allowed.")),
+]
+
+
+def test_every_final_answer_fits_unclipped(services, long_group):
+    machine = build_machine()
+    with services.db.transaction() as s:
+        for lang in LANGUAGES:
+            ctx = _ctx(s, long_group["phones"]["member"], lang, False, "home")
+            for say in FINAL:
+                text = machine.final(ctx, End(say))
+                _assert_fits(text, f"{lang} {say.msgid}")
+                assert text == say.render(translator(lang)), f"clipped: {text}"
+            for code, reason in ledger.AMOUNT_MESSAGES.items():  # re-prompts quote what she typed
+                _assert_fits(translator(lang).gettext(reason, text="12345678901234567890"), code)
+
+
+@pytest.mark.parametrize("text", ["Savings: KES 1,600", "€uro [x]", "Yığımım: 1.500 ₼", "Tiết kiệm", "é\u0301", "😀 ok", ""])
+def test_screen_measure_agrees_with_sms_encoding(text):
+    from messaging.encoding import GSM7, shape
+
+    s = shape(text)
+    assert units(text) == s.units and (budget_for(text) == 160) == (s.encoding == GSM7)

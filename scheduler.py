@@ -27,7 +27,12 @@ class Task:
 
 def tasks() -> list[Task]:
     """Every periodic task. Features add theirs here."""
-    return []
+    from outreach.jobs import task_plan_reminders, task_resume_broadcasts
+
+    return [
+        Task("plan-reminders", 60, task_plan_reminders),
+        Task("resume-broadcasts", 120, task_resume_broadcasts),
+    ]
 
 
 def run_forever(services, sleep: Callable[[float], None] = time.sleep) -> None:

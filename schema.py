@@ -5,5 +5,6 @@ Alembic's env.py and the migration check read the metadata from here.
 from db import Base
 import groups.models  # noqa: F401
 import messaging.models  # noqa: F401
+import outreach.models  # noqa: F401
 
 metadata = Base.metadata

@@ -1,0 +1,71 @@
+"""Set-based writes into the outbox, exactly once by its unique ``dedupe_key``.
+
+PostgreSQL and SQLite both take ``INSERT ... ON CONFLICT (dedupe_key) DO
+NOTHING ... RETURNING id`` (SQLAlchemy's dialect inserts), so a replayed
+batch, a second planner or a resumed fan-out adds nothing: the database
+refuses the duplicate, not our code.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from sqlalchemy import Select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db import on_commit
+from messaging.models import OutboxMessage
+
+#: Outbox columns the fan-out fills, in this order (the rest take their defaults).
+OUTBOX_COLUMNS = ("to_phone", "member_id", "group_id", "text", "language", "encoding", "segments",
+                  "priority", "kind", "dedupe_key", "status", "attempts")
+SEND_CHUNK = 500
+
+
+def _insert(session: Session):
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)
+
+
+def insert_outbox_from_select(session: Session, select: Select) -> list[int]:
+    """INSERT INTO outbox (OUTBOX_COLUMNS) ``select`` skipping existing dedupe keys; new row ids."""
+    table = OutboxMessage.__table__
+    stmt = (_insert(session)(table).from_select(list(OUTBOX_COLUMNS), select)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
+    return list(session.execute(stmt).scalars())
+
+
+def insert_outbox_rows(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert outbox rows (dicts of OUTBOX_COLUMNS) skipping existing dedupe keys; new row ids."""
+    if not rows:
+        return []
+    table = OutboxMessage.__table__
+    stmt = (_insert(session)(table).values(list(rows))
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
+    return list(session.execute(stmt).scalars())
+
+
+def send_after_commit(session: Session, ids: Sequence[int], priority: int) -> None:
+    """After the commit, enqueue sending of ``ids`` in chunks (one RQ job per chunk)."""
+    if ids:
+        on_commit(session, enqueue_sends, list(ids), int(priority))
+
+
+def enqueue_sends(services, ids: list[int], priority: int) -> None:
+    """One ``outreach.jobs.send_many`` job per chunk of ids, with a deterministic job id.
+
+    A lost enqueue (Redis down, process killed) leaves the rows pending for the
+    outbox sweeper, so nothing is lost and nothing is sent twice.
+    """
+    from messaging.dispatch import QUEUE_FOR_PRIORITY, log
+    from messaging.models import Priority
+
+    try:
+        queue = services.queue(QUEUE_FOR_PRIORITY.get(Priority(priority), "default"))
+        with services.redis.pipeline() as pipe:
+            jobs = [queue.prepare_data("outreach.jobs.send_many", (ids[i:i + SEND_CHUNK],),
+                                       job_id=f"send-many-{ids[i]}-{ids[min(i + SEND_CHUNK, len(ids)) - 1]}")
+                    for i in range(0, len(ids), SEND_CHUNK)]
+            queue.enqueue_many(jobs, pipeline=pipe)
+            pipe.execute()
+    except Exception:
+        log.warning("could not enqueue %d outbox rows; the sweeper will", len(ids), exc_info=True)

@@ -1,0 +1,94 @@
+"""RQ jobs and scheduler tasks for reminders and broadcasts.
+
+Jobs take ids and plain values, build their own transactions and are safe to
+run twice: the outbox's unique ``dedupe_key`` refuses a second copy of any
+reminder or broadcast message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from outreach import broadcast as bc
+from outreach.planner import BATCH, plan_batch
+
+log = logging.getLogger("kassa.outreach")
+UTC = dt.timezone.utc
+
+
+@dataclass
+class PlanSummary:
+    batches: int = 0
+    planned: int = 0
+    due: int = 0
+    stale: int = 0
+    reminders: int = 0
+
+
+def run_planner(services, now: Optional[dt.datetime] = None, *, limit: int = BATCH,
+                max_batches: Optional[int] = None) -> PlanSummary:
+    """Plan until no group is due at ``now`` (default: the clock); one transaction per batch."""
+    now = now or dt.datetime.now(UTC)
+    summary = PlanSummary()
+    while max_batches is None or summary.batches < max_batches:
+        with services.db.transaction() as session:
+            result = plan_batch(session, now, limit=limit)
+        if not result.touched:
+            break
+        summary.batches += 1
+        summary.planned += result.planned
+        summary.due += result.due
+        summary.stale += result.stale
+        summary.reminders += result.reminders
+    if summary.reminders or summary.stale:
+        log.info("reminders: %s", summary)
+    return summary
+
+
+def plan_reminders(now_iso: Optional[str] = None) -> dict:
+    """RQ job: run the planner (``now_iso`` pins the clock, for replays and tests)."""
+    from worker import get_services
+
+    now = dt.datetime.fromisoformat(now_iso) if now_iso else None
+    return run_planner(get_services(), now).__dict__
+
+
+def fan_out(broadcast_id: int, batch: int = bc.FANOUT_BATCH) -> dict:
+    """RQ job: fan a confirmed broadcast out into the outbox, resuming from its cursor."""
+    from worker import get_services
+
+    return bc.run_fan_out(get_services(), broadcast_id, batch=batch, pause=_pause()).__dict__
+
+
+def _pause() -> float:
+    """Seconds to sleep after each batch (``KASSA_FANOUT_PAUSE``): pacing, and kill tests."""
+    return float(os.environ.get("KASSA_FANOUT_PAUSE") or 0)
+
+
+def send_many(outbox_ids: list[int]) -> None:
+    """RQ job: send each outbox row through the SMS engineer's sender (idempotent per row)."""
+    from messaging.sender import send_outbox
+
+    for outbox_id in outbox_ids:
+        send_outbox(outbox_id)
+
+
+# -- scheduler tasks: fn(services, now), safe to run twice ---------------------------------
+
+def task_plan_reminders(services, now: dt.datetime) -> None:
+    """Enqueue the planner (one job id per minute, so a second scheduler adds nothing)."""
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    services.queue("default").enqueue(plan_reminders, job_id=f"plan-reminders-{minute:%Y%m%dT%H%M}",
+                                      job_timeout="30m")
+
+
+def task_resume_broadcasts(services, now: dt.datetime) -> None:
+    """Re-enqueue the fan-out of broadcasts left half-done (a worker died mid-way)."""
+    with services.db.transaction() as session:
+        stalled = bc.stalled_broadcasts(session, now)
+    for broadcast_id in stalled:
+        bc.enqueue_fan_out(services, broadcast_id, attempt=int(time.time() // 60))

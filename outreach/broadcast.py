@@ -41,7 +41,7 @@ UTC = dt.timezone.utc
 class BroadcastError(ValueError):
     """A broadcast that cannot be made as asked; ``code`` is stable, ``message`` an N_ msgid."""
 
-    def __init__(self, code: str, message: str, **params: Any) -> None:
+    def __init__(self, code: str, message: str, /, **params: Any) -> None:
         super().__init__(message.format(**params) if params else message)
         self.code, self.message, self.params = code, message, params
 
@@ -174,12 +174,13 @@ def _plain(b: Broadcast, group):
 def _recipients_by_variant(session: Session, b: Broadcast) -> list[tuple[str, bool, int]]:
     holders = _holders(b).subquery()
     g = aliased(Group)
-    lang, plain = _language(), _plain(b, g)
+    lang = _language()
+    keys = [lang] if b.plain else [lang, func.coalesce(Member.plain_letters, g.plain_letters)]
     rows = session.execute(
-        select(lang, plain, func.count()).select_from(holders)
+        select(func.count(), *keys).select_from(holders)
         .join(Member, Member.id == holders.c.member_id).join(g, g.id == holders.c.group_id)
-        .where(_reachable()).group_by(lang, plain)).all()
-    return [(language, bool(is_plain), n) for language, is_plain, n in rows]
+        .where(_reachable()).group_by(*keys)).all()
+    return [(row[1], b.plain or bool(row[2]), row[0]) for row in rows]
 
 
 def count_recipients(session: Session, b: Broadcast) -> int:
@@ -240,13 +241,18 @@ def preview(session: Session, b: Broadcast, price: Price) -> Preview:
 
 # -- sending -----------------------------------------------------------------------------
 
-def confirm(session: Session, b: Broadcast, now: dt.datetime) -> None:
-    """Start sending: status ``sending`` and, after the commit, the fan-out job."""
+def confirm(session: Session, b: Broadcast, now: dt.datetime, *, enqueue: bool = True) -> None:
+    """Start sending: status ``sending`` and, after the commit, the fan-out job.
+
+    ``enqueue=False`` when the caller runs the fan-out itself (the CLI, with a
+    progress bar); if it dies, the scheduler's resume task picks it up.
+    """
     if b.status == BroadcastStatus.DRAFT:
         b.status = BroadcastStatus.SENDING
         b.started_at = now
         session.flush()
-        on_commit(session, enqueue_fan_out, b.id)
+        if enqueue:
+            on_commit(session, enqueue_fan_out, b.id)
 
 
 def cancel(session: Session, b: Broadcast) -> bool:
@@ -334,11 +340,17 @@ class FanOutSummary:
 
 def run_fan_out(services, broadcast_id: int, *, batch: int = FANOUT_BATCH, pause: float = 0.0,
                 progress: Optional[Callable[[Batch], None]] = None) -> FanOutSummary:
-    """Fan out until done, one transaction per batch (resumes from the stored cursor)."""
+    """Fan out until done, one transaction per batch (resumes from the stored cursor).
+
+    ``pause`` sleeps after writing each batch, before its commit: it paces a
+    broadcast and lets a test kill the process with a batch in flight.
+    """
     summary = FanOutSummary()
     while True:
         with services.db.transaction() as session:
             step = fan_out_batch(session, broadcast_id, batch=batch)
+            if pause and not step.done:
+                time.sleep(pause)
         summary.cursor, summary.done = step.cursor, step.done
         if step.done:
             return summary
@@ -346,8 +358,6 @@ def run_fan_out(services, broadcast_id: int, *, batch: int = FANOUT_BATCH, pause
         summary.written += step.written
         if progress:
             progress(step)
-        if pause:
-            time.sleep(pause)
 
 
 # -- status ------------------------------------------------------------------------------

@@ -61,10 +61,10 @@ def fan_out(broadcast_id: int, batch: int = bc.FANOUT_BATCH) -> dict:
     """RQ job: fan a confirmed broadcast out into the outbox, resuming from its cursor."""
     from worker import get_services
 
-    return bc.run_fan_out(get_services(), broadcast_id, batch=batch, pause=_pause()).__dict__
+    return bc.run_fan_out(get_services(), broadcast_id, batch=batch, pause=fan_out_pause()).__dict__
 
 
-def _pause() -> float:
+def fan_out_pause() -> float:
     """Seconds to sleep after each batch (``KASSA_FANOUT_PAUSE``): pacing, and kill tests."""
     return float(os.environ.get("KASSA_FANOUT_PAUSE") or 0)
 

@@ -117,9 +117,9 @@ def overdue_notice(lang: str, *, group_name: str, amount: int, currency: str, du
 
 
 # TRANSLATORS: an announcement from an NGO coordinator; {sender} is the organisation or name.
-BROADCAST_FORMAT = N_("{sender}: {message}")
+BROADCAST_FORMAT = N_("{sender}: {announcement}")
 
 
 def broadcast_text(lang: str, sender: str, message: str) -> str:
     """A coordinator's announcement as a member reads it: who sends it, then the message."""
-    return translator(lang).gettext(BROADCAST_FORMAT, sender=sender, message=message.strip())
+    return translator(lang).gettext(BROADCAST_FORMAT, sender=sender, announcement=message.strip())

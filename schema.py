@@ -4,6 +4,7 @@ Alembic's env.py and the migration check read the metadata from here.
 """
 from db import Base
 import groups.models  # noqa: F401
+import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
 import outreach.models  # noqa: F401
 

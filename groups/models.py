@@ -97,6 +97,11 @@ class Group(Base):
     loan_limit_multiplier: Mapped[int] = mapped_column(Integer, default=3)
     service_charge_bp: Mapped[int] = mapped_column(Integer, default=1000)  # per month, basis points
     max_active_loans: Mapped[int] = mapped_column(Integer, default=1)
+    # Ledger rules: how a repayment is split, how share-out weighs savings.
+    repayment_order: Mapped[str] = mapped_column(
+        String(16), default="charge_first", server_default="charge_first")  # charge_first|principal_first
+    share_out_by: Mapped[str] = mapped_column(
+        String(16), default="savings", server_default="savings")  # savings|share_weeks
     plain_letters: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

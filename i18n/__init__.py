@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext as _gettext
 import io
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +19,9 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, get_currency_precision, get_decimal_symbol
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, get_decimal_symbol
+
+from messaging.encoding import is_gsm7
 
 HERE = Path(__file__).resolve().parent
 LOCALE_DIR = HERE / "locale"
@@ -37,6 +40,8 @@ LANGUAGES: dict[str, str] = {
 }
 DEFAULT_LANGUAGE = "en"
 
+_CODE_BEFORE = re.compile(r"\b([A-Z]{3})(?=[\d-])")  # "KES1,500" -> "KES 1,500"
+_CODE_AFTER = re.compile(r"(\d)([A-Z]{3})\b")
 _SPACES = {"\u00a0": " ", "\u202f": " ", "\u2009": " "}
 
 
@@ -90,11 +95,19 @@ class Translator:
         return text.format(**params) if params else text
 
     # -- formats -----------------------------------------------------------
-    def money(self, minor: int, currency: str) -> str:
-        """``minor`` units of ``currency`` as this language writes money; whole amounts drop ``.00``."""
+    def money(self, minor: int, currency: str, plain: bool = False) -> str:
+        """``minor`` units of ``currency`` as this language writes money; whole amounts drop ``.00``.
+
+        ``plain`` writes the ISO code instead of a symbol GSM-7 lacks (``₼``, ``₫``).
+        """
         digits = get_currency_precision(currency)
         value = Decimal(minor).scaleb(-digits)
-        text = format_currency(value, currency, locale=self.locale)
+        text = format_currency(value, currency, locale=self.locale,
+                               format_type="standard")
+        symbol = get_currency_symbol(currency, locale=self.locale)
+        if plain and symbol != currency and not is_gsm7(symbol):
+            text = text.replace(symbol, currency)
+        text = _CODE_BEFORE.sub(r"\1 ", _CODE_AFTER.sub(r"\1 \2", text))
         if digits and minor % 10**digits == 0:
             sep = get_decimal_symbol(self.locale)
             text = text.replace(sep + "0" * digits, "")

@@ -99,3 +99,33 @@ def _split(s: str, digits: int, raw: str) -> tuple[str, str]:
     if re.search(r"\d", s) and s.lstrip().startswith("-"):
         raise AmountError(raw, "not_positive")
     raise AmountError(raw, "not_a_number")
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Split ``total`` minor units in proportion to ``weights`` by largest remainder.
+
+    The parts always add up to ``total`` exactly; a zero weight gets zero.
+    Ties in the remainder go to the earlier weight, so the result is
+    deterministic. All integer arithmetic.
+    """
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("allocate needs a non-negative total and weights")
+    whole = sum(weights)
+    if whole == 0:
+        if total:
+            raise ValueError("cannot allocate a non-zero total over zero weights")
+        return [0] * len(weights)
+    floors = [total * w // whole for w in weights]
+    remainders = [total * w % whole for w in weights]
+    short = total - sum(floors)
+    for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:short]:
+        floors[i] += 1
+    return floors
+
+
+def fraction_of(amount: int, numerator: int, denominator: int) -> int:
+    """``amount * numerator / denominator`` rounded half up, in integers (no float)."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    q, r = divmod(amount * numerator, denominator)
+    return q + (1 if 2 * r >= denominator else 0)

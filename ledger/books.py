@@ -1,0 +1,303 @@
+"""The one posting function and the rows every posting needs (cycle, meeting, accounts).
+
+Rules enforced here, once, for every kind of posting:
+
+- the legs of a transaction sum to zero and none is zero (PostgreSQL checks the
+  sum again at commit with a deferred constraint trigger, the table refuses
+  zero legs);
+- the idempotency key is inserted first; if it exists (now or by a concurrent
+  writer) the first result is returned and nothing changes;
+- every touched account is locked in id order (``SELECT ... FOR UPDATE`` on
+  PostgreSQL; SQLite's writer lock does the same) and no account may cross
+  below zero in its natural direction: the cash box, the social fund, a
+  member's savings or loan never go negative;
+- cached balances move in the same transaction as the legs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from groups.models import Group, Member, Membership, Role, Status
+from ledger import errors
+from ledger.models import Account, AccountCode, Cycle, Line, Loan, Meeting, Txn, TxnKind
+
+M = TypeVar("M")
+
+
+def group_today(group: Group) -> dt.date:
+    """Today's date where the group meets (its timezone), not the server's."""
+    return dt.datetime.now(ZoneInfo(group.timezone or "UTC")).date()
+
+
+def natural(code: AccountCode, signed: int) -> int:
+    """A signed balance (debit +) as people read it: what the account holds or owes."""
+    return signed * code.normal_sign
+
+
+# -- people and roles -----------------------------------------------------------
+
+def membership(session: Session, group: Group, member: Member) -> Membership:
+    """The member's active membership in ``group``; refuses anyone else."""
+    found = session.scalar(select(Membership).where(
+        Membership.group_id == group.id, Membership.member_id == member.id,
+        Membership.status == Status.ACTIVE))
+    if found is None or member.status != Status.ACTIVE:
+        raise errors.not_member()
+    return found
+
+
+def require_role(session: Session, group: Group, actor: Member, *roles: Role) -> Membership:
+    """The actor's membership if she holds one of ``roles`` in this group, else ``not_allowed``."""
+    try:
+        found = membership(session, group, actor)
+    except errors.LedgerError:
+        raise errors.not_allowed() from None
+    if found.role not in roles:
+        raise errors.not_allowed()
+    return found
+
+
+# -- get or create, safe against a concurrent creator -----------------------------
+
+def get_or_create(session: Session, model: type[M], lookup: dict[str, Any],
+                  defaults: Optional[dict[str, Any]] = None) -> M:
+    """The row matching ``lookup`` (a unique key), inserting it if missing.
+
+    The insert runs in a savepoint: if another transaction inserted the same
+    key first, its row is read back instead.
+    """
+    stmt = select(model).filter_by(**lookup)
+    row = session.scalar(stmt)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = model(**lookup, **(defaults or {}))
+            session.add(row)
+    except IntegrityError:
+        row = session.scalar(stmt)
+        if row is None:
+            raise
+    return row
+
+
+def current_cycle(session: Session, group: Group) -> Cycle:
+    """The group's open savings cycle (the first starts with the first posting)."""
+    cycle = session.scalar(select(Cycle).where(Cycle.group_id == group.id, Cycle.ended_on.is_(None))
+                           .order_by(Cycle.number.desc()).limit(1))
+    if cycle is not None:
+        return cycle
+    last = session.scalar(select(func.max(Cycle.number)).where(Cycle.group_id == group.id)) or 0
+    return get_or_create(session, Cycle, {"group_id": group.id, "number": last + 1},
+                         {"started_on": group_today(group), "share_value": group.share_value})
+
+
+def account(session: Session, group: Group, code: AccountCode, member: Optional[Member] = None) -> Account:
+    """The group's ``code`` account (per member for savings and loans), created on first use."""
+    if code.per_member != (member is not None):
+        raise ValueError(f"account {code.value} is {'per member' if code.per_member else 'per group'}")
+    key = member.id if member is not None else 0
+    return get_or_create(session, Account, {"group_id": group.id, "code": code, "member_key": key},
+                         {"member_id": member.id if member else None, "balance": 0})
+
+
+def balance(session: Session, group: Group, code: AccountCode, member: Optional[Member] = None) -> int:
+    """Natural balance of an account without creating it (0 when it does not exist yet)."""
+    signed = session.scalar(select(Account.balance).where(
+        Account.group_id == group.id, Account.code == code,
+        Account.member_key == (member.id if member else 0)))
+    return natural(code, signed or 0)
+
+
+# -- meetings --------------------------------------------------------------------
+
+def meeting_for_posting(session: Session, group: Group, on: dt.date) -> Meeting:
+    """The meeting on ``on``, opened if needed; refuses a closed one."""
+    meeting = get_or_create(session, Meeting, {"group_id": group.id, "on": on}, {"closed": False})
+    if meeting.closed:
+        raise errors.meeting_closed(on)
+    return meeting
+
+
+# -- posting ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Leg:
+    """``amount`` on ``account``: positive debits, negative credits."""
+
+    account: Account
+    amount: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a posting answers: its reference and the member's new balance of that kind."""
+
+    ref: str
+    kind: str
+    member_id: Optional[int]
+    amount: int
+    balance: int
+    replayed: bool
+    on: Optional[dt.date] = None
+    flagged: bool = False
+    shares: Optional[int] = None
+    loan_ref: Optional[str] = None
+    reverses: Optional[str] = None
+
+
+def receipt_of(txn: Txn, replayed: bool) -> Receipt:
+    reverses = f"R{txn.reverses_id}" if txn.reverses_id else None
+    return Receipt(ref=txn.ref, kind=txn.kind.value, member_id=txn.member_id, amount=txn.amount,
+                   balance=txn.balance_after, replayed=replayed, on=txn.on, flagged=txn.flagged,
+                   shares=txn.shares, loan_ref=f"L{txn.loan_id}" if txn.loan_id else None,
+                   reverses=reverses)
+
+
+def find_key(session: Session, group: Group, key: str) -> Optional[Txn]:
+    """The transaction already posted under ``key``, if any (in this group, else refused)."""
+    txn = session.scalar(select(Txn).where(Txn.idem_key == key))
+    if txn is not None and txn.group_id != group.id:
+        raise errors.key_reused()
+    return txn
+
+
+class _Replayed(Exception):
+    def __init__(self, txn: Txn) -> None:
+        self.txn = txn
+
+
+@dataclass
+class Posting:
+    """Everything that describes one transaction apart from its legs."""
+
+    group: Group
+    key: str
+    kind: TxnKind
+    amount: int
+    on: dt.date
+    cycle: Cycle
+    meeting: Optional[Meeting] = None
+    member: Optional[Member] = None
+    actor: Optional[Member] = None
+    approver: Optional[Member] = None
+    loan: Optional[Loan] = None
+    shares: Optional[int] = None
+    flagged: bool = False
+    memo: Optional[str] = None
+    reverses: Optional[Txn] = None
+
+
+def post(session: Session, p: Posting, legs: list[Leg],
+         balance_after: Callable[[Txn], int],
+         before_flush: Optional[Callable[[Txn], None]] = None) -> Receipt:
+    """Write one balanced transaction, or return the first one posted under ``p.key``.
+
+    ``balance_after(txn)`` computes the receipt's balance once the legs are in;
+    ``before_flush(txn)`` updates dependent rows (a loan's totals) in the same savepoint.
+    """
+    _check_legs(legs)
+    try:
+        with session.begin_nested():
+            txn = _insert_txn(session, p)
+            _apply_legs(session, txn, legs, p)
+            if p.reverses is not None:
+                p.reverses.reversed = True
+            if before_flush is not None:
+                before_flush(txn)
+            session.flush()
+            txn.balance_after = balance_after(txn)
+            session.flush()
+    except _Replayed as replay:
+        return receipt_of(replay.txn, replayed=True)
+    return receipt_of(txn, replayed=False)
+
+
+def _check_legs(legs: list[Leg]) -> None:
+    if len(legs) < 2 or any(leg.amount == 0 for leg in legs):
+        raise ValueError("a transaction needs at least two non-zero legs")
+    if sum(leg.amount for leg in legs) != 0:
+        raise ValueError("unbalanced transaction")
+
+
+def _insert_txn(session: Session, p: Posting) -> Txn:
+    """Insert the transaction row first: its unique key is the idempotency guard."""
+    txn = Txn(group_id=p.group.id, cycle_id=p.cycle.id, meeting_id=p.meeting.id if p.meeting else None,
+              idem_key=p.key, kind=p.kind, member_id=p.member.id if p.member else None,
+              loan_id=p.loan.id if p.loan else None, on=p.on, amount=p.amount, shares=p.shares,
+              flagged=p.flagged, memo=p.memo, actor_id=p.actor.id if p.actor else None,
+              approver_id=p.approver.id if p.approver else None,
+              reverses_id=p.reverses.id if p.reverses else None, balance_after=0)
+    try:
+        with session.begin_nested():
+            session.add(txn)
+    except IntegrityError:
+        existing = find_key(session, p.group, p.key)
+        if existing is None:
+            raise
+        raise _Replayed(existing) from None
+    return txn
+
+
+def _apply_legs(session: Session, txn: Txn, legs: list[Leg], p: Posting) -> None:
+    """Lock the accounts in id order, refuse a negative natural balance, write and move."""
+    deltas: dict[int, int] = {}
+    for leg in legs:
+        deltas[leg.account.id] = deltas.get(leg.account.id, 0) + leg.amount
+    locked = {a.id: a for a in session.scalars(
+        select(Account).where(Account.id.in_(deltas)).order_by(Account.id)
+        .with_for_update().execution_options(populate_existing=True))}
+    for account_id in sorted(deltas):
+        _refuse_negative(locked[account_id], deltas[account_id], p)
+    for leg in legs:
+        txn.lines.append(Line(account_id=leg.account.id, amount=leg.amount))
+    for account_id in sorted(deltas):
+        new = session.execute(update(Account.__table__).where(Account.__table__.c.id == account_id)
+                              .values(balance=Account.__table__.c.balance + deltas[account_id])
+                              .returning(Account.__table__.c.balance)).scalar_one()
+        set_committed_value(locked[account_id], "balance", new)
+
+
+def _refuse_negative(acct: Account, delta: int, p: Posting) -> None:
+    after = natural(acct.code, acct.balance + delta)
+    if after >= 0:
+        return
+    held = natural(acct.code, acct.balance)
+    if acct.code == AccountCode.CASH:
+        raise errors.cash_box_short(-delta, held)
+    if acct.code == AccountCode.SOCIAL:
+        raise errors.social_fund_short(-natural(acct.code, delta), held)
+    raise errors.cannot_reverse(p.reverses.ref if p.reverses else p.key)
+
+
+# -- tallies that are sums of transactions -------------------------------------------
+
+def paid_in_cycle(session: Session, cycle: Cycle, member: Member, kind: TxnKind) -> int:
+    """What ``member`` paid of ``kind`` in ``cycle``, corrections excluded."""
+    return int(session.scalar(select(func.coalesce(func.sum(Txn.amount), 0)).where(
+        Txn.cycle_id == cycle.id, Txn.member_id == member.id, Txn.kind == kind,
+        Txn.reversed.is_(False))) or 0)
+
+
+def paid_at_meeting(session: Session, meeting: Meeting, member: Member, kind: TxnKind) -> tuple[int, int]:
+    """(amount, shares) ``member`` paid of ``kind`` at ``meeting``, corrections excluded."""
+    row = session.execute(select(func.coalesce(func.sum(Txn.amount), 0), func.coalesce(func.sum(Txn.shares), 0))
+                          .where(Txn.meeting_id == meeting.id, Txn.member_id == member.id,
+                                 Txn.kind == kind, Txn.reversed.is_(False))).one()
+    return int(row[0]), int(row[1])
+
+
+def check_positive(amount: Optional[int]) -> None:
+    """An amount given by a caller must be a positive int of minor units."""
+    if amount is None:
+        return
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise errors.LedgerError("not_positive", errors.AMOUNT_MESSAGES["not_positive"])

@@ -1,0 +1,236 @@
+"""Money members bring to a meeting: savings (or shares), the social fund, fines.
+
+Every function here is posted by the group's treasurer, is idempotent on
+``key`` and answers a :class:`~ledger.books.Receipt`. Cash comes into the box:
+
+- saving:  debit cash box, credit her savings account
+- social:  debit cash box, credit the social fund
+- fine:    debit cash box, credit fines income
+- social fund payout (chair approves): debit the social fund, credit cash box
+
+The group's rule for each amount is enforced per meeting: a member's total at
+one meeting must match the rule (SHG: exactly ``saving_amount``; VSLA:
+``shares_min``..``shares_max`` shares of the cycle's share value). Anything
+else is refused, or accepted and flagged when ``off_rule_contribution`` is
+``flag``. A VSLA amount that is not a whole number of shares is always refused.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy.orm import Session
+
+from groups.models import Group, GroupKind, Member, Role
+from ledger import errors
+from ledger.books import (
+    Leg,
+    Posting,
+    Receipt,
+    account,
+    check_positive,
+    current_cycle,
+    find_key,
+    group_today,
+    meeting_for_posting,
+    membership,
+    natural,
+    paid_at_meeting,
+    paid_in_cycle,
+    post,
+    receipt_of,
+    require_role,
+)
+from ledger.models import AccountCode, Cycle, Meeting, Txn, TxnKind
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A checked contribution: what to post and whether it broke the group's rule."""
+
+    amount: int
+    shares: Optional[int] = None
+    flagged: bool = False
+
+
+def _off_rule(group: Group, error: errors.LedgerError) -> bool:
+    """True (flag it) when the group accepts off-rule contributions, else raise ``error``."""
+    if group.off_rule_contribution == "flag":
+        return True
+    raise error
+
+
+def saving_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting, member: Member,
+                amount: Optional[int], shares: Optional[int]) -> Contribution:
+    """Check a saving against the group's rule (see the module docstring)."""
+    if group.kind == GroupKind.VSLA:
+        return _shares_rule(session, group, cycle, meeting, member, amount, shares)
+    if amount is None:
+        if group.saving_amount <= 0:
+            raise errors.no_rule("savings")
+        amount = group.saving_amount * (shares or 1)
+    if group.saving_amount <= 0:
+        return Contribution(amount)
+    already, _ = paid_at_meeting(session, meeting, member, TxnKind.SAVING)
+    if already + amount != group.saving_amount:
+        return Contribution(amount, flagged=_off_rule(group, errors.off_rule_amount(amount, group.saving_amount)))
+    return Contribution(amount)
+
+
+def _shares_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting, member: Member,
+                 amount: Optional[int], shares: Optional[int]) -> Contribution:
+    value = cycle.share_value or group.share_value
+    if value <= 0:
+        raise errors.no_rule("savings")
+    if shares is None:
+        if amount is None:
+            shares = group.shares_min
+        elif amount % value:
+            raise errors.not_whole_shares(amount, value)
+        else:
+            shares = amount // value
+    if shares <= 0:
+        raise errors.off_rule_shares(shares, group.shares_min, group.shares_max)
+    if amount is not None and amount != shares * value:
+        raise errors.off_rule_amount(amount, shares * value)
+    _, already = paid_at_meeting(session, meeting, member, TxnKind.SAVING)
+    flagged = False
+    if not (group.shares_min <= shares and already + shares <= group.shares_max):
+        flagged = _off_rule(group, errors.off_rule_shares(already + shares, group.shares_min, group.shares_max))
+    return Contribution(shares * value, shares, flagged)
+
+
+def _fixed_rule(session: Session, group: Group, meeting: Meeting, member: Member, kind: TxnKind,
+                amount: Optional[int], rule: int, what: str) -> Contribution:
+    """A fixed amount per meeting (the social fund)."""
+    if amount is None:
+        if rule <= 0:
+            raise errors.no_rule(what)
+        amount = rule
+    if rule <= 0:
+        return Contribution(amount)
+    already, _ = paid_at_meeting(session, meeting, member, kind)
+    if already + amount != rule:
+        return Contribution(amount, flagged=_off_rule(group, errors.off_rule_amount(amount, rule)))
+    return Contribution(amount)
+
+
+def _fine_rule(group: Group, amount: Optional[int], fine_type: Optional[str]) -> tuple[Contribution, Optional[str]]:
+    types = {str(k).lower(): int(v) for k, v in (group.fine_types or {}).items()}
+    if fine_type is None:
+        if amount is None:
+            raise errors.no_rule("fine")
+        return Contribution(amount), None
+    code = fine_type.strip().lower()
+    if code not in types:
+        raise errors.unknown_fine(fine_type, ", ".join(sorted(types)) or "-")
+    if amount is None or amount == types[code]:
+        return Contribution(types[code]), code
+    return Contribution(amount, flagged=_off_rule(group, errors.off_rule_amount(amount, types[code]))), code
+
+
+@dataclass
+class _Context:
+    cycle: Cycle
+    meeting: Meeting
+    on: dt.date
+
+
+def _prepare(session: Session, group: Group, member: Member, actor: Member, amount: Optional[int],
+             on: Optional[dt.date]) -> _Context:
+    """Checks every contribution shares: the actor is the treasurer, the member belongs, the meeting is open."""
+    require_role(session, group, actor, Role.TREASURER)
+    membership(session, group, member)
+    check_positive(amount)
+    day = on or group_today(group)
+    return _Context(current_cycle(session, group), meeting_for_posting(session, group, day), day)
+
+
+def _cash_in(session: Session, group: Group, member: Member, actor: Member, key: str, kind: TxnKind,
+             ctx: _Context, c: Contribution, credit: AccountCode, memo: Optional[str] = None) -> Receipt:
+    cash = account(session, group, AccountCode.CASH)
+    target = account(session, group, credit, member if credit.per_member else None)
+    posting = Posting(group=group, key=key, kind=kind, amount=c.amount, on=ctx.on, cycle=ctx.cycle,
+                      meeting=ctx.meeting, member=member, actor=actor, shares=c.shares,
+                      flagged=c.flagged, memo=memo)
+
+    def balance_after(txn: Txn) -> int:
+        if credit == AccountCode.SAVINGS:
+            return natural(credit, target.balance)
+        return paid_in_cycle(session, ctx.cycle, member, kind)
+
+    return post(session, posting, [Leg(cash, c.amount), Leg(target, -c.amount)], balance_after)
+
+
+def record_saving(session: Session, group: Group, member: Member, *, amount: Optional[int] = None,
+                  shares: Optional[int] = None, key: str, actor: Member,
+                  on: Optional[dt.date] = None) -> Receipt:
+    """Record a member's savings (SHG: an amount; VSLA: shares, or an amount of whole shares).
+
+    Debits the cash box and credits her savings; the receipt's balance is her
+    savings after it. With neither amount nor shares, the group's rule applies.
+    """
+    done = find_key(session, group, key)
+    if done is not None:
+        return receipt_of(done, replayed=True)
+    check_positive(shares)
+    ctx = _prepare(session, group, member, actor, amount, on)
+    c = saving_rule(session, group, ctx.cycle, ctx.meeting, member, amount, shares)
+    return _cash_in(session, group, member, actor, key, TxnKind.SAVING, ctx, c, AccountCode.SAVINGS)
+
+
+def record_social(session: Session, group: Group, member: Member, amount: Optional[int] = None, *,
+                  key: str, actor: Member, on: Optional[dt.date] = None) -> Receipt:
+    """Record a social-fund contribution (default: the group's fixed amount).
+
+    Debits the cash box and credits the social fund; the receipt's balance is
+    what she paid into the social fund this cycle.
+    """
+    done = find_key(session, group, key)
+    if done is not None:
+        return receipt_of(done, replayed=True)
+    ctx = _prepare(session, group, member, actor, amount, on)
+    c = _fixed_rule(session, group, ctx.meeting, member, TxnKind.SOCIAL, amount,
+                    group.social_fund_amount, "social fund")
+    return _cash_in(session, group, member, actor, key, TxnKind.SOCIAL, ctx, c, AccountCode.SOCIAL)
+
+
+def record_fine(session: Session, group: Group, member: Member, amount: Optional[int] = None, *,
+                fine_type: Optional[str] = None, key: str, actor: Member,
+                on: Optional[dt.date] = None) -> Receipt:
+    """Record a fine, by type (amount from ``group.fine_types``) or by amount.
+
+    Debits the cash box and credits fines income; the receipt's balance is the
+    fines she paid this cycle.
+    """
+    done = find_key(session, group, key)
+    if done is not None:
+        return receipt_of(done, replayed=True)
+    ctx = _prepare(session, group, member, actor, amount, on)
+    c, code = _fine_rule(group, amount, fine_type)
+    return _cash_in(session, group, member, actor, key, TxnKind.FINE, ctx, c, AccountCode.FINES, memo=code)
+
+
+def pay_social_fund(session: Session, group: Group, member: Member, amount: int, *, reason: str,
+                    key: str, actor: Member, approver: Member) -> Receipt:
+    """Pay ``amount`` from the social fund to ``member`` (illness, funeral ...).
+
+    The treasurer pays, the chair approves (never for herself). Debits the
+    social fund, credits the cash box; neither may go below zero. The
+    receipt's balance is what is left in the social fund.
+    """
+    done = find_key(session, group, key)
+    if done is not None:
+        return receipt_of(done, replayed=True)
+    require_role(session, group, approver, Role.CHAIR)
+    if approver.id == member.id:
+        raise errors.self_approval()
+    ctx = _prepare(session, group, member, actor, amount, None)
+    fund = account(session, group, AccountCode.SOCIAL)
+    cash = account(session, group, AccountCode.CASH)
+    posting = Posting(group=group, key=key, kind=TxnKind.SOCIAL_PAYOUT, amount=amount, on=ctx.on,
+                      cycle=ctx.cycle, meeting=ctx.meeting, member=member, actor=actor,
+                      approver=approver, memo=reason[:160])
+    return post(session, posting, [Leg(fund, amount), Leg(cash, -amount)],
+                lambda txn: natural(AccountCode.SOCIAL, fund.balance))

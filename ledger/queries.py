@@ -1,0 +1,252 @@
+"""What members, treasurers and coordinators read: positions, statements, summaries.
+
+Reads only; a member's position is a handful of indexed lookups (cached
+account balances, the cycle's tallies, her active loans), fast enough for a
+USSD hop at ten years of weekly history (see bench/ledger.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from groups.models import Group, GroupKind, Member, Membership, Status
+from i18n import N_
+from ledger.books import balance, current_cycle, group_today, natural
+from ledger.loans import Instalment, active_loans, days_past_due, due_by, loan_schedule, next_instalment
+from ledger.models import Account, AccountCode, Cycle, Line, Loan, LoanStatus, Txn, TxnKind
+
+PAR_DAYS = 30
+
+#: Statement line kinds (``Entry.kind``) -> label msgid.
+KIND_LABELS: dict[str, str] = {
+    TxnKind.SAVING.value: N_("Savings"),
+    TxnKind.SOCIAL.value: N_("Social fund"),
+    TxnKind.FINE.value: N_("Fine"),
+    TxnKind.REPAYMENT.value: N_("Loan repayment"),
+    TxnKind.DISBURSEMENT.value: N_("Loan paid out"),
+    TxnKind.SOCIAL_PAYOUT.value: N_("Social fund help"),
+    TxnKind.TRANSFER.value: N_("Transfer"),
+    TxnKind.SHARE_OUT.value: N_("Share-out"),
+    # TRANSLATORS: a posting that cancels an earlier wrong one (the treasurer's UNDO).
+    TxnKind.REVERSAL.value: N_("Correction"),
+}
+
+
+@dataclass(frozen=True)
+class Position:
+    """A member's standing in her group (minor units; ``shares`` for VSLA groups).
+
+    ``loan_outstanding`` is all she still owes (principal and service charge);
+    ``due_next_meeting`` is what she should bring to the next meeting: the
+    saving rule, the social fund and whatever of her loan falls due by then.
+    """
+
+    member_id: int
+    currency: str
+    savings: int
+    shares: int
+    social_paid: int
+    fines_paid: int
+    loan_outstanding: int
+    loan_principal: int
+    loan_ref: Optional[str]
+    next_instalment: Optional[Instalment]
+    days_past_due: int
+    overdue: bool
+    next_meeting: dt.date
+    due_next_meeting: int
+
+
+def next_meeting_date(group: Group, today: dt.date) -> dt.date:
+    """The group's next meeting day on or after ``today``."""
+    return today + dt.timedelta(days=(group.meeting_weekday - today.weekday()) % 7)
+
+
+def _cycle_tallies(session: Session, cycle: Cycle, member: Member) -> dict[TxnKind, int]:
+    rows = session.execute(select(Txn.kind, func.sum(Txn.amount)).where(
+        Txn.cycle_id == cycle.id, Txn.member_id == member.id,
+        Txn.kind.in_((TxnKind.SOCIAL, TxnKind.FINE)), Txn.reversed.is_(False)).group_by(Txn.kind)).all()
+    return {kind: int(total) for kind, total in rows}
+
+
+def _her_active_loans(session: Session, group: Group, member: Member) -> list[Loan]:
+    return list(session.scalars(select(Loan).where(
+        Loan.group_id == group.id, Loan.member_id == member.id, Loan.status == LoanStatus.ACTIVE)
+        .order_by(Loan.id)))
+
+
+def saving_rule_amount(group: Group, cycle: Cycle) -> int:
+    """What the rule asks her to save at a meeting (VSLA: the minimum shares)."""
+    if group.kind == GroupKind.VSLA:
+        return group.shares_min * (cycle.share_value or group.share_value)
+    return group.saving_amount
+
+
+def member_position(session: Session, group: Group, member: Member,
+                    today: Optional[dt.date] = None) -> Position:
+    """Her savings (and shares), social fund and fines paid this cycle, and her loan."""
+    today = today or group_today(group)
+    cycle = current_cycle(session, group)
+    savings = balance(session, group, AccountCode.SAVINGS, member)
+    tallies = _cycle_tallies(session, cycle, member)
+    loans = _her_active_loans(session, group, member)
+    first = loans[0] if loans else None
+    meet = next_meeting_date(group, today)
+    loan_due = sum(max(0, due_by(loan, meet) - loan.paid) for loan in loans)
+    dpd = max((days_past_due(loan, today) for loan in loans), default=0)
+    share_value = cycle.share_value or group.share_value
+    return Position(
+        member_id=member.id, currency=group.currency, savings=savings,
+        shares=savings // share_value if group.kind == GroupKind.VSLA and share_value else 0,
+        social_paid=tallies.get(TxnKind.SOCIAL, 0), fines_paid=tallies.get(TxnKind.FINE, 0),
+        loan_outstanding=sum(loan.outstanding for loan in loans),
+        loan_principal=sum(loan.principal_outstanding for loan in loans),
+        loan_ref=first.ref if first else None, next_instalment=next_instalment(first) if first else None,
+        days_past_due=dpd, overdue=dpd > 0, next_meeting=meet,
+        due_next_meeting=saving_rule_amount(group, cycle) + group.social_fund_amount + loan_due)
+
+
+class Entry(NamedTuple):
+    """One line of a mini-statement (``kind`` is a TxnKind value; ``reversed``: later corrected)."""
+
+    on: dt.date
+    kind: str
+    amount: int
+    ref: str
+    reversed: bool
+    reverses: Optional[str] = None
+
+
+def mini_statement(session: Session, group: Group, member: Member, limit: int = 10) -> list[Entry]:
+    """Her last ``limit`` postings, newest first, corrections included and marked."""
+    txns = session.scalars(select(Txn).where(Txn.group_id == group.id, Txn.member_id == member.id)
+                           .order_by(Txn.id.desc()).limit(limit))
+    return [Entry(t.on, t.kind.value, t.amount, t.ref, t.reversed,
+                  f"R{t.reverses_id}" if t.reverses_id else None) for t in txns]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A group's books at a glance. Ratios are integer basis points (10000 = 100%)."""
+
+    currency: str
+    cycle: int
+    members: int
+    cash_box: int
+    bank: int
+    savings: int
+    social_fund: int
+    service_charges: int
+    fines: int
+    loans_outstanding: int  # principal
+    active_loans: int
+    overdue_loans: int
+    par30_bp: int
+    repayment_rate_bp: int
+
+
+def _ratio_bp(part: int, whole: int, empty: int) -> int:
+    return part * 10_000 // whole if whole else empty
+
+
+def portfolio_at_risk(loans: list[Loan], today: dt.date, days: int = PAR_DAYS) -> int:
+    """PAR: principal outstanding of loans more than ``days`` past due / all principal outstanding (bp)."""
+    out = sum(loan.principal_outstanding for loan in loans)
+    risk = sum(loan.principal_outstanding for loan in loans if days_past_due(loan, today) > days)
+    return _ratio_bp(risk, out, 0)
+
+
+def repayment_rate(loans: list[Loan], today: dt.date) -> int:
+    """Paid on time / due so far, over this cycle's loans (bp; 10000 when nothing is due yet)."""
+    due = sum(due_by(loan, today) for loan in loans)
+    paid = sum(min(loan.paid, due_by(loan, today)) for loan in loans)
+    return _ratio_bp(paid, due, 10_000)
+
+
+def group_summary(session: Session, group: Group, today: Optional[dt.date] = None) -> Summary:
+    """Cash box, savings, social fund, income, loans out, PAR30 and repayment rate."""
+    today = today or group_today(group)
+    cycle = current_cycle(session, group)
+    active = active_loans(session, group)
+    cycle_loans = list(session.scalars(select(Loan).where(
+        Loan.cycle_id == cycle.id, Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CLOSED)))))
+    totals = dict(session.execute(select(Account.code, func.sum(Account.balance))
+                                  .where(Account.group_id == group.id).group_by(Account.code)).all())
+    members = session.scalar(select(func.count(Membership.id)).where(
+        Membership.group_id == group.id, Membership.status == Status.ACTIVE)) or 0
+
+    def nat(code: AccountCode) -> int:
+        return natural(code, int(totals.get(code, 0) or 0))
+
+    return Summary(
+        currency=group.currency, cycle=cycle.number, members=int(members), cash_box=nat(AccountCode.CASH),
+        bank=nat(AccountCode.BANK), savings=nat(AccountCode.SAVINGS), social_fund=nat(AccountCode.SOCIAL),
+        service_charges=nat(AccountCode.CHARGES), fines=nat(AccountCode.FINES),
+        loans_outstanding=nat(AccountCode.LOANS), active_loans=len(active),
+        overdue_loans=sum(1 for loan in active if days_past_due(loan, today) > 0),
+        par30_bp=portfolio_at_risk(active, today), repayment_rate_bp=repayment_rate(cycle_loans, today))
+
+
+class TrialLine(NamedTuple):
+    """An account (``cash``, ``savings:12`` ...) and its signed balance (debit +)."""
+
+    account: str
+    balance: int
+
+
+def trial_balance(session: Session, group: Group) -> list[TrialLine]:
+    """Every account of the group with its signed balance; the balances sum to zero."""
+    accounts = session.scalars(select(Account).where(Account.group_id == group.id).order_by(Account.id))
+    return [TrialLine(a.label, a.balance) for a in accounts]
+
+
+def audit(session: Session, group: Group) -> list[str]:
+    """Problems in the group's books (empty when sound): each transaction balances,
+    each cached balance equals the sum of its legs, each loan's paid totals match."""
+    problems = [f"R{tid} sums to {total}" for tid, total in session.execute(
+        select(Line.txn_id, func.sum(Line.amount)).join(Txn, Txn.id == Line.txn_id)
+        .where(Txn.group_id == group.id).group_by(Line.txn_id).having(func.sum(Line.amount) != 0))]
+    sums = dict(session.execute(select(Line.account_id, func.sum(Line.amount)).join(
+        Account, Account.id == Line.account_id).where(Account.group_id == group.id)
+        .group_by(Line.account_id)).all())
+    for acct in session.scalars(select(Account).where(Account.group_id == group.id)):
+        if acct.balance != int(sums.get(acct.id, 0)):
+            problems.append(f"{acct.label} caches {acct.balance}, legs sum to {sums.get(acct.id, 0)}")
+    problems += _loan_problems(session, group)
+    return problems
+
+
+def _loan_problems(session: Session, group: Group) -> list[str]:
+    """Each loan's cached paid totals equal its repayment legs (net of reversed repayments),
+    and each member's loans-receivable balance equals the principal her loans still owe."""
+    problems: list[str] = []
+    codes = dict(session.execute(select(Account.id, Account.code).where(Account.group_id == group.id)).all())
+    owed: dict[int, int] = {}
+    for loan in session.scalars(select(Loan).where(Loan.group_id == group.id, Loan.disbursed_on.is_not(None))):
+        txns = {t.id: t for t in session.scalars(select(Txn).where(Txn.loan_id == loan.id))}
+        principal = charge = 0
+        for t in txns.values():
+            kind = txns[t.reverses_id].kind if t.reverses_id in txns else t.kind
+            if kind != TxnKind.REPAYMENT:
+                continue
+            principal -= sum(x.amount for x in t.lines if codes[x.account_id] == AccountCode.LOANS)
+            charge -= sum(x.amount for x in t.lines if codes[x.account_id] == AccountCode.CHARGES)
+        if (principal, charge) != (loan.principal_paid, loan.charge_paid):
+            problems.append(f"{loan.ref} caches paid {loan.principal_paid}+{loan.charge_paid}, "
+                            f"legs say {principal}+{charge}")
+        if loan.status == LoanStatus.ACTIVE:
+            owed[loan.member_id] = owed.get(loan.member_id, 0) + loan.principal_outstanding
+    for acct in session.scalars(select(Account).where(Account.group_id == group.id,
+                                                      Account.code == AccountCode.LOANS)):
+        if acct.balance != owed.get(acct.member_key, 0):
+            problems.append(f"{acct.label} is {acct.balance}, her loans owe {owed.get(acct.member_key, 0)}")
+    return problems
+
+
+__all__ = ["KIND_LABELS", "Position", "Entry", "Summary", "TrialLine", "member_position", "mini_statement",
+           "group_summary", "trial_balance", "audit", "portfolio_at_risk", "repayment_rate",
+           "next_meeting_date", "loan_schedule"]

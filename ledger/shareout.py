@@ -1,0 +1,187 @@
+"""Share-out at the end of a cycle: every member gets her savings back plus her part
+of what the group earned (service charges and fines), then a new cycle starts.
+
+- Profit is split in proportion to each member's savings (``share_out_by =
+  savings``; for VSLA savings are shares x share value, so this is "by shares")
+  or to her share-weeks (``share_weeks``: each saving weighted by the weeks it
+  was in the box, counting the week it came in).
+- Largest-remainder rounding: the parts add up to the profit to the minor unit.
+- The social fund is not shared out; it carries over to the next cycle.
+- Every loan must be repaid (or declined) first, and the cash box must hold
+  the whole pay-out.
+
+One transaction records it: for each member, a credit of her profit to her
+savings (income closed to equity) and a debit of her whole payout; the income
+accounts are debited and the cash box credited. Her payout can be read back
+from the legs, so a replay answers the first result.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from groups.models import Group, GroupKind, Member, Role
+from ledger import errors
+from ledger.books import (
+    Leg,
+    Posting,
+    account,
+    current_cycle,
+    find_key,
+    get_or_create,
+    group_today,
+    meeting_for_posting,
+    natural,
+    post,
+    require_role,
+)
+from ledger.loans import count_open_loans
+from ledger.models import Account, AccountCode, Cycle, Txn, TxnKind
+from ledger.money import allocate
+
+
+@dataclass(frozen=True)
+class Payout:
+    """One member's share-out: her savings back and her part of the profit."""
+
+    member_id: int
+    savings: int
+    profit: int
+    shares: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.savings + self.profit
+
+
+@dataclass(frozen=True)
+class ShareOut:
+    """The result of a share-out (``cycle`` is the number of the cycle it ended)."""
+
+    ref: str
+    cycle: int
+    on: dt.date
+    payouts: list[Payout] = field(default_factory=list)
+    social_fund_carried: int = 0
+    replayed: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(p.total for p in self.payouts)
+
+    @property
+    def profit(self) -> int:
+        return sum(p.profit for p in self.payouts)
+
+
+def _weights(session: Session, group: Group, cycle: Cycle, savers: list[Account], on: dt.date) -> list[int]:
+    """Each saver's weight: her savings, or her share-weeks (savings x weeks held)."""
+    if group.share_out_by != "share_weeks":
+        return [natural(AccountCode.SAVINGS, a.balance) for a in savers]
+    weights = []
+    for acct in savers:
+        txns = session.execute(select(Txn.on, Txn.amount).where(
+            Txn.cycle_id == cycle.id, Txn.member_id == acct.member_id, Txn.kind == TxnKind.SAVING,
+            Txn.reversed.is_(False))).all()
+        weights.append(sum(amount * ((on - day).days // 7 + 1) for day, amount in txns))
+    return weights
+
+
+def plan_share_out(session: Session, group: Group, on: Optional[dt.date] = None) -> list[Payout]:
+    """What each member would get if the group shared out now (nothing is written)."""
+    on = on or group_today(group)
+    cycle = current_cycle(session, group)
+    savers = [a for a in session.scalars(select(Account).where(
+        Account.group_id == group.id, Account.code == AccountCode.SAVINGS).order_by(Account.member_key))
+        if a.balance != 0]
+    profit = _profit(session, group)
+    weights = _weights(session, group, cycle, savers, on)
+    parts = allocate(profit, weights) if sum(weights) else [0] * len(savers)
+    value = cycle.share_value or group.share_value
+    return [Payout(a.member_key, natural(AccountCode.SAVINGS, a.balance), part,
+                   natural(AccountCode.SAVINGS, a.balance) // value if group.kind == GroupKind.VSLA and value else 0)
+            for a, part in zip(savers, parts)]
+
+
+def _profit(session: Session, group: Group) -> int:
+    return sum(natural(code, session.scalar(select(Account.balance).where(
+        Account.group_id == group.id, Account.code == code, Account.member_key == 0)) or 0)
+        for code in (AccountCode.CHARGES, AccountCode.FINES))
+
+
+def share_out(session: Session, group: Group, *, key: str, actor: Member) -> ShareOut:
+    """Pay every member her savings and her part of the profit; start a new cycle.
+
+    The treasurer or the chair does it; idempotent on ``key``.
+    """
+    done = find_key(session, group, key)
+    if done is not None:
+        return _read_back(session, group, done, replayed=True)
+    require_role(session, group, actor, Role.TREASURER, Role.CHAIR)
+    if count_open_loans(session, group):
+        raise errors.loans_outstanding()
+    today = group_today(group)
+    payouts = plan_share_out(session, group, today)
+    if not payouts or sum(p.total for p in payouts) == 0:
+        raise errors.nothing_to_share()
+    cycle = current_cycle(session, group)
+    posting = Posting(group=group, key=key, kind=TxnKind.SHARE_OUT, amount=sum(p.total for p in payouts),
+                      on=today, cycle=cycle, meeting=meeting_for_posting(session, group, today), actor=actor)
+    receipt = post(session, posting, _legs(session, group, payouts), lambda txn: 0,
+                   before_flush=lambda txn: _end_cycle(cycle, today))
+    get_or_create(session, Cycle, {"group_id": group.id, "number": cycle.number + 1},
+                  {"started_on": today, "share_value": group.share_value})
+    txn = session.get(Txn, int(receipt.ref[1:]))
+    assert txn is not None
+    return _read_back(session, group, txn, replayed=receipt.replayed)
+
+
+def _end_cycle(cycle: Cycle, on: dt.date) -> None:
+    cycle.ended_on = on
+
+
+def _legs(session: Session, group: Group, payouts: list[Payout]) -> list[Leg]:
+    legs: list[Leg] = []
+    for p in payouts:
+        member = session.get(Member, p.member_id)
+        savings = account(session, group, AccountCode.SAVINGS, member)
+        if p.profit:
+            legs.append(Leg(savings, -p.profit))
+        legs.append(Leg(savings, p.total))
+    for code in (AccountCode.CHARGES, AccountCode.FINES):
+        acct = account(session, group, code)
+        if acct.balance:
+            legs.append(Leg(acct, acct.balance * -1))
+    legs.append(Leg(account(session, group, AccountCode.CASH), -sum(p.total for p in payouts)))
+    return legs
+
+
+def _read_back(session: Session, group: Group, txn: Txn, replayed: bool) -> ShareOut:
+    """The payouts as posted, from the transaction's legs on members' savings accounts."""
+    codes = {a.id: a for a in session.scalars(select(Account).where(Account.group_id == group.id))}
+    credit: dict[int, int] = {}
+    debit: dict[int, int] = {}
+    for line in txn.lines:
+        acct = codes[line.account_id]
+        if acct.code != AccountCode.SAVINGS:
+            continue
+        if line.amount > 0:  # her payout leaves her savings
+            debit[acct.member_key] = debit.get(acct.member_key, 0) + line.amount
+        else:  # her part of the profit comes into her savings
+            credit[acct.member_key] = credit.get(acct.member_key, 0) - line.amount
+    cycle = session.get(Cycle, txn.cycle_id)
+    assert cycle is not None
+    value = cycle.share_value or group.share_value
+    payouts = []
+    for member_id in sorted(debit):
+        total, profit = debit[member_id], credit.get(member_id, 0)
+        savings = total - profit
+        shares = savings // value if group.kind == GroupKind.VSLA and value else 0
+        payouts.append(Payout(member_id, savings, profit, shares))
+    social = natural(AccountCode.SOCIAL, session.scalar(select(Account.balance).where(
+        Account.group_id == group.id, Account.code == AccountCode.SOCIAL, Account.member_key == 0)) or 0)
+    return ShareOut(txn.ref, cycle.number, txn.on, payouts, social, replayed)

@@ -1,7 +1,7 @@
 """outreach
 
 Revision ID: outreach1
-Revises: 0003
+Revises: ledger1
 Create Date: 2026-11-25 06:59:09.329901
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'outreach1'
-down_revision = '0003'
+down_revision = 'ledger1'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Tables for broadcasts and the planner's scratch texts.
+"""Tables for broadcasts.
 
 Exactly-once is not kept here but in the outbox: every reminder and every
 broadcast message has a ``dedupe_key`` that is unique in the database
@@ -14,14 +14,12 @@ from typing import Optional
 from sqlalchemy import (
     JSON,
     Boolean,
-    Date,
     DateTime,
     Enum,
     ForeignKey,
     Integer,
     String,
     Text,
-    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -86,28 +84,6 @@ class BroadcastText(Base):
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True)
     language: Mapped[str] = mapped_column(String(8), primary_key=True)
     plain: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
-    encoding: Mapped[str] = mapped_column(String(8))
-    segments: Mapped[int] = mapped_column(Integer)
-
-
-class ReminderText(Base):
-    """Scratch rows: one planner batch's texts per (group, language, letter style).
-
-    Written, joined into the outbox INSERT ... SELECT and deleted in the same
-    transaction, so no other session ever sees them.
-    """
-
-    __tablename__ = "reminder_texts"
-    __table_args__ = (UniqueConstraint("batch", "group_id", "language", "plain"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    batch: Mapped[str] = mapped_column(String(32))
-    group_id: Mapped[int] = mapped_column(Integer)
-    language: Mapped[str] = mapped_column(String(8))
-    plain: Mapped[bool] = mapped_column(Boolean)
-    meeting_on: Mapped[dt.date] = mapped_column(Date)
-    dedupe_prefix: Mapped[str] = mapped_column(String(80))
     text: Mapped[str] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))
     segments: Mapped[int] = mapped_column(Integer)

@@ -16,18 +16,16 @@ that exists, so a replayed batch, a restarted or a second planner adds nothing.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import String, and_, cast, delete, func, insert, literal, select, update
+from sqlalchemy import Boolean, Integer, String, Text, and_, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership, Status
 from messaging.models import OutStatus, Priority
 from outreach import loans
-from outreach.bulk import insert_outbox_from_select, insert_outbox_rows, send_after_commit
-from outreach.models import ReminderText
+from outreach.bulk import insert_outbox_from_select, insert_outbox_rows, json_rows, send_after_commit
 from outreach.schedule import Plan, Rhythm, meeting_on_or_after, meeting_start, plan_after, plan_following
 from outreach.texts import MeetingFacts, meeting_reminder, variant
 
@@ -139,40 +137,63 @@ def dedupe_prefix(group_id: int, meeting_on: dt.date, kind: str = "meeting") -> 
     return f"rem:{kind}:{group_id}:{meeting_on.isoformat()}:"
 
 
+MAX_VARIANTS = 5000  # texts per statement
+
+
 def _write_reminders(session: Session, rows: list[Any], now: dt.datetime) -> list[int]:
-    """One outbox row per recipient of each group in ``rows``; the new row ids."""
+    """One outbox row per recipient of each group in ``rows``; the new row ids.
+
+    Texts are rendered once per (group, language, letter style) present and
+    joined to the recipients inside the database (a VALUES list), so no
+    per-member row passes through Python.
+    """
     if not rows:
         return []
     by_id = {row.id: row for row in rows}
-    ids = list(by_id)
-    ids_written = _write_loan_members(session, by_id, now)
-    batch = uuid.uuid4().hex
+    written = _write_loan_members(session, by_id, now)
     combos = session.execute(_recipients(
         select(Membership.group_id, Member.language, _plain()).distinct()
         .join(Member, Member.id == Membership.member_id).join(Group, Group.id == Membership.group_id),
-        ids)).all()
-    texts = []
+        list(by_id))).all()
+    per_group: dict[int, list[tuple]] = {}
     for gid, lang, plain in combos:
         row = by_id[gid]
         v = variant(meeting_reminder(lang, _facts(row)), bool(plain))
-        texts.append(dict(batch=batch, group_id=gid, language=lang, plain=bool(plain),
-                          meeting_on=row.next_meeting_on, dedupe_prefix=dedupe_prefix(gid, row.next_meeting_on),
-                          text=v.text, encoding=v.encoding, segments=v.segments))
-    if not texts:
-        return ids_written
-    session.execute(insert(ReminderText), texts)
-    t = ReminderText
-    rows_select = _recipients(
-        select(Member.phone, Member.id, Membership.group_id, t.text, Member.language, t.encoding, t.segments,
-               literal(int(Priority.NOTICE)), literal(KIND), t.dedupe_prefix + cast(Member.id, String),
+        per_group.setdefault(gid, []).append(
+            (gid, lang, bool(plain), dedupe_prefix(gid, row.next_meeting_on), v.text, v.encoding, v.segments))
+    for chunk in _chunks(per_group, MAX_VARIANTS):
+        written += insert_outbox_from_select(session, _rows_select(session, chunk))
+    return written
+
+
+def _chunks(per_group: dict[int, list[tuple]], limit: int) -> Iterable[list[tuple]]:
+    """Variants in chunks of at most ``limit``, never splitting a group."""
+    chunk: list[tuple] = []
+    for variants in per_group.values():
+        if chunk and len(chunk) + len(variants) > limit:
+            yield chunk
+            chunk = []
+        chunk.extend(variants)
+    if chunk:
+        yield chunk
+
+
+VARIANT_COLUMNS = (("group_id", Integer()), ("language", String()), ("plain", Boolean()), ("prefix", String()),
+                   ("text", Text()), ("encoding", String()), ("segments", Integer()))
+
+
+def _rows_select(session: Session, variants: list[tuple]):
+    """Outbox rows (OUTBOX_COLUMNS) for the recipients of the groups named in ``variants``."""
+    v = json_rows(session, "v", VARIANT_COLUMNS, variants)
+    return _recipients(
+        select(Member.phone, Member.id, Membership.group_id, v.c.text, Member.language, v.c.encoding,
+               v.c.segments, literal(int(Priority.NOTICE)), literal(KIND), v.c.prefix + cast(Member.id, String),
                literal(OutStatus.PENDING.value), literal(0))
         .select_from(Membership).join(Member, Member.id == Membership.member_id)
         .join(Group, Group.id == Membership.group_id)
-        .join(t, and_(t.batch == batch, t.group_id == Membership.group_id, t.language == Member.language,
-                      t.plain == _plain())), ids)
-    written = insert_outbox_from_select(session, rows_select)
-    session.execute(delete(ReminderText).where(ReminderText.batch == batch))
-    return ids_written + written
+        .join(v, and_(v.c.group_id == Membership.group_id, v.c.language == Member.language,
+                      v.c.plain == _plain())),
+        sorted({variant[0] for variant in variants}))
 
 
 def _write_loan_members(session: Session, by_id: dict[int, Any], now: dt.datetime) -> list[int]:

@@ -86,6 +86,8 @@ class Group(Base):
     # NULL means "not planned yet" (new group or changed schedule); see outreach.planner.
     next_meeting_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     next_reminder_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True), index=True)
+    # The daily loan check (instalment due tomorrow, overdue), at the reminder time; see outreach.loans.
+    next_loan_check_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True), index=True)
     # Savings rules (minor units). SHG: fixed weekly saving; VSLA: share value.
     saving_amount: Mapped[int] = mapped_column(Integer, default=0)
     share_value: Mapped[int] = mapped_column(Integer, default=0)

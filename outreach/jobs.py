@@ -49,6 +49,27 @@ def run_planner(services, now: Optional[dt.datetime] = None, *, limit: int = BAT
     return summary
 
 
+def run_loan_notices(services, now: Optional[dt.datetime] = None, *, limit: int = BATCH) -> int:
+    """Run the daily loan checks due at ``now``; the number of notices written."""
+    from outreach.loans import plan_loan_notices
+
+    now = now or dt.datetime.now(UTC)
+    notices = 0
+    while True:
+        with services.db.transaction() as session:
+            result = plan_loan_notices(session, now, limit=limit)
+        notices += result.notices
+        if not result.checked:
+            return notices
+
+
+def loan_notices(now_iso: Optional[str] = None) -> int:
+    """RQ job: the loan notices due now (or at ``now_iso``)."""
+    from worker import get_services
+
+    return run_loan_notices(get_services(), dt.datetime.fromisoformat(now_iso) if now_iso else None)
+
+
 def plan_reminders(now_iso: Optional[str] = None) -> dict:
     """RQ job: run the planner (``now_iso`` pins the clock, for replays and tests)."""
     from worker import get_services
@@ -84,6 +105,12 @@ def task_plan_reminders(services, now: dt.datetime) -> None:
     minute = now.astimezone(UTC).replace(second=0, microsecond=0)
     services.queue("default").enqueue(plan_reminders, job_id=f"plan-reminders-{minute:%Y%m%dT%H%M}",
                                       job_timeout="30m")
+
+
+def task_loan_notices(services, now: dt.datetime) -> None:
+    """Enqueue the loan checks (one job id per 5 minutes)."""
+    slot = now.astimezone(UTC).replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    services.queue("default").enqueue(loan_notices, job_id=f"loan-notices-{slot:%Y%m%dT%H%M}", job_timeout="30m")
 
 
 def task_resume_broadcasts(services, now: dt.datetime) -> None:

@@ -252,3 +252,62 @@ def test_two_planners_at_once_still_exactly_once(services, db_url):
         total = s.scalar(select(func.count(OutboxMessage.id)))
         distinct = s.scalar(select(func.count(func.distinct(OutboxMessage.member_id))))
     assert total == distinct == 180 == sum(counts)
+
+
+@pytest.mark.postgres_only
+def test_two_planners_every_hour_across_both_dst_changes_exactly_once_on_time(services, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row locks: PostgreSQL")
+    import threading
+
+    with services.db.transaction() as s:
+        for i in range(8):
+            make_group(s, f"S{i}", n=2, timezone="Europe/Stockholm", meeting_weekday=0, meeting_time=dt.time(10, 0))
+            make_group(s, f"N{i}", n=2, timezone="America/New_York", meeting_weekday=0, meeting_time=dt.time(9, 0))
+    seen: dict[int, dt.datetime] = {}
+    now = utc(2026, 10, 24)
+    while now <= utc(2026, 11, 2):
+        barrier = threading.Barrier(2)
+
+        def planner(at=now, barrier=barrier):
+            barrier.wait()
+            run_planner(services, at, limit=3)
+
+        threads = [threading.Thread(target=planner) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with services.db.transaction() as s:
+            for oid in s.scalars(select(OutboxMessage.id).where(OutboxMessage.id.not_in(list(seen) or [0]))):
+                seen[oid] = now
+        now += dt.timedelta(hours=1)
+    rows = _reminders(services)
+    assert len(rows) == len({r.dedupe_key for r in rows}) == 2 * 32  # two meetings, 32 members
+    with services.db.transaction() as s:
+        zone = dict(s.execute(select(Group.id, Group.timezone)).all())
+    expected = {("Europe/Stockholm", "2026-10-26"): utc(2026, 10, 25, 17),  # CET now
+                ("Europe/Stockholm", "2026-11-02"): utc(2026, 11, 1, 17),
+                ("America/New_York", "2026-10-26"): utc(2026, 10, 25, 22),  # still EDT
+                ("America/New_York", "2026-11-02"): utc(2026, 11, 1, 23)}  # EST now
+    for row in rows:
+        assert seen[row.id] == expected[(zone[row.group_id], row.dedupe_key.split(":")[3])]
+
+
+def test_a_second_scheduler_does_nothing_while_the_first_holds_the_lock(services, make_app):
+    import scheduler
+
+    other = make_app().extensions["kassa"]
+    queue = Queue("default", connection=services.redis)
+
+    class Stop(Exception):
+        pass
+
+    def one_turn(_seconds):
+        raise Stop
+
+    for svc in (services, other, services):
+        with pytest.raises(Stop):
+            scheduler.run_forever(svc, sleep=one_turn)
+    names = sorted(job.func_name for job in queue.jobs)
+    assert names == ["outreach.jobs.loan_notices", "outreach.jobs.plan_reminders"]

@@ -37,7 +37,7 @@ import migrations  # noqa: E402
 from config import Config  # noqa: E402
 from services import Services  # noqa: E402
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kassa_worker"
 SCHEMA = "bench"
 NOW = dt.datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # a Monday morning

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Optional
 
 import click
 from flask.cli import AppGroup
@@ -29,10 +28,10 @@ from outreach.jobs import fan_out_pause
 from outreach.models import Broadcast, BroadcastStatus
 
 broadcast = AppGroup("broadcast", help="Send an announcement to groups, a region or all, and follow it.")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
-def _price(price: Optional[str], currency: Optional[str]) -> bc.Price:
+def _price(price: str | None, currency: str | None) -> bc.Price:
     cfg = services().config
     currency = (currency or cfg.SMS_PRICE_CURRENCY).upper()
     text = price if price is not None else cfg.SMS_SEGMENT_PRICE
@@ -44,7 +43,7 @@ def _price(price: Optional[str], currency: Optional[str]) -> bc.Price:
         raise click.ClickException(f"price per segment {text!r}: {exc.reason}") from None
 
 
-def _coordinator(session, phone: Optional[str]) -> Optional[Coordinator]:
+def _coordinator(session, phone: str | None) -> Coordinator | None:
     if not phone:
         return None
     try:

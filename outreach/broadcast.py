@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select, true
 from sqlalchemy.orm import Session, aliased
@@ -35,7 +36,7 @@ from outreach.texts import broadcast_text, variant
 FANOUT_BATCH = 10_000
 MAX_MESSAGE = 1000  # characters a coordinator may write
 KIND = "broadcast"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class BroadcastError(ValueError):
@@ -58,7 +59,7 @@ class Target:
     everyone: bool = False
 
     @classmethod
-    def parse(cls, text: str) -> "Target":
+    def parse(cls, text: str) -> Target:
         """``ALL``, or group codes separated by commas (``KAS1,KAS2``), as typed in ``BC``."""
         text = text.strip()
         if text.upper() == "ALL":
@@ -75,7 +76,7 @@ class Scope:
     all_groups: bool
 
 
-def resolve(session: Session, coordinator: Optional[Coordinator], target: Target) -> Scope:
+def resolve(session: Session, coordinator: Coordinator | None, target: Target) -> Scope:
     """The groups ``target`` names, refused outside the coordinator's scope.
 
     ``coordinator=None`` is the operator (the CLI without ``--as``): every group.
@@ -98,7 +99,7 @@ def resolve(session: Session, coordinator: Optional[Coordinator], target: Target
     return Scope(tuple(dict.fromkeys(ids)), tuple(target.regions), False)
 
 
-def _group_in_scope(session: Session, coordinator: Optional[Coordinator], code: str, unlimited: bool) -> int:
+def _group_in_scope(session: Session, coordinator: Coordinator | None, code: str, unlimited: bool) -> int:
     group = session.scalar(select(Group).where(Group.code == code))
     if group is None:
         raise BroadcastError("unknown_group", N_("There is no group {code}."), code=code)
@@ -107,8 +108,8 @@ def _group_in_scope(session: Session, coordinator: Optional[Coordinator], code: 
     return group.id
 
 
-def create_broadcast(session: Session, *, coordinator: Optional[Coordinator], target: Target, message: str,
-                     key: str, sender: Optional[str] = None, plain: bool = False) -> Broadcast:
+def create_broadcast(session: Session, *, coordinator: Coordinator | None, target: Target, message: str,
+                     key: str, sender: str | None = None, plain: bool = False) -> Broadcast:
     """A draft broadcast with its texts fixed for every language and letter style.
 
     Idempotent on ``key``: the same key returns the broadcast made the first time.
@@ -265,7 +266,7 @@ def cancel(session: Session, b: Broadcast) -> bool:
 
 
 def start_broadcast(session: Session, coordinator: Coordinator, target: Target | str, text: str, *,
-                    key: str, price: Optional[Price] = None, now: Optional[dt.datetime] = None) -> Preview:
+                    key: str, price: Price | None = None, now: dt.datetime | None = None) -> Preview:
     """Create and confirm a coordinator's broadcast (the SMS ``BC`` command); its preview.
 
     Raises :class:`BroadcastError` (nothing written) when the target is not hers
@@ -293,7 +294,7 @@ class Batch:
 
 
 def fan_out_batch(session: Session, broadcast_id: int, *, batch: int = FANOUT_BATCH,
-                  now: Optional[dt.datetime] = None) -> Batch:
+                  now: dt.datetime | None = None) -> Batch:
     """Write the outbox rows of the next ``batch`` recipients and move the cursor past them.
 
     The broadcast row is locked (PostgreSQL) so two workers take turns; either
@@ -339,7 +340,7 @@ class FanOutSummary:
 
 
 def run_fan_out(services, broadcast_id: int, *, batch: int = FANOUT_BATCH, pause: float = 0.0,
-                progress: Optional[Callable[[Batch], None]] = None) -> FanOutSummary:
+                progress: Callable[[Batch], None] | None = None) -> FanOutSummary:
     """Fan out until done, one transaction per batch (resumes from the stored cursor).
 
     ``pause`` sleeps after writing each batch, before its commit: it paces a
@@ -372,9 +373,9 @@ class StatusReport:
     written: int  # outbox rows written
     cursor: int
     by_status: dict[str, int]  # outbox rows by delivery status
-    created_at: Optional[dt.datetime]
-    started_at: Optional[dt.datetime]
-    finished_at: Optional[dt.datetime]
+    created_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
 
 
 def dedupe_range(broadcast_id: int) -> tuple[str, str]:
@@ -382,7 +383,7 @@ def dedupe_range(broadcast_id: int) -> tuple[str, str]:
     return f"bc:{broadcast_id}:", f"bc:{broadcast_id};"
 
 
-def broadcast_status(session: Session, broadcast_id: int) -> Optional[StatusReport]:
+def broadcast_status(session: Session, broadcast_id: int) -> StatusReport | None:
     """Where a broadcast stands: fan-out progress and its messages by delivery status."""
     b = session.get(Broadcast, broadcast_id)
     if b is None:

@@ -8,12 +8,13 @@ refuses the duplicate, not our code.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import JSON, Select, String, cast, column, func, literal, select
-from sqlalchemy.types import TypeEngine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from db import on_commit
 from messaging.models import OutboxMessage
@@ -36,7 +37,7 @@ def json_rows(session: Session, name: str, columns: Sequence[tuple[str, TypeEngi
     database takes to insert the rows, so the rows travel as a JSON array:
     ``json_to_recordset`` on PostgreSQL, ``json_each`` on SQLite.
     """
-    payload = json.dumps([dict(zip((c for c, _ in columns), row)) for row in rows])
+    payload = json.dumps([dict(zip((c for c, _ in columns), row, strict=True)) for row in rows])
     if session.get_bind().dialect.name == "postgresql":
         fn = func.json_to_recordset(cast(literal(payload, String()), JSON()))
         return fn.table_valued(*(column(c, t) for c, t in columns)).render_derived(name=name, with_types=True)

@@ -11,13 +11,12 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 from outreach import broadcast as bc
 from outreach.planner import BATCH, plan_batch
 
 log = logging.getLogger("kassa.outreach")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass
@@ -29,8 +28,8 @@ class PlanSummary:
     reminders: int = 0
 
 
-def run_planner(services, now: Optional[dt.datetime] = None, *, limit: int = BATCH,
-                max_batches: Optional[int] = None) -> PlanSummary:
+def run_planner(services, now: dt.datetime | None = None, *, limit: int = BATCH,
+                max_batches: int | None = None) -> PlanSummary:
     """Plan until no group is due at ``now`` (default: the clock); one transaction per batch."""
     now = now or dt.datetime.now(UTC)
     summary = PlanSummary()
@@ -49,7 +48,7 @@ def run_planner(services, now: Optional[dt.datetime] = None, *, limit: int = BAT
     return summary
 
 
-def run_loan_notices(services, now: Optional[dt.datetime] = None, *, limit: int = BATCH) -> int:
+def run_loan_notices(services, now: dt.datetime | None = None, *, limit: int = BATCH) -> int:
     """Run the daily loan checks due at ``now``; the number of notices written."""
     from outreach.loans import plan_loan_notices
 
@@ -63,14 +62,14 @@ def run_loan_notices(services, now: Optional[dt.datetime] = None, *, limit: int 
             return notices
 
 
-def loan_notices(now_iso: Optional[str] = None) -> int:
+def loan_notices(now_iso: str | None = None) -> int:
     """RQ job: the loan notices due now (or at ``now_iso``)."""
     from worker import get_services
 
     return run_loan_notices(get_services(), dt.datetime.fromisoformat(now_iso) if now_iso else None)
 
 
-def plan_reminders(now_iso: Optional[str] = None) -> dict:
+def plan_reminders(now_iso: str | None = None) -> dict:
     """RQ job: run the planner (``now_iso`` pins the clock, for replays and tests)."""
     from worker import get_services
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -140,7 +140,7 @@ def _local_day(group: Any, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(group.timezone)).date()
 
 
-def _notice(group: Any, loan: Loan, phone: str, lang: str, plain: bool, now: dt.datetime) -> Optional[dict]:
+def _notice(group: Any, loan: Loan, phone: str, lang: str, plain: bool, now: dt.datetime) -> dict | None:
     """The outbox row of this loan's notice today, if it has one."""
     nxt = next_instalment(loan)
     if nxt is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
 
 from sqlalchemy import (
     JSON,
@@ -47,7 +46,7 @@ class Broadcast(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)  # idempotency: same key, same broadcast
-    coordinator_id: Mapped[Optional[int]] = mapped_column(ForeignKey("coordinators.id", ondelete="RESTRICT"),
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id", ondelete="RESTRICT"),
                                                           index=True)
     sender: Mapped[str] = mapped_column(String(120))  # shown to members before the message
     message: Mapped[str] = mapped_column(Text)
@@ -61,12 +60,12 @@ class Broadcast(Base):
     written: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows written so far
     cursor: Mapped[int] = mapped_column(Integer, default=0)  # last member id done
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))  # last batch
-    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # last batch
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
-    groups: Mapped[list["BroadcastGroup"]] = relationship(cascade="all, delete-orphan")
-    texts: Mapped[list["BroadcastText"]] = relationship(cascade="all, delete-orphan")
+    groups: Mapped[list[BroadcastGroup]] = relationship(cascade="all, delete-orphan")
+    texts: Mapped[list[BroadcastText]] = relationship(cascade="all, delete-orphan")
 
 
 class BroadcastGroup(Base):

@@ -16,8 +16,9 @@ that exists, so a replayed batch, a restarted or a second planner adds nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, Text, and_, cast, func, literal, select, update
 from sqlalchemy.orm import Session
@@ -110,7 +111,7 @@ def _plan_new_groups(session: Session, now: dt.datetime, limit: int) -> int:
 
 
 def _advance(session: Session, plans: Iterable[tuple[int, Plan]],
-             anchors: Optional[dict[int, Optional[dt.date]]] = None) -> None:
+             anchors: dict[int, dt.date | None] | None = None) -> None:
     params = [{"id": gid, "next_meeting_on": plan.meeting_on, "next_reminder_at": plan.remind_at,
                **({"meeting_anchor": anchors[gid]} if anchors else {})} for gid, plan in plans]
     if params:

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class Rhythm:
     weekday: int  # Monday = 0
     at: dt.time
     every_weeks: int = 1
-    anchor: Optional[dt.date] = None
+    anchor: dt.date | None = None
     days_before: int = 1
     remind_at: dt.time = dt.time(18, 0)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
 
 from i18n import N_, translator
 from i18n.plain import plain_letters
@@ -59,7 +58,7 @@ def _when(lang: str, day: dt.date, at: dt.time) -> tuple[str, str, str]:
     return t.weekday(day.weekday()), t.date(day, "d MMM"), t.time(at)
 
 
-def _items(lang: str, facts: MeetingFacts, loan: Optional[int]) -> list[str]:
+def _items(lang: str, facts: MeetingFacts, loan: int | None) -> list[str]:
     t = translator(lang)
     items = []
     if facts.saving:
@@ -80,7 +79,7 @@ def _items(lang: str, facts: MeetingFacts, loan: Optional[int]) -> list[str]:
     return items
 
 
-def meeting_reminder(lang: str, facts: MeetingFacts, loan: Optional[int] = None) -> str:
+def meeting_reminder(lang: str, facts: MeetingFacts, loan: int | None = None) -> str:
     """The reminder for one meeting: day, time, place and what to bring."""
     t = translator(lang)
     day, date, time = _when(lang, facts.meeting_on, facts.at)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from groups.models import Group, Member
 from groups.service import add_member, create_group
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def utc(*args: int) -> dt.datetime:

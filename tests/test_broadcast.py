@@ -8,14 +8,14 @@ import pytest
 from rq import Queue
 from sqlalchemy import func, select
 
-from groups.models import Coordinator, Group, Member
+from groups.models import Coordinator, Member
 from groups.service import add_member, get_group
 from messaging.models import OutboxMessage, OutStatus
 from outreach import broadcast as bc
 from outreach.jobs import task_resume_broadcasts
 from outreach.models import Broadcast, BroadcastStatus
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 KES = bc.Price(80, "KES")
 
 

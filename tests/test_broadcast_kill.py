@@ -24,7 +24,7 @@ from outreach.models import Broadcast, BroadcastStatus
 from tests.outreach_helpers import make_group
 
 ROOT = Path(__file__).resolve().parent.parent
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _state(engine, broadcast_id):

@@ -12,7 +12,7 @@ import pytest
 from rq import Queue
 from sqlalchemy import func, select, update
 
-from groups.models import Group, Member
+from groups.models import Group
 from messaging.models import OutboxMessage
 from outreach.jobs import run_planner
 from outreach.planner import plan_batch, reschedule

@@ -16,11 +16,13 @@ Rules enforced here, once, for every kind of posting:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -30,6 +32,7 @@ from ledger import errors
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, Meeting, Txn, TxnKind
 
 M = TypeVar("M")
+P = ParamSpec("P")
 
 
 def group_today(group: Group) -> dt.date:
@@ -46,9 +49,9 @@ def natural(code: AccountCode, signed: int) -> int:
 
 def membership(session: Session, group: Group, member: Member) -> Membership:
     """The member's active membership in ``group``; refuses anyone else."""
-    found = session.scalar(select(Membership).where(
+    found = _cached(session, ("membership", group.id, member.id), lambda: session.scalar(select(Membership).where(
         Membership.group_id == group.id, Membership.member_id == member.id,
-        Membership.status == Status.ACTIVE))
+        Membership.status == Status.ACTIVE)))
     if found is None or member.status != Status.ACTIVE:
         raise errors.not_member()
     return found
@@ -65,6 +68,26 @@ def require_role(session: Session, group: Group, actor: Member, *roles: Role) ->
     return found
 
 
+# -- rows every posting needs, read once per session ------------------------------
+
+def _cached(session: Session, key: tuple[Any, ...], load: Callable[[], M]) -> M:
+    """``load()`` once per session for rows a meeting's postings all need (cycle,
+    meeting, accounts, memberships). A row dropped by a rolled-back savepoint is
+    no longer in the session and is loaded again."""
+    cache: dict[tuple[Any, ...], Any] = session.info.setdefault("ledger_rows", {})
+    row = cache.get(key)
+    if row is not None and row in session:
+        return row  # type: ignore[no-any-return]
+    row = load()
+    cache[key] = row
+    return row
+
+
+def forget_cached(session: Session) -> None:
+    """Drop the per-session row cache (after a cycle ends, say)."""
+    session.info.pop("ledger_rows", None)
+
+
 # -- get or create, safe against a concurrent creator -----------------------------
 
 def get_or_create(session: Session, model: type[M], lookup: dict[str, Any],
@@ -74,6 +97,12 @@ def get_or_create(session: Session, model: type[M], lookup: dict[str, Any],
     The insert runs in a savepoint: if another transaction inserted the same
     key first, its row is read back instead.
     """
+    return _cached(session, (model.__name__, *sorted(lookup.items())),
+                   lambda: _get_or_create(session, model, lookup, defaults))
+
+
+def _get_or_create(session: Session, model: type[M], lookup: dict[str, Any],
+                   defaults: Optional[dict[str, Any]]) -> M:
     stmt = select(model).filter_by(**lookup)
     row = session.scalar(stmt)
     if row is not None:
@@ -91,6 +120,14 @@ def get_or_create(session: Session, model: type[M], lookup: dict[str, Any],
 
 def current_cycle(session: Session, group: Group) -> Cycle:
     """The group's open savings cycle (the first starts with the first posting)."""
+    cycle = _cached(session, ("cycle", group.id), lambda: _current_cycle(session, group))
+    if cycle.ended_on is None:
+        return cycle
+    forget_cached(session)
+    return _current_cycle(session, group)
+
+
+def _current_cycle(session: Session, group: Group) -> Cycle:
     cycle = session.scalar(select(Cycle).where(Cycle.group_id == group.id, Cycle.ended_on.is_(None))
                            .order_by(Cycle.number.desc()).limit(1))
     if cycle is not None:
@@ -170,9 +207,40 @@ def find_key(session: Session, group: Group, key: str) -> Optional[Txn]:
     return txn
 
 
-class _Replayed(Exception):
-    def __init__(self, txn: Txn) -> None:
-        self.txn = txn
+def idempotent(fn: Callable[P, Receipt]) -> Callable[P, Receipt]:
+    """Make a posting function (``session, group, ..., key=...``) answer a replay.
+
+    A key seen before returns the first receipt before any check runs (the
+    meeting may have closed since). The work runs in a savepoint, so a refusal
+    writes nothing at all. A refusal is checked against the key once
+    more: a concurrent writer with the same key may have committed while this
+    one was validating (it then sees that writer's posting and would refuse
+    it as a second contribution); the answer is the first result, not an error.
+    """
+    @functools.wraps(fn)
+    def posting(*args: P.args, **kwargs: P.kwargs) -> Receipt:
+        session, group, key = args[0], args[1], kwargs["key"]
+        assert isinstance(session, Session) and isinstance(group, Group) and isinstance(key, str)
+        done = find_key(session, group, key)
+        if done is not None:
+            return receipt_of(done, replayed=True)
+        try:
+            return atomic(session, lambda: fn(*args, **kwargs))
+        except errors.LedgerError:
+            done = find_key(session, group, key)
+            if done is not None:
+                return receipt_of(done, replayed=True)
+            raise
+    return posting
+
+
+R = TypeVar("R")
+
+
+def atomic(session: Session, act: Callable[[], R]) -> R:
+    """Run ``act`` in a savepoint: a refusal leaves nothing behind (not even a new meeting or account)."""
+    with session.begin_nested():
+        return act()
 
 
 @dataclass
@@ -196,29 +264,34 @@ class Posting:
     reverses: Optional[Txn] = None
 
 
-def post(session: Session, p: Posting, legs: list[Leg],
-         balance_after: Callable[[Txn], int],
-         before_flush: Optional[Callable[[Txn], None]] = None) -> Receipt:
+def post(session: Session, p: Posting, legs: list[Leg], balance_after: Callable[[], int],
+         before_flush: Optional[Callable[[], None]] = None) -> Receipt:
     """Write one balanced transaction, or return the first one posted under ``p.key``.
 
-    ``balance_after(txn)`` computes the receipt's balance once the legs are in;
-    ``before_flush(txn)`` updates dependent rows (a loan's totals) in the same savepoint.
+    Runs inside :func:`atomic` (every public posting does), so a refusal here
+    undoes all of it. ``before_flush()`` updates dependent rows (a loan's
+    totals); ``balance_after()`` computes the receipt's balance once the legs are in.
     """
     _check_legs(legs)
-    try:
-        with session.begin_nested():
-            txn = _insert_txn(session, p)
-            _apply_legs(session, txn, legs, p)
-            if p.reverses is not None:
-                p.reverses.reversed = True
-            if before_flush is not None:
-                before_flush(txn)
-            session.flush()
-            txn.balance_after = balance_after(txn)
-            session.flush()
-    except _Replayed as replay:
-        return receipt_of(replay.txn, replayed=True)
-    return receipt_of(txn, replayed=False)
+    txn_id = _insert_txn(session, p)
+    if txn_id is None:  # a concurrent writer committed this key first
+        existing = find_key(session, p.group, p.key)
+        assert existing is not None
+        return receipt_of(existing, replayed=True)
+    _move_balances(session, legs, p)
+    session.execute(insert(Line), [{"txn_id": txn_id, "account_id": leg.account.id, "amount": leg.amount}
+                                   for leg in legs])
+    if p.reverses is not None:
+        p.reverses.reversed = True
+    if before_flush is not None:
+        before_flush()
+    session.flush()
+    after = balance_after()
+    session.execute(update(Txn.__table__).where(Txn.__table__.c.id == txn_id).values(balance_after=after))
+    return Receipt(ref=f"R{txn_id}", kind=p.kind.value, member_id=p.member.id if p.member else None,
+                   amount=p.amount, balance=after, replayed=False, on=p.on, flagged=p.flagged,
+                   shares=p.shares, loan_ref=p.loan.ref if p.loan else None,
+                   reverses=p.reverses.ref if p.reverses else None)
 
 
 def _check_legs(legs: list[Leg]) -> None:
@@ -228,53 +301,61 @@ def _check_legs(legs: list[Leg]) -> None:
         raise ValueError("unbalanced transaction")
 
 
-def _insert_txn(session: Session, p: Posting) -> Txn:
-    """Insert the transaction row first: its unique key is the idempotency guard."""
-    txn = Txn(group_id=p.group.id, cycle_id=p.cycle.id, meeting_id=p.meeting.id if p.meeting else None,
-              idem_key=p.key, kind=p.kind, member_id=p.member.id if p.member else None,
-              loan_id=p.loan.id if p.loan else None, on=p.on, amount=p.amount, shares=p.shares,
-              flagged=p.flagged, memo=p.memo, actor_id=p.actor.id if p.actor else None,
-              approver_id=p.approver.id if p.approver else None,
-              reverses_id=p.reverses.id if p.reverses else None, balance_after=0)
-    try:
-        with session.begin_nested():
-            session.add(txn)
-    except IntegrityError:
-        existing = find_key(session, p.group, p.key)
-        if existing is None:
-            raise
-        raise _Replayed(existing) from None
-    return txn
+def _insert_txn(session: Session, p: Posting) -> Optional[int]:
+    """Insert the transaction row first: its unique key is the idempotency guard.
+
+    ``INSERT ... ON CONFLICT (idem_key) DO NOTHING RETURNING id``: None when the
+    key exists (on PostgreSQL a concurrent writer of the same key is waited for).
+    """
+    values = dict(group_id=p.group.id, cycle_id=p.cycle.id, meeting_id=p.meeting.id if p.meeting else None,
+                  idem_key=p.key, kind=p.kind.value, member_id=p.member.id if p.member else None,
+                  loan_id=p.loan.id if p.loan else None, on=p.on, amount=p.amount, shares=p.shares,
+                  flagged=p.flagged, memo=p.memo, actor_id=p.actor.id if p.actor else None,
+                  approver_id=p.approver.id if p.approver else None,
+                  reverses_id=p.reverses.id if p.reverses else None, balance_after=0, reversed=False)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (dialect.insert(Txn.__table__).values(**values)
+            .on_conflict_do_nothing(index_elements=["idem_key"]).returning(Txn.__table__.c.id))
+    return session.execute(stmt).scalar_one_or_none()
 
 
-def _apply_legs(session: Session, txn: Txn, legs: list[Leg], p: Posting) -> None:
-    """Lock the accounts in id order, refuse a negative natural balance, write and move."""
+def _move_balances(session: Session, legs: list[Leg], p: Posting) -> None:
+    """Move cached balances in account-id order (no deadlocks), refusing any natural balance below zero.
+
+    Each move is one ``UPDATE ... SET balance = balance + d WHERE <stays at or above zero>
+    RETURNING balance``: the row lock, the check and the write in one statement.
+    """
+    accounts = {leg.account.id: leg.account for leg in legs}
     deltas: dict[int, int] = {}
     for leg in legs:
         deltas[leg.account.id] = deltas.get(leg.account.id, 0) + leg.amount
-    locked = {a.id: a for a in session.scalars(
-        select(Account).where(Account.id.in_(deltas)).order_by(Account.id)
-        .with_for_update().execution_options(populate_existing=True))}
-    for account_id in sorted(deltas):
-        _refuse_negative(locked[account_id], deltas[account_id], p)
-    for leg in legs:
-        txn.lines.append(Line(account_id=leg.account.id, amount=leg.amount))
-    for account_id in sorted(deltas):
-        new = session.execute(update(Account.__table__).where(Account.__table__.c.id == account_id)
-                              .values(balance=Account.__table__.c.balance + deltas[account_id])
-                              .returning(Account.__table__.c.balance)).scalar_one()
-        set_committed_value(locked[account_id], "balance", new)
+    try:
+        for account_id in sorted(deltas):
+            _move(session, accounts[account_id], deltas[account_id], p)
+    except errors.LedgerError:
+        for acct in accounts.values():  # the savepoint rolls the rows back; forget what we were told
+            session.expire(acct, ["balance"])
+        raise
 
 
-def _refuse_negative(acct: Account, delta: int, p: Posting) -> None:
-    after = natural(acct.code, acct.balance + delta)
-    if after >= 0:
-        return
-    held = natural(acct.code, acct.balance)
-    if acct.code == AccountCode.CASH:
-        raise errors.cash_box_short(-delta, held)
-    if acct.code == AccountCode.SOCIAL:
-        raise errors.social_fund_short(-natural(acct.code, delta), held)
+def _move(session: Session, acct: Account, delta: int, p: Posting) -> None:
+    """One guarded ``UPDATE ... RETURNING``: a shrinking balance may not cross zero."""
+    col = Account.__table__.c
+    stmt = update(Account.__table__).where(col.id == acct.id)
+    if delta * acct.code.normal_sign < 0:
+        stmt = stmt.where((col.balance + delta) * acct.code.normal_sign >= 0)
+    new = session.execute(stmt.values(balance=col.balance + delta).returning(col.balance)).scalar_one_or_none()
+    if new is None:
+        held = session.scalar(select(col.balance).where(col.id == acct.id)) or 0
+        _refuse(acct.code, natural(acct.code, held), -delta * acct.code.normal_sign, p)
+    set_committed_value(acct, "balance", new)
+
+
+def _refuse(code: AccountCode, held: int, amount: int, p: Posting) -> None:
+    if code == AccountCode.CASH:
+        raise errors.cash_box_short(amount, held)
+    if code == AccountCode.SOCIAL:
+        raise errors.social_fund_short(amount, held)
     raise errors.cannot_reverse(p.reverses.ref if p.reverses else p.key)
 
 

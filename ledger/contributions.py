@@ -31,7 +31,7 @@ from ledger.books import (
     account,
     check_positive,
     current_cycle,
-    find_key,
+    idempotent,
     group_today,
     meeting_for_posting,
     membership,
@@ -39,7 +39,6 @@ from ledger.books import (
     paid_at_meeting,
     paid_in_cycle,
     post,
-    receipt_of,
     require_role,
 )
 from ledger.models import AccountCode, Cycle, Meeting, Txn, TxnKind
@@ -155,7 +154,7 @@ def _cash_in(session: Session, group: Group, member: Member, actor: Member, key:
                       meeting=ctx.meeting, member=member, actor=actor, shares=c.shares,
                       flagged=c.flagged, memo=memo)
 
-    def balance_after(txn: Txn) -> int:
+    def balance_after() -> int:
         if credit == AccountCode.SAVINGS:
             return natural(credit, target.balance)
         return paid_in_cycle(session, ctx.cycle, member, kind)
@@ -163,6 +162,7 @@ def _cash_in(session: Session, group: Group, member: Member, actor: Member, key:
     return post(session, posting, [Leg(cash, c.amount), Leg(target, -c.amount)], balance_after)
 
 
+@idempotent
 def record_saving(session: Session, group: Group, member: Member, *, amount: Optional[int] = None,
                   shares: Optional[int] = None, key: str, actor: Member,
                   on: Optional[dt.date] = None) -> Receipt:
@@ -171,15 +171,13 @@ def record_saving(session: Session, group: Group, member: Member, *, amount: Opt
     Debits the cash box and credits her savings; the receipt's balance is her
     savings after it. With neither amount nor shares, the group's rule applies.
     """
-    done = find_key(session, group, key)
-    if done is not None:
-        return receipt_of(done, replayed=True)
     check_positive(shares)
     ctx = _prepare(session, group, member, actor, amount, on)
     c = saving_rule(session, group, ctx.cycle, ctx.meeting, member, amount, shares)
     return _cash_in(session, group, member, actor, key, TxnKind.SAVING, ctx, c, AccountCode.SAVINGS)
 
 
+@idempotent
 def record_social(session: Session, group: Group, member: Member, amount: Optional[int] = None, *,
                   key: str, actor: Member, on: Optional[dt.date] = None) -> Receipt:
     """Record a social-fund contribution (default: the group's fixed amount).
@@ -187,15 +185,13 @@ def record_social(session: Session, group: Group, member: Member, amount: Option
     Debits the cash box and credits the social fund; the receipt's balance is
     what she paid into the social fund this cycle.
     """
-    done = find_key(session, group, key)
-    if done is not None:
-        return receipt_of(done, replayed=True)
     ctx = _prepare(session, group, member, actor, amount, on)
     c = _fixed_rule(session, group, ctx.meeting, member, TxnKind.SOCIAL, amount,
                     group.social_fund_amount, "social fund")
     return _cash_in(session, group, member, actor, key, TxnKind.SOCIAL, ctx, c, AccountCode.SOCIAL)
 
 
+@idempotent
 def record_fine(session: Session, group: Group, member: Member, amount: Optional[int] = None, *,
                 fine_type: Optional[str] = None, key: str, actor: Member,
                 on: Optional[dt.date] = None) -> Receipt:
@@ -204,14 +200,12 @@ def record_fine(session: Session, group: Group, member: Member, amount: Optional
     Debits the cash box and credits fines income; the receipt's balance is the
     fines she paid this cycle.
     """
-    done = find_key(session, group, key)
-    if done is not None:
-        return receipt_of(done, replayed=True)
     ctx = _prepare(session, group, member, actor, amount, on)
     c, code = _fine_rule(group, amount, fine_type)
     return _cash_in(session, group, member, actor, key, TxnKind.FINE, ctx, c, AccountCode.FINES, memo=code)
 
 
+@idempotent
 def pay_social_fund(session: Session, group: Group, member: Member, amount: int, *, reason: str,
                     key: str, actor: Member, approver: Member) -> Receipt:
     """Pay ``amount`` from the social fund to ``member`` (illness, funeral ...).
@@ -220,9 +214,6 @@ def pay_social_fund(session: Session, group: Group, member: Member, amount: int,
     social fund, credits the cash box; neither may go below zero. The
     receipt's balance is what is left in the social fund.
     """
-    done = find_key(session, group, key)
-    if done is not None:
-        return receipt_of(done, replayed=True)
     require_role(session, group, approver, Role.CHAIR)
     if approver.id == member.id:
         raise errors.self_approval()
@@ -233,4 +224,4 @@ def pay_social_fund(session: Session, group: Group, member: Member, amount: int,
                       cycle=ctx.cycle, meeting=ctx.meeting, member=member, actor=actor,
                       approver=approver, memo=reason[:160])
     return post(session, posting, [Leg(fund, amount), Leg(cash, -amount)],
-                lambda txn: natural(AccountCode.SOCIAL, fund.balance))
+                lambda: natural(AccountCode.SOCIAL, fund.balance))

@@ -22,12 +22,11 @@ from ledger.books import (
     Posting,
     Receipt,
     current_cycle,
-    find_key,
+    idempotent,
     group_today,
     natural,
     paid_in_cycle,
     post,
-    receipt_of,
     require_role,
 )
 from ledger.loans import Split, apply_split, parse_ref
@@ -48,15 +47,13 @@ def get_receipt(session: Session, group: Group, receipt_ref: str, *, lock: bool 
     return txn
 
 
+@idempotent
 def reverse(session: Session, group: Group, receipt_ref: str, *, reason: str, key: str,
             actor: Member) -> Receipt:
     """Reverse posting ``receipt_ref`` with mirror legs; the treasurer does it, with a reason.
 
     The receipt's ``balance`` is the member's new balance of the original's kind.
     """
-    done = find_key(session, group, key)
-    if done is not None:
-        return receipt_of(done, replayed=True)
     require_role(session, group, actor, Role.TREASURER)
     original = get_receipt(session, group, receipt_ref, lock=True)
     cycle = current_cycle(session, group)
@@ -104,21 +101,21 @@ def repayment_split(session: Session, original: Txn) -> Split:
     return Split(charge, principal)
 
 
-def _undo_loan(session: Session, original: Txn, loan: Optional[Loan]) -> Optional[Callable[[Txn], None]]:
+def _undo_loan(session: Session, original: Txn, loan: Optional[Loan]) -> Optional[Callable[[], None]]:
     if loan is None:
         return None
     if original.kind == TxnKind.DISBURSEMENT:
-        def undo(txn: Txn) -> None:
+        def undo() -> None:
             loan.status, loan.disbursed_on, loan.disbursed_by_id = LoanStatus.APPROVED, None, None
         return undo
     split = repayment_split(session, original)
-    return lambda txn: apply_split(loan, split, -1)
+    return lambda: apply_split(loan, split, -1)
 
 
 def _balance_after(session: Session, group: Group, cycle: Cycle, original: Txn, member: Optional[Member],
-                   loan: Optional[Loan]) -> Callable[[Txn], int]:
+                   loan: Optional[Loan]) -> Callable[[], int]:
     """The member's new balance of the original's kind, computed after the legs are in."""
-    def after(txn: Txn) -> int:
+    def after() -> int:
         if loan is not None:
             return loan.outstanding
         if original.kind == TxnKind.SAVING and member is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -40,15 +40,15 @@ from ledger.books import (
     Posting,
     Receipt,
     account,
+    atomic,
     balance,
     check_positive,
     current_cycle,
-    find_key,
+    idempotent,
     group_today,
     meeting_for_posting,
     membership,
     post,
-    receipt_of,
     require_role,
 )
 from ledger.models import OPEN_LOAN_STATUSES, AccountCode, Loan, LoanStatus, Txn, TxnKind
@@ -232,9 +232,27 @@ def loan_limit(session: Session, group: Group, member: Member) -> int:
 def request_loan(session: Session, group: Group, member: Member, amount: int, *, purpose: str,
                  term: int, unit: str, key: str) -> Loan:
     """A member asks for a loan; idempotent on ``key`` (the same key returns the same loan)."""
-    done = session.scalar(select(Loan).where(Loan.request_key == key))
+    return _once(session, group, Loan.request_key, key,
+                 lambda: _request(session, group, member, amount, purpose, term, unit, key))
+
+
+def _once(session: Session, group: Group, column: Any, key: str, act: Callable[[], Loan]) -> Loan:
+    """The loan already carrying ``key`` in ``column``, else ``act()``; a refusal is checked
+    against the key again (a concurrent request with the same key may have just committed)."""
+    done = session.scalar(select(Loan).where(column == key))
     if done is not None:
         return _same_group(done, group)
+    try:
+        return atomic(session, act)
+    except errors.LedgerError:
+        done = session.scalar(select(Loan).where(column == key))
+        if done is None:
+            raise
+        return _same_group(done, group)
+
+
+def _request(session: Session, group: Group, member: Member, amount: int, purpose: str, term: int,
+             unit: str, key: str) -> Loan:
     membership(session, group, member)
     check_positive(amount)
     if purpose not in {code for code, _ in LOAN_PURPOSES}:
@@ -269,9 +287,12 @@ def _same_group(loan: Loan, group: Group) -> Loan:
 def decide_loan(session: Session, group: Group, loan_ref: str, *, approve: bool, actor: Member,
                 reason: Optional[str] = None, key: str) -> Loan:
     """The chair approves or declines a request (never her own); idempotent on ``key``."""
-    done = session.scalar(select(Loan).where(Loan.decision_key == key))
-    if done is not None:
-        return _same_group(done, group)
+    return _once(session, group, Loan.decision_key, key,
+                 lambda: _decide(session, group, loan_ref, approve, actor, reason, key))
+
+
+def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor: Member,
+            reason: Optional[str], key: str) -> Loan:
     require_role(session, group, actor, Role.CHAIR)
     loan = get_loan(session, group, loan_ref, lock=True)
     if loan.member_id == actor.id:
@@ -287,6 +308,7 @@ def decide_loan(session: Session, group: Group, loan_ref: str, *, approve: bool,
     return loan
 
 
+@idempotent
 def disburse_loan(session: Session, group: Group, loan_ref: str, *, actor: Member, key: str) -> Receipt:
     """The treasurer pays out an approved loan from the cash box.
 
@@ -294,9 +316,6 @@ def disburse_loan(session: Session, group: Group, loan_ref: str, *, actor: Membe
     one she approved, never more than the box holds. The receipt's balance is
     what she now owes (principal and service charge).
     """
-    done = find_key(session, group, key)
-    if done is not None:
-        return receipt_of(done, replayed=True)
     require_role(session, group, actor, Role.TREASURER)
     loan = get_loan(session, group, loan_ref, lock=True)
     if loan.member_id == actor.id:
@@ -315,10 +334,10 @@ def disburse_loan(session: Session, group: Group, loan_ref: str, *, actor: Membe
     legs = [Leg(account(session, group, AccountCode.LOANS, borrower), loan.principal),
             Leg(account(session, group, AccountCode.CASH), -loan.principal)]
 
-    def paid_out(txn: Txn) -> None:
+    def paid_out() -> None:
         loan.status, loan.disbursed_on, loan.disbursed_by_id = LoanStatus.ACTIVE, today, actor.id
 
-    return post(session, posting, legs, lambda txn: loan.outstanding, before_flush=paid_out)
+    return post(session, posting, legs, lambda: loan.outstanding, before_flush=paid_out)
 
 
 @dataclass(frozen=True)
@@ -339,6 +358,7 @@ def split_repayment(loan: Loan, amount: int, order: str) -> Split:
     return Split(charge, amount - charge)
 
 
+@idempotent
 def record_repayment(session: Session, group: Group, member: Member, amount: int, *, key: str,
                      actor: Member, on: Optional[dt.date] = None) -> Receipt:
     """Record a repayment on her oldest loan being repaid.
@@ -347,9 +367,6 @@ def record_repayment(session: Session, group: Group, member: Member, amount: int
     income (charge). Refuses more than she owes. The loan closes when all is paid.
     The receipt's balance is what she still owes on that loan.
     """
-    done = find_key(session, group, key)
-    if done is not None:
-        return receipt_of(done, replayed=True)
     require_role(session, group, actor, Role.TREASURER)
     membership(session, group, member)
     check_positive(amount)
@@ -367,8 +384,8 @@ def record_repayment(session: Session, group: Group, member: Member, amount: int
     posting = Posting(group=group, key=key, kind=TxnKind.REPAYMENT, amount=amount, on=day,
                       cycle=current_cycle(session, group), meeting=meeting, member=member, actor=actor,
                       loan=loan)
-    return post(session, posting, legs, lambda txn: loan.outstanding,
-                before_flush=lambda txn: apply_split(loan, split, +1))
+    return post(session, posting, legs, lambda: loan.outstanding,
+                before_flush=lambda: apply_split(loan, split, +1))
 
 
 def _oldest_active(session: Session, group: Group, member: Member) -> Loan:

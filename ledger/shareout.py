@@ -30,6 +30,7 @@ from ledger.books import (
     Leg,
     Posting,
     account,
+    atomic,
     current_cycle,
     find_key,
     get_or_create,
@@ -121,6 +122,16 @@ def share_out(session: Session, group: Group, *, key: str, actor: Member) -> Sha
     done = find_key(session, group, key)
     if done is not None:
         return _read_back(session, group, done, replayed=True)
+    try:
+        return atomic(session, lambda: _share_out(session, group, key, actor))
+    except errors.LedgerError:
+        done = find_key(session, group, key)  # a concurrent share-out with this key committed
+        if done is None:
+            raise
+        return _read_back(session, group, done, replayed=True)
+
+
+def _share_out(session: Session, group: Group, key: str, actor: Member) -> ShareOut:
     require_role(session, group, actor, Role.TREASURER, Role.CHAIR)
     if count_open_loans(session, group):
         raise errors.loans_outstanding()
@@ -131,8 +142,8 @@ def share_out(session: Session, group: Group, *, key: str, actor: Member) -> Sha
     cycle = current_cycle(session, group)
     posting = Posting(group=group, key=key, kind=TxnKind.SHARE_OUT, amount=sum(p.total for p in payouts),
                       on=today, cycle=cycle, meeting=meeting_for_posting(session, group, today), actor=actor)
-    receipt = post(session, posting, _legs(session, group, payouts), lambda txn: 0,
-                   before_flush=lambda txn: _end_cycle(cycle, today))
+    receipt = post(session, posting, _legs(session, group, payouts), lambda: 0,
+                   before_flush=lambda: _end_cycle(cycle, today))
     get_or_create(session, Cycle, {"group_id": group.id, "number": cycle.number + 1},
                   {"started_on": today, "share_value": group.share_value})
     txn = session.get(Txn, int(receipt.ref[1:]))

@@ -32,7 +32,7 @@ def merge(target: str, sources: list[str]) -> int:
                 m.flags.discard("fuzzy")
                 filled += 1
     with open(target, "wb") as fh:
-        write_po(fh, catalog, no_location=True, sort_output=True, width=100)
+        write_po(fh, catalog, no_location=True, sort_output=True)
     return filled
 
 

@@ -69,7 +69,7 @@ def _coordinator(session, phone: str | None) -> Coordinator | None:
 @click.option("--price-currency", default=None, help="Currency of the price (default SMS_PRICE_CURRENCY).")
 @click.option("--yes", is_flag=True, help="Send without asking to confirm.")
 @click.option("--background", is_flag=True, help="Fan out in the RQ worker instead of here.")
-@click.option("--batch", default=bc.FANOUT_BATCH, show_default=True, help="Recipients per transaction.")
+@click.option("--batch", default=bc.FANOUT_BATCH, show_default=True, help="Groups per transaction.")
 def send(message, codes, regions, everyone, as_phone, sender, plain, key, price, price_currency, yes,
          background, batch) -> None:
     """Preview MESSAGE to its recipients, confirm, and send it."""

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Select, String, cast, column, func, literal, select
+from sqlalchemy import JSON, Select, String, cast, column, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -48,6 +48,9 @@ def json_rows(session: Session, name: str, columns: Sequence[tuple[str, TypeEngi
 def insert_outbox_from_select(session: Session, select: Select) -> list[int]:
     """INSERT INTO outbox (OUTBOX_COLUMNS) ``select`` skipping existing dedupe keys; new row ids."""
     table = OutboxMessage.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # JIT compiling this one-off statement costs more (~50 ms) than it saves
+        session.execute(text("SET LOCAL jit = off"))
     stmt = (_insert(session)(table).from_select(list(OUTBOX_COLUMNS), select)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
     return list(session.execute(stmt).scalars().all())  # one fetchall, not a fetch per row

@@ -37,8 +37,8 @@ class Broadcast(Base):
     """A coordinator's announcement to some groups, a region or all her groups.
 
     The target is kept as a rule (groups, regions, all) and read at fan-out
-    time; the fan-out walks recipients in member-id order and records the last
-    member id done in ``cursor`` in the same transaction as the outbox rows,
+    time; the fan-out walks the target groups in id order and records the last
+    group id done in ``cursor`` in the same transaction as the outbox rows,
     so a killed fan-out resumes with no duplicate and no gap.
     """
 
@@ -58,7 +58,7 @@ class Broadcast(Base):
              values_callable=lambda e: [m.value for m in e]), default=BroadcastStatus.DRAFT)
     recipients: Mapped[int] = mapped_column(Integer, default=0)  # counted at preview
     written: Mapped[int] = mapped_column(Integer, default=0)  # outbox rows written so far
-    cursor: Mapped[int] = mapped_column(Integer, default=0)  # last member id done
+    cursor: Mapped[int] = mapped_column(Integer, default=0)  # last target group id done
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # last batch

@@ -114,17 +114,17 @@ def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(ser
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="x")
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
     with services.db.transaction() as s:
-        bc.fan_out_batch(s, b.id, batch=3)
+        bc.fan_out_batch(s, b.id, batch=1)
     with pytest.raises(RuntimeError):  # a worker dying mid-batch: its rows and cursor roll back together
         with services.db.transaction() as s:
-            bc.fan_out_batch(s, b.id, batch=3)
+            bc.fan_out_batch(s, b.id, batch=1)
             raise RuntimeError("killed")
-    bc.run_fan_out(services, b.id, batch=3)
-    bc.run_fan_out(services, b.id, batch=3)  # a replayed job
+    bc.run_fan_out(services, b.id, batch=1)
+    bc.run_fan_out(services, b.id, batch=1)  # a replayed job
     with services.db.transaction() as s:  # a cursor moved back (a stale job) rewrites nothing
         s.get(Broadcast, b.id).cursor = 0
         s.get(Broadcast, b.id).status = BroadcastStatus.SENDING
-    bc.run_fan_out(services, b.id, batch=5)
+    bc.run_fan_out(services, b.id, batch=2)
     keys = Counter(r.dedupe_key for r in _outbox(services))
     assert len(keys) == 13 and max(keys.values()) == 1
     with services.db.transaction() as s:
@@ -138,7 +138,7 @@ def test_sending_enqueued_on_bulk_after_each_batch_commits(services, demo):
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="q")
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
     with services.db.transaction() as s:
-        step = bc.fan_out_batch(s, b.id, batch=5)
+        step = bc.fan_out_batch(s, b.id, batch=2)
         assert bulk.count == 0
     assert [job.args[0] for job in bulk.jobs] == [step.outbox_ids]
 

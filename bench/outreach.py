@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--groups", type=int, default=300_000)
     p.add_argument("--per-group", type=int, default=15)
     p.add_argument("--broadcast", type=int, default=1_000_000)
-    p.add_argument("--batch", type=int, default=1000, help="broadcast fan-out: groups per transaction")
+    p.add_argument("--batch", type=int, default=500, help="broadcast fan-out: groups per transaction")
     p.add_argument("--planners", type=int, default=2, help="planner processes at once")
     p.add_argument("--only", choices=("planner", "broadcast"), default=None, help="run one part")
     p.add_argument("--reuse", action="store_true", help="keep an already seeded bench schema")

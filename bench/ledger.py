@@ -22,8 +22,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -202,8 +202,9 @@ def _loans(make: sessionmaker[Session], gid: int, tid: int, mids: list[int]) -> 
     with make.begin() as s:
         g = s.get(Group, gid)
         assert g is not None
-        from groups.models import Membership, Role
         from sqlalchemy import select
+
+        from groups.models import Membership, Role
 
         chair_ms = s.scalar(select(Membership).where(Membership.group_id == gid, Membership.member_id == mids[1]))
         assert chair_ms is not None

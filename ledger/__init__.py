@@ -11,6 +11,7 @@ from ledger.errors import AMOUNT_MESSAGES, LedgerError
 from ledger.loans import (
     LOAN_PURPOSES,
     LOAN_STATUS_LABELS,
+    Due,
     Instalment,
     Quote,
     approved_loans,
@@ -41,7 +42,7 @@ from ledger.queries import (
 from ledger.shareout import Payout, ShareOut, plan_share_out, share_out
 
 __all__ = [
-    "AMOUNT_MESSAGES", "AmountError", "KIND_LABELS", "Entry", "Instalment", "LOAN_PURPOSES", "LOAN_STATUS_LABELS",
+    "AMOUNT_MESSAGES", "AmountError", "Due", "KIND_LABELS", "Entry", "Instalment", "LOAN_PURPOSES", "LOAN_STATUS_LABELS",
     "LedgerError", "Loan", "LoanStatus", "Money", "Payout", "Position", "Quote", "Receipt", "ShareOut",
     "Sheet", "SheetRow", "Summary", "TrialLine", "approved_loans", "audit", "close_meeting",
     "decide_loan", "disburse_loan", "get_loan", "get_receipt", "group_summary", "group_today",

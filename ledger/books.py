@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +32,8 @@ from groups.models import Group, Member, Membership, Role, Status
 from ledger import errors
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, Meeting, Txn, TxnKind
 
+ACCOUNTS = cast(Table, Account.__table__)
+TXNS = cast(Table, Txn.__table__)
 M = TypeVar("M")
 P = ParamSpec("P")
 
@@ -91,7 +94,7 @@ def forget_cached(session: Session) -> None:
 # -- get or create, safe against a concurrent creator -----------------------------
 
 def get_or_create(session: Session, model: type[M], lookup: dict[str, Any],
-                  defaults: Optional[dict[str, Any]] = None) -> M:
+                  defaults: dict[str, Any] | None = None) -> M:
     """The row matching ``lookup`` (a unique key), inserting it if missing.
 
     The insert runs in a savepoint: if another transaction inserted the same
@@ -102,7 +105,7 @@ def get_or_create(session: Session, model: type[M], lookup: dict[str, Any],
 
 
 def _get_or_create(session: Session, model: type[M], lookup: dict[str, Any],
-                   defaults: Optional[dict[str, Any]]) -> M:
+                   defaults: dict[str, Any] | None) -> M:
     stmt = select(model).filter_by(**lookup)
     row = session.scalar(stmt)
     if row is not None:
@@ -127,9 +130,14 @@ def current_cycle(session: Session, group: Group) -> Cycle:
     return _current_cycle(session, group)
 
 
+def open_cycle(session: Session, group: Group) -> Cycle | None:
+    """The group's open cycle, or None before its first posting (reads never create one)."""
+    return session.scalar(select(Cycle).where(Cycle.group_id == group.id, Cycle.ended_on.is_(None))
+                          .order_by(Cycle.number.desc()).limit(1))
+
+
 def _current_cycle(session: Session, group: Group) -> Cycle:
-    cycle = session.scalar(select(Cycle).where(Cycle.group_id == group.id, Cycle.ended_on.is_(None))
-                           .order_by(Cycle.number.desc()).limit(1))
+    cycle = open_cycle(session, group)
     if cycle is not None:
         return cycle
     last = session.scalar(select(func.max(Cycle.number)).where(Cycle.group_id == group.id)) or 0
@@ -137,7 +145,7 @@ def _current_cycle(session: Session, group: Group) -> Cycle:
                          {"started_on": group_today(group), "share_value": group.share_value})
 
 
-def account(session: Session, group: Group, code: AccountCode, member: Optional[Member] = None) -> Account:
+def account(session: Session, group: Group, code: AccountCode, member: Member | None = None) -> Account:
     """The group's ``code`` account (per member for savings and loans), created on first use."""
     if code.per_member != (member is not None):
         raise ValueError(f"account {code.value} is {'per member' if code.per_member else 'per group'}")
@@ -146,7 +154,7 @@ def account(session: Session, group: Group, code: AccountCode, member: Optional[
                          {"member_id": member.id if member else None, "balance": 0})
 
 
-def balance(session: Session, group: Group, code: AccountCode, member: Optional[Member] = None) -> int:
+def balance(session: Session, group: Group, code: AccountCode, member: Member | None = None) -> int:
     """Natural balance of an account without creating it (0 when it does not exist yet)."""
     signed = session.scalar(select(Account.balance).where(
         Account.group_id == group.id, Account.code == code,
@@ -180,15 +188,15 @@ class Receipt:
 
     ref: str
     kind: str
-    member_id: Optional[int]
+    member_id: int | None
     amount: int
     balance: int
     replayed: bool
-    on: Optional[dt.date] = None
+    on: dt.date | None = None
     flagged: bool = False
-    shares: Optional[int] = None
-    loan_ref: Optional[str] = None
-    reverses: Optional[str] = None
+    shares: int | None = None
+    loan_ref: str | None = None
+    reverses: str | None = None
 
 
 def receipt_of(txn: Txn, replayed: bool) -> Receipt:
@@ -199,7 +207,7 @@ def receipt_of(txn: Txn, replayed: bool) -> Receipt:
                    reverses=reverses)
 
 
-def find_key(session: Session, group: Group, key: str) -> Optional[Txn]:
+def find_key(session: Session, group: Group, key: str) -> Txn | None:
     """The transaction already posted under ``key``, if any (in this group, else refused)."""
     txn = session.scalar(select(Txn).where(Txn.idem_key == key))
     if txn is not None and txn.group_id != group.id:
@@ -253,19 +261,19 @@ class Posting:
     amount: int
     on: dt.date
     cycle: Cycle
-    meeting: Optional[Meeting] = None
-    member: Optional[Member] = None
-    actor: Optional[Member] = None
-    approver: Optional[Member] = None
-    loan: Optional[Loan] = None
-    shares: Optional[int] = None
+    meeting: Meeting | None = None
+    member: Member | None = None
+    actor: Member | None = None
+    approver: Member | None = None
+    loan: Loan | None = None
+    shares: int | None = None
     flagged: bool = False
-    memo: Optional[str] = None
-    reverses: Optional[Txn] = None
+    memo: str | None = None
+    reverses: Txn | None = None
 
 
 def post(session: Session, p: Posting, legs: list[Leg], balance_after: Callable[[], int],
-         before_flush: Optional[Callable[[], None]] = None) -> Receipt:
+         before_flush: Callable[[], None] | None = None) -> Receipt:
     """Write one balanced transaction, or return the first one posted under ``p.key``.
 
     Runs inside :func:`atomic` (every public posting does), so a refusal here
@@ -287,7 +295,7 @@ def post(session: Session, p: Posting, legs: list[Leg], balance_after: Callable[
         before_flush()
     session.flush()
     after = balance_after()
-    session.execute(update(Txn.__table__).where(Txn.__table__.c.id == txn_id).values(balance_after=after))
+    session.execute(update(TXNS).where(TXNS.c.id == txn_id).values(balance_after=after))
     return Receipt(ref=f"R{txn_id}", kind=p.kind.value, member_id=p.member.id if p.member else None,
                    amount=p.amount, balance=after, replayed=False, on=p.on, flagged=p.flagged,
                    shares=p.shares, loan_ref=p.loan.ref if p.loan else None,
@@ -301,7 +309,7 @@ def _check_legs(legs: list[Leg]) -> None:
         raise ValueError("unbalanced transaction")
 
 
-def _insert_txn(session: Session, p: Posting) -> Optional[int]:
+def _insert_txn(session: Session, p: Posting) -> int | None:
     """Insert the transaction row first: its unique key is the idempotency guard.
 
     ``INSERT ... ON CONFLICT (idem_key) DO NOTHING RETURNING id``: None when the
@@ -314,8 +322,8 @@ def _insert_txn(session: Session, p: Posting) -> Optional[int]:
                   approver_id=p.approver.id if p.approver else None,
                   reverses_id=p.reverses.id if p.reverses else None, balance_after=0, reversed=False)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(Txn.__table__).values(**values)
-            .on_conflict_do_nothing(index_elements=["idem_key"]).returning(Txn.__table__.c.id))
+    stmt = (dialect.insert(TXNS).values(**values)
+            .on_conflict_do_nothing(index_elements=["idem_key"]).returning(TXNS.c.id))
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -340,8 +348,8 @@ def _move_balances(session: Session, legs: list[Leg], p: Posting) -> None:
 
 def _move(session: Session, acct: Account, delta: int, p: Posting) -> None:
     """One guarded ``UPDATE ... RETURNING``: a shrinking balance may not cross zero."""
-    col = Account.__table__.c
-    stmt = update(Account.__table__).where(col.id == acct.id)
+    col = ACCOUNTS.c
+    stmt = update(ACCOUNTS).where(col.id == acct.id)
     if delta * acct.code.normal_sign < 0:
         stmt = stmt.where((col.balance + delta) * acct.code.normal_sign >= 0)
     new = session.execute(stmt.values(balance=col.balance + delta).returning(col.balance)).scalar_one_or_none()
@@ -363,9 +371,10 @@ def _refuse(code: AccountCode, held: int, amount: int, p: Posting) -> None:
 
 def paid_in_cycle(session: Session, cycle: Cycle, member: Member, kind: TxnKind) -> int:
     """What ``member`` paid of ``kind`` in ``cycle``, corrections excluded."""
-    return int(session.scalar(select(func.coalesce(func.sum(Txn.amount), 0)).where(
+    total = session.scalar(select(func.coalesce(func.sum(Txn.amount), 0)).where(
         Txn.cycle_id == cycle.id, Txn.member_id == member.id, Txn.kind == kind,
-        Txn.reversed.is_(False))) or 0)
+        Txn.reversed.is_(False)))
+    return int(total or 0)
 
 
 def paid_at_meeting(session: Session, meeting: Meeting, member: Member, kind: TxnKind) -> tuple[int, int]:
@@ -373,10 +382,10 @@ def paid_at_meeting(session: Session, meeting: Meeting, member: Member, kind: Tx
     row = session.execute(select(func.coalesce(func.sum(Txn.amount), 0), func.coalesce(func.sum(Txn.shares), 0))
                           .where(Txn.meeting_id == meeting.id, Txn.member_id == member.id,
                                  Txn.kind == kind, Txn.reversed.is_(False))).one()
-    return int(row[0]), int(row[1])
+    return int(row[0] or 0), int(row[1] or 0)
 
 
-def check_positive(amount: Optional[int]) -> None:
+def check_positive(amount: int | None) -> None:
     """An amount given by a caller must be a positive int of minor units."""
     if amount is None:
         return

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Optional
 
 from sqlalchemy.orm import Session
 
@@ -31,8 +30,8 @@ from ledger.books import (
     account,
     check_positive,
     current_cycle,
-    idempotent,
     group_today,
+    idempotent,
     meeting_for_posting,
     membership,
     natural,
@@ -41,7 +40,7 @@ from ledger.books import (
     post,
     require_role,
 )
-from ledger.models import AccountCode, Cycle, Meeting, Txn, TxnKind
+from ledger.models import AccountCode, Cycle, Meeting, TxnKind
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class Contribution:
     """A checked contribution: what to post and whether it broke the group's rule."""
 
     amount: int
-    shares: Optional[int] = None
+    shares: int | None = None
     flagged: bool = False
 
 
@@ -61,7 +60,7 @@ def _off_rule(group: Group, error: errors.LedgerError) -> bool:
 
 
 def saving_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting, member: Member,
-                amount: Optional[int], shares: Optional[int]) -> Contribution:
+                amount: int | None, shares: int | None) -> Contribution:
     """Check a saving against the group's rule (see the module docstring)."""
     if group.kind == GroupKind.VSLA:
         return _shares_rule(session, group, cycle, meeting, member, amount, shares)
@@ -78,7 +77,7 @@ def saving_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting, 
 
 
 def _shares_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting, member: Member,
-                 amount: Optional[int], shares: Optional[int]) -> Contribution:
+                 amount: int | None, shares: int | None) -> Contribution:
     value = cycle.share_value or group.share_value
     if value <= 0:
         raise errors.no_rule("savings")
@@ -101,7 +100,7 @@ def _shares_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting,
 
 
 def _fixed_rule(session: Session, group: Group, meeting: Meeting, member: Member, kind: TxnKind,
-                amount: Optional[int], rule: int, what: str) -> Contribution:
+                amount: int | None, rule: int, what: str) -> Contribution:
     """A fixed amount per meeting (the social fund)."""
     if amount is None:
         if rule <= 0:
@@ -115,7 +114,7 @@ def _fixed_rule(session: Session, group: Group, meeting: Meeting, member: Member
     return Contribution(amount)
 
 
-def _fine_rule(group: Group, amount: Optional[int], fine_type: Optional[str]) -> tuple[Contribution, Optional[str]]:
+def _fine_rule(group: Group, amount: int | None, fine_type: str | None) -> tuple[Contribution, str | None]:
     types = {str(k).lower(): int(v) for k, v in (group.fine_types or {}).items()}
     if fine_type is None:
         if amount is None:
@@ -136,8 +135,8 @@ class _Context:
     on: dt.date
 
 
-def _prepare(session: Session, group: Group, member: Member, actor: Member, amount: Optional[int],
-             on: Optional[dt.date]) -> _Context:
+def _prepare(session: Session, group: Group, member: Member, actor: Member, amount: int | None,
+             on: dt.date | None) -> _Context:
     """Checks every contribution shares: the actor is the treasurer, the member belongs, the meeting is open."""
     require_role(session, group, actor, Role.TREASURER)
     membership(session, group, member)
@@ -147,7 +146,7 @@ def _prepare(session: Session, group: Group, member: Member, actor: Member, amou
 
 
 def _cash_in(session: Session, group: Group, member: Member, actor: Member, key: str, kind: TxnKind,
-             ctx: _Context, c: Contribution, credit: AccountCode, memo: Optional[str] = None) -> Receipt:
+             ctx: _Context, c: Contribution, credit: AccountCode, memo: str | None = None) -> Receipt:
     cash = account(session, group, AccountCode.CASH)
     target = account(session, group, credit, member if credit.per_member else None)
     posting = Posting(group=group, key=key, kind=kind, amount=c.amount, on=ctx.on, cycle=ctx.cycle,
@@ -163,9 +162,9 @@ def _cash_in(session: Session, group: Group, member: Member, actor: Member, key:
 
 
 @idempotent
-def record_saving(session: Session, group: Group, member: Member, *, amount: Optional[int] = None,
-                  shares: Optional[int] = None, key: str, actor: Member,
-                  on: Optional[dt.date] = None) -> Receipt:
+def record_saving(session: Session, group: Group, member: Member, *, amount: int | None = None,
+                  shares: int | None = None, key: str, actor: Member,
+                  on: dt.date | None = None) -> Receipt:
     """Record a member's savings (SHG: an amount; VSLA: shares, or an amount of whole shares).
 
     Debits the cash box and credits her savings; the receipt's balance is her
@@ -178,8 +177,8 @@ def record_saving(session: Session, group: Group, member: Member, *, amount: Opt
 
 
 @idempotent
-def record_social(session: Session, group: Group, member: Member, amount: Optional[int] = None, *,
-                  key: str, actor: Member, on: Optional[dt.date] = None) -> Receipt:
+def record_social(session: Session, group: Group, member: Member, amount: int | None = None, *,
+                  key: str, actor: Member, on: dt.date | None = None) -> Receipt:
     """Record a social-fund contribution (default: the group's fixed amount).
 
     Debits the cash box and credits the social fund; the receipt's balance is
@@ -192,9 +191,9 @@ def record_social(session: Session, group: Group, member: Member, amount: Option
 
 
 @idempotent
-def record_fine(session: Session, group: Group, member: Member, amount: Optional[int] = None, *,
-                fine_type: Optional[str] = None, key: str, actor: Member,
-                on: Optional[dt.date] = None) -> Receipt:
+def record_fine(session: Session, group: Group, member: Member, amount: int | None = None, *,
+                fine_type: str | None = None, key: str, actor: Member,
+                on: dt.date | None = None) -> Receipt:
     """Record a fine, by type (amount from ``group.fine_types``) or by amount.
 
     Debits the cash box and credits fines income; the receipt's balance is the

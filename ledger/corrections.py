@@ -10,7 +10,7 @@ Reversals are allowed after the meeting closed: that is what closing means.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,8 +22,8 @@ from ledger.books import (
     Posting,
     Receipt,
     current_cycle,
-    idempotent,
     group_today,
+    idempotent,
     natural,
     paid_in_cycle,
     post,
@@ -78,7 +78,7 @@ def _account(session: Session, account_id: int) -> Account:
     return acct
 
 
-def _locked_loan(session: Session, original: Txn) -> Optional[Loan]:
+def _locked_loan(session: Session, original: Txn) -> Loan | None:
     if original.loan_id is None:
         return None
     loan = session.scalar(select(Loan).where(Loan.id == original.loan_id).with_for_update()
@@ -101,7 +101,7 @@ def repayment_split(session: Session, original: Txn) -> Split:
     return Split(charge, principal)
 
 
-def _undo_loan(session: Session, original: Txn, loan: Optional[Loan]) -> Optional[Callable[[], None]]:
+def _undo_loan(session: Session, original: Txn, loan: Loan | None) -> Callable[[], None] | None:
     if loan is None:
         return None
     if original.kind == TxnKind.DISBURSEMENT:
@@ -112,8 +112,8 @@ def _undo_loan(session: Session, original: Txn, loan: Optional[Loan]) -> Optiona
     return lambda: apply_split(loan, split, -1)
 
 
-def _balance_after(session: Session, group: Group, cycle: Cycle, original: Txn, member: Optional[Member],
-                   loan: Optional[Loan]) -> Callable[[], int]:
+def _balance_after(session: Session, group: Group, cycle: Cycle, original: Txn, member: Member | None,
+                   loan: Loan | None) -> Callable[[], int]:
     """The member's new balance of the original's kind, computed after the legs are in."""
     def after() -> int:
         if loan is not None:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -44,14 +45,14 @@ from ledger.books import (
     balance,
     check_positive,
     current_cycle,
-    idempotent,
     group_today,
+    idempotent,
     meeting_for_posting,
     membership,
     post,
     require_role,
 )
-from ledger.models import OPEN_LOAN_STATUSES, AccountCode, Loan, LoanStatus, Txn, TxnKind
+from ledger.models import OPEN_LOAN_STATUSES, AccountCode, Loan, LoanStatus, TxnKind
 from ledger.money import fraction_of
 
 #: Business categories a loan may be for (never consumption): (code, label msgid).
@@ -83,6 +84,13 @@ class Instalment(NamedTuple):
 
     on: dt.date
     amount: int
+
+
+class Due(NamedTuple):
+    """What she owes next and when: ``(amount, on)``, as docs/contracts.md orders it."""
+
+    amount: int
+    on: dt.date
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,7 @@ def schedule(total: int, term: int, unit: str, start: dt.date) -> list[Instalmen
     dates = [start + dt.timedelta(weeks=k) if unit == "week" else add_months(start, k)
              for k in range(1, term + 1)]
     amounts = [each] * (term - 1) + [total - each * (term - 1)]
-    return [Instalment(d, a) for d, a in zip(dates, amounts)]
+    return [Instalment(d, a) for d, a in zip(dates, amounts, strict=True)]
 
 
 def _check_term(term: int, unit: str) -> None:
@@ -133,7 +141,7 @@ def _check_term(term: int, unit: str) -> None:
 
 
 def quote_loan(group: Group, amount: int, term: int, unit: str,
-               start: Optional[dt.date] = None) -> Quote:
+               start: dt.date | None = None) -> Quote:
     """The charge, total and schedule of a loan of ``amount`` paid out on ``start`` (today)."""
     check_positive(amount)
     _check_term(term, unit)
@@ -150,13 +158,13 @@ def loan_schedule(loan: Loan) -> list[Instalment]:
     return schedule(loan.total, loan.term, loan.unit, loan.disbursed_on)
 
 
-def next_instalment(loan: Loan) -> Optional[Instalment]:
+def next_instalment(loan: Loan) -> Due | None:
     """The first instalment not yet fully paid, with what remains of it."""
     paid, due = loan.paid, 0
     for inst in loan_schedule(loan):
         due += inst.amount
         if due > paid:
-            return Instalment(inst.on, due - paid)
+            return Due(due - paid, inst.on)
     return None
 
 
@@ -175,7 +183,7 @@ def due_by(loan: Loan, today: dt.date) -> int:
 
 # -- lookups ---------------------------------------------------------------------------
 
-def parse_ref(ref: str, prefix: str) -> Optional[int]:
+def parse_ref(ref: str, prefix: str) -> int | None:
     """``L17``, ``l17`` or ``17`` -> 17; anything else None."""
     text = ref.strip().upper()
     if text.startswith(prefix):
@@ -285,14 +293,14 @@ def _same_group(loan: Loan, group: Group) -> Loan:
 
 
 def decide_loan(session: Session, group: Group, loan_ref: str, *, approve: bool, actor: Member,
-                reason: Optional[str] = None, key: str) -> Loan:
+                reason: str | None = None, key: str) -> Loan:
     """The chair approves or declines a request (never her own); idempotent on ``key``."""
     return _once(session, group, Loan.decision_key, key,
                  lambda: _decide(session, group, loan_ref, approve, actor, reason, key))
 
 
 def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor: Member,
-            reason: Optional[str], key: str) -> Loan:
+            reason: str | None, key: str) -> Loan:
     require_role(session, group, actor, Role.CHAIR)
     loan = get_loan(session, group, loan_ref, lock=True)
     if loan.member_id == actor.id:
@@ -301,7 +309,7 @@ def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor:
         raise errors.loan_state(loan.ref, LOAN_STATUS_LABELS[loan.status.value])
     loan.status = LoanStatus.APPROVED if approve else LoanStatus.DECLINED
     loan.decided_by_id = actor.id
-    loan.decided_at = dt.datetime.now(dt.timezone.utc)
+    loan.decided_at = dt.datetime.now(dt.UTC)
     loan.decision_key = key
     loan.decline_reason = None if approve else (reason or "")[:160] or None
     session.flush()
@@ -360,7 +368,7 @@ def split_repayment(loan: Loan, amount: int, order: str) -> Split:
 
 @idempotent
 def record_repayment(session: Session, group: Group, member: Member, amount: int, *, key: str,
-                     actor: Member, on: Optional[dt.date] = None) -> Receipt:
+                     actor: Member, on: dt.date | None = None) -> Receipt:
     """Record a repayment on her oldest loan being repaid.
 
     Debits the cash box; credits loans receivable (principal) and service-charge

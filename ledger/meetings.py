@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Optional
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership, Role, Status
 from ledger import errors
-from ledger.books import AccountCode, balance, get_or_create, group_today, require_role
-from ledger.models import Meeting, Txn, TxnKind
+from ledger.books import balance, get_or_create, group_today, require_role
+from ledger.models import AccountCode, Meeting, Txn, TxnKind
 
 
 def open_meeting(session: Session, group: Group, on: dt.date) -> Meeting:
@@ -26,17 +25,17 @@ def open_meeting(session: Session, group: Group, on: dt.date) -> Meeting:
     return meeting
 
 
-def close_meeting(session: Session, group: Group, *, actor: Member, on: Optional[dt.date] = None) -> Meeting:
+def close_meeting(session: Session, group: Group, *, actor: Member, on: dt.date | None = None) -> Meeting:
     """Close the meeting of ``on`` (today); the treasurer or the chair does it. Closing twice is harmless."""
     require_role(session, group, actor, Role.TREASURER, Role.CHAIR)
     day = on or group_today(group)
-    meeting = get_or_create(session, Meeting, {"group_id": group.id, "on": day}, {"closed": False})
-    meeting = session.scalar(select(Meeting).where(Meeting.id == meeting.id).with_for_update()
+    found = get_or_create(session, Meeting, {"group_id": group.id, "on": day}, {"closed": False})
+    meeting = session.scalar(select(Meeting).where(Meeting.id == found.id).with_for_update()
                              .execution_options(populate_existing=True))
     assert meeting is not None
     if not meeting.closed:
         meeting.closed = True
-        meeting.closed_at = dt.datetime.now(dt.timezone.utc)
+        meeting.closed_at = dt.datetime.now(dt.UTC)
         meeting.closed_by_id = actor.id
         session.flush()
     return meeting

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
 
 from sqlalchemy import (
     BigInteger,
@@ -40,7 +39,7 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
                 values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
-class AccountCode(str, enum.Enum):
+class AccountCode(enum.StrEnum):
     """The chart of accounts of every group; ``per_member`` ones exist once per member."""
 
     CASH = "cash"  # asset: the cash box
@@ -61,7 +60,7 @@ class AccountCode(str, enum.Enum):
         return 1 if self in (AccountCode.CASH, AccountCode.BANK, AccountCode.LOANS) else -1
 
 
-class TxnKind(str, enum.Enum):
+class TxnKind(enum.StrEnum):
     SAVING = "saving"
     SOCIAL = "social"
     FINE = "fine"
@@ -73,7 +72,7 @@ class TxnKind(str, enum.Enum):
     REVERSAL = "reversal"
 
 
-class LoanStatus(str, enum.Enum):
+class LoanStatus(enum.StrEnum):
     REQUESTED = "requested"
     APPROVED = "approved"
     DECLINED = "declined"
@@ -94,7 +93,7 @@ class Cycle(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     started_on: Mapped[dt.date] = mapped_column(Date)
-    ended_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
     share_value: Mapped[int] = mapped_column(BigInteger, default=0)  # fixed for the cycle (VSLA)
 
 
@@ -114,7 +113,7 @@ class Account(Base):
     code: Mapped[AccountCode] = mapped_column(_enum(AccountCode, "account_code"))
     # 0 for group accounts, else the member's id (a real column so the unique key holds).
     member_key: Mapped[int] = mapped_column(Integer, default=0)
-    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
 
     @property
@@ -132,8 +131,8 @@ class Meeting(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
     on: Mapped[dt.date] = mapped_column(Date)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
-    closed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
-    closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
 
 
 class Loan(Base):
@@ -156,7 +155,7 @@ class Loan(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     cycle_id: Mapped[int] = mapped_column(ForeignKey("ledger_cycles.id", ondelete="RESTRICT"))
     request_key: Mapped[str] = mapped_column(String(160), unique=True)
-    decision_key: Mapped[Optional[str]] = mapped_column(String(160), unique=True)
+    decision_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     principal: Mapped[int] = mapped_column(BigInteger)
     charge: Mapped[int] = mapped_column(BigInteger)  # flat service charge for the whole term
     charge_bp: Mapped[int] = mapped_column(Integer)  # per month, as quoted
@@ -165,11 +164,11 @@ class Loan(Base):
     unit: Mapped[str] = mapped_column(String(8))  # week | month
     status: Mapped[LoanStatus] = mapped_column(_enum(LoanStatus, "loan_status"), default=LoanStatus.REQUESTED)
     requested_on: Mapped[dt.date] = mapped_column(Date)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
-    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
-    decline_reason: Mapped[Optional[str]] = mapped_column(String(160))
-    disbursed_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    disbursed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decline_reason: Mapped[str | None] = mapped_column(String(160))
+    disbursed_on: Mapped[dt.date | None] = mapped_column(Date)
+    disbursed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     principal_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     charge_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -216,25 +215,25 @@ class Txn(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
     cycle_id: Mapped[int] = mapped_column(ForeignKey("ledger_cycles.id", ondelete="RESTRICT"))
-    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ledger_meetings.id", ondelete="RESTRICT"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_meetings.id", ondelete="RESTRICT"))
     idem_key: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[TxnKind] = mapped_column(_enum(TxnKind, "txn_kind"))
-    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
-    loan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ledger_loans.id", ondelete="RESTRICT"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_loans.id", ondelete="RESTRICT"), index=True)
     on: Mapped[dt.date] = mapped_column(Date)  # the business (meeting) date
     amount: Mapped[int] = mapped_column(BigInteger)
-    shares: Mapped[Optional[int]] = mapped_column(Integer)
+    shares: Mapped[int | None] = mapped_column(Integer)
     balance_after: Mapped[int] = mapped_column(BigInteger, default=0)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # accepted outside the group's rule
-    memo: Mapped[Optional[str]] = mapped_column(String(160))  # fine type, reason ...
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
-    approver_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
-    reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ledger_txns.id", ondelete="RESTRICT"),
+    memo: Mapped[str | None] = mapped_column(String(160))  # fine type, reason ...
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txns.id", ondelete="RESTRICT"),
                                                        unique=True)
     reversed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    lines: Mapped[list["Line"]] = relationship(back_populates="txn", order_by="Line.id")
+    lines: Mapped[list[Line]] = relationship(back_populates="txn", order_by="Line.id")
 
     @property
     def ref(self) -> str:

@@ -22,7 +22,7 @@ class AmountError(ValueError):
 
 def minor_digits(currency: str) -> int:
     """Digits after the decimal point for ``currency`` (VND 0, KES 2, ...)."""
-    return get_currency_precision(currency.upper())
+    return int(get_currency_precision(currency.upper()))
 
 
 @dataclass(frozen=True, order=True)
@@ -34,18 +34,18 @@ class Money:
         if not isinstance(self.amount, int) or isinstance(self.amount, bool):
             raise TypeError("Money.amount must be an int of minor units")
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.amount + other.amount, self.currency)
 
-    def __sub__(self, other: "Money") -> "Money":
+    def __sub__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.amount - other.amount, self.currency)
 
-    def __neg__(self) -> "Money":
+    def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
-    def _same(self, other: "Money") -> None:
+    def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"currency mismatch {self.currency} vs {other.currency}")
 
@@ -78,7 +78,7 @@ def parse_amount(text: str, currency: str) -> int:
         raise AmountError(raw, "not_a_number")
     if len(frac) > digits:
         raise AmountError(raw, "too_many_decimals")
-    value = int(whole) * 10**digits + (int(frac.ljust(digits, "0")) if digits else 0)
+    value: int = int(whole) * 10**digits + (int(frac.ljust(digits, "0")) if digits else 0)
     if value <= 0:
         raise AmountError(raw, "not_positive")
     if value >= 10**15:

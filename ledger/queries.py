@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, GroupKind, Member, Membership, Status
 from i18n import N_
-from ledger.books import balance, current_cycle, group_today, natural
-from ledger.loans import Instalment, active_loans, days_past_due, due_by, loan_schedule, next_instalment
+from ledger.books import group_today, natural, open_cycle
+from ledger.loans import Due, active_loans, days_past_due, due_by, loan_schedule, next_instalment
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, LoanStatus, Txn, TxnKind
 
 PAR_DAYS = 30
@@ -53,8 +53,8 @@ class Position:
     fines_paid: int
     loan_outstanding: int
     loan_principal: int
-    loan_ref: Optional[str]
-    next_instalment: Optional[Instalment]
+    loan_ref: str | None
+    next_instalment: Due | None
     days_past_due: int
     overdue: bool
     next_meeting: dt.date
@@ -66,11 +66,36 @@ def next_meeting_date(group: Group, today: dt.date) -> dt.date:
     return today + dt.timedelta(days=(group.meeting_weekday - today.weekday()) % 7)
 
 
-def _cycle_tallies(session: Session, cycle: Cycle, member: Member) -> dict[TxnKind, int]:
-    rows = session.execute(select(Txn.kind, func.sum(Txn.amount)).where(
-        Txn.cycle_id == cycle.id, Txn.member_id == member.id,
-        Txn.kind.in_((TxnKind.SOCIAL, TxnKind.FINE)), Txn.reversed.is_(False)).group_by(Txn.kind)).all()
-    return {kind: int(total) for kind, total in rows}
+@dataclass(frozen=True)
+class _Standing:
+    """Her savings and this cycle's social fund and fines, read in one round trip."""
+
+    share_value: int
+    savings: int
+    social: int
+    fines: int
+
+
+def _tally(cycle_id: Any, member: Member, kind: TxnKind) -> Any:
+    return (select(func.coalesce(func.sum(Txn.amount), 0))
+            .where(Txn.cycle_id == cycle_id, Txn.member_id == member.id, Txn.kind == kind,
+                   Txn.reversed.is_(False)).scalar_subquery())
+
+
+def _standing(session: Session, group: Group, member: Member) -> _Standing:
+    """One statement: the open cycle's share value, her cached savings balance and her
+    social-fund and fines tallies in that cycle (all zero before the group's first posting)."""
+    savings = (select(Account.balance).where(Account.group_id == group.id, Account.code == AccountCode.SAVINGS,
+                                             Account.member_key == member.id).scalar_subquery())
+    row = session.execute(
+        select(Cycle.share_value, savings, _tally(Cycle.id, member, TxnKind.SOCIAL),
+               _tally(Cycle.id, member, TxnKind.FINE))
+        .where(Cycle.group_id == group.id, Cycle.ended_on.is_(None))
+        .order_by(Cycle.number.desc()).limit(1)).first()
+    if row is None:
+        return _Standing(group.share_value, 0, 0, 0)
+    return _Standing(int(row[0] or group.share_value), natural(AccountCode.SAVINGS, int(row[1] or 0)),
+                     int(row[2] or 0), int(row[3] or 0))
 
 
 def _her_active_loans(session: Session, group: Group, member: Member) -> list[Loan]:
@@ -79,35 +104,36 @@ def _her_active_loans(session: Session, group: Group, member: Member) -> list[Lo
         .order_by(Loan.id)))
 
 
-def saving_rule_amount(group: Group, cycle: Cycle) -> int:
+def saving_rule_amount(group: Group, share_value: int) -> int:
     """What the rule asks her to save at a meeting (VSLA: the minimum shares)."""
     if group.kind == GroupKind.VSLA:
-        return group.shares_min * (cycle.share_value or group.share_value)
+        return group.shares_min * share_value
     return group.saving_amount
 
 
 def member_position(session: Session, group: Group, member: Member,
-                    today: Optional[dt.date] = None) -> Position:
-    """Her savings (and shares), social fund and fines paid this cycle, and her loan."""
+                    today: dt.date | None = None) -> Position:
+    """Her savings (and shares), social fund and fines paid this cycle, and her loan.
+
+    Two statements (her standing, her active loans); writes nothing.
+    """
     today = today or group_today(group)
-    cycle = current_cycle(session, group)
-    savings = balance(session, group, AccountCode.SAVINGS, member)
-    tallies = _cycle_tallies(session, cycle, member)
+    standing = _standing(session, group, member)
     loans = _her_active_loans(session, group, member)
     first = loans[0] if loans else None
     meet = next_meeting_date(group, today)
     loan_due = sum(max(0, due_by(loan, meet) - loan.paid) for loan in loans)
     dpd = max((days_past_due(loan, today) for loan in loans), default=0)
-    share_value = cycle.share_value or group.share_value
+    value = standing.share_value
     return Position(
-        member_id=member.id, currency=group.currency, savings=savings,
-        shares=savings // share_value if group.kind == GroupKind.VSLA and share_value else 0,
-        social_paid=tallies.get(TxnKind.SOCIAL, 0), fines_paid=tallies.get(TxnKind.FINE, 0),
+        member_id=member.id, currency=group.currency, savings=standing.savings,
+        shares=standing.savings // value if group.kind == GroupKind.VSLA and value else 0,
+        social_paid=standing.social, fines_paid=standing.fines,
         loan_outstanding=sum(loan.outstanding for loan in loans),
         loan_principal=sum(loan.principal_outstanding for loan in loans),
         loan_ref=first.ref if first else None, next_instalment=next_instalment(first) if first else None,
         days_past_due=dpd, overdue=dpd > 0, next_meeting=meet,
-        due_next_meeting=saving_rule_amount(group, cycle) + group.social_fund_amount + loan_due)
+        due_next_meeting=saving_rule_amount(group, value) + group.social_fund_amount + loan_due)
 
 
 class Entry(NamedTuple):
@@ -118,7 +144,7 @@ class Entry(NamedTuple):
     amount: int
     ref: str
     reversed: bool
-    reverses: Optional[str] = None
+    reverses: str | None = None
 
 
 def mini_statement(session: Session, group: Group, member: Member, limit: int = 10) -> list[Entry]:
@@ -167,13 +193,14 @@ def repayment_rate(loans: list[Loan], today: dt.date) -> int:
     return _ratio_bp(paid, due, 10_000)
 
 
-def group_summary(session: Session, group: Group, today: Optional[dt.date] = None) -> Summary:
+def group_summary(session: Session, group: Group, today: dt.date | None = None) -> Summary:
     """Cash box, savings, social fund, income, loans out, PAR30 and repayment rate."""
     today = today or group_today(group)
-    cycle = current_cycle(session, group)
+    cycle = open_cycle(session, group)
     active = active_loans(session, group)
     cycle_loans = list(session.scalars(select(Loan).where(
-        Loan.cycle_id == cycle.id, Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CLOSED)))))
+        Loan.cycle_id == (cycle.id if cycle else None),
+        Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CLOSED)))))
     totals = dict(session.execute(select(Account.code, func.sum(Account.balance))
                                   .where(Account.group_id == group.id).group_by(Account.code)).all())
     members = session.scalar(select(func.count(Membership.id)).where(
@@ -183,7 +210,7 @@ def group_summary(session: Session, group: Group, today: Optional[dt.date] = Non
         return natural(code, int(totals.get(code, 0) or 0))
 
     return Summary(
-        currency=group.currency, cycle=cycle.number, members=int(members), cash_box=nat(AccountCode.CASH),
+        currency=group.currency, cycle=cycle.number if cycle else 1, members=int(members), cash_box=nat(AccountCode.CASH),
         bank=nat(AccountCode.BANK), savings=nat(AccountCode.SAVINGS), social_fund=nat(AccountCode.SOCIAL),
         service_charges=nat(AccountCode.CHARGES), fines=nat(AccountCode.FINES),
         loans_outstanding=nat(AccountCode.LOANS), active_loans=len(active),

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,7 +91,7 @@ def _weights(session: Session, group: Group, cycle: Cycle, savers: list[Account]
     return weights
 
 
-def plan_share_out(session: Session, group: Group, on: Optional[dt.date] = None) -> list[Payout]:
+def plan_share_out(session: Session, group: Group, on: dt.date | None = None) -> list[Payout]:
     """What each member would get if the group shared out now (nothing is written)."""
     on = on or group_today(group)
     cycle = current_cycle(session, group)
@@ -105,7 +104,7 @@ def plan_share_out(session: Session, group: Group, on: Optional[dt.date] = None)
     value = cycle.share_value or group.share_value
     return [Payout(a.member_key, natural(AccountCode.SAVINGS, a.balance), part,
                    natural(AccountCode.SAVINGS, a.balance) // value if group.kind == GroupKind.VSLA and value else 0)
-            for a, part in zip(savers, parts)]
+            for a, part in zip(savers, parts, strict=True)]
 
 
 def _profit(session: Session, group: Group) -> int:

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Optional
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import Base
@@ -19,6 +18,7 @@ class Priority(enum.IntEnum):
 
 class OutStatus(str, enum.Enum):
     PENDING = "pending"  # written, not yet handed to a provider
+    SENDING = "sending"  # claimed by a send job (a crash here is the sweeper's to recover)
     SENT = "sent"  # the provider accepted it
     DELIVERED = "delivered"  # final: reached the handset
     FAILED = "failed"  # final: the provider or network gave up
@@ -27,6 +27,11 @@ class OutStatus(str, enum.Enum):
 
 FINAL_STATUSES = frozenset({OutStatus.DELIVERED, OutStatus.FAILED, OutStatus.REJECTED})
 
+#: Status precedence: a report may move a message up this ladder, never down,
+#: and never out of a final state (provider callbacks race and repeat).
+STATUS_RANK = {OutStatus.PENDING: 0, OutStatus.SENDING: 1, OutStatus.SENT: 2,
+               OutStatus.DELIVERED: 3, OutStatus.FAILED: 3, OutStatus.REJECTED: 3}
+
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
@@ -34,23 +39,57 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_phone: Mapped[str] = mapped_column(String(20))
-    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
-    group_id: Mapped[Optional[int]] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     encoding: Mapped[str] = mapped_column(String(8))  # gsm7 | ucs2
     segments: Mapped[int] = mapped_column(Integer)
     priority: Mapped[int] = mapped_column(Integer, default=Priority.NOTICE)
     kind: Mapped[str] = mapped_column(String(24))  # reply, receipt, reminder, broadcast, notice ...
-    dedupe_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)  # exactly-once sends
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)  # exactly-once sends
     status: Mapped[OutStatus] = mapped_column(
         Enum(OutStatus, name="out_status", native_enum=False, length=16,
              values_callable=lambda e: [m.value for m in e]), default=OutStatus.PENDING)
-    provider: Mapped[Optional[str]] = mapped_column(String(24))
-    provider_id: Mapped[Optional[str]] = mapped_column(String(80), index=True)
+    provider: Mapped[str | None] = mapped_column(String(24))
+    provider_id: Mapped[str | None] = mapped_column(String(80), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                     onupdate=func.now())
-    sent_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # backoff: not before
+
+
+class InStatus(str, enum.Enum):
+    RECEIVED = "received"  # stored, command not yet run
+    DONE = "done"  # command run (accepted or answered with a refusal)
+    FAILED = "failed"  # the command crashed too often; left for a person to look at
+
+
+class InboxMessage(Base):
+    """One inbound SMS, stored before the webhook answers 200.
+
+    ``(provider, provider_message_id)`` is unique: a provider's redelivery
+    finds the row already there and changes nothing.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("provider", "provider_message_id"),
+                      Index("ix_inbox_status_id", "status", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(24))
+    provider_message_id: Mapped[str] = mapped_column(String(80))
+    from_phone: Mapped[str] = mapped_column(String(32), index=True)  # E.164 when it parses
+    to: Mapped[str] = mapped_column(String(32), default="")
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[InStatus] = mapped_column(
+        Enum(InStatus, name="in_status", native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]), default=InStatus.RECEIVED)
+    command: Mapped[str | None] = mapped_column(String(16))  # the command it turned out to be
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

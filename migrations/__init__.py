@@ -30,7 +30,7 @@ def pending_model_changes(url: str) -> list:
     from alembic.runtime.migration import MigrationContext
 
     from db import make_engine
-    from schema import metadata
+    from dbschema import metadata
 
     engine = make_engine(url)
     try:

@@ -3,7 +3,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from db import make_engine
-from schema import metadata
+from dbschema import metadata
 
 config = context.config
 

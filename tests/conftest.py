@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 import migrations
 from db import make_engine
-from schema import metadata
+from dbschema import metadata
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -60,6 +60,7 @@ def truncate_all(engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))  # reversals point at rows of their own table
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
             if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first():

@@ -1,6 +1,6 @@
 """Small groups for ledger tests: an SHG (KES, fixed weekly saving) and a VSLA (shares).
 
-Import the fixtures you use into a test module (``from tests.ledger_fixtures import shg``).
+Test modules declare their fixtures with :func:`make_books`.
 """
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
-import pytest
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Member
@@ -52,13 +51,3 @@ def make_books(session: Session, code: str, kind: str, n_members: int = 3, **rul
                          role=role).member
               for i, role in enumerate(["treasurer", "chair"] + ["member"] * n_members, start=1)]
     return Books(group, people[0], people[1], people[2:])
-
-
-@pytest.fixture
-def shg(session) -> Books:
-    return make_books(session, "SHG1", "shg")
-
-
-@pytest.fixture
-def vsla(session) -> Books:
-    return make_books(session, "VSLA1", "vsla")

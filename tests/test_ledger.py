@@ -18,7 +18,19 @@ from i18n import translator
 from ledger import LedgerError
 from ledger.books import group_today
 from ledger.models import Account, Line, Loan, Txn
-from tests.ledger_fixtures import MONDAY, key, make_books, shg, vsla  # noqa: F401
+from tests.ledger_fixtures import MONDAY, key, make_books
+
+
+@pytest.fixture
+def shg(session):
+    """An SHG saving KES 200 a week, social fund 50, fines late 20 / absent 50."""
+    return make_books(session, "SHG1", "shg")
+
+
+@pytest.fixture
+def vsla(session):
+    """A VSLA with shares of KES 50 (1 to 5 per meeting), social fund 10."""
+    return make_books(session, "VSLA1", "vsla")
 
 
 def legs_of(session, ref):
@@ -369,7 +381,9 @@ def test_position_shows_next_instalment_and_days_past_due(session, shg):
     today = group_today(g)
     pos = ledger.member_position(session, g, m, today)
     assert (pos.savings, pos.loan_outstanding, pos.loan_principal, pos.loan_ref) == (20000, 40800, 40000, loan.ref)
-    assert pos.next_instalment == ledger.Instalment(today + dt.timedelta(weeks=1), 10200)
+    assert pos.next_instalment == ledger.Due(10200, today + dt.timedelta(weeks=1))
+    amount, on = pos.next_instalment  # (amount, date), as the contract orders it
+    assert (amount, on) == (10200, today + dt.timedelta(weeks=1))
     assert (pos.days_past_due, pos.overdue) == (0, False)
     late = ledger.member_position(session, g, m, today + dt.timedelta(weeks=1, days=3))
     assert (late.days_past_due, late.overdue) == (3, True)
@@ -501,3 +515,16 @@ def test_ledger_imports_neither_flask_nor_a_provider_sdk():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_reading_a_new_groups_books_writes_nothing(session, vsla):
+    g, m = vsla.group, vsla.members[0]
+    pos = ledger.member_position(session, g, m, MONDAY)
+    assert (pos.savings, pos.shares, pos.loan_outstanding, pos.next_instalment) == (0, 0, 0, None)
+    assert pos.due_next_meeting == 5000 + 1000  # one share and the social fund
+    summary = ledger.group_summary(session, g, MONDAY)
+    assert (summary.cycle, summary.cash_box, summary.par30_bp) == (1, 0, 0)
+    assert ledger.mini_statement(session, g, m) == [] and ledger.trial_balance(session, g) == []
+    from ledger.models import Cycle, Meeting
+    assert session.scalar(select(func.count(Cycle.id))) == 0
+    assert session.scalar(select(func.count(Meeting.id))) == 0

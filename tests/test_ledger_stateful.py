@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -116,19 +117,22 @@ class GroupLife(RuleBasedStateMachine):
             kwargs: dict[str, Any] = {"shares": shares} if shares else {}
         else:
             kwargs = {"amount": g.saving_amount // 2} if half else {}
-        r = self.attempt(lambda k=self.key(), m=self.member(who), d=self.day: ledger.record_saving(
+        k, m, d = self.key(), self.member(who), self.day
+        r = self.attempt(lambda: ledger.record_saving(
             self.session, g, m, key=k, actor=self.books.treasurer, on=d, **kwargs))
         self.took_in(r, saving=True)
 
     @rule(who=st.integers(0, 4))
     def social(self, who: int) -> None:
-        self.took_in(self.attempt(lambda k=self.key(), m=self.member(who), d=self.day: ledger.record_social(
+        k, m, d = self.key(), self.member(who), self.day
+        self.took_in(self.attempt(lambda: ledger.record_social(
             self.session, self.books.group, m, key=k, actor=self.books.treasurer, on=d)))
 
     @rule(who=st.integers(0, 4), fine_type=st.sampled_from(["late", "absent", "noise", None]),
           amount=st.sampled_from([None, 300, 1500]))
     def fine(self, who: int, fine_type: str | None, amount: int | None) -> None:
-        self.took_in(self.attempt(lambda k=self.key(), m=self.member(who), d=self.day: ledger.record_fine(
+        k, m, d = self.key(), self.member(who), self.day
+        self.took_in(self.attempt(lambda: ledger.record_fine(
             self.session, self.books.group, m, amount, fine_type=fine_type, key=k,
             actor=self.books.treasurer, on=d)))
 
@@ -137,17 +141,18 @@ class GroupLife(RuleBasedStateMachine):
     def borrow(self, who: int, part: int, term: int, unit: str, approve: bool) -> None:
         g, m = self.books.group, self.member(who)
         amount = ledger.loan_limit(self.session, g, m) * part // 4
-        loan = self.attempt(lambda k=self.key(): ledger.request_loan(
-            self.session, g, m, amount, purpose="trade", term=term, unit=unit, key=k))
+        k1, k2, k3 = self.key(), self.key(), self.key()
+        loan = self.attempt(lambda: ledger.request_loan(
+            self.session, g, m, amount, purpose="trade", term=term, unit=unit, key=k1))
         if loan is None:
             return
         chair = self.books.chair
-        decided = self.attempt(lambda k=self.key(): ledger.decide_loan(
-            self.session, g, loan.ref, approve=approve, actor=chair, key=k))
+        decided = self.attempt(lambda: ledger.decide_loan(
+            self.session, g, loan.ref, approve=approve, actor=chair, key=k2))
         if decided is None or not approve:
             return
-        paid = self.attempt(lambda k=self.key(): ledger.disburse_loan(
-            self.session, g, loan.ref, actor=self.books.treasurer, key=k))
+        paid = self.attempt(lambda: ledger.disburse_loan(
+            self.session, g, loan.ref, actor=self.books.treasurer, key=k3))
         if paid is not None:
             effect = Effect(-paid.amount)
             self._apply(effect, +1)
@@ -155,12 +160,14 @@ class GroupLife(RuleBasedStateMachine):
 
     @rule(who=st.integers(0, 4), amount=st.sampled_from([500, 5000, 20000, 10**6]))
     def repay(self, who: int, amount: int) -> None:
-        self.took_in(self.attempt(lambda k=self.key(), m=self.member(who), d=self.day: ledger.record_repayment(
+        k, m, d = self.key(), self.member(who), self.day
+        self.took_in(self.attempt(lambda: ledger.record_repayment(
             self.session, self.books.group, m, amount, key=k, actor=self.books.treasurer, on=d)))
 
     @rule(who=st.integers(2, 4), amount=st.sampled_from([1000, 50000]))
     def help_from_social_fund(self, who: int, amount: int) -> None:
-        r = self.attempt(lambda k=self.key(), m=self.member(who): ledger.pay_social_fund(
+        k, m = self.key(), self.member(who)
+        r = self.attempt(lambda: ledger.pay_social_fund(
             self.session, self.books.group, m, amount, reason="illness", key=k,
             actor=self.books.treasurer, approver=self.books.chair))
         if r is not None:
@@ -173,7 +180,8 @@ class GroupLife(RuleBasedStateMachine):
         if not self.effects:
             return
         ref = sorted(self.effects)[pick % len(self.effects)]
-        r = self.attempt(lambda k=self.key(): ledger.reverse(
+        k = self.key()
+        r = self.attempt(lambda: ledger.reverse(
             self.session, self.books.group, ref, reason="mistake", key=k, actor=self.books.treasurer))
         if r is not None:
             self._apply(self.effects.pop(ref), -1)
@@ -203,7 +211,8 @@ class GroupLife(RuleBasedStateMachine):
         g = self.books.group
         savings = {mid: s for mid, s in self.savings.items() if s}
         summary = ledger.group_summary(self.session, g)
-        out = self.attempt(lambda k=self.key(): ledger.share_out(
+        k = self.key()
+        out = self.attempt(lambda: ledger.share_out(
             self.session, g, key=k, actor=self.books.treasurer))
         if out is None:
             return

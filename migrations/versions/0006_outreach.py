@@ -1,7 +1,7 @@
 """outreach
 
 Revision ID: outreach1
-Revises: ledger1
+Revises: sms1
 Create Date: 2026-11-25 06:59:09.329901
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'outreach1'
-down_revision = 'ledger1'
+down_revision = 'sms1'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,8 @@
 """Every module that declares tables, imported so ``Base.metadata`` is complete.
 
-Alembic's env.py and the migration check read the metadata from here.
+Alembic's env.py and the migration check read the metadata from here. (Not
+named ``schema``: that name belongs to the PyPI package the africastalking SDK
+imports, and a top-level module of ours would shadow it.)
 """
 from db import Base
 import groups.models  # noqa: F401

@@ -1,0 +1,12 @@
+"""SMS commands: the parser, the registry of commands, and running one inbound SMS.
+
+``commands.handle(session, config, Incoming(...))`` is the one entry point. A
+part that adds a command calls ``commands.registry.register(Command(...))``
+from a module imported here.
+"""
+from __future__ import annotations
+
+from commands import builtin, meeting  # noqa: F401  (register their commands)
+from commands.handle import Handled, Incoming, handle
+
+__all__ = ["Handled", "Incoming", "handle"]

@@ -1,0 +1,87 @@
+"""Commands for everyone registered: BAL, HELP, LANG, STOP, START."""
+from __future__ import annotations
+
+import ledger
+from commands.context import CommandError, Context, Outcome
+from commands.handle import authorise
+from commands.parser import Grammar, Parsed, match_key
+from commands.registry import ANYONE, REGISTRY, Command, pgettext, register
+from i18n import LANGUAGES, N_, translator
+
+EVERYONE = frozenset({ANYONE})
+
+
+def run_help(ctx: Context, parsed: Parsed) -> Outcome:
+    """The commands this sender may use, one per line, in her language."""
+    lines = [ctx.t.gettext(cmd.usage) for cmd in REGISTRY.values()
+             if authorise(ctx.sender, cmd) is not False]
+    return Outcome("\n".join(["Kassa:"] + list(dict.fromkeys(lines))))
+
+
+def find_language(word: str) -> str | None:
+    """A shipped language code from its code (``az``) or its own name (``Azərbaycanca``)."""
+    key = match_key(word)
+    for code, name in LANGUAGES.items():
+        if key == code.upper() or key == match_key(name) or (len(key) >= 3 and match_key(name).startswith(key)):
+            return code
+    return None
+
+
+def run_lang(ctx: Context, parsed: Parsed) -> Outcome:
+    """Set the sender's language (member and coordinator alike); answer in the new one."""
+    code = find_language(parsed.word or "")
+    if code is None:
+        raise CommandError(ctx.t.gettext("LANG: write one of {codes}.", codes=", ".join(LANGUAGES)))
+    for person in (ctx.sender.member, ctx.sender.coordinator):
+        if person is not None:
+            person.language = code
+    ctx.session.flush()
+    # TRANSLATORS: {language} is the language's own name, e.g. Azərbaycanca.
+    return Outcome(translator(code).gettext("Kassa will write to you in {language}.", language=LANGUAGES[code]))
+
+
+def run_stop(ctx: Context, parsed: Parsed) -> Outcome:
+    """Opt out of reminders and broadcasts (receipts for her own money still come)."""
+    _set_opted_out(ctx, True)
+    return Outcome(ctx.t.gettext("You will get no more reminders or announcements. Receipts for your money "
+                                 "still come. Send START to get them again."))
+
+
+def run_start(ctx: Context, parsed: Parsed) -> Outcome:
+    _set_opted_out(ctx, False)
+    return Outcome(ctx.t.gettext("Welcome back: you will get reminders and announcements again."))
+
+
+def _set_opted_out(ctx: Context, value: bool) -> None:
+    if ctx.sender.member is not None:
+        ctx.sender.member.opted_out = value
+        ctx.session.flush()
+
+
+def run_balance(ctx: Context, parsed: Parsed) -> Outcome:
+    """Her savings, and her loan when she has one, from the ledger."""
+    if ctx.group is None or ctx.sender.member is None:
+        raise CommandError(ctx.t.gettext("BAL is for group members."))
+    pos = ledger.member_position(ctx.session, ctx.group, ctx.sender.member, ctx.today())
+    lines = [ctx.t.gettext("{group}: your savings {savings}.", group=ctx.group.name,
+                           savings=ctx.money(pos.savings))]
+    if pos.loan_outstanding:
+        lines.append(ctx.t.gettext("Loan to repay: {amount}.", amount=ctx.money(pos.loan_outstanding)))
+    if pos.next_instalment is not None:
+        lines.append(ctx.t.gettext("Next instalment: {amount} by {date}.", amount=ctx.money(pos.next_instalment.amount),
+                                   date=ctx.t.date(pos.next_instalment.on)))
+    return Outcome(" ".join(lines))
+
+
+# TRANSLATORS: the "sms keyword" entries list the words people may type instead of the English
+# keyword, separated by spaces (one word each, no spaces inside). The English keyword always works.
+register(Command(pgettext("sms keyword", "BAL"), Grammar.NONE, EVERYONE, run_balance,
+                 N_("BAL - your savings and loan")))
+register(Command(pgettext("sms keyword", "HELP"), Grammar.NONE, EVERYONE, run_help,
+                 N_("HELP - this list")))
+register(Command(pgettext("sms keyword", "LANG"), Grammar.WORD, EVERYONE, run_lang,
+                 N_("LANG az - choose your language")))
+register(Command(pgettext("sms keyword", "STOP"), Grammar.NONE, EVERYONE, run_stop,
+                 N_("STOP / START - reminders off / on")))
+register(Command(pgettext("sms keyword", "START"), Grammar.NONE, EVERYONE, run_start,
+                 N_("STOP / START - reminders off / on")))

@@ -1,0 +1,226 @@
+"""The treasurer's and the chair's commands, posted through the ledger.
+
+Each item of an SMS is posted with the idempotency key
+``<provider>:<message id>:<item>``, so even a replayed message could not post
+twice (the inbox already refuses the replay). The first refused item stops
+the command; the caller rolls the whole SMS back and the reply names the item.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+import ledger
+from commands.context import CommandError, Context, Notice, Outcome
+from commands.messages import item_problem
+from commands.parser import Grammar, Item, Parsed
+from commands.registry import Command, pgettext, register
+from groups.models import Member, Membership, Status
+from groups.phones import try_normalise
+from i18n import N_, Translator, translator
+
+TREASURER = frozenset({"treasurer"})
+CHAIR = frozenset({"chair"})
+
+#: Receipt.kind -> the member's receipt sentence.
+RECEIPT_TEXTS = {
+    # TRANSLATORS: an SMS receipt; {group} is the group's name, {ref} a receipt number like R1042.
+    "saving": N_("{group}: saving of {amount} received. Your savings: {balance}. Receipt {ref}."),
+    "social": N_("{group}: social fund {amount} received. Paid in all: {balance}. Receipt {ref}."),
+    "fine": N_("{group}: fine of {amount} paid. Receipt {ref}."),
+    "repayment": N_("{group}: loan repayment {amount} received. Left to repay: {balance}. Receipt {ref}."),
+    "disbursement": N_("{group}: your loan of {amount} was paid out. To repay: {balance}. Receipt {ref}."),
+    # TRANSLATORS: {original} is the cancelled receipt's number, {ref} the correction's.
+    "reversal": N_("{group}: receipt {original} of {amount} was cancelled (correction {ref}). "
+                   "Your balance: {balance}."),
+}
+GENERIC_RECEIPT = N_("{group}: {amount} recorded. Receipt {ref}.")
+
+
+def resolve(ctx: Context, command: str, item: Item) -> Membership:
+    """The member ``item.who`` names in the sender's group: her number there, or her phone."""
+    group = ctx.group
+    query = select(Membership).where(Membership.group_id == group.id, Membership.status == Status.ACTIVE)
+    if len(item.who) <= 4 and not item.who.startswith("+"):
+        membership = ctx.session.scalar(query.where(Membership.number == int(item.who)))
+    else:
+        phone = try_normalise(item.who, group.country)
+        membership = phone and ctx.session.scalar(query.join(Member).where(Member.phone == phone))
+    if membership is None:
+        raise CommandError(item_problem(ctx.t, command, item.index, item.text,
+                                        ctx.t.gettext("no member {who} in your group", who=item.who)))
+    return membership
+
+
+def receipt_text(t: Translator, group, receipt) -> str:
+    """The receipt SMS for ``receipt`` in the member's language."""
+    msgid = RECEIPT_TEXTS.get(receipt.kind, GENERIC_RECEIPT)
+    return t.gettext(msgid, group=group.name, amount=t.money(abs(receipt.amount), group.currency),
+                     balance=t.money(receipt.balance, group.currency), ref=receipt.ref,
+                     original=receipt.reverses or "")
+
+
+def _ledger_problem(ctx: Context, command: str, item: Item, exc) -> CommandError:
+    return CommandError(item_problem(ctx.t, command, item.index, item.text,
+                                     exc.render(ctx.t, ctx.group.currency).rstrip(".")))
+
+
+def post_items(ctx: Context, parsed: Parsed, post: Callable[[Member, Item, str], object]) -> Outcome:
+    """Post every item or none; a receipt to each member and one summary to the sender."""
+    members = [resolve(ctx, parsed.command, item) for item in parsed.items]
+    _refuse_repeats(ctx, parsed, members)
+    from ledger.errors import LedgerError
+    notices, parts, total = [], [], 0
+    for item, membership in zip(parsed.items, members, strict=True):
+        try:
+            receipt = post(membership.member, item, f"{ctx.key}:{item.index}")
+        except LedgerError as exc:
+            raise _ledger_problem(ctx, parsed.command, item, exc) from None
+        total += receipt.amount
+        parts.append(f"#{membership.number} {receipt.ref}")
+        t = translator(membership.member.language)
+        notices.append(Notice(membership.member, ctx.group, receipt_text(t, ctx.group, receipt)))
+    reply = ctx.t.ngettext("{command}: {n} member, total {total}.", "{command}: {n} members, total {total}.",
+                           len(parts), command=parsed.command, total=ctx.money(total))
+    return Outcome(reply + " " + ", ".join(parts), notices)
+
+
+def _refuse_repeats(ctx: Context, parsed: Parsed, members: list[Membership]) -> None:
+    seen: dict[int, Item] = {}
+    for item, membership in zip(parsed.items, members, strict=True):
+        if membership.id in seen:
+            raise CommandError(item_problem(ctx.t, parsed.command, item.index, item.text, ctx.t.gettext(
+                "member {number} is already in item {first}", number=membership.number,
+                first=seen[membership.id].index)))
+        seen[membership.id] = item
+
+
+def run_save(ctx: Context, parsed: Parsed) -> Outcome:
+
+    return post_items(ctx, parsed, lambda member, item, key: ledger.record_saving(
+        ctx.session, ctx.group, member, amount=item.amount, key=key, actor=ctx.actor, on=ctx.today()))
+
+
+def run_social(ctx: Context, parsed: Parsed) -> Outcome:
+
+    return post_items(ctx, parsed, lambda member, item, key: ledger.record_social(
+        ctx.session, ctx.group, member, item.amount, key=key, actor=ctx.actor, on=ctx.today()))
+
+
+def run_repay(ctx: Context, parsed: Parsed) -> Outcome:
+
+    return post_items(ctx, parsed, lambda member, item, key: ledger.record_repayment(
+        ctx.session, ctx.group, member, item.amount, key=key, actor=ctx.actor, on=ctx.today()))
+
+
+def run_fine(ctx: Context, parsed: Parsed) -> Outcome:
+    """FINE WHO AMOUNT [REASON]; with no amount the reason must be one of the group's fine types."""
+
+    fine_type = parsed.text.strip().lower() or None
+    return post_items(ctx, parsed, lambda member, item, key: ledger.record_fine(
+        ctx.session, ctx.group, member, item.amount, fine_type=fine_type, key=key, actor=ctx.actor,
+        on=ctx.today()))
+
+
+def _ref_item(parsed: Parsed) -> Item:
+    return Item(1, parsed.ref or "", None, parsed.ref or "")
+
+
+def _member(ctx: Context, member_id: int | None) -> Member | None:
+    return ctx.session.get(Member, member_id) if member_id is not None else None
+
+
+def run_undo(ctx: Context, parsed: Parsed) -> Outcome:
+    """Reverse a receipt (never delete it); the member is told her corrected balance."""
+    from ledger.errors import LedgerError
+
+    try:
+        receipt = ledger.reverse(ctx.session, ctx.group, parsed.ref, reason=parsed.text or "UNDO by SMS",
+                          key=ctx.key, actor=ctx.actor)
+    except LedgerError as exc:
+        raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
+    reply = ctx.t.gettext("UNDO: receipt {ref} cancelled, correction {new}.", ref=parsed.ref, new=receipt.ref)
+    return Outcome(reply, _notices(ctx, receipt))
+
+
+def _notices(ctx: Context, receipt) -> list[Notice]:
+    member = _member(ctx, receipt.member_id)
+    if member is None:
+        return []
+    return [Notice(member, ctx.group, receipt_text(translator(member.language), ctx.group, receipt))]
+
+
+def run_disburse(ctx: Context, parsed: Parsed) -> Outcome:
+    from ledger.errors import LedgerError
+
+    try:
+        receipt = ledger.disburse_loan(ctx.session, ctx.group, parsed.ref, actor=ctx.actor, key=ctx.key)
+    except LedgerError as exc:
+        raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
+    reply = ctx.t.gettext("DISBURSE: loan {loan} paid out, {amount}. Receipt {ref}.", loan=parsed.ref,
+                          amount=ctx.money(abs(receipt.amount)), ref=receipt.ref)
+    return Outcome(reply, _notices(ctx, receipt))
+
+
+def _decide(ctx: Context, parsed: Parsed, approve: bool) -> Outcome:
+    from ledger.errors import LedgerError
+
+    try:
+        loan = ledger.decide_loan(ctx.session, ctx.group, parsed.ref, approve=approve, actor=ctx.actor,
+                           reason=parsed.text or None, key=ctx.key)
+    except LedgerError as exc:
+        raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
+    borrower = _member(ctx, loan.member_id)
+    t = translator(borrower.language) if borrower is not None else ctx.t
+    amount = t.money(loan.principal, ctx.group.currency)
+    if approve:
+        text = t.gettext("{group}: your loan request {loan} for {amount} is approved. The treasurer will "
+                         "pay it out.", group=ctx.group.name, loan=loan.ref, amount=amount)
+        reply = ctx.t.gettext("APPROVE: loan {loan} approved.", loan=loan.ref)
+    else:
+        text = t.gettext("{group}: your loan request {loan} for {amount} is not approved. {reason}",
+                         group=ctx.group.name, loan=loan.ref, amount=amount, reason=parsed.text).strip()
+        reply = ctx.t.gettext("DECLINE: loan {loan} declined.", loan=loan.ref)
+    notices = [Notice(borrower, ctx.group, text, kind="notice")] if borrower is not None else []
+    return Outcome(reply, notices)
+
+
+def run_approve(ctx: Context, parsed: Parsed) -> Outcome:
+    return _decide(ctx, parsed, approve=True)
+
+
+def run_decline(ctx: Context, parsed: Parsed) -> Outcome:
+    return _decide(ctx, parsed, approve=False)
+
+
+def run_close(ctx: Context, parsed: Parsed) -> Outcome:
+    """Close today's meeting: its postings become final (corrections only by reversal)."""
+    from ledger.errors import LedgerError
+
+    try:
+        ledger.close_meeting(ctx.session, ctx.group, actor=ctx.actor, on=ctx.today())
+    except LedgerError as exc:
+        raise CommandError(exc.render(ctx.t, ctx.group.currency)) from None
+    return Outcome(ctx.t.gettext("CLOSE: the meeting of {date} is closed. Its records are final.",
+                                 date=ctx.t.date(ctx.today())))
+
+
+register(Command(pgettext("sms keyword", "SAVE"), Grammar.ITEMS, TREASURER, run_save,
+                 N_("SAVE number amount ... - savings")))
+register(Command(pgettext("sms keyword", "SOCIAL"), Grammar.ITEMS, TREASURER, run_social,
+                 N_("SOCIAL number amount ... - social fund")))
+register(Command(pgettext("sms keyword", "FINE"), Grammar.ITEMS_REASON, TREASURER, run_fine,
+                 N_("FINE number amount [reason] - fine")))
+register(Command(pgettext("sms keyword", "REPAY"), Grammar.ITEMS, TREASURER, run_repay,
+                 N_("REPAY number amount ... - loan repayment")))
+register(Command(pgettext("sms keyword", "DISBURSE"), Grammar.REF, TREASURER, run_disburse,
+                 N_("DISBURSE L17 - pay out an approved loan")))
+register(Command(pgettext("sms keyword", "UNDO"), Grammar.REF_REASON, TREASURER, run_undo,
+                 N_("UNDO R1042 - cancel a receipt")))
+register(Command(pgettext("sms keyword", "CLOSE"), Grammar.NONE, TREASURER, run_close,
+                 N_("CLOSE - close today's meeting")))
+register(Command(pgettext("sms keyword", "APPROVE"), Grammar.REF, CHAIR, run_approve,
+                 N_("APPROVE L17 - approve a loan")))
+register(Command(pgettext("sms keyword", "DECLINE"), Grammar.REF_REASON, CHAIR, run_decline,
+                 N_("DECLINE L17 [reason] - decline a loan")))

@@ -1,0 +1,106 @@
+"""Commands through the SMS webhook: who may send what, replies in the sender's language."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from groups.models import Member
+from tests.smskit import at_sms, outbox, texts_to
+
+TREASURER, CHAIR, MEMBER, OTHER = "+254712000001", "+254712000002", "+254712000003", "+254712000004"
+AZ_TREASURER, AZ_CHAIR, AZ_MEMBER = "+994501110001", "+994501110002", "+994501110003"
+COORDINATOR = "+254712000099"
+
+
+def member(services, phone) -> Member:
+    with services.db.transaction() as s:
+        return s.scalar(select(Member).where(Member.phone == phone))
+
+
+def reply(client, services, phone, text) -> str:
+    at_sms(client, phone, text)
+    return texts_to(services, phone)[-1]
+
+
+def test_help_lists_what_each_role_may_send(client, services, demo):
+    member_help = reply(client, services, MEMBER, "HELP")
+    assert "BAL" in member_help and "STOP" in member_help and "SAVE" not in member_help
+    treasurer_help = reply(client, services, TREASURER, "help")
+    assert "SAVE" in treasurer_help and "UNDO" in treasurer_help and "APPROVE" not in treasurer_help
+    assert "APPROVE" in reply(client, services, CHAIR, "Help")
+
+
+def test_help_in_azerbaijani_by_alias(client, services, demo):
+    text = reply(client, services, AZ_MEMBER, "kömək")
+    assert "yığımınız və borcunuz" in text
+
+
+@pytest.mark.parametrize("phone, text, expected", [
+    (MEMBER, "SAVE 3 500", "Sorry, only the treasurer can send SAVE."),
+    (CHAIR, "UNDO R1", "Sorry, only the treasurer can send UNDO."),
+    (TREASURER, "APPROVE L1", "Sorry, only the chair can send APPROVE."),
+    (COORDINATOR, "SAVE 3 500", "Sorry, only the treasurer can send SAVE."),
+    (AZ_MEMBER, "yığım 3 500", "Bağışlayın, SAVE əmrini yalnız xəzinədar göndərə bilər."),
+    (AZ_TREASURER, "təsdiq L1", "Bağışlayın, APPROVE əmrini yalnız sədr göndərə bilər."),
+])
+def test_commands_are_refused_outside_the_senders_role(client, services, demo, phone, text, expected):
+    assert reply(client, services, phone, text) == expected
+    assert len(outbox(services)) == 1  # the refusal, nothing else
+
+
+def test_a_treasurer_cannot_name_another_groups_member(client, services, demo):
+    text = reply(client, services, TREASURER, f"SAVE 3 500 {AZ_MEMBER} 500")
+    assert text == f"SAVE: item 2 ({AZ_MEMBER} 500): no member {AZ_MEMBER} in your group. Nothing was recorded."
+    assert len(outbox(services)) == 1
+
+
+def test_a_treasurer_with_an_unknown_number_is_told_which_item(client, services, demo):
+    text = reply(client, services, AZ_TREASURER, "yığım 3 5, 77 5")
+    assert text == "SAVE: 2 nömrəli sətir (77 5): qrupunuzda 77 nömrəli üzv yoxdur. Heç nə yazılmadı."
+
+
+def test_a_bad_amount_is_named_in_the_reply(client, services, demo):
+    text = reply(client, services, TREASURER, "SAVE 3 500 4 5OO")
+    assert text == 'SAVE: item 2 (4 5OO): "5OO" is not an amount. Nothing was recorded.'
+
+
+def test_unknown_command_names_the_word(client, services, demo):
+    assert reply(client, services, MEMBER, "PAY 500") == 'Sorry, "PAY" is not a Kassa command. Send HELP for the list.'
+    assert reply(client, services, AZ_MEMBER, "ödəniş") == (
+        'Bağışlayın, "ödəniş" Kassa əmri deyil. Siyahı üçün HELP göndərin.')
+
+
+def test_lang_changes_the_language_of_every_later_reply(client, services, demo):
+    assert reply(client, services, MEMBER, "LANG az") == "Bundan sonra Kassa sizə bu dildə yazacaq: Azərbaycanca."
+    assert member(services, MEMBER).language == "az"
+    assert "bu siyahı" in reply(client, services, MEMBER, "HELP")
+    assert reply(client, services, MEMBER, "dil english") == "Kassa will write to you in English."
+    assert member(services, MEMBER).language == "en"
+    assert reply(client, services, MEMBER, "LANG xx").startswith("LANG: write one of en, az")
+    assert member(services, MEMBER).language == "en"
+
+
+@pytest.mark.parametrize("phone, stop, start, said", [
+    (MEMBER, "STOP", "start", "no more reminders"),
+    (AZ_MEMBER, "dayan", "BAŞLA", "Daha xatırlatma"),
+])
+def test_stop_and_start(client, services, demo, phone, stop, start, said):
+    assert said in reply(client, services, phone, stop)
+    assert member(services, phone).opted_out is True
+    reply(client, services, phone, start)
+    assert member(services, phone).opted_out is False
+
+
+def test_replies_are_tracked_outbox_rows_with_exact_encoding(client, services, demo):
+    reply(client, services, AZ_MEMBER, "kömək")
+    reply(client, services, MEMBER, "HELP")
+    az, en = outbox(services)
+    assert (az.encoding, az.priority, az.kind, az.language) == ("ucs2", 0, "reply", "az")
+    assert (en.encoding, en.language) == ("gsm7", "en")
+    assert az.segments >= 2 and en.segments >= 1
+
+
+def test_terminal_phone_texts_through_the_endpoint(runner, services, demo):
+    result = runner.invoke(args=["sms", TREASURER, "HELP"])
+    assert result.exit_code == 0, result.output
+    assert f"--> {TREASURER} (reply, gsm7," in result.output and "SAVE" in result.output

@@ -1,0 +1,133 @@
+"""Inbound SMS webhooks: stored before the 200, replays change nothing, requests authenticated."""
+from __future__ import annotations
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from messaging.models import InStatus
+from tests.smskit import at_sms, inbox, outbox, run_jobs, texts_to
+
+TREASURER, MEMBER, CHAIR = "+254712000001", "+254712000003", "+254712000002"
+AZ_MEMBER = "+994501110003"
+TOKEN = "tw-secret"
+
+
+def test_stored_before_ack_and_three_replays_have_one_effect(client, services, demo):
+    for _ in range(3):
+        assert at_sms(client, MEMBER, "HELP", msg_id="ATXid_same").status_code == 200
+    rows = inbox(services)
+    assert [(r.provider, r.provider_message_id, r.status) for r in rows] == [
+        ("africastalking", "ATXid_same", InStatus.DONE)]
+    assert len(texts_to(services, MEMBER)) == 1  # one reply, not three
+
+
+def test_the_command_runs_in_a_job_after_the_ack(client, services, demo):
+    assert at_sms(client, MEMBER, "HELP", run=False).status_code == 200
+    assert [r.status for r in inbox(services)] == [InStatus.RECEIVED] and outbox(services) == []
+    run_jobs(services)
+    assert [r.status for r in inbox(services)] == [InStatus.DONE] and len(texts_to(services, MEMBER)) == 1
+
+
+def test_same_id_from_two_providers_are_two_messages(client, make_app, services, demo):
+    at_sms(client, MEMBER, "HELP", msg_id="X1")
+    client.post("/sms/twilio", data={"MessageSid": "X1", "From": MEMBER, "Body": "HELP"})
+    assert len(inbox(services)) == 2
+
+
+def test_africastalking_token_is_required_when_set(make_app, demo):
+    app = make_app(WEBHOOK_TOKEN="s3cret")
+    client = app.test_client()
+    services = app.extensions["kassa"]
+    assert at_sms(client, MEMBER, "HELP").status_code == 403
+    assert at_sms(client, MEMBER, "HELP", token="wrong").status_code == 403
+    assert inbox(services) == [] and outbox(services) == []
+    assert at_sms(client, MEMBER, "HELP", token="s3cret").status_code == 200
+
+
+@pytest.mark.parametrize("form", [{}, {"from": MEMBER, "text": "BAL"}, {"id": "x", "text": "BAL"}])
+def test_malformed_inbound_is_400_and_stores_nothing(client, services, form):
+    response = client.post("/sms/africastalking", data=form)
+    assert response.status_code == 400 and b"required" in response.data
+    assert inbox(services) == []
+
+
+def _twilio_form(sid="SM1", body="HELP", phone=MEMBER):
+    return {"MessageSid": sid, "AccountSid": "AC1", "From": phone, "To": "+15005550006", "Body": body,
+            "NumMedia": "0"}
+
+
+def _signed(url: str, form: dict) -> dict:
+    return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, form)}
+
+
+@pytest.mark.parametrize("path", ["/sms/twilio", "/sms/twilio/status"])
+def test_twilio_signature_checked_over_public_url(make_app, demo, path):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_URL="https://kassa.example.org")
+    client = app.test_client()
+    form = _twilio_form() if path == "/sms/twilio" else {"MessageSid": "SM9", "MessageStatus": "sent"}
+    good = _signed("https://kassa.example.org" + path, form)
+    assert client.post(path, data=form, headers=good).status_code == 200
+    tampered = dict(form, **{"From" if "From" in form else "MessageStatus": "+254712000004"})
+    assert client.post(path, data=tampered, headers=good).status_code == 403
+    assert client.post(path, data=form).status_code == 403  # missing signature
+    wrong_url = _signed("http://localhost" + path, form)  # what the app sees behind the proxy
+    assert client.post(path, data=form, headers=wrong_url).status_code == 403
+
+
+def test_twilio_without_public_url_validates_the_request_url(make_app, demo):
+    client = make_app(TWILIO_AUTH_TOKEN=TOKEN).test_client()
+    form = _twilio_form(sid="SM2")
+    assert client.post("/sms/twilio", data=form, headers=_signed("http://localhost/sms/twilio", form)).status_code == 200
+
+
+def test_twilio_answers_empty_twiml_and_replies_through_the_outbox(make_app, demo):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_URL="https://kassa.example.org")
+    client, services = app.test_client(), app.extensions["kassa"]
+    form = _twilio_form(sid="SM3")
+    for _ in range(3):
+        response = client.post("/sms/twilio", data=form, headers=_signed("https://kassa.example.org/sms/twilio", form))
+        run_jobs(services)
+        assert response.mimetype == "application/xml"
+        assert response.get_data(as_text=True) == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+    assert len(inbox(services)) == 1 and len(texts_to(services, MEMBER)) == 1
+
+
+def test_unregistered_number_gets_one_reply_a_day(client, services, demo):
+    for i in range(4):
+        assert at_sms(client, "+254799999999", f"SAVE 1 {i}00").status_code == 200
+    replies = texts_to(services, "+254799999999")
+    assert len(replies) == 1 and "not registered" in replies[0]
+    assert len(inbox(services)) == 4  # every message is still kept
+
+
+def test_a_crash_leaves_the_message_for_the_sweeper(client, services, demo):
+    """A command that crashes (here one registered for the test) keeps the SMS for a later run."""
+    import datetime as dt
+
+    from commands.parser import Grammar
+    from commands.registry import ANYONE, REGISTRY, Command, register
+    from messaging.sweeper import sweep
+
+    calls = []
+
+    def flaky(ctx, parsed):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database hiccup")
+        from commands.context import Outcome
+        return Outcome("ok")
+
+    register(Command("FLAKY", Grammar.NONE, frozenset({ANYONE}), flaky, "FLAKY"))
+    try:
+        assert at_sms(client, MEMBER, "FLAKY").status_code == 200  # stored: acknowledged
+        [row] = inbox(services)
+        assert row.status == InStatus.RECEIVED and row.attempts == 1 and "hiccup" in row.last_error
+        assert outbox(services) == []
+        sweep(services, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5))
+        run_jobs(services)
+        sweep(services, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5))  # nothing left
+        run_jobs(services)
+    finally:
+        REGISTRY.pop("FLAKY")
+    assert inbox(services)[0].status == InStatus.DONE and len(calls) == 2
+    assert texts_to(services, MEMBER) == ["ok"]

@@ -201,6 +201,18 @@ class Price:
     currency: str
 
 
+def price_from_config(config: Any) -> Price:
+    """The configured price of one segment (``SMS_SEGMENT_PRICE`` in ``SMS_PRICE_CURRENCY``)."""
+    from ledger.money import AmountError, parse_amount
+
+    currency = (getattr(config, "SMS_PRICE_CURRENCY", None) or "KES").upper()
+    text = str(getattr(config, "SMS_SEGMENT_PRICE", None) or "0")
+    try:
+        return Price(parse_amount(text, currency), currency)
+    except AmountError:  # "0" or a typo: preview without a cost rather than refuse to send
+        return Price(0, currency)
+
+
 @dataclass(frozen=True)
 class PreviewLine:
     language: str

@@ -308,7 +308,7 @@ class Batch:
 
 
 def fan_out_batch(session: Session, broadcast_id: int, *, batch: int = FANOUT_BATCH,
-                  now: Optional[dt.datetime] = None) -> Batch:
+                  now: dt.datetime | None = None) -> Batch:
     """Write the outbox rows for the members of the next ``batch`` target groups; move the cursor past them.
 
     The broadcast row is locked (PostgreSQL) so two workers take turns; either

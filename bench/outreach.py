@@ -121,7 +121,9 @@ def vacuum(conninfo: str) -> None:
 
 
 def make_due(conn: psycopg.Connection, fraction_upto: int) -> int:
-    """Make groups with id <= ``fraction_upto`` due one minute before NOW."""
+    """Make groups with id <= ``fraction_upto`` due one minute before NOW, and only those."""
+    conn.execute("UPDATE groups SET next_reminder_at = %s WHERE next_reminder_at <= %s",
+                 (NOW + dt.timedelta(days=3), NOW))
     cur = conn.execute("UPDATE groups SET next_reminder_at = %s WHERE id <= %s",
                        (NOW - dt.timedelta(minutes=1), fraction_upto))
     conn.commit()

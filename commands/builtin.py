@@ -7,15 +7,31 @@ from commands.handle import authorise
 from commands.parser import Grammar, Parsed, match_key
 from commands.registry import ANYONE, REGISTRY, Command, pgettext, register
 from i18n import LANGUAGES, N_, translator
+from i18n.plain import plain_letters
+from messaging.encoding import shape
 
 EVERYONE = frozenset({ANYONE})
 
 
+#: Each command as printed on the treasurers' card: typed exactly so, in any language.
+CARD_EXAMPLES = {"SAVE": "SAVE 3 500 4 500", "SOCIAL": "SOCIAL 3 50", "FINE": "FINE 3 20 late",
+                 "REPAY": "REPAY 3 250", "DISBURSE": "DISBURSE L17", "UNDO": "UNDO R1042",
+                 "APPROVE": "APPROVE L17", "DECLINE": "DECLINE L17", "LANG": "LANG az",
+                 "BC": "BC CODE text"}
+
+
 def run_help(ctx: Context, parsed: Parsed) -> Outcome:
-    """The commands this sender may use, one per line, in her language."""
-    lines = [ctx.t.gettext(cmd.usage) for cmd in REGISTRY.values()
-             if authorise(ctx.sender, cmd).allowed]
-    return Outcome("\n".join(["Kassa:"] + list(dict.fromkeys(lines))))
+    """The commands this sender may use, in her language: one per line with what it does
+    when that fits in two SMS segments, else the compact card (examples only), so that
+    HELP never costs more than two segments, in any language."""
+    allowed = [cmd for cmd in REGISTRY.values() if authorise(ctx.sender, cmd).allowed]
+    lines = list(dict.fromkeys(ctx.t.gettext(cmd.usage) for cmd in allowed))
+    full = "\n".join(["Kassa:"] + lines)
+    if shape(full).segments <= 2 and shape(plain_letters(full)).segments <= 1:
+        return Outcome(full)
+    examples = "; ".join(dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed))
+    # TRANSLATORS: {examples} lists SMS commands as typed, e.g. "SAVE 3 500 4 500; BAL; STOP".
+    return Outcome(ctx.t.gettext("Kassa commands, for example: {examples}", examples=examples))
 
 
 def find_language(word: str) -> str | None:

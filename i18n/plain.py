@@ -7,6 +7,7 @@ without diacritics, Cyrillic and Indic scripts romanised).
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from anyascii import anyascii
@@ -14,13 +15,29 @@ from anyascii import anyascii
 from messaging.encoding import is_gsm7, normalise
 
 
+#: Currency signs GSM-7 lacks, written as their ISO codes (anyascii would say "d" for ₫).
+CURRENCY_SIGNS = {"₫": "VND", "₼": "AZN", "₹": "INR", "₽": "RUB", "₸": "KZT", "₺": "TRY", "₴": "UAH",
+                  "₦": "NGN", "₵": "GHS", "₱": "PHP", "₩": "KRW", "₪": "ILS", "৳": "BDT", "₨": "Rs"}
+_CODES = "|".join(sorted(set(CURRENCY_SIGNS.values())))
+_GLUED = re.compile(rf"\b({_CODES})(?=\d)|(?<=\d)({_CODES})\b")  # "VND2,500" -> "VND 2,500"
+
+
 @lru_cache(maxsize=4096)
 def _char(ch: str) -> str:
     if is_gsm7(ch):
         return ch
+    if ch in CURRENCY_SIGNS:
+        return CURRENCY_SIGNS[ch]
     return "".join(c for c in anyascii(ch) if is_gsm7(c))  # drops control characters
 
 
 def plain_letters(text: str) -> str:
     """``text`` with every non-GSM-7 character replaced by plain letters."""
-    return "".join(_char(ch) for ch in normalise(text))
+    plain = "".join(_char(ch) for ch in normalise(text))
+    return _GLUED.sub(lambda m: f"{m.group(1)} " if m.group(1) else f" {m.group(2)}", plain)
+
+
+#: Languages whose plain letters still read naturally (Latin script). Russian,
+#: Hindi and Malayalam would change script entirely, so they are never made plain
+#: behind a member's back (she may still choose it).
+PLAIN_READABLE = frozenset({"en", "az", "vi", "sv", "sw"})

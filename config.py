@@ -36,6 +36,8 @@ class Config:
     PIN_PEPPER: Optional[str] = None
     DEFAULT_LANGUAGE: str = "en"
     SMS_RATE_PER_SECOND: float = 10.0
+    SMS_SEGMENT_PRICE: str = "0.80"  # what one SMS segment costs, in major units (broadcast previews)
+    SMS_PRICE_CURRENCY: str = "KES"
     USSD_SESSION_TTL: int = 180
     USSD_RESUME_SECONDS: int = 120
     extra: dict[str, Any] = field(default_factory=dict)

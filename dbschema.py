@@ -9,5 +9,6 @@ import groups.models  # noqa: F401
 import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
 import support.models  # noqa: F401
+import outreach.models  # noqa: F401
 
 metadata = Base.metadata

@@ -1,4 +1,4 @@
-"""RQ entry points: ``python worker.py work`` (jobs) and ``python worker.py schedule``.
+"""RQ entry points: ``python worker.py work`` (jobs), ``schedule`` (the one scheduler), ``plan`` (once, now).
 
 Jobs get a process-wide :class:`services.Services` built here from the
 environment (never at import time) through :func:`get_services`.
@@ -48,11 +48,20 @@ def schedule() -> None:
     run_forever(get_services())
 
 
+def plan() -> None:
+    """Run the reminder planner and the loan notices once, now (ops; the scheduler does it every minute)."""
+    from outreach.jobs import run_loan_notices, run_planner
+
+    services = get_services()
+    log.info("reminders: %s", run_planner(services))
+    log.info("loan notices: %s", run_loan_notices(services))
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    commands = {"work": work, "schedule": schedule}
+    commands = {"work": work, "schedule": schedule, "plan": plan}
     if len(argv) < 2 or argv[1] not in commands:
-        print("usage: python worker.py work|schedule", file=sys.stderr)
+        print("usage: python worker.py work|schedule|plan", file=sys.stderr)
         return 2
     commands[argv[1]]()
     return 0

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -60,6 +61,7 @@ class Group(Base):
         CheckConstraint("meeting_weekday BETWEEN 0 AND 6", name="weekday"),
         CheckConstraint("meeting_every_weeks IN (1, 2)", name="every_weeks"),
         CheckConstraint("shares_min >= 1 AND shares_max >= shares_min", name="shares"),
+        CheckConstraint("reminder_days_before BETWEEN 0 AND 6", name="reminder_days_before"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +77,17 @@ class Group(Base):
     meeting_time: Mapped[dt.time] = mapped_column(Time, default=dt.time(10, 0))
     meeting_place: Mapped[str] = mapped_column(String(120), default="")
     meeting_every_weeks: Mapped[int] = mapped_column(Integer, default=1)
+    # Fortnightly groups: the date of one of their meetings (the planner sets it if unset).
+    meeting_anchor: Mapped[Optional[dt.date]] = mapped_column(Date)
+    # Reminder lead: that many days before the meeting, at this local time (default: the evening before).
+    reminder_days_before: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    reminder_time: Mapped[dt.time] = mapped_column(Time, default=dt.time(18, 0), server_default="18:00:00")
+    # The planner's cursor: the meeting the next reminder is for, and when it goes (UTC).
+    # NULL means "not planned yet" (new group or changed schedule); see outreach.planner.
+    next_meeting_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    next_reminder_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True), index=True)
+    # The daily loan check (instalment due tomorrow, overdue), at the reminder time; see outreach.loans.
+    next_loan_check_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True), index=True)
     # Savings rules (minor units). SHG: fixed weekly saving; VSLA: share value.
     saving_amount: Mapped[int] = mapped_column(Integer, default=0)
     share_value: Mapped[int] = mapped_column(Integer, default=0)

@@ -183,7 +183,9 @@ def balance(session: Session, group: Group, code: AccountCode, member: Member | 
 # -- meetings --------------------------------------------------------------------
 
 def meeting_for_posting(session: Session, group: Group, on: dt.date) -> Meeting:
-    """The meeting on ``on``, opened if needed; refuses a closed one."""
+    """The meeting on ``on``, opened if needed; refuses a closed one and a day still to come."""
+    if on > group_today(group):
+        raise errors.future_date(on)
     meeting = get_or_create(session, Meeting, {"group_id": group.id, "on": on}, {"closed": False})
     if meeting.closed:
         raise errors.meeting_closed(on)

@@ -76,6 +76,12 @@ def meeting_closed(on: dt.date) -> LedgerError:
                        date=on)
 
 
+def future_date(on: dt.date) -> LedgerError:
+    # TRANSLATORS: {date} is a meeting date later than today.
+    return LedgerError("future_date", N_("{date} has not come yet. Record it on the day of the meeting."),
+                       date=on)
+
+
 def cash_box_short(amount: int, cash: int) -> LedgerError:
     return LedgerError("cash_box_short", N_("The cash box holds only {cash}, not enough for {amount}."),
                        amount=amount, cash=cash)

@@ -27,7 +27,7 @@ import calendar
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -151,14 +151,71 @@ def quote_loan(group: Group, amount: int, term: int, unit: str,
                  schedule(total, term, unit, start or group_today(group)))
 
 
-def loan_schedule(loan: Loan) -> list[Instalment]:
+class LoanTerms(Protocol):
+    """What the schedule arithmetic reads of a loan (a ``Loan`` row or a lighter ``LoanRow``)."""
+
+    @property
+    def status(self) -> LoanStatus: ...
+
+    @property
+    def term(self) -> int: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def disbursed_on(self) -> dt.date | None: ...
+
+    @property
+    def total(self) -> int: ...
+
+    @property
+    def paid(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class LoanRow:
+    """A paid-out loan as the position read loads it: plain columns, no ORM entity."""
+
+    id: int
+    principal: int
+    charge: int
+    principal_paid: int
+    charge_paid: int
+    term: int
+    unit: str
+    disbursed_on: dt.date | None
+    status: LoanStatus = LoanStatus.ACTIVE
+
+    @property
+    def ref(self) -> str:
+        return f"L{self.id}"
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.charge
+
+    @property
+    def paid(self) -> int:
+        return self.principal_paid + self.charge_paid
+
+    @property
+    def outstanding(self) -> int:
+        return self.total - self.paid
+
+    @property
+    def principal_outstanding(self) -> int:
+        return self.principal - self.principal_paid
+
+
+def loan_schedule(loan: LoanTerms) -> list[Instalment]:
     """The schedule of a paid-out loan (empty before pay-out)."""
     if loan.disbursed_on is None:
         return []
     return schedule(loan.total, loan.term, loan.unit, loan.disbursed_on)
 
 
-def next_instalment(loan: Loan) -> Due | None:
+def next_instalment(loan: LoanTerms) -> Due | None:
     """The first instalment not yet fully paid, with what remains of it."""
     paid, due = loan.paid, 0
     for inst in loan_schedule(loan):
@@ -168,7 +225,7 @@ def next_instalment(loan: Loan) -> Due | None:
     return None
 
 
-def days_past_due(loan: Loan, today: dt.date) -> int:
+def days_past_due(loan: LoanTerms, today: dt.date) -> int:
     """Days since the oldest instalment still unpaid fell due (0 when none is late)."""
     nxt = next_instalment(loan)
     if nxt is None or loan.status != LoanStatus.ACTIVE or nxt.on >= today:
@@ -176,7 +233,7 @@ def days_past_due(loan: Loan, today: dt.date) -> int:
     return (today - nxt.on).days
 
 
-def due_by(loan: Loan, today: dt.date) -> int:
+def due_by(loan: LoanTerms, today: dt.date) -> int:
     """What the schedule asked for up to and including ``today``."""
     return sum(inst.amount for inst in loan_schedule(loan) if inst.on <= today)
 

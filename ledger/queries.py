@@ -10,13 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, GroupKind, Member, Membership, Status
 from i18n import N_
 from ledger.books import group_today, natural, open_cycle
-from ledger.loans import Due, active_loans, days_past_due, due_by, loan_schedule, next_instalment
+from ledger.loans import Due, LoanRow, active_loans, days_past_due, due_by, loan_schedule, next_instalment
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, LoanStatus, Txn, TxnKind
 
 PAR_DAYS = 30
@@ -68,12 +68,13 @@ def next_meeting_date(group: Group, today: dt.date) -> dt.date:
 
 @dataclass(frozen=True)
 class _Standing:
-    """Her savings and this cycle's social fund and fines, read in one round trip."""
+    """Her savings, this cycle's social fund and fines, and her loans being repaid."""
 
     share_value: int
     savings: int
     social: int
     fines: int
+    loans: list[LoanRow]
 
 
 def _tally(kind: TxnKind) -> Any:
@@ -82,31 +83,31 @@ def _tally(kind: TxnKind) -> Any:
                    Txn.reversed.is_(False)).scalar_subquery())
 
 
-# Built once (building a statement costs more than SQLite takes to run it): the open
-# cycle's share value, her cached savings balance, her social-fund and fines tallies
-# in that cycle; then her loans being repaid.
+# One statement, built once (building a statement costs more than running it): the open
+# cycle (a group has at most one) with her cached savings balance and her social-fund and
+# fines tallies in that cycle, joined to each of her loans being repaid (or to none).
+_LOAN_COLUMNS = (Loan.id, Loan.principal, Loan.charge, Loan.principal_paid, Loan.charge_paid, Loan.term,
+                 Loan.unit, Loan.disbursed_on)
 _STANDING = (select(Cycle.share_value,
                     select(Account.balance).where(Account.group_id == bindparam("g"),
                                                   Account.code == AccountCode.SAVINGS,
                                                   Account.member_key == bindparam("m")).scalar_subquery(),
-                    _tally(TxnKind.SOCIAL), _tally(TxnKind.FINE))
+                    _tally(TxnKind.SOCIAL), _tally(TxnKind.FINE), *_LOAN_COLUMNS)
+             .outerjoin(Loan, and_(Loan.group_id == Cycle.group_id, Loan.member_id == bindparam("m"),
+                                   Loan.status == LoanStatus.ACTIVE))
              .where(Cycle.group_id == bindparam("g"), Cycle.ended_on.is_(None))
-             .order_by(Cycle.number.desc()).limit(1))
-_HER_LOANS = (select(Loan).where(Loan.group_id == bindparam("g"), Loan.member_id == bindparam("m"),
-                                 Loan.status == LoanStatus.ACTIVE).order_by(Loan.id))
+             .order_by(Loan.id))
 
 
 def _standing(session: Session, group: Group, member: Member) -> _Standing:
-    """One statement for her standing (all zero before the group's first posting)."""
-    row = session.execute(_STANDING, {"g": group.id, "m": member.id}).first()
-    if row is None:
-        return _Standing(group.share_value, 0, 0, 0)
-    return _Standing(int(row[0] or group.share_value), natural(AccountCode.SAVINGS, int(row[1] or 0)),
-                     int(row[2] or 0), int(row[3] or 0))
-
-
-def _her_active_loans(session: Session, group: Group, member: Member) -> list[Loan]:
-    return list(session.scalars(_HER_LOANS, {"g": group.id, "m": member.id}))
+    """Her standing in one round trip (all zero before the group's first posting)."""
+    rows = session.execute(_STANDING, {"g": group.id, "m": member.id}).all()
+    if not rows:
+        return _Standing(group.share_value, 0, 0, 0, [])
+    first = rows[0]
+    loans = [LoanRow(*row[4:]) for row in rows if row[4] is not None]
+    return _Standing(int(first[0] or group.share_value), natural(AccountCode.SAVINGS, int(first[1] or 0)),
+                     int(first[2] or 0), int(first[3] or 0), loans)
 
 
 def saving_rule_amount(group: Group, share_value: int) -> int:
@@ -120,11 +121,11 @@ def member_position(session: Session, group: Group, member: Member,
                     today: dt.date | None = None) -> Position:
     """Her savings (and shares), social fund and fines paid this cycle, and her loan.
 
-    Two statements (her standing, her active loans); writes nothing.
+    One statement; writes nothing.
     """
     today = today or group_today(group)
     standing = _standing(session, group, member)
-    loans = _her_active_loans(session, group, member)
+    loans = standing.loans
     first = loans[0] if loans else None
     meet = next_meeting_date(group, today)
     loan_due = sum(max(0, due_by(loan, meet) - loan.paid) for loan in loans)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import gsm0338  # noqa: F401  (registers the 'gsm03.38' codec)
 
@@ -30,6 +31,7 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+@lru_cache(maxsize=8192)  # per character: the planner shapes hundreds of thousands of texts
 def _septets(ch: str) -> int | None:
     try:
         return len(ch.encode("gsm03.38"))
@@ -48,11 +50,29 @@ def non_gsm_chars(text: str) -> set[str]:
 def shape(text: str) -> SmsShape:
     """Encoding, length in units and segment count of ``text`` (NFC-normalised)."""
     text = normalise(text)
+    quick = _uniform_shape(text)
+    if quick is not None:
+        return quick
     sizes = [_septets(ch) for ch in text]
     if all(s is not None for s in sizes):
         return SmsShape(GSM7, sum(sizes), _segments(sizes, 160, 153))  # type: ignore[arg-type]
     units = [len(ch.encode("utf-16-be")) // 2 for ch in text]
     return SmsShape(UCS2, sum(units), _segments(units, 70, 67))
+
+
+def _uniform_shape(text: str) -> SmsShape | None:
+    """The shape when every character costs one unit (the common case), else None.
+
+    Then units = len(text) and the greedy split is plain arithmetic; the
+    per-character walk is needed only for two-septet or surrogate characters.
+    """
+    sizes = {_septets(ch) for ch in set(text)}
+    n = len(text)
+    if sizes <= {1}:
+        return SmsShape(GSM7, n, 1 if n <= 160 else -(-n // 153))
+    if None in sizes and all(ord(ch) < 0x10000 for ch in set(text)):
+        return SmsShape(UCS2, n, 1 if n <= 70 else -(-n // 67))
+    return None
 
 
 def _segments(sizes: list[int], single: int, part: int) -> int:

@@ -97,7 +97,7 @@ def test_second_saving_at_one_meeting_is_above_the_rule(session, shg):
     ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t, on=MONDAY)
     with pytest.raises(LedgerError, match="off_rule"):
         ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t, on=MONDAY)
-    r = ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t, on=MONDAY + dt.timedelta(7))
+    r = ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t, on=MONDAY - dt.timedelta(7))
     assert r.balance == 40000
 
 
@@ -209,6 +209,13 @@ def test_closed_meeting_takes_no_posting_but_takes_a_reversal(session, shg):
     assert (undo.kind, undo.balance, undo.reverses) == ("reversal", 0, r.ref)
     with pytest.raises(LedgerError, match="meeting_closed"):
         ledger.open_meeting(session, g, MONDAY)
+
+
+def test_a_meeting_still_to_come_takes_no_posting(session, shg):
+    tomorrow = group_today(shg.group) + dt.timedelta(days=1)
+    with pytest.raises(LedgerError) as e:
+        ledger.record_saving(session, shg.group, shg.members[0], key=key(), actor=shg.treasurer, on=tomorrow)
+    assert code_of(e) == "future_date" and session.scalar(select(func.count(Txn.id))) == 0
 
 
 def test_reversal_mirrors_every_leg_and_is_final(session, shg):
@@ -550,3 +557,20 @@ def test_cash_goes_to_the_bank_and_back_never_more_than_there_is(session, shg):
     s = ledger.group_summary(session, g, MONDAY)
     assert (back.balance, s.cash_box, s.bank, s.savings) == (30000, 30000, 30000, 60000)
     sound(session, g)
+
+
+def test_cli_reads_the_books(runner, services):
+    with services.db.transaction() as s:
+        books = make_books(s, "CLI1", "shg")
+        for who in books.members:
+            ledger.record_saving(s, books.group, who, key=key(), actor=books.treasurer)
+        phone = books.members[0].phone
+    out = runner.invoke(args=["ledger", "summary", "CLI1"])
+    assert out.exit_code == 0 and "cash box" in out.output and "600" in out.output, out.output
+    out = runner.invoke(args=["ledger", "statement", "CLI1", phone])
+    assert out.exit_code == 0 and "Savings" in out.output, out.output
+    out = runner.invoke(args=["ledger", "trial", "CLI1"])
+    assert out.exit_code == 0 and out.output.strip().endswith("0"), out.output
+    out = runner.invoke(args=["ledger", "audit", "CLI1"])
+    assert out.exit_code == 0 and "sound" in out.output
+    assert runner.invoke(args=["ledger", "summary", "NOPE"]).exit_code != 0

@@ -219,6 +219,9 @@ class GroupLife(RuleBasedStateMachine):
     @rule()
     def share_out(self) -> None:
         g = self.books.group
+        banked = ledger.group_summary(self.session, g).bank
+        if banked:  # a group brings the bank money to the share-out meeting
+            self.bank(banked, "cash")
         savings = {mid: s for mid, s in self.savings.items() if s}
         summary = ledger.group_summary(self.session, g)
         k = self.key()

@@ -1,0 +1,289 @@
+"""Benchmark: reminders for 300,000 groups / 4.5 million members, a broadcast to 1,000,000.
+
+PostgreSQL only (``BENCH_DATABASE_URL``, default the worker's database, in its
+own schema ``bench`` so the test suite's schema resets never touch it). Seeds
+with COPY, then measures, in the same run:
+
+1. planning when 1% of the groups are due, then when all of them are due
+   (the planner's cost follows the groups due, not all groups);
+2. the floor for (1): a bare COPY of exactly the rows the planner wrote into
+   an empty copy of the outbox (same columns, same indexes);
+3. a broadcast fan-out to the 1,000,000 members of one region;
+4. its floor, measured the same way.
+
+Run: ``python -m bench.outreach`` (``--groups`` / ``--per-group`` / ``--broadcast``
+to scale down). Prints a Markdown table for BENCHMARKS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+
+import migrations  # noqa: E402
+from config import Config  # noqa: E402
+from services import Services  # noqa: E402
+
+UTC = dt.UTC
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kassa_worker"
+SCHEMA = "bench"
+NOW = dt.datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # a Monday morning
+LANGS = ["en"] * 40 + ["ml"] * 25 + ["az"] * 15 + ["sw"] * 10 + ["vi"] * 10
+ZONES = ["Asia/Kolkata"] * 6 + ["Africa/Nairobi", "Asia/Baku", "Asia/Ho_Chi_Minh", "Europe/Stockholm"]
+REGION_BROADCAST = "Thrissur"
+
+
+@dataclass
+class Figure:
+    name: str
+    rows: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def sqlalchemy_url(base: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{SCHEMA}"
+
+
+def raw_conninfo(base: str) -> str:
+    return base.replace("postgresql+psycopg://", "postgresql://")
+
+
+def reset_schema(conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+
+
+def connect(conninfo: str) -> psycopg.Connection:
+    return psycopg.connect(conninfo, options=f"-csearch_path={SCHEMA}")
+
+
+def seed(conn: psycopg.Connection, groups: int, per_group: int, broadcast: int) -> None:
+    """COPY ``groups`` groups of ``per_group`` members; the first groups form the broadcast region."""
+    rnd = random.Random(6)
+    region_groups = -(-broadcast * 50 // (per_group * 49))  # every 50th member has sent STOP
+    meeting_on = NOW.date() + dt.timedelta(days=2)
+    far = NOW + dt.timedelta(days=3)
+    group_lang = [None] + [rnd.choice(LANGS) for _ in range(groups)]
+    cols = ("id, code, name, kind, currency, country, language, timezone, region, meeting_weekday, "
+            "meeting_time, meeting_place, meeting_every_weeks, saving_amount, share_value, shares_min, "
+            "shares_max, social_fund_amount, off_rule_contribution, fine_types, loan_limit_multiplier, "
+            "service_charge_bp, max_active_loans, plain_letters, status, reminder_days_before, "
+            "reminder_time, next_meeting_on, next_reminder_at")
+    with conn.cursor() as cur, cur.copy(f"COPY groups ({cols}) FROM STDIN") as copy:
+        for g in range(1, groups + 1):
+            vsla = g % 5 == 0
+            copy.write_row((g, f"G{g}", f"Ayalkoottam {g}", "vsla" if vsla else "shg", "INR", "IN",
+                            group_lang[g], rnd.choice(ZONES),
+                            REGION_BROADCAST if g <= region_groups else f"R{g % 140}",
+                            meeting_on.weekday(), dt.time(10, 0), f"Anganwadi {g % 977}", 1,
+                            0 if vsla else 10000, 5000 if vsla else 0, 1, 5 if vsla else 1,
+                            1000 * (g % 3), "refuse", "{}", 3, 200, 1, g % 7 == 0, "active", 1,
+                            dt.time(18, 0), meeting_on, far))
+    with conn.cursor() as cur, cur.copy(
+            "COPY members (id, phone, name, language, pin_failures, pin_locked, opted_out, plain_letters, status) "
+            "FROM STDIN") as copy:
+        for m in range(1, groups * per_group + 1):
+            # most members speak their group's language; one in seven another one
+            lang = rnd.choice(LANGS) if m % 7 == 0 else group_lang[(m - 1) // per_group + 1]
+            copy.write_row((m, f"+91{7000000000 + m}", f"Member {m}", lang, 0, False,
+                            m % 50 == 0, True if m % 11 == 0 else None, "active"))
+    with conn.cursor() as cur, cur.copy(
+            "COPY memberships (id, group_id, member_id, number, role, status) FROM STDIN") as copy:
+        for m in range(1, groups * per_group + 1):
+            copy.write_row((m, (m - 1) // per_group + 1, m, (m - 1) % per_group + 1, "member", "active"))
+    for table in ("groups", "members", "memberships"):
+        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    conn.commit()
+
+
+def vacuum(conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True, options=f"-csearch_path={SCHEMA}") as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def make_due(conn: psycopg.Connection, fraction_upto: int) -> int:
+    """Make groups with id <= ``fraction_upto`` due one minute before NOW, and only those."""
+    conn.execute("UPDATE groups SET next_reminder_at = %s WHERE next_reminder_at <= %s",
+                 (NOW + dt.timedelta(days=3), NOW))
+    cur = conn.execute("UPDATE groups SET next_reminder_at = %s WHERE id <= %s",
+                       (NOW - dt.timedelta(minutes=1), fraction_upto))
+    conn.commit()
+    return cur.rowcount
+
+
+def floor(conn: psycopg.Connection, where: str) -> Figure:
+    """COPY the rows the code path wrote (``where`` on outbox) into an empty twin of the outbox."""
+    cols = ("to_phone, member_id, group_id, text, language, encoding, segments, priority, kind, "
+            "dedupe_key, status, attempts")
+    conn.execute("DROP TABLE IF EXISTS outbox_floor")
+    conn.execute("CREATE TABLE outbox_floor (LIKE outbox INCLUDING ALL)")  # columns, defaults, indexes
+    conn.execute("ALTER TABLE outbox_floor ADD FOREIGN KEY (member_id) REFERENCES members (id), "
+                 "ADD FOREIGN KEY (group_id) REFERENCES groups (id)")  # and the same foreign keys
+    conn.commit()
+    with tempfile.TemporaryFile() as buf:
+        with conn.cursor() as cur, cur.copy(f"COPY (SELECT {cols} FROM outbox WHERE {where}) TO STDOUT") as out:
+            for chunk in out:
+                buf.write(chunk)
+        rows = conn.execute(f"SELECT count(*) FROM outbox WHERE {where}").fetchone()[0]
+        conn.commit()
+        buf.seek(0)
+        start = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(f"COPY outbox_floor ({cols}) FROM STDIN") as copy:
+            while data := buf.read(1 << 20):
+                copy.write(data)
+        conn.commit()
+        seconds = time.perf_counter() - start
+    conn.execute("DROP TABLE outbox_floor")
+    conn.commit()
+    return Figure("floor", rows, seconds)
+
+
+def truncate_outbox(conn: psycopg.Connection) -> None:
+    conn.execute("TRUNCATE outbox RESTART IDENTITY")
+    conn.commit()
+
+
+def empty_queues(services: Services) -> None:
+    for name in ("high", "default", "bulk"):
+        services.queue(name).empty()
+
+
+def _planner_process(url: str, redis_url: str, limit: int, out) -> None:
+    from outreach.jobs import run_planner
+
+    services = Services.build(Config.from_env(overrides={"DATABASE_URL": url, "REDIS_URL": redis_url}))
+    summary = run_planner(services, NOW, limit=limit)
+    services.close()
+    out.put((summary.due, summary.stale, summary.reminders))
+
+
+def run_planners(services: Services, n: int, limit: int) -> tuple[int, int, int]:
+    """``n`` planner processes at once (they share the due groups with SKIP LOCKED)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_planner_process, args=(services.config.DATABASE_URL, services.config.REDIS_URL,
+                                                         limit, out)) for _ in range(n)]
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return tuple(sum(r[i] for r in results) for i in range(3))  # type: ignore[return-value]
+
+
+def bench_planner(services: Services, conn: psycopg.Connection, groups: int, planners: int) -> list[Figure]:
+    one = max(1, groups // 100)
+    figures = []
+    for label, upto in (("plan reminders, 1% of groups due", one), ("plan reminders, all groups due", groups)):
+        truncate_outbox(conn)
+        due = make_due(conn, upto)
+        start = time.perf_counter()
+        got, stale, reminders = run_planners(services, planners, limit=1000)
+        seconds = time.perf_counter() - start
+        assert got == due and stale == 0, (got, due, stale)
+        figures.append(Figure(f"{label} ({due:,} groups, {planners} planners)", reminders, seconds))
+        empty_queues(services)
+    figures.append(Figure("floor: COPY of the same reminder rows", *_floor_args(floor(conn, "kind = 'reminder'"))))
+    return figures
+
+
+def _floor_args(fig: Figure) -> tuple[int, float]:
+    return fig.rows, fig.seconds
+
+
+def bench_broadcast(services: Services, conn: psycopg.Connection, batch: int) -> list[Figure]:
+    from outreach import broadcast as bc
+
+    truncate_outbox(conn)
+    with services.db.transaction() as session:
+        b = bc.create_broadcast(session, coordinator=None, target=bc.Target(regions=(REGION_BROADCAST,)),
+                                message="Kudumbashree mela on Saturday at the panchayat hall, 10:00.",
+                                key=f"bench-{time.time()}", sender="CDS Thrissur")
+        bc.confirm(session, b, NOW, enqueue=False)
+        recipients = b.recipients
+    start = time.perf_counter()
+    summary = bc.run_fan_out(services, b.id, batch=batch)
+    seconds = time.perf_counter() - start
+    assert summary.done and summary.written == recipients, (summary, recipients)
+    empty_queues(services)
+    return [Figure(f"broadcast fan-out ({recipients:,} recipients, {batch:,} groups per batch)", summary.written, seconds),
+            Figure("floor: COPY of the same broadcast rows", *_floor_args(floor(conn, "kind = 'broadcast'")))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--groups", type=int, default=300_000)
+    p.add_argument("--per-group", type=int, default=15)
+    p.add_argument("--broadcast", type=int, default=1_000_000)
+    p.add_argument("--batch", type=int, default=500, help="broadcast fan-out: groups per transaction")
+    p.add_argument("--planners", type=int, default=2, help="planner processes at once")
+    p.add_argument("--only", choices=("planner", "broadcast"), default=None, help="run one part")
+    p.add_argument("--reuse", action="store_true", help="keep an already seeded bench schema")
+    args = p.parse_args(argv)
+    base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    conninfo = raw_conninfo(base)
+    url = sqlalchemy_url(base)
+    if not args.reuse:
+        reset_schema(conninfo)
+        migrations.upgrade(url)
+        start = time.perf_counter()
+        with connect(conninfo) as conn:
+            seed(conn, args.groups, args.per_group, args.broadcast)
+        vacuum(conninfo)
+        print(f"seeded {args.groups:,} groups, {args.groups * args.per_group:,} members "
+              f"in {time.perf_counter() - start:.0f} s", flush=True)
+    cfg = Config.from_env(overrides={"DATABASE_URL": url,
+                                     "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4")})
+    services = Services.build(cfg)
+    services.redis.ping()
+    with connect(conninfo) as conn:
+        figures = [] if args.only == "broadcast" else bench_planner(services, conn, args.groups, args.planners)
+        for f in figures:
+            print(f"{f.name}: {f.rows:,} rows in {f.seconds:.1f} s", flush=True)
+        if args.only != "planner":
+            figures += bench_broadcast(services, conn, args.batch)
+        truncate_outbox(conn)
+    services.close()
+    print(report(figures, args))
+    return 0
+
+
+def report(figures: list[Figure], args) -> str:
+    out = io.StringIO()
+    out.write(f"\nDate 2026-11-25; machine: {os.cpu_count()} cores, 24 GiB; {platform.python_version()}; "
+              f"{args.groups:,} groups x {args.per_group} members.\n\n")
+    out.write("| run | rows | seconds | rows/s |\n|---|---:|---:|---:|\n")
+    for f in figures:
+        out.write(f"| {f.name} | {f.rows:,} | {f.seconds:.1f} | {f.rate:,.0f} |\n")
+    ratios = {f.name.split(" (")[0]: f for f in figures}
+    for name, floor_name in (("plan reminders, all groups due", "floor: COPY of the same reminder rows"),
+                             ("broadcast fan-out", "floor: COPY of the same broadcast rows")):
+        if name in ratios and floor_name in ratios:
+            out.write(f"\n{name} / floor rate: {ratios[name].rate / ratios[floor_name].rate:.2f}")
+    out.write("\n")
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

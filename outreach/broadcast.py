@@ -1,0 +1,440 @@
+"""Coordinator broadcasts: resolve the target within her scope, preview, fan out.
+
+Life of a broadcast: ``create_broadcast`` (draft, its texts fixed for every
+language and letter style) -> ``preview`` (recipients, segments per language
+and encoding, cost and the saving with plain letters) -> ``confirm`` (status
+``sending``; the fan-out job is enqueued after the commit) -> ``fan_out_batch``
+until done.
+
+Fan-out walks the target groups in id order, a batch of groups per
+transaction: an INSERT ... SELECT writes the outbox rows of their members
+(``dedupe_key`` ``bc:<broadcast>:<member>``, unique, conflicts skipped, so a
+member of two target groups gets it once) and the same transaction moves
+``cursor`` to the last group id of the batch. A worker killed at any point
+leaves either the whole batch and its cursor or neither, so the next run
+resumes with no duplicate and no gap. Members who sent STOP or left are
+skipped when their batch is written. Each batch costs what its groups hold,
+whatever the size of the rest.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from db import on_commit
+from groups.models import Coordinator, Group, Member, Membership, Status
+from i18n import LANGUAGES, N_, Translator
+from messaging.models import OutboxMessage, OutStatus, Priority
+from outreach.bulk import insert_outbox_from_select, send_after_commit
+from outreach.models import Broadcast, BroadcastGroup, BroadcastStatus, BroadcastText
+from outreach.texts import broadcast_text, variant
+
+FANOUT_BATCH = 500  # groups per transaction (15-25 members each: keeps the index plan)
+MAX_MESSAGE = 1000  # characters a coordinator may write
+KIND = "broadcast"
+UTC = dt.UTC
+
+
+class BroadcastError(ValueError):
+    """A broadcast that cannot be made as asked; ``code`` is stable, ``message`` an N_ msgid."""
+
+    def __init__(self, code: str, message: str, /, **params: Any) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.code, self.message, self.params = code, message, params
+
+    def render(self, t: Translator) -> str:
+        return t.gettext(self.message, **self.params)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who a broadcast is for: some groups (by code), some regions, or all the sender serves."""
+
+    codes: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    everyone: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """``ALL``, or group codes separated by commas (``KAS1,KAS2``), as typed in ``BC``."""
+        text = text.strip()
+        if text.upper() == "ALL":
+            return cls(everyone=True)
+        return cls(codes=tuple(c.strip().upper() for c in text.split(",") if c.strip()))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the target resolves to: stored on the broadcast, read at fan-out."""
+
+    group_ids: tuple[int, ...]
+    regions: tuple[str, ...]
+    all_groups: bool
+
+
+def resolve(session: Session, coordinator: Coordinator | None, target: Target) -> Scope:
+    """The groups ``target`` names, refused outside the coordinator's scope.
+
+    ``coordinator=None`` is the operator (the CLI without ``--as``): every group.
+    A coordinator's ALL means every group she serves (hers and her regions').
+    """
+    unlimited = coordinator is None or coordinator.all_groups
+    if target.everyone:
+        if unlimited:
+            return Scope((), (), True)
+        scope = Scope(tuple(g.id for g in coordinator.groups), tuple(coordinator.regions or ()), False)
+        if not scope.group_ids and not scope.regions:
+            raise BroadcastError("no_groups", N_("You have no groups to send to."))
+        return scope
+    if not target.codes and not target.regions:
+        raise BroadcastError("no_target", N_("Say which groups: a group code, several codes, or ALL."))
+    for region in target.regions:
+        if not unlimited and region not in (coordinator.regions or ()):
+            raise BroadcastError("not_your_region", N_("Region {region} is not one of yours."), region=region)
+    ids = [_group_in_scope(session, coordinator, code, unlimited) for code in target.codes]
+    return Scope(tuple(dict.fromkeys(ids)), tuple(target.regions), False)
+
+
+def _group_in_scope(session: Session, coordinator: Coordinator | None, code: str, unlimited: bool) -> int:
+    group = session.scalar(select(Group).where(Group.code == code))
+    if group is None:
+        raise BroadcastError("unknown_group", N_("There is no group {code}."), code=code)
+    if not unlimited and group not in coordinator.groups and group.region not in (coordinator.regions or ()):
+        raise BroadcastError("not_your_group", N_("Group {code} is not one of yours."), code=code)
+    return group.id
+
+
+def create_broadcast(session: Session, *, coordinator: Coordinator | None, target: Target, message: str,
+                     key: str, sender: str | None = None, plain: bool = False) -> Broadcast:
+    """A draft broadcast with its texts fixed for every language and letter style.
+
+    Idempotent on ``key``: the same key returns the broadcast made the first time.
+    """
+    existing = session.scalar(select(Broadcast).where(Broadcast.key == key))
+    if existing is not None:
+        return existing
+    message = " ".join(message.split())
+    if not message:
+        raise BroadcastError("empty_message", N_("The message is empty."))
+    if len(message) > MAX_MESSAGE:
+        raise BroadcastError("too_long", N_("The message is too long: at most {limit} letters."),
+                             limit=MAX_MESSAGE)
+    scope = resolve(session, coordinator, target)
+    sender = sender or (coordinator.organisation or coordinator.name if coordinator else "Kassa")
+    b = Broadcast(key=key, coordinator_id=coordinator.id if coordinator else None, sender=sender,
+                  message=message, all_groups=scope.all_groups, regions=list(scope.regions), plain=plain,
+                  status=BroadcastStatus.DRAFT)
+    b.groups = [BroadcastGroup(group_id=gid) for gid in scope.group_ids]
+    b.texts = [_text(lang, is_plain, sender, message) for lang in LANGUAGES for is_plain in (False, True)]
+    session.add(b)
+    session.flush()
+    b.recipients = count_recipients(session, b)
+    return b
+
+
+def _text(lang: str, plain: bool, sender: str, message: str) -> BroadcastText:
+    v = variant(broadcast_text(lang, sender, message), plain)
+    return BroadcastText(language=lang, plain=plain, text=v.text, encoding=v.encoding, segments=v.segments)
+
+
+# -- who receives it ---------------------------------------------------------------------
+
+def _target_filter(b: Broadcast):
+    if b.all_groups:
+        return true()
+    conditions = [Group.id.in_(select(BroadcastGroup.group_id).where(BroadcastGroup.broadcast_id == b.id))]
+    if b.regions:
+        conditions.append(Group.region.in_(list(b.regions)))
+    return or_(*conditions)
+
+
+def _holders(b: Broadcast) -> Select:
+    """(member_id, group_id): each member with an active membership of a target group, once."""
+    return (select(Membership.member_id.label("member_id"), func.min(Membership.group_id).label("group_id"))
+            .join(Group, Group.id == Membership.group_id)
+            .where(Membership.status == Status.ACTIVE, Group.status == Status.ACTIVE, _target_filter(b))
+            .group_by(Membership.member_id))
+
+
+def _reachable():
+    return and_(Member.status == Status.ACTIVE, Member.opted_out.is_(False))
+
+
+def _language():
+    return case((Member.language.in_(list(LANGUAGES)), Member.language), else_=literal("en"))
+
+
+def _plain(b: Broadcast, group):
+    return true() if b.plain else func.coalesce(Member.plain_letters, group.plain_letters)
+
+
+def _recipients_by_variant(session: Session, b: Broadcast) -> list[tuple[str, bool, int]]:
+    holders = _holders(b).subquery()
+    g = aliased(Group)
+    lang = _language()
+    keys = [lang] if b.plain else [lang, func.coalesce(Member.plain_letters, g.plain_letters)]
+    rows = session.execute(
+        select(func.count(), *keys).select_from(holders)
+        .join(Member, Member.id == holders.c.member_id).join(g, g.id == holders.c.group_id)
+        .where(_reachable()).group_by(*keys)).all()
+    return [(row[1], b.plain or bool(row[2]), row[0]) for row in rows]
+
+
+def count_recipients(session: Session, b: Broadcast) -> int:
+    """Members the broadcast would reach now (active, not opted out, counted once)."""
+    return sum(n for _, _, n in _recipients_by_variant(session, b))
+
+
+# -- preview -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Price:
+    """What one SMS segment costs, in minor units of ``currency``."""
+
+    per_segment: int
+    currency: str
+
+
+def price_from_config(config: Any) -> Price:
+    """The configured price of one segment (``SMS_SEGMENT_PRICE`` in ``SMS_PRICE_CURRENCY``)."""
+    from ledger.money import AmountError, parse_amount
+
+    currency = (getattr(config, "SMS_PRICE_CURRENCY", None) or "KES").upper()
+    text = str(getattr(config, "SMS_SEGMENT_PRICE", None) or "0")
+    try:
+        return Price(parse_amount(text, currency), currency)
+    except AmountError:  # "0" or a typo: preview without a cost rather than refuse to send
+        return Price(0, currency)
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    language: str
+    plain: bool
+    encoding: str
+    segments: int  # per message
+    recipients: int
+    cost: int  # minor units: recipients x segments x price
+
+
+@dataclass(frozen=True)
+class Preview:
+    broadcast_id: int
+    recipients: int
+    lines: tuple[PreviewLine, ...]
+    segments: int  # all messages together
+    cost: int
+    plain_cost: int  # the cost if everyone got plain letters
+    currency: str
+
+    @property
+    def saving(self) -> int:
+        """What plain letters would save (minor units, >= 0)."""
+        return self.cost - self.plain_cost
+
+
+def preview(session: Session, b: Broadcast, price: Price) -> Preview:
+    """Recipients, segments per language and encoding, cost, and the saving with plain letters."""
+    texts = {(t.language, t.plain): t for t in b.texts}
+    lines = []
+    plain_cost = 0
+    for lang, is_plain, n in sorted(_recipients_by_variant(session, b)):
+        text = texts[(lang, is_plain)]
+        lines.append(PreviewLine(lang, is_plain, text.encoding, text.segments, n,
+                                 n * text.segments * price.per_segment))
+        plain_cost += n * texts[(lang, True)].segments * price.per_segment
+    return Preview(b.id, sum(x.recipients for x in lines), tuple(lines),
+                   sum(x.recipients * x.segments for x in lines), sum(x.cost for x in lines),
+                   plain_cost, price.currency)
+
+
+# -- sending -----------------------------------------------------------------------------
+
+def confirm(session: Session, b: Broadcast, now: dt.datetime, *, enqueue: bool = True) -> None:
+    """Start sending: status ``sending`` and, after the commit, the fan-out job.
+
+    ``enqueue=False`` when the caller runs the fan-out itself (the CLI, with a
+    progress bar); if it dies, the scheduler's resume task picks it up.
+    """
+    if b.status == BroadcastStatus.DRAFT:
+        b.status = BroadcastStatus.SENDING
+        b.started_at = now
+        session.flush()
+        if enqueue:
+            on_commit(session, enqueue_fan_out, b.id)
+
+
+def cancel(session: Session, b: Broadcast) -> bool:
+    """Stop a draft or a fan-out in progress (rows already written stay, and are sent)."""
+    if b.status in (BroadcastStatus.DRAFT, BroadcastStatus.SENDING):
+        b.status = BroadcastStatus.CANCELLED
+        session.flush()
+        return True
+    return False
+
+
+def start_broadcast(session: Session, coordinator: Coordinator, target: Target | str, text: str, *,
+                    key: str, price: Price | None = None, now: dt.datetime | None = None) -> Preview:
+    """Create and confirm a coordinator's broadcast (the SMS ``BC`` command); its preview.
+
+    Raises :class:`BroadcastError` (nothing written) when the target is not hers
+    or the message is empty. Idempotent on ``key`` (the inbound SMS id).
+    """
+    if isinstance(target, str):
+        target = Target.parse(target)
+    b = create_broadcast(session, coordinator=coordinator, target=target, message=text, key=key)
+    confirm(session, b, now or dt.datetime.now(UTC))
+    return preview(session, b, price or Price(0, "KES"))
+
+
+def enqueue_fan_out(services, broadcast_id: int, attempt: int = 0) -> None:
+    """Enqueue the fan-out job (deterministic id per attempt, so a duplicate enqueue is harmless)."""
+    services.queue("default").enqueue("outreach.jobs.fan_out", broadcast_id,
+                                      job_id=f"fanout-{broadcast_id}-{attempt}", job_timeout="2h")
+
+
+@dataclass(frozen=True)
+class Batch:
+    written: int  # outbox rows this batch wrote
+    cursor: int  # last group id done
+    done: bool
+    outbox_ids: list[int] = field(default_factory=list, repr=False)
+
+
+def fan_out_batch(session: Session, broadcast_id: int, *, batch: int = FANOUT_BATCH,
+                  now: dt.datetime | None = None) -> Batch:
+    """Write the outbox rows for the members of the next ``batch`` target groups; move the cursor past them.
+
+    The broadcast row is locked (PostgreSQL) so two workers take turns; either
+    way the unique dedupe keys make a repeated batch write nothing.
+    """
+    now = now or dt.datetime.now(UTC)
+    b = session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
+    if b is None or b.status != BroadcastStatus.SENDING:
+        return Batch(0, b.cursor if b else 0, True)
+    group_ids = list(session.scalars(
+        select(Group.id).where(Group.status == Status.ACTIVE, _target_filter(b), Group.id > b.cursor)
+        .order_by(Group.id).limit(batch)))
+    if not group_ids:
+        b.status, b.finished_at, b.updated_at = BroadcastStatus.DONE, now, now
+        session.flush()
+        return Batch(0, b.cursor, True)
+    ids = insert_outbox_from_select(session, _rows(b, group_ids))
+    b.cursor, b.written, b.updated_at = group_ids[-1], b.written + len(ids), now
+    session.flush()
+    send_after_commit(session, ids, Priority.BULK)
+    return Batch(len(ids), group_ids[-1], False, ids)
+
+
+def _rows(b: Broadcast, group_ids: list[int]) -> Select:
+    """The outbox rows (OUTBOX_COLUMNS) for the reachable members of ``group_ids``.
+
+    The text is picked by a CASE over the broadcast's few variants (language x
+    letter style) rather than a join: the database then only walks memberships.
+    """
+    pick = _picker(b)
+    return (select(Member.phone, Member.id, Membership.group_id, pick("text"), Member.language,
+                   pick("encoding"), pick("segments"), literal(int(Priority.BULK)), literal(KIND),
+                   literal(f"bc:{b.id}:") + cast(Member.id, String), literal(OutStatus.PENDING.value),
+                   literal(0))
+            .select_from(Membership).join(Member, Member.id == Membership.member_id)
+            .join(Group, Group.id == Membership.group_id)
+            .where(Membership.group_id.in_(group_ids), Membership.status == Status.ACTIVE, _reachable()))
+
+
+def _picker(b: Broadcast) -> Callable[[str], Any]:
+    """``pick(field)``: a CASE choosing ``field`` of the member's variant (her language, her letters)."""
+    lang = _language()
+    plain = None if b.plain else func.coalesce(Member.plain_letters, Group.plain_letters)
+    texts = [t for t in b.texts if t.plain or not b.plain]
+
+    def pick(name: str):
+        whens = [((lang == t.language) if plain is None else and_(lang == t.language, plain == t.plain),
+                  literal(getattr(t, name))) for t in texts]
+        return case(*whens)
+
+    return pick
+
+
+@dataclass
+class FanOutSummary:
+    batches: int = 0
+    written: int = 0
+    cursor: int = 0
+    done: bool = False
+
+
+def run_fan_out(services, broadcast_id: int, *, batch: int = FANOUT_BATCH, pause: float = 0.0,
+                progress: Callable[[Batch], None] | None = None) -> FanOutSummary:
+    """Fan out until done, one transaction per batch (resumes from the stored cursor).
+
+    ``pause`` sleeps after writing each batch, before its commit: it paces a
+    broadcast and lets a test kill the process with a batch in flight.
+    """
+    summary = FanOutSummary()
+    while True:
+        with services.db.transaction() as session:
+            step = fan_out_batch(session, broadcast_id, batch=batch)
+            if pause and not step.done:
+                time.sleep(pause)
+        summary.cursor, summary.done = step.cursor, step.done
+        if step.done:
+            return summary
+        summary.batches += 1
+        summary.written += step.written
+        if progress:
+            progress(step)
+
+
+# -- status ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatusReport:
+    id: int
+    status: str
+    sender: str
+    message: str
+    recipients: int  # counted at preview
+    written: int  # outbox rows written
+    cursor: int
+    by_status: dict[str, int]  # outbox rows by delivery status
+    created_at: dt.datetime | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+def dedupe_range(broadcast_id: int) -> tuple[str, str]:
+    """The key range holding ``bc:<id>:<member>`` (the unique index answers it)."""
+    return f"bc:{broadcast_id}:", f"bc:{broadcast_id};"
+
+
+def broadcast_status(session: Session, broadcast_id: int) -> StatusReport | None:
+    """Where a broadcast stands: fan-out progress and its messages by delivery status."""
+    b = session.get(Broadcast, broadcast_id)
+    if b is None:
+        return None
+    lo, hi = dedupe_range(b.id)
+    counts = session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.dedupe_key >= lo, OutboxMessage.dedupe_key < hi,
+               OutboxMessage.dedupe_key.like(f"{lo}%"))
+        .group_by(OutboxMessage.status)).all()
+    return StatusReport(b.id, b.status.value, b.sender, b.message, b.recipients, b.written, b.cursor,
+                        {s.value if hasattr(s, "value") else str(s): n for s, n in counts},
+                        b.created_at, b.started_at, b.finished_at)
+
+
+def stalled_broadcasts(session: Session, now: dt.datetime, idle: dt.timedelta = dt.timedelta(minutes=2)
+                       ) -> Sequence[int]:
+    """Broadcasts still sending whose last batch is older than ``idle`` (their worker died)."""
+    since = now - idle
+    return list(session.scalars(
+        select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING,
+                                   or_(Broadcast.updated_at.is_(None), Broadcast.updated_at < since),
+                                   or_(Broadcast.started_at.is_(None), Broadcast.started_at < since))))

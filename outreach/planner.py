@@ -1,0 +1,216 @@
+"""The reminder planner: every member reminded once per meeting, at the group's lead.
+
+Each group carries its own cursor: ``next_meeting_on`` (the meeting its next
+reminder is for) and ``next_reminder_at`` (when it goes, UTC, indexed). A
+planner batch takes the groups whose reminder is due (``next_reminder_at <=
+now``; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two planners share the
+work), writes one outbox row per active member who has not sent STOP with an
+INSERT ... SELECT, and moves each group's cursor to its next meeting, all in
+one transaction. The cost of a run grows with the groups that are due, not
+with all groups.
+
+Exactly once per member, meeting and kind: the outbox ``dedupe_key``
+``rem:meeting:<group>:<date>:<member>`` is unique and the insert skips a key
+that exists, so a replayed batch, a restarted or a second planner adds nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Boolean, Integer, String, Text, and_, cast, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from groups.models import Group, Member, Membership, Status
+from messaging.models import OutStatus, Priority
+from outreach import loans
+from outreach.bulk import insert_outbox_from_select, insert_outbox_rows, json_rows, send_after_commit
+from outreach.schedule import Plan, Rhythm, meeting_on_or_after, meeting_start, plan_after, plan_following
+from outreach.texts import MeetingFacts, meeting_reminder, variant
+
+BATCH = 500  # groups per transaction
+KIND = "reminder"
+
+_RHYTHM = (Group.timezone, Group.meeting_weekday, Group.meeting_time, Group.meeting_every_weeks,
+           Group.meeting_anchor, Group.reminder_days_before, Group.reminder_time)
+_FACTS = (Group.name, Group.meeting_place, Group.currency, Group.saving_amount, Group.share_value,
+          Group.shares_min, Group.shares_max, Group.social_fund_amount)
+
+
+@dataclass
+class BatchResult:
+    """What one planner batch did."""
+
+    planned: int = 0  # groups given their first plan
+    due: int = 0  # groups whose reminder was due
+    stale: int = 0  # of those, meetings that had already started (nothing sent)
+    reminders: int = 0  # outbox rows written
+    outbox_ids: list[int] = field(default_factory=list)
+
+    @property
+    def touched(self) -> int:
+        return self.planned + self.due
+
+
+def rhythm_of(row: Any) -> Rhythm:
+    """The :class:`Rhythm` of a row holding the ``_RHYTHM`` columns."""
+    return Rhythm(row.timezone, row.meeting_weekday, row.meeting_time, row.meeting_every_weeks,
+                  row.meeting_anchor, row.reminder_days_before, row.reminder_time)
+
+
+def reschedule(group: Group) -> None:
+    """Forget the group's plan; the next planner run plans it afresh.
+
+    Call after changing the meeting day, time, rhythm or reminder lead.
+    """
+    group.next_meeting_on = None
+    group.next_reminder_at = None
+
+
+def plan_batch(session: Session, now: dt.datetime, *, limit: int = BATCH) -> BatchResult:
+    """Plan new groups and send the reminders due at ``now`` for up to ``limit`` groups.
+
+    Flushes, never commits; the caller's commit also enqueues the sending.
+    """
+    result = BatchResult()
+    result.planned = _plan_new_groups(session, now, limit)
+    due = session.execute(
+        select(Group.id, Group.next_meeting_on, *_RHYTHM, *_FACTS)
+        .where(Group.status == Status.ACTIVE, Group.next_reminder_at <= now)
+        .order_by(Group.next_reminder_at).limit(limit)
+        .with_for_update(skip_locked=True, of=Group.__table__)).all()
+    if not due:
+        return result
+    live = [row for row in due if meeting_start(rhythm_of(row), row.next_meeting_on) > now]
+    result.due, result.stale = len(due), len(due) - len(live)
+    result.outbox_ids = _write_reminders(session, live, now)
+    result.reminders = len(result.outbox_ids)
+    _advance(session, [(row.id, plan_following(rhythm_of(row), row.next_meeting_on, now)) for row in due])
+    send_after_commit(session, result.outbox_ids, Priority.NOTICE)
+    return result
+
+
+def _plan_new_groups(session: Session, now: dt.datetime, limit: int) -> int:
+    """Give unplanned groups (new, or rescheduled) their first reminder time."""
+    rows = session.execute(
+        select(Group.id, *_RHYTHM).where(Group.status == Status.ACTIVE, Group.next_reminder_at.is_(None))
+        .limit(limit).with_for_update(skip_locked=True, of=Group.__table__)).all()
+    plans = []
+    for row in rows:
+        rhythm = rhythm_of(row)
+        anchor = row.meeting_anchor
+        if rhythm.every_weeks > 1 and anchor is None:
+            anchor = meeting_on_or_after(rhythm, now.astimezone(rhythm.tz).date())
+            rhythm = Rhythm(**{**rhythm.__dict__, "anchor": anchor})
+        plans.append((row.id, plan_after(rhythm, now), anchor))
+    _advance(session, [(gid, plan) for gid, plan, _ in plans],
+             anchors={gid: anchor for gid, _, anchor in plans})
+    return len(rows)
+
+
+def _advance(session: Session, plans: Iterable[tuple[int, Plan]],
+             anchors: dict[int, dt.date | None] | None = None) -> None:
+    params = [{"id": gid, "next_meeting_on": plan.meeting_on, "next_reminder_at": plan.remind_at,
+               **({"meeting_anchor": anchors[gid]} if anchors else {})} for gid, plan in plans]
+    if params:
+        session.execute(update(Group), params)
+
+
+def _recipients(stmt, group_ids: list[int]):
+    return stmt.where(Membership.group_id.in_(group_ids), Membership.status == Status.ACTIVE,
+                      Member.status == Status.ACTIVE, Member.opted_out.is_(False))
+
+
+def _plain():
+    return func.coalesce(Member.plain_letters, Group.plain_letters)
+
+
+def _facts(row: Any) -> MeetingFacts:
+    return MeetingFacts(row.name, row.next_meeting_on, row.meeting_time, row.meeting_place, row.currency,
+                        row.saving_amount, row.share_value, row.shares_min, row.shares_max,
+                        row.social_fund_amount)
+
+
+def dedupe_prefix(group_id: int, meeting_on: dt.date, kind: str = "meeting") -> str:
+    """``rem:<kind>:<group>:<date>:``; the member id completes the unique key."""
+    return f"rem:{kind}:{group_id}:{meeting_on.isoformat()}:"
+
+
+MAX_VARIANTS = 5000  # texts per statement
+
+
+def _write_reminders(session: Session, rows: list[Any], now: dt.datetime) -> list[int]:
+    """One outbox row per recipient of each group in ``rows``; the new row ids.
+
+    Texts are rendered once per (group, language, letter style) present and
+    joined to the recipients inside the database (a VALUES list), so no
+    per-member row passes through Python.
+    """
+    if not rows:
+        return []
+    by_id = {row.id: row for row in rows}
+    written = _write_loan_members(session, by_id, now)
+    combos = session.execute(_recipients(
+        select(Membership.group_id, Member.language, _plain()).distinct()
+        .join(Member, Member.id == Membership.member_id).join(Group, Group.id == Membership.group_id),
+        list(by_id))).all()
+    per_group: dict[int, list[tuple]] = {}
+    for gid, lang, plain in combos:
+        row = by_id[gid]
+        v = variant(meeting_reminder(lang, _facts(row)), bool(plain))
+        per_group.setdefault(gid, []).append(
+            (gid, lang, bool(plain), dedupe_prefix(gid, row.next_meeting_on), v.text, v.encoding, v.segments))
+    for chunk in _chunks(per_group, MAX_VARIANTS):
+        written += insert_outbox_from_select(session, _rows_select(session, chunk))
+    return written
+
+
+def _chunks(per_group: dict[int, list[tuple]], limit: int) -> Iterable[list[tuple]]:
+    """Variants in chunks of at most ``limit``, never splitting a group."""
+    chunk: list[tuple] = []
+    for variants in per_group.values():
+        if chunk and len(chunk) + len(variants) > limit:
+            yield chunk
+            chunk = []
+        chunk.extend(variants)
+    if chunk:
+        yield chunk
+
+
+VARIANT_COLUMNS = (("group_id", Integer()), ("language", String()), ("plain", Boolean()), ("prefix", String()),
+                   ("text", Text()), ("encoding", String()), ("segments", Integer()))
+
+
+def _rows_select(session: Session, variants: list[tuple]):
+    """Outbox rows (OUTBOX_COLUMNS) for the recipients of the groups named in ``variants``."""
+    v = json_rows(session, "v", VARIANT_COLUMNS, variants)
+    return _recipients(
+        select(Member.phone, Member.id, Membership.group_id, v.c.text, Member.language, v.c.encoding,
+               v.c.segments, literal(int(Priority.NOTICE)), literal(KIND), v.c.prefix + cast(Member.id, String),
+               literal(OutStatus.PENDING.value), literal(0))
+        .select_from(Membership).join(Member, Member.id == Membership.member_id)
+        .join(Group, Group.id == Membership.group_id)
+        .join(v, and_(v.c.group_id == Membership.group_id, v.c.language == Member.language,
+                      v.c.plain == _plain())),
+        sorted({variant[0] for variant in variants}))
+
+
+def _write_loan_members(session: Session, by_id: dict[int, Any], now: dt.datetime) -> list[int]:
+    """Members who owe a loan instalment get their own text, written before the shared one.
+
+    The shared INSERT ... SELECT that follows skips them (same dedupe key).
+    """
+    dues = loans.instalments_for_meetings(session, {gid: row.next_meeting_on for gid, row in by_id.items()})
+    rows = []
+    for due in dues:
+        row = by_id[due.group_id]
+        plain = due.plain
+        v = variant(meeting_reminder(due.language, _facts(row), loan=due.amount), plain)
+        rows.append(dict(to_phone=due.phone, member_id=due.member_id, group_id=due.group_id, text=v.text,
+                         language=due.language, encoding=v.encoding, segments=v.segments,
+                         priority=int(Priority.NOTICE), kind=KIND,
+                         dedupe_key=dedupe_prefix(due.group_id, row.next_meeting_on) + str(due.member_id),
+                         status=OutStatus.PENDING.value, attempts=0))
+    return insert_outbox_rows(session, rows)

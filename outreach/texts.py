@@ -1,0 +1,124 @@
+"""The words of reminders and broadcasts, in each member's language.
+
+Everything a member reads goes through ``i18n.translator(lang)``. Pieces that
+repeat across thousands of groups (money, dates, weekday names) are cached,
+because the planner renders one text per group, language and letter style.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+from i18n import N_, translator
+from i18n.plain import plain_letters
+from messaging.encoding import normalise, shape
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One text as it will be sent: body, encoding and segment count."""
+
+    text: str
+    encoding: str
+    segments: int
+
+
+def variant(text: str, plain: bool) -> Variant:
+    """``text`` (plain letters when ``plain``) with its encoding and segments."""
+    body = plain_letters(text) if plain else normalise(text)
+    s = shape(body)
+    return Variant(body, s.encoding, s.segments)
+
+
+@dataclass(frozen=True)
+class MeetingFacts:
+    """What a meeting reminder says; amounts in minor units of ``currency``."""
+
+    group_name: str
+    meeting_on: dt.date
+    at: dt.time
+    place: str
+    currency: str
+    saving: int = 0  # SHG: the fixed saving per meeting
+    share_value: int = 0  # VSLA: the value of one share
+    shares_min: int = 1
+    shares_max: int = 1
+    social: int = 0
+
+
+@lru_cache(maxsize=65536)
+def _money(lang: str, minor: int, currency: str) -> str:
+    return translator(lang).money(minor, currency)
+
+
+@lru_cache(maxsize=4096)
+def _when(lang: str, day: dt.date, at: dt.time) -> tuple[str, str, str]:
+    t = translator(lang)
+    return t.weekday(day.weekday()), t.date(day, "d MMM"), t.time(at)
+
+
+def _items(lang: str, facts: MeetingFacts, loan: int | None) -> list[str]:
+    t = translator(lang)
+    items = []
+    if facts.saving:
+        items.append(t.gettext("savings {amount}", amount=_money(lang, facts.saving, facts.currency)))
+    if facts.share_value:
+        value = _money(lang, facts.share_value, facts.currency)
+        if facts.shares_max > facts.shares_min:
+            # TRANSLATORS: a VSLA member buys between {low} and {high} shares at each meeting.
+            items.append(t.gettext("{low} to {high} shares of {value}", low=facts.shares_min,
+                                   high=facts.shares_max, value=value))
+        else:
+            items.append(t.ngettext("{n} share of {value}", "{n} shares of {value}",
+                                    facts.shares_min, value=value))
+    if facts.social:
+        items.append(t.gettext("social fund {amount}", amount=_money(lang, facts.social, facts.currency)))
+    if loan:
+        items.append(t.gettext("loan instalment {amount}", amount=_money(lang, loan, facts.currency)))
+    return items
+
+
+def meeting_reminder(lang: str, facts: MeetingFacts, loan: int | None = None) -> str:
+    """The reminder for one meeting: day, time, place and what to bring."""
+    t = translator(lang)
+    day, date, time = _when(lang, facts.meeting_on, facts.at)
+    params = dict(group=facts.group_name, day=day, date=date, time=time, place=facts.place)
+    if facts.place:
+        # TRANSLATORS: SMS sent before each meeting. {day} is a weekday name, {date} e.g. "3 Dec".
+        text = t.gettext("{group}: meeting on {day} {date} at {time}, {place}.", **params)
+    else:
+        text = t.gettext("{group}: meeting on {day} {date} at {time}.", **params)
+    items = _items(lang, facts, loan)
+    if items:
+        # TRANSLATORS: followed by a list such as "savings 200 KES, social fund 50 KES".
+        text += " " + t.gettext("Please bring: {items}.", items=", ".join(items))
+    return text
+
+
+def loan_due_notice(lang: str, *, group_name: str, amount: int, currency: str, due_on: dt.date) -> str:
+    """The day-before notice of a loan instalment."""
+    t = translator(lang)
+    day, date, _ = _when(lang, due_on, dt.time(0, 0))
+    # TRANSLATORS: SMS the day before a loan instalment is due.
+    return t.gettext("{group}: your loan instalment of {amount} is due tomorrow, {day} {date}.",
+                     group=group_name, amount=_money(lang, amount, currency), day=day, date=date)
+
+
+def overdue_notice(lang: str, *, group_name: str, amount: int, currency: str, due_on: dt.date) -> str:
+    """The notice after an instalment's due date passed unpaid."""
+    t = translator(lang)
+    day, date, _ = _when(lang, due_on, dt.time(0, 0))
+    # TRANSLATORS: SMS the day after an unpaid loan instalment; {amount} is what is still owed.
+    return t.gettext("{group}: your loan instalment of {amount} was due on {day} {date} and is not paid yet. "
+                     "Please talk to your treasurer.",
+                     group=group_name, amount=_money(lang, amount, currency), day=day, date=date)
+
+
+# TRANSLATORS: an announcement from an NGO coordinator; {sender} is the organisation or name.
+BROADCAST_FORMAT = N_("{sender}: {announcement}")
+
+
+def broadcast_text(lang: str, sender: str, message: str) -> str:
+    """A coordinator's announcement as a member reads it: who sends it, then the message."""
+    return translator(lang).gettext(BROADCAST_FORMAT, sender=sender, announcement=message.strip())

@@ -1,0 +1,193 @@
+"""Coordinator broadcasts: scope, preview, confirmation, fan-out exactly once, status."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from rq import Queue
+from sqlalchemy import func, select
+
+from groups.models import Coordinator, Member
+from groups.service import add_member, get_group
+from messaging.models import OutboxMessage, OutStatus
+from outreach import broadcast as bc
+from outreach.jobs import task_resume_broadcasts
+from outreach.models import Broadcast, BroadcastStatus
+
+UTC = dt.UTC
+KES = bc.Price(80, "KES")
+
+
+def _outbox(services):
+    with services.db.transaction() as s:
+        return s.execute(select(OutboxMessage.member_id, OutboxMessage.text, OutboxMessage.language,
+                                OutboxMessage.encoding, OutboxMessage.dedupe_key, OutboxMessage.kind)).all()
+
+
+def _coordinator(s, phone):
+    return s.scalar(select(Coordinator).where(Coordinator.phone == phone))
+
+
+def test_cli_previews_then_sends_once_to_every_member_in_her_language(runner, services, demo):
+    with services.db.transaction() as s:
+        s.scalar(select(Member).where(Member.phone == "+254712000004")).opted_out = True  # sent STOP
+    result = runner.invoke(args=["broadcast", "send", "Training on Friday at 10.", "--all", "--sender", "HiH",
+                                 "--yes", "--price", "0.80"])
+    assert result.exit_code == 0, result.output
+    assert "recipients" in result.output and "12" in result.output  # 13 members, one said STOP
+    rows = _outbox(services)
+    assert len(rows) == 12 and len({r.member_id for r in rows}) == 12
+    by_lang = {r.language: r for r in rows}
+    assert by_lang["en"].text == "HiH: Training on Friday at 10."
+    assert by_lang["az"].text.endswith("Training on Friday at 10.")
+    assert {r.kind for r in rows} == {"broadcast"}
+
+
+def test_cli_asks_and_a_no_sends_nothing(runner, services, demo):
+    result = runner.invoke(args=["broadcast", "send", "Hello", "--group", "UPENDO"], input="n\n")
+    assert result.exit_code == 0 and "cancelled" in result.output
+    assert _outbox(services) == []
+    with services.db.transaction() as s:
+        assert s.scalar(select(Broadcast.status)) == BroadcastStatus.CANCELLED
+
+
+def test_preview_counts_segments_by_language_and_encoding_and_the_plain_saving(services, demo):
+    with services.db.transaction() as s:
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="k1",
+                                message="Görüş cümə günü saat 10-da olacaq. " * 3, sender="İcma mərkəzi")
+        view = bc.preview(s, b, KES)
+    lines = {(line.language, line.plain): line for line in view.lines}
+    az = lines[("az", False)]
+    assert az.encoding == "ucs2" and az.recipients == 5 and az.segments == 2
+    assert az.cost == 5 * 2 * 80
+    assert view.recipients == 13 and view.cost == sum(line.cost for line in view.lines)
+    assert view.plain_cost < view.cost and view.saving == view.cost - view.plain_cost
+
+
+def test_plain_broadcast_is_gsm7_for_everyone(services, demo):
+    with services.db.transaction() as s:
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(codes=("BERDE1",)), key="k",
+                                message="Görüş cümə günü", sender="Mərkəz", plain=True)
+        bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
+    bc.run_fan_out(services, b.id)
+    rows = _outbox(services)
+    assert {r.encoding for r in rows} == {"gsm7"} and rows[0].text == "Merkez: Görüs cüme günü"  # ö, ü are GSM-7
+
+
+def test_coordinator_only_within_her_scope(services, demo):
+    with services.db.transaction() as s:
+        joseph = _coordinator(s, "+254712000099")  # Kisumu, UPENDO
+        with pytest.raises(bc.BroadcastError) as err:
+            bc.create_broadcast(s, coordinator=joseph, target=bc.Target.parse("BERDE1"), message="x", key="a")
+        assert err.value.code == "not_your_group"
+        with pytest.raises(bc.BroadcastError) as err:
+            bc.create_broadcast(s, coordinator=joseph, target=bc.Target(regions=("Bərdə",)), message="x", key="b")
+        assert err.value.code == "not_your_region"
+        with pytest.raises(bc.BroadcastError) as err:
+            bc.create_broadcast(s, coordinator=joseph, target=bc.Target.parse("NOPE"), message="x", key="c")
+        assert err.value.code == "unknown_group"
+        mine = bc.create_broadcast(s, coordinator=joseph, target=bc.Target.parse("ALL"), message="x", key="d")
+        assert mine.recipients == 4  # ALL means her groups: UPENDO only
+    from i18n import translator
+
+    assert "BERDE1" in bc.BroadcastError("not_your_group", "Group {code} is not one of yours.",
+                                         code="BERDE1").render(translator("az"))
+
+
+def test_region_and_a_member_in_two_target_groups_gets_it_once(services, demo):
+    with services.db.transaction() as s:
+        upendo = get_group(s, "UPENDO")
+        berde = get_group(s, "BERDE1")
+        add_member(s, berde, phone="+254712000003", name="Faith Njeri")  # also in UPENDO
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(codes=("BERDE1",), regions=("Kisumu",)),
+                                message="Hi", key="r")
+        bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
+        assert upendo.region == "Kisumu"
+    bc.run_fan_out(services, b.id, batch=2)
+    rows = _outbox(services)
+    assert len(rows) == 9 == len({r.member_id for r in rows})
+
+
+def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(services, demo):
+    with services.db.transaction() as s:
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="x")
+        bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
+    with services.db.transaction() as s:
+        bc.fan_out_batch(s, b.id, batch=1)
+    with pytest.raises(RuntimeError):  # a worker dying mid-batch: its rows and cursor roll back together
+        with services.db.transaction() as s:
+            bc.fan_out_batch(s, b.id, batch=1)
+            raise RuntimeError("killed")
+    bc.run_fan_out(services, b.id, batch=1)
+    bc.run_fan_out(services, b.id, batch=1)  # a replayed job
+    with services.db.transaction() as s:  # a cursor moved back (a stale job) rewrites nothing
+        s.get(Broadcast, b.id).cursor = 0
+        s.get(Broadcast, b.id).status = BroadcastStatus.SENDING
+    bc.run_fan_out(services, b.id, batch=2)
+    keys = Counter(r.dedupe_key for r in _outbox(services))
+    assert len(keys) == 13 and max(keys.values()) == 1
+    with services.db.transaction() as s:
+        b = s.get(Broadcast, b.id)
+        assert b.status == BroadcastStatus.DONE and b.written == 13
+
+
+def test_sending_enqueued_on_bulk_after_each_batch_commits(services, demo):
+    bulk = Queue("bulk", connection=services.redis)
+    with services.db.transaction() as s:
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="q")
+        bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
+    with services.db.transaction() as s:
+        step = bc.fan_out_batch(s, b.id, batch=2)
+        assert bulk.count == 0
+    assert [job.args[0] for job in bulk.jobs] == [step.outbox_ids]
+
+
+def test_status_counts_rows_by_delivery(runner, services, demo):
+    with services.db.transaction() as s:
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(codes=("UPENDO",)), message="Hi", key="s")
+        bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
+    bc.run_fan_out(services, b.id)
+    with services.db.transaction() as s:
+        row = s.scalar(select(OutboxMessage).limit(1))
+        row.status = OutStatus.DELIVERED
+    with services.db.transaction() as s:
+        report = bc.broadcast_status(s, b.id)
+    assert report.status == "done" and report.written == 4
+    assert report.by_status == {"pending": 3, "delivered": 1}
+    out = runner.invoke(args=["broadcast", "status", str(b.id)]).output
+    assert "done" in out and "delivered: 1" in out and "pending: 3" in out
+
+
+def test_sms_entry_point_is_idempotent_on_the_message_id(services, demo):
+    queue = Queue("default", connection=services.redis)
+    with services.db.transaction() as s:
+        elvin = _coordinator(s, "+994501110099")
+        view = bc.start_broadcast(s, elvin, "BERDE1", "Sabah görüş var", key="sms-ATXid_1", price=KES)
+    assert view.recipients == 5 and queue.job_ids == [f"fanout-{view.broadcast_id}-0"]
+    with services.db.transaction() as s:
+        again = bc.start_broadcast(s, _coordinator(s, "+994501110099"), "BERDE1", "Sabah görüş var",
+                                   key="sms-ATXid_1", price=KES)
+        assert again.broadcast_id == view.broadcast_id
+        assert s.scalar(select(func.count(Broadcast.id))) == 1
+
+
+def test_empty_message_refused_and_nothing_written(services, demo):
+    with services.db.transaction() as s:
+        with pytest.raises(bc.BroadcastError) as err:
+            bc.start_broadcast(s, _coordinator(s, "+994501110099"), "BERDE1", "   ", key="e")
+    assert err.value.code == "empty_message"
+    with services.db.transaction() as s:
+        assert s.scalar(select(func.count(Broadcast.id))) == 0
+
+
+def test_scheduler_resumes_a_stalled_broadcast(services, demo):
+    now = dt.datetime.now(UTC)
+    with services.db.transaction() as s:
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="z")
+        bc.confirm(s, b, now - dt.timedelta(minutes=10), enqueue=False)
+    task_resume_broadcasts(services, now)
+    queue = Queue("default", connection=services.redis)
+    assert [j.func_name for j in queue.jobs] == ["outreach.jobs.fan_out"] and queue.jobs[0].args == (b.id,)
+    with services.db.transaction() as s:
+        assert bc.stalled_broadcasts(s, now - dt.timedelta(minutes=30)) == []

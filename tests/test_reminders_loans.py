@@ -1,0 +1,90 @@
+"""Loans in reminders: the instalment in the meeting reminder, the day-before and overdue notices.
+
+Loans are made through the ledger's own API; only the pay-out date is moved
+to a fixed day so the calendar of the test is known.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+import ledger
+from groups.models import Group, Member
+from ledger.models import Loan
+from messaging.models import OutboxMessage
+from outreach.jobs import run_loan_notices, run_planner
+from tests.ledger_fixtures import key, make_books
+from tests.outreach_helpers import utc
+
+
+def _borrower(services, *, amount: int, term: int, unit: str, paid_out: dt.date) -> tuple[int, int]:
+    """An SHG meeting on Mondays in Nairobi with one active loan; (loan id, borrower id)."""
+    with services.db.transaction() as s:
+        books = make_books(s, "LOAN1", "shg", n_members=2)
+        saver, borrower = books.members
+        for who in (saver, borrower):
+            ledger.record_saving(s, books.group, who, key=key(), actor=books.treasurer)
+        loan = ledger.request_loan(s, books.group, borrower, amount, purpose="trade", term=term, unit=unit,
+                                   key=key())
+        ledger.decide_loan(s, books.group, loan.ref, approve=True, actor=books.chair, key=key())
+        ledger.disburse_loan(s, books.group, loan.ref, actor=books.treasurer, key=key())
+        loan.disbursed_on = paid_out
+        return loan.id, borrower.id
+
+
+def _texts(services, member_id=None):
+    with services.db.transaction() as s:
+        q = select(OutboxMessage.dedupe_key, OutboxMessage.text).where(OutboxMessage.kind == "reminder")
+        if member_id:
+            q = q.where(OutboxMessage.member_id == member_id)
+        return dict(s.execute(q.order_by(OutboxMessage.id)).all())
+
+
+def test_meeting_reminder_tells_the_borrower_her_instalment(services):
+    loan_id, borrower = _borrower(services, amount=40000, term=4, unit="week", paid_out=dt.date(2026, 11, 2))
+    with services.db.transaction() as s:
+        loan = s.get(Loan, loan_id)
+        first = ledger.loans.loan_schedule(loan)[0]
+    assert first.on == dt.date(2026, 11, 9)
+    run_planner(services, utc(2026, 11, 5))  # plans Monday 9th; reminder Sunday 8th 18:00 EAT
+    run_planner(services, utc(2026, 11, 8, 15))
+    mine = _texts(services, borrower)
+    assert len(mine) == 1
+    (text,) = mine.values()
+    assert "loan instalment" in text and "102" in text  # 40,800 / 4 = 10,200 cents = KES 102
+    others = [t for k, t in _texts(services).items() if not k.endswith(f":{borrower}")]
+    assert others and all("loan" not in t for t in others)
+
+
+def test_day_before_notice_then_one_overdue_notice(services):
+    loan_id, borrower = _borrower(services, amount=30000, term=2, unit="month", paid_out=dt.date(2026, 10, 15))
+    with services.db.transaction() as s:
+        first = ledger.loans.loan_schedule(s.get(Loan, loan_id))[0]
+    assert first.on == dt.date(2026, 11, 15)  # a Sunday: not a meeting day
+    run_loan_notices(services, utc(2026, 11, 13, 12))  # schedules the daily checks
+    assert _texts(services) == {}
+    run_loan_notices(services, utc(2026, 11, 14, 15, 5))  # Saturday 18:05 in Nairobi
+    due = _texts(services, borrower)
+    assert list(due) == [f"rem:loan_due:{loan_id}:2026-11-15:{borrower}"]
+    assert "due tomorrow" in next(iter(due.values()))
+    run_loan_notices(services, utc(2026, 11, 14, 16))  # again the same evening: nothing new
+    run_loan_notices(services, utc(2026, 11, 15, 15, 5))  # the due day itself: nothing
+    assert len(_texts(services)) == 1
+    run_loan_notices(services, utc(2026, 11, 16, 15, 5))  # the day after, unpaid
+    run_loan_notices(services, utc(2026, 11, 17, 15, 5))  # still unpaid: no second notice for it
+    keys = list(_texts(services, borrower))
+    assert keys == [f"rem:loan_due:{loan_id}:2026-11-15:{borrower}", f"rem:overdue:{loan_id}:2026-11-15:{borrower}"]
+
+
+def test_a_paid_instalment_gets_no_overdue_notice(services):
+    loan_id, borrower = _borrower(services, amount=30000, term=2, unit="month", paid_out=dt.date(2026, 10, 15))
+    with services.db.transaction() as s:
+        loan = s.get(Loan, loan_id)
+        group = s.get(Group, loan.group_id)
+        treasurer = s.scalar(select(Member).where(Member.name == "Member 1"))  # make_books: treasurer first
+        ledger.record_repayment(s, group, s.get(Member, borrower), ledger.loans.loan_schedule(loan)[0].amount,
+                                key=key(), actor=treasurer)
+    run_loan_notices(services, utc(2026, 11, 13, 12))
+    run_loan_notices(services, utc(2026, 11, 16, 15, 5))
+    assert _texts(services) == {}

@@ -44,8 +44,9 @@ def answer(machine: Machine, hop: Hop, db: Session, store: SessionStore, deps: D
         state = _start(db, store, hop)
         if state is None:
             t = translator(default_language)
-            return Answer(Reply(t.gettext("This number is not registered with Kassa. "
-                                          "Please ask your group's treasurer or coordinator."), end=True),
+            # TRANSLATORS: USSD, at most 80 characters once translated (one screen).
+            return Answer(Reply(t.gettext("This number is not registered. Ask your group's treasurer "
+                                          "or coordinator."), end=True),
                           "unknown", scrub(hop.text, []))
     ctx = Ctx(hop, state, db, deps)
     end = _play(machine, ctx, new_inputs(hop.text, state.seen, fresh), fresh)

@@ -117,11 +117,11 @@ def test_who_is_calling_is_read_once_per_minute(phone, services):
         s.scalar(select(Member).where(Member.phone == MEMBER)).status = "inactive"
     assert phone(MEMBER).dial().startswith("CON ")
     services.redis.delete(f"ussd:w:{MEMBER}")  # the minute is over
-    assert phone(MEMBER).dial().startswith("END This number is not registered")
+    assert phone(MEMBER).dial().startswith("END This number is not registered.")
 
 
 def test_unregistered_phone_gets_a_polite_end(phone):
-    assert phone("+254799999999").dial().startswith("END This number is not registered")
+    assert phone("+254799999999").dial().startswith("END This number is not registered.")
 
 
 # -- resume ---------------------------------------------------------------------------------

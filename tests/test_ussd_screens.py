@@ -111,7 +111,7 @@ FINAL = [
     Say(N_("Only the chair can do this.")),
     Say(N_("Only the treasurer can do this.")),
     Say(N_("This session belongs to another phone. Please dial again.")),
-    Say(N_("This number is not registered with Kassa. Please ask your group's treasurer or coordinator.")),
+    Say(N_("This number is not registered. Ask your group's treasurer or coordinator.")),
     Say(N_("Service busy, please try again in a few minutes.")),
     Say(N_("Sorry, we could not read this request. Please dial again.")),
     Say(N_("Not allowed.")),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ledger
+from db import on_commit
 from commands.context import CommandError, Context, Outcome
 from commands.handle import authorise
 from commands.parser import Grammar, Parsed, match_key
@@ -52,8 +53,16 @@ def run_lang(ctx: Context, parsed: Parsed) -> Outcome:
         if person is not None:
             person.language = code
     ctx.session.flush()
+    if ctx.sender.member is not None:  # her next USSD screen speaks the new language too
+        on_commit(ctx.session, _forget_caller, ctx.sender.member.phone)
     # TRANSLATORS: {language} is the language's own name, e.g. Azərbaycanca.
     return Outcome(translator(code).gettext("Kassa will write to you in {language}.", language=LANGUAGES[code]))
+
+
+def _forget_caller(services, phone: str) -> None:
+    from menus.state import forget_caller
+
+    forget_caller(services.redis, phone)
 
 
 def run_stop(ctx: Context, parsed: Parsed) -> Outcome:

@@ -17,6 +17,11 @@ RESUME_KEY = "ussd:r:{}"
 WHO_KEY = "ussd:w:{}"
 
 
+def forget_caller(client: "redis.Redis", phone: str) -> None:
+    """Drop the cached caller for ``phone`` (after her language or role changed elsewhere)."""
+    client.delete(WHO_KEY.format(phone))
+
+
 @dataclass
 class Who:
     """The caller as found on the first hop (ids and display settings, no secrets)."""

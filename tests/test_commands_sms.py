@@ -104,3 +104,13 @@ def test_terminal_phone_texts_through_the_endpoint(runner, services, demo):
     result = runner.invoke(args=["sms", TREASURER, "HELP"])
     assert result.exit_code == 0, result.output
     assert f"--> {TREASURER} (reply, gsm7," in result.output and "SAVE" in result.output
+
+
+def test_lang_by_sms_changes_her_next_ussd_screen(client, services, demo):
+    """The USSD caller cache (60 s) is dropped when LANG changes her language by SMS."""
+    from tests.ussd_phone import Phone
+
+    phone = Phone(client, "+254712000003")
+    assert "My savings" in phone.dial()
+    at_sms(client, "+254712000003", "LANG az")
+    assert "Yığım" in phone.dial()

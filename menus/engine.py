@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership
 from i18n import N_, Translator, translator
-from i18n.plain import plain_letters
+from i18n.plain import PLAIN_READABLE, plain_letters
 from menus.fit import clip, fits, paginate
 from menus.hop import Hop, Reply
 from menus.state import State
@@ -312,9 +312,13 @@ class Machine:
             lines += [f"{n}. {text}" for n, (text, _) in enumerate(self.options(ctx, screen), start=1)]
             footer = [BACK + ". " + t.gettext("Back")] if screen.back and st.screen != HOME else []
         more = MORE + ". " + t.gettext("More")
-        if self.plain(ctx):
-            lines, footer, more = [plain_letters(x) for x in lines], [plain_letters(x) for x in footer], plain_letters(more)
-        pages = paginate(lines, footer, more)
+        pages = paginate(*_plain_all(lines, footer, more)) if self.plain(ctx) else paginate(lines, footer, more)
+        if len(pages) > 1 and not self.plain(ctx) and t.lang in PLAIN_READABLE:
+            # Plain letters fit twice as much (160 GSM-7 against 80 UCS-2): use them
+            # rather than make her page, where her language still reads naturally so.
+            plain_pages = paginate(*_plain_all(lines, footer, more))
+            if len(plain_pages) < len(pages):
+                pages = plain_pages
         st.pages = len(pages)
         st.page = min(st.page, st.pages - 1)
         st.shown = pages if len(pages) > 1 else []
@@ -352,3 +356,7 @@ class _Deferred:
 
     def resolve(self, ctx: Ctx) -> Move:
         return self.fn(ctx, self.value)
+
+
+def _plain_all(lines: list[str], footer: list[str], more: str) -> tuple[list[str], list[str], str]:
+    return [plain_letters(x) for x in lines], [plain_letters(x) for x in footer], plain_letters(more)

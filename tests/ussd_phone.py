@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from i18n.plain import plain_letters
 from menus.fit import budget_for, units
 
 _ids = itertools.count(1)
@@ -62,7 +63,7 @@ class Phone:
         """The number in front of ``label`` on the current screen."""
         for line in self.screen[4:].split("\n"):
             num, _, text = line.partition(". ")
-            if text == label and num.isdigit():
+            if text in (label, plain_letters(label)) and num.isdigit():  # a paging screen may be plain
                 return num
         raise AssertionError(f"{label!r} not on screen:\n{self.screen}")
 

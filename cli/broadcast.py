@@ -163,9 +163,12 @@ def show_preview(b: Broadcast, view: bc.Preview) -> None:
     if view.saving > 0:
         console.print(f"With plain letters (--plain) it would cost {money(view.plain_cost, view.currency)}: "
                       f"{money(view.saving, view.currency)} less.")
-    for line in view.lines[:3]:
+    samples: dict[str, list[str]] = {}  # each distinct text once, with the languages that get it
+    for line in view.lines:
         text = next(t.text for t in b.texts if (t.language, t.plain) == (line.language, line.plain))
-        console.print(f"[dim]{line.language}:[/dim] {text}", markup=True, highlight=False)
+        samples.setdefault(text, []).append(line.language + ("/plain" if line.plain else ""))
+    for text, langs in samples.items():
+        console.print(f"[dim]{', '.join(langs)}:[/dim] {text}", markup=True, highlight=False)
 
 
 def _fan_out_with_progress(broadcast_id: int, total: int, batch: int) -> None:

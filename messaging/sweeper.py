@@ -19,7 +19,7 @@ import logging
 
 from sqlalchemy import or_, select, update
 
-from messaging.dispatch import enqueue_inbox, enqueue_send, job_alive
+from messaging.dispatch import QUEUE_FOR_PRIORITY, enqueue_inbox, enqueue_send, job_alive
 from messaging.models import InboxMessage, InStatus, OutboxMessage, OutStatus
 
 log = logging.getLogger("kassa.sweeper")
@@ -58,12 +58,25 @@ def _requeue_outbox(services, now: dt.datetime) -> int:
                    OutboxMessage.updated_at < now - PENDING_AFTER,
                    or_(OutboxMessage.retry_at.is_(None), OutboxMessage.retry_at <= now))
             .order_by(OutboxMessage.priority, OutboxMessage.id).limit(BATCH)).all()
-    lost = [(oid, prio) for oid, prio in rows if not job_alive(services, f"send-{oid}")]
+    busy = _busy_priorities(services)
+    lost = [(oid, prio) for oid, prio in rows
+            if prio not in busy and not job_alive(services, f"send-{oid}")]
     for oid, prio in lost:
         enqueue_send(services, oid, prio)
     if lost:
         log.info("sweeper re-enqueued %d outbox rows", len(lost))
     return len(lost)
+
+
+def _busy_priorities(services) -> set[int]:
+    """Priorities whose queue still holds jobs: their pending rows wait in those jobs.
+
+    Reminders and broadcasts are sent by chunk jobs (``outreach.jobs.send_many``),
+    not one ``send-{id}`` job per row, so a row pending behind a long rate-limited
+    queue is not lost: it is waiting its turn. Only when its queue has drained (or
+    Redis lost it) is a still-pending row handed to RQ again.
+    """
+    return {int(prio) for prio, name in QUEUE_FOR_PRIORITY.items() if services.queue(name).count}
 
 
 def _requeue_inbox(services, now: dt.datetime) -> int:

@@ -196,6 +196,18 @@ def test_redis_flushed_with_pending_messages_sweeper_sends_each_exactly_once(mak
     assert [m.status for m in outbox(services)] == [OutStatus.SENT] * len(ids)
 
 
+def test_sweeper_leaves_rows_waiting_behind_a_busy_queue(services):
+    """Bulk rows sent by chunk jobs have no per-row job; while their queue still holds
+    work they are waiting, not lost, and the sweeper adds nothing; once it drains, it does."""
+    ids = [queue_one(services, text=f"news {i}", priority=Priority.BULK) for i in range(3)]
+    services.redis.flushdb()
+    services.queue("bulk").enqueue("outreach.jobs.send_many", ids, job_id="chunk-1")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
+    assert sweep(services, later) == 0
+    services.queue("bulk").empty()  # the chunk job lost with Redis
+    assert sweep(services, later) == 3
+
+
 def test_sweeper_leaves_fresh_rows_and_backoff_alone(services):
     queue_one(services)
     services.redis.flushdb()

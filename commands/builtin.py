@@ -32,7 +32,10 @@ def run_help(ctx: Context, parsed: Parsed) -> Outcome:
         return Outcome(full)
     examples = "; ".join(dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed))
     # TRANSLATORS: {examples} lists SMS commands as typed, e.g. "SAVE 3 500 4 500; BAL; STOP".
-    return Outcome(ctx.t.gettext("Kassa commands, for example: {examples}", examples=examples))
+    card = ctx.t.gettext("Kassa commands, for example: {examples}", examples=examples)
+    if shape(card).segments <= 2:
+        return Outcome(card)
+    return Outcome("Kassa: " + examples)  # all GSM-7: one segment, where her letters would take three
 
 
 def find_language(word: str) -> str | None:

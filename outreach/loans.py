@@ -147,10 +147,10 @@ def _notice(group: Any, loan: Loan, phone: str, lang: str, plain: bool, now: dt.
         return None
     today = _local_day(group, now)
     if nxt.on == today + dt.timedelta(days=1) and nxt.on != group.next_meeting_on:
-        kind, text = "loan_due", loan_due_notice(lang, group_name=group.name, amount=nxt.amount,
+        kind, text = "loan_due", loan_due_notice(lang, amount=nxt.amount,
                                                  currency=group.currency, due_on=nxt.on)
     elif nxt.on < today:
-        kind, text = "overdue", overdue_notice(lang, group_name=group.name, amount=nxt.amount,
+        kind, text = "overdue", overdue_notice(lang, amount=nxt.amount,
                                                currency=group.currency, due_on=nxt.on)
     else:
         return None

@@ -75,44 +75,50 @@ def _items(lang: str, facts: MeetingFacts, loan: int | None) -> list[str]:
     if facts.social:
         items.append(t.gettext("social fund {amount}", amount=_money(lang, facts.social, facts.currency)))
     if loan:
-        items.append(t.gettext("loan instalment {amount}", amount=_money(lang, loan, facts.currency)))
+        items.append(t.gettext("loan {amount}", amount=_money(lang, loan, facts.currency)))
     return items
 
 
 def meeting_reminder(lang: str, facts: MeetingFacts, loan: int | None = None) -> str:
-    """The reminder for one meeting: day, time, place and what to bring."""
+    """The reminder for one meeting: day, time, place and what to bring.
+
+    It leaves out the group's name (she knows her group; the place says which
+    meeting) so that, with long Vietnamese place names and VND amounts, it
+    stays within two UCS-2 segments, and one in plain letters.
+    """
     t = translator(lang)
     day, date, time = _when(lang, facts.meeting_on, facts.at)
-    params = dict(group=facts.group_name, day=day, date=date, time=time, place=facts.place)
+    params = dict(day=day, date=date, time=time, place=facts.place)
     if facts.place:
-        # TRANSLATORS: SMS sent before each meeting. {day} is a weekday name, {date} e.g. "3 Dec".
-        text = t.gettext("{group}: meeting on {day} {date} at {time}, {place}.", **params)
+        # TRANSLATORS: SMS sent before each meeting; keep it short. {day} is a weekday
+        # name ("Sun"), {date} e.g. "3 Dec", {place} where the group meets.
+        text = t.gettext("Meeting {day} {date} {time}, {place}.", **params)
     else:
-        text = t.gettext("{group}: meeting on {day} {date} at {time}.", **params)
+        text = t.gettext("Meeting {day} {date} {time}.", **params)
     items = _items(lang, facts, loan)
     if items:
         # TRANSLATORS: followed by a list such as "savings 200 KES, social fund 50 KES".
-        text += " " + t.gettext("Please bring: {items}.", items=", ".join(items))
+        text += " " + t.gettext("Bring: {items}.", items=", ".join(items))
     return text
 
 
-def loan_due_notice(lang: str, *, group_name: str, amount: int, currency: str, due_on: dt.date) -> str:
+def loan_due_notice(lang: str, *, amount: int, currency: str, due_on: dt.date) -> str:
     """The day-before notice of a loan instalment."""
     t = translator(lang)
     day, date, _ = _when(lang, due_on, dt.time(0, 0))
-    # TRANSLATORS: SMS the day before a loan instalment is due.
-    return t.gettext("{group}: your loan instalment of {amount} is due tomorrow, {day} {date}.",
-                     group=group_name, amount=_money(lang, amount, currency), day=day, date=date)
+    # TRANSLATORS: SMS the day before a loan instalment is due; {day} is a weekday name.
+    return t.gettext("Your loan instalment of {amount} is due tomorrow, {day} {date}.",
+                     amount=_money(lang, amount, currency), day=day, date=date)
 
 
-def overdue_notice(lang: str, *, group_name: str, amount: int, currency: str, due_on: dt.date) -> str:
+def overdue_notice(lang: str, *, amount: int, currency: str, due_on: dt.date) -> str:
     """The notice after an instalment's due date passed unpaid."""
     t = translator(lang)
     day, date, _ = _when(lang, due_on, dt.time(0, 0))
     # TRANSLATORS: SMS the day after an unpaid loan instalment; {amount} is what is still owed.
-    return t.gettext("{group}: your loan instalment of {amount} was due on {day} {date} and is not paid yet. "
-                     "Please talk to your treasurer.",
-                     group=group_name, amount=_money(lang, amount, currency), day=day, date=date)
+    return t.gettext("Your loan instalment of {amount} was due {day} {date} and is not paid yet. "
+                     "Please see your treasurer.",
+                     amount=_money(lang, amount, currency), day=day, date=date)
 
 
 # TRANSLATORS: an announcement from an NGO coordinator; {sender} is the organisation or name.

@@ -85,10 +85,11 @@ def _tell_member(session: Session, request: SupportRequest, group: Group, member
 def _tell_coordinator(session: Session, request: SupportRequest, group: Group, member: Member,
                       coordinator: Coordinator) -> None:
     t = translator(coordinator.language)
-    # TRANSLATORS: SMS to an NGO coordinator; {service} is e.g. "Legal aid".
+    # TRANSLATORS: SMS to an NGO coordinator; {service} is e.g. "Legal aid"; {group} is the
+    # group's short code (as in BC and the CLI), so that long group names keep it in 2 segments.
     text = t.gettext("Kassa support {ref}: {service} for {name} ({phone}), group {group}.",
                      ref=request.ref, service=t.gettext(CATEGORY_LABELS[request.category]),
-                     name=member.name, phone=member.phone, group=group.name)
+                     name=member.name, phone=member.phone, group=group.code)
     queue_sms(session, to=coordinator.phone, text=text, language=t.lang, kind="support",
               priority=Priority.NOTICE, group_id=group.id,
               dedupe_key=f"support:{request.ref}:coord:{coordinator.id}")

@@ -52,7 +52,7 @@ from ledger.books import (
     post,
     require_role,
 )
-from ledger.models import OPEN_LOAN_STATUSES, AccountCode, Loan, LoanStatus, TxnKind
+from ledger.models import OPEN_LOAN_STATUSES, AccountCode, Loan, LoanAmounts, LoanStatus, TxnKind
 from ledger.money import fraction_of
 
 #: Business categories a loan may be for (never consumption): (code, label msgid).
@@ -174,7 +174,7 @@ class LoanTerms(Protocol):
 
 
 @dataclass(frozen=True)
-class LoanRow:
+class LoanRow(LoanAmounts):
     """A paid-out loan as the position read loads it: plain columns, no ORM entity."""
 
     id: int
@@ -186,26 +186,6 @@ class LoanRow:
     unit: str
     disbursed_on: dt.date | None
     status: LoanStatus = LoanStatus.ACTIVE
-
-    @property
-    def ref(self) -> str:
-        return f"L{self.id}"
-
-    @property
-    def total(self) -> int:
-        return self.principal + self.charge
-
-    @property
-    def paid(self) -> int:
-        return self.principal_paid + self.charge_paid
-
-    @property
-    def outstanding(self) -> int:
-        return self.total - self.paid
-
-    @property
-    def principal_outstanding(self) -> int:
-        return self.principal - self.principal_paid
 
 
 def loan_schedule(loan: LoanTerms) -> list[Instalment]:

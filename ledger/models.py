@@ -12,6 +12,8 @@ nothing is deleted: a correction is a new transaction that ``reverses`` another.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import datetime as dt
 import enum
 
@@ -135,7 +137,43 @@ class Meeting(Base):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
 
 
-class Loan(Base):
+class LoanAmounts:
+    """A loan's arithmetic, shared by the ORM row and the light read model.
+
+    The class using it has ``id``, ``principal``, ``charge``, ``principal_paid``
+    and ``charge_paid`` (minor units).
+    """
+
+    if TYPE_CHECKING:  # declared by the classes that use it (not mapped here)
+        id: int
+        principal: int
+        charge: int
+        principal_paid: int
+        charge_paid: int
+
+    @property
+    def ref(self) -> str:
+        return f"L{self.id}"
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.charge
+
+    @property
+    def paid(self) -> int:
+        return self.principal_paid + self.charge_paid
+
+    @property
+    def outstanding(self) -> int:
+        """What she still owes on this loan: principal and service charge."""
+        return self.total - self.paid
+
+    @property
+    def principal_outstanding(self) -> int:
+        return self.principal - self.principal_paid
+
+
+class Loan(LoanAmounts, Base):
     """A member's loan from request to close. Principal owed lives in the ledger
     (her loans-receivable account); ``principal_paid``/``charge_paid`` cache the
     repayments posted against this loan (a test checks them against the legs)."""
@@ -173,26 +211,6 @@ class Loan(Base):
     charge_paid: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    @property
-    def ref(self) -> str:
-        return f"L{self.id}"
-
-    @property
-    def total(self) -> int:
-        return self.principal + self.charge
-
-    @property
-    def paid(self) -> int:
-        return self.principal_paid + self.charge_paid
-
-    @property
-    def outstanding(self) -> int:
-        """What she still owes on this loan: principal and service charge."""
-        return self.total - self.paid
-
-    @property
-    def principal_outstanding(self) -> int:
-        return self.principal - self.principal_paid
 
 
 class Txn(Base):

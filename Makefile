@@ -27,8 +27,8 @@ i18n-extract: | $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 \
 	  --add-comments=TRANSLATORS: --no-location --sort-output -o i18n/messages.pot .
 i18n-update: i18n-extract
-	@echo "catalogs updated: fill the new msgstr entries, then run make test"
 	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locale --no-fuzzy-matching --ignore-obsolete
+	@echo "catalogs updated: fill the new msgstr entries, then run make test"
 i18n-compile: | $(BIN)/activate
 	$(BIN)/pybabel compile -d i18n/locale --statistics
 

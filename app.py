@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -10,7 +11,7 @@ from config import Config, ConfigError
 from services import Services
 
 
-def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides environment values (tests pass their own)."""
     cfg = Config.from_env(overrides=config)
     cfg.check()
@@ -19,8 +20,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app.extensions["kassa"] = Services.build(cfg)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    import handlers
     import cli
+    import handlers
 
     handlers.init_app(app)
     cli.init_app(app)

@@ -6,9 +6,10 @@ Nothing here opens a connection.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
@@ -23,17 +24,17 @@ class Config:
     DATABASE_URL: str = ""
     REDIS_URL: str = ""
     SMS_BACKEND: str = "console"
-    AT_USERNAME: Optional[str] = None
-    AT_API_KEY: Optional[str] = None
-    AT_SENDER_ID: Optional[str] = None
-    TWILIO_ACCOUNT_SID: Optional[str] = None
-    TWILIO_AUTH_TOKEN: Optional[str] = None
-    TWILIO_FROM: Optional[str] = None
+    AT_USERNAME: str | None = None
+    AT_API_KEY: str | None = None
+    AT_SENDER_ID: str | None = None
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_FROM: str | None = None
     USSD_SERVICE_CODE: str = "*384*123#"
-    WEBHOOK_TOKEN: Optional[str] = None
-    PUBLIC_URL: Optional[str] = None
+    WEBHOOK_TOKEN: str | None = None
+    PUBLIC_URL: str | None = None
     KASSA_ENV: str = "development"
-    PIN_PEPPER: Optional[str] = None
+    PIN_PEPPER: str | None = None
     DEFAULT_LANGUAGE: str = "en"
     SMS_RATE_PER_SECOND: float = 10.0
     SMS_SEGMENT_PRICE: str = "0.80"  # what one SMS segment costs, in major units (broadcast previews)
@@ -44,7 +45,7 @@ class Config:
     given: set[str] = field(default_factory=set)  # names set explicitly (env or overrides)
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None, overrides: Optional[Mapping[str, Any]] = None) -> "Config":
+    def from_env(cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
         """Read the contract variables from ``env`` (default: os.environ after .env)."""
         if env is None:
             _load_dotenv()

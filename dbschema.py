@@ -4,11 +4,11 @@ Alembic's env.py and the migration check read the metadata from here. (Not
 named ``schema``: that name belongs to the PyPI package the africastalking SDK
 imports, and a top-level module of ours would shadow it.)
 """
-from db import Base
 import groups.models  # noqa: F401
 import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
-import support.models  # noqa: F401
 import outreach.models  # noqa: F401
+import support.models  # noqa: F401
+from db import Base
 
 metadata = Base.metadata

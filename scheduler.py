@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 log = logging.getLogger("kassa.scheduler")
 
@@ -44,7 +44,7 @@ def run_forever(services, sleep: Callable[[float], None] = time.sleep) -> None:
     lock = services.redis.lock(LOCK_KEY, timeout=LOCK_TTL, blocking=False)
     while True:
         if lock.owned() and lock.extend(LOCK_TTL, replace_ttl=True) or lock.acquire(blocking=False):
-            run_due(services, last, time.monotonic(), dt.datetime.now(dt.timezone.utc))
+            run_due(services, last, time.monotonic(), dt.datetime.now(dt.UTC))
         sleep(1.0)
 
 

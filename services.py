@@ -8,7 +8,7 @@ a plain ``redis.Redis`` on its unix socket, so no second server is started.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import redis
 
@@ -41,11 +41,11 @@ def redis_from_url(url: str, **kwargs: Any) -> redis.Redis:
 class Services:
     config: Config
     db: Database
-    _redis: Optional[redis.Redis] = field(default=None, repr=False)
-    _lite: Optional[Any] = field(default=None, repr=False)
+    _redis: redis.Redis | None = field(default=None, repr=False)
+    _lite: Any | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, config: Config) -> "Services":
+    def build(cls, config: Config) -> Services:
         INSTANCE.mkdir(parents=True, exist_ok=True)
         services = cls(config=config, db=Database(config.DATABASE_URL))
         services.db.services = services

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Optional
 
 from config import Config
 from services import QUEUES, Services
 
 log = logging.getLogger("kassa.worker")
-_services: Optional[Services] = None
+_services: Services | None = None
 
 
 def get_services() -> Services:
@@ -26,7 +25,7 @@ def get_services() -> Services:
     return _services
 
 
-def set_services(services: Optional[Services]) -> None:
+def set_services(services: Services | None) -> None:
     """Use ``services`` for jobs run in this process (tests, the CLI)."""
     global _services
     _services = services

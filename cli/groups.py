@@ -5,8 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from cli import services

@@ -12,8 +12,8 @@ import sys
 import time
 
 import click
-from flask.cli import with_appcontext
 from flask import current_app
+from flask.cli import with_appcontext
 
 import migrations
 from groups.demo import seed_demo

@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 
 import click
-from flask.cli import with_appcontext
 from flask import current_app
+from flask.cli import with_appcontext
 
 
 @click.command("ussd")

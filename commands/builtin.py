@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import ledger
-from db import on_commit
 from commands.context import CommandError, Context, Outcome
 from commands.handle import authorise
 from commands.parser import Grammar, Parsed, match_key
 from commands.registry import ANYONE, REGISTRY, Command, pgettext, register
+from db import on_commit
 from i18n import LANGUAGES, N_, translator
 from i18n.plain import plain_letters
 from messaging.encoding import shape

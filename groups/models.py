@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -72,22 +72,22 @@ class Group(Base):
     country: Mapped[str] = mapped_column(String(2))
     language: Mapped[str] = mapped_column(String(8), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    region: Mapped[Optional[str]] = mapped_column(String(80), index=True)
+    region: Mapped[str | None] = mapped_column(String(80), index=True)
     meeting_weekday: Mapped[int] = mapped_column(Integer, default=0)  # Monday = 0
     meeting_time: Mapped[dt.time] = mapped_column(Time, default=dt.time(10, 0))
     meeting_place: Mapped[str] = mapped_column(String(120), default="")
     meeting_every_weeks: Mapped[int] = mapped_column(Integer, default=1)
     # Fortnightly groups: the date of one of their meetings (the planner sets it if unset).
-    meeting_anchor: Mapped[Optional[dt.date]] = mapped_column(Date)
+    meeting_anchor: Mapped[dt.date | None] = mapped_column(Date)
     # Reminder lead: that many days before the meeting, at this local time (default: the evening before).
     reminder_days_before: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     reminder_time: Mapped[dt.time] = mapped_column(Time, default=dt.time(18, 0), server_default="18:00:00")
     # The planner's cursor: the meeting the next reminder is for, and when it goes (UTC).
     # NULL means "not planned yet" (new group or changed schedule); see outreach.planner.
-    next_meeting_on: Mapped[Optional[dt.date]] = mapped_column(Date)
-    next_reminder_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True), index=True)
+    next_meeting_on: Mapped[dt.date | None] = mapped_column(Date)
+    next_reminder_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     # The daily loan check (instalment due tomorrow, overdue), at the reminder time; see outreach.loans.
-    next_loan_check_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime(timezone=True), index=True)
+    next_loan_check_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     # Savings rules (minor units). SHG: fixed weekly saving; VSLA: share value.
     saving_amount: Mapped[int] = mapped_column(Integer, default=0)
     share_value: Mapped[int] = mapped_column(Integer, default=0)
@@ -108,7 +108,7 @@ class Group(Base):
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="group")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="group")
 
     def __repr__(self) -> str:
         return f"<Group {self.code} {self.name!r}>"
@@ -123,15 +123,15 @@ class Member(Base):
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(8), default="en")
-    pin_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
     pin_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)  # sent STOP
-    plain_letters: Mapped[Optional[bool]] = mapped_column(Boolean)  # None: follow the group
+    plain_letters: Mapped[bool | None] = mapped_column(Boolean)  # None: follow the group
     status: Mapped[Status] = mapped_column(_enum(Status, "member_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="member")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="member")
 
     def __repr__(self) -> str:
         return f"<Member {self.phone} {self.name!r}>"

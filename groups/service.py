@@ -4,8 +4,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -62,8 +62,8 @@ def get_group(session: Session, code: str) -> Group:
 
 
 def add_member(session: Session, group: Group, *, phone: str, name: str,
-               role: str = "member", language: Optional[str] = None,
-               number: Optional[int] = None) -> Membership:
+               role: str = "member", language: str | None = None,
+               number: int | None = None) -> Membership:
     """Add a person to ``group``; her phone is parsed with the group's country."""
     e164 = normalise_phone(phone, group.country)
     name = name.strip()
@@ -91,11 +91,11 @@ def add_member(session: Session, group: Group, *, phone: str, name: str,
     return membership
 
 
-def find_member(session: Session, phone: str) -> Optional[Member]:
+def find_member(session: Session, phone: str) -> Member | None:
     return session.scalar(select(Member).where(Member.phone == phone))
 
 
-def primary_membership(session: Session, member: Member) -> Optional[Membership]:
+def primary_membership(session: Session, member: Member) -> Membership | None:
     """The member's active membership (the oldest, if she is in several groups)."""
     return session.scalar(
         select(Membership).where(Membership.member_id == member.id,

@@ -12,7 +12,7 @@ import gettext as _gettext
 import io
 import re
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale
@@ -58,7 +58,7 @@ def normalise_language(code: str | None) -> str:
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalog(lang: str) -> _gettext.NullTranslations:
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po.exists():
@@ -135,7 +135,7 @@ def _plain_spaces(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=None)
+@cache
 def translator(lang: str | None) -> Translator:
     """The :class:`Translator` for ``lang`` (falls back to English)."""
     return Translator(normalise_language(lang))

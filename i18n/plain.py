@@ -14,7 +14,6 @@ from anyascii import anyascii
 
 from messaging.encoding import is_gsm7, normalise
 
-
 #: Currency signs GSM-7 lacks, written as their ISO codes (anyascii would say "d" for ₫).
 CURRENCY_SIGNS = {"₫": "VND", "₼": "AZN", "₹": "INR", "₽": "RUB", "₸": "KZT", "₺": "TRY", "₴": "UAH",
                   "₦": "NGN", "₵": "GHS", "₱": "PHP", "₩": "KRW", "₪": "ILS", "৳": "BDT", "₨": "Rs"}

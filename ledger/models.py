@@ -12,10 +12,9 @@ nothing is deleted: a correction is a new transaction that ``reverses`` another.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,

@@ -17,7 +17,7 @@ RESUME_KEY = "ussd:r:{}"
 WHO_KEY = "ussd:w:{}"
 
 
-def forget_caller(client: "redis.Redis", phone: str) -> None:
+def forget_caller(client: redis.Redis, phone: str) -> None:
     """Drop the cached caller for ``phone`` (after her language or role changed elsewhere)."""
     client.delete(WHO_KEY.format(phone))
 

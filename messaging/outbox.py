@@ -6,8 +6,6 @@ transaction commits. If Redis loses the job, the sweeper finds the row.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy.orm import Session
 
 from db import on_commit
@@ -17,8 +15,8 @@ from messaging.models import OutboxMessage, Priority
 
 
 def queue_sms(session: Session, *, to: str, text: str, language: str, kind: str,
-              priority: int = Priority.NOTICE, member_id: Optional[int] = None,
-              group_id: Optional[int] = None, dedupe_key: Optional[str] = None,
+              priority: int = Priority.NOTICE, member_id: int | None = None,
+              group_id: int | None = None, dedupe_key: str | None = None,
               plain: bool = False) -> OutboxMessage:
     """Add one outbound SMS to the outbox (flushed, not committed).
 

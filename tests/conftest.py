@@ -7,7 +7,7 @@ parametrised). Each test starts with empty tables and an empty Redis database.
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from i18n.plain import plain_letters
 from messaging.encoding import GSM7, UCS2, is_gsm7, shape

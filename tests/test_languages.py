@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 
 import pytest
 from sqlalchemy import select
@@ -105,7 +104,7 @@ def _run_sms_scenario(client, services, lang: str) -> None:
         group = s.scalar(select(Group).where(Group.code == CODE))
         member = s.scalar(select(Member).where(Member.phone == LAN))
         open_request(s, group, member, Category.LEGAL, key="lang-help")
-    start = dt.datetime.now(dt.timezone.utc)
+    start = dt.datetime.now(dt.UTC)
     for day in range(0, 36):  # a week of meeting reminders, then a month of loan notices
         now = start + dt.timedelta(days=day, hours=12)
         run_planner(services, now)

@@ -21,3 +21,21 @@ def services():
     from flask import current_app
 
     return current_app.extensions["kassa"]
+
+
+def find_coordinator(session, phone: str):
+    """The coordinator with ``phone`` (any format), or a CLI error that says why not."""
+    import click
+    from sqlalchemy import select
+
+    from groups.models import Coordinator
+    from groups.phones import PhoneError, normalise_phone
+
+    try:
+        e164 = normalise_phone(phone)
+    except PhoneError as exc:
+        raise click.ClickException(str(exc)) from None
+    found = session.scalar(select(Coordinator).where(Coordinator.phone == e164))
+    if found is None:
+        raise click.ClickException(f"no coordinator with phone {e164}")
+    return found

@@ -16,11 +16,8 @@ from flask.cli import AppGroup
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
 
-from cli import services
-from groups.models import Coordinator
-from groups.phones import PhoneError, normalise_phone
+from cli import find_coordinator, services
 from i18n import LANGUAGES, translator
 from ledger.money import AmountError, parse_amount
 from outreach import broadcast as bc
@@ -43,17 +40,6 @@ def _price(price: str | None, currency: str | None) -> bc.Price:
         raise click.ClickException(f"price per segment {text!r}: {exc.reason}") from None
 
 
-def _coordinator(session, phone: str | None) -> Coordinator | None:
-    if not phone:
-        return None
-    try:
-        e164 = normalise_phone(phone, None)
-    except PhoneError as exc:
-        raise click.ClickException(str(exc)) from None
-    coordinator = session.scalar(select(Coordinator).where(Coordinator.phone == e164))
-    if coordinator is None:
-        raise click.ClickException(f"no coordinator with phone {e164}")
-    return coordinator
 
 
 @broadcast.command("send")
@@ -78,7 +64,7 @@ def send(message, codes, regions, everyone, as_phone, sender, plain, key, price,
     db = services().db
     try:
         with db.transaction() as session:
-            b = bc.create_broadcast(session, coordinator=_coordinator(session, as_phone), target=target,
+            b = bc.create_broadcast(session, coordinator=find_coordinator(session, as_phone) if as_phone else None, target=target,
                                     message=message, key=key or uuid.uuid4().hex, sender=sender, plain=plain)
             view = bc.preview(session, b, cost)
             show_preview(b, view)

@@ -5,9 +5,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from cli import services
-from groups.models import Coordinator
-from groups.phones import PhoneError, normalise_phone
+from cli import find_coordinator, services
 from support.models import RequestStatus, SupportRequest
 from support.service import coordinators_of
 
@@ -20,7 +18,7 @@ support = AppGroup("support", help="Members' requests for help (business, legal,
 def support_list(phone: str | None, show_all: bool) -> None:
     """Open requests, oldest first: reference, date, category, member, phone, group."""
     with services().db.transaction() as session:
-        coordinator = _coordinator(session, phone) if phone else None
+        coordinator = find_coordinator(session, phone) if phone else None
         query = select(SupportRequest).order_by(SupportRequest.id)
         if not show_all:
             query = query.where(SupportRequest.status != RequestStatus.CLOSED)
@@ -43,15 +41,6 @@ def support_close(ref: str) -> None:
     click.echo(f"closed {req.ref}")
 
 
-def _coordinator(session, phone: str) -> Coordinator:
-    try:
-        e164 = normalise_phone(phone)
-    except PhoneError as exc:
-        raise click.ClickException(str(exc)) from None
-    found = session.scalar(select(Coordinator).where(Coordinator.phone == e164))
-    if found is None:
-        raise click.ClickException(f"no coordinator with phone {e164}")
-    return found
 
 
 COMMANDS = [support]

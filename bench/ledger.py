@@ -47,13 +47,7 @@ class Figure:
 
 
 def _reset(url: str) -> None:
-    if url.startswith("postgresql"):
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrations.upgrade(url)
+    migrations.recreate(url)
 
 
 def _latencies(fn: Callable[[], object], n: int) -> list[float]:

@@ -37,18 +37,10 @@ WEEKS = 8
 def prepare(db_url: str, redis_url: str) -> list[str]:
     """Empty database and Redis db, migrate, seed a group of MEMBERS with WEEKS of savings; their phones."""
     import redis
-    from sqlalchemy import text
 
     import migrations
-    from db import make_engine
 
-    if db_url.startswith("postgresql"):
-        engine = make_engine(db_url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrations.upgrade(db_url)
+    migrations.recreate(db_url)
     redis.Redis.from_url(redis_url).flushdb()
     return _seed(db_url)
 

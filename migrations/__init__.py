@@ -20,6 +20,25 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def recreate(url: str) -> None:
+    """Empty the database at ``url`` and migrate it to the latest revision.
+
+    PostgreSQL: its ``public`` schema is dropped and made anew. For tests and
+    benchmarks only: it destroys every row.
+    """
+    if url.startswith("postgresql"):
+        from sqlalchemy import text
+
+        from db import make_engine
+
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+
+
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 

@@ -20,14 +20,6 @@ from dbschema import metadata
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
-def _reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def db_url(request, tmp_path_factory) -> str:
     """A migrated, empty database of each backend."""
@@ -35,8 +27,7 @@ def db_url(request, tmp_path_factory) -> str:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kassa.sqlite3'}"
     else:
         url = os.environ["TEST_DATABASE_URL"]
-        _reset_postgres(url)
-    migrations.upgrade(url)
+    migrations.recreate(url)
     return url
 
 

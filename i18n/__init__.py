@@ -118,7 +118,7 @@ class Translator:
 
         return _plain_spaces(format_decimal(n, locale=self.locale))
 
-    def date(self, day: dt.date, fmt: str = "EEE d MMM") -> str:
+    def date(self, day: dt.date, fmt: str = "EEEE d MMM") -> str:
         return _plain_spaces(format_date(day, fmt, locale=self.locale))
 
     def time(self, t: dt.time) -> str:

@@ -63,7 +63,7 @@ def receipt_text(t: Translator, group, receipt) -> str:
 
 def _ledger_problem(ctx: Context, command: str, item: Item, exc) -> CommandError:
     return CommandError(item_problem(ctx.t, command, item.index, item.text,
-                                     exc.render(ctx.t, ctx.group.currency).rstrip(".")))
+                                     exc.render(ctx.t, ctx.group.currency).rstrip(".।")))
 
 
 def post_items(ctx: Context, parsed: Parsed, post: Callable[[Member, Item, str], object]) -> Outcome:

@@ -77,12 +77,25 @@ class ParseError(Exception):
         return f"{self.code}: {self.command} {self.token}".strip()
 
 
-_KEYWORD = re.compile(r"\s*([^\W\d_]+)(.*)\Z", re.S)
 _THOUSANDS_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _SEPARATORS = re.compile(r"[,;:=]")
 _WHO = re.compile(r"\A#?(\+?\d{1,15})\Z")
 _REF = re.compile(r"\A#?([A-Za-z]{0,3}-?\d{1,12})\Z")
 _HAS_DIGIT = re.compile(r"\d")
+
+
+def _leading_word(text: str) -> tuple[str, str] | None:
+    """(the first word, the rest): a letter, then letters, combining marks and joiners.
+
+    Devanagari and Malayalam vowel signs (ा, ി) are marks, not letters, and
+    Malayalam writes some words with a zero-width joiner: ``जमा`` is one word.
+    """
+    s = text.lstrip()
+    end = 0
+    while end < len(s) and (s[end].isalpha() or (
+            end and (unicodedata.category(s[end])[0] == "M" or unicodedata.category(s[end]) == "Cf"))):
+        end += 1
+    return (s[:end], s[end:]) if end else None
 
 
 def match_key(word: str) -> str:
@@ -92,11 +105,11 @@ def match_key(word: str) -> str:
 
 def split_keyword(text: str, table: Mapping[str, Keyword]) -> tuple[Keyword, str, str]:
     """(the command's keyword entry, the keyword as typed, the rest of the text)."""
-    m = _KEYWORD.match(unicodedata.normalize("NFC", text or ""))
-    if m is None:
+    split = _leading_word(unicodedata.normalize("NFC", text or ""))
+    if split is None:
         word = (text or "").strip().split(" ")[0][:20]
         raise ParseError("empty" if not word else "unknown_command", token=word)
-    typed, rest = m.group(1), m.group(2)
+    typed, rest = split
     entry = table.get(match_key(typed))
     if entry is None:
         raise ParseError("unknown_command", token=typed[:20])

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import commands  # noqa: F401  (registers the built-in commands)
-from commands.parser import Grammar, ParseError, parse
+from commands.parser import Grammar, ParseError, parse, split_keyword
 from commands.registry import REGISTRY, aliases, keyword_table
 
 PROPERTY = settings(max_examples=150, deadline=None)
@@ -141,3 +141,14 @@ def test_malformed_messages_say_what_is_wrong(text, code, index):
         parse(text, TABLE, "KES")
     assert err.value.code == code
     assert (err.value.item.index if err.value.item else None) == index
+
+
+@pytest.mark.parametrize("text,english", [
+    ("जमा 3 500", "SAVE"),  # a vowel sign (ा) is part of the word
+    ("सहायता", "HELP"),
+    ("बचत 3 500", "SAVE"),
+    ("BACHAT 3 500", "SAVE"),
+])
+def test_hindi_keywords_with_vowel_signs_are_whole_words(text, english):
+    entry, typed, _rest = split_keyword(text, keyword_table(["hi"]))
+    assert entry.command == english and typed == text.split(" ")[0]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from groups.models import Group, GroupKind, Member, Membership, Role, Status
+from groups.models import Group, GroupKind, Member, Membership, Role
 from groups.phones import PhoneError, normalise_phone
 from i18n import LANGUAGES
 
@@ -95,14 +94,6 @@ def find_member(session: Session, phone: str) -> Member | None:
     return session.scalar(select(Member).where(Member.phone == phone))
 
 
-def primary_membership(session: Session, member: Member) -> Membership | None:
-    """The member's active membership (the oldest, if she is in several groups)."""
-    return session.scalar(
-        select(Membership).where(Membership.member_id == member.id,
-                                 Membership.status == Status.ACTIVE)
-        .order_by(Membership.id).limit(1))
-
-
 # -- CSV import --------------------------------------------------------------
 
 CSV_COLUMNS = ("phone", "name", "role", "language", "number")
@@ -158,14 +149,3 @@ def read_csv(text: str) -> list[dict[str, str]]:
     if missing:
         raise SetupError(f"the CSV header needs the columns {', '.join(sorted(missing))}")
     return [{k.strip(): (v or "") for k, v in row.items() if k} for row in reader]
-
-
-def next_meeting(group: Group, now: dt.datetime) -> dt.datetime:
-    """The group's next meeting start (aware, group's timezone) at or after ``now``."""
-    tz = ZoneInfo(group.timezone)
-    local = now.astimezone(tz)
-    days = (group.meeting_weekday - local.weekday()) % 7
-    candidate = dt.datetime.combine(local.date() + dt.timedelta(days=days), group.meeting_time, tz)
-    if candidate < local:
-        candidate += dt.timedelta(days=7)
-    return candidate

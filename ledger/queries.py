@@ -14,6 +14,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, GroupKind, Member, Membership, Status
+from groups.schedule import meeting_on_or_after, rhythm_of
 from i18n import N_
 from ledger.books import group_today, natural, open_cycle
 from ledger.loans import Due, LoanRow, active_loans, days_past_due, due_by, loan_schedule, next_instalment
@@ -62,8 +63,8 @@ class Position:
 
 
 def next_meeting_date(group: Group, today: dt.date) -> dt.date:
-    """The group's next meeting day on or after ``today``."""
-    return today + dt.timedelta(days=(group.meeting_weekday - today.weekday()) % 7)
+    """The group's next meeting day on or after ``today`` (weekly or fortnightly)."""
+    return meeting_on_or_after(rhythm_of(group), today)
 
 
 @dataclass(frozen=True)

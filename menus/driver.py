@@ -130,7 +130,9 @@ def identify(db: Session, phone: str) -> Who | None:
     return Who(member_id=member.id, group_id=group.id, membership_id=membership.id,
                role=membership.role.value, lang=member.language, plain=bool(plain), group_name=group.name,
                currency=group.currency, timezone=group.timezone, meeting_weekday=group.meeting_weekday,
-               meeting_time=group.meeting_time.strftime("%H:%M"), meeting_place=group.meeting_place or "")
+               meeting_time=group.meeting_time.strftime("%H:%M"), meeting_place=group.meeting_place or "",
+               meeting_every_weeks=group.meeting_every_weeks,
+               meeting_anchor=group.meeting_anchor.isoformat() if group.meeting_anchor else "")
 
 
 def scrub(text: str, spans: list[list[int]]) -> str:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from groups.models import Group
-from groups.service import next_meeting
+from groups.schedule import Rhythm, next_meeting
 from menus.engine import Ctx, Screen
 
 
@@ -12,11 +11,11 @@ def _next_meeting(ctx: Ctx) -> list[str]:
     """From the meeting rule kept in the session: no database read."""
     t, who = ctx.t, ctx.state.who
     assert who is not None
-    rule = Group(timezone=who.timezone, meeting_weekday=who.meeting_weekday,
-                 meeting_time=dt.time.fromisoformat(who.meeting_time))
-    when = next_meeting(rule, ctx.deps.now)
-    lines = [t.gettext("Next meeting: {day}, {time}", day=t.date(when.date(), "EEEE d MMMM"),
-                       time=t.time(when.time()))]
+    at = dt.time.fromisoformat(who.meeting_time)
+    rhythm = Rhythm(who.timezone, who.meeting_weekday, at, who.meeting_every_weeks,
+                    dt.date.fromisoformat(who.meeting_anchor) if who.meeting_anchor else None)
+    day = next_meeting(rhythm, ctx.deps.now)
+    lines = [t.gettext("Next meeting: {day}, {time}", day=t.date(day, "EEEE d MMMM"), time=t.time(at))]
     if who.meeting_place:
         lines.append(t.gettext("Place: {place}", place=who.meeting_place))
     return lines

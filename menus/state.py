@@ -39,6 +39,8 @@ class Who:
     meeting_weekday: int = 0
     meeting_time: str = "10:00"
     meeting_place: str = ""
+    meeting_every_weeks: int = 1
+    meeting_anchor: str = ""  # ISO date of a meeting week, for fortnightly groups
 
 
 @dataclass

@@ -6,12 +6,30 @@ transaction commits. If Redis loses the job, the sweeper finds the row.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from db import on_commit
 from i18n.plain import plain_letters
 from messaging.encoding import normalise, shape
 from messaging.models import OutboxMessage, Priority
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One text as it will be sent: body, encoding and segment count."""
+
+    text: str
+    encoding: str
+    segments: int
+
+
+def variant(text: str, plain: bool) -> Variant:
+    """``text`` as it will be sent (NFC, or plain letters when ``plain``), with its shape."""
+    body = plain_letters(text) if plain else normalise(text)
+    s = shape(body)
+    return Variant(body, s.encoding, s.segments)
 
 
 def queue_sms(session: Session, *, to: str, text: str, language: str, kind: str,
@@ -23,10 +41,9 @@ def queue_sms(session: Session, *, to: str, text: str, language: str, kind: str,
     ``plain`` sends it in plain GSM-7 letters (cheaper). ``dedupe_key``, when
     given, is unique in the database: the same key twice is refused there.
     """
-    body = plain_letters(text) if plain else normalise(text)
-    s = shape(body)
-    msg = OutboxMessage(to_phone=to, member_id=member_id, group_id=group_id, text=body,
-                        language=language, encoding=s.encoding, segments=s.segments,
+    v = variant(text, plain)
+    msg = OutboxMessage(to_phone=to, member_id=member_id, group_id=group_id, text=v.text,
+                        language=language, encoding=v.encoding, segments=v.segments,
                         priority=int(priority), kind=kind, dedupe_key=dedupe_key)
     session.add(msg)
     session.flush()

@@ -1,6 +1,6 @@
 """Outreach: weekly meeting reminders and coordinator broadcasts, exactly once, at national scale.
 
-- ``outreach.schedule``: when a group meets and when its members are reminded (pure).
+- ``groups.schedule``: when a group meets and when its members are reminded (pure).
 - ``outreach.planner``: ``plan_batch(session, now)`` writes the due reminders into the outbox.
 - ``outreach.broadcast``: preview, start and fan out a coordinator's announcement.
 - ``outreach.jobs``: the RQ jobs and scheduler tasks that drive them.

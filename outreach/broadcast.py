@@ -31,9 +31,10 @@ from db import on_commit
 from groups.models import Coordinator, Group, Member, Membership, Status
 from i18n import LANGUAGES, N_, Translator
 from messaging.models import OutboxMessage, OutStatus, Priority
+from messaging.outbox import variant
 from outreach.bulk import insert_outbox_from_select, send_after_commit
 from outreach.models import Broadcast, BroadcastGroup, BroadcastStatus, BroadcastText
-from outreach.texts import broadcast_text, variant
+from outreach.texts import broadcast_text
 
 FANOUT_BATCH = 500  # groups per transaction (15-25 members each: keeps the index plan)
 MAX_MESSAGE = 1000  # characters a coordinator may write

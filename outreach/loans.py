@@ -25,12 +25,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership, Status
+from groups.schedule import local_instant
 from ledger.loans import due_by, next_instalment
 from ledger.models import Loan, LoanStatus
 from messaging.models import OutStatus, Priority
+from messaging.outbox import variant
 from outreach.bulk import insert_outbox_rows, send_after_commit
-from outreach.schedule import local_instant
-from outreach.texts import loan_due_notice, overdue_notice, variant
+from outreach.texts import loan_due_notice, overdue_notice
 
 BATCH = 1000
 KIND = "reminder"

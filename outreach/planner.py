@@ -24,11 +24,20 @@ from sqlalchemy import Boolean, Integer, String, Text, and_, cast, func, literal
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership, Status
+from groups.schedule import (
+    Plan,
+    Rhythm,
+    meeting_on_or_after,
+    meeting_start,
+    plan_after,
+    plan_following,
+    rhythm_of,
+)
 from messaging.models import OutStatus, Priority
+from messaging.outbox import variant
 from outreach import loans
 from outreach.bulk import insert_outbox_from_select, insert_outbox_rows, json_rows, send_after_commit
-from outreach.schedule import Plan, Rhythm, meeting_on_or_after, meeting_start, plan_after, plan_following
-from outreach.texts import MeetingFacts, meeting_reminder, variant
+from outreach.texts import MeetingFacts, meeting_reminder
 
 BATCH = 500  # groups per transaction
 KIND = "reminder"
@@ -52,12 +61,6 @@ class BatchResult:
     @property
     def touched(self) -> int:
         return self.planned + self.due
-
-
-def rhythm_of(row: Any) -> Rhythm:
-    """The :class:`Rhythm` of a row holding the ``_RHYTHM`` columns."""
-    return Rhythm(row.timezone, row.meeting_weekday, row.meeting_time, row.meeting_every_weeks,
-                  row.meeting_anchor, row.reminder_days_before, row.reminder_time)
 
 
 def reschedule(group: Group) -> None:

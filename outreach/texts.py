@@ -11,24 +11,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from i18n import N_, translator
-from i18n.plain import plain_letters
-from messaging.encoding import normalise, shape
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One text as it will be sent: body, encoding and segment count."""
-
-    text: str
-    encoding: str
-    segments: int
-
-
-def variant(text: str, plain: bool) -> Variant:
-    """``text`` (plain letters when ``plain``) with its encoding and segments."""
-    body = plain_letters(text) if plain else normalise(text)
-    s = shape(body)
-    return Variant(body, s.encoding, s.segments)
 
 
 @dataclass(frozen=True)

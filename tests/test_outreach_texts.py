@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from messaging import encoding
-from outreach.texts import MeetingFacts, broadcast_text, meeting_reminder, variant
+from messaging.outbox import variant
+from outreach.texts import MeetingFacts, broadcast_text, meeting_reminder
 
 
 def _slow_shape(text: str) -> encoding.SmsShape:

@@ -13,10 +13,10 @@ from rq import Queue
 from sqlalchemy import func, select, update
 
 from groups.models import Group
+from groups.schedule import Rhythm, meeting_on_or_after, next_meeting, plan_after, plan_following
 from messaging.models import OutboxMessage
 from outreach.jobs import run_planner
 from outreach.planner import plan_batch, reschedule
-from outreach.schedule import Rhythm, meeting_on_or_after, next_meeting, plan_after, plan_following
 from tests.outreach_helpers import make_group, utc
 
 STOCKHOLM = Rhythm("Europe/Stockholm", weekday=0, at=dt.time(10, 0))

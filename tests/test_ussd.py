@@ -353,3 +353,24 @@ def test_coordinator_lists_and_closes_support_requests(phone, runner, services):
     assert runner.invoke(args=["support", "close", ref]).exit_code == 0
     assert ref not in runner.invoke(args=["support", "list"]).output
     assert ref in runner.invoke(args=["support", "list", "--all"]).output
+
+
+def test_next_meeting_of_a_fortnightly_group_skips_its_off_week(phone, services):
+    """Screen and reminders read one calendar: a fortnightly group meets on its anchor's weeks."""
+    import datetime as dt
+
+    from groups.models import Group
+    from groups.schedule import Rhythm, next_meeting
+    from i18n import translator
+
+    weekly = next_meeting(Rhythm("Africa/Nairobi", 1, dt.time(14, 0)), dt.datetime.now(dt.UTC))
+    fortnight_later = weekly + dt.timedelta(weeks=1)
+    with services.db.transaction() as s:
+        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group.meeting_every_weeks, group.meeting_anchor = 2, fortnight_later
+    p = phone(MEMBER)
+    p.dial()
+    body = p.choose("Next meeting")
+    en = translator("en")
+    assert en.date(fortnight_later, "EEEE d MMMM") in body, body
+    assert en.date(weekly, "EEEE d MMMM") not in body

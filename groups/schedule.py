@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
@@ -37,6 +38,12 @@ class Rhythm:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def rhythm_of(row: Any) -> Rhythm:
+    """The :class:`Rhythm` of a group, or of a row holding the same columns."""
+    return Rhythm(row.timezone, row.meeting_weekday, row.meeting_time, row.meeting_every_weeks,
+                  row.meeting_anchor, row.reminder_days_before, row.reminder_time)
 
 
 @dataclass(frozen=True)

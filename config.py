@@ -41,6 +41,7 @@ class Config:
     SMS_PRICE_CURRENCY: str = "KES"
     USSD_SESSION_TTL: int = 180
     USSD_RESUME_SECONDS: int = 120
+    LEDGER_CACHE_SECONDS: int = 600  # how long a member's position may be served from Redis (0: never)
     extra: dict[str, Any] = field(default_factory=dict)
     given: set[str] = field(default_factory=set)  # names set explicitly (env or overrides)
 
@@ -66,6 +67,7 @@ class Config:
         cfg.SMS_RATE_PER_SECOND = float(cfg.SMS_RATE_PER_SECOND)
         cfg.USSD_SESSION_TTL = int(cfg.USSD_SESSION_TTL)
         cfg.USSD_RESUME_SECONDS = int(cfg.USSD_RESUME_SECONDS)
+        cfg.LEDGER_CACHE_SECONDS = int(cfg.LEDGER_CACHE_SECONDS)
         cfg.DATABASE_URL = cfg.DATABASE_URL or f"sqlite:///{INSTANCE / 'kassa.sqlite3'}"
         return cfg
 

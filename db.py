@@ -71,6 +71,9 @@ def run_after_commit(session: Session, services: Any) -> None:
         fn(services, *args)
 
 
+SESSION_DB = "kassa.db"  # session.info key: the Database a session came from
+
+
 class Database:
     """An engine and its session factory. Create one per process."""
 
@@ -78,7 +81,7 @@ class Database:
         self.url = url
         self.services = services  # passed to on_commit hooks
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={SESSION_DB: self})
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,7 +93,8 @@ class Database:
         session = self.sessionmaker()
         try:
             yield session
-            session.commit()
+            if session.in_transaction():  # a USSD hop that needed no database never began one
+                session.commit()
         except BaseException:
             session.rollback()
             session.info.pop("after_commit", None)

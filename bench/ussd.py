@@ -150,13 +150,17 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--duration", type=float, default=15.0)
     ap.add_argument("--rounds", type=int, default=3, help="floor and kassa alternate; medians reported")
+    ap.add_argument("--cold", action="store_true", help="also run Kassa with the ledger read cache off")
     args = ap.parse_args(argv)
     phones = prepare(DB_URL, REDIS_URL)
     env = {"DATABASE_URL": DB_URL, "REDIS_URL": REDIS_URL, "PIN_PEPPER": PEPPER, "SMS_BACKEND": "console"}
-    runs: dict[str, list[dict]] = {"floor": [], "kassa": []}
-    for _ in range(args.rounds):  # alternating, so both see the same machine (others share it)
-        for name, spec in (("floor", "bench.ussd_floor:create_app()"), ("kassa", "app:create_app()")):
-            with serve(spec, args.workers, env) as host:
+    servers = [("floor", "bench.ussd_floor:create_app()", {}), ("kassa", "app:create_app()", {})]
+    if args.cold:  # the same journeys with every ledger read going to the database
+        servers.append(("kassa, no read cache", "app:create_app()", {"LEDGER_CACHE_SECONDS": "0"}))
+    runs: dict[str, list[dict]] = {name: [] for name, _, _ in servers}
+    for _ in range(args.rounds):  # alternating, so all see the same machine (others share it)
+        for name, spec, extra in servers:
+            with serve(spec, args.workers, {**env, **extra}) as host:
                 load(host, phones, users=8, rate=None, duration=3)  # warm the workers
                 runs[name].append({
                     "max": load(host, phones, users=args.users, rate=None, duration=args.duration),
@@ -186,6 +190,9 @@ def report(rows: dict, busy: dict, args: argparse.Namespace) -> None:
         m, p = r["max"], r["paced"]
         print(f"| {name} | {m['hops_per_s']} | {m['p50_ms']} | {m['p99_ms']} | {p['hops_per_s']} | "
               f"{p['p50_ms']} | {p['p99_ms']} | {m['errors'] + p['errors']} |")
+    if "kassa, no read cache" in rows:
+        cold = rows["kassa, no read cache"]["max"]["hops_per_s"] / rows["floor"]["max"]["hops_per_s"]
+        print(f"\nwith the ledger read cache off: {cold:.2f} of the floor")
     print(f"\nthroughput ratio kassa/floor: {ratio:.2f} (target >= 0.8); "
           f"kassa p99 at {args.rate:.0f} hops/s: {rows['kassa']['paced']['p99_ms']} ms (target < 20)")
     print("service busy after: " + ", ".join(f"{k} {v} s" for k, v in busy.items()) + " (target < 3 s)")

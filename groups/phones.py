@@ -1,6 +1,8 @@
 """Phone numbers: parsed and validated with ``phonenumbers``, stored in E.164."""
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
@@ -47,8 +49,13 @@ def normalise_phone(text: str, country: str | None = None) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=65536)
 def try_normalise(text: str, country: str | None = None) -> str | None:
-    """Like :func:`normalise_phone` but ``None`` instead of an error."""
+    """Like :func:`normalise_phone` but ``None`` instead of an error.
+
+    Remembered: every USSD hop and SMS names its phone, and the same few
+    thousand phones call again and again.
+    """
     try:
         return normalise_phone(text, country)
     except PhoneError:

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from groups.phones import try_normalise
 from handlers.auth import at_token_ok
 from i18n import translator
+from ledger.readcache import ReadCache
 from menus import build_machine
 from menus.driver import answer
 from menus.engine import Deps
@@ -30,6 +31,7 @@ log = logging.getLogger("kassa.ussd")
 REDIS_TIMEOUT = 0.5  # seconds, connect and each command
 STATEMENT_TIMEOUT_MS = 1000
 PG_CONNECT_TIMEOUT = 2  # libpq's minimum
+BOUNDED = "kassa.ussd_bounded"  # session.info: this session serves a hop (statement timeout applies)
 
 
 def _plain(reply: Reply, status: int = 200) -> Response:
@@ -47,8 +49,9 @@ def africastalking() -> Response:
         return _plain(Reply(t.gettext("Sorry, we could not read this request. Please dial again."), end=True))
     try:
         with services.db.transaction() as session:
-            _bound_statements(session)
-            result = answer(build_machine(), hop, session, _store(current_app), _deps(services),
+            session.info[BOUNDED] = True
+            store = _store(current_app)
+            result = answer(build_machine(), hop, session, store, _deps(services, store),
                             services.config.DEFAULT_LANGUAGE)
     except Exception as exc:  # Redis or the database down or slow, or a bug: never a 500
         log.error("ussd hop failed session=%s: %s", hop.session_id, type(exc).__name__,
@@ -85,10 +88,11 @@ def _hop(form: Any) -> Hop | None:
                text=form.get("text", "")[:1000], network=form.get("networkCode", "")[:10])
 
 
-def _deps(services: Any) -> Deps:
+def _deps(services: Any, store: SessionStore) -> Deps:
     cfg = services.config
+    reads = ReadCache(store.redis, cfg.LEDGER_CACHE_SECONDS) if cfg.LEDGER_CACHE_SECONDS > 0 else None
     return Deps(pepper=cfg.PIN_PEPPER or "", service_code=cfg.USSD_SERVICE_CODE,
-                now=dt.datetime.now(dt.UTC))
+                now=dt.datetime.now(dt.UTC), reads=reads)
 
 
 def _store(app: Flask) -> SessionStore:
@@ -99,7 +103,7 @@ def _store(app: Flask) -> SessionStore:
         _ = services.redis  # resolves the embedded server's URL when REDIS_URL is unset
         store = SessionStore(_fast_redis(services.config.REDIS_URL), ttl=services.config.USSD_SESSION_TTL,
                              resume_seconds=services.config.USSD_RESUME_SECONDS)
-        _limit_database(services.db.engine)
+        _limit_database(services.db)
         app.extensions["kassa.ussd_store"] = store
     return store
 
@@ -113,24 +117,22 @@ def _fast_redis(url: str) -> Any:
                                 retry=Retry(NoBackoff(), 0), health_check_interval=0)
 
 
-def _limit_database(engine: Any) -> None:
-    """A PostgreSQL that does not answer fails the connect within ``PG_CONNECT_TIMEOUT``."""
-    if engine.dialect.name != "postgresql":
+def _limit_database(db: Any) -> None:
+    """On PostgreSQL a hop's database work is bounded.
+
+    A database that does not answer fails the connect within
+    ``PG_CONNECT_TIMEOUT``; a slow query gives up after ``STATEMENT_TIMEOUT_MS``
+    (set when a hop's transaction begins, so a hop that needs no database costs
+    none, and only in sessions marked ``BOUNDED``: CLI commands and jobs are not).
+    """
+    if db.engine.dialect.name != "postgresql":
         return
 
-    @event.listens_for(engine, "do_connect")
+    @event.listens_for(db.engine, "do_connect")
     def _connect_timeout(dialect, conn_rec, cargs, cparams):  # noqa: ANN001
         cparams.setdefault("connect_timeout", PG_CONNECT_TIMEOUT)
 
-
-def _bound_statements(session: Any) -> None:
-    """A slow query gives up after ``STATEMENT_TIMEOUT_MS`` (this transaction only).
-
-    Set when the transaction begins, so a hop that needs no database costs none.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        event.listen(session, "after_begin", _set_statement_timeout)
-
-
-def _set_statement_timeout(session: Any, transaction: Any, connection: Any) -> None:
-    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    @event.listens_for(db.sessionmaker, "after_begin")
+    def _statement_timeout(session: Any, transaction: Any, connection: Any) -> None:
+        if session.info.get(BOUNDED):
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")

@@ -12,7 +12,7 @@ import gettext as _gettext
 import io
 import re
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -99,7 +99,11 @@ class Translator:
         """``minor`` units of ``currency`` as this language writes money; whole amounts drop ``.00``.
 
         ``plain`` writes the ISO code instead of a symbol GSM-7 lacks (``₼``, ``₫``).
+        Remembered per language: a group's amounts repeat on every screen.
         """
+        return _money(self, minor, currency, plain)
+
+    def _format_money(self, minor: int, currency: str, plain: bool) -> str:
         digits = get_currency_precision(currency)
         value = Decimal(minor).scaleb(-digits)
         text = format_currency(value, currency, locale=self.locale,
@@ -119,7 +123,7 @@ class Translator:
         return _plain_spaces(format_decimal(n, locale=self.locale))
 
     def date(self, day: dt.date, fmt: str = "EEEE d MMM") -> str:
-        return _plain_spaces(format_date(day, fmt, locale=self.locale))
+        return _date(self, day, fmt)
 
     def time(self, t: dt.time) -> str:
         return _plain_spaces(format_time(t, "HH:mm", locale=self.locale))
@@ -127,6 +131,16 @@ class Translator:
     def weekday(self, weekday: int) -> str:
         """Name of ``weekday`` (Monday = 0) in this language."""
         return self.locale.days["format"]["wide"][weekday]
+
+
+@lru_cache(maxsize=16384)
+def _money(t: Translator, minor: int, currency: str, plain: bool) -> str:
+    return t._format_money(minor, currency, plain)
+
+
+@lru_cache(maxsize=4096)
+def _date(t: Translator, day: dt.date, fmt: str) -> str:
+    return _plain_spaces(format_date(day, fmt, locale=t.locale))
 
 
 def _plain_spaces(text: str) -> str:

@@ -39,12 +39,13 @@ from ledger.queries import (
     mini_statement,
     trial_balance,
 )
+from ledger.readcache import ReadCache, cached_position, cached_statement
 from ledger.shareout import Payout, ShareOut, plan_share_out, share_out
 
 __all__ = [
     "AMOUNT_MESSAGES", "AmountError", "Due", "KIND_LABELS", "Entry", "Instalment", "LOAN_PURPOSES", "LOAN_STATUS_LABELS",
-    "LedgerError", "Loan", "LoanStatus", "Money", "Payout", "Position", "Quote", "Receipt", "ShareOut",
-    "Sheet", "SheetRow", "Summary", "TrialLine", "approved_loans", "audit", "close_meeting",
+    "LedgerError", "Loan", "LoanStatus", "Money", "Payout", "Position", "Quote", "ReadCache", "Receipt", "ShareOut",
+    "Sheet", "SheetRow", "Summary", "TrialLine", "approved_loans", "audit", "cached_position", "cached_statement", "close_meeting",
     "decide_loan", "disburse_loan", "get_loan", "get_receipt", "group_summary", "group_today",
     "loan_limit", "meeting_sheet", "move_cash", "member_position", "mini_statement", "open_meeting",
     "parse_amount", "pay_social_fund", "pending_loans", "plan_share_out", "quote_loan",

@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from groups.models import Group, Member, Membership, Role, Status
 from ledger import errors
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, Meeting, Txn, TxnKind
+from ledger.readcache import touch
 
 ACCOUNTS = cast(Table, Account.__table__)
 TXNS = cast(Table, Txn.__table__)
@@ -301,6 +302,7 @@ def post(session: Session, p: Posting, legs: list[Leg], balance_after: Callable[
     totals); ``balance_after()`` computes the receipt's balance once the legs are in.
     """
     _check_legs(legs)
+    touch(session, p.group.id)  # core statements below: the ORM would not notice them
     txn_id = _insert_txn(session, p)
     if txn_id is None:  # a concurrent writer committed this key first
         existing = find_key(session, p.group, p.key)

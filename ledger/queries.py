@@ -60,6 +60,7 @@ class Position:
     overdue: bool
     next_meeting: dt.date
     due_next_meeting: int
+    vsla: bool = False  # a VSLA group counts shares
 
 
 def next_meeting_date(group: Group, today: dt.date) -> dt.date:
@@ -140,7 +141,8 @@ def member_position(session: Session, group: Group, member: Member,
         loan_principal=sum(loan.principal_outstanding for loan in loans),
         loan_ref=first.ref if first else None, next_instalment=next_instalment(first) if first else None,
         days_past_due=dpd, overdue=dpd > 0, next_meeting=meet,
-        due_next_meeting=saving_rule_amount(group, value) + group.social_fund_amount + loan_due)
+        due_next_meeting=saving_rule_amount(group, value) + group.social_fund_amount + loan_due,
+        vsla=group.kind == GroupKind.VSLA)
 
 
 class Entry(NamedTuple):

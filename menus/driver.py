@@ -17,7 +17,7 @@ from groups.models import Group, Member, Membership, Status
 from i18n import N_, translator
 from menus.engine import HOME, Ctx, Deps, End, Go, Machine, Say
 from menus.hop import Hop, Reply
-from menus.state import SessionStore, State, Who
+from menus.state import Arrival, SessionStore, State, Who
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Answer:
 def answer(machine: Machine, hop: Hop, db: Session, store: SessionStore, deps: Deps,
            default_language: str) -> Answer:
     """Play one hop and return the reply; the session is saved before returning."""
-    state = store.load(hop.session_id)
+    arrival = store.load(hop.session_id, hop.phone, resume=hop.text == "")
+    state = arrival.state
     if state is not None and state.phone != hop.phone:
         t = translator(default_language)
         return Answer(Reply(t.gettext("This session belongs to another phone. Please dial again."),
@@ -41,7 +42,7 @@ def answer(machine: Machine, hop: Hop, db: Session, store: SessionStore, deps: D
         return Answer(Reply(state.last, end=state.ended), state.screen, scrub(hop.text, state.secret))
     fresh = state is None
     if state is None:
-        state = _start(db, store, hop)
+        state = _start(db, arrival, hop)
         if state is None:
             t = translator(default_language)
             # TRANSLATORS: USSD, at most 80 characters once translated (one screen).
@@ -56,9 +57,9 @@ def answer(machine: Machine, hop: Hop, db: Session, store: SessionStore, deps: D
     return Answer(reply, state.screen, scrub(hop.text, state.secret))
 
 
-def _start(db: Session, store: SessionStore, hop: Hop) -> State | None:
+def _start(db: Session, arrival: Arrival, hop: Hop) -> State | None:
     """A new session: resumed if she dropped one in the last minutes, else at home."""
-    who, dropped = store.arrival(hop.phone, resume=hop.text == "")
+    who, dropped = arrival.who, arrival.dropped
     looked_up = who is None
     if who is None:
         who = identify(db, hop.phone)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from groups.models import Group, Member, Membership
 from i18n import N_, Translator, translator
 from i18n.plain import PLAIN_READABLE, plain_letters
+from ledger.readcache import ReadCache
 from menus.fit import clip, fits, paginate
 from menus.hop import Hop, Reply
 from menus.state import State
@@ -82,6 +83,7 @@ class Deps:
     pepper: str
     service_code: str
     now: dt.datetime
+    reads: ReadCache | None = None  # cached ledger answers (None: read the database every time)
 
 
 class Ctx:

@@ -1,8 +1,10 @@
 """What she reads about her money: savings, loan, mini-statement (reads only)."""
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import ledger
-from groups.models import GroupKind
 from i18n import N_
 from ledger.loans import LOAN_STATUS_LABELS, open_loans
 from menus.engine import Ctx, Screen
@@ -23,9 +25,24 @@ OTHER = N_("Other")
 STATEMENT_LENGTH = 10
 
 
+def _today(ctx: Ctx) -> dt.date:
+    """Today where her group meets."""
+    who = ctx.state.who
+    assert who is not None
+    return ctx.deps.now.astimezone(ZoneInfo(who.timezone or "UTC")).date()
+
+
+def _position(ctx: Ctx) -> ledger.Position:
+    """Her position today, from the read cache while her group's books have not changed."""
+    who, today = ctx.state.who, _today(ctx)
+    assert who is not None
+    return ledger.cached_position(ctx.deps.reads, who.group_id, who.member_id, today,
+                                  lambda: ledger.member_position(ctx.db, ctx.group, ctx.member, today))
+
+
 def _savings(ctx: Ctx) -> list[str]:
-    t, pos = ctx.t, ledger.member_position(ctx.db, ctx.group, ctx.member)
-    if ctx.group.kind == GroupKind.VSLA:
+    t, pos = ctx.t, _position(ctx)
+    if pos.vsla:
         first = t.gettext("Shares: {shares} ({amount})", shares=t.number(pos.shares), amount=ctx.money(pos.savings))
     else:
         first = t.gettext("Savings: {amount}", amount=ctx.money(pos.savings))
@@ -37,7 +54,7 @@ def _savings(ctx: Ctx) -> list[str]:
 
 
 def _loan(ctx: Ctx) -> list[str]:
-    t, pos = ctx.t, ledger.member_position(ctx.db, ctx.group, ctx.member)
+    t, pos = ctx.t, _position(ctx)
     if pos.loan_ref is None:
         return [_pending_or_none(ctx)]
     lines = [t.gettext("Loan {ref}: you owe {amount}", ref=pos.loan_ref, amount=ctx.money(pos.loan_outstanding))]
@@ -59,8 +76,11 @@ def _pending_or_none(ctx: Ctx) -> str:
 
 
 def _statement(ctx: Ctx) -> list[str]:
-    t = ctx.t
-    entries = ledger.mini_statement(ctx.db, ctx.group, ctx.member, limit=STATEMENT_LENGTH)
+    t, who = ctx.t, ctx.state.who
+    assert who is not None
+    entries = ledger.cached_statement(ctx.deps.reads, who.group_id, who.member_id, STATEMENT_LENGTH,
+                                      lambda: ledger.mini_statement(ctx.db, ctx.group, ctx.member,
+                                                                    limit=STATEMENT_LENGTH))
     if not entries:
         return [t.gettext("No entries yet.")]
     return [_entry_line(ctx, e) for e in entries]

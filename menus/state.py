@@ -72,10 +72,19 @@ class State:
         return cls(who=Who(**who) if who else None, **values)
 
 
+@dataclass
+class Arrival:
+    """What :meth:`SessionStore.load` found for a hop."""
+
+    state: State | None  # the session, if this sessionId has one
+    who: Who | None  # who calls from this phone, if known in the last minute
+    dropped: State | None  # her dropped session, if she may resume it
+
+
 class SessionStore:
     """Sessions in Redis with a TTL; a resumable copy per phone for a short while.
 
-    Each hop costs one GET (two for a new session) and one pipelined write.
+    Each hop costs one pipelined read and one pipelined write.
     Who is calling is kept per phone for ``who_seconds`` after it was read from
     the database, so a dial needs no database read; a change of role or status
     shows within that time, a change of language at once.
@@ -87,21 +96,22 @@ class SessionStore:
         self.resume_seconds = resume_seconds
         self.who_seconds = who_seconds
 
-    def load(self, session_id: str) -> State | None:
-        raw = self.redis.get(SESSION_KEY.format(session_id))
-        return State.from_json(raw) if raw else None
+    def load(self, session_id: str, phone: str, *, resume: bool) -> Arrival:
+        """The session, and in the same round trip what a new one needs: the phone's known
+        caller and (if ``resume``) its dropped session.
 
-    def arrival(self, phone: str, *, resume: bool) -> tuple[Who | None, State | None]:
-        """For a new session: the phone's known caller, and (if ``resume``) its dropped session, taken."""
-        pipe = self.redis.pipeline()
+        The dropped copy is not deleted here: this hop's :meth:`save` replaces or
+        deletes it, so a hop that fails leaves it for her next dial.
+        """
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(SESSION_KEY.format(session_id))
         pipe.get(WHO_KEY.format(phone))
         if resume:
             pipe.get(RESUME_KEY.format(phone))
-            pipe.delete(RESUME_KEY.format(phone))
         found = pipe.execute()
-        who = Who(**json.loads(found[0])) if found[0] else None
-        dropped = State.from_json(found[1]) if resume and found[1] else None
-        return who, dropped
+        who = Who(**json.loads(found[1])) if found[1] else None
+        dropped = State.from_json(found[2]) if resume and found[2] else None
+        return Arrival(State.from_json(found[0]) if found[0] else None, who, dropped)
 
     def save(self, session_id: str, state: State, *, resumable: bool) -> None:
         """Store the session; keep (or forget) a copy for resuming after a drop."""

@@ -31,6 +31,8 @@ DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 PEPPER = "bench-pepper"
 MEMBERS = 200
+#: A member's journey: home, savings, back, next meeting, home, statement, more, home.
+JOURNEY = ["", "1", "0", "4", "00", "5", "98", "00"]
 WEEKS = 8
 
 

@@ -24,8 +24,8 @@ import gevent  # noqa: E402
 from locust import FastHttpUser, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-#: A member's journey: home, savings, back, next meeting, home, statement, more, home.
-JOURNEY = ["", "1", "0", "4", "00", "5", "98", "00"]
+from bench.ussd import JOURNEY  # noqa: E402
+
 HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 latencies: list[float] = []

@@ -109,10 +109,7 @@ class ReadCache:
               dump: Callable[[T], Any], undump: Callable[[Any], T]) -> T:
         """The cached answer for ``field`` of ``group_id``, or ``load()`` (then cached)."""
         key = VALUE_KEY.format(group_id, field)
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(GEN_KEY.format(group_id))
-            pipe.get(key)
-            gen_raw, raw = pipe.execute()
+        gen_raw, raw = self.redis.mget([GEN_KEY.format(group_id), key])
         gen = int(gen_raw or 0)
         if raw:
             stored = json.loads(raw)

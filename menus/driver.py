@@ -71,6 +71,7 @@ def _start(db: Session, arrival: Arrival, hop: Hop) -> State | None:
         dropped.data["_note"] = Say(N_("Welcome back. 00 for the main menu.")).dump()
         state = dropped
     state.who_changed = looked_up
+    state.copy_kept = arrival.copy_may_exist
     return state
 
 

@@ -60,6 +60,7 @@ class State:
     last: str = ""  # the last reply's text, to answer a repeated request identically
     shown: list[str] = field(default_factory=list)  # pages of the screen on show, for 98/0 without re-reading
     who_changed: bool = False  # looked up or changed this hop: refresh the per-phone copy
+    copy_kept: bool = True  # a resumable copy for this phone may be in Redis (so a save must drop it)
 
     def to_json(self) -> str:
         values = dict(vars(self), who=vars(self.who) if self.who else None)
@@ -79,6 +80,7 @@ class Arrival:
     state: State | None  # the session, if this sessionId has one
     who: Who | None  # who calls from this phone, if known in the last minute
     dropped: State | None  # her dropped session, if she may resume it
+    copy_may_exist: bool = True  # a resumable copy for the phone may be in Redis (False: looked, none)
 
 
 class SessionStore:
@@ -103,28 +105,41 @@ class SessionStore:
         The dropped copy is not deleted here: this hop's :meth:`save` replaces or
         deletes it, so a hop that fails leaves it for her next dial.
         """
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.get(SESSION_KEY.format(session_id))
-        pipe.get(WHO_KEY.format(phone))
+        keys = [SESSION_KEY.format(session_id), WHO_KEY.format(phone)]
         if resume:
-            pipe.get(RESUME_KEY.format(phone))
-        found = pipe.execute()
+            keys.append(RESUME_KEY.format(phone))
+        found = self.redis.mget(keys)  # one command: cheaper than a pipeline
         who = Who(**json.loads(found[1])) if found[1] else None
         dropped = State.from_json(found[2]) if resume and found[2] else None
-        return Arrival(State.from_json(found[0]) if found[0] else None, who, dropped)
+        return Arrival(State.from_json(found[0]) if found[0] else None, who, dropped,
+                       copy_may_exist=not resume or found[2] is not None)
 
     def save(self, session_id: str, state: State, *, resumable: bool) -> None:
-        """Store the session; keep (or forget) a copy for resuming after a drop."""
-        pipe = self.redis.pipeline(transaction=False)
+        """Store the session; keep (or forget) a copy for resuming after a drop.
+
+        Most hops write the session alone: the caller's copy only when it was
+        just read, the resumable copy only when it changes or must go.
+        """
+        writes: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         if state.who_changed and state.who is not None:
             state.who_changed = False
-            pipe.set(WHO_KEY.format(state.phone), json.dumps(vars(state.who), ensure_ascii=False),
-                     ex=self.who_seconds)
-        pipe.set(SESSION_KEY.format(session_id), state.to_json(), ex=self.ttl)
+            writes.append(("set", (WHO_KEY.format(state.phone), json.dumps(vars(state.who), ensure_ascii=False)),
+                           {"ex": self.who_seconds}))
         if resumable:
-            pipe.set(RESUME_KEY.format(state.phone), _resume_copy(state).to_json(), ex=self.resume_seconds)
-        else:
-            pipe.delete(RESUME_KEY.format(state.phone))
+            writes.append(("set", (RESUME_KEY.format(state.phone), _resume_copy(state).to_json()),
+                           {"ex": self.resume_seconds}))
+            state.copy_kept = True
+        elif state.copy_kept:
+            writes.append(("delete", (RESUME_KEY.format(state.phone),), {}))
+            state.copy_kept = False
+        writes.append(("set", (SESSION_KEY.format(session_id), state.to_json()), {"ex": self.ttl}))
+        if len(writes) == 1:
+            name, args, kwargs = writes[0]
+            getattr(self.redis, name)(*args, **kwargs)
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for name, args, kwargs in writes:
+            getattr(pipe, name)(*args, **kwargs)
         pipe.execute()
 
 

@@ -14,7 +14,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from handlers.auth import at_token_ok, twilio_signature_ok
 from messaging.inbound import Inbound, receive
-from messaging.reports import apply_report, at_report, twilio_report
+from messaging.reports import at_report, receive_report, twilio_report
 
 bp = Blueprint("sms", __name__)
 
@@ -68,6 +68,5 @@ def twilio_status() -> Response:
 def _apply(report) -> Response:
     if report is None:
         return _text("bad request: unknown message id or status", 400)
-    with _services().db.transaction() as session:
-        apply_report(session, report)
+    receive_report(_services(), report)
     return _text("OK")

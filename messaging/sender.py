@@ -22,6 +22,7 @@ from channels import Channel, Outgoing, SendError, Sent, get_channel
 from groups.models import Member
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.ratelimit import RateLimiter
+from messaging.reports import take_parked
 
 log = logging.getLogger("kassa.sender")
 
@@ -102,6 +103,8 @@ def _mark_sent(services, outbox_id: int, sent: Sent) -> None:
             .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutStatus.SENDING)
             .values(status=status, provider=sent.provider, provider_id=sent.provider_id,
                     sent_at=utcnow(), updated_at=utcnow(), last_error=None, retry_at=None))
+    if sent.provider_id and not sent.delivered:
+        take_parked(services, sent.provider, sent.provider_id)  # a report that came before this save
 
 
 def _failed(services, claimed: Claimed, exc: SendError) -> str:

@@ -288,6 +288,34 @@ def test_delivery_reports_never_move_back_from_a_final_state(make_app):
 
 
 @responses.activate
+def test_a_delivery_report_that_overtakes_the_sender_is_applied(make_app):
+    """Africa's Talking calls back before the send job has saved the message id."""
+    app = make_app(**AT_CONFIG)
+    services, client = app.extensions["kassa"], app.test_client()
+    answers = []
+
+    def send(request):
+        answers.append(client.post("/sms/africastalking/delivery", data={"id": "ATXid_9", "status": "Success"}))
+        return 201, {}, json.dumps(at_answer())
+
+    responses.add_callback(responses.POST, AT_URL, callback=send)
+    queue_one(services)
+    run_jobs(services)
+    assert [a.status_code for a in answers] == [200]
+    assert outbox(services)[0].status == OutStatus.DELIVERED
+    assert not services.redis.keys("kassa:dlr:*")  # taken
+
+
+def test_a_report_for_an_unknown_message_changes_nothing(make_app):
+    app = make_app(**AT_CONFIG)
+    services, client = app.extensions["kassa"], app.test_client()
+    queue_one(services)
+    assert client.post("/sms/africastalking/delivery", data={"id": "ATXid_nobody", "status": "Success"}).status_code == 200
+    assert outbox(services)[0].status == OutStatus.PENDING
+    assert services.redis.ttl("kassa:dlr:africastalking:ATXid_nobody") > 0  # parked for a while, then gone
+
+
+@responses.activate
 def test_twilio_status_callbacks_race_and_21610_rejects(make_app):
     app = make_app(**dict(TW_CONFIG, TWILIO_AUTH_TOKEN=None))
     services, client = app.extensions["kassa"], app.test_client()

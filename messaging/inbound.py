@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from db import on_commit
 from groups.phones import try_normalise
 from messaging.dispatch import enqueue_inbox
-from messaging.models import InboxMessage, InStatus
+from messaging.models import InboxMessage, InStatus, Priority
 
 log = logging.getLogger("kassa.inbound")
 MAX_ATTEMPTS = 5
@@ -131,3 +131,26 @@ def _note_failure(services, inbox_id: int, exc: Exception) -> None:
         row.last_error = f"{type(exc).__name__}: {exc}"[:255]
         if row.attempts >= MAX_ATTEMPTS:
             row.status = InStatus.FAILED
+            _apologise(session, row)
+
+
+def _apologise(session: Session, row: InboxMessage) -> None:
+    """Tell a member that her message was set aside, so she does not wait for a receipt.
+
+    Unknown numbers get nothing (they are answered at most once a day elsewhere).
+    """
+    from groups.service import find_member
+    from i18n import translator
+    from messaging.outbox import queue_sms
+
+    member = find_member(session, row.from_phone)
+    if member is None:
+        return
+    start = " ".join(row.text.split())
+    start = start if len(start) <= 20 else start[:19] + "…"
+    t = translator(member.language)
+    # TRANSLATORS: SMS to a member whose message crashed Kassa 5 times; {start} is its first words.
+    text = t.gettext("Sorry, your message \"{start}\" could not be handled. Send it again later or ask your "
+                     "treasurer.", start=start)
+    queue_sms(session, to=row.from_phone, text=text, language=t.lang, kind="reply", priority=Priority.REPLY,
+              member_id=member.id, dedupe_key=f"inbox-failed:{row.id}", plain=bool(member.plain_letters))

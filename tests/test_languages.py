@@ -23,7 +23,7 @@ from groups.service import add_member, create_group
 from i18n import LANGUAGES, translator
 from i18n.plain import PLAIN_READABLE, plain_letters
 from messaging.encoding import shape
-from messaging.models import OutboxMessage
+from messaging.models import InboxMessage, OutboxMessage
 from outreach.jobs import run_loan_notices, run_planner
 from security.pins import set_pin
 from support.models import Category, SupportRequest
@@ -72,6 +72,25 @@ def _loan(services, phone: str, amount: int) -> str:
                                    key=f"lang-loan-{phone}").ref
 
 
+def _crash_five_times(services, sms, phone: str, text: str) -> None:
+    from commands.parser import Grammar
+    from commands.registry import ANYONE, REGISTRY, Command, register
+    from messaging.inbound import MAX_ATTEMPTS, process
+
+    def broken(ctx, parsed):  # noqa: ANN001
+        raise RuntimeError("bug")
+
+    register(Command("BROKEN", Grammar.NONE, frozenset({ANYONE}), broken, "BROKEN"))
+    try:
+        sms(phone, text)
+        with services.db.transaction() as s:
+            inbox_id = s.scalar(select(InboxMessage.id).order_by(InboxMessage.id.desc()).limit(1))
+        for _ in range(MAX_ATTEMPTS):
+            process(services, inbox_id)
+    finally:
+        REGISTRY.pop("BROKEN")
+
+
 def _run_sms_scenario(client, services, lang: str) -> None:
     with services.db.transaction() as s:
         _group(s, lang)
@@ -98,6 +117,7 @@ def _run_sms_scenario(client, services, lang: str) -> None:
     sms(HUONG, "START")
     sms(HUONG, f"LANG {lang}")
     sms("+84912399999", "SAVE 1 500")  # a stranger: one polite reply
+    _crash_five_times(services, sms, LAN, "BROKEN 3 1,250,000 4 1,250,000")  # set aside: an apology
     sms(COORDINATOR, f"BC {CODE} Cuộc họp tuần này chuyển sang thứ Bảy lúc 8 giờ.")
     sms(TREASURER, "CLOSE")
     with services.db.transaction() as s:

@@ -163,7 +163,12 @@ def test_a_command_that_always_crashes_is_set_aside_after_five_tries(client, ser
     finally:
         REGISTRY.pop("BROKEN")
     [row] = inbox(services)
-    assert (row.status, row.attempts) == (InStatus.FAILED, MAX_ATTEMPTS) and outbox(services) == []
+    assert (row.status, row.attempts) == (InStatus.FAILED, MAX_ATTEMPTS)
+    [apology] = outbox(services)  # she is told, once, not left waiting for a receipt
+    assert apology.to_phone == MEMBER and apology.kind == "reply" and '"BROKEN"' in apology.text
+    process(services, inbox_id)  # a late replay changes nothing
+    assert len(outbox(services)) == 1
+    run_jobs(services)
     from messaging.sweeper import sweep
 
     assert sweep(services, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)) == 0

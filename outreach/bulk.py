@@ -66,13 +66,17 @@ def no_commit_wait(session: Session) -> None:
         session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
-def insert_outbox_from_select(session: Session, select: Select) -> list[int]:
-    """INSERT INTO outbox (OUTBOX_COLUMNS) ``select`` skipping existing dedupe keys; new row ids."""
+def insert_outbox_from_select(session: Session, source: Select) -> list[int]:
+    """INSERT INTO outbox (OUTBOX_COLUMNS) ``source`` skipping existing dedupe keys; new row ids."""
     table = OutboxMessage.__table__
     no_jit(session)
-    stmt = (_insert(session)(table).from_select(list(OUTBOX_COLUMNS), select)
+    stmt = (_insert(session)(table).from_select(list(OUTBOX_COLUMNS), source)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
-    return list(session.execute(stmt).scalars().all())  # one fetchall, not a fetch per row
+    if session.get_bind().dialect.name == "postgresql":
+        # the new ids as ONE array value: thousands of one-column result rows cost
+        # SQLAlchemy more to process than the database takes to write them
+        return list(session.scalar(select(func.array_agg(stmt.cte("written").c.id))) or [])
+    return list(session.execute(stmt).scalars().all())
 
 
 def insert_outbox_rows(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:

@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, and_, cast, func, literal, select, update
+from sqlalchemy import Date, DateTime, Integer, String, Text, and_, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership, Status
@@ -126,8 +127,18 @@ def _advance(session: Session, plans: Iterable[tuple[int, Plan]],
              anchors: dict[int, dt.date | None] | None = None) -> None:
     params = [{"id": gid, "next_meeting_on": plan.meeting_on, "next_reminder_at": plan.remind_at,
                **({"meeting_anchor": anchors[gid]} if anchors else {})} for gid, plan in plans]
-    if params:
-        session.execute(update(Group), params)
+    if not params:
+        return
+    if anchors is None and session.get_bind().dialect.name == "postgresql":
+        # one UPDATE ... FROM unnest(arrays) instead of a thousand single-row UPDATEs
+        v = select(*(func.unnest(literal([p[name] for p in params], ARRAY(type_))).label(name)
+                     for name, type_ in (("id", Integer()), ("next_meeting_on", Date()),
+                                         ("next_reminder_at", DateTime(timezone=True))))).subquery("v")
+        session.execute(update(Group).where(Group.id == v.c.id)
+                        .values(next_meeting_on=v.c.next_meeting_on, next_reminder_at=v.c.next_reminder_at)
+                        .execution_options(synchronize_session=False))
+        return
+    session.execute(update(Group), params)
 
 
 def _recipients(stmt, group_ids: list[int]):
@@ -168,7 +179,7 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime) -> lis
         .join(Member, Member.id == Membership.member_id), list(by_id))).all()
     texts: dict[tuple[int, str, bool], Any] = {}
     per_group: dict[int, list[tuple]] = {}
-    for gid, lang, choice in sorted(combos):
+    for gid, lang, choice in combos:
         row = by_id[gid]
         plain = bool(row.plain_letters) if choice == FOLLOW_GROUP else bool(choice)
         if (gid, lang, plain) not in texts:

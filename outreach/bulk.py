@@ -11,7 +11,20 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Select, String, cast, column, func, literal, select, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    any_,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -43,6 +56,17 @@ def json_rows(session: Session, name: str, columns: Sequence[tuple[str, TypeEngi
         return fn.table_valued(*(column(c, t) for c, t in columns)).render_derived(name=name, with_types=True)
     each = func.json_each(literal(payload)).table_valued("value")
     return select(*(func.json_extract(each.c.value, f"$.{c}").label(c) for c, _ in columns)).subquery(name)
+
+
+def one_of(session: Session, col: ColumnElement[int], values: Sequence[int]) -> ColumnElement[bool]:
+    """``col IN (values)``; on PostgreSQL ``col = ANY(:values)``, ONE array parameter.
+
+    A thousand separate parameters cost SQLAlchemy and the driver more to
+    render and parse than the database takes to answer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return col == any_(literal(list(values), postgresql.ARRAY(Integer())))
+    return col.in_(values)
 
 
 def no_jit(session: Session) -> None:

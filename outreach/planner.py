@@ -43,6 +43,7 @@ from outreach.bulk import (
     json_rows,
     no_commit_wait,
     no_jit,
+    one_of,
     send_after_commit,
 )
 from outreach.texts import MeetingFacts, meeting_reminder
@@ -141,8 +142,8 @@ def _advance(session: Session, plans: Iterable[tuple[int, Plan]],
     session.execute(update(Group), params)
 
 
-def _recipients(stmt, group_ids: list[int]):
-    return stmt.where(Membership.group_id.in_(group_ids), Membership.status == Status.ACTIVE,
+def _recipients(session: Session, stmt, group_ids: list[int]):
+    return stmt.where(one_of(session, Membership.group_id, group_ids), Membership.status == Status.ACTIVE,
                       Member.status == Status.ACTIVE, Member.opted_out.is_(False))
 
 
@@ -175,15 +176,18 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime) -> lis
     by_id = {row.id: row for row in rows}
     written = _write_loan_members(session, by_id, now)
     combos = session.execute(_recipients(
-        select(Membership.group_id, Member.language, _member_plain()).distinct()
+        session, select(Membership.group_id, Member.language, _member_plain()).distinct()
         .join(Member, Member.id == Membership.member_id), list(by_id))).all()
-    texts: dict[tuple[int, str, bool], Any] = {}
+    words: dict[tuple[int, str], str] = {}  # the reminder, once per group and language ...
+    texts: dict[tuple[int, str, bool], Any] = {}  # ... as sent, once per letter style too
     per_group: dict[int, list[tuple]] = {}
     for gid, lang, choice in combos:
         row = by_id[gid]
         plain = bool(row.plain_letters) if choice == FOLLOW_GROUP else bool(choice)
+        if (gid, lang) not in words:
+            words[gid, lang] = meeting_reminder(lang, _facts(row))
         if (gid, lang, plain) not in texts:
-            texts[gid, lang, plain] = variant(meeting_reminder(lang, _facts(row)), plain)
+            texts[gid, lang, plain] = variant(words[gid, lang], plain)
         v = texts[gid, lang, plain]
         per_group.setdefault(gid, []).append(
             (gid, lang, choice, dedupe_prefix(gid, row.next_meeting_on), v.text, v.encoding, v.segments))
@@ -226,7 +230,7 @@ def _rows_select(session: Session, variants: list[tuple]):
     """
     v = json_rows(session, "v", VARIANT_COLUMNS, variants)
     r = _recipients(
-        select(Member.phone, Member.id, Membership.group_id, Member.language, _member_plain().label("member_plain"))
+        session, select(Member.phone, Member.id, Membership.group_id, Member.language, _member_plain().label("member_plain"))
         .select_from(Membership).join(Member, Member.id == Membership.member_id),
         sorted({variant[0] for variant in variants})).cte("r").prefix_with("MATERIALIZED", dialect="postgresql")
     return (select(r.c.phone, r.c.id, r.c.group_id, v.c.text, r.c.language, v.c.encoding, v.c.segments,

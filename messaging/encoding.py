@@ -66,11 +66,12 @@ def _uniform_shape(text: str) -> SmsShape | None:
     Then units = len(text) and the greedy split is plain arithmetic; the
     per-character walk is needed only for two-septet or surrogate characters.
     """
-    sizes = {_septets(ch) for ch in set(text)}
+    chars = set(text)
+    sizes = set(map(_septets, chars))
     n = len(text)
     if sizes <= {1}:
         return SmsShape(GSM7, n, 1 if n <= 160 else -(-n // 153))
-    if None in sizes and all(ord(ch) < 0x10000 for ch in set(text)):
+    if None in sizes and max(chars) < "\U00010000":  # no surrogate pairs
         return SmsShape(UCS2, n, 1 if n <= 70 else -(-n // 67))
     return None
 

@@ -32,7 +32,7 @@ from groups.models import Coordinator, Group, Member, Membership, Status
 from i18n import LANGUAGES, N_, Translator
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.outbox import variant
-from outreach.bulk import insert_outbox_from_select, send_after_commit
+from outreach.bulk import insert_outbox_from_select, no_commit_wait, one_of, send_after_commit
 from outreach.models import Broadcast, BroadcastGroup, BroadcastStatus, BroadcastText
 from outreach.texts import broadcast_text
 
@@ -319,48 +319,46 @@ def fan_out_batch(session: Session, broadcast_id: int, *, batch: int = FANOUT_BA
     b = session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
     if b is None or b.status != BroadcastStatus.SENDING:
         return Batch(0, b.cursor if b else 0, True)
-    group_ids = list(session.scalars(
-        select(Group.id).where(Group.status == Status.ACTIVE, _target_filter(b), Group.id > b.cursor)
-        .order_by(Group.id).limit(batch)))
-    if not group_ids:
+    groups = session.execute(
+        select(Group.id, Group.plain_letters).where(Group.status == Status.ACTIVE, _target_filter(b),
+                                                    Group.id > b.cursor)
+        .order_by(Group.id).limit(batch)).all()
+    if not groups:
         b.status, b.finished_at, b.updated_at = BroadcastStatus.DONE, now, now
         session.flush()
         return Batch(0, b.cursor, True)
-    ids = insert_outbox_from_select(session, _rows(b, group_ids))
+    no_commit_wait(session)  # the batch's rows and its cursor commit together or not at all
+    group_ids = [gid for gid, _ in groups]
+    plain_groups = [gid for gid, plain in groups if plain]
+    ids = insert_outbox_from_select(session, _rows(session, b, group_ids, plain_groups))
     b.cursor, b.written, b.updated_at = group_ids[-1], b.written + len(ids), now
     session.flush()
     send_after_commit(session, ids, Priority.BULK)
     return Batch(len(ids), group_ids[-1], False, ids)
 
 
-def _rows(b: Broadcast, group_ids: list[int]) -> Select:
+def _rows(session: Session, b: Broadcast, group_ids: list[int], plain_groups: list[int]) -> Select:
     """The outbox rows (OUTBOX_COLUMNS) for the reachable members of ``group_ids``.
 
-    The text is picked by a CASE over the broadcast's few variants (language x
-    letter style) rather than a join: the database then only walks memberships.
+    The recipients are gathered first, each with her variant's language and
+    letter style (a group's style from ``plain_groups``, the ids of those
+    that want plain letters), in a MATERIALIZED CTE: the database walks only
+    memberships and members, then matches the few texts by a hash join.
     """
-    pick = _picker(b)
-    return (select(Member.phone, Member.id, Membership.group_id, pick("text"), Member.language,
-                   pick("encoding"), pick("segments"), literal(int(Priority.BULK)), literal(KIND),
-                   literal(f"bc:{b.id}:") + cast(Member.id, String), literal(OutStatus.PENDING.value),
-                   literal(0))
-            .select_from(Membership).join(Member, Member.id == Membership.member_id)
-            .join(Group, Group.id == Membership.group_id)
-            .where(Membership.group_id.in_(group_ids), Membership.status == Status.ACTIVE, _reachable()))
-
-
-def _picker(b: Broadcast) -> Callable[[str], Any]:
-    """``pick(field)``: a CASE choosing ``field`` of the member's variant (her language, her letters)."""
-    lang = _language()
-    plain = None if b.plain else func.coalesce(Member.plain_letters, Group.plain_letters)
-    texts = [t for t in b.texts if t.plain or not b.plain]
-
-    def pick(name: str):
-        whens = [((lang == t.language) if plain is None else and_(lang == t.language, plain == t.plain),
-                  literal(getattr(t, name))) for t in texts]
-        return case(*whens)
-
-    return pick
+    t = BroadcastText
+    group_plain = one_of(session, Membership.group_id, plain_groups)
+    plain = true() if b.plain else func.coalesce(Member.plain_letters, group_plain)
+    r = (select(Member.phone, Member.id, Membership.group_id, Member.language,
+                _language().label("variant"), plain.label("plain"))
+         .select_from(Membership).join(Member, Member.id == Membership.member_id)
+         .where(one_of(session, Membership.group_id, group_ids), Membership.status == Status.ACTIVE,
+                _reachable())
+         .cte("r").prefix_with("MATERIALIZED", dialect="postgresql"))
+    return (select(r.c.phone, r.c.id, r.c.group_id, t.text, r.c.language, t.encoding, t.segments,
+                   literal(int(Priority.BULK)), literal(KIND), literal(f"bc:{b.id}:") + cast(r.c.id, String),
+                   literal(OutStatus.PENDING.value), literal(0))
+            .select_from(r)
+            .join(t, and_(t.broadcast_id == b.id, t.language == r.c.variant, t.plain == r.c.plain)))
 
 
 @dataclass

@@ -11,7 +11,20 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Select, String, cast, column, func, literal, select, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    any_,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -45,15 +58,49 @@ def json_rows(session: Session, name: str, columns: Sequence[tuple[str, TypeEngi
     return select(*(func.json_extract(each.c.value, f"$.{c}").label(c) for c, _ in columns)).subquery(name)
 
 
-def insert_outbox_from_select(session: Session, select: Select) -> list[int]:
-    """INSERT INTO outbox (OUTBOX_COLUMNS) ``select`` skipping existing dedupe keys; new row ids."""
-    table = OutboxMessage.__table__
+def one_of(session: Session, col: ColumnElement[int], values: Sequence[int]) -> ColumnElement[bool]:
+    """``col IN (values)``; on PostgreSQL ``col = ANY(:values)``, ONE array parameter.
+
+    A thousand separate parameters cost SQLAlchemy and the driver more to
+    render and parse than the database takes to answer.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        # JIT compiling this one-off statement costs more (~50 ms) than it saves
+        return col == any_(literal(list(values), postgresql.ARRAY(Integer())))
+    return col.in_(values)
+
+
+def no_jit(session: Session) -> None:
+    """Turn PostgreSQL's JIT off for the rest of the transaction.
+
+    Bulk statements over a few thousand rows cost enough to trigger it, and
+    compiling each one-off statement (~50 ms) costs more than it saves.
+    """
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
-    stmt = (_insert(session)(table).from_select(list(OUTBOX_COLUMNS), select)
+
+
+def no_commit_wait(session: Session) -> None:
+    """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL).
+
+    Only for batches that are atomic and repeatable: a crash in the next
+    fraction of a second loses the whole batch (its rows and the cursor that
+    moved with them) and the next run writes it again; nothing is half done.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+def insert_outbox_from_select(session: Session, source: Select) -> list[int]:
+    """INSERT INTO outbox (OUTBOX_COLUMNS) ``source`` skipping existing dedupe keys; new row ids."""
+    table = OutboxMessage.__table__
+    no_jit(session)
+    stmt = (_insert(session)(table).from_select(list(OUTBOX_COLUMNS), source)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
-    return list(session.execute(stmt).scalars().all())  # one fetchall, not a fetch per row
+    if session.get_bind().dialect.name == "postgresql":
+        # the new ids as ONE array value: thousands of one-column result rows cost
+        # SQLAlchemy more to process than the database takes to write them
+        return list(session.scalar(select(func.array_agg(stmt.cte("written").c.id))) or [])
+    return list(session.execute(stmt).scalars().all())
 
 
 def insert_outbox_rows(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:

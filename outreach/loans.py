@@ -30,7 +30,7 @@ from ledger.loans import due_by, next_instalment
 from ledger.models import Loan, LoanStatus
 from messaging.models import OutStatus, Priority
 from messaging.outbox import variant
-from outreach.bulk import insert_outbox_rows, send_after_commit
+from outreach.bulk import insert_outbox_rows, one_of, send_after_commit
 from outreach.texts import loan_due_notice, overdue_notice
 
 BATCH = 1000
@@ -56,7 +56,7 @@ def _borrowers(session: Session, group_ids: list[int]) -> list[Any]:
         select(Loan, Member.phone, Member.language, func.coalesce(Member.plain_letters, Group.plain_letters))
         .join(Member, Member.id == Loan.member_id).join(Group, Group.id == Loan.group_id)
         .join(Membership, (Membership.group_id == Loan.group_id) & (Membership.member_id == Loan.member_id))
-        .where(Loan.group_id.in_(group_ids), Loan.status == LoanStatus.ACTIVE, Member.status == Status.ACTIVE,
+        .where(one_of(session, Loan.group_id, group_ids), Loan.status == LoanStatus.ACTIVE, Member.status == Status.ACTIVE,
                Member.opted_out.is_(False), Membership.status == Status.ACTIVE)
         .order_by(Loan.id)).all()
 

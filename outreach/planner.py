@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, and_, cast, func, literal, select, update
+from sqlalchemy import Date, DateTime, Integer, String, Text, and_, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership, Status
@@ -36,7 +37,15 @@ from groups.schedule import (
 from messaging.models import OutStatus, Priority
 from messaging.outbox import variant
 from outreach import loans
-from outreach.bulk import insert_outbox_from_select, insert_outbox_rows, json_rows, send_after_commit
+from outreach.bulk import (
+    insert_outbox_from_select,
+    insert_outbox_rows,
+    json_rows,
+    no_commit_wait,
+    no_jit,
+    one_of,
+    send_after_commit,
+)
 from outreach.texts import MeetingFacts, meeting_reminder
 
 BATCH = 500  # groups per transaction
@@ -45,7 +54,7 @@ KIND = "reminder"
 _RHYTHM = (Group.timezone, Group.meeting_weekday, Group.meeting_time, Group.meeting_every_weeks,
            Group.meeting_anchor, Group.reminder_days_before, Group.reminder_time)
 _FACTS = (Group.name, Group.meeting_place, Group.currency, Group.saving_amount, Group.share_value,
-          Group.shares_min, Group.shares_max, Group.social_fund_amount)
+          Group.shares_min, Group.shares_max, Group.social_fund_amount, Group.plain_letters)
 
 
 @dataclass
@@ -78,6 +87,8 @@ def plan_batch(session: Session, now: dt.datetime, *, limit: int = BATCH) -> Bat
     Flushes, never commits; the caller's commit also enqueues the sending.
     """
     result = BatchResult()
+    no_jit(session)
+    no_commit_wait(session)  # a batch is atomic: its rows and its cursor moves commit together or not at all
     result.planned = _plan_new_groups(session, now, limit)
     due = session.execute(
         select(Group.id, Group.next_meeting_on, *_RHYTHM, *_FACTS)
@@ -117,17 +128,23 @@ def _advance(session: Session, plans: Iterable[tuple[int, Plan]],
              anchors: dict[int, dt.date | None] | None = None) -> None:
     params = [{"id": gid, "next_meeting_on": plan.meeting_on, "next_reminder_at": plan.remind_at,
                **({"meeting_anchor": anchors[gid]} if anchors else {})} for gid, plan in plans]
-    if params:
-        session.execute(update(Group), params)
+    if not params:
+        return
+    if anchors is None and session.get_bind().dialect.name == "postgresql":
+        # one UPDATE ... FROM unnest(arrays) instead of a thousand single-row UPDATEs
+        v = select(*(func.unnest(literal([p[name] for p in params], ARRAY(type_))).label(name)
+                     for name, type_ in (("id", Integer()), ("next_meeting_on", Date()),
+                                         ("next_reminder_at", DateTime(timezone=True))))).subquery("v")
+        session.execute(update(Group).where(Group.id == v.c.id)
+                        .values(next_meeting_on=v.c.next_meeting_on, next_reminder_at=v.c.next_reminder_at)
+                        .execution_options(synchronize_session=False))
+        return
+    session.execute(update(Group), params)
 
 
-def _recipients(stmt, group_ids: list[int]):
-    return stmt.where(Membership.group_id.in_(group_ids), Membership.status == Status.ACTIVE,
+def _recipients(session: Session, stmt, group_ids: list[int]):
+    return stmt.where(one_of(session, Membership.group_id, group_ids), Membership.status == Status.ACTIVE,
                       Member.status == Status.ACTIVE, Member.opted_out.is_(False))
-
-
-def _plain():
-    return func.coalesce(Member.plain_letters, Group.plain_letters)
 
 
 def _facts(row: Any) -> MeetingFacts:
@@ -148,26 +165,43 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime) -> lis
     """One outbox row per recipient of each group in ``rows``; the new row ids.
 
     Texts are rendered once per (group, language, letter style) present and
-    joined to the recipients inside the database (a VALUES list), so no
-    per-member row passes through Python.
+    joined to the recipients inside the database (one JSON parameter), so no
+    per-member row passes through Python. The groups table stays out of the
+    per-member queries: a member's letter style is her own choice, else her
+    group's (in ``rows``), so each text is listed under the member choices
+    (``_member_plain``: yes, no, follow the group) that lead to it.
     """
     if not rows:
         return []
     by_id = {row.id: row for row in rows}
     written = _write_loan_members(session, by_id, now)
     combos = session.execute(_recipients(
-        select(Membership.group_id, Member.language, _plain()).distinct()
-        .join(Member, Member.id == Membership.member_id).join(Group, Group.id == Membership.group_id),
-        list(by_id))).all()
+        session, select(Membership.group_id, Member.language, _member_plain()).distinct()
+        .join(Member, Member.id == Membership.member_id), list(by_id))).all()
+    words: dict[tuple[int, str], str] = {}  # the reminder, once per group and language ...
+    texts: dict[tuple[int, str, bool], Any] = {}  # ... as sent, once per letter style too
     per_group: dict[int, list[tuple]] = {}
-    for gid, lang, plain in combos:
+    for gid, lang, choice in combos:
         row = by_id[gid]
-        v = variant(meeting_reminder(lang, _facts(row)), bool(plain))
+        plain = bool(row.plain_letters) if choice == FOLLOW_GROUP else bool(choice)
+        if (gid, lang) not in words:
+            words[gid, lang] = meeting_reminder(lang, _facts(row))
+        if (gid, lang, plain) not in texts:
+            texts[gid, lang, plain] = variant(words[gid, lang], plain)
+        v = texts[gid, lang, plain]
         per_group.setdefault(gid, []).append(
-            (gid, lang, bool(plain), dedupe_prefix(gid, row.next_meeting_on), v.text, v.encoding, v.segments))
+            (gid, lang, choice, dedupe_prefix(gid, row.next_meeting_on), v.text, v.encoding, v.segments))
     for chunk in _chunks(per_group, MAX_VARIANTS):
         written += insert_outbox_from_select(session, _rows_select(session, chunk))
     return written
+
+
+FOLLOW_GROUP = 2  # _member_plain() of a member who left her letter style to the group
+
+
+def _member_plain():
+    """The member's own letter style as 0 (no), 1 (yes) or FOLLOW_GROUP: a plain value to join on."""
+    return func.coalesce(cast(Member.plain_letters, Integer), FOLLOW_GROUP)
 
 
 def _chunks(per_group: dict[int, list[tuple]], limit: int) -> Iterable[list[tuple]]:
@@ -182,22 +216,29 @@ def _chunks(per_group: dict[int, list[tuple]], limit: int) -> Iterable[list[tupl
         yield chunk
 
 
-VARIANT_COLUMNS = (("group_id", Integer()), ("language", String()), ("plain", Boolean()), ("prefix", String()),
-                   ("text", Text()), ("encoding", String()), ("segments", Integer()))
+VARIANT_COLUMNS = (("group_id", Integer()), ("language", String()), ("member_plain", Integer()),
+                   ("prefix", String()), ("text", Text()), ("encoding", String()), ("segments", Integer()))
 
 
 def _rows_select(session: Session, variants: list[tuple]):
-    """Outbox rows (OUTBOX_COLUMNS) for the recipients of the groups named in ``variants``."""
+    """Outbox rows (OUTBOX_COLUMNS) for the recipients of the groups named in ``variants``.
+
+    The recipients are gathered first (a MATERIALIZED CTE: PostgreSQL cannot
+    see how many rows the JSON table holds, and would otherwise join it to the
+    memberships first and look up each member once per text of her group),
+    then matched to their text by a hash join.
+    """
     v = json_rows(session, "v", VARIANT_COLUMNS, variants)
-    return _recipients(
-        select(Member.phone, Member.id, Membership.group_id, v.c.text, Member.language, v.c.encoding,
-               v.c.segments, literal(int(Priority.NOTICE)), literal(KIND), v.c.prefix + cast(Member.id, String),
-               literal(OutStatus.PENDING.value), literal(0))
-        .select_from(Membership).join(Member, Member.id == Membership.member_id)
-        .join(Group, Group.id == Membership.group_id)
-        .join(v, and_(v.c.group_id == Membership.group_id, v.c.language == Member.language,
-                      v.c.plain == _plain())),
-        sorted({variant[0] for variant in variants}))
+    r = _recipients(
+        session, select(Member.phone, Member.id, Membership.group_id, Member.language, _member_plain().label("member_plain"))
+        .select_from(Membership).join(Member, Member.id == Membership.member_id),
+        sorted({variant[0] for variant in variants})).cte("r").prefix_with("MATERIALIZED", dialect="postgresql")
+    return (select(r.c.phone, r.c.id, r.c.group_id, v.c.text, r.c.language, v.c.encoding, v.c.segments,
+                   literal(int(Priority.NOTICE)), literal(KIND), v.c.prefix + cast(r.c.id, String),
+                   literal(OutStatus.PENDING.value), literal(0))
+            .select_from(r)
+            .join(v, and_(v.c.group_id == r.c.group_id, v.c.language == r.c.language,
+                          v.c.member_plain == r.c.member_plain)))
 
 
 def _write_loan_members(session: Session, by_id: dict[int, Any], now: dt.datetime) -> list[int]:

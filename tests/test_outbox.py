@@ -37,3 +37,28 @@ def test_plain_letters_make_azerbaijani_gsm7(services):
         msg = queue_sms(s, to="+994501110003", text="Yığımınız: 5 AZN", language="az",
                         kind="receipt", plain=True)
     assert msg.encoding == "gsm7" and msg.text == "Yigiminiz: 5 AZN"
+
+
+def test_the_migrated_outbox_is_cheap_to_write(db_url):
+    """What the model-match check cannot see: byte-compared dedupe keys, no foreign keys, a partial index."""
+    from sqlalchemy import inspect
+
+    from db import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        schema = inspect(engine)
+        assert schema.get_foreign_keys("outbox") == []
+        indexes = {ix["name"]: ix for ix in schema.get_indexes("outbox")}
+        assert "ix_outbox_member_id" not in indexes
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                from sqlalchemy import text
+
+                assert conn.scalar(text("SELECT collation_name FROM information_schema.columns "
+                                        "WHERE table_name = 'outbox' AND column_name = 'dedupe_key' "
+                                        "AND table_schema = current_schema()")) == "C"
+                assert "WHERE (provider_id IS NOT NULL)" in conn.scalar(
+                    text("SELECT pg_get_indexdef('ix_outbox_provider_id'::regclass)"))
+    finally:
+        engine.dispose()

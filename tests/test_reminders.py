@@ -128,7 +128,8 @@ def test_azerbaijani_reminder_in_her_language_and_plain_letters_when_the_group_w
     run_planner(services, utc(2026, 11, 25, 14, 5))  # Wednesday 18:05 in Baku
     with services.db.transaction() as s:
         by_group = {g: (t, e) for g, t, e in s.execute(
-            select(Group.code, OutboxMessage.text, OutboxMessage.encoding).join(Group))}
+            select(Group.code, OutboxMessage.text, OutboxMessage.encoding)
+            .join(Group, Group.id == OutboxMessage.group_id))}
     text, encoding = by_group["BRD"]
     assert "cümə axşamı" in text.lower() and "15:00" in text and "İcma mərkəzi" in text and encoding == "ucs2"
     plain_text, plain_encoding = by_group["BRP"]

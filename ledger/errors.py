@@ -94,7 +94,7 @@ def off_rule_amount(amount: int, expected: int) -> LedgerError:
 
 def off_rule_shares(shares: int, low: int, high: int) -> LedgerError:
     # TRANSLATORS: shares bought at one meeting; {low} and {high} are the group's limits.
-    return LedgerError("off_rule", N_("{shares} shares is outside the group's rule of {low} to {high} per meeting."),
+    return LedgerError("off_rule", N_("{shares} shares are outside the group's rule of {low} to {high} per meeting."),
                        shares=shares, low=low, high=high)
 
 
@@ -104,7 +104,7 @@ def not_whole_shares(amount: int, share_value: int) -> LedgerError:
 
 
 def no_rule(what: str) -> LedgerError:
-    # TRANSLATORS: {what} is "savings", "social fund" or "fine": the group has set no amount for it.
+    # TRANSLATORS: the group has set no amount for this kind of payment (savings, social fund or a fine).
     return LedgerError("no_rule", N_("The group has no amount set for this. Please write the amount."),
                        what=what)
 

@@ -14,7 +14,8 @@ import ledger
 from groups.models import Member, Membership, Role, Status
 from i18n import N_, translator
 from ledger.errors import MONEY_PARAMS
-from ledger.loans import open_loans
+from ledger.loans import LOAN_STATUS_LABELS, open_loans
+from ledger.models import LoanStatus
 from menus.engine import HOME, Choice, Ctx, End, Go, Invalid, Move, Say, Screen
 from menus.leaders import chair_only
 from menus.pin import needs_pin, with_pin
@@ -42,8 +43,14 @@ def _can_borrow(ctx: Ctx) -> Move | None:
         return blocked
     limit = ledger.loan_limit(ctx.db, ctx.group, ctx.member)
     if limit <= 0:
-        if open_loans(ctx.db, ctx.group, ctx.member):
-            return End(Say(N_("You already have a loan or a request open. Repay it first.")))
+        waiting = open_loans(ctx.db, ctx.group, ctx.member)
+        if waiting and waiting[0].status == LoanStatus.ACTIVE:
+            return End(Say(N_("You already have a loan. Repay it first.")))
+        if waiting:  # a request still with the chair, or approved and not yet paid out
+            loan, t = waiting[0], ctx.t
+            return End(Say(N_("Request {ref} for {amount}: {status}."), {
+                "ref": loan.ref, "amount": ctx.money(loan.principal),
+                "status": t.gettext(LOAN_STATUS_LABELS[loan.status.value])}))
         return End(Say(N_("You cannot borrow yet: your limit grows with your savings.")))
     ctx.data["limit"] = limit
     return None

@@ -15,8 +15,8 @@ leaves either the whole batch and its cursor or neither, so the next run
 resumes with no duplicate and no gap. On PostgreSQL ``run_fan_out`` writes
 two batches at once on two connections and moves the cursor once both have
 committed; a kill in between leaves rows past the cursor, and the resumed run
-writes those batches again with their existing keys skipped. Members who sent STOP or left are
-skipped when their batch is written. Each batch costs what its groups hold,
+writes those batches again with their existing keys skipped. Members who sent
+STOP or left are skipped when their batch is written. Each batch costs what its groups hold,
 whatever the size of the rest.
 """
 from __future__ import annotations
@@ -324,25 +324,36 @@ def fan_out_batch(session: Session, broadcast_id: int, *, batch: int = FANOUT_BA
     b = session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
     if b is None or b.status != BroadcastStatus.SENDING:
         return Batch(0, b.cursor if b else 0, True)
-    groups = session.execute(
-        select(Group.id, Group.plain_letters).where(Group.status == Status.ACTIVE, _target_filter(b),
-                                                    Group.id > b.cursor)
-        .order_by(Group.id).limit(batch)).all()
+    groups = _next_groups(session, b, batch)
     if not groups:
         b.status, b.finished_at, b.updated_at = BroadcastStatus.DONE, now, now
         session.flush()
         return Batch(0, b.cursor, True)
-    no_commit_wait(session)  # the batch's rows and its cursor commit together or not at all
-    group_ids = [gid for gid, _ in groups]
-    plain_groups = [gid for gid, plain in groups if plain]
-    ids = insert_outbox_from_select(session, _rows(session, b, group_ids, plain_groups))
-    b.cursor, b.written, b.updated_at = group_ids[-1], b.written + len(ids), now
+    ids = _write_groups(session, b.id, b.plain, groups)  # with its cursor, below: together or not at all
+    b.cursor, b.written, b.updated_at = groups[-1].id, b.written + len(ids), now
     session.flush()
+    return Batch(len(ids), groups[-1].id, False, ids)
+
+
+def _next_groups(session: Session, b: Broadcast, limit: int) -> list[Any]:
+    """The next ``limit`` target groups after the cursor: ``(id, plain_letters)`` rows."""
+    return list(session.execute(
+        select(Group.id, Group.plain_letters).where(Group.status == Status.ACTIVE, _target_filter(b),
+                                                    Group.id > b.cursor)
+        .order_by(Group.id).limit(limit)).all())
+
+
+def _write_groups(session: Session, broadcast_id: int, plain: bool, groups: list[Any]) -> list[int]:
+    """Outbox rows for the members of ``groups``; the new ids, sent after the commit."""
+    no_commit_wait(session)  # a lost batch is written again: its cursor had not moved either
+    ids = insert_outbox_from_select(session, _rows(session, broadcast_id, plain, [g.id for g in groups],
+                                                   [g.id for g in groups if g.plain_letters]))
     send_after_commit(session, ids, Priority.BULK)
-    return Batch(len(ids), group_ids[-1], False, ids)
+    return ids
 
 
-def _rows(session: Session, b: Broadcast, group_ids: list[int], plain_groups: list[int]) -> Select:
+def _rows(session: Session, broadcast_id: int, all_plain: bool, group_ids: list[int],
+          plain_groups: list[int]) -> Select:
     """The outbox rows (OUTBOX_COLUMNS) for the reachable members of ``group_ids``.
 
     The recipients are gathered first, each with her variant's language and
@@ -352,7 +363,7 @@ def _rows(session: Session, b: Broadcast, group_ids: list[int], plain_groups: li
     """
     t = BroadcastText
     group_plain = one_of(session, Membership.group_id, plain_groups)
-    plain = true() if b.plain else func.coalesce(Member.plain_letters, group_plain)
+    plain = true() if all_plain else func.coalesce(Member.plain_letters, group_plain)
     r = (select(Member.phone, Member.id, Membership.group_id, Member.language,
                 _language().label("variant"), plain.label("plain"))
          .select_from(Membership).join(Member, Member.id == Membership.member_id)
@@ -360,10 +371,10 @@ def _rows(session: Session, b: Broadcast, group_ids: list[int], plain_groups: li
                 _reachable())
          .cte("r").prefix_with("MATERIALIZED", dialect="postgresql"))
     return (select(r.c.phone, r.c.id, r.c.group_id, t.text, r.c.language, t.encoding, t.segments,
-                   literal(int(Priority.BULK)), literal(KIND), literal(f"bc:{b.id}:") + cast(r.c.id, String),
+                   literal(int(Priority.BULK)), literal(KIND), literal(f"bc:{broadcast_id}:") + cast(r.c.id, String),
                    literal(OutStatus.PENDING.value), literal(0))
             .select_from(r)
-            .join(t, and_(t.broadcast_id == b.id, t.language == r.c.variant, t.plain == r.c.plain)))
+            .join(t, and_(t.broadcast_id == broadcast_id, t.language == r.c.variant, t.plain == r.c.plain)))
 
 
 @dataclass
@@ -382,9 +393,9 @@ def run_fan_out(services, broadcast_id: int, *, batch: int = FANOUT_BATCH, pause
     transaction that also moves the cursor. On PostgreSQL ``lanes`` batches are
     written at once, each in its own transaction on its own connection (the
     database's work spreads over the cores), and the cursor moves past them
-    only after every one has committed. A kill between
-    the two leaves rows past the cursor; the run that resumes writes the batch
-    again and the unique dedupe keys skip what is there: no duplicate, no gap.
+    only after every one has committed. A kill between the two leaves rows
+    past the cursor; the run that resumes writes those batches again and the
+    unique dedupe keys skip what is there: no duplicate, no gap.
 
     ``pause`` sleeps after writing each part, before its commit: it paces a
     broadcast and lets a test kill the process with a batch in flight.
@@ -404,11 +415,12 @@ def run_fan_out(services, broadcast_id: int, *, batch: int = FANOUT_BATCH, pause
                 groups = _next_groups(session, b, batch * lanes)
                 plain_b, cursor = b.plain, b.cursor
             if not groups:
-                summary.cursor, summary.done = cursor, _finish(services, broadcast_id)
+                _finish(services, broadcast_id)
+                summary.cursor, summary.done = cursor, True
                 return summary
             parts = [groups[i:i + batch] for i in range(0, len(groups), batch)]  # at most ``lanes``
             written = sum(pool.map(functools.partial(_write_part, services, broadcast_id, plain_b, pause=pause), parts))
-            last = groups[-1][0]
+            last = groups[-1].id
             with services.db.transaction() as session:
                 b = session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
                 if b is not None and b.cursor < last:
@@ -424,38 +436,26 @@ def run_fan_out(services, broadcast_id: int, *, batch: int = FANOUT_BATCH, pause
 FANOUT_LANES = 2  # parts of a batch written at once on PostgreSQL (the machine's 2 cores)
 
 
-def _next_groups(session: Session, b: Broadcast, batch: int) -> list[Any]:
-    return list(session.execute(
-        select(Group.id, Group.plain_letters).where(Group.status == Status.ACTIVE, _target_filter(b),
-                                                    Group.id > b.cursor)
-        .order_by(Group.id).limit(batch)).all())
-
-
 def _write_part(services, broadcast_id: int, plain: bool, groups: list[Any], *, pause: float) -> int:
     """The outbox rows of ``groups``' members, in a transaction of their own; how many were new."""
     with services.db.transaction() as session:
-        no_commit_wait(session)
-        b = Broadcast(id=broadcast_id, plain=plain)  # what _rows reads; never added to the session
-        ids = insert_outbox_from_select(session, _rows(session, b, [g for g, _ in groups],
-                                                       [g for g, p in groups if p]))
-        send_after_commit(session, ids, Priority.BULK)
+        ids = _write_groups(session, broadcast_id, plain, groups)
         if pause:
             time.sleep(pause)
     return len(ids)
 
 
-def _finish(services, broadcast_id: int) -> bool:
+def _finish(services, broadcast_id: int) -> None:
     """Mark the broadcast done; ``written`` recounted (a resumed batch skips rows it had written)."""
     lo, hi = dedupe_range(broadcast_id)
     with services.db.transaction() as session:
         b = session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
         if b is None or b.status != BroadcastStatus.SENDING:
-            return True
+            return
         now = dt.datetime.now(UTC)
         b.written = session.scalar(select(func.count()).select_from(OutboxMessage)
                                    .where(OutboxMessage.dedupe_key >= lo, OutboxMessage.dedupe_key < hi)) or 0
         b.status, b.finished_at, b.updated_at = BroadcastStatus.DONE, now, now
-    return True
 
 
 def _run_serial(services, broadcast_id: int, batch: int, pause: float,

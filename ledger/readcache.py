@@ -30,7 +30,7 @@ import datetime as dt
 import itertools
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event
@@ -85,7 +85,7 @@ def _ended(session: Session, transaction: Any) -> None:
         session.info.pop(TOUCHED, None)
 
 
-def invalidate(client: Any, group_ids: Iterable[int]) -> None:
+def invalidate(client: Any, group_ids: Collection[int]) -> None:
     """Start a new generation for each group: every answer cached before is dropped."""
     try:
         with client.pipeline(transaction=False) as pipe:
@@ -94,8 +94,7 @@ def invalidate(client: Any, group_ids: Iterable[int]) -> None:
                 pipe.expire(GEN_KEY.format(gid), GEN_SECONDS)
             pipe.execute()
     except Exception as exc:  # the commit stands; the cached answers age out
-        log.warning("could not drop cached ledger reads for %d groups: %s", len(list(group_ids)),
-                    type(exc).__name__)
+        log.warning("could not drop cached ledger reads for %d groups: %s", len(group_ids), type(exc).__name__)
 
 
 class ReadCache:

@@ -38,8 +38,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+PG_CONNECT_TIMEOUT = 2  # seconds, libpq's minimum: a database that does not answer fails fast
+STATEMENT_TIMEOUT_MS = 1000  # a USSD hop's statements (sessions marked BOUNDED)
+BOUNDED = "kassa.bounded"  # session.info: this session serves a caller who waits (statement timeout applies)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout,
+    PostgreSQL a connect timeout on every connection."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -48,6 +54,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT, **kwargs.get("connect_args", {})}
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
@@ -71,6 +78,16 @@ def run_after_commit(session: Session, services: Any) -> None:
         fn(services, *args)
 
 
+def _statement_timeout(session: Session, _transaction: Any, connection: Any) -> None:
+    """A session marked BOUNDED gives up on a slow statement after STATEMENT_TIMEOUT_MS.
+
+    Set when its transaction begins (SET LOCAL), so a hop that needs no
+    database costs nothing; CLI commands and jobs are not marked.
+    """
+    if session.info.get(BOUNDED):
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+
+
 SESSION_DB = "kassa.db"  # session.info key: the Database a session came from
 
 
@@ -82,6 +99,8 @@ class Database:
         self.services = services  # passed to on_commit hooks
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={SESSION_DB: self})
+        if self.engine.dialect.name == "postgresql":
+            event.listen(self.sessionmaker, "after_begin", _statement_timeout)
 
     @property
     def is_sqlite(self) -> bool:

@@ -33,10 +33,36 @@ def normalise_phone(text: str, country: str | None = None) -> str:
     raw = (text or "").strip()
     if not raw:
         raise PhoneError(text, "empty")
+    if any(ch.isalpha() for ch in raw):
+        # phonenumbers reads letters as keypad digits (vanity numbers): a typo, not a number.
+        raise PhoneError(text, "letters in a phone number")
+    error: PhoneError | None = None
+    for candidate in _candidates(raw, country):
+        try:
+            number = _valid(text, candidate, country)
+        except PhoneError as exc:
+            error = error or exc
+            continue
+        return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    assert error is not None
+    raise error
+
+
+def _candidates(raw: str, country: str | None) -> list[str]:
+    """The readings of ``raw`` to try, most likely first.
+
+    A country's own international prefix (``000`` in Kenya, Uganda and Tanzania,
+    ``009`` in Nigeria, ``00`` in most places) is understood by phonenumbers when
+    the country is known; ``00`` followed by a country code is also read as ``+``.
+    """
     if raw.startswith("00"):
-        raw = "+" + raw[2:]
-    elif raw[0].isdigit() and country is None and len(raw) > 10:
-        raw = "+" + raw  # an international number that lost its '+' (e.g. form-decoded)
+        return ([raw] if country else []) + ["+" + raw[2:]]
+    if raw[0].isdigit() and country is None and len(raw) > 10:
+        return ["+" + raw]  # an international number that lost its '+' (e.g. form-decoded)
+    return [raw]
+
+
+def _valid(text: str, raw: str, country: str | None) -> phonenumbers.PhoneNumber:
     try:
         number = phonenumbers.parse(raw, (country or "").upper() or None)
     except NumberParseException as exc:
@@ -46,7 +72,7 @@ def normalise_phone(text: str, country: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         region = phonenumbers.region_code_for_number(number) or country or "?"
         raise PhoneError(text, f"not a valid number in {region}")
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return number
 
 
 @functools.lru_cache(maxsize=65536)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+from urllib.parse import quote
 
 from flask import current_app, request
 
@@ -16,12 +17,24 @@ def at_token_ok() -> bool:
 
 
 def twilio_url() -> str:
-    """The URL Twilio signed: ``PUBLIC_URL`` + path (+ query) behind a proxy, else the request's."""
+    """The URL Twilio signed, byte for byte: ``PUBLIC_URL`` (behind a proxy) or the
+    request's scheme and host, then the path and query exactly as they were sent.
+
+    Werkzeug's ``request.url`` decodes percent-escapes (``%C3%A9`` -> ``é``,
+    ``%7E`` -> ``~``), which changes the signed string; the server's raw target
+    (``RAW_URI``/``REQUEST_URI``, set by gunicorn and Werkzeug) does not.
+    """
     public = current_app.extensions["kassa"].config.PUBLIC_URL
-    if not public:
-        return request.url
+    base = public.rstrip("/") if public else f"{request.scheme}://{request.host}"
+    return base + _raw_target()
+
+
+def _raw_target() -> str:
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw and raw.startswith("/"):
+        return str(raw)
     query = request.query_string.decode("latin-1")
-    return public.rstrip("/") + request.path + ("?" + query if query else "")
+    return quote(request.path, safe="/~") + ("?" + query if query else "")
 
 
 def twilio_signature_ok() -> bool:

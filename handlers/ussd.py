@@ -13,8 +13,8 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
-from sqlalchemy import event
 
+from db import BOUNDED
 from groups.phones import try_normalise
 from handlers.auth import at_token_ok
 from i18n import translator
@@ -29,9 +29,6 @@ bp = Blueprint("ussd", __name__)
 log = logging.getLogger("kassa.ussd")
 
 REDIS_TIMEOUT = 0.5  # seconds, connect and each command
-STATEMENT_TIMEOUT_MS = 1000
-PG_CONNECT_TIMEOUT = 2  # libpq's minimum
-BOUNDED = "kassa.ussd_bounded"  # session.info: this session serves a hop (statement timeout applies)
 
 
 def _plain(reply: Reply, status: int = 200) -> Response:
@@ -103,7 +100,6 @@ def _store(app: Flask) -> SessionStore:
         _ = services.redis  # resolves the embedded server's URL when REDIS_URL is unset
         store = SessionStore(_fast_redis(services.config.REDIS_URL), ttl=services.config.USSD_SESSION_TTL,
                              resume_seconds=services.config.USSD_RESUME_SECONDS)
-        _limit_database(services.db)
         app.extensions["kassa.ussd_store"] = store
     return store
 
@@ -115,24 +111,3 @@ def _fast_redis(url: str) -> Any:
 
     return redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
                                 retry=Retry(NoBackoff(), 0), health_check_interval=0)
-
-
-def _limit_database(db: Any) -> None:
-    """On PostgreSQL a hop's database work is bounded.
-
-    A database that does not answer fails the connect within
-    ``PG_CONNECT_TIMEOUT``; a slow query gives up after ``STATEMENT_TIMEOUT_MS``
-    (set when a hop's transaction begins, so a hop that needs no database costs
-    none, and only in sessions marked ``BOUNDED``: CLI commands and jobs are not).
-    """
-    if db.engine.dialect.name != "postgresql":
-        return
-
-    @event.listens_for(db.engine, "do_connect")
-    def _connect_timeout(dialect, conn_rec, cargs, cparams):  # noqa: ANN001
-        cparams.setdefault("connect_timeout", PG_CONNECT_TIMEOUT)
-
-    @event.listens_for(db.sessionmaker, "after_begin")
-    def _statement_timeout(session: Any, transaction: Any, connection: Any) -> None:
-        if session.info.get(BOUNDED):
-            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")

@@ -10,25 +10,12 @@ with the "more" line, and the last page keeps the screen's own footer.
 from __future__ import annotations
 
 import unicodedata
-from functools import cache, lru_cache
+from functools import lru_cache
 
-import gsm0338  # noqa: F401  (registers the 'gsm03.38' codec)
+from messaging.encoding import septets as _septets
 
 GSM7_BUDGET = 160
 UCS2_BUDGET = 80
-
-
-@cache
-def _septets(ch: str) -> int | None:
-    """Septets of one character in GSM-7 (2 for the extension table), None if it has none.
-
-    The same codec as messaging.encoding, cached per character: a hop measures
-    its screen several times while paging, and the codec is slow per call.
-    """
-    try:
-        return len(ch.encode("gsm03.38"))
-    except UnicodeEncodeError:
-        return None
 
 
 @lru_cache(maxsize=8192)

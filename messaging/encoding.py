@@ -32,19 +32,27 @@ def normalise(text: str) -> str:
 
 
 @lru_cache(maxsize=8192)  # per character: the planner shapes hundreds of thousands of texts
-def _septets(ch: str) -> int | None:
+def septets(ch: str) -> int | None:
+    """Septets of one character in GSM-7 (2 for the extension table), None if it has none.
+
+    A raw ESC has none: in GSM-7 it is the escape to the extension table, so
+    sent as a septet it would turn the next character into another one.
+    """
+    if ch == "\x1b":
+        return None
     try:
         return len(ch.encode("gsm03.38"))
     except UnicodeEncodeError:
         return None
 
 
+
 def is_gsm7(text: str) -> bool:
-    return all(_septets(ch) is not None for ch in text)
+    return all(septets(ch) is not None for ch in text)
 
 
 def non_gsm_chars(text: str) -> set[str]:
-    return {ch for ch in text if _septets(ch) is None}
+    return {ch for ch in text if septets(ch) is None}
 
 
 def shape(text: str) -> SmsShape:
@@ -53,7 +61,7 @@ def shape(text: str) -> SmsShape:
     quick = _uniform_shape(text)
     if quick is not None:
         return quick
-    sizes = [_septets(ch) for ch in text]
+    sizes = [septets(ch) for ch in text]
     if all(s is not None for s in sizes):
         return SmsShape(GSM7, sum(sizes), _segments(sizes, 160, 153))  # type: ignore[arg-type]
     units = [len(ch.encode("utf-16-be")) // 2 for ch in text]
@@ -67,7 +75,7 @@ def _uniform_shape(text: str) -> SmsShape | None:
     per-character walk is needed only for two-septet or surrogate characters.
     """
     chars = set(text)
-    sizes = set(map(_septets, chars))
+    sizes = set(map(septets, chars))
     n = len(text)
     if sizes <= {1}:
         return SmsShape(GSM7, n, 1 if n <= 160 else -(-n // 153))

@@ -13,7 +13,7 @@ from outreach.texts import MeetingFacts, broadcast_text, meeting_reminder
 
 def _slow_shape(text: str) -> encoding.SmsShape:
     text = encoding.normalise(text)
-    sizes = [encoding._septets(ch) for ch in text]
+    sizes = [encoding.septets(ch) for ch in text]
     if all(s is not None for s in sizes):
         return encoding.SmsShape(encoding.GSM7, sum(sizes), encoding._segments(sizes, 160, 153))
     units = [len(ch.encode("utf-16-be")) // 2 for ch in text]

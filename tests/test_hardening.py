@@ -1,0 +1,84 @@
+"""Seams hardened (issue 11): each test here failed on the code before its fix."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from twilio.request_validator import RequestValidator
+
+from db import BOUNDED
+from groups.phones import PhoneError, normalise_phone
+from menus.fit import measure
+from messaging.encoding import GSM7, UCS2, shape
+
+TOKEN = "tw-secret"
+MEMBER = "+254712000003"
+
+
+def _twilio_form(sid: str) -> dict:
+    return {"MessageSid": sid, "AccountSid": "AC1", "From": MEMBER, "To": "+15005550006", "Body": "HELP",
+            "NumMedia": "0"}
+
+
+@pytest.mark.parametrize("query", ["?note=%C3%A9t%C3%A9", "?x=%7Euser", "?a=1&b=x%20y"])
+def test_twilio_signature_over_the_raw_url_with_percent_escapes(make_app, demo, query):
+    client = make_app(TWILIO_AUTH_TOKEN=TOKEN).test_client()
+    form = _twilio_form("SMq" + str(len(query)))
+    url = "http://localhost/sms/twilio" + query
+    signed = {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, form)}
+    assert client.post("/sms/twilio" + query, data=form, headers=signed).status_code == 200
+    forged = {"X-Twilio-Signature": RequestValidator("other").compute_signature(url, form)}
+    assert client.post("/sms/twilio" + query, data=form, headers=forged).status_code == 403
+
+
+def test_a_number_typed_with_letters_is_refused():
+    with pytest.raises(PhoneError, match="letters"):
+        normalise_phone("0712ABC678", "KE")
+    with pytest.raises(PhoneError):
+        normalise_phone("+25471234567x", None)
+
+
+@pytest.mark.parametrize(("typed", "country", "e164"), [
+    ("000254712345678", "KE", "+254712345678"),  # Kenya's own international prefix
+    ("000256772123456", "UG", "+256772123456"),
+    ("000255754123456", "TZ", "+255754123456"),
+    ("0092348031234567", "NG", "+2348031234567"),  # Nigeria's
+    ("00254712345678", "KE", "+254712345678"),  # 00 as people also type it
+    ("00994501110003", "AZ", "+994501110003"),
+    ("0712345678", "KE", "+254712345678"),
+])
+def test_each_countrys_international_prefix_is_understood(typed, country, e164):
+    assert normalise_phone(typed, country) == e164
+
+
+def test_a_raw_escape_character_makes_a_text_ucs2():
+    assert shape("Hello").encoding == GSM7
+    assert shape("Hello\x1bthere").encoding == UCS2
+    assert measure("Hello\x1bthere") == (False, 11)
+
+
+def test_an_oversized_ussd_request_gets_an_end_screen(client, demo):
+    form = {"sessionId": "big", "phoneNumber": MEMBER, "serviceCode": "*384*123#", "text": "1*" * 40_000}
+    response = client.post("/ussd/africastalking", data=form)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).startswith("END ")
+    assert response.mimetype == "text/plain"
+
+
+def test_responses_are_never_sniffed(client, demo):
+    form = {"sessionId": "s1", "phoneNumber": MEMBER, "serviceCode": "*384*123#", "text": ""}
+    for response in (client.post("/ussd/africastalking", data=form), client.get("/health"),
+                     client.post("/ussd/africastalking", data={"text": "1" * 70_000})):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_every_connection_has_its_timeouts_before_any_ussd_hop(make_app, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("connect and statement timeouts are PostgreSQL's")
+    services = make_app().extensions["kassa"]  # an SMS-only web worker: no hop has run
+    with services.db.transaction() as session:
+        session.info[BOUNDED] = True
+        assert session.execute(text("SHOW statement_timeout")).scalar() == "1s"
+        raw = session.connection().connection.dbapi_connection
+        assert raw.info.get_parameters().get("connect_timeout") == "2"
+    with services.db.transaction() as session:  # a job's or a command's session is not bounded
+        assert session.execute(text("SHOW statement_timeout")).scalar() == "0"

@@ -82,3 +82,48 @@ def test_every_connection_has_its_timeouts_before_any_ussd_hop(make_app, db_url)
         assert raw.info.get_parameters().get("connect_timeout") == "2"
     with services.db.transaction() as session:  # a job's or a command's session is not bounded
         assert session.execute(text("SHOW statement_timeout")).scalar() == "0"
+
+
+def test_make_test_never_empties_a_database_it_did_not_create(db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the local PostgreSQL server's databases")
+    import psycopg
+
+    from tests.run import own_database
+
+    server = "postgresql://" + db_url.split("://", 1)[1].rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS kassa_probe_theirs")
+        admin.execute("DROP DATABASE IF EXISTS kassa_probe_ours")
+        admin.execute("CREATE DATABASE kassa_probe_theirs")  # somebody's own database
+        try:
+            assert own_database(server, "kassa_probe_theirs") is None
+            ours = own_database(server, "kassa_probe_ours")  # created and marked
+            assert ours is not None and ours.endswith("/kassa_probe_ours")
+            assert own_database(server, "kassa_probe_ours") == ours  # and known again
+        finally:
+            admin.execute("DROP DATABASE IF EXISTS kassa_probe_theirs")
+            admin.execute("DROP DATABASE IF EXISTS kassa_probe_ours")
+
+
+def test_make_test_never_flushes_a_redis_database_it_did_not_write(redis_url):
+    if not redis_url.startswith("redis://"):
+        pytest.skip("the local Redis server's databases")
+    import redis
+
+    from tests.run import REDIS_MARKER, own_redis
+
+    probe_url = redis_url.rsplit("/", 1)[0] + "/14"
+    probe = redis.Redis.from_url(probe_url)
+    probe.flushdb()
+    try:
+        probe.set("somebody:else", "keep me")
+        assert own_redis(probe_url) is None and probe.get("somebody:else") == b"keep me"
+        probe.flushdb()
+        assert own_redis(probe_url) == probe_url  # empty: usable
+        probe.set("left:by:a:killed:run", "1")
+        probe.set(REDIS_MARKER, "1")
+        assert own_redis(probe_url) == probe_url and probe.dbsize() == 0  # marked: ours to empty
+    finally:
+        probe.flushdb()
+        probe.close()

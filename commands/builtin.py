@@ -96,7 +96,7 @@ def run_balance(ctx: Context, parsed: Parsed) -> Outcome:
     if pos.loan_outstanding:
         lines.append(ctx.t.gettext("Loan to repay: {amount}.", amount=ctx.money(pos.loan_outstanding)))
     if pos.next_instalment is not None:
-        lines.append(ctx.t.gettext("Next instalment: {amount} by {date}.", amount=ctx.money(pos.next_instalment.amount),
+        lines.append(ctx.t.gettext("Next instalment: {amount}. Due date: {date}.", amount=ctx.money(pos.next_instalment.amount),
                                    date=ctx.t.date(pos.next_instalment.on)))
     return Outcome(" ".join(lines))
 

@@ -27,6 +27,7 @@ CHAIR = frozenset({"chair"})
 RECEIPT_TEXTS = {
     # TRANSLATORS: an SMS receipt; {group} is the group's name, {ref} a receipt number like R1042.
     "saving": N_("{group}: saving of {amount} received. Your savings: {balance}. Receipt {ref}."),
+    # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
     "social": N_("{group}: social fund {amount} received. Paid in all: {balance}. Receipt {ref}."),
     "fine": N_("{group}: fine of {amount} paid. Receipt {ref}."),
     "repayment": N_("{group}: loan repayment {amount} received. Left to repay: {balance}. Receipt {ref}."),
@@ -207,13 +208,14 @@ def run_close(ctx: Context, parsed: Parsed) -> Outcome:
         ledger.close_meeting(ctx.session, ctx.group, actor=ctx.actor, on=ctx.today())
     except LedgerError as exc:
         raise CommandError(exc.render(ctx.t, ctx.group.currency)) from None
-    return Outcome(ctx.t.gettext("CLOSE: the meeting of {date} is closed. Its records are final.",
+    return Outcome(ctx.t.gettext("CLOSE: meeting closed, its records are final. Date: {date}.",
                                  date=ctx.t.date(ctx.today())))
 
 
 register(Command(pgettext("sms keyword", "SAVE"), Grammar.ITEMS, TREASURER, run_save,
                  N_("SAVE number amount ... - savings")))
 register(Command(pgettext("sms keyword", "SOCIAL"), Grammar.ITEMS, TREASURER, run_social,
+                 # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
                  N_("SOCIAL number amount ... - social fund")))
 register(Command(pgettext("sms keyword", "FINE"), Grammar.ITEMS_REASON, TREASURER, run_fine,
                  N_("FINE number amount [reason] - fine")))

@@ -40,6 +40,20 @@ LANGUAGES: dict[str, str] = {
 }
 DEFAULT_LANGUAGE = "en"
 
+#: How each language writes a day for people who read slowly: the weekday and
+#: the month spelled out in full, or the date in digits where that is what
+#: people read every day (Vietnam: 06/12). Never an abbreviation ("Dec").
+DATE_FORMATS: dict[str, str] = {
+    "en": "EEEE d MMMM",
+    "az": "d MMMM, EEEE",
+    "ru": "d MMMM, EEEE",
+    "vi": "EEEE dd/MM",
+    "sv": "EEEE d MMMM",
+    "sw": "EEEE d MMMM",
+    "hi": "EEEE, d MMMM",
+    "ml": "d MMMM, EEEE",
+}
+
 _CODE_BEFORE = re.compile(r"\b([A-Z]{3})(?=[\d-])")  # "KES1,500" -> "KES 1,500"
 _CODE_AFTER = re.compile(r"(\d)([A-Z]{3})\b")
 _SPACES = {"\u00a0": " ", "\u202f": " ", "\u2009": " "}
@@ -122,15 +136,50 @@ class Translator:
 
         return _plain_spaces(format_decimal(n, locale=self.locale))
 
-    def date(self, day: dt.date, fmt: str = "EEEE d MMM") -> str:
-        return _date(self, day, fmt)
+    def date(self, day: dt.date, fmt: str | None = None) -> str:
+        """``day`` as this language writes it for everyone (see :data:`DATE_FORMATS`)."""
+        return _date(self, day, fmt or DATE_FORMATS.get(self.lang, "EEEE d MMMM"))
 
     def time(self, t: dt.time) -> str:
-        return _plain_spaces(format_time(t, "HH:mm", locale=self.locale))
+        """A clock time as people here count the hours.
+
+        Swahili counts from sunrise (08:00 is "saa 2 asubuhi"), so the Swahili
+        hour comes first and the clock time beside it: "saa 2 asubuhi (08:00)".
+        """
+        clock = _plain_spaces(format_time(t, "HH:mm", locale=self.locale))
+        if self.lang == "sw":
+            return f"{swahili_time(t)} ({clock})"
+        return clock
 
     def weekday(self, weekday: int) -> str:
         """Name of ``weekday`` (Monday = 0) in this language."""
         return self.locale.days["format"]["wide"][weekday]
+
+
+#: Swahili parts of the day by the 24-hour clock hour, as people say them with the hour.
+_SW_PERIODS = (("usiku", range(0, 4)), ("alfajiri", range(4, 6)), ("asubuhi", range(6, 12)),
+               ("mchana", range(12, 16)), ("jioni", range(16, 19)), ("usiku", range(19, 24)))
+
+
+def swahili_time(t: dt.time) -> str:
+    """``t`` in Swahili time: hours counted from 06:00 and 18:00 ("saa 1" is 07:00 and 19:00).
+
+    Quarter and half hours are said as such ("na robo", "na nusu", "kasoro
+    robo" = a quarter to the next hour); other minutes as "na dakika N".
+    """
+    hour, minute = t.hour, t.minute
+    extra = ""
+    if minute == 15:
+        extra = " na robo"
+    elif minute == 30:
+        extra = " na nusu"
+    elif minute == 45:
+        hour, extra = (hour + 1) % 24, " kasoro robo"
+    elif minute:
+        extra = f" na dakika {minute}"
+    number = (hour - 6) % 12 or 12
+    period = next(name for name, hours in _SW_PERIODS if hour in hours)
+    return f"saa {number}{extra} {period}"
 
 
 @lru_cache(maxsize=16384)

@@ -99,9 +99,14 @@ def _word_start(text: str, i: int) -> bool:
     return i == 0 or unicodedata.category(text[i - 1])[0] not in "LMN"
 
 
+def fold(text: str) -> str:
+    """``text`` for case-insensitive matching: "İclas" (Azerbaijani, Turkish) folds to "iclas"."""
+    return text.casefold().replace("i\u0307", "i")
+
+
 def find(text: str, word: str) -> list[tuple[int, int]]:
-    """Spans in ``text`` where ``word`` starts a word (case-insensitive)."""
-    hay, needle = text.casefold(), word.casefold()
+    """Spans in ``fold(text)`` where ``word`` starts a word (case-insensitive)."""
+    hay, needle = fold(text), fold(word)
     spans, i = [], hay.find(needle)
     while i >= 0:
         if _word_start(hay, i):
@@ -115,7 +120,7 @@ def _stray(text: str, words: Iterable[str], allowed: list[tuple[int, int]]) -> I
     for word in words:
         for a, b in find(text, word):
             if not any(s <= a and b <= e for s, e in allowed):
-                yield text.casefold()[a:b]
+                yield fold(text)[a:b]
                 break
 
 

@@ -53,7 +53,7 @@ def _shown(translator: _Translator, name: str, value: object, currency: str) -> 
 AMOUNT_MESSAGES: dict[str, str] = {
     "empty": N_("Please write an amount."),
     # TRANSLATORS: {text} is what the person typed instead of an amount.
-    "not_a_number": N_("\"{text}\" is not an amount. Write it like 500 or 1500.50."),
+    "not_a_number": N_("\"{text}\" is not an amount. Write it in digits, e.g. {example}."),
     "too_many_decimals": N_("\"{text}\" has too many digits after the point."),
     "not_positive": N_("The amount must be more than zero."),
     "too_large": N_("\"{text}\" is too large."),
@@ -72,17 +72,18 @@ def not_allowed() -> LedgerError:
 
 def meeting_closed(on: dt.date) -> LedgerError:
     # TRANSLATORS: {date} is the meeting date. Only corrections (UNDO) are still possible.
-    return LedgerError("meeting_closed", N_("The meeting of {date} is closed. Only corrections are possible."),
+    return LedgerError("meeting_closed", N_("That meeting is closed: only corrections are possible. Meeting date: {date}."),
                        date=on)
 
 
 def future_date(on: dt.date) -> LedgerError:
     # TRANSLATORS: {date} is a meeting date later than today.
-    return LedgerError("future_date", N_("{date} has not come yet. Record it on the day of the meeting."),
+    return LedgerError("future_date", N_("This date is still to come: {date}. Record it on the day of the meeting."),
                        date=on)
 
 
 def cash_box_short(amount: int, cash: int) -> LedgerError:
+    # TRANSLATORS: the group's locked cash box; not Kassa (the product's name): see the glossary.
     return LedgerError("cash_box_short", N_("The cash box holds only {cash}, not enough for {amount}."),
                        amount=amount, cash=cash)
 
@@ -168,11 +169,11 @@ def bad_term() -> LedgerError:
 
 
 def own_loan() -> LedgerError:
-    return LedgerError("own_loan", N_("Nobody may decide on or pay out her own loan."))
+    return LedgerError("own_loan", N_("You may not decide on or pay out your own loan."))
 
 
 def self_approval() -> LedgerError:
-    return LedgerError("self_approval", N_("Nobody may approve a payment to herself."))
+    return LedgerError("self_approval", N_("You may not approve a payment to yourself."))
 
 
 def same_approver() -> LedgerError:
@@ -180,6 +181,7 @@ def same_approver() -> LedgerError:
 
 
 def social_fund_short(amount: int, balance: int) -> LedgerError:
+    # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
     return LedgerError("social_fund_short", N_("The social fund holds only {balance}, not {amount}."),
                        amount=amount, balance=balance)
 

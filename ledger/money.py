@@ -25,6 +25,21 @@ def minor_digits(currency: str) -> int:
     return int(get_currency_precision(currency.upper()))
 
 
+#: A typical amount per currency, in whole units, for "write it like ..." examples:
+#: VND and UGX have no decimals and count in thousands.
+_EXAMPLES = {"VND": 50000, "UGX": 5000, "TZS": 5000, "RWF": 1000, "NGN": 1000, "INR": 500, "KES": 500,
+             "RUB": 500, "SEK": 200, "AZN": 20, "USD": 20, "EUR": 20}
+
+
+def amount_example(currency: str) -> str:
+    """An amount as a person should type it in ``currency``: digits only, no separator.
+
+    Digits alone read the same everywhere, where "1.500" is fifteen hundred in
+    Vietnamese and one and a half in English.
+    """
+    return str(_EXAMPLES.get(currency.upper(), 500))
+
+
 @dataclass(frozen=True, order=True)
 class Money:
     amount: int  # minor units

@@ -29,6 +29,7 @@ KIND_LABELS: dict[str, str] = {
     TxnKind.FINE.value: N_("Fine"),
     TxnKind.REPAYMENT.value: N_("Loan repayment"),
     TxnKind.DISBURSEMENT.value: N_("Loan paid out"),
+    # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
     TxnKind.SOCIAL_PAYOUT.value: N_("Social fund help"),
     TxnKind.TRANSFER.value: N_("Transfer"),
     TxnKind.SHARE_OUT.value: N_("Share-out"),

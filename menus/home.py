@@ -22,7 +22,8 @@ HOME_ITEMS = (
     Item(N_("My loan"), "loan"),
     Item(N_("Ask for a loan"), "loan_amount"),
     Item(N_("Next meeting"), "meeting"),
-    Item(N_("Mini-statement"), "statement"),
+    # TRANSLATORS: her last payments in and out (savings, fines, loan paid out ...); plain words, not bank jargon.
+    Item(N_("Money in and out"), "statement"),
     Item(N_("Ask for help"), "help"),
     Item(N_("Settings"), "settings"),
     Item(N_("Reset a member's PIN"), "chair_reset", when=is_chair),

@@ -38,7 +38,7 @@ def _member_number(ctx: Ctx, raw: str) -> int:
 def _reset_body(ctx: Ctx) -> list[str]:
     who = ctx.db.get(Member, ctx.data["reset_member"])
     name = who.name if who else "?"
-    return [ctx.t.gettext("Reset the PIN of {name}? Enter your PIN to confirm.", name=name)]
+    return [ctx.t.gettext("{name}: reset the PIN? Enter your own PIN to confirm.", name=name)]
 
 
 def _reset(ctx: Ctx) -> Move:
@@ -50,7 +50,7 @@ def _reset(ctx: Ctx) -> Move:
               member_id=who.id, group_id=ctx.group.id,
               text=t.gettext("Kassa: your PIN was reset by {chair}. Dial {code} to choose a new one.",
                              chair=ctx.member.name, code=ctx.deps.service_code))
-    return End(Say(N_("The PIN of {name} is reset."),
+    return End(Say(N_("{name}: the PIN is reset."),
                    {"name": who.name}))
 
 

@@ -16,6 +16,7 @@ from i18n import N_, translator
 from ledger.errors import MONEY_PARAMS
 from ledger.loans import LOAN_STATUS_LABELS, open_loans
 from ledger.models import LoanStatus
+from ledger.money import amount_example
 from menus.engine import HOME, Choice, Ctx, End, Go, Invalid, Move, Say, Screen
 from menus.leaders import chair_only
 from menus.pin import needs_pin, with_pin
@@ -60,7 +61,8 @@ def _amount(ctx: Ctx, raw: str) -> int:
     try:
         amount = ledger.parse_amount(raw, ctx.group.currency)
     except ledger.AmountError as bad:
-        raise Invalid(ledger.AMOUNT_MESSAGES[bad.reason], text=raw[:20]) from None
+        raise Invalid(ledger.AMOUNT_MESSAGES[bad.reason], text=raw[:20],
+                      example=amount_example(ctx.group.currency)) from None
     if amount > ctx.data["limit"]:
         raise Invalid(N_("That is above your limit of {limit}. Type a smaller amount."),
                       limit=ctx.money(ctx.data["limit"]))
@@ -88,8 +90,9 @@ def _confirm_body(ctx: Ctx) -> list[str]:
     first = quote.schedule[0]
     return [t.gettext("Borrow {amount} for {term}.", amount=ctx.money(quote.principal),
                       term=t.ngettext("{n} month", "{n} months", quote.term)),
-            t.gettext("Repay {total} in all, first {each} on {day}.", total=ctx.money(quote.total),
-                      each=ctx.money(first.amount), day=t.date(first.on)),
+            t.gettext("Repay in all: {total}", total=ctx.money(quote.total)),
+            # TRANSLATORS: a label: the first instalment's amount, then its date ("Sunday 6 December").
+            t.gettext("First instalment: {amount}, {date}", amount=ctx.money(first.amount), date=t.date(first.on)),
             t.gettext("Enter your PIN to confirm.")]
 
 
@@ -101,7 +104,7 @@ def _request(ctx: Ctx) -> Move:
     except ledger.LedgerError as err:
         return End(say_error(ctx, err))
     _tell_chairs(ctx, loan)
-    return End(Say(N_("Request {ref} is sent to your chair. You will get an SMS when she decides."),
+    return End(Say(N_("Request {ref} is sent to your chair. You will get an SMS with the decision."),
                    {"ref": loan.ref}))
 
 

@@ -15,7 +15,9 @@ def _next_meeting(ctx: Ctx) -> list[str]:
     rhythm = Rhythm(who.timezone, who.meeting_weekday, at, who.meeting_every_weeks,
                     dt.date.fromisoformat(who.meeting_anchor) if who.meeting_anchor else None)
     day = next_meeting(rhythm, ctx.deps.now)
-    lines = [t.gettext("Next meeting: {day}, {time}", day=t.date(day, "EEEE d MMMM"), time=t.time(at))]
+    lines = [t.gettext("Next meeting: {date}", date=t.date(day)),
+             # TRANSLATORS: the meeting's time: "08:00"; in Swahili "saa 2 asubuhi (08:00)".
+             t.gettext("Time: {time}", time=t.time(at))]
     if who.meeting_place:
         lines.append(t.gettext("Place: {place}", place=who.meeting_place))
     return lines

@@ -12,10 +12,12 @@ from menus.engine import Ctx, Screen
 #: Posting kind -> label on a mini-statement line.
 KIND_LABELS = {
     "saving": N_("Saving"),
+    # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
     "social": N_("Social fund"),
     "fine": N_("Fine"),
     "repayment": N_("Loan repaid"),
     "disbursement": N_("Loan paid out"),
+    # TRANSLATORS: help paid from the group's mutual-help fund (not the state social fund).
     "social_payout": N_("From social fund"),
     "transfer": N_("Transfer"),
     "share_out": N_("Share-out"),
@@ -47,10 +49,11 @@ def _savings(ctx: Ctx) -> list[str]:
     else:
         first = t.gettext("Savings: {amount}", amount=ctx.money(pos.savings))
     return [first,
+            # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
             t.gettext("Social fund paid: {amount}", amount=ctx.money(pos.social_paid)),
-            # TRANSLATORS: {day} is the date of the next meeting.
-            t.gettext("Bring on {day}: {amount}", day=t.date(pos.next_meeting),
-                      amount=ctx.money(pos.due_next_meeting))]
+            t.gettext("Next meeting: {date}", date=t.date(pos.next_meeting)),
+            # TRANSLATORS: what she brings to the next meeting (savings, mutual-help fund, instalment).
+            t.gettext("To bring: {amount}", amount=ctx.money(pos.due_next_meeting))]
 
 
 def _loan(ctx: Ctx) -> list[str]:
@@ -59,8 +62,8 @@ def _loan(ctx: Ctx) -> list[str]:
         return [_pending_or_none(ctx)]
     lines = [t.gettext("Loan {ref}: you owe {amount}", ref=pos.loan_ref, amount=ctx.money(pos.loan_outstanding))]
     if pos.next_instalment is not None:
-        lines.append(t.gettext("Next: {amount} on {day}", amount=ctx.money(pos.next_instalment.amount),
-                               day=t.date(pos.next_instalment.on)))
+        lines.append(t.gettext("Next instalment: {amount}", amount=ctx.money(pos.next_instalment.amount)))
+        lines.append(t.gettext("Due date: {date}", date=t.date(pos.next_instalment.on)))
     if pos.overdue:
         lines.append(t.ngettext("Late by {n} day!", "Late by {n} days!", pos.days_past_due))
     return lines

@@ -15,14 +15,16 @@ def _today(ctx: Ctx) -> list[str]:
     t = ctx.t
     sheet = ledger.meeting_sheet(ctx.db, ctx.group, ledger.group_today(ctx.group))
     paid = len(sheet.rows) - len(sheet.missing)
-    lines = [t.gettext("Meeting {day}: {paid} of {count} paid.", day=t.date(sheet.on), paid=t.number(paid),
-                       count=t.number(len(sheet.rows)))]
+    lines = [t.gettext("Meeting: {date}", date=t.date(sheet.on)),
+             t.gettext("Paid: {paid} of {count}", paid=t.number(paid), count=t.number(len(sheet.rows)))]
     if sheet.closed:
         lines.append(t.gettext("The meeting is closed."))
     lines += [t.gettext("Saved: {amount}", amount=ctx.money(sheet.total("saved"))),
+              # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
               t.gettext("Social fund: {amount}", amount=ctx.money(sheet.total("social"))),
               t.gettext("Repaid: {amount}", amount=ctx.money(sheet.total("repaid"))),
               t.gettext("Fines: {amount}", amount=ctx.money(sheet.total("fines"))),
+              # TRANSLATORS: the group's locked cash box; not Kassa (the product's name): see the glossary.
               t.gettext("Cash box: {amount}", amount=ctx.money(sheet.cash_box))]
     if sheet.missing:
         lines.append(t.gettext("Not yet:"))

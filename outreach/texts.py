@@ -35,9 +35,10 @@ def _money(lang: str, minor: int, currency: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _when(lang: str, day: dt.date, at: dt.time) -> tuple[str, str, str]:
+def _when(lang: str, day: dt.date, at: dt.time) -> tuple[str, str]:
+    """The day (weekday and date, as the language reads best) and the time, as people count it."""
     t = translator(lang)
-    return t.weekday(day.weekday()), t.date(day, "d MMM"), t.time(at)
+    return t.date(day), t.time(at)
 
 
 def _items(lang: str, facts: MeetingFacts, loan: int | None) -> list[str]:
@@ -55,9 +56,11 @@ def _items(lang: str, facts: MeetingFacts, loan: int | None) -> list[str]:
             items.append(t.ngettext("{n} share of {value}", "{n} shares of {value}",
                                     facts.shares_min, value=value))
     if facts.social:
+        # TRANSLATORS: the group's own mutual-help fund, not the state social fund: see the glossary.
         items.append(t.gettext("social fund {amount}", amount=_money(lang, facts.social, facts.currency)))
     if loan:
-        items.append(t.gettext("loan {amount}", amount=_money(lang, loan, facts.currency)))
+        # TRANSLATORS: what she repays on her loan at this meeting (not a new loan).
+        items.append(t.gettext("loan instalment {amount}", amount=_money(lang, loan, facts.currency)))
     return items
 
 
@@ -69,14 +72,15 @@ def meeting_reminder(lang: str, facts: MeetingFacts, loan: int | None = None) ->
     stays within two UCS-2 segments, and one in plain letters.
     """
     t = translator(lang)
-    day, date, time = _when(lang, facts.meeting_on, facts.at)
-    params = dict(day=day, date=date, time=time, place=facts.place)
+    date, time = _when(lang, facts.meeting_on, facts.at)
+    params = dict(date=date, time=time, place=facts.place)
     if facts.place:
-        # TRANSLATORS: SMS sent before each meeting; keep it short. {day} is a weekday
-        # name ("Sun"), {date} e.g. "3 Dec", {place} where the group meets.
-        text = t.gettext("Meeting {day} {date} {time}, {place}.", **params)
+        # TRANSLATORS: SMS sent before each meeting; keep it short. A list of labels, not a
+        # sentence: {date} is e.g. "Sunday 6 December", {time} "08:00" (in Swahili
+        # "saa 2 asubuhi (08:00)"), {place} where the group meets.
+        text = t.gettext("Meeting: {date}, {time}, {place}.", **params)
     else:
-        text = t.gettext("Meeting {day} {date} {time}.", **params)
+        text = t.gettext("Meeting: {date}, {time}.", **params)
     items = _items(lang, facts, loan)
     if items:
         # TRANSLATORS: followed by a list such as "savings 200 KES, social fund 50 KES".
@@ -87,20 +91,22 @@ def meeting_reminder(lang: str, facts: MeetingFacts, loan: int | None = None) ->
 def loan_due_notice(lang: str, *, amount: int, currency: str, due_on: dt.date) -> str:
     """The day-before notice of a loan instalment."""
     t = translator(lang)
-    day, date, _ = _when(lang, due_on, dt.time(0, 0))
-    # TRANSLATORS: SMS the day before a loan instalment is due; {day} is a weekday name.
-    return t.gettext("Your loan instalment of {amount} is due tomorrow, {day} {date}.",
-                     amount=_money(lang, amount, currency), day=day, date=date)
+    date, _ = _when(lang, due_on, dt.time(0, 0))
+    # TRANSLATORS: SMS the day before a loan instalment is due; {date} is the due day,
+    # e.g. "Sunday 6 December", written as a label after "Date:".
+    return t.gettext("Your loan instalment of {amount} is due tomorrow. Date: {date}.",
+                     amount=_money(lang, amount, currency), date=date)
 
 
 def overdue_notice(lang: str, *, amount: int, currency: str, due_on: dt.date) -> str:
     """The notice after an instalment's due date passed unpaid."""
     t = translator(lang)
-    day, date, _ = _when(lang, due_on, dt.time(0, 0))
-    # TRANSLATORS: SMS the day after an unpaid loan instalment; {amount} is what is still owed.
-    return t.gettext("Your loan instalment of {amount} was due {day} {date} and is not paid yet. "
+    date, _ = _when(lang, due_on, dt.time(0, 0))
+    # TRANSLATORS: SMS the day after an unpaid loan instalment; {amount} is what is still owed,
+    # {date} the day it was due (a label after "Due date:").
+    return t.gettext("Your loan instalment of {amount} is not paid yet. Due date: {date}. "
                      "Please see your treasurer.",
-                     amount=_money(lang, amount, currency), day=day, date=date)
+                     amount=_money(lang, amount, currency), date=date)
 
 
 # TRANSLATORS: an announcement from an NGO coordinator; {sender} is the organisation or name.

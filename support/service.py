@@ -17,7 +17,8 @@ from support.models import Category, SupportRequest
 CATEGORY_LABELS: dict[Category, str] = {
     Category.BUSINESS: N_("Business advice"),
     Category.LEGAL: N_("Legal aid"),
-    Category.PSYCHOLOGICAL: N_("Psychological support"),
+    # TRANSLATORS: someone trained to listen and talk problems through; never a word for mental illness.
+    Category.PSYCHOLOGICAL: N_("Counselling"),
     Category.OTHER: N_("Other help"),
 }
 

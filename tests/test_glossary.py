@@ -10,7 +10,8 @@ import pytest
 
 from i18n import LANGUAGES
 from i18n import terms as glossary
-from i18n.terms import Problem, check, check_comments, check_message, concepts, find, glossary as entries
+from i18n.terms import Problem, check, check_comments, check_message, concepts, find
+from i18n.terms import glossary as entries
 
 TRANSLATED = sorted(set(LANGUAGES) - {"en"})
 

@@ -101,7 +101,7 @@ def test_every_screen_fits_in_every_language(services, long_group):
 #: Every final answer the menus can give, with the longest realistic values.
 FINAL = [
     Say(N_("Request {ref} is sent. A coordinator will call you. We sent you an SMS."), {"ref": "HQQQQ"}),
-    Say(N_("Request {ref} is sent to your chair. You will get an SMS when she decides."), {"ref": "L1234567"}),
+    Say(N_("Request {ref} is sent to your chair. You will get an SMS with the decision."), {"ref": "L1234567"}),
     Say(N_("Loan {ref} approved. {name} gets an SMS."), {"ref": "L1234567", "name": LONG_NAME}),
     Say(N_("Loan {ref} declined. {name} gets an SMS."), {"ref": "L1234567", "name": LONG_NAME}),
     Say(N_("The PIN of {name} is reset."), {"name": LONG_NAME}),
@@ -128,7 +128,7 @@ def test_every_final_answer_fits_unclipped(services, long_group):
                 _assert_fits(text, f"{lang} {say.msgid}")
                 assert text == say.render(translator(lang)), f"clipped: {text}"
             for code, reason in ledger.AMOUNT_MESSAGES.items():  # re-prompts quote what she typed
-                _assert_fits(translator(lang).gettext(reason, text="12345678901234567890"), code)
+                _assert_fits(translator(lang).gettext(reason, text="12345678901234567890", example="50000"), code)
 
 
 @pytest.mark.parametrize("text", ["Savings: KES 1,600", "€uro [x]", "Yığımım: 1.500 ₼", "Tiết kiệm", "é\u0301", "😀 ok", ""])

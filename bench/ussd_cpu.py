@@ -8,7 +8,7 @@ Kassa's Python, hop by hop, beside the floor's bare GET and SET. PostgreSQL's
 and Redis's own CPU are not in it.
 
 Cases: the floor; Kassa; Kassa with the ledger read cache off
-(``LEDGER_CACHE_SECONDS=0``), so "My savings" and "Mini-statement" read the
+(``LEDGER_CACHE_SECONDS=0``), so "My savings" and "Money in and out" read the
 database on every hop.
 
     python -m bench.ussd_cpu [--journeys 1000]
@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 # JOURNEY from bench.ussd, not bench.ussd_load: importing that one lets gevent patch the sockets
 from bench.ussd import DB_URL, JOURNEY, PEPPER, REDIS_URL, prepare
 
-LABELS = ["dial (home)", "My savings", "back", "Next meeting", "home (00)", "Mini-statement", "next page (98)",
+LABELS = ["dial (home)", "My savings", "back", "Next meeting", "home (00)", "Money in and out", "next page (98)",
           "home (00)"]
 
 

@@ -211,7 +211,7 @@ def test_full_member_journey_in_every_language(client, services, lang):
     done = phone.send(PIN)
     assert done.startswith("END ") and re.search(r"\bL\d+\b", done), done
     phone.dial()
-    statement = phone.choose(t.gettext("Mini-statement"))
+    statement = phone.choose(t.gettext("Money in and out"))
     assert statement.startswith("CON ") and _shows(t, statement, SAVING), statement
     phone.dial()
     phone.choose(t.gettext("Ask for help"))

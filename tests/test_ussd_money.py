@@ -158,14 +158,14 @@ def test_mini_statement_is_paged(faith, books):
         for weeks in range(4, 12):
             ledger.record_saving(s, group, her, key=f"t-old-{weeks}", actor=treasurer,
                                  on=today - dt.timedelta(weeks=weeks))
-    first = faith.choose("Mini-statement")
+    first = faith.choose("Money in and out")
     assert "\n98. More" in first and "Saving KES 200" in first
     second = faith.send("98")
     assert second != first and "Saving" in second
     assert faith.send("0") == first
     faith.send("98")
     assert faith.send("00").startswith("CON 1. My savings")  # home, not the pages on show
-    faith.choose("Mini-statement")
+    faith.choose("Money in and out")
     pages = "\n".join(_all_pages(faith))
     assert pages.count("Saving KES 200") + pages.count("Social fund KES 50") == 10  # the last 10 entries
 

@@ -1,4 +1,4 @@
-"""The ledger read cache behind "My savings" and "Mini-statement": fast, never stale after a commit."""
+"""The ledger read cache behind "My savings" and "Money in and out": fast, never stale after a commit."""
 from __future__ import annotations
 
 import contextlib
@@ -82,14 +82,14 @@ def test_a_change_to_the_saving_rule_shows_at_once(faith, books):  # noqa: F811
 
 def test_a_correction_marks_the_statement_at_once(faith, books):  # noqa: F811
     faith.dial()
-    before = faith.choose("Mini-statement")
+    before = faith.choose("Money in and out")
     assert "(corrected)" not in before
     with books.db.transaction() as s:
         group, her, treasurer, _ = people(s)
         last = ledger.mini_statement(s, group, her, limit=1)[0]
         ledger.reverse(s, group, last.ref, reason="typo", key="t-undo", actor=treasurer)
     faith.dial()
-    after = faith.choose("Mini-statement")
+    after = faith.choose("Money in and out")
     assert "Correction" in after and "(corrected)" in after
 
 

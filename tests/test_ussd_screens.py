@@ -104,7 +104,7 @@ FINAL = [
     Say(N_("Request {ref} is sent to your chair. You will get an SMS with the decision."), {"ref": "L1234567"}),
     Say(N_("Loan {ref} approved. {name} gets an SMS."), {"ref": "L1234567", "name": LONG_NAME}),
     Say(N_("Loan {ref} declined. {name} gets an SMS."), {"ref": "L1234567", "name": LONG_NAME}),
-    Say(N_("The PIN of {name} is reset."), {"name": LONG_NAME}),
+    Say(N_("{name}: the PIN is reset."), {"name": LONG_NAME}),
     Say(N_("Your PIN is locked after 3 wrong tries. Ask your chair or coordinator to reset it.")),
     Say(N_("You already have a loan. Repay it first.")),
     Say(N_("You cannot borrow yet: your limit grows with your savings.")),

@@ -53,6 +53,20 @@ DATE_FORMATS: dict[str, str] = {
     "hi": "EEEE, d MMMM",
     "ml": "d MMMM, EEEE",
 }
+#: The same in an SMS reminder, where every character counts (two segments at
+#: most) and the day is at most a week away: the weekday and the day of the
+#: month ("Sunday 20"), or the date in digits where the weekday's name is long
+#: and people write dates that way every day (ru 20.12, sv and sw 20/12).
+SMS_DATE_FORMATS: dict[str, str] = {
+    "en": "EEEE d",
+    "az": "EEEE, d",
+    "ru": "dd.MM",
+    "vi": "EEEE dd/MM",
+    "sv": "d/M",
+    "sw": "d/M",
+    "hi": "EEEE d",
+    "ml": "EEEE d",
+}
 
 _CODE_BEFORE = re.compile(r"\b([A-Z]{3})(?=[\d-])")  # "KES1,500" -> "KES 1,500"
 _CODE_AFTER = re.compile(r"(\d)([A-Z]{3})\b")
@@ -139,6 +153,10 @@ class Translator:
     def date(self, day: dt.date, fmt: str | None = None) -> str:
         """``day`` as this language writes it for everyone (see :data:`DATE_FORMATS`)."""
         return _date(self, day, fmt or DATE_FORMATS.get(self.lang, "EEEE d MMMM"))
+
+    def sms_date(self, day: dt.date) -> str:
+        """``day`` in an SMS reminder (see :data:`SMS_DATE_FORMATS`)."""
+        return _date(self, day, SMS_DATE_FORMATS.get(self.lang, "d MMMM"))
 
     def time(self, t: dt.time) -> str:
         """A clock time as people here count the hours.

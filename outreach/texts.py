@@ -36,9 +36,9 @@ def _money(lang: str, minor: int, currency: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _when(lang: str, day: dt.date, at: dt.time) -> tuple[str, str]:
-    """The day (weekday and date, as the language reads best) and the time, as people count it."""
+    """The day (as the language writes it in an SMS) and the time, as people count it."""
     t = translator(lang)
-    return t.date(day), t.time(at)
+    return t.sms_date(day), t.time(at)
 
 
 def _items(lang: str, facts: MeetingFacts, loan: int | None) -> list[str]:
@@ -76,7 +76,7 @@ def meeting_reminder(lang: str, facts: MeetingFacts, loan: int | None = None) ->
     params = dict(date=date, time=time, place=facts.place)
     if facts.place:
         # TRANSLATORS: SMS sent before each meeting; keep it short. A list of labels, not a
-        # sentence: {date} is e.g. "Sunday 6 December", {time} "08:00" (in Swahili
+        # sentence: {date} is e.g. "Sunday 6" or "06.12", {time} "08:00" (in Swahili
         # "saa 2 asubuhi (08:00)"), {place} where the group meets.
         text = t.gettext("Meeting: {date}, {time}, {place}.", **params)
     else:
@@ -93,7 +93,7 @@ def loan_due_notice(lang: str, *, amount: int, currency: str, due_on: dt.date) -
     t = translator(lang)
     date, _ = _when(lang, due_on, dt.time(0, 0))
     # TRANSLATORS: SMS the day before a loan instalment is due; {date} is the due day,
-    # e.g. "Sunday 6 December", written as a label after "Date:".
+    # e.g. "Sunday 6" or "06.12", written as a label after "Date:".
     return t.gettext("Your loan instalment of {amount} is due tomorrow. Date: {date}.",
                      amount=_money(lang, amount, currency), date=date)
 

@@ -64,8 +64,8 @@ def test_one_sms_for_the_group_replayed_three_times_posts_once(client, services,
 def test_receipts_in_each_members_language(client, services, demo):
     at_sms(client, AZ_TREASURER, "yığım 3 5 4 5")
     nermin = last(services, NERMIN)
-    assert re.fullmatch(rf"Özünə Dəstək Qrupu Bərdə: {re.escape(azn(500))} yığım alındı\. "
-                        rf"Yığımınız: {re.escape(azn(500))}\. Qəbz R\d+\.", nermin)
+    assert re.fullmatch(rf"Özünə Dəstək Qrupu Bərdə: {re.escape(azn(500))} əmanət alındı\. "
+                        rf"Əmanətiniz: {re.escape(azn(500))}\. Qəbz R\d+\.", nermin)
     assert last(services, AZ_TREASURER).startswith(f"SAVE: 2 üzv, cəmi {azn(1000)}.")
     [row] = outbox(services, to_phone=NERMIN)
     assert (row.kind, row.language, row.encoding, row.priority) == ("receipt", "az", "ucs2", 0)
@@ -165,7 +165,7 @@ def test_unknown_loan_or_another_groups_loan_is_refused(client, services, demo):
 def test_close_makes_the_meeting_final(client, services, demo):
     at_sms(client, TREASURER, "SAVE 3 200")
     at_sms(client, TREASURER, "CLOSE")
-    assert last(services, TREASURER).startswith("CLOSE: the meeting of ")
+    assert last(services, TREASURER).startswith("CLOSE: meeting closed, its records are final. Date: ")
     at_sms(client, TREASURER, "SAVE 4 200")
     assert last(services, TREASURER).startswith("SAVE: item 1 (4 200): ")
     assert postings(services) == 1
@@ -173,7 +173,7 @@ def test_close_makes_the_meeting_final(client, services, demo):
 
 @pytest.mark.parametrize("phone, text, expected", [
     (FAITH, "BAL", f"Upendo Women Group: your savings {kes(0)}."),
-    (NERMIN, "qalıq", f"Özünə Dəstək Qrupu Bərdə: yığımınız {azn(0)}."),
+    (NERMIN, "qalıq", f"Özünə Dəstək Qrupu Bərdə: əmanətiniz {azn(0)}."),
 ])
 def test_balance_before_any_saving(client, services, demo, phone, text, expected):
     at_sms(client, phone, text)

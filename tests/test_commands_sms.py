@@ -33,7 +33,7 @@ def test_help_lists_what_each_role_may_send(client, services, demo):
 
 def test_help_in_azerbaijani_by_alias(client, services, demo):
     text = reply(client, services, AZ_MEMBER, "kömək")
-    assert "yığımınız və borcunuz" in text
+    assert "əmanətiniz və borcunuz" in text
 
 
 @pytest.mark.parametrize("phone, text, expected", [

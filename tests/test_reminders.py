@@ -114,7 +114,7 @@ def test_reminder_text_says_day_time_place_and_what_to_bring(services):
     rows = [r for r in _reminders(services)]
     assert rows and {r.kind for r in rows} == {"reminder"}
     text = rows[0].text
-    for part in ("Tuesday", "24 Nov", "14:00", "Kondele hall", "savings", "200", "social fund", "50"):
+    for part in ("Meeting: Tuesday 24, 14:00", "14:00", "Kondele hall", "savings", "200", "social fund", "50"):
         assert part in text, (part, text)
 
 

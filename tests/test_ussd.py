@@ -59,7 +59,7 @@ def test_azerbaijani_home_fits_one_screen_in_plain_letters(phone):
     """With ə, ğ, ş the home menu would need two 80-character screens; in plain
     letters (160 GSM-7 characters) it fits one, so she is not made to page."""
     first = phone(AZ_MEMBER).dial()
-    assert first.startswith("CON 1. Yigimim") and "\n98. " not in first
+    assert first.startswith("CON 1. Emanetim") and "\n98. " not in first
 
 
 def test_russian_home_pages_with_98_and_back_with_0(phone, services):
@@ -96,7 +96,7 @@ def test_dialled_shortcut_arrives_as_first_text(phone):
     p = phone(MEMBER)
     assert p.dial("4").startswith("CON Next meeting:")
     p = phone(MEMBER)
-    assert "Psychological support: a coordinator will call you" in p.dial("6*3")
+    assert "Counselling: a coordinator will call you" in p.dial("6*3")
 
 
 def test_repeated_request_gets_the_same_screen_and_changes_nothing(phone, services):
@@ -191,7 +191,7 @@ def test_help_in_azerbaijani_reaches_the_azerbaijani_coordinator(phone, services
     p = phone(AZ_MEMBER)
     p.dial()
     p.choose("Kömək istə")
-    p.choose("Hüquqi yardım")
+    p.choose("Hüquqi dəstək")
     p.choose("Bəli, göndər")
     assert p.ended
     (note,) = outbox(services, "+994501110099")
@@ -207,9 +207,9 @@ def test_change_language(phone, services):
     p.choose("Language")
     body = p.choose("Azərbaycanca")
     # her home in Azerbaijani would page, so it comes in plain letters (one screen)
-    assert body.startswith("CON Dil yadda saxlanildi.\n1. Yigimim")
+    assert body.startswith("CON Dil yadda saxlanildi.\n1. Emanetim")
     assert member(services, MEMBER).language == "az"
-    assert p.dial().startswith("CON 1. Yigimim")  # the next dial speaks it too
+    assert p.dial().startswith("CON 1. Emanetim")  # the next dial speaks it too
 
 
 # -- PIN --------------------------------------------------------------------------------------
@@ -263,8 +263,8 @@ def test_three_wrong_pins_lock_until_the_chair_resets(phone, services):
     chair.choose("Reset a member's PIN")
     assert chair.send("9").startswith("CON No member number 9 in your group.")
     assert chair.send("2").startswith("CON You cannot reset your own PIN.")
-    assert chair.send("3").startswith("CON Reset the PIN of Faith Njeri? Enter your PIN to confirm.")
-    assert chair.send("1357") == "END The PIN of Faith Njeri is reset."
+    assert chair.send("3").startswith("CON Faith Njeri: reset the PIN? Enter your own PIN to confirm.")
+    assert chair.send("1357") == "END Faith Njeri: the PIN is reset."
     m = member(services, MEMBER)
     assert m.pin_hash is None and not m.pin_locked and m.pin_failures == 0
     assert "Dial *384*123# to choose a new one" in outbox(services, MEMBER)[-1].text
@@ -340,7 +340,7 @@ def test_menus_import_neither_flask_nor_a_provider_sdk():
 
 
 def test_coordinator_lists_and_closes_support_requests(phone, runner, services):
-    for number, label in ((MEMBER, "Legal aid"), (AZ_MEMBER, "Hüquqi yardım")):
+    for number, label in ((MEMBER, "Legal aid"), (AZ_MEMBER, "Hüquqi dəstək")):
         p = phone(number)
         p.dial()
         p.choose("Ask for help" if number == MEMBER else "Kömək istə")

@@ -74,3 +74,20 @@ def test_every_concept_has_a_source_and_a_note():
         assert concept.source or name == "register", name
     for lang in TRANSLATED:
         assert set(entries(lang)) <= set(concepts()), lang
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_glossary_keywords_are_what_the_command_registry_accepts(lang):
+    """Each concept's keywords are exactly the aliases the SMS command registry takes in that language."""
+    import commands.builtin  # noqa: F401  (registers the commands)
+    import commands.meeting  # noqa: F401
+    from commands.parser import match_key
+    from commands.registry import REGISTRY, aliases
+
+    for name, concept in concepts().items():
+        if not concept.command:
+            continue
+        entry = entries(lang)[name]
+        expected = {match_key(concept.command)} | {match_key(k) for k in entry.keywords or ()}
+        got = set(aliases(REGISTRY[concept.command], lang))
+        assert got == expected, f"{lang} {concept.command} ({name}): registry takes {sorted(got)}, glossary says {sorted(expected)}"

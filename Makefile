@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test install i18n-extract i18n-update i18n-compile i18n-check lint bench clean
+.PHONY: run test install i18n-extract i18n-update i18n-compile i18n-check i18n-sample lint bench clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,11 @@ i18n-update: i18n-extract
 	@echo "catalogs updated: fill the new msgstr entries, then run make test"
 i18n-compile: | $(BIN)/activate
 	$(BIN)/pybabel compile -d i18n/locale --statistics
+## Every catalog against its glossary (i18n/glossary/<lang>.toml); a sample for translators to review.
+i18n-check: | $(BIN)/activate
+	$(BIN)/flask i18n check
+i18n-sample: | $(BIN)/activate
+	$(BIN)/flask i18n sample --out i18n-sample.txt
 
 bench: install
 	$(BIN)/python -m bench.run

@@ -70,6 +70,10 @@ def init_app(app: Flask) -> None:
         audit,
         auth,
         dashboard,
+        exports,
+        groups,
+        members,
+        staff,
         web,
     )
 

@@ -262,7 +262,7 @@ def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin, servi
     action, before, after = audit_actions(services)[-1]
     assert action == "group.edit" and before == {"meeting_weekday": 1} and after == {"meeting_weekday": 4}
     page = admin.get("/console/audit").get_data(as_text=True)
-    assert "group.edit" in page and "meeting_weekday" in page
+    assert "Group changed: group UPENDO" in page and "meeting_weekday" in page
 
 
 # -- members -------------------------------------------------------------------------

@@ -432,3 +432,15 @@ def test_the_language_is_kept_on_her_account(admin, services):
     assert "Группы" in admin.get("/console/groups").get_data(as_text=True)
     with services.db.transaction() as s:
         assert s.scalar(select(Staff.language)) == "ru"
+
+
+def test_a_session_ends_when_its_time_is_up(admin, monkeypatch):
+    import time
+
+    import itsdangerous.timed
+
+    assert admin.get("/console/groups").status_code == 200
+    later = int(time.time()) + 481 * 60  # CONSOLE_SESSION_MINUTES is 480
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
+    resp = admin.get("/console/groups")
+    assert resp.status_code == 302 and "/console/login" in resp.headers["Location"]

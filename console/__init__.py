@@ -26,6 +26,14 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], key_prefix="ka
                   strategy="fixed-window")
 
 
+@limiter.request_filter
+def _outside_the_console() -> bool:
+    """Only the console's login is limited: USSD hops and webhooks skip the limiter's work."""
+    from flask import request
+
+    return request.blueprint != "console"
+
+
 def _secret_key(cfg) -> str:
     """The configured SECRET_KEY, else one kept in instance/ (development; production requires it)."""
     if cfg.SECRET_KEY:

@@ -183,3 +183,18 @@ def test_an_export_downloads_and_opens(live_server, page):
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][:3] == ("No.", "Name", "Phone") and len(values) == 6
     assert values[1][2] == "+994501110001"
+
+
+def test_the_group_search_updates_as_she_types(live_server, page):
+    live = live_server()
+    _seed_demo(live.services)
+    add_staff(live.services)
+    console_login(page, live.url, *ADMIN)
+    page.goto(f"{live.url}/console/groups")
+    assert page.locator("#groups-table tbody tr").count() == 3
+    assert page.evaluate("typeof htmx") == "object"  # served by Kassa from its vendored copy
+    page.fill("#q", "upen")  # no submit: htmx asks for the results alone
+    page.wait_for_selector("#groups-table tbody tr >> nth=1", state="detached")
+    assert page.locator("#groups-table tbody tr").count() == 1
+    assert "UPENDO" in page.locator("#groups-table").inner_text()
+    assert "q=upen" in page.url  # the address follows, so a reload or a shared link keeps the search

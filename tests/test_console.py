@@ -444,3 +444,13 @@ def test_a_session_ends_when_its_time_is_up(admin, monkeypatch):
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
     resp = admin.get("/console/groups")
     assert resp.status_code == 302 and "/console/login" in resp.headers["Location"]
+
+
+def test_pages_are_small_and_their_assets_cached(admin, services):
+    page = admin.get(f"/console/groups/{group_id(services, 'UPENDO')}")
+    html = page.get_data(as_text=True)
+    assert len(page.get_data()) < 30_000  # a slow phone link: one small HTML page ...
+    for url in re.findall(r'(?:href|src)="(/console/static/[^"]+)"', html):
+        assert "?v=" in url  # ... whose script and style are fetched once, then cached
+        assert admin.get(url).headers["Cache-Control"] == "public, max-age=31536000"
+    assert re.findall(r'src="(/console/static/vendor/htmx.min.js\?v=\d+)"', html)

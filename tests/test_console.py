@@ -452,5 +452,6 @@ def test_pages_are_small_and_their_assets_cached(admin, services):
     assert len(page.get_data()) < 30_000  # a slow phone link: one small HTML page ...
     for url in re.findall(r'(?:href|src)="(/console/static/[^"]+)"', html):
         assert "?v=" in url  # ... whose script and style are fetched once, then cached
-        assert admin.get(url).headers["Cache-Control"] == "public, max-age=31536000"
+        with admin.get(url) as asset:
+            assert asset.headers["Cache-Control"] == "public, max-age=31536000"
     assert re.findall(r'src="(/console/static/vendor/htmx.min.js\?v=\d+)"', html)

@@ -263,6 +263,9 @@ def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin, servi
     assert action == "group.edit" and before == {"meeting_weekday": 1} and after == {"meeting_weekday": 4}
     page = admin.get("/console/audit").get_data(as_text=True)
     assert "Group changed: group UPENDO" in page and "meeting_weekday" in page
+    rows = list(csv.reader(io.StringIO(admin.get("/console/export/audit.csv").get_data().decode("utf-8-sig"))))
+    assert rows[1][1:4] == ["Amina Admin", "group.edit", "group UPENDO"]
+    assert rows[1][4:6] == ['{"meeting_weekday": 1}', '{"meeting_weekday": 4}']
 
 
 # -- members -------------------------------------------------------------------------

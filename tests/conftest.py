@@ -120,3 +120,13 @@ def demo(services):
 
     with services.db.transaction() as s:
         return seed_demo(s)
+
+
+# Browser tests (real server thread + Playwright on /usr/bin/chromium): see tests/browser.py.
+from tests.browser import (  # noqa: E402, F401
+    browser,
+    live_server,
+    page,
+    pytest_collection_modifyitems,
+    pytest_runtest_makereport,
+)

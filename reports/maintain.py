@@ -84,11 +84,11 @@ def _noticed(session: Session, _context: object) -> None:
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what the ORM still holds (a changed group, a membership) is noticed now
     marked = session.info.pop(MARKED, None)
     if not marked or session.info.get(SKIP):
         return
-    session.flush()  # what the ORM still holds (a new meeting, a membership) is counted too
-    marked |= session.info.pop(MARKED, set())
     refresh(session, marked, utcnow())
 
 

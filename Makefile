@@ -12,7 +12,15 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $(BIN)/activate
 
-install: $(BIN)/activate
+VENDOR := console/static/vendor
+
+install: $(BIN)/activate $(VENDOR)/htmx.min.js
+
+## The console's front-end assets, from the npm registry at build time (served by Kassa, no CDN).
+$(VENDOR)/htmx.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 
 ## Start everything (web, worker, scheduler) on SQLite + embedded Redis, with demo data.
 run: install
@@ -36,4 +44,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .hypothesis node_modules $(VENDOR)

@@ -22,9 +22,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter buries CLI output
 
     import cli
+    import console
     import handlers
 
     handlers.init_app(app)
+    console.init_app(app)
     cli.init_app(app)
     return app
 

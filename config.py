@@ -45,6 +45,11 @@ class Config:
     USSD_SESSION_TTL: int = 180
     USSD_RESUME_SECONDS: int = 120
     LEDGER_CACHE_SECONDS: int = 600  # how long a member's position may be served from Redis (0: never)
+    SECRET_KEY: str | None = None  # signs the console's session cookies (development: kept in instance/)
+    CONSOLE_SECURE_COOKIES: bool = True  # cookies only over https; 0 for a local http console
+    CONSOLE_SESSION_MINUTES: int = 480  # a console login lasts this long
+    CONSOLE_LOGIN_LIMIT: str = "5 per 15 minutes"  # failed logins per account before it is locked
+    CONSOLE_ADDRESS_LIMIT: str = "30 per 15 minutes"  # failed logins per address
     extra: dict[str, Any] = field(default_factory=dict)
     given: set[str] = field(default_factory=set)  # names set explicitly (env or overrides)
 
@@ -71,6 +76,9 @@ class Config:
         cfg.USSD_SESSION_TTL = int(cfg.USSD_SESSION_TTL)
         cfg.USSD_RESUME_SECONDS = int(cfg.USSD_RESUME_SECONDS)
         cfg.LEDGER_CACHE_SECONDS = int(cfg.LEDGER_CACHE_SECONDS)
+        cfg.CONSOLE_SESSION_MINUTES = int(cfg.CONSOLE_SESSION_MINUTES)
+        if isinstance(cfg.CONSOLE_SECURE_COOKIES, str):
+            cfg.CONSOLE_SECURE_COOKIES = cfg.CONSOLE_SECURE_COOKIES.strip().lower() not in ("0", "false", "no", "off")
         cfg.DATABASE_URL = cfg.DATABASE_URL or f"sqlite:///{INSTANCE / 'kassa.sqlite3'}"
         return cfg
 
@@ -84,7 +92,7 @@ class Config:
 
     def missing_secrets(self) -> list[str]:
         """The variables production needs for the chosen backends but lacks."""
-        need = ["WEBHOOK_TOKEN", "PIN_PEPPER", "DATABASE_URL", "REDIS_URL"]
+        need = ["WEBHOOK_TOKEN", "PIN_PEPPER", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"]
         if self.SMS_BACKEND == "africastalking":
             need += ["AT_USERNAME", "AT_API_KEY"]
         if self.SMS_BACKEND == "twilio":

@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from cli import services
+from console.demo import seed_demo_staff
 from groups.demo import seed_demo
 from groups.models import Group, Membership
 from groups.phones import PhoneError
@@ -24,9 +25,12 @@ def demo() -> None:
     """Seed the demo groups (idempotent) and print every demo phone."""
     with services().db.transaction() as session:
         people = seed_demo(session)
+        logins = seed_demo_staff(session)
     click.echo(f"{'phone':<16} {'name':<22} {'role':<12} group")
     for phone, name, group, role in people:
         click.echo(f"{phone:<16} {name:<22} {role:<12} {group}")
+    for phone, password, role, name in logins:
+        click.echo(f"console {role}: {phone} / {password} ({name})")
 
 
 groups = AppGroup("groups", help="Create and list savings groups.")

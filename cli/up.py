@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 import migrations
+from console.demo import seed_demo_staff
 from groups.demo import seed_demo
 
 
@@ -30,8 +31,11 @@ def up(port: int, host: str) -> None:
     migrations.upgrade(cfg.DATABASE_URL)
     with services.db.transaction() as session:
         people = seed_demo(session)
+        logins = seed_demo_staff(session)
     services.redis.ping()  # starts the embedded Redis when REDIS_URL is unset
-    env = dict(os.environ, REDIS_URL=cfg.REDIS_URL, DATABASE_URL=cfg.DATABASE_URL)
+    env = dict(os.environ, REDIS_URL=cfg.REDIS_URL, DATABASE_URL=cfg.DATABASE_URL,
+               # the local console is plain http: its cookies cannot be https-only here
+               CONSOLE_SECURE_COOKIES=os.environ.get("CONSOLE_SECURE_COOKIES", "0"))
     py = sys.executable
     procs = {
         "web": [py, "-m", "gunicorn", "-b", f"{host}:{port}", "-w", "2", "--access-logfile", "-", "app:create_app()"],
@@ -39,7 +43,7 @@ def up(port: int, host: str) -> None:
         "scheduler": [py, "worker.py", "schedule"],
     }
     running = {name: subprocess.Popen(cmd, env=env) for name, cmd in procs.items()}
-    _banner(host, port, cfg.USSD_SERVICE_CODE, people)
+    _banner(host, port, cfg.USSD_SERVICE_CODE, people, logins)
     try:
         while all(p.poll() is None for p in running.values()):
             time.sleep(0.5)
@@ -58,9 +62,12 @@ def up(port: int, host: str) -> None:
                 p.kill()
 
 
-def _banner(host: str, port: int, code: str, people) -> None:
+def _banner(host: str, port: int, code: str, people, logins=()) -> None:
     base = f"http://{host}:{port}"
     click.echo(f"\nKassa is up at {base}  (health: {base}/health, ready: {base}/ready)")
+    click.echo(f"Console: {base}/console/")
+    for phone, password, role, name in logins:
+        click.echo(f"  {role:<12} log in with {phone}  password {password}  ({name})")
     click.echo(f"USSD endpoint: POST {base}/ussd/africastalking  (service code {code})\n")
     click.echo("Demo phones to try:")
     for phone, name, group, role in people:

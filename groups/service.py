@@ -19,7 +19,13 @@ SERVICE_CHARGE_DEFAULT_BP = {GroupKind.VSLA: 1000, GroupKind.SHG: 200}
 
 
 class SetupError(ValueError):
-    """A group or member cannot be created as asked; the message says why."""
+    """A group or member cannot be created as asked; the message says why (in English,
+    for the terminal), ``code`` and ``params`` say it again for a translated answer."""
+
+    def __init__(self, message: str, code: str = "", /, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def create_group(session: Session, *, code: str, name: str, kind: str, currency: str,
@@ -27,9 +33,9 @@ def create_group(session: Session, *, code: str, name: str, kind: str, currency:
     """Create a group; ``rules`` are any other Group columns (meeting day, amounts...)."""
     code = code.strip().upper()
     if not code.isalnum() or len(code) > 16:
-        raise SetupError(f"group code {code!r} must be letters and digits, at most 16")
+        raise SetupError(f"group code {code!r} must be letters and digits, at most 16", "code_format", code=code)
     if session.scalar(select(Group.id).where(Group.code == code)):
-        raise SetupError(f"group code {code} is taken")
+        raise SetupError(f"group code {code} is taken", "code_taken", code=code)
     kind_ = GroupKind(kind)
     _check_language(language)
     _check_timezone(timezone)
@@ -43,20 +49,21 @@ def create_group(session: Session, *, code: str, name: str, kind: str, currency:
 
 def _check_language(language: str) -> None:
     if language not in LANGUAGES:
-        raise SetupError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+        raise SetupError(f"language {language!r} is not one of {', '.join(LANGUAGES)}", "language",
+                         language=language)
 
 
 def _check_timezone(timezone: str) -> None:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SetupError(f"unknown timezone {timezone!r}") from None
+        raise SetupError(f"unknown timezone {timezone!r}", "timezone", timezone=timezone) from None
 
 
 def get_group(session: Session, code: str) -> Group:
     group = session.scalar(select(Group).where(Group.code == code.strip().upper()))
     if group is None:
-        raise SetupError(f"no group with code {code!r}")
+        raise SetupError(f"no group with code {code!r}", "no_group", code=code)
     return group
 
 
@@ -67,7 +74,7 @@ def add_member(session: Session, group: Group, *, phone: str, name: str,
     e164 = normalise_phone(phone, group.country)
     name = name.strip()
     if not name:
-        raise SetupError("a member needs a name")
+        raise SetupError("a member needs a name", "name")
     language = language or group.language
     _check_language(language)
     member = session.scalar(select(Member).where(Member.phone == e164))
@@ -77,13 +84,14 @@ def add_member(session: Session, group: Group, *, phone: str, name: str,
         session.flush()
     elif session.scalar(select(Membership.id).where(
             Membership.group_id == group.id, Membership.member_id == member.id)):
-        raise SetupError(f"{e164} is already in group {group.code}")
+        raise SetupError(f"{e164} is already in group {group.code}", "already_member", phone=e164, group=group.code)
     if number is None:
         number = (session.scalar(select(func.max(Membership.number)).where(
             Membership.group_id == group.id)) or 0) + 1
     elif session.scalar(select(Membership.id).where(
             Membership.group_id == group.id, Membership.number == number)):
-        raise SetupError(f"member number {number} is taken in group {group.code}")
+        raise SetupError(f"member number {number} is taken in group {group.code}", "number_taken",
+                         number=number, group=group.code)
     membership = Membership(group=group, member=member, number=number, role=Role(role))
     session.add(membership)
     session.flush()
@@ -103,6 +111,7 @@ CSV_COLUMNS = ("phone", "name", "role", "language", "number")
 class ImportReport:
     added: list[Membership] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    problems: list[tuple[int, Exception]] = field(default_factory=list)  # the same, as the errors raised
     committed: bool = False
 
 
@@ -121,6 +130,7 @@ def import_members(session: Session, group: Group, rows: Iterable[dict[str, str]
                 report.added.append(_import_row(session, group, row, seen, line))
         except (SetupError, PhoneError, ValueError) as exc:
             report.errors.append((line, str(exc)))
+            report.problems.append((line, exc))
     report.committed = skip_bad or not report.errors
     return report
 
@@ -129,14 +139,14 @@ def _import_row(session: Session, group: Group, row: dict[str, str],
                 seen: dict[str, int], line: int) -> Membership:
     phone = normalise_phone(row.get("phone") or "", group.country)
     if phone in seen:
-        raise SetupError(f"{phone} repeats line {seen[phone]}")
+        raise SetupError(f"{phone} repeats line {seen[phone]}", "repeat", phone=phone, line=seen[phone])
     seen[phone] = line
     role = (row.get("role") or "member").strip().lower()
     if role not in {r.value for r in Role}:
-        raise SetupError(f"role {role!r} is not one of member, treasurer, chair, secretary")
+        raise SetupError(f"role {role!r} is not one of member, treasurer, chair, secretary", "role", role=role)
     number = (row.get("number") or "").strip()
     if number and not number.isdigit():
-        raise SetupError(f"member number {number!r} is not a whole number")
+        raise SetupError(f"member number {number!r} is not a whole number", "number_format", number=number)
     return add_member(session, group, phone=phone, name=row.get("name") or "", role=role,
                       language=(row.get("language") or "").strip() or None,
                       number=int(number) if number else None)
@@ -147,5 +157,6 @@ def read_csv(text: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"phone", "name"} - set(reader.fieldnames or [])
     if missing:
-        raise SetupError(f"the CSV header needs the columns {', '.join(sorted(missing))}")
+        raise SetupError(f"the CSV header needs the columns {', '.join(sorted(missing))}", "header",
+                         columns=", ".join(sorted(missing)))
     return [{k.strip(): (v or "") for k, v in row.items() if k} for row in reader]

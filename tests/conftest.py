@@ -120,3 +120,7 @@ def demo(services):
 
     with services.db.transaction() as s:
         return seed_demo(s)
+
+
+# Browser tests (real server thread + Playwright on /usr/bin/chromium): see tests/browser.py.
+from tests.browser import browser, live_server, page, pytest_runtest_makereport  # noqa: E402, F401

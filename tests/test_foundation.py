@@ -68,13 +68,13 @@ def test_production_refuses_to_start_without_secrets():
     cfg = Config.from_env(env={"KASSA_ENV": "production", "SMS_BACKEND": "twilio"})
     with pytest.raises(ConfigError) as err:
         cfg.check()
-    for name in ("WEBHOOK_TOKEN", "TWILIO_AUTH_TOKEN", "DATABASE_URL", "REDIS_URL", "PIN_PEPPER"):
+    for name in ("WEBHOOK_TOKEN", "TWILIO_AUTH_TOKEN", "DATABASE_URL", "REDIS_URL", "PIN_PEPPER", "SECRET_KEY"):
         assert name in str(err.value)
 
 
 def test_production_starts_with_its_secrets():
     env = {"KASSA_ENV": "production", "SMS_BACKEND": "africastalking", "AT_USERNAME": "u",
-           "AT_API_KEY": "k", "WEBHOOK_TOKEN": "t", "PIN_PEPPER": "p",
+           "AT_API_KEY": "k", "WEBHOOK_TOKEN": "t", "PIN_PEPPER": "p", "SECRET_KEY": "s",
            "DATABASE_URL": "postgresql+psycopg://db/kassa", "REDIS_URL": "redis://r:6379/0"}
     Config.from_env(env=env).check()
 

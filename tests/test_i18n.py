@@ -11,8 +11,9 @@ from babel.messages.pofile import read_po
 from i18n import LANGUAGES, LOCALE_DIR, translator
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"N_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
-METHODS = [("tests/**", "ignore"), ("bench/**", "ignore"), (".venv/**", "ignore"), ("**.py", "python")]
+KEYWORDS = {"N_": None, "_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+METHODS = [("tests/**", "ignore"), ("bench/**", "ignore"), (".venv/**", "ignore"), ("node_modules/**", "ignore"),
+           ("**.py", "python"), ("console/templates/**.html", "jinja2")]
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 
 

@@ -1,0 +1,145 @@
+"""Logging in and out, the staff member of a request, and the guards on every page.
+
+Failed logins are counted by Flask-Limiter in Redis, per account and per
+address: past the limit the login form refuses even the right password until
+the window passes. Only failures count (``deduct_when``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_limiter import RateLimitExceeded
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from console import bp, limiter
+from console.accounts import find_staff, password_matches
+from console.models import Staff, StaffRole
+from console.web import _, services
+from groups.phones import try_normalise
+from i18n import LANGUAGES
+
+
+def current_staff() -> Staff | None:
+    """The staff member logged in on this request (detached, with her coordinator loaded)."""
+    return getattr(g, "staff", None)
+
+
+@bp.before_request
+def _load_staff() -> None:
+    g.staff = None
+    staff_id = session.get("staff_id")
+    if staff_id is None:
+        return
+    with services().db.transaction() as s:
+        staff = s.scalar(select(Staff).options(joinedload(Staff.coordinator)).where(Staff.id == staff_id))
+    if staff is None or not staff.active or staff.session_epoch != session.get("epoch"):
+        session.clear()
+        return
+    g.staff = staff
+
+
+def staff_required(fn: Callable | None = None, *, role: str | None = None) -> Any:
+    """``@staff_required`` (any staff) or ``@staff_required(role="admin")``.
+
+    Not logged in: to the login page (and back afterwards). Wrong role: 404.
+    """
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            staff = current_staff()
+            if staff is None:
+                return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+            if role is not None and staff.role != StaffRole(role):
+                abort(404)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate(fn) if fn is not None else decorate
+
+
+def _account_key() -> str:
+    phone = (request.form.get("phone") or "").strip()
+    return "account:" + (try_normalise(phone) or phone.lower()[:40])
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/console") and not urlparse(target).netloc and "//" not in target:
+        return target
+    return url_for("console.dashboard")
+
+
+def _login_limits():
+    from flask import current_app
+
+    return current_app.extensions["kassa"].config
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: _login_limits().CONSOLE_LOGIN_LIMIT, key_func=_account_key, methods=["POST"],
+               deduct_when=_failed, scope="console-login-account")
+@limiter.limit(lambda: _login_limits().CONSOLE_ADDRESS_LIMIT, methods=["POST"], deduct_when=_failed,
+               scope="console-login-address")
+def login():
+    if request.method == "GET":
+        if current_staff() is not None:
+            return redirect(url_for("console.dashboard"))
+        return render_template("console/login.html", phone="", next=request.args.get("next", ""))
+    phone = request.form.get("phone", "")
+    with services().db.transaction() as s:
+        staff = find_staff(s, phone)
+        ok = password_matches(staff, request.form.get("password", "")) and staff is not None and staff.active
+        if ok:
+            staff.last_login_at = dt.datetime.now(dt.UTC)
+            staff_id, epoch = staff.id, staff.session_epoch
+    if not ok:
+        flash(_("Wrong phone number or password."), "error")
+        return render_template("console/login.html", phone=phone, next=request.form.get("next", "")), 401
+    lang = session.get("lang")
+    session.clear()  # a fresh session on login (no fixation)
+    session.permanent = True
+    session.update(staff_id=staff_id, epoch=epoch)
+    if lang:
+        session["lang"] = lang
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(_exc):
+    flash(_("Too many failed logins. This account is locked for a while; try again later."), "error")
+    return render_template("console/login.html", phone=request.form.get("phone", ""), next=""), 429
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("console.login"), code=303)
+
+
+@bp.post("/language")
+def choose_language():
+    """The language picker: stored on her account when logged in, else for this browser."""
+    lang = request.form.get("lang", "")
+    if lang not in LANGUAGES:
+        abort(400)
+    session["lang"] = lang
+    staff = current_staff()
+    if staff is not None:
+        from console.audit import record
+
+        with services().db.transaction() as s:
+            row = s.get(Staff, staff.id)
+            if row is not None and row.language != lang:
+                record(s, "staff.language", f"staff {row.phone}", {"language": row.language}, {"language": lang})
+                row.language = lang
+    back = request.form.get("next") or request.referrer or ""
+    return redirect(_safe_next(urlparse(back).path if back else None), code=303)

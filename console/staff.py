@@ -1,0 +1,127 @@
+"""Admins manage staff accounts: add, change role, language, scope (regions and groups), password, switch off."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from console import bp
+from console.accounts import AccountError, create_staff, set_password
+from console.audit import record
+from console.auth import current_staff, staff_required
+from console.messages import explain
+from console.models import Staff, StaffRole
+from console.tables import staff_table
+from console.web import _, services, tr
+from groups.models import Coordinator, Group
+from groups.phones import PhoneError
+from i18n import LANGUAGES
+
+
+def _account_error(exc: AccountError) -> str:
+    return {
+        "short": _("A password needs at least 10 characters."),
+        "taken": _("This phone number already has a console account."),
+        "name": _("A staff member needs a name."),
+        "language": _("Choose one of the languages in the list."),
+    }.get(exc.code, str(exc))
+
+
+@bp.get("/staff")
+@staff_required(role="admin")
+def staff_list():
+    with services().db.transaction() as s:
+        table = staff_table(s, current_staff(), {})
+    return render_template("console/staff.html", table=table, languages=LANGUAGES, form={}, errors={})
+
+
+@bp.post("/staff")
+@staff_required(role="admin")
+def staff_new():
+    form = request.form.to_dict()
+    role = form.get("role", "")
+    if role not in ("admin", "coordinator"):
+        abort(400)
+    regions = [r.strip() for r in form.get("regions", "").split(",") if r.strip()]
+    try:
+        with services().db.transaction() as s:
+            row = create_staff(s, phone=form.get("phone", ""), name=form.get("name", ""), role=role,
+                               password=form.get("password", ""), language=form.get("language", "en"),
+                               regions=regions)
+            record(s, "staff.create", f"staff {row.phone}", None,
+                   {"name": row.name, "role": role, "language": row.language, "regions": regions})
+            name = row.name
+    except (AccountError, PhoneError) as exc:
+        message = _account_error(exc) if isinstance(exc, AccountError) else explain(tr(), exc)
+        flash(message, "error")
+        with services().db.transaction() as s:
+            table = staff_table(s, current_staff(), {})
+        form.pop("password", None)
+        return render_template("console/staff.html", table=table, languages=LANGUAGES, form=form,
+                               errors={}), 400
+    flash(_("{name} can now log in to the console.", name=name), "info")
+    return redirect(url_for("console.staff_list"), code=303)
+
+
+def _scope_values(row: Staff) -> dict[str, str]:
+    coord = row.coordinator
+    return {"regions": ", ".join(coord.regions or []) if coord else "",
+            "groups": ", ".join(sorted(g.code for g in coord.groups)) if coord else ""}
+
+
+@bp.route("/staff/<int:staff_id>", methods=["GET", "POST"])
+@staff_required(role="admin")
+def staff_edit(staff_id: int):
+    me = current_staff()
+    with services().db.transaction() as s:
+        row = s.get(Staff, staff_id)
+        if row is None:
+            abort(404)
+        if request.method == "GET":
+            return render_template("console/staff_edit.html", row=row, scope=_scope_values(row),
+                                   languages=LANGUAGES, errors={})
+        form = request.form
+        errors: dict[str, str] = {}
+        name = form.get("name", "").strip()
+        if not name:
+            errors["name"] = _("A staff member needs a name.")
+        language = form.get("language", "")
+        if language not in LANGUAGES:
+            errors["language"] = _("Choose one of the languages in the list.")
+        role = form.get("role", "")
+        if role not in ("admin", "coordinator"):
+            errors["role"] = _("Choose a role from the list.")
+        active = bool(form.get("active"))
+        if row.id == me.id and (role != "admin" or not active):
+            errors["role"] = _("You cannot take away your own access.")
+        regions = [r.strip() for r in form.get("regions", "").split(",") if r.strip()]
+        codes = [c.strip().upper() for c in form.get("groups", "").split(",") if c.strip()]
+        groups = list(s.scalars(select(Group).where(Group.code.in_(codes)))) if codes else []
+        unknown = sorted(set(codes) - {g.code for g in groups})
+        if unknown:
+            errors["groups"] = _("There is no group with the code {code}.", code=", ".join(unknown))
+        password = form.get("password", "")
+        if password and len(password) < 10:
+            errors["password"] = _("A password needs at least 10 characters.")
+        if errors:
+            return render_template("console/staff_edit.html", row=row, scope=dict(form), languages=LANGUAGES,
+                                   errors=errors), 400
+        before = {"name": row.name, "language": row.language, "role": row.role.value, "active": row.active,
+                  **_scope_values(row)}
+        row.name, row.language, row.role, row.active = name, language, StaffRole(role), active
+        if not active and before["active"]:
+            row.session_epoch += 1  # switched off: her open sessions end now
+        if role == "coordinator":
+            if row.coordinator is None:
+                row.coordinator = s.scalar(select(Coordinator).where(Coordinator.phone == row.phone)) or Coordinator(
+                    phone=row.phone, name=name, organisation="", language=language, regions=[], all_groups=False)
+            row.coordinator.regions = regions
+            row.coordinator.groups = groups
+        after = {"name": name, "language": language, "role": role, "active": active, **_scope_values(row)}
+        if password:
+            set_password(s, row, password)
+            before["password"], after["password"] = "", "changed"
+        s.flush()
+        if before != after:
+            record(s, "staff.edit", f"staff {row.phone}", before, after)
+    flash(_("Saved."), "info")
+    return redirect(url_for("console.staff_list"), code=303)

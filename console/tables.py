@@ -1,0 +1,237 @@
+"""The console's tables, each built once for its page and for its CSV / XLSX export.
+
+A table is columns (key, label msgid, kind) and rows (dicts of raw values:
+minor units for money, with the row's ``currency``). Pages format the values
+in the staff member's language; exports write plain numbers (money in major
+units) so a spreadsheet can sum them. ``TABLES`` maps an export name to its
+builder: ``builder(session, staff, args) -> Table`` (``args``: the page's query
+string, so an export has the page's filters), raising 404 for what the staff
+member may not see.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import abort, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from console.models import AuditEntry, Staff
+from console.scope import group_filter, group_or_404
+from groups.models import Group, GroupKind, Member, Membership, Status
+from i18n import N_
+from ledger.loans import days_past_due
+from ledger.models import Loan, LoanStatus, Txn
+from ledger.money import minor_digits
+from ledger.queries import KIND_LABELS
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str  # msgid
+    kind: str = "text"  # text | money | number | date | datetime | label (a msgid to translate)
+    link: Callable[[dict[str, Any]], str | None] | None = None
+
+
+@dataclass
+class Table:
+    name: str  # export name (TABLES key)
+    title: str  # msgid
+    columns: list[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    args: dict[str, Any] = field(default_factory=dict)  # what the export link repeats
+    more: bool = False  # a next page exists (pages only; exports have every row)
+
+
+def major(minor: int, currency: str) -> Decimal:
+    return Decimal(int(minor or 0)).scaleb(-minor_digits(currency))
+
+
+# -- groups ---------------------------------------------------------------------
+
+def groups_query(staff: Staff, args: dict[str, Any]):
+    q = (args.get("q") or "").strip()
+    stmt = select(Group).where(group_filter(staff))
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(Group.name).like(like), func.lower(Group.code).like(like)))
+    if args.get("region"):
+        stmt = stmt.where(Group.region == args["region"])
+    if args.get("kind") in {k.value for k in GroupKind}:
+        stmt = stmt.where(Group.kind == GroupKind(args["kind"]))
+    return stmt.order_by(Group.name, Group.id)
+
+
+def groups_table(session: Session, staff: Staff, args: dict[str, Any], page: int | None = None) -> Table:
+    stmt = groups_query(staff, args)
+    if page is not None:
+        stmt = stmt.limit(PAGE + 1).offset((page - 1) * PAGE)
+    groups = list(session.scalars(stmt))
+    more = page is not None and len(groups) > PAGE
+    groups = groups[:PAGE] if page is not None else groups
+    counts = dict(session.execute(
+        select(Membership.group_id, func.count(Membership.id))
+        .where(Membership.group_id.in_([g.id for g in groups]), Membership.status == Status.ACTIVE)
+        .group_by(Membership.group_id)).all()) if groups else {}
+    rows = [dict(id=g.id, code=g.code, name=g.name, kind=g.kind.value.upper(), region=g.region or "",
+                 country=g.country, currency=g.currency, members=int(counts.get(g.id, 0)),
+                 status=g.status.value) for g in groups]
+    return Table("groups", N_("Groups"), [
+        Column("code", N_("Code")),
+        Column("name", N_("Name"), link=lambda r: url_for("console.group_page", group_id=r["id"])),
+        Column("kind", N_("Kind")),
+        Column("region", N_("Region")),
+        Column("country", N_("Country")),
+        Column("currency", N_("Currency")),
+        Column("members", N_("Members"), "number"),
+    ], rows, {k: v for k, v in args.items() if k in ("q", "region", "kind") and v}, more)
+
+
+def regions(session: Session, staff: Staff) -> list[str]:
+    return [r for r in session.scalars(select(Group.region).where(group_filter(staff), Group.region.is_not(None))
+                                       .distinct().order_by(Group.region)) if r]
+
+
+# -- a group's members and loans -------------------------------------------------
+
+ROLE_LABELS = {"member": N_("Member"), "treasurer": N_("Treasurer"), "chair": N_("Chair"),
+               "secretary": N_("Secretary")}
+STATUS_LABELS = {"active": N_("Active"), "inactive": N_("Removed")}
+LOAN_LABELS = {LoanStatus.REQUESTED.value: N_("Requested"), LoanStatus.APPROVED.value: N_("Approved"),
+               LoanStatus.DECLINED.value: N_("Declined"), LoanStatus.ACTIVE.value: N_("Being repaid"),
+               LoanStatus.CLOSED.value: N_("Repaid")}
+
+
+def _group_arg(session: Session, staff: Staff, args: dict[str, Any]) -> Group:
+    try:
+        group_id = int(args.get("group_id") or 0)
+    except ValueError:
+        abort(404)
+    return group_or_404(session, staff, group_id)
+
+
+def members_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
+    group = _group_arg(session, staff, args)
+    rows = [dict(id=m.id, member_id=p.id, group_id=group.id, number=m.number, name=p.name, phone=p.phone,
+                 role=ROLE_LABELS[m.role.value], language=p.language, status=STATUS_LABELS[m.status.value],
+                 pin=N_("Locked") if p.pin_locked else (N_("Set") if p.pin_hash else N_("Not set")))
+            for m, p in session.execute(select(Membership, Member).join(Member)
+                                        .where(Membership.group_id == group.id)
+                                        .order_by(Membership.status, Membership.number))]
+    return Table("members", N_("Members"), [
+        Column("number", N_("No."), "number"),
+        Column("name", N_("Name"), link=lambda r: url_for("console.member_page", group_id=r["group_id"],
+                                                          member_id=r["member_id"])),
+        Column("phone", N_("Phone")),
+        Column("role", N_("Role"), "label"),
+        Column("language", N_("Language")),
+        Column("pin", N_("PIN"), "label"),
+        Column("status", N_("Status"), "label"),
+    ], rows, {"group_id": group.id})
+
+
+def loans_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
+    group = _group_arg(session, staff, args)
+    today = dt.date.today()
+    stmt = (select(Loan, Member.name).join(Member, Member.id == Loan.member_id)
+            .where(Loan.group_id == group.id).order_by(Loan.id.desc()))
+    if args.get("member_id"):
+        stmt = stmt.where(Loan.member_id == int(args["member_id"]))
+    rows = []
+    for loan, name in session.execute(stmt):
+        active = loan.status == LoanStatus.ACTIVE
+        rows.append(dict(ref=loan.ref, member=name, currency=group.currency, principal=loan.principal,
+                         charge=loan.charge, paid=loan.paid, outstanding=loan.outstanding if active else 0,
+                         status=LOAN_LABELS.get(loan.status.value, loan.status.value),
+                         requested_on=loan.requested_on, disbursed_on=loan.disbursed_on,
+                         days_late=days_past_due(loan, today) if active else 0))
+    args_out = {"group_id": group.id, **({"member_id": args["member_id"]} if args.get("member_id") else {})}
+    return Table("loans", N_("Loans"), [
+        Column("ref", N_("Loan")),
+        Column("member", N_("Member")),
+        Column("status", N_("State"), "label"),
+        Column("principal", N_("Amount"), "money"),
+        Column("charge", N_("Service charge"), "money"),
+        Column("paid", N_("Paid"), "money"),
+        Column("outstanding", N_("Outstanding"), "money"),
+        Column("days_late", N_("Days late"), "number"),
+        Column("requested_on", N_("Requested"), "date"),
+        Column("disbursed_on", N_("Paid out"), "date"),
+    ], rows, args_out)
+
+
+def statement_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
+    group = _group_arg(session, staff, args)
+    try:
+        member_id = int(args.get("member_id") or 0)
+    except ValueError:
+        abort(404)
+    if session.scalar(select(Membership.id).where(Membership.group_id == group.id,
+                                                  Membership.member_id == member_id)) is None:
+        abort(404)
+    txns = session.scalars(select(Txn).where(Txn.group_id == group.id, Txn.member_id == member_id)
+                           .order_by(Txn.id.desc()).limit(500))
+    rows = [dict(on=t.on, ref=t.ref, kind=KIND_LABELS.get(t.kind.value, t.kind.value), currency=group.currency,
+                 amount=t.amount, shares=t.shares or 0, balance=t.balance_after,
+                 note=N_("Corrected") if t.reversed else "") for t in txns]
+    return Table("statement", N_("Statement"), [
+        Column("on", N_("Date"), "date"),
+        Column("ref", N_("Receipt")),
+        Column("kind", N_("What"), "label"),
+        Column("amount", N_("Amount"), "money"),
+        Column("balance", N_("Balance after"), "money"),
+        Column("note", N_("Note"), "label"),
+    ], rows, {"group_id": group.id, "member_id": member_id})
+
+
+# -- admin tables ---------------------------------------------------------------
+
+def staff_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
+    if not staff.is_admin:
+        abort(404)
+    rows = [dict(id=s.id, name=s.name, phone=s.phone,
+                 role=N_("Admin") if s.is_admin else N_("Coordinator"), language=s.language,
+                 active=N_("Yes") if s.active else N_("No"), last_login=s.last_login_at)
+            for s in session.scalars(select(Staff).order_by(Staff.name))]
+    return Table("staff", N_("Staff"), [
+        Column("name", N_("Name"), link=lambda r: url_for("console.staff_edit", staff_id=r["id"])),
+        Column("phone", N_("Phone")),
+        Column("role", N_("Role"), "label"),
+        Column("language", N_("Language")),
+        Column("active", N_("Can log in"), "label"),
+        Column("last_login", N_("Last login (UTC)"), "datetime"),
+    ], rows)
+
+
+def audit_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
+    if not staff.is_admin:
+        abort(404)
+    names = dict(session.execute(select(Staff.id, Staff.name)).all())
+    rows = [dict(at=e.at, who=names.get(e.staff_id, ""), action=e.action, target=e.target,
+                 before=e.before or {}, after=e.after or {})
+            for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10_000))]
+    return Table("audit", N_("Audit log"), [
+        Column("at", N_("When (UTC)"), "datetime"),
+        Column("who", N_("Who")),
+        Column("action", N_("What")),
+        Column("target", N_("Changed")),
+        Column("before", N_("Before")),
+        Column("after", N_("After")),
+    ], rows)
+
+
+TABLES: dict[str, Callable[[Session, Staff, dict[str, Any]], Table]] = {
+    "groups": groups_table,
+    "members": members_table,
+    "loans": loans_table,
+    "statement": statement_table,
+    "staff": staff_table,
+    "audit": audit_table,
+}

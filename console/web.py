@@ -1,0 +1,89 @@
+"""What every console page shares: the staff member's language, the template helpers,
+the CSRF check and the error pages."""
+from __future__ import annotations
+
+from flask import current_app, g, render_template, request, session
+from flask_wtf.csrf import CSRFError
+
+from console import bp, csrf
+from i18n import LANGUAGES, N_, normalise_language, translator
+
+#: The main navigation: (endpoint, label msgid, role or None). Missing endpoints are left out.
+NAV = [
+    ("console.dashboard", N_("Dashboard"), None),
+    ("console.groups", N_("Groups"), None),
+    ("console.staff_list", N_("Staff"), "admin"),
+    ("console.audit_log", N_("Audit log"), "admin"),
+]
+
+
+def services():
+    return current_app.extensions["kassa"]
+
+
+def language() -> str:
+    """The staff member's language, else the one picked on the login page, else the browser's."""
+    staff = getattr(g, "staff", None)
+    if staff is not None:
+        return normalise_language(staff.language)
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    return normalise_language(request.accept_languages.best_match(list(LANGUAGES)))
+
+
+def tr():
+    """The :class:`i18n.Translator` of this request."""
+    if "console_t" not in g:
+        g.console_t = translator(language())
+    return g.console_t
+
+
+def _(message: str, **params: object) -> str:
+    return tr().gettext(message, **params)
+
+
+@bp.before_request
+def _csrf_on_every_form() -> None:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+
+
+@bp.app_template_filter("money")
+def _money(minor: int | None, currency: str) -> str:
+    return tr().money(int(minor or 0), currency)
+
+
+@bp.app_template_filter("number")
+def _number(n: int | None) -> str:
+    return tr().number(int(n or 0))
+
+
+def nav_items() -> list[tuple[str, str]]:
+    staff = getattr(g, "staff", None)
+    if staff is None:
+        return []
+    views = current_app.view_functions
+    return [(endpoint, tr().gettext(label)) for endpoint, label, role in NAV
+            if endpoint in views and (role is None or staff.role.value == role)]
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    t = tr()
+    return {"nav_items": nav_items, "_": t.gettext, "gettext": t.gettext, "ngettext": t.ngettext, "pgettext": t.pgettext,
+            "t": t, "lang": t.lang, "LANGUAGES": LANGUAGES, "staff": getattr(g, "staff", None)}
+
+
+def page_error(status: int, title: str, text: str):
+    return render_template("console/error.html", title=title, text=text), status
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(_exc):
+    return page_error(400, _("The form has expired"),
+                      _("This form was not accepted. Go back, reload the page and try again."))
+
+
+@bp.errorhandler(404)
+def _not_found(_exc):
+    return page_error(404, _("Not found"), _("There is no such page, or it is not yours to see."))

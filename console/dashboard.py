@@ -1,13 +1,119 @@
-"""The console's home page: a placeholder (the dashboard branch replaces this module and its template)."""
+"""The console's home: the dashboard across the groups a staff member may see.
+
+Every figure comes from the aggregates (``reports.read``), never from the
+ledger: an admin over 300,000 groups reads a few rows per region, kind and
+currency. Money is shown per currency. Each figure links to the groups
+behind it (``console.dashboard_groups``, or the groups list for the count of
+groups); the trends are SVG drawn on the server.
+"""
 from __future__ import annotations
 
-from flask import render_template
+import datetime as dt
+
+from babel.numbers import format_percent
+from flask import render_template, request
+from markupsafe import Markup
+from sqlalchemy import select
 
 from console import bp
-from console.auth import staff_required
+from console.auth import current_staff, staff_required
+from console.scope import group_filter
+from console.web import services, tr
+from groups.models import Group, GroupKind
+from i18n import N_
+from reports.charts import line_chart
+from reports.read import Filters, rows, segment_prices
+from reports.read import dashboard as read_dashboard
+
+KINDS = [kind.value for kind in GroupKind]  # shown as SHG / VSLA, as the groups list does
+
+#: Figure -> the label of its column on the rows page.
+FIGURE_LABELS = {
+    "groups": N_("Groups"),
+    "members": N_("Members"),
+    "savings": N_("Savings"),
+    "social_fund": N_("Social fund"),
+    "loans_outstanding": N_("Loans outstanding"),
+    "par30": N_("PAR30"),
+    "repayment_rate": N_("Repayment rate"),
+    "meetings_4w": N_("Meetings held in the last 4 weeks"),
+    "sms_sent": N_("SMS sent this month"),
+}
+PER_PAGE = 50
+
+
+def _scope(staff):
+    """None for whoever sees every group, else a SELECT of her group ids (no round trip)."""
+    if staff.is_admin or (staff.coordinator is not None and staff.coordinator.all_groups):
+        return None
+    return select(Group.id).where(group_filter(staff))
+
+
+def _filters() -> Filters:
+    region = request.args.get("region")
+    kind = request.args.get("kind")
+    return Filters(region=region if region not in (None, "*") else None,
+                   kind=kind if kind in KINDS else None)
+
+
+def percent(bp: int) -> str:
+    """Basis points as this language writes a percentage (one decimal)."""
+    return format_percent(bp / 10_000, "#,##0.0%", locale=tr().locale).replace("\u00a0", " ")
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _charts(board) -> list[dict]:
+    """Per currency: savings, loans outstanding, PAR30; then members and meetings over every currency."""
+    t = tr()
+    out: list[dict] = []
+    for trend in board.trends:
+        labels = [t.date(w, "d MMM") for w in trend.weeks]
+        cur = trend.currency
+        for name, title, fmt in (
+                ("savings", t.gettext("Savings ({currency})", currency=cur), lambda v, c=cur: t.money(v, c)),
+                ("loans_outstanding", t.gettext("Loans outstanding ({currency})", currency=cur),
+                 lambda v, c=cur: t.money(v, c)),
+                ("par30", t.gettext("PAR30 ({currency})", currency=cur), percent)):
+            out.append({"title": title, "svg": Markup(line_chart(title, labels, trend.series[name], fmt))})
+    if board.trends:
+        weeks = board.trends[0].weeks
+        labels = [t.date(w, "d MMM") for w in weeks]
+        for name, title, bars in (("members", t.gettext("Members"), False),
+                                  ("meetings", t.gettext("Meetings held each week"), True)):
+            values = [sum(tr_.series[name][i] for tr_ in board.trends) for i in range(len(weeks))]
+            out.append({"title": title, "svg": Markup(line_chart(title, labels, values, t.number, bars=bars))})
+    return out
 
 
 @bp.get("/")
 @staff_required
 def dashboard():
-    return render_template("console/dashboard.html")
+    staff = current_staff()
+    filters = _filters()
+    with services().db.transaction() as session:
+        board = read_dashboard(session, _scope(staff), filters, today=_today(),
+                               prices=segment_prices(services().config))
+    return render_template("console/dashboard.html", board=board, filters=filters, charts=_charts(board),
+                           kinds=KINDS, percent=percent)
+
+
+@bp.get("/dashboard/groups")
+@staff_required
+def dashboard_groups():
+    """The groups behind one figure of the dashboard, largest first."""
+    staff = current_staff()
+    filters = _filters()
+    figure = request.args.get("figure", "groups")
+    if figure not in FIGURE_LABELS:
+        figure = "groups"
+    currency = (request.args.get("currency") or "").upper()[:3] or None
+    page = max(1, request.args.get("page", 1, type=int))
+    with services().db.transaction() as session:
+        found, count = rows(session, _scope(staff), filters, figure, today=_today(), currency=currency,
+                            limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    return render_template("console/dashboard_groups.html", rows=found, count=count, figure=figure,
+                           figure_label=FIGURE_LABELS[figure], filters=filters, currency=currency, page=page,
+                           pages=max(1, -(-count // PER_PAGE)), kinds=KINDS, percent=percent)

@@ -1,14 +1,14 @@
 """The console dashboard's aggregates: figures per group, per week, rolled up by region, kind and currency; SMS per month.
 
 Revision ID: dash01_reports
-Revises: outbox2
+Revises: console01
 Create Date: 2026-11-30 12:43:58.059739
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'dash01_reports'
-down_revision = 'outbox2'
+down_revision = 'console01'
 branch_labels = None
 depends_on = None
 

@@ -97,7 +97,7 @@ def seed_figures() -> None:
             JOIN (SELECT group_id, count(*) AS n FROM memberships WHERE status = 'active' GROUP BY group_id) m
               ON m.group_id = g.id
             CROSS JOIN LATERAL (SELECT (CASE g.currency WHEN 'VND' THEN 1000 ELSE 100 END)
-                                       * (m.n * (200 + (g.id * 7919) %% 1800)) AS savings) s
+                                       * (m.n * (200 + (g.id::bigint * 7919) %% 1800)) AS savings) s
             CROSS JOIN LATERAL (SELECT CASE WHEN g.id %% 2 = 0 THEN s.savings / 3 ELSE 0 END AS loans) l
         """, {"today": TODAY})
         # Twelve weeks of moves per group: savings and loans grew, about one meeting a week.

@@ -70,6 +70,8 @@ def _charts(board) -> list[dict]:
     t = tr()
     out: list[dict] = []
     for trend in board.trends:
+        if not any(any(trend.series[name]) for name in ("savings", "loans_outstanding", "par30")):
+            continue  # a currency with no money yet: three flat lines say nothing
         labels = [t.date(w, "d MMM") for w in trend.weeks]
         cur = trend.currency
         for name, title, fmt in (

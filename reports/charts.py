@@ -24,7 +24,7 @@ def line_chart(title: str, labels: Sequence[str], values: Sequence[int], fmt: Ca
     written under the axis, the highest and the last value beside the line.
     """
     n = len(values)
-    top = max(max(values, default=0), 0)
+    top = max(max(values, default=0), 0) or (0 if min(values, default=0) < 0 else 1)  # all zero: on the floor
     low = min(min(values, default=0), 0)
     span = (top - low) or 1
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM

@@ -78,6 +78,7 @@ def _charts(board) -> list[dict]:
                 ("savings", t.gettext("Savings ({currency})", currency=cur), lambda v, c=cur: t.money(v, c)),
                 ("loans_outstanding", t.gettext("Loans outstanding ({currency})", currency=cur),
                  lambda v, c=cur: t.money(v, c)),
+                # TRANSLATORS: chart title; PAR30 = portfolio at risk, the share of loan money more than 30 days late.
                 ("par30", t.gettext("PAR30 ({currency})", currency=cur), percent)):
             out.append({"title": title, "svg": Markup(line_chart(title, labels, trend.series[name], fmt))})
     if board.trends:

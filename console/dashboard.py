@@ -17,12 +17,11 @@ from sqlalchemy import select
 
 from console import bp
 from console.auth import current_staff, staff_required
-from console.scope import group_filter
 from console.web import services, tr
-from groups.models import Group, GroupKind
+from groups.models import CoordinatorGroup, GroupKind
 from i18n import N_
 from reports.charts import line_chart
-from reports.read import Filters, rows, segment_prices
+from reports.read import Filters, GroupScope, rows, segment_prices
 from reports.read import dashboard as read_dashboard
 
 KINDS = [kind.value for kind in GroupKind]  # shown as SHG / VSLA, as the groups list does
@@ -42,11 +41,19 @@ FIGURE_LABELS = {
 PER_PAGE = 50
 
 
-def _scope(staff):
-    """None for whoever sees every group, else a SELECT of her group ids (no round trip)."""
-    if staff.is_admin or (staff.coordinator is not None and staff.coordinator.all_groups):
+def _scope(staff) -> GroupScope | None:
+    """Who sees what, as ``console.scope.group_filter`` says, in the form the aggregates read fast:
+    None for every group; else her regions (read from the totals per region) and the groups
+    linked to her (read from their own rows)."""
+    if staff.is_admin:
         return None
-    return select(Group.id).where(group_filter(staff))
+    coord = staff.coordinator
+    if coord is None:
+        return GroupScope()
+    if coord.all_groups:
+        return None
+    return GroupScope(tuple(coord.regions or ()), select(CoordinatorGroup.group_id).where(
+        CoordinatorGroup.coordinator_id == coord.id))
 
 
 def _filters() -> Filters:

@@ -25,7 +25,20 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ledger.figures import Figures
@@ -44,7 +57,6 @@ from reports.models import FIGURES
 
 TREND_WEEKS = 12
 MEETING_WEEKS = 4
-Scope = Collection[int] | Select | None
 
 #: Figures shown on the dashboard, in order; each links to the groups behind it.
 HEADLINE = ["groups", "members", "savings", "social_fund", "loans_outstanding", "par30", "repayment_rate",
@@ -116,58 +128,143 @@ def segment_prices(config: Any) -> dict[str, int]:
     return prices
 
 
-def _ids(scope: Collection[int] | Select) -> Any:
-    return scope if isinstance(scope, Select) else sorted(set(scope))
+@dataclass(frozen=True)
+class GroupScope:
+    """The groups in ``regions`` and the groups ``group_ids`` (a collection or a SELECT of ids).
+
+    A coordinator's scope: the regions she serves are read from the totals per
+    region (a few rows however many groups they hold); the groups linked to her
+    outside those regions from their own rows.
+    """
+
+    regions: tuple[str, ...] = ()
+    group_ids: Collection[int] | Select | None = None
+
+
+Scope = GroupScope | Collection[int] | Select | None
+
+
+def _ids(ids: Collection[int] | Select) -> Any:
+    return ids if isinstance(ids, Select) else sorted(set(ids))
+
+
+def _as_scope(scope: Scope) -> GroupScope | None:
+    if scope is None or isinstance(scope, GroupScope):
+        return scope
+    return GroupScope((), scope)
 
 
 def _where(table: Any, filters: Filters, scope: Scope, key_table: Any = None) -> list[Any]:
+    """Filters, and ``scope`` as group ids (for the per-group tables)."""
     keys = key_table if key_table is not None else table
     conds: list[Any] = []
     if filters.region is not None:
         conds.append(keys.c.region == filters.region)
     if filters.kind is not None:
         conds.append(keys.c.kind == filters.kind)
-    if scope is not None:
-        conds.append(table.c.group_id.in_(_ids(scope)))
+    sc = _as_scope(scope)
+    if sc is not None:
+        either = []
+        if sc.regions:
+            either.append(keys.c.region.in_(list(sc.regions)))
+        if sc.group_ids is not None:
+            either.append(table.c.group_id.in_(_ids(sc.group_ids)))
+        conds.append(or_(*either) if either else false())
     return conds
+
+
+def _key_filters(table: Any, filters: Filters) -> list[Any]:
+    conds: list[Any] = []
+    if filters.region is not None:
+        conds.append(table.c.region == filters.region)
+    if filters.kind is not None:
+        conds.append(table.c.kind == filters.kind)
+    return conds
+
+
+_NO_TEXT = cast(null(), String)
+_NO_DATE = cast(null(), Date)
+_ZEROS = [literal_column("0") for _ in FIGURES]
+
+
+def _tag(name: str) -> Any:
+    return literal_column(f"'{name}'")
+
+
+def _parts(scope: GroupScope | None, filters: Filters, first_week: dt.date, month: dt.date) -> list[Any]:
+    """SELECTs of (tag, currency, region, kind, week, *figures), to be sent as one UNION ALL."""
+    parts: list[Any] = []
+    rolled = scope is None or bool(scope.regions)
+    if rolled:  # every group, or the regions of the scope: the totals per key
+        def keyed(table: Any) -> list[Any]:
+            conds = _key_filters(table, filters)
+            if scope is not None:
+                conds.append(table.c.region.in_(list(scope.regions)))
+            return conds
+        parts += [
+            select(_tag("now"), T_TOTALS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   *(func.sum(T_TOTALS.c[c]) for c in FIGURES)).where(*keyed(T_TOTALS))
+            .group_by(T_TOTALS.c.currency),
+            select(_tag("week"), T_WEEKS.c.currency, _NO_TEXT, _NO_TEXT, T_WEEKS.c.week,
+                   *(func.sum(T_WEEKS.c[c]) for c in FIGURES)).where(T_WEEKS.c.week >= first_week, *keyed(T_WEEKS))
+            .group_by(T_WEEKS.c.currency, T_WEEKS.c.week),
+            select(_tag("sms"), T_SMS_TOTALS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   func.sum(T_SMS_TOTALS.c.sent), func.sum(T_SMS_TOTALS.c.segments), *_ZEROS[2:])
+            .where(T_SMS_TOTALS.c.month == month, *keyed(T_SMS_TOTALS)).group_by(T_SMS_TOTALS.c.currency),
+            select(_tag("key"), _NO_TEXT, T_TOTALS.c.region, T_TOTALS.c.kind, _NO_DATE, *_ZEROS)
+            .where(T_TOTALS.c.groups != 0, *([T_TOTALS.c.region.in_(list(scope.regions))] if scope else []))
+            .group_by(T_TOTALS.c.region, T_TOTALS.c.kind),
+        ]
+    if scope is not None and scope.group_ids is not None:  # her groups outside those regions: their own rows
+        def own(table: Any, key_table: Any = T_GROUPS, filtered: bool = True) -> list[Any]:
+            conds = [table.c.group_id.in_(_ids(scope.group_ids)),
+                     *(_key_filters(key_table, filters) if filtered else [])]
+            if scope.regions:
+                conds.append(key_table.c.region.not_in(list(scope.regions)))
+            return conds
+        gw = T_GROUP_WEEKS.join(T_GROUPS, T_GROUPS.c.group_id == T_GROUP_WEEKS.c.group_id)
+        gs = T_SMS.join(T_GROUPS, T_GROUPS.c.group_id == T_SMS.c.group_id)
+        parts += [
+            select(_tag("now"), T_GROUPS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   *(func.sum(T_GROUPS.c[c]) for c in FIGURES)).where(*own(T_GROUPS)).group_by(T_GROUPS.c.currency),
+            select(_tag("week"), T_GROUPS.c.currency, _NO_TEXT, _NO_TEXT, T_GROUP_WEEKS.c.week,
+                   *(func.sum(T_GROUP_WEEKS.c[c]) for c in FIGURES)).select_from(gw)
+            .where(T_GROUP_WEEKS.c.week >= first_week, *own(T_GROUP_WEEKS))
+            .group_by(T_GROUPS.c.currency, T_GROUP_WEEKS.c.week),
+            select(_tag("sms"), T_GROUPS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   func.sum(T_SMS.c.sent), func.sum(T_SMS.c.segments), *_ZEROS[2:]).select_from(gs)
+            .where(T_SMS.c.month == month, *own(T_SMS)).group_by(T_GROUPS.c.currency),
+            select(_tag("key"), _NO_TEXT, T_GROUPS.c.region, T_GROUPS.c.kind, _NO_DATE, *_ZEROS)
+            .where(T_GROUPS.c.groups != 0, *own(T_GROUPS, filtered=False))
+            .group_by(T_GROUPS.c.region, T_GROUPS.c.kind),
+        ]
+    return parts
 
 
 def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.date,
               prices: Mapping[str, int], weeks: int = TREND_WEEKS) -> Dashboard:
-    """Every figure of the dashboard over ``scope`` narrowed by ``filters``, as of ``today``."""
+    """Every figure of the dashboard over ``scope`` narrowed by ``filters``, as of ``today``: one round trip."""
     this_week = week_of(today)
     first_week = this_week - dt.timedelta(weeks=weeks - 1)
     meeting_from = this_week - dt.timedelta(weeks=MEETING_WEEKS - 1)
     month = month_of(dt.datetime.combine(today, dt.time(12), dt.UTC))
-    if scope is None:
-        now_q = select(T_TOTALS.c.currency, *(func.sum(T_TOTALS.c[c]) for c in FIGURES)).where(
-            *_where(T_TOTALS, filters, None)).group_by(T_TOTALS.c.currency)
-        week_q = select(T_WEEKS.c.currency, T_WEEKS.c.week, *(func.sum(T_WEEKS.c[c]) for c in FIGURES)).where(
-            T_WEEKS.c.week >= first_week, *_where(T_WEEKS, filters, None)).group_by(T_WEEKS.c.currency,
-                                                                                   T_WEEKS.c.week)
-        sms_q = select(T_SMS_TOTALS.c.currency, func.sum(T_SMS_TOTALS.c.sent), func.sum(T_SMS_TOTALS.c.segments)
-                       ).where(T_SMS_TOTALS.c.month == month, *_where(T_SMS_TOTALS, filters, None)
-                               ).group_by(T_SMS_TOTALS.c.currency)
-        keys_q = select(T_TOTALS.c.region, T_TOTALS.c.kind).where(T_TOTALS.c.groups != 0).distinct()
-    else:
-        now_q = select(T_GROUPS.c.currency, *(func.sum(T_GROUPS.c[c]) for c in FIGURES)).where(
-            *_where(T_GROUPS, filters, scope)).group_by(T_GROUPS.c.currency)
-        gw = T_GROUP_WEEKS.join(T_GROUPS, T_GROUPS.c.group_id == T_GROUP_WEEKS.c.group_id)
-        week_q = select(T_GROUPS.c.currency, T_GROUP_WEEKS.c.week, *(func.sum(T_GROUP_WEEKS.c[c]) for c in FIGURES)
-                        ).select_from(gw).where(T_GROUP_WEEKS.c.week >= first_week,
-                                                *_where(T_GROUP_WEEKS, filters, scope, T_GROUPS)
-                                                ).group_by(T_GROUPS.c.currency, T_GROUP_WEEKS.c.week)
-        gs = T_SMS.join(T_GROUPS, T_GROUPS.c.group_id == T_SMS.c.group_id)
-        sms_q = select(T_GROUPS.c.currency, func.sum(T_SMS.c.sent), func.sum(T_SMS.c.segments)).select_from(gs).where(
-            T_SMS.c.month == month, *_where(T_SMS, filters, scope, T_GROUPS)).group_by(T_GROUPS.c.currency)
-        keys_q = select(T_GROUPS.c.region, T_GROUPS.c.kind).where(
-            T_GROUPS.c.group_id.in_(_ids(scope))).distinct()
-    now = {r[0]: Figures(*(int(v or 0) for v in r[1:])) for r in session.execute(now_q)}
+    parts = _parts(_as_scope(scope), filters, first_week, month)
+    now: dict[str, Figures] = {}
     moves: dict[str, dict[dt.date, Figures]] = defaultdict(dict)
-    for r in session.execute(week_q):
-        moves[r[0]][r[1]] = Figures(*(int(v or 0) for v in r[2:]))
-    sms = {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in session.execute(sms_q)}
-    keys = session.execute(keys_q).all()
+    sms: dict[str, tuple[int, int]] = {}
+    keys: set[tuple[str, str]] = set()
+    for r in session.execute(union_all(*parts)) if parts else []:
+        tag, cur, region, kind, week = r[:5]
+        fig = Figures(*(int(v or 0) for v in r[5:]))
+        if tag == "now":
+            now[cur] = now.get(cur, Figures()).plus(fig)
+        elif tag == "week":
+            moves[cur][week] = moves[cur].get(week, Figures()).plus(fig)
+        elif tag == "sms":
+            sent, segments = sms.get(cur, (0, 0))
+            sms[cur] = (sent + fig.groups, segments + fig.members)
+        else:
+            keys.add((region, kind))
     lines: list[CurrencyLine] = []
     trends: list[Trend] = []
     week_list = [first_week + dt.timedelta(weeks=i) for i in range(weeks)]

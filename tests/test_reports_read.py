@@ -11,7 +11,7 @@ from messaging.outbox import queue_sms
 from messaging.sender import deliver
 from reports.charts import line_chart
 from reports.maintain import T_GROUPS, T_SMS_TOTALS
-from reports.read import Filters, dashboard, rows, segment_prices
+from reports.read import Filters, GroupScope, dashboard, rows, segment_prices
 from tests.ledger_fixtures import key, make_books
 
 
@@ -65,6 +65,17 @@ def test_figures_per_currency_scope_and_filters(services):
         assert [line.currency for line in mine.lines] == ["KES"]
         assert mine.lines[0].figures == kes.figures and mine.lines[0].sms_sent == 1
         assert mine.trends[0].series == trend.series
+
+        # a coordinator's regions (read from the totals) and a group of hers elsewhere (from its row)
+        both = dashboard(s, GroupScope(("Thrissur",), [shg.group.id, vsla.group.id]), Filters(), today=today,
+                         prices=prices)
+        assert [(line.currency, line.figures, line.sms_sent, line.meetings_4w) for line in both.lines] == [
+            (line.currency, line.figures, line.sms_sent, line.meetings_4w) for line in every.lines]
+        assert [t.series for t in both.trends] == [t.series for t in every.trends]
+        assert both.regions == ["Kisumu", "Thrissur"]
+        only_region = dashboard(s, GroupScope(("Thrissur",)), Filters(), today=today, prices=prices)
+        assert [line.currency for line in only_region.lines] == ["INR"]
+        assert dashboard(s, GroupScope(), Filters(), today=today, prices=prices).lines == []
 
         # filters
         assert [line.currency for line in dashboard(s, None, Filters(region="Thrissur"), today=today,

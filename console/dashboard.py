@@ -76,10 +76,13 @@ def _charts(board) -> list[dict]:
     """Per currency: savings, loans outstanding, PAR30; then members and meetings over every currency."""
     t = tr()
     out: list[dict] = []
+    if not board.trends:
+        return out
+    weeks = board.trends[0].weeks
+    labels = [t.date(w, "d MMM") for w in weeks]
     for trend in board.trends:
         if not any(any(trend.series[name]) for name in ("savings", "loans_outstanding", "par30")):
             continue  # a currency with no money yet: three flat lines say nothing
-        labels = [t.date(w, "d MMM") for w in trend.weeks]
         cur = trend.currency
         for name, title, fmt in (
                 ("savings", t.gettext("Savings ({currency})", currency=cur), lambda v, c=cur: t.money(v, c)),
@@ -88,13 +91,10 @@ def _charts(board) -> list[dict]:
                 # TRANSLATORS: chart title; PAR30 = portfolio at risk, the share of loan money more than 30 days late.
                 ("par30", t.gettext("PAR30 ({currency})", currency=cur), percent)):
             out.append({"title": title, "svg": Markup(line_chart(title, labels, trend.series[name], fmt))})
-    if board.trends:
-        weeks = board.trends[0].weeks
-        labels = [t.date(w, "d MMM") for w in weeks]
-        for name, title, bars in (("members", t.gettext("Members"), False),
-                                  ("meetings", t.gettext("Meetings held each week"), True)):
-            values = [sum(tr_.series[name][i] for tr_ in board.trends) for i in range(len(weeks))]
-            out.append({"title": title, "svg": Markup(line_chart(title, labels, values, t.number, bars=bars))})
+    for name, title, bars in (("members", t.gettext("Members"), False),
+                              ("meetings", t.gettext("Meetings held each week"), True)):
+        values = [sum(tr_.series[name][i] for tr_ in board.trends) for i in range(len(weeks))]
+        out.append({"title": title, "svg": Markup(line_chart(title, labels, values, t.number, bars=bars))})
     return out
 
 

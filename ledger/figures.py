@@ -14,6 +14,7 @@ four depend on the date, so ``reports`` also refreshes them once a day.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from zoneinfo import ZoneInfo
@@ -30,7 +31,7 @@ from ledger.models import Account, AccountCode, Cycle, Loan, LoanStatus, Meeting
 from ledger.queries import PAR_DAYS
 
 
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """One group's figures (or a sum of them), minor units of one currency."""
 
@@ -53,16 +54,16 @@ class Figures:
 
     @classmethod
     def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
+        return list(_NAMES)
 
     def values(self) -> list[int]:
-        return [getattr(self, name) for name in self.names()]
+        return [getattr(self, name) for name in _NAMES]
 
     def minus(self, other: Figures) -> Figures:
-        return Figures(*(a - b for a, b in zip(self.values(), other.values(), strict=True)))
+        return Figures(*map(operator.sub, self.values(), other.values()))
 
     def plus(self, other: Figures) -> Figures:
-        return Figures(*(a + b for a, b in zip(self.values(), other.values(), strict=True)))
+        return Figures(*map(operator.add, self.values(), other.values()))
 
     def is_zero(self) -> bool:
         return not any(self.values())
@@ -74,6 +75,9 @@ class Figures:
     @property
     def repayment_rate_bp(self) -> int:
         return self.paid_on_time * 10_000 // self.due_so_far if self.due_so_far else 10_000
+
+
+_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Figures))
 
 
 @dataclass(frozen=True)

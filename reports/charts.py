@@ -21,7 +21,8 @@ def line_chart(title: str, labels: Sequence[str], values: Sequence[int], fmt: Ca
     """An SVG line (or bar) chart of ``values``, one per label, with its last value and range labelled.
 
     ``title`` names the chart for screen readers; the first and last week are
-    written under the axis, the highest and the last value beside the line.
+    written under the axis, the highest and the last value above the line
+    (``fmt`` formats only those two: formatting money in a locale is what a chart costs).
     """
     n = len(values)
     top = max(max(values, default=0), 0) or (0 if min(values, default=0) < 0 else 1)  # all zero: on the floor
@@ -43,17 +44,14 @@ def line_chart(title: str, labels: Sequence[str], values: Sequence[int], fmt: Ca
             w = max(inner_w / n - 3, 1)
             for i, v in enumerate(values):
                 parts.append(f'<rect x="{x(i) - w / 2:.1f}" y="{min(y(v), y(0)):.1f}" width="{w:.1f}" '
-                             f'height="{abs(y(0) - y(v)):.1f}" class="bar"><title>{escape(labels[i])}: '
-                             f'{escape(fmt(v))}</title></rect>')
+                             f'height="{abs(y(0) - y(v)):.1f}" class="bar"/>')
         else:
             points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
             parts.append(f'<polyline points="{points}" class="line" fill="none"/>')
-            for i, v in enumerate(values):
-                parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" class="dot"><title>'
-                             f'{escape(labels[i])}: {escape(fmt(v))}</title></circle>')
+            parts += [f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" class="dot"/>' for i, v in enumerate(values)]
         parts.append(f'<text x="{WIDTH - RIGHT}" y="{TOP - 8}" text-anchor="end" class="last">'
                      f'{escape(fmt(values[-1]))}</text>')
-        parts.append(f'<text x="{LEFT}" y="{TOP - 8}" class="max">{escape(fmt(top))}</text>')
+        parts.append(f'<text x="{LEFT}" y="{TOP - 8}" class="max">{escape(fmt(max(values)))}</text>')
         parts.append(f'<text x="{LEFT}" y="{HEIGHT - 6}" class="week">{escape(labels[0])}</text>')
         parts.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 6}" text-anchor="end" class="week">'
                      f'{escape(labels[-1])}</text>')

@@ -255,6 +255,9 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
     keys: set[tuple[str, str]] = set()
     for r in session.execute(union_all(*parts)) if parts else []:
         tag, cur, region, kind, week = r[:5]
+        if tag == "key":
+            keys.add((region, kind))
+            continue
         fig = Figures(*(int(v or 0) for v in r[5:]))
         if tag == "now":
             now[cur] = now.get(cur, Figures()).plus(fig)
@@ -263,8 +266,6 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
         elif tag == "sms":
             sent, segments = sms.get(cur, (0, 0))
             sms[cur] = (sent + fig.groups, segments + fig.members)
-        else:
-            keys.add((region, kind))
     lines: list[CurrencyLine] = []
     trends: list[Trend] = []
     week_list = [first_week + dt.timedelta(weeks=i) for i in range(weeks)]

@@ -56,6 +56,9 @@ class Figures:
     def names(cls) -> list[str]:
         return list(_NAMES)
 
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in _NAMES}
+
     def values(self) -> list[int]:
         return [getattr(self, name) for name in _NAMES]
 

@@ -159,9 +159,9 @@ def _refresh(session: Session, ids: list[int], now: dt.datetime) -> None:
             moves = [(key, fig)] + ([(prev_key, Figures().minus(prev))] if prev_key is not None else [])
         group_rows.append({"group_id": gid, "region": key.region, "kind": key.kind, "currency": key.currency,
                            "as_of": day, "refresh_at": _next_midnight(zones.get(gid) or "UTC", day)
-                           if _dated(fig) else None, **vars(fig)})
+                           if _dated(fig) else None, **fig.as_dict()})
         if not delta.is_zero():
-            group_weeks.append({"group_id": gid, "week": week, **vars(delta)})
+            group_weeks.append({"group_id": gid, "week": week, **delta.as_dict()})
         for k, d in moves:
             if d.is_zero():
                 continue
@@ -176,10 +176,10 @@ def _refresh(session: Session, ids: list[int], now: dt.datetime) -> None:
         group_rows)
     _add(session, T_GROUP_WEEKS, ["group_id", "week"], group_weeks, FIGURES)
     _add(session, T_TOTALS, ["region", "kind", "currency"],
-         [{**vars(k), **vars(f)} for k, f in sorted(by_key.items(), key=lambda kv: _order(kv[0]))
+         [{**vars(k), **f.as_dict()} for k, f in sorted(by_key.items(), key=lambda kv: _order(kv[0]))
           if not f.is_zero()], FIGURES)
     _add(session, T_WEEKS, ["week", "region", "kind", "currency"],
-         [{**vars(k), "week": w, **vars(f)} for (k, w), f in sorted(
+         [{**vars(k), "week": w, **f.as_dict()} for (k, w), f in sorted(
              by_key_week.items(), key=lambda kv: (kv[0][1], *_order(kv[0][0])))
           if not f.is_zero()], FIGURES)
 

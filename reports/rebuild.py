@@ -96,7 +96,7 @@ def rebuild(session: Session, now: dt.datetime, progress: Callable[[int], None] 
             key, day, fig = fresh[gid]
             rows.append({"group_id": gid, "region": key.region, "kind": key.kind, "currency": key.currency,
                          "as_of": day, "refresh_at": _next_midnight(zones.get(gid) or "UTC", day)
-                         if _dated(fig) else None, **vars(fig)})
+                         if _dated(fig) else None, **fig.as_dict()})
             weeks = history.get(gid, {})
             dated = Figures()
             for w in weeks:
@@ -108,7 +108,7 @@ def rebuild(session: Session, now: dt.datetime, progress: Callable[[int], None] 
             for w, f in this.items():
                 if f.is_zero():
                     continue
-                week_rows.append({"group_id": gid, "week": w, **vars(f)})
+                week_rows.append({"group_id": gid, "week": w, **f.as_dict()})
                 key_weeks[(key, w)] = key_weeks[(key, w)].plus(f)
         session.execute(T_GROUPS.insert(), rows)
         if week_rows:
@@ -117,8 +117,8 @@ def rebuild(session: Session, now: dt.datetime, progress: Callable[[int], None] 
         if progress is not None:
             progress(done)
     if totals:
-        session.execute(T_TOTALS.insert(), [{**vars(k), **vars(f)} for k, f in totals.items()])
-    rows = [{**vars(k), "week": w, **vars(f)} for (k, w), f in key_weeks.items() if not f.is_zero()]
+        session.execute(T_TOTALS.insert(), [{**vars(k), **f.as_dict()} for k, f in totals.items()])
+    rows = [{**vars(k), "week": w, **f.as_dict()} for (k, w), f in key_weeks.items() if not f.is_zero()]
     if rows:
         session.execute(T_WEEKS.insert(), rows)
     _rebuild_sms(session)

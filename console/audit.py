@@ -11,8 +11,23 @@ from console import bp
 from console.auth import staff_required
 from console.models import AuditEntry
 from console.web import services
+from i18n import N_
 
 PAGE = 50
+
+#: What an entry's ``action`` says, for the audit page (the code itself is kept in the row and the export).
+ACTIONS = {
+    "group.create": N_("Group created"),
+    "group.edit": N_("Group changed"),
+    "member.add": N_("Member added"),
+    "member.edit": N_("Member changed"),
+    "member.remove": N_("Member removed"),
+    "member.reset_pin": N_("PIN reset"),
+    "members.import": N_("Members imported"),
+    "staff.create": N_("Staff member added"),
+    "staff.edit": N_("Staff member changed"),
+    "staff.language": N_("Language chosen"),
+}
 
 
 def record(session: Session, action: str, target: str, before: dict[str, Any] | None = None,
@@ -55,4 +70,4 @@ def audit_log():
         entries = s.scalars(select(AuditEntry).options(joinedload(AuditEntry.staff))
                             .order_by(AuditEntry.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
     return render_template("console/audit.html", entries=entries, page=page,
-                           more=total > page * PAGE, changes=changes)
+                           more=total > page * PAGE, changes=changes, actions=ACTIONS)

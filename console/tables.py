@@ -38,6 +38,7 @@ class Column:
     label: str  # msgid
     kind: str = "text"  # text | money | number | date | datetime | label (a msgid to translate)
     link: Callable[[dict[str, Any]], str | None] | None = None
+    wide: bool = False  # left out on a phone's narrow screen (still in the export)
 
 
 @dataclass
@@ -66,7 +67,7 @@ def groups_query(staff: Staff, args: dict[str, Any]):
         stmt = stmt.where(Group.region == args["region"])
     if args.get("kind") in {k.value for k in GroupKind}:
         stmt = stmt.where(Group.kind == GroupKind(args["kind"]))
-    return stmt.order_by(Group.name, Group.id)
+    return stmt.order_by(Group.code)  # the unique index on code: a page of 300,000 groups reads 51 rows
 
 
 def groups_table(session: Session, staff: Staff, args: dict[str, Any], page: int | None = None) -> Table:
@@ -88,8 +89,8 @@ def groups_table(session: Session, staff: Staff, args: dict[str, Any], page: int
         Column("name", N_("Name"), link=lambda r: url_for("console.group_page", group_id=r["id"])),
         Column("kind", N_("Kind")),
         Column("region", N_("Region")),
-        Column("country", N_("Country")),
-        Column("currency", N_("Currency")),
+        Column("country", N_("Country"), wide=True),
+        Column("currency", N_("Currency"), wide=True),
         Column("members", N_("Members"), "number"),
     ], rows, {k: v for k, v in args.items() if k in ("q", "region", "kind") and v}, more)
 
@@ -131,8 +132,8 @@ def members_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table
                                                           member_id=r["member_id"])),
         Column("phone", N_("Phone")),
         Column("role", N_("Role"), "label"),
-        Column("language", N_("Language")),
-        Column("pin", N_("PIN"), "label"),
+        Column("language", N_("Language"), wide=True),
+        Column("pin", N_("PIN"), "label", wide=True),
         Column("status", N_("Status"), "label"),
     ], rows, {"group_id": group.id})
 
@@ -158,12 +159,12 @@ def loans_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
         Column("member", N_("Member")),
         Column("status", N_("State"), "label"),
         Column("principal", N_("Amount"), "money"),
-        Column("charge", N_("Service charge"), "money"),
+        Column("charge", N_("Service charge"), "money", wide=True),
         Column("paid", N_("Paid"), "money"),
         Column("outstanding", N_("Outstanding"), "money"),
         Column("days_late", N_("Days late"), "number"),
-        Column("requested_on", N_("Requested"), "date"),
-        Column("disbursed_on", N_("Paid out"), "date"),
+        Column("requested_on", N_("Requested"), "date", wide=True),
+        Column("disbursed_on", N_("Paid out"), "date", wide=True),
     ], rows, args_out)
 
 

@@ -2,7 +2,10 @@
 the CSRF check and the error pages."""
 from __future__ import annotations
 
-from flask import current_app, g, render_template, request, session
+import functools
+import os
+
+from flask import current_app, g, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
 from console import bp, csrf
@@ -67,10 +70,23 @@ def nav_items() -> list[tuple[str, str]]:
             if endpoint in views and (role is None or staff.role.value == role)]
 
 
+@functools.cache
+def _mtime(path: str) -> int:
+    try:
+        return int(os.path.getmtime(path))
+    except OSError:
+        return 0
+
+
+def asset(filename: str) -> str:
+    """The URL of a static file, versioned by its modification time (so it can be cached for long)."""
+    return url_for("console.static", filename=filename, v=_mtime(os.path.join(bp.static_folder or "", filename)))
+
+
 @bp.context_processor
 def _helpers() -> dict:
     t = tr()
-    return {"nav_items": nav_items, "_": t.gettext, "gettext": t.gettext, "ngettext": t.ngettext, "pgettext": t.pgettext,
+    return {"nav_items": nav_items, "asset": asset, "_": t.gettext, "gettext": t.gettext, "ngettext": t.ngettext, "pgettext": t.pgettext,
             "t": t, "lang": t.lang, "LANGUAGES": LANGUAGES, "staff": getattr(g, "staff", None)}
 
 

@@ -123,4 +123,10 @@ def demo(services):
 
 
 # Browser tests (real server thread + Playwright on /usr/bin/chromium): see tests/browser.py.
-from tests.browser import browser, live_server, page, pytest_runtest_makereport  # noqa: E402, F401
+from tests.browser import (  # noqa: E402, F401
+    browser,
+    live_server,
+    page,
+    pytest_collection_modifyitems,
+    pytest_runtest_makereport,
+)

@@ -262,7 +262,7 @@ def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin, servi
     action, before, after = audit_actions(services)[-1]
     assert action == "group.edit" and before == {"meeting_weekday": 1} and after == {"meeting_weekday": 4}
     page = admin.get("/console/audit").get_data(as_text=True)
-    assert "group.edit" in page and "meeting_weekday" in page
+    assert "Group changed: group UPENDO" in page and "meeting_weekday" in page
 
 
 # -- members -------------------------------------------------------------------------
@@ -432,3 +432,26 @@ def test_the_language_is_kept_on_her_account(admin, services):
     assert "Группы" in admin.get("/console/groups").get_data(as_text=True)
     with services.db.transaction() as s:
         assert s.scalar(select(Staff.language)) == "ru"
+
+
+def test_a_session_ends_when_its_time_is_up(admin, monkeypatch):
+    import time
+
+    import itsdangerous.timed
+
+    assert admin.get("/console/groups").status_code == 200
+    later = int(time.time()) + 481 * 60  # CONSOLE_SESSION_MINUTES is 480
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
+    resp = admin.get("/console/groups")
+    assert resp.status_code == 302 and "/console/login" in resp.headers["Location"]
+
+
+def test_pages_are_small_and_their_assets_cached(admin, services):
+    page = admin.get(f"/console/groups/{group_id(services, 'UPENDO')}")
+    html = page.get_data(as_text=True)
+    assert len(page.get_data()) < 30_000  # a slow phone link: one small HTML page ...
+    for url in re.findall(r'(?:href|src)="(/console/static/[^"]+)"', html):
+        assert "?v=" in url  # ... whose script and style are fetched once, then cached
+        with admin.get(url) as asset:
+            assert asset.headers["Cache-Control"] == "public, max-age=31536000"
+    assert re.findall(r'src="(/console/static/vendor/htmx.min.js\?v=\d+)"', html)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, render_template_string
+from flask import Flask
 from sqlalchemy import text
 
 from db import make_engine
@@ -20,12 +20,13 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Floo
 def create_app() -> Flask:
     app = Flask(__name__)
     engine = make_engine(os.environ["DATABASE_URL"])
+    page = app.jinja_env.from_string(PAGE)  # compiled once, as Kassa's templates are
 
     @app.get("/floor")
     def floor():
         with engine.connect() as conn:
             row = conn.execute(text("SELECT group_id, region, savings FROM report_groups WHERE group_id = 12345")
                                ).one()
-        return render_template_string(PAGE, row=row)
+        return page.render(row=row)
 
     return app

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     false,
     func,
@@ -191,36 +192,64 @@ def _tag(name: str) -> Any:
     return literal_column(f"'{name}'")
 
 
-def _parts(scope: GroupScope | None, filters: Filters, first_week: dt.date, month: dt.date) -> list[Any]:
-    """SELECTs of (tag, currency, region, kind, week, *figures), to be sent as one UNION ALL."""
+def _bound_filters(table: Any, filters: Filters) -> list[Any]:
+    conds: list[Any] = []
+    if filters.region is not None:
+        conds.append(table.c.region == bindparam("f_region"))
+    if filters.kind is not None:
+        conds.append(table.c.kind == bindparam("f_kind"))
+    return conds
+
+
+_SHAPES: dict[tuple[bool, bool, bool], Any] = {}
+
+
+def _statement(scope: GroupScope | None, filters: Filters) -> Any:
+    """The UNION ALL for this scope and filters; built once per shape unless it names group ids."""
+    if scope is not None and scope.group_ids is not None:
+        parts = _parts(scope, filters)
+        return union_all(*parts) if parts else None
+    shape = (scope is None, filters.region is not None, filters.kind is not None)
+    if shape not in _SHAPES:
+        parts = _parts(None if scope is None else GroupScope(("*",)), filters)
+        _SHAPES[shape] = union_all(*parts)
+    return _SHAPES[shape] if scope is None or scope.regions else None
+
+
+def _parts(scope: GroupScope | None, filters: Filters) -> list[Any]:
+    """SELECTs of (tag, currency, region, kind, week, *figures), to be sent as one UNION ALL.
+
+    Values are bind parameters (``first_week``, ``month``, ``f_region``, ``f_kind``, ``regions``), so the
+    statement for a shape of scope and filters is built once (see :func:`_statement`).
+    """
     parts: list[Any] = []
     rolled = scope is None or bool(scope.regions)
     if rolled:  # every group, or the regions of the scope: the totals per key
         def keyed(table: Any) -> list[Any]:
-            conds = _key_filters(table, filters)
+            conds = _bound_filters(table, filters)
             if scope is not None:
-                conds.append(table.c.region.in_(list(scope.regions)))
+                conds.append(table.c.region.in_(bindparam("regions", expanding=True)))
             return conds
         parts += [
             select(_tag("now"), T_TOTALS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
                    *(func.sum(T_TOTALS.c[c]) for c in FIGURES)).where(*keyed(T_TOTALS))
             .group_by(T_TOTALS.c.currency),
             select(_tag("week"), T_WEEKS.c.currency, _NO_TEXT, _NO_TEXT, T_WEEKS.c.week,
-                   *(func.sum(T_WEEKS.c[c]) for c in FIGURES)).where(T_WEEKS.c.week >= first_week, *keyed(T_WEEKS))
+                   *(func.sum(T_WEEKS.c[c]) for c in FIGURES)).where(T_WEEKS.c.week >= bindparam("first_week"), *keyed(T_WEEKS))
             .group_by(T_WEEKS.c.currency, T_WEEKS.c.week),
             select(_tag("sms"), T_SMS_TOTALS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
                    func.sum(T_SMS_TOTALS.c.sent), func.sum(T_SMS_TOTALS.c.segments), *_ZEROS[2:])
-            .where(T_SMS_TOTALS.c.month == month, *keyed(T_SMS_TOTALS)).group_by(T_SMS_TOTALS.c.currency),
+            .where(T_SMS_TOTALS.c.month == bindparam("month"), *keyed(T_SMS_TOTALS)).group_by(T_SMS_TOTALS.c.currency),
             select(_tag("key"), _NO_TEXT, T_TOTALS.c.region, T_TOTALS.c.kind, _NO_DATE, *_ZEROS)
-            .where(T_TOTALS.c.groups != 0, *([T_TOTALS.c.region.in_(list(scope.regions))] if scope else []))
+            .where(T_TOTALS.c.groups != 0, *([T_TOTALS.c.region.in_(bindparam("regions", expanding=True))] if scope else []))
             .group_by(T_TOTALS.c.region, T_TOTALS.c.kind),
         ]
     if scope is not None and scope.group_ids is not None:  # her groups outside those regions: their own rows
         def own(table: Any, key_table: Any = T_GROUPS, filtered: bool = True) -> list[Any]:
             conds = [table.c.group_id.in_(_ids(scope.group_ids)),
-                     *(_key_filters(key_table, filters) if filtered else [])]
+                     *(_bound_filters(key_table, filters) if filtered else [])]
             if scope.regions:
-                conds.append(key_table.c.region.not_in(list(scope.regions)))
+                conds.append(key_table.c.region.not_in(bindparam("regions", expanding=True)))
             return conds
         gw = T_GROUP_WEEKS.join(T_GROUPS, T_GROUPS.c.group_id == T_GROUP_WEEKS.c.group_id)
         gs = T_SMS.join(T_GROUPS, T_GROUPS.c.group_id == T_SMS.c.group_id)
@@ -229,11 +258,11 @@ def _parts(scope: GroupScope | None, filters: Filters, first_week: dt.date, mont
                    *(func.sum(T_GROUPS.c[c]) for c in FIGURES)).where(*own(T_GROUPS)).group_by(T_GROUPS.c.currency),
             select(_tag("week"), T_GROUPS.c.currency, _NO_TEXT, _NO_TEXT, T_GROUP_WEEKS.c.week,
                    *(func.sum(T_GROUP_WEEKS.c[c]) for c in FIGURES)).select_from(gw)
-            .where(T_GROUP_WEEKS.c.week >= first_week, *own(T_GROUP_WEEKS))
+            .where(T_GROUP_WEEKS.c.week >= bindparam("first_week"), *own(T_GROUP_WEEKS))
             .group_by(T_GROUPS.c.currency, T_GROUP_WEEKS.c.week),
             select(_tag("sms"), T_GROUPS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
                    func.sum(T_SMS.c.sent), func.sum(T_SMS.c.segments), *_ZEROS[2:]).select_from(gs)
-            .where(T_SMS.c.month == month, *own(T_SMS)).group_by(T_GROUPS.c.currency),
+            .where(T_SMS.c.month == bindparam("month"), *own(T_SMS)).group_by(T_GROUPS.c.currency),
             select(_tag("key"), _NO_TEXT, T_GROUPS.c.region, T_GROUPS.c.kind, _NO_DATE, *_ZEROS)
             .where(T_GROUPS.c.groups != 0, *own(T_GROUPS, filtered=False))
             .group_by(T_GROUPS.c.region, T_GROUPS.c.kind),
@@ -248,12 +277,15 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
     first_week = this_week - dt.timedelta(weeks=weeks - 1)
     meeting_from = this_week - dt.timedelta(weeks=MEETING_WEEKS - 1)
     month = month_of(dt.datetime.combine(today, dt.time(12), dt.UTC))
-    parts = _parts(_as_scope(scope), filters, first_week, month)
+    sc = _as_scope(scope)
+    stmt = _statement(sc, filters)
+    params = {"first_week": first_week, "month": month, "f_region": filters.region, "f_kind": filters.kind,
+              "regions": list(sc.regions) if sc is not None else []}
     now: dict[str, Figures] = {}
     moves: dict[str, dict[dt.date, Figures]] = defaultdict(dict)
     sms: dict[str, tuple[int, int]] = {}
     keys: set[tuple[str, str]] = set()
-    for r in session.execute(union_all(*parts)) if parts else []:
+    for r in session.execute(stmt, params) if stmt is not None else []:
         tag, cur, region, kind, week = r[:5]
         if tag == "key":
             keys.add((region, kind))
@@ -283,20 +315,23 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
 
 def _trend(currency: str, now: Figures, moves: dict[dt.date, Figures], weeks: list[dt.date]) -> Trend:
     """Each figure at the end of each week: today's value less the moves of the weeks after."""
-    series: dict[str, list[int]] = {name: [] for name in TRENDS}
-    later = Figures()
-    ends: list[Figures] = []
+    names = ("savings", "loans_outstanding", "par30", "par_base", "members")
+    value = {n: getattr(now, n) for n in names}
+    ends: dict[str, list[int]] = {n: [] for n in names}
     for w in reversed(weeks):
-        ends.append(now.minus(later))
-        later = later.plus(moves.get(w, Figures()))
-    ends.reverse()
-    for w, end in zip(weeks, ends, strict=True):
-        series["savings"].append(end.savings)
-        series["loans_outstanding"].append(end.loans_outstanding)
-        series["par30"].append(end.par30_bp)
-        series["members"].append(end.members)
-        series["meetings"].append(moves.get(w, Figures()).meetings)
-    return Trend(currency, weeks, series)
+        for n in names:
+            ends[n].append(value[n])
+        move = moves.get(w)
+        if move is not None:
+            for n in names:
+                value[n] -= getattr(move, n)
+    for n in names:
+        ends[n].reverse()
+    par30 = [risk * 10_000 // base if base else 0 for risk, base in zip(ends["par30"], ends["par_base"], strict=True)]
+    empty = Figures()
+    return Trend(currency, weeks, {"savings": ends["savings"], "loans_outstanding": ends["loans_outstanding"],
+                                   "par30": par30, "members": ends["members"],
+                                   "meetings": [moves.get(w, empty).meetings for w in weeks]})
 
 
 #: Figure name -> how the rows page orders and narrows the groups behind it.

@@ -9,9 +9,11 @@ groups); the trends are SVG drawn on the server.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from urllib.parse import urlencode
 
 from babel.numbers import format_percent
-from flask import render_template, request
+from flask import render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -65,7 +67,24 @@ def _filters() -> Filters:
 
 def percent(bp: int) -> str:
     """Basis points as this language writes a percentage (one decimal)."""
-    return format_percent(bp / 10_000, "#,##0.0%", locale=tr().locale).replace("\u00a0", " ")
+    return _percent(tr().lang, bp)
+
+
+@functools.lru_cache(maxsize=8192)
+def _percent(lang: str, bp: int) -> str:
+    return format_percent(bp / 10_000, "#,##0.0%", locale=lang).replace("\u00a0", " ")
+
+
+def _links(filters: Filters, currencies: list[str]) -> dict[str, dict[str, str]]:
+    """For each currency, figure -> the URL of the groups behind it (one url_for, then query strings)."""
+    base = url_for("console.dashboard_groups")
+    q = filters.query()
+    out: dict[str, dict[str, str]] = {"": {f: f"{base}?{urlencode({'figure': f, **q})}"
+                                           for f in ("members", "meetings_4w", "sms_sent")}}
+    for cur in currencies:
+        out[cur] = {f: f"{base}?{urlencode({'figure': f, 'currency': cur, **q})}"
+                    for f in ("savings", "social_fund", "loans_outstanding", "par30", "repayment_rate", "sms_sent")}
+    return out
 
 
 def _today() -> dt.date:
@@ -107,7 +126,8 @@ def dashboard():
         board = read_dashboard(session, _scope(staff), filters, today=_today(),
                                prices=segment_prices(services().config))
     return render_template("console/dashboard.html", board=board, filters=filters, charts=_charts(board),
-                           kinds=KINDS, percent=percent)
+                           kinds=KINDS, percent=percent,
+                           links=_links(filters, [line.currency for line in board.lines]))
 
 
 @bp.get("/dashboard/groups")

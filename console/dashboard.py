@@ -15,12 +15,11 @@ from urllib.parse import urlencode
 from babel.numbers import format_percent
 from flask import render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import select
 
 from console import bp
 from console.auth import current_staff, staff_required
 from console.web import services, tr
-from groups.models import CoordinatorGroup, GroupKind
+from groups.models import GroupKind
 from i18n import N_
 from reports.charts import line_chart
 from reports.read import Filters, GroupScope, rows, segment_prices
@@ -54,8 +53,7 @@ def _scope(staff) -> GroupScope | None:
         return GroupScope()
     if coord.all_groups:
         return None
-    return GroupScope(tuple(coord.regions or ()), select(CoordinatorGroup.group_id).where(
-        CoordinatorGroup.coordinator_id == coord.id))
+    return GroupScope(tuple(coord.regions or ()), coordinator_id=coord.id)
 
 
 def _filters() -> Filters:

@@ -42,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from groups.models import CoordinatorGroup
 from ledger.figures import Figures
 from ledger.money import AmountError, parse_amount
 from reports.maintain import (
@@ -140,6 +141,13 @@ class GroupScope:
 
     regions: tuple[str, ...] = ()
     group_ids: Collection[int] | Select | None = None
+    coordinator_id: int | None = None  # and the groups linked to this coordinator (coordinator_groups)
+
+    def ids(self) -> Any:
+        """The explicit groups as something ``IN`` takes, or None."""
+        if self.coordinator_id is not None:
+            return select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == self.coordinator_id)
+        return None if self.group_ids is None else _ids(self.group_ids)
 
 
 Scope = GroupScope | Collection[int] | Select | None
@@ -168,8 +176,8 @@ def _where(table: Any, filters: Filters, scope: Scope, key_table: Any = None) ->
         either = []
         if sc.regions:
             either.append(keys.c.region.in_(list(sc.regions)))
-        if sc.group_ids is not None:
-            either.append(table.c.group_id.in_(_ids(sc.group_ids)))
+        if sc.ids() is not None:
+            either.append(table.c.group_id.in_(sc.ids()))
         conds.append(or_(*either) if either else false())
     return conds
 
@@ -209,11 +217,15 @@ def _statement(scope: GroupScope | None, filters: Filters) -> Any:
     if scope is not None and scope.group_ids is not None:
         parts = _parts(scope, filters)
         return union_all(*parts) if parts else None
-    shape = (scope is None, filters.region is not None, filters.kind is not None)
+    if scope is not None and not scope.regions and scope.coordinator_id is None:
+        return None
+    shape = (scope is None, bool(scope and scope.regions), bool(scope and scope.coordinator_id is not None),
+             filters.region is not None, filters.kind is not None)
     if shape not in _SHAPES:
-        parts = _parts(None if scope is None else GroupScope(("*",)), filters)
-        _SHAPES[shape] = union_all(*parts)
-    return _SHAPES[shape] if scope is None or scope.regions else None
+        placeholder = None if scope is None else GroupScope(
+            ("*",) if scope.regions else (), coordinator_id=-1 if scope.coordinator_id is not None else None)
+        _SHAPES[shape] = union_all(*_parts(placeholder, filters))
+    return _SHAPES[shape]
 
 
 def _parts(scope: GroupScope | None, filters: Filters) -> list[Any]:
@@ -244,9 +256,14 @@ def _parts(scope: GroupScope | None, filters: Filters) -> list[Any]:
             .where(T_TOTALS.c.groups != 0, *([T_TOTALS.c.region.in_(bindparam("regions", expanding=True))] if scope else []))
             .group_by(T_TOTALS.c.region, T_TOTALS.c.kind),
         ]
-    if scope is not None and scope.group_ids is not None:  # her groups outside those regions: their own rows
+    explicit = None
+    if scope is not None and scope.coordinator_id is not None:
+        explicit = select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == bindparam("coordinator"))
+    elif scope is not None and scope.group_ids is not None:
+        explicit = _ids(scope.group_ids)
+    if scope is not None and explicit is not None:  # her groups outside those regions: their own rows
         def own(table: Any, key_table: Any = T_GROUPS, filtered: bool = True) -> list[Any]:
-            conds = [table.c.group_id.in_(_ids(scope.group_ids)),
+            conds = [table.c.group_id.in_(explicit),
                      *(_bound_filters(key_table, filters) if filtered else [])]
             if scope.regions:
                 conds.append(key_table.c.region.not_in(bindparam("regions", expanding=True)))
@@ -280,7 +297,8 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
     sc = _as_scope(scope)
     stmt = _statement(sc, filters)
     params = {"first_week": first_week, "month": month, "f_region": filters.region, "f_kind": filters.kind,
-              "regions": list(sc.regions) if sc is not None else []}
+              "regions": list(sc.regions) if sc is not None else [],
+              "coordinator": sc.coordinator_id if sc is not None else None}
     now: dict[str, Figures] = {}
     moves: dict[str, dict[dt.date, Figures]] = defaultdict(dict)
     sms: dict[str, tuple[int, int]] = {}

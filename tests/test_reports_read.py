@@ -73,6 +73,17 @@ def test_figures_per_currency_scope_and_filters(services):
             (line.currency, line.figures, line.sms_sent, line.meetings_4w) for line in every.lines]
         assert [t.series for t in both.trends] == [t.series for t in every.trends]
         assert both.regions == ["Kisumu", "Thrissur"]
+        # the same through a coordinator's links (coordinator_groups), as the console asks
+        from groups.models import Coordinator, CoordinatorGroup
+        coord = Coordinator(phone="+254700000777", name="C", regions=["Thrissur"])
+        s.add(coord)
+        s.flush()
+        s.add(CoordinatorGroup(coordinator_id=coord.id, group_id=shg.group.id))
+        s.flush()
+        linked = dashboard(s, GroupScope(("Thrissur",), coordinator_id=coord.id), Filters(), today=today,
+                           prices=prices)
+        assert [(line.currency, line.figures) for line in linked.lines] == [
+            (line.currency, line.figures) for line in every.lines]
         only_region = dashboard(s, GroupScope(("Thrissur",)), Filters(), today=today, prices=prices)
         assert [line.currency for line in only_region.lines] == ["INR"]
         assert dashboard(s, GroupScope(), Filters(), today=today, prices=prices).lines == []

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Membership, Status
@@ -103,6 +103,26 @@ _CODES: dict[AccountCode, str] = {
 }
 
 
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+# Built once (building a statement costs more than running it on a few rows).
+_GROUPS = select(Group).where(Group.id.in_(_IDS))
+_BALANCES = (select(Account.group_id, Account.code, func.sum(Account.balance))
+             .where(Account.group_id.in_(_IDS)).group_by(Account.group_id, Account.code))
+_MEMBERS = (select(Membership.group_id, func.count(Membership.id))
+            .where(Membership.group_id.in_(_IDS), Membership.status == Status.ACTIVE).group_by(Membership.group_id))
+_MEETINGS = (select(Meeting.group_id, func.count(Meeting.id)).where(Meeting.group_id.in_(_IDS))
+             .group_by(Meeting.group_id))
+# Active loans (PAR) and this cycle's paid-out loans (repayment rate), as group_summary reads them.
+_OPEN_CYCLE = (select(Cycle.id).where(Cycle.group_id == Loan.group_id, Cycle.ended_on.is_(None))
+               .scalar_subquery())
+_LOANS = (select(Loan.group_id, Loan.id, Loan.principal, Loan.charge, Loan.principal_paid, Loan.charge_paid,
+                 Loan.term, Loan.unit, Loan.disbursed_on, Loan.status,
+                 and_(Loan.cycle_id == _OPEN_CYCLE,
+                      Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CLOSED))).label("this_cycle"))
+          .where(Loan.group_id.in_(_IDS), or_(Loan.status == LoanStatus.ACTIVE,
+                                              and_(Loan.status == LoanStatus.CLOSED, Loan.cycle_id == _OPEN_CYCLE))))
+
+
 def group_figures(session: Session, group_ids: Collection[int], now: dt.datetime,
                   today: Callable[[Group], dt.date] | None = None
                   ) -> dict[int, tuple[GroupKey, dt.date, Figures]]:
@@ -110,36 +130,19 @@ def group_figures(session: Session, group_ids: Collection[int], now: dt.datetime
     ids = sorted(set(group_ids))
     if not ids:
         return {}
-    groups = {g.id: g for g in session.scalars(select(Group).where(Group.id.in_(ids)))}
+    bind = {"ids": ids}
     out: dict[int, tuple[GroupKey, dt.date, Figures]] = {}
-    for gid, g in groups.items():
+    for g in session.scalars(_GROUPS, bind):
         day = today(g) if today is not None else local_today(g.timezone, now)
         key = GroupKey(g.region or "", g.kind.value if hasattr(g.kind, "value") else str(g.kind), g.currency)
-        out[gid] = (key, day, Figures(groups=1 if g.status == Status.ACTIVE else 0))
-    for gid, code, total in session.execute(
-            select(Account.group_id, Account.code, func.sum(Account.balance))
-            .where(Account.group_id.in_(ids)).group_by(Account.group_id, Account.code)):
+        out[g.id] = (key, day, Figures(groups=1 if g.status == Status.ACTIVE else 0))
+    for gid, code, total in session.execute(_BALANCES, bind):
         setattr(out[gid][2], _CODES[AccountCode(code)], natural(AccountCode(code), int(total or 0)))
-    for gid, n in session.execute(
-            select(Membership.group_id, func.count(Membership.id))
-            .where(Membership.group_id.in_(ids), Membership.status == Status.ACTIVE)
-            .group_by(Membership.group_id)):
+    for gid, n in session.execute(_MEMBERS, bind):
         out[gid][2].members = int(n)
-    for gid, n in session.execute(select(Meeting.group_id, func.count(Meeting.id))
-                                  .where(Meeting.group_id.in_(ids)).group_by(Meeting.group_id)):
+    for gid, n in session.execute(_MEETINGS, bind):
         out[gid][2].meetings = int(n)
-    # Active loans (PAR) and this cycle's paid-out loans (repayment rate), as group_summary reads them.
-    open_cycle = (select(Cycle.id).where(Cycle.group_id == Loan.group_id, Cycle.ended_on.is_(None))
-                  .scalar_subquery())
-    rows = session.execute(
-        select(Loan.group_id, Loan.id, Loan.principal, Loan.charge, Loan.principal_paid, Loan.charge_paid,
-               Loan.term, Loan.unit, Loan.disbursed_on, Loan.status,
-               and_(Loan.cycle_id == open_cycle,
-                    Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CLOSED))).label("this_cycle"))
-        .where(Loan.group_id.in_(ids), or_(
-            Loan.status == LoanStatus.ACTIVE,
-            and_(Loan.status == LoanStatus.CLOSED, Loan.cycle_id == open_cycle))))
-    for r in rows:
+    for r in session.execute(_LOANS, bind):
         _, day, fig = out[r.group_id]
         loan = LoanRow(r.id, r.principal, r.charge, r.principal_paid, r.charge_paid, r.term, r.unit,
                        r.disbursed_on, LoanStatus(r.status))

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Collection, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, event, select
+from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,10 @@ T_TOTALS: Table = ReportTotal.__table__  # type: ignore[assignment]
 T_WEEKS: Table = ReportWeek.__table__  # type: ignore[assignment]
 T_SMS: Table = ReportSms.__table__  # type: ignore[assignment]
 T_SMS_TOTALS: Table = ReportSmsTotal.__table__  # type: ignore[assignment]
-SKIP = "kassa.figures_skip"  # session.info flag: bulk loaders that rebuild afterwards
+SKIP = "kassa.figures_skip"
+_OLD = (select(T_GROUPS).where(T_GROUPS.c.group_id.in_(bindparam("ids", expanding=True)))
+        .order_by(T_GROUPS.c.group_id))
+_OLD_FOR_UPDATE = _OLD.with_for_update()  # session.info flag: bulk loaders that rebuild afterwards
 
 
 def week_of(day: dt.date) -> dt.date:
@@ -104,13 +107,19 @@ def _insert(session: Session, table: Table):
     return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...]], object] = {}
+
+
 def _add(session: Session, table: Table, keys: list[str], rows: list[dict], columns: list[str]) -> None:
-    """Upsert ``rows``: insert, or add each of ``columns`` to the row already there."""
+    """Upsert ``rows``: insert, or add each of ``columns`` to the row already there (statement built once)."""
     if not rows:
         return
-    stmt = _insert(session, table)
-    stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                      set_={c: table.c[c] + stmt.excluded[c] for c in columns})
+    cache_key = (session.get_bind().dialect.name, table.name, tuple(columns))
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        ins = _insert(session, table)
+        stmt = _UPSERTS[cache_key] = ins.on_conflict_do_update(
+            index_elements=keys, set_={c: table.c[c] + ins.excluded[c] for c in columns})
     session.execute(stmt, rows)
 
 
@@ -133,11 +142,9 @@ def refresh(session: Session, group_ids: Collection[int], now: dt.datetime) -> N
 
 def _refresh(session: Session, ids: list[int], now: dt.datetime) -> None:
     fresh = group_figures(session, ids, now)
-    old_q = select(T_GROUPS).where(T_GROUPS.c.group_id.in_(ids)).order_by(T_GROUPS.c.group_id)
-    if session.get_bind().dialect.name == "postgresql":
-        old_q = old_q.with_for_update()
-    old = {r.group_id: r for r in session.execute(old_q)}
-    zones = dict(session.execute(select(Group.id, Group.timezone).where(Group.id.in_(ids))).all())
+    pg = session.get_bind().dialect.name == "postgresql"
+    old = {r.group_id: r for r in session.execute(_OLD_FOR_UPDATE if pg else _OLD, {"ids": ids})}
+    zones = {gid: g.timezone for gid in ids if (g := session.get(Group, gid)) is not None}
     group_rows: list[dict] = []
     group_weeks: list[dict] = []
     by_key: dict[GroupKey, Figures] = {}
@@ -169,11 +176,14 @@ def _refresh(session: Session, ids: list[int], now: dt.datetime) -> None:
             by_key_week[(k, week)] = by_key_week.get((k, week), Figures()).plus(d)
     if not group_rows:
         return
-    stmt = _insert(session, T_GROUPS)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["group_id"],
-        set_={c: stmt.excluded[c] for c in ["region", "kind", "currency", "as_of", "refresh_at", *FIGURES]}),
-        group_rows)
+    dialect = session.get_bind().dialect.name
+    stmt = _UPSERTS.get((dialect, "report_groups", ()))
+    if stmt is None:
+        ins = _insert(session, T_GROUPS)
+        stmt = _UPSERTS[(dialect, "report_groups", ())] = ins.on_conflict_do_update(
+            index_elements=["group_id"],
+            set_={c: ins.excluded[c] for c in ["region", "kind", "currency", "as_of", "refresh_at", *FIGURES]})
+    session.execute(stmt, group_rows)
     _add(session, T_GROUP_WEEKS, ["group_id", "week"], group_weeks, FIGURES)
     _add(session, T_TOTALS, ["region", "kind", "currency"],
          [{**vars(k), **f.as_dict()} for k, f in sorted(by_key.items(), key=lambda kv: _order(kv[0]))

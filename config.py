@@ -39,6 +39,9 @@ class Config:
     SMS_RATE_PER_SECOND: float = 10.0
     SMS_SEGMENT_PRICE: str = "0.80"  # what one SMS segment costs, in major units (broadcast previews)
     SMS_PRICE_CURRENCY: str = "KES"
+    # More prices per segment, in the currency of the groups they are for: "INR=0.25,VND=250"
+    # (the dashboard's SMS cost per currency; a currency without a price shows no cost).
+    SMS_SEGMENT_PRICES: str = ""
     USSD_SESSION_TTL: int = 180
     USSD_RESUME_SECONDS: int = 120
     LEDGER_CACHE_SECONDS: int = 600  # how long a member's position may be served from Redis (0: never)

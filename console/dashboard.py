@@ -1,13 +1,147 @@
-"""The console's home page: a placeholder (the dashboard branch replaces this module and its template)."""
+"""The console's home: the dashboard across the groups a staff member may see.
+
+Every figure comes from the aggregates (``reports.read``), never from the
+ledger: an admin over 300,000 groups reads a few rows per region, kind and
+currency. Money is shown per currency. Each figure links to the groups
+behind it (``console.dashboard_groups``, or the groups list for the count of
+groups); the trends are SVG drawn on the server.
+"""
 from __future__ import annotations
 
-from flask import render_template
+import datetime as dt
+import functools
+from urllib.parse import urlencode
+
+from babel.numbers import format_percent
+from flask import render_template, request, url_for
+from markupsafe import Markup
 
 from console import bp
-from console.auth import staff_required
+from console.auth import current_staff, staff_required
+from console.web import services, tr
+from groups.models import GroupKind
+from i18n import N_
+from reports.charts import line_chart
+from reports.read import Filters, GroupScope, rows, segment_prices
+from reports.read import dashboard as read_dashboard
+
+KINDS = [kind.value for kind in GroupKind]  # shown as SHG / VSLA, as the groups list does
+
+#: Figure -> the label of its column on the rows page.
+FIGURE_LABELS = {
+    "groups": N_("Groups"),
+    "members": N_("Members"),
+    "savings": N_("Savings"),
+    "social_fund": N_("Social fund"),
+    "loans_outstanding": N_("Loans outstanding"),
+    "par30": N_("PAR30"),
+    "repayment_rate": N_("Repayment rate"),
+    "meetings_4w": N_("Meetings held in the last 4 weeks"),
+    "sms_sent": N_("SMS sent this month"),
+}
+PER_PAGE = 50
+
+
+def _scope(staff) -> GroupScope | None:
+    """Who sees what, as ``console.scope.group_filter`` says, in the form the aggregates read fast:
+    None for every group; else her regions (read from the totals per region) and the groups
+    linked to her (read from their own rows)."""
+    if staff.is_admin:
+        return None
+    coord = staff.coordinator
+    if coord is None:
+        return GroupScope()
+    if coord.all_groups:
+        return None
+    return GroupScope(tuple(coord.regions or ()), coordinator_id=coord.id)
+
+
+def _filters() -> Filters:
+    region = request.args.get("region")
+    kind = request.args.get("kind")
+    return Filters(region=region if region not in (None, "*") else None,
+                   kind=kind if kind in KINDS else None)
+
+
+def percent(bp: int) -> str:
+    """Basis points as this language writes a percentage (one decimal)."""
+    return _percent(tr().lang, bp)
+
+
+@functools.lru_cache(maxsize=8192)
+def _percent(lang: str, bp: int) -> str:
+    return format_percent(bp / 10_000, "#,##0.0%", locale=lang).replace("\u00a0", " ")
+
+
+def _links(filters: Filters, currencies: list[str]) -> dict[str, dict[str, str]]:
+    """For each currency, figure -> the URL of the groups behind it (one url_for, then query strings)."""
+    base = url_for("console.dashboard_groups")
+    q = filters.query()
+    out: dict[str, dict[str, str]] = {"": {f: f"{base}?{urlencode({'figure': f, **q})}"
+                                           for f in ("members", "meetings_4w", "sms_sent")}}
+    for cur in currencies:
+        out[cur] = {f: f"{base}?{urlencode({'figure': f, 'currency': cur, **q})}"
+                    for f in ("savings", "social_fund", "loans_outstanding", "par30", "repayment_rate", "sms_sent")}
+    return out
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _charts(board) -> list[dict]:
+    """Per currency: savings, loans outstanding, PAR30; then members and meetings over every currency."""
+    t = tr()
+    out: list[dict] = []
+    if not board.trends:
+        return out
+    weeks = board.trends[0].weeks
+    labels = [t.date(w, "d MMM") for w in weeks]
+    for trend in board.trends:
+        if not any(any(trend.series[name]) for name in ("savings", "loans_outstanding", "par30")):
+            continue  # a currency with no money yet: three flat lines say nothing
+        cur = trend.currency
+        for name, title, fmt in (
+                ("savings", t.gettext("Savings ({currency})", currency=cur), lambda v, c=cur: t.money(v, c)),
+                ("loans_outstanding", t.gettext("Loans outstanding ({currency})", currency=cur),
+                 lambda v, c=cur: t.money(v, c)),
+                # TRANSLATORS: chart title; PAR30 = portfolio at risk, the share of loan money more than 30 days late.
+                ("par30", t.gettext("PAR30 ({currency})", currency=cur), percent)):
+            out.append({"title": title, "svg": Markup(line_chart(title, labels, trend.series[name], fmt))})
+    for name, title, bars in (("members", t.gettext("Members"), False),
+                              ("meetings", t.gettext("Meetings held each week"), True)):
+        values = [sum(tr_.series[name][i] for tr_ in board.trends) for i in range(len(weeks))]
+        out.append({"title": title, "svg": Markup(line_chart(title, labels, values, t.number, bars=bars))})
+    return out
 
 
 @bp.get("/")
 @staff_required
 def dashboard():
-    return render_template("console/dashboard.html")
+    staff = current_staff()
+    filters = _filters()
+    with services().db.transaction() as session:
+        board = read_dashboard(session, _scope(staff), filters, today=_today(),
+                               prices=segment_prices(services().config))
+    return render_template("console/dashboard.html", board=board, filters=filters, charts=_charts(board),
+                           kinds=KINDS, percent=percent,
+                           links=_links(filters, [line.currency for line in board.lines]))
+
+
+@bp.get("/dashboard/groups")
+@staff_required
+def dashboard_groups():
+    """The groups behind one figure of the dashboard, largest first."""
+    staff = current_staff()
+    filters = _filters()
+    figure = request.args.get("figure", "groups")
+    if figure not in FIGURE_LABELS:
+        figure = "groups"
+    currency = (request.args.get("currency") or "").upper()[:3] or None
+    page = max(1, request.args.get("page", 1, type=int))
+    with services().db.transaction() as session:
+        found, count = rows(session, _scope(staff), filters, figure, today=_today(), currency=currency,
+                            limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    return render_template("console/dashboard_groups.html", rows=found, count=count, figure=figure,
+                           figure_label=FIGURE_LABELS[figure], filters=filters, currency=currency, page=page,
+                           pages=max(1, -(-count // PER_PAGE)), kinds=KINDS, percent=percent)

@@ -58,6 +58,15 @@ _INSERT_TXN = {pg: (dialect.insert(TXNS).on_conflict_do_nothing(index_elements=[
 P = ParamSpec("P")
 
 
+#: session.info key: the groups whose dashboard figures a commit must recompute (see ``reports``).
+FIGURES_MARK = "kassa.figures_groups"
+
+
+def mark_figures(session: Session, group_id: int) -> None:
+    """Have ``group_id``'s figures (``ledger.figures``) recomputed when ``session`` commits."""
+    session.info.setdefault(FIGURES_MARK, set()).add(group_id)
+
+
 def group_today(group: Group) -> dt.date:
     """Today's date where the group meets (its timezone), not the server's."""
     return dt.datetime.now(ZoneInfo(group.timezone or "UTC")).date()
@@ -303,6 +312,7 @@ def post(session: Session, p: Posting, legs: list[Leg], balance_after: Callable[
     """
     _check_legs(legs)
     touch(session, p.group.id)  # core statements below: the ORM would not notice them
+    mark_figures(session, p.group.id)
     txn_id = _insert_txn(session, p)
     if txn_id is None:  # a concurrent writer committed this key first
         existing = find_key(session, p.group, p.key)

@@ -23,6 +23,7 @@ from groups.models import Member
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.ratelimit import RateLimiter
 from messaging.reports import take_parked
+from reports.maintain import count_sms
 
 log = logging.getLogger("kassa.sender")
 
@@ -97,12 +98,16 @@ def _opted_out(session, row: OutboxMessage) -> bool:
 
 def _mark_sent(services, outbox_id: int, sent: Sent) -> None:
     status = OutStatus.DELIVERED if sent.delivered else OutStatus.SENT
+    now = utcnow()
     with services.db.transaction() as session:
-        session.execute(
+        row = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutStatus.SENDING)
             .values(status=status, provider=sent.provider, provider_id=sent.provider_id,
-                    sent_at=utcnow(), updated_at=utcnow(), last_error=None, retry_at=None))
+                    sent_at=now, updated_at=now, last_error=None, retry_at=None)
+            .returning(OutboxMessage.group_id, OutboxMessage.segments)).first()
+        if row is not None:  # the dashboard's "SMS sent this month"
+            count_sms(session, row.group_id, row.segments, now)
     if sent.provider_id and not sent.delivered:
         take_parked(services, sent.provider, sent.provider_id)  # a report that came before this save
 

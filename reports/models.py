@@ -1,0 +1,89 @@
+"""The dashboard's aggregates: figures per group, per group and week, and rolled up.
+
+Kept by :mod:`reports.maintain` as transactions commit; ``flask reports rebuild``
+recomputes them from the ledger. Nothing here is the record: every figure can be
+rebuilt from the ledger, the groups and the outbox.
+
+- ``report_groups``: one row per group, its figures now (``ledger.figures.Figures``)
+  and the key it is rolled up by (region, kind, currency);
+- ``report_totals``: the sum of ``report_groups`` per key (an admin's dashboard
+  over 300,000 groups reads a few hundred rows, not 300,000);
+- ``report_group_weeks`` / ``report_weeks``: how much each figure moved in a week
+  (the week of the group's local date at commit; Monday). A figure at the end of
+  week W is today's value less the moves of the weeks after W;
+- ``report_sms`` / ``report_sms_totals``: SMS the provider accepted, and their
+  segments, per calendar month (UTC).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db import Base
+from ledger.figures import Figures
+
+FIGURES = Figures.names()
+
+
+#: A mixin with one BigInteger column per figure (minor units or counts), 0 by default.
+_Figures = type("_Figures", (), {
+    "__annotations__": {name: Mapped[int] for name in FIGURES},
+    **{name: mapped_column(BigInteger, default=0, server_default="0") for name in FIGURES},
+})
+
+
+class _Key:
+    region: Mapped[str] = mapped_column(String(80), primary_key=True)  # '' when the group has none
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+
+class ReportGroup(_Figures, Base):
+    __tablename__ = "report_groups"
+    __table_args__ = (Index("ix_report_groups_key", "region", "kind", "currency"),
+                      Index("ix_report_groups_refresh_at", "refresh_at"))
+
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # groups.id (never deleted)
+    region: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    as_of: Mapped[dt.date] = mapped_column(Date)  # the group's local date the figures are for
+    # When the date-dependent figures (PAR30, repayment rate) need computing again: the group's
+    # next local midnight while it has loans, else NULL.
+    refresh_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReportGroupWeek(_Figures, Base):
+    __tablename__ = "report_group_weeks"
+
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # a Monday
+
+
+class ReportTotal(_Key, _Figures, Base):
+    __tablename__ = "report_totals"
+
+
+class ReportWeek(_Key, _Figures, Base):
+    __tablename__ = "report_weeks"
+
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
+class ReportSms(Base):
+    __tablename__ = "report_sms"
+
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # the 1st
+    sent: Mapped[int] = mapped_column(BigInteger, default=0)
+    segments: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ReportSmsTotal(_Key, Base):
+    __tablename__ = "report_sms_totals"
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    sent: Mapped[int] = mapped_column(BigInteger, default=0)
+    segments: Mapped[int] = mapped_column(BigInteger, default=0)

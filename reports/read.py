@@ -1,0 +1,403 @@
+"""The dashboard's figures over a scope, read from the aggregates (never from the ledger).
+
+A scope is ``None`` (every group: an admin) or the ids of the groups a
+coordinator serves (a collection or a SELECT of ids). Filters narrow it by
+region and group kind. (Kassa has no programme concept yet, so there is no
+programme filter.)
+
+Money is summed per currency and never across currencies: a dashboard over
+Kenyan and Vietnamese groups shows one line per currency. Counts (groups,
+members, meetings, SMS) add up across currencies too.
+
+Where the figures come from:
+
+- every group (``scope=None``): ``report_totals``, ``report_weeks`` and
+  ``report_sms_totals``, a few rows per region, kind and currency whatever the
+  number of groups;
+- a coordinator's groups: ``report_groups``, ``report_group_weeks`` and
+  ``report_sms`` for her groups (primary-key lookups).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from groups.models import CoordinatorGroup
+from ledger.figures import Figures
+from ledger.money import AmountError, parse_amount
+from reports.maintain import (
+    T_GROUP_WEEKS,
+    T_GROUPS,
+    T_SMS,
+    T_SMS_TOTALS,
+    T_TOTALS,
+    T_WEEKS,
+    month_of,
+    week_of,
+)
+from reports.models import FIGURES
+
+TREND_WEEKS = 12
+MEETING_WEEKS = 4
+
+#: Figures shown on the dashboard, in order; each links to the groups behind it.
+HEADLINE = ["groups", "members", "savings", "social_fund", "loans_outstanding", "par30", "repayment_rate",
+            "meetings_4w", "sms_sent"]
+#: Trend series drawn as charts.
+TRENDS = ["savings", "loans_outstanding", "par30", "members", "meetings"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    region: str | None = None  # '' selects groups without a region
+    kind: str | None = None
+
+    def query(self) -> dict[str, str]:
+        return {k: v for k, v in (("region", self.region), ("kind", self.kind)) if v is not None}
+
+
+@dataclass
+class CurrencyLine:
+    """The figures of the groups in one currency."""
+
+    currency: str
+    figures: Figures
+    meetings_4w: int = 0
+    sms_sent: int = 0
+    sms_segments: int = 0
+    sms_cost: int | None = None  # minor units of ``currency``; None when no price is set for it
+
+
+@dataclass
+class Trend:
+    """Weekly series of one currency's groups: the value at the end of each week (``weeks`` are Mondays)."""
+
+    currency: str
+    weeks: list[dt.date]
+    series: dict[str, list[int]]  # savings, loans_outstanding (minor units), par30 (bp), members, meetings
+
+
+@dataclass
+class Dashboard:
+    today: dt.date
+    month: dt.date
+    filters: Filters
+    lines: list[CurrencyLine]
+    trends: list[Trend]
+    regions: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        if name in ("meetings_4w", "sms_sent", "sms_segments"):
+            return sum(getattr(line, name) for line in self.lines)
+        return sum(getattr(line.figures, name) for line in self.lines)
+
+
+def segment_prices(config: Any) -> dict[str, int]:
+    """Price of one SMS segment per group currency, in its minor units (``SMS_SEGMENT_PRICE(S)``)."""
+    pairs = [(getattr(config, "SMS_PRICE_CURRENCY", "") or "KES", str(getattr(config, "SMS_SEGMENT_PRICE", "")))]
+    for item in (getattr(config, "SMS_SEGMENT_PRICES", "") or "").replace(";", ",").split(","):
+        if "=" in item:
+            cur, _, amount = item.partition("=")
+            pairs.append((cur, amount))
+    prices: dict[str, int] = {}
+    for cur, amount in pairs:
+        cur = cur.strip().upper()
+        try:
+            prices[cur] = parse_amount(amount.strip(), cur)
+        except AmountError:
+            prices.pop(cur, None)
+    return prices
+
+
+@dataclass(frozen=True)
+class GroupScope:
+    """The groups in ``regions`` and the groups ``group_ids`` (a collection or a SELECT of ids).
+
+    A coordinator's scope: the regions she serves are read from the totals per
+    region (a few rows however many groups they hold); the groups linked to her
+    outside those regions from their own rows.
+    """
+
+    regions: tuple[str, ...] = ()
+    group_ids: Collection[int] | Select | None = None
+    coordinator_id: int | None = None  # and the groups linked to this coordinator (coordinator_groups)
+
+    def ids(self) -> Any:
+        """The explicit groups as something ``IN`` takes, or None."""
+        if self.coordinator_id is not None:
+            return select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == self.coordinator_id)
+        return None if self.group_ids is None else _ids(self.group_ids)
+
+
+Scope = GroupScope | Collection[int] | Select | None
+
+
+def _ids(ids: Collection[int] | Select) -> Any:
+    return ids if isinstance(ids, Select) else sorted(set(ids))
+
+
+def _as_scope(scope: Scope) -> GroupScope | None:
+    if scope is None or isinstance(scope, GroupScope):
+        return scope
+    return GroupScope((), scope)
+
+
+def _where(table: Any, filters: Filters, scope: Scope, key_table: Any = None) -> list[Any]:
+    """Filters, and ``scope`` as group ids (for the per-group tables)."""
+    keys = key_table if key_table is not None else table
+    conds: list[Any] = []
+    if filters.region is not None:
+        conds.append(keys.c.region == filters.region)
+    if filters.kind is not None:
+        conds.append(keys.c.kind == filters.kind)
+    sc = _as_scope(scope)
+    if sc is not None:
+        either = []
+        if sc.regions:
+            either.append(keys.c.region.in_(list(sc.regions)))
+        if sc.ids() is not None:
+            either.append(table.c.group_id.in_(sc.ids()))
+        conds.append(or_(*either) if either else false())
+    return conds
+
+
+def _key_filters(table: Any, filters: Filters) -> list[Any]:
+    conds: list[Any] = []
+    if filters.region is not None:
+        conds.append(table.c.region == filters.region)
+    if filters.kind is not None:
+        conds.append(table.c.kind == filters.kind)
+    return conds
+
+
+_NO_TEXT = cast(null(), String)
+_NO_DATE = cast(null(), Date)
+_ZEROS = [literal_column("0") for _ in FIGURES]
+
+
+def _tag(name: str) -> Any:
+    return literal_column(f"'{name}'")
+
+
+def _bound_filters(table: Any, filters: Filters) -> list[Any]:
+    conds: list[Any] = []
+    if filters.region is not None:
+        conds.append(table.c.region == bindparam("f_region"))
+    if filters.kind is not None:
+        conds.append(table.c.kind == bindparam("f_kind"))
+    return conds
+
+
+_SHAPES: dict[tuple[bool, bool, bool], Any] = {}
+
+
+def _statement(scope: GroupScope | None, filters: Filters) -> Any:
+    """The UNION ALL for this scope and filters; built once per shape unless it names group ids."""
+    if scope is not None and scope.group_ids is not None:
+        parts = _parts(scope, filters)
+        return union_all(*parts) if parts else None
+    if scope is not None and not scope.regions and scope.coordinator_id is None:
+        return None
+    shape = (scope is None, bool(scope and scope.regions), bool(scope and scope.coordinator_id is not None),
+             filters.region is not None, filters.kind is not None)
+    if shape not in _SHAPES:
+        placeholder = None if scope is None else GroupScope(
+            ("*",) if scope.regions else (), coordinator_id=-1 if scope.coordinator_id is not None else None)
+        _SHAPES[shape] = union_all(*_parts(placeholder, filters))
+    return _SHAPES[shape]
+
+
+def _parts(scope: GroupScope | None, filters: Filters) -> list[Any]:
+    """SELECTs of (tag, currency, region, kind, week, *figures), to be sent as one UNION ALL.
+
+    Values are bind parameters (``first_week``, ``month``, ``f_region``, ``f_kind``, ``regions``), so the
+    statement for a shape of scope and filters is built once (see :func:`_statement`).
+    """
+    parts: list[Any] = []
+    rolled = scope is None or bool(scope.regions)
+    if rolled:  # every group, or the regions of the scope: the totals per key
+        def keyed(table: Any) -> list[Any]:
+            conds = _bound_filters(table, filters)
+            if scope is not None:
+                conds.append(table.c.region.in_(bindparam("regions", expanding=True)))
+            return conds
+        parts += [
+            select(_tag("now"), T_TOTALS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   *(func.sum(T_TOTALS.c[c]) for c in FIGURES)).where(*keyed(T_TOTALS))
+            .group_by(T_TOTALS.c.currency),
+            select(_tag("week"), T_WEEKS.c.currency, _NO_TEXT, _NO_TEXT, T_WEEKS.c.week,
+                   *(func.sum(T_WEEKS.c[c]) for c in FIGURES)).where(T_WEEKS.c.week >= bindparam("first_week"), *keyed(T_WEEKS))
+            .group_by(T_WEEKS.c.currency, T_WEEKS.c.week),
+            select(_tag("sms"), T_SMS_TOTALS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   func.sum(T_SMS_TOTALS.c.sent), func.sum(T_SMS_TOTALS.c.segments), *_ZEROS[2:])
+            .where(T_SMS_TOTALS.c.month == bindparam("month"), *keyed(T_SMS_TOTALS)).group_by(T_SMS_TOTALS.c.currency),
+            select(_tag("key"), _NO_TEXT, T_TOTALS.c.region, T_TOTALS.c.kind, _NO_DATE, *_ZEROS)
+            .where(T_TOTALS.c.groups != 0, *([T_TOTALS.c.region.in_(bindparam("regions", expanding=True))] if scope else []))
+            .group_by(T_TOTALS.c.region, T_TOTALS.c.kind),
+        ]
+    explicit = None
+    if scope is not None and scope.coordinator_id is not None:
+        explicit = select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == bindparam("coordinator"))
+    elif scope is not None and scope.group_ids is not None:
+        explicit = _ids(scope.group_ids)
+    if scope is not None and explicit is not None:  # her groups outside those regions: their own rows
+        def own(table: Any, key_table: Any = T_GROUPS, filtered: bool = True) -> list[Any]:
+            conds = [table.c.group_id.in_(explicit),
+                     *(_bound_filters(key_table, filters) if filtered else [])]
+            if scope.regions:
+                conds.append(key_table.c.region.not_in(bindparam("regions", expanding=True)))
+            return conds
+        gw = T_GROUP_WEEKS.join(T_GROUPS, T_GROUPS.c.group_id == T_GROUP_WEEKS.c.group_id)
+        gs = T_SMS.join(T_GROUPS, T_GROUPS.c.group_id == T_SMS.c.group_id)
+        parts += [
+            select(_tag("now"), T_GROUPS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   *(func.sum(T_GROUPS.c[c]) for c in FIGURES)).where(*own(T_GROUPS)).group_by(T_GROUPS.c.currency),
+            select(_tag("week"), T_GROUPS.c.currency, _NO_TEXT, _NO_TEXT, T_GROUP_WEEKS.c.week,
+                   *(func.sum(T_GROUP_WEEKS.c[c]) for c in FIGURES)).select_from(gw)
+            .where(T_GROUP_WEEKS.c.week >= bindparam("first_week"), *own(T_GROUP_WEEKS))
+            .group_by(T_GROUPS.c.currency, T_GROUP_WEEKS.c.week),
+            select(_tag("sms"), T_GROUPS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   func.sum(T_SMS.c.sent), func.sum(T_SMS.c.segments), *_ZEROS[2:]).select_from(gs)
+            .where(T_SMS.c.month == bindparam("month"), *own(T_SMS)).group_by(T_GROUPS.c.currency),
+            select(_tag("key"), _NO_TEXT, T_GROUPS.c.region, T_GROUPS.c.kind, _NO_DATE, *_ZEROS)
+            .where(T_GROUPS.c.groups != 0, *own(T_GROUPS, filtered=False))
+            .group_by(T_GROUPS.c.region, T_GROUPS.c.kind),
+        ]
+    return parts
+
+
+def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.date,
+              prices: Mapping[str, int], weeks: int = TREND_WEEKS) -> Dashboard:
+    """Every figure of the dashboard over ``scope`` narrowed by ``filters``, as of ``today``: one round trip."""
+    this_week = week_of(today)
+    first_week = this_week - dt.timedelta(weeks=weeks - 1)
+    meeting_from = this_week - dt.timedelta(weeks=MEETING_WEEKS - 1)
+    month = month_of(dt.datetime.combine(today, dt.time(12), dt.UTC))
+    sc = _as_scope(scope)
+    stmt = _statement(sc, filters)
+    params = {"first_week": first_week, "month": month, "f_region": filters.region, "f_kind": filters.kind,
+              "regions": list(sc.regions) if sc is not None else [],
+              "coordinator": sc.coordinator_id if sc is not None else None}
+    now: dict[str, Figures] = {}
+    moves: dict[str, dict[dt.date, Figures]] = defaultdict(dict)
+    sms: dict[str, tuple[int, int]] = {}
+    keys: set[tuple[str, str]] = set()
+    for r in session.execute(stmt, params) if stmt is not None else []:
+        tag, cur, region, kind, week = r[:5]
+        if tag == "key":
+            keys.add((region, kind))
+            continue
+        fig = Figures(*(int(v or 0) for v in r[5:]))
+        if tag == "now":
+            now[cur] = now.get(cur, Figures()).plus(fig)
+        elif tag == "week":
+            moves[cur][week] = moves[cur].get(week, Figures()).plus(fig)
+        elif tag == "sms":
+            sent, segments = sms.get(cur, (0, 0))
+            sms[cur] = (sent + fig.groups, segments + fig.members)
+    lines: list[CurrencyLine] = []
+    trends: list[Trend] = []
+    week_list = [first_week + dt.timedelta(weeks=i) for i in range(weeks)]
+    for cur in sorted(set(now) | set(sms)):
+        fig = now.get(cur, Figures())
+        cur_moves = moves.get(cur, {})
+        sent, segments = sms.get(cur, (0, 0))
+        price = prices.get(cur)
+        lines.append(CurrencyLine(cur, fig, sum(f.meetings for w, f in cur_moves.items() if w >= meeting_from),
+                                  sent, segments, segments * price if price is not None else None))
+        trends.append(_trend(cur, fig, cur_moves, week_list))
+    return Dashboard(today, month, filters, lines, trends,
+                     regions=sorted({r for r, _ in keys}), kinds=sorted({k for _, k in keys}))
+
+
+def _trend(currency: str, now: Figures, moves: dict[dt.date, Figures], weeks: list[dt.date]) -> Trend:
+    """Each figure at the end of each week: today's value less the moves of the weeks after."""
+    names = ("savings", "loans_outstanding", "par30", "par_base", "members")
+    value = {n: getattr(now, n) for n in names}
+    ends: dict[str, list[int]] = {n: [] for n in names}
+    for w in reversed(weeks):
+        for n in names:
+            ends[n].append(value[n])
+        move = moves.get(w)
+        if move is not None:
+            for n in names:
+                value[n] -= getattr(move, n)
+    for n in names:
+        ends[n].reverse()
+    par30 = [risk * 10_000 // base if base else 0 for risk, base in zip(ends["par30"], ends["par_base"], strict=True)]
+    empty = Figures()
+    return Trend(currency, weeks, {"savings": ends["savings"], "loans_outstanding": ends["loans_outstanding"],
+                                   "par30": par30, "members": ends["members"],
+                                   "meetings": [moves.get(w, empty).meetings for w in weeks]})
+
+
+#: Figure name -> how the rows page orders and narrows the groups behind it.
+ROWS: dict[str, tuple[str, Any]] = {
+    "groups": ("savings", None),
+    "members": ("members", None),
+    "savings": ("savings", lambda t: t.c.savings != 0),
+    "social_fund": ("social_fund", lambda t: t.c.social_fund != 0),
+    "loans_outstanding": ("loans_outstanding", lambda t: t.c.loans_outstanding != 0),
+    "par30": ("par30", lambda t: t.c.par30 != 0),
+    "repayment_rate": ("due_so_far", lambda t: t.c.due_so_far != 0),
+    "meetings_4w": ("meetings", None),
+    "sms_sent": ("savings", None),
+}
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group_id: int
+    code: str
+    name: str
+    region: str
+    kind: str
+    currency: str
+    figures: Figures
+
+
+def rows(session: Session, scope: Scope, filters: Filters, figure: str, *, today: dt.date,
+         currency: str | None = None, limit: int = 100, offset: int = 0) -> tuple[list[GroupRow], int]:
+    """The groups behind ``figure`` (largest first) and how many there are."""
+    from groups.models import Group
+
+    order, narrow = ROWS.get(figure, ROWS["groups"])
+    conds = _where(T_GROUPS, filters, scope) + [T_GROUPS.c.groups != 0]
+    if currency is not None:
+        conds.append(T_GROUPS.c.currency == currency)
+    if narrow is not None:
+        conds.append(narrow(T_GROUPS))
+    if figure == "meetings_4w":  # groups that met in the last four weeks
+        since = week_of(today) - dt.timedelta(weeks=MEETING_WEEKS - 1)
+        conds.append(T_GROUPS.c.group_id.in_(select(T_GROUP_WEEKS.c.group_id).where(
+            T_GROUP_WEEKS.c.week >= since, T_GROUP_WEEKS.c.meetings > 0)))
+    if figure == "sms_sent":  # groups that were sent SMS this month
+        month = month_of(dt.datetime.combine(today, dt.time(12), dt.UTC))
+        conds.append(T_GROUPS.c.group_id.in_(select(T_SMS.c.group_id).where(T_SMS.c.month == month)))
+    count = session.scalar(select(func.count()).select_from(T_GROUPS).where(*conds)) or 0
+    q = (select(T_GROUPS, Group.code, Group.name).join(Group, and_(Group.id == T_GROUPS.c.group_id))
+         .where(*conds).order_by(T_GROUPS.c[order].desc(), T_GROUPS.c.group_id).limit(limit).offset(offset))
+    out = [GroupRow(r.group_id, r.code, r.name, r.region, r.kind, r.currency,
+                    Figures(*(getattr(r, c) for c in FIGURES))) for r in session.execute(q)]
+    return out, int(count)

@@ -104,6 +104,9 @@ class Group(Base):
         String(16), default="charge_first", server_default="charge_first")  # charge_first|principal_first
     share_out_by: Mapped[str] = mapped_column(
         String(16), default="savings", server_default="savings")  # savings|share_weeks
+    # Share-out: loans still being repaid must be repaid first, or are deducted from the payout.
+    shareout_loans: Mapped[str] = mapped_column(
+        String(16), default="repay_first", server_default="repay_first")  # repay_first|deduct
     plain_letters: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

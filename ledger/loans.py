@@ -45,11 +45,13 @@ from ledger.books import (
     balance,
     check_positive,
     current_cycle,
+    find_key,
     group_today,
     idempotent,
     meeting_for_posting,
     membership,
     post,
+    receipt_of,
     require_role,
 )
 from ledger.models import OPEN_LOAN_STATUSES, AccountCode, Loan, LoanAmounts, LoanStatus, TxnKind
@@ -429,6 +431,33 @@ def record_repayment(session: Session, group: Group, member: Member, amount: int
     posting = Posting(group=group, key=key, kind=TxnKind.REPAYMENT, amount=amount, on=day,
                       cycle=current_cycle(session, group), meeting=meeting, member=member, actor=actor,
                       loan=loan)
+    return post(session, posting, legs, lambda: loan.outstanding,
+                before_flush=lambda: apply_split(loan, split, +1))
+
+
+def settle_from_savings(session: Session, group: Group, loan: Loan, *, key: str, actor: Member,
+                        on: dt.date) -> Receipt:
+    """Settle all she still owes on ``loan`` from her own savings (at a share-out or when she leaves).
+
+    A repayment posted without cash: debit her savings, credit loans receivable
+    (principal) and service-charge income (charge); the loan closes. Refused
+    (nothing written) when her savings hold less than she owes. Idempotent on ``key``.
+    """
+    done = find_key(session, group, key)
+    if done is not None:
+        return receipt_of(done, replayed=True)
+    member = session.get(Member, loan.member_id)
+    assert member is not None
+    amount = loan.outstanding
+    split = Split(loan.charge - loan.charge_paid, loan.principal_outstanding)
+    legs = [Leg(account(session, group, AccountCode.SAVINGS, member), amount)]
+    if split.principal:
+        legs.append(Leg(account(session, group, AccountCode.LOANS, member), -split.principal))
+    if split.charge:
+        legs.append(Leg(account(session, group, AccountCode.CHARGES), -split.charge))
+    posting = Posting(group=group, key=key, kind=TxnKind.REPAYMENT, amount=amount, on=on,
+                      cycle=current_cycle(session, group), meeting=meeting_for_posting(session, group, on),
+                      member=member, actor=actor, loan=loan, memo="from savings")
     return post(session, posting, legs, lambda: loan.outstanding,
                 before_flush=lambda: apply_split(loan, split, +1))
 

@@ -20,6 +20,7 @@ KIND_LABELS = {
     "transfer": N_("Transfer"),
     "share_out": N_("Share-out"),
     "reversal": N_("Correction"),
+    "withdrawal": N_("Paid out on leaving"),
 }
 OTHER = N_("Other")
 STATEMENT_LENGTH = 10

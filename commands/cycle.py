@@ -19,9 +19,10 @@ from commands.meeting import resolve
 from commands.messages import item_problem
 from commands.parser import Grammar, Item, Parsed
 from commands.registry import Command, pgettext, register
-from groups.models import Member, Membership, Role, Status
+from groups.models import Group, Member, Membership, Role, Status
 from i18n import N_, Translator, translator
 from ledger.errors import LedgerError
+from ledger.shareout import Payout, ShareOut
 from messaging.encoding import shape
 
 TREASURER = frozenset({"treasurer"})
@@ -89,17 +90,28 @@ def _start(ctx: Context) -> Outcome:
     texts = pages(lines)
     notices = []
     for chair in _officers(ctx, Role.CHAIR):
-        ct = translator(chair.language)
-        notices.append(Notice(chair, ctx.group, ct.gettext(
-            "{group}: the treasurer started the share-out, {total} to {n} members. Send HOLD to stop it.",
-            group=ctx.group.name, total=ct.money(preview.total, ctx.group.currency), n=len(preview.payouts)),
-            kind="notice"))
+        notices.append(Notice(chair, ctx.group, started_notice(translator(chair.language), ctx.group, preview),
+                              kind="notice"))
     return Outcome(texts[0], notices, texts[1:])
 
 
-def payout_text(t: Translator, group, payout, ref: str) -> str:
+def started_notice(t: Translator, group: Group, preview: ledger.Preview) -> str:
+    """The chair's SMS when the treasurer starts a share-out."""
+    return t.gettext("{group}: the treasurer started the share-out, {total} to {n} members. Send HOLD to stop it.",
+                     group=group.name, total=t.money(preview.total, group.currency), n=len(preview.payouts))
+
+
+def done_notice(t: Translator, group: Group, done: ShareOut) -> str:
+    """The chair's SMS when the share-out is carried out."""
+    return t.gettext("{group}: share-out done, {total} paid to {n} members. A new cycle begins.",
+                     group=group.name, total=t.money(done.total, group.currency), n=len(done.payouts))
+
+
+def payout_text(t: Translator, group: Group, payout: Payout, ref: str) -> str:
     """Her share-out SMS: what she gets, of which savings and profit (and a loan taken off)."""
-    money = lambda minor: t.money(minor, group.currency)  # noqa: E731
+    def money(minor: int) -> str:
+        return t.money(minor, group.currency)
+
     if payout.deducted:
         return t.gettext("{group} share-out: you get {amount} (savings {savings} + profit {profit} - loan "
                          "{loan}). Receipt {ref}.", group=group.name, amount=money(payout.total),
@@ -131,10 +143,8 @@ def _confirm(ctx: Context, code: str) -> Outcome:
         else:
             notices.append(Notice(member, ctx.group, text))
     for chair in _officers(ctx, Role.CHAIR):
-        ct = translator(chair.language)
-        notices.append(Notice(chair, ctx.group, ct.gettext(
-            "{group}: share-out done, {total} paid to {n} members. A new cycle begins.", group=ctx.group.name,
-            total=ct.money(done.total, ctx.group.currency), n=len(done.payouts)), kind="notice"))
+        notices.append(Notice(chair, ctx.group, done_notice(translator(chair.language), ctx.group, done),
+                              kind="notice"))
     return Outcome(reply, notices, more)
 
 

@@ -58,7 +58,7 @@ def receipt_text(t: Translator, group, receipt) -> str:
     if receipt.kind == "saving" and receipt.shares:
         value = receipt.amount // receipt.shares
         # TRANSLATORS: a VSLA receipt: shares bought at this meeting and all her shares, with their value.
-        return t.gettext("{group}: {shares} shares ({amount}) received. Your shares: {total} ({balance}). "
+        return t.gettext("{group}: shares bought: {shares} ({amount}). All your shares: {total} ({balance}). "
                          "Receipt {ref}.", group=group.name, shares=receipt.shares,
                          amount=t.money(receipt.amount, group.currency), total=receipt.balance // value,
                          balance=t.money(receipt.balance, group.currency), ref=receipt.ref)

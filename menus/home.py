@@ -26,6 +26,7 @@ HOME_ITEMS = (
     Item(N_("Ask for help"), "help"),
     Item(N_("Settings"), "settings"),
     Item(N_("Reset a member's PIN"), "chair_reset", when=is_chair),
+    Item(N_("Share-out"), "shareout", when=is_treasurer),
 )
 
 # No title line: on an 80-character screen (any non-GSM letter) every line counts.

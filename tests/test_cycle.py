@@ -1,0 +1,295 @@
+"""A whole savings cycle, run from the phones: weekly meetings, loans, a fine, a social-fund grant,
+a member leaving, attendance, and the share-out, then the next cycle's first meeting.
+
+Everything goes through ``POST /sms/africastalking`` and ``POST /ussd/africastalking``; only the
+groups and their people are set up directly (no SMS registers a group). The clock travels a week
+per meeting (time-machine); the databases and Redis are the real ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from contextlib import contextmanager
+
+import time_machine
+from sqlalchemy import func, select
+
+import ledger
+from groups.models import Group, Member, Membership, Status
+from groups.service import add_member, create_group
+from i18n import translator
+from ledger.models import Attendance, Cycle, Meeting, ShareOutRequest, Txn
+from tests.smskit import at_sms, texts_to
+from tests.ussd_phone import Phone
+
+EN = translator("en")
+START = dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC)  # a Monday, 11:00 in Nairobi
+PIN = "4071"
+
+
+def kes(minor: int) -> str:
+    return EN.money(minor, "KES")
+
+
+@contextmanager
+def meeting(week: int):
+    """The clock at the group's meeting, ``week`` weeks after the first one."""
+    with time_machine.travel(START + dt.timedelta(weeks=week), tick=True):
+        yield
+
+
+class Group_:
+    """One group's phones: SMS in, what each phone was sent."""
+
+    def __init__(self, client, services, code: str, people: dict[int, str]) -> None:
+        self.client, self.services, self.code, self.people = client, services, code, people
+
+    def sms(self, number: int, text: str) -> list[str]:
+        """Send ``text`` from member ``number``'s phone; the SMS it got back (a long answer is paged)."""
+        phone = self.people[number]
+        before = len(texts_to(self.services, phone))
+        assert at_sms(self.client, phone, text).status_code == 200
+        return texts_to(self.services, phone)[before:]
+
+    def reply(self, number: int, text: str) -> str:
+        got = self.sms(number, text)
+        assert got, text
+        return got[0]
+
+    def last(self, number: int) -> str:
+        return texts_to(self.services, self.people[number])[-1]
+
+    def all_to(self, number: int) -> list[str]:
+        return texts_to(self.services, self.people[number])
+
+    def payout_sms(self, number: int) -> str:
+        """Her one share-out SMS."""
+        [text] = [t for t in self.all_to(number) if "share-out: you get" in t]
+        return text
+
+    def ussd(self, number: int) -> Phone:
+        return Phone(self.client, self.people[number])
+
+    def ask_loan(self, number: int, amount: str) -> str:
+        """She asks for a loan from her own phone (choosing her PIN on the way the first time)."""
+        phone = self.ussd(number)
+        phone.dial()
+        phone.choose("Ask for a loan")
+        if "Choose a new 4-digit PIN" in phone.screen:
+            phone.walk(PIN, PIN)
+        assert "How much?" in phone.screen, phone.screen
+        phone.walk(amount, "1", "1")  # the first business purpose, one month
+        done = phone.send(PIN)
+        ref = re.search(r"\bL\d+\b", done)
+        assert done.startswith("END ") and ref, done
+        return ref.group(0)
+
+    def read(self, fn):
+        with self.services.db.transaction() as s:
+            group = s.scalar(select(Group).where(Group.code == self.code))
+            return fn(s, group)
+
+
+def _setup(services, code: str, kind: str, people: list[tuple[str, str, str]], **rules) -> dict[int, str]:
+    with services.db.transaction() as s:
+        group = create_group(s, code=code, name=f"{code.title()} Group", kind=kind, currency="KES", country="KE",
+                             timezone="Africa/Nairobi", meeting_weekday=0, meeting_time=dt.time(11, 0), **rules)
+        numbers = {}
+        for phone, name, role in people:
+            numbers[add_member(s, group, phone=phone, name=name, role=role).number] = phone
+        return numbers
+
+
+def _paid(text: str) -> int:
+    found = re.search(r"you get KES ([\d,]+(?:\.\d\d)?)", text)
+    assert found, text
+    return ledger.parse_amount(found.group(1), "KES")
+
+
+def _books_sound(g: Group_) -> None:
+    assert g.read(lambda s, group: ledger.audit(s, group)) == []
+    assert g.read(lambda s, group: sum(line.balance for line in ledger.trial_balance(s, group))) == 0
+
+
+def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
+    people = [("+254711100001", "Amina Odhiambo", "treasurer"), ("+254711100002", "Bahati Wafula", "chair"),
+              ("+254711100003", "Chiku Atieno", "member"), ("+254711100004", "Dalila Akinyi", "member"),
+              ("+254711100005", "Eshe Kemunto", "member"), ("+254711100006", "Furaha Nafula", "member")]
+    with meeting(0):
+        numbers = _setup(services, "TUMAINI", "vsla", people, share_value=10000, shares_min=1, shares_max=5,
+                         social_fund_amount=2000, fine_types={"late": 1000}, shareout_loans="deduct")
+    g = Group_(client, services, "TUMAINI", numbers)
+
+    with meeting(0):  # first meeting: shares, written as shares
+        reply = g.reply(1, "SAVE 1 2 2 3 3 1 4 5 5 2 6 1")
+        assert reply.startswith(f"SAVE: 6 members, total {kes(140000)}.")
+        assert g.last(4).startswith(f"Tumaini Group: shares bought: 5 ({kes(50000)}). All your shares: 5 "
+                                    f"({kes(50000)}). Receipt R")
+        g.sms(1, "SOCIAL 1 20 2 20 3 20 4 20 5 20 6 20")
+        close = g.reply(1, "CLOSE")
+        assert close.endswith(f"6 of 6 came. In {kes(152000)}, out {kes(0)}. Cash box {kes(152000)}.")
+        assert g.last(2) == close.removeprefix("CLOSE: ")  # the chair gets the summary
+
+    with meeting(1):  # Dalila is away; Chiku borrows; Eshe is fined
+        assert g.reply(1, "ABSENT 4") == "ABSENT: #4 marked absent today."
+        g.sms(1, "SAVE 1 1 2 1 3 1 5 1 6 1")
+        over = g.reply(1, "SAVE 5 5")  # 6 shares at one meeting: over the limit, nothing kept
+        assert "6 shares are outside the group's rule of 1 to 5 per meeting" in over
+        assert "Nothing was recorded." in over
+        loan = g.ask_loan(3, "500")
+        assert g.reply(2, f"APPROVE {loan}") == f"APPROVE: loan {loan} approved."
+        assert g.reply(1, f"DISBURSE {loan}").startswith(f"DISBURSE: loan {loan} paid out, {kes(50000)}.")
+        g.sms(1, "FINE 5 late")
+        close = g.reply(1, "CLOSE")
+        assert "5 of 6 came." in close and close.endswith("Absent: #4.")
+        assert g.last(2).endswith("Absent: #4.")
+
+    with meeting(2):  # a repayment, a grant from the social fund, Furaha leaves
+        g.sms(1, "SAVE 1 1 2 1 3 1 4 1 5 1 6 1")
+        g.sms(1, "REPAY 3 300")
+        short = g.reply(1, "SOCIALPAY 5 500 funeral")  # the fund holds KES 120
+        assert "The social fund holds only" in short and "Nothing was recorded." in short
+        grant = g.reply(1, "SOCIALPAY 5 30 funeral")
+        assert grant.startswith(f"SOCIALPAY: {kes(3000)} to #5. Left in the social fund: {kes(9000)}. Receipt R")
+        assert g.last(5).startswith(f"Tumaini Group: you received {kes(3000)} from the social fund. Receipt R")
+        assert "(funeral)" in g.last(2)
+        assert g.reply(2, "SOCIALPAY 5 30 x").startswith("Sorry, only the treasurer can send SOCIALPAY.")
+        left = g.reply(1, "LEAVE 6")
+        assert left.startswith(f"LEAVE: #6 Furaha Nafula has left. Pay her {kes(30000)}. R")
+        assert g.last(6) .startswith(f"Tumaini Group: you have left the group. You receive your savings, "
+                                     f"{kes(30000)}.")
+        assert g.reply(6, "BAL").startswith("This number is not registered")  # her membership ended
+        g.sms(1, "CLOSE")
+
+    with meeting(3):  # share-out: preview and code, the chair holds it, a new code, carried out
+        g.sms(1, "SAVE 1 1 2 1 3 1 4 1 5 1")
+        preview = g.sms(1, "SHAREOUT")
+        text = "\n".join(preview)
+        cash = g.read(lambda s, group: ledger.group_summary(s, group).cash_box)
+        assert text.startswith(f"SHAREOUT preview: cash box {kes(cash)}, ")
+        assert "#3 Chiku:" in text and f"(loan {kes(25000)} taken off)" in text  # 550 owed, 300 repaid
+        assert "#6" not in text  # she left with her savings
+        code = re.search(r"send SHAREOUT (\d{4}) within 30 minutes", text).group(1)
+        assert g.last(2).startswith("Tumaini Group: the treasurer started the share-out, ")
+        assert g.reply(2, "HOLD") == "HOLD: the share-out is on hold. Nothing was paid out."
+        assert g.last(1) == "Tumaini Group: the chair put the share-out on hold. Nothing was paid out."
+        assert g.reply(1, f"SHAREOUT {code}").startswith("The chair has put the share-out on hold.")
+        assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Txn).where(
+            Txn.kind == "share_out"))) == 0
+        again = "\n".join(g.sms(1, "shareout"))
+        code = re.search(r"send SHAREOUT (\d{4})", again).group(1)
+        assert g.reply(1, "SHAREOUT 0000" if code != "0000" else "SHAREOUT 0001").endswith(
+            "is not the share-out code.")
+        social = g.read(lambda s, group: ledger.group_summary(s, group).social_fund)
+        done = g.sms(1, f"SHAREOUT {code}")
+        assert done[0].startswith("SHAREOUT done: ") and f"Social fund kept: {kes(social)}." in done[0]
+        payouts = {n: _paid(g.payout_sms(n)) for n in (2, 3, 4, 5)}
+        payouts[1] = _paid(done[1])  # the treasurer's own payout, her own SMS
+        assert sum(payouts.values()) == cash - social  # every minor unit of the box, but the social fund
+        assert "- loan " + kes(25000) in g.payout_sms(3)
+        assert any(t.startswith("Tumaini Group: share-out done, ") for t in g.all_to(2))
+        after = g.read(lambda s, group: ledger.group_summary(s, group))
+        assert (after.cash_box, after.savings, after.service_charges, after.fines) == (social, 0, 0, 0)
+        assert after.cycle == 2 and after.loans_outstanding == 0
+        # a repeated confirmation answers the same share-out and pays nothing twice
+        assert g.reply(1, f"SHAREOUT {code}").startswith("SHAREOUT done: ")
+        assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Txn).where(
+            Txn.kind == "share_out"))) == 1
+        _books_sound(g)
+
+    with meeting(4):  # the next cycle's first meeting
+        g.sms(1, "SAVE 1 1 2 1 3 1 4 1 5 1")
+        g.sms(1, "CLOSE")
+        first = g.read(lambda s, group: (
+            s.scalar(select(Cycle.started_on).where(Cycle.group_id == group.id, Cycle.number == 2)),
+            s.scalar(select(func.count()).select_from(Txn).join(Cycle, Cycle.id == Txn.cycle_id).where(
+                Cycle.number == 2, Txn.group_id == group.id, Txn.kind == "saving")),
+            s.scalar(select(Meeting.closed).where(Meeting.group_id == group.id,
+                                                  Meeting.on == dt.date(2027, 2, 1)))))
+        assert first == (dt.date(2027, 1, 25), 5, True)
+        assert g.last(4).startswith(f"Tumaini Group: shares bought: 1 ({kes(10000)}). All your shares: 1 ")
+        _books_sound(g)
+        attendance = g.read(lambda s, group: s.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.present.is_(False))))
+        assert attendance == 1  # Dalila, once
+
+
+def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(client, services):
+    people = [("+254722200001", "Grace Wanjiku", "treasurer"), ("+254722200002", "Mary Achieng", "chair"),
+              ("+254722200003", "Faith Njeri", "member"), ("+254722200004", "Esther Mutua", "member"),
+              ("+254722200005", "Joy Chebet", "member")]
+    with meeting(0):
+        numbers = _setup(services, "UMOJA", "shg", people, saving_amount=20000, social_fund_amount=5000,
+                         fine_types={"late": 2000})
+    g = Group_(client, services, "UMOJA", numbers)
+
+    with meeting(0):
+        g.sms(1, "SAVE 1 200 2 200 3 200 4 200 5 200")
+        g.sms(1, "SOCIAL 1 50 2 50 3 50 4 50 5 50")
+        g.sms(1, "CLOSE")
+
+    with meeting(1):  # Esther misses it; Faith and Joy borrow
+        g.sms(1, "ABSENT 4")
+        g.sms(1, "SAVE 1 200 2 200 3 200 5 200")
+        g.sms(1, "SOCIAL 1 50 2 50 3 50 5 50")
+        faith_loan, joy_loan = g.ask_loan(3, "1000"), g.ask_loan(5, "300")
+        for loan in (faith_loan, joy_loan):
+            g.sms(2, f"APPROVE {loan}")
+            g.sms(1, f"DISBURSE {loan}")
+        assert "4 of 5 came." in g.reply(1, "CLOSE")
+
+    with meeting(2):  # Esther pays her missed week too; a fine, a grant; Joy leaves owing her loan
+        refused = g.reply(1, "SAVE 4 600")  # only one week was missed
+        assert f"The group's rule is {kes(20000)}, not {kes(60000)}" in refused
+        assert g.reply(1, "SAVE 4 400").startswith(f"SAVE: 1 member, total {kes(40000)}.")
+        assert g.last(4).startswith(f"Umoja Group: saving of {kes(40000)} received. Your savings: {kes(60000)}.")
+        g.sms(1, "SAVE 1 200 2 200 3 200 5 200")
+        g.sms(1, "FINE 2 late")
+        assert g.reply(1, "SOCIALPAY 4 50 illness").startswith(f"SOCIALPAY: {kes(5000)} to #4.")
+        assert g.reply(1, "LEAVE 1").startswith("Nobody may record her own leaving.")
+        left = g.reply(2, "LEAVE 5")  # the chair may record it too
+        assert left.startswith(f"LEAVE: #5 Joy Chebet has left. Pay her {kes(29400)}.")  # 600 saved - 306 owed (2% a month)
+        assert g.last(5) == (f"Umoja Group: you have left the group. You receive {kes(29400)} "
+                             f"(savings {kes(60000)} - loan {kes(30600)}). " + left.split()[-1])
+        g.sms(1, "REPAY 3 500")
+        g.sms(1, "CLOSE")
+
+    with meeting(3):  # share-out from the treasurer's USSD menu, once every loan is repaid
+        g.sms(1, "SAVE 1 200 2 200 3 200 4 200")
+        phone = g.ussd(1)
+        phone.dial()
+        phone.choose("Share-out")
+        assert "Choose a new 4-digit PIN" in phone.screen
+        blocked = phone.walk(PIN, PIN)
+        assert blocked == "END All loans must be repaid before the share-out.", blocked
+        g.sms(1, "REPAY 3 520")  # 1,020 in all
+        phone.dial()
+        preview = phone.choose("Share-out")
+        cash = g.read(lambda s, group: ledger.group_summary(s, group).cash_box)
+        social = g.read(lambda s, group: ledger.group_summary(s, group).social_fund)
+        assert f"Cash box: {kes(cash)}" in preview, preview
+        phone.choose("Start the share-out")
+        started = phone.send(PIN)
+        assert started.startswith("END Share-out started, code "), started
+        assert g.last(2).startswith("Umoja Group: the treasurer started the share-out, ")
+        phone.dial()
+        phone.choose("Share-out")
+        phone.choose("Carry out the share-out")
+        done = phone.send(PIN)
+        assert done.startswith(f"END Share-out done: {kes(cash - social)} paid to 4 members."), done
+        payouts = {n: _paid(g.payout_sms(n)) for n in (1, 2, 3, 4)}
+        assert sum(payouts.values()) == cash - social
+        assert g.read(lambda s, group: ledger.group_summary(s, group).cash_box) == social
+        assert g.read(lambda s, group: s.scalar(select(ShareOutRequest.status))) == "done"
+        _books_sound(g)
+
+    with meeting(4):  # the next cycle starts with the same rules
+        assert g.reply(1, "SAVE 1 200 2 200 3 200 4 200").startswith(f"SAVE: 4 members, total {kes(80000)}.")
+        assert g.last(3).startswith(f"Umoja Group: saving of {kes(20000)} received. Your savings: {kes(20000)}.")
+        g.sms(1, "CLOSE")
+        assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Membership).where(
+            Membership.group_id == group.id, Membership.status == Status.ACTIVE))) == 4
+        assert g.read(lambda s, group: s.scalar(select(Meeting.closed).where(
+            Meeting.group_id == group.id, Meeting.on == dt.date(2027, 2, 1)))) is True
+        _books_sound(g)
+        assert g.read(lambda s, group: s.get(Member, 1).name) == "Grace Wanjiku"

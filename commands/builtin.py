@@ -18,7 +18,8 @@ EVERYONE = frozenset({ANYONE})
 CARD_EXAMPLES = {"SAVE": "SAVE 3 500 4 500", "SOCIAL": "SOCIAL 3 50", "FINE": "FINE 3 20 late",
                  "REPAY": "REPAY 3 250", "DISBURSE": "DISBURSE L17", "UNDO": "UNDO R1042",
                  "APPROVE": "APPROVE L17", "DECLINE": "DECLINE L17", "LANG": "LANG az",
-                 "BC": "BC CODE text"}
+                 "BC": "BC CODE text", "SOCIALPAY": "SOCIALPAY 3 20 funeral", "ABSENT": "ABSENT 4 7",
+                 "LEAVE": "LEAVE 4"}
 
 
 def run_help(ctx: Context, parsed: Parsed) -> Outcome:
@@ -33,9 +34,16 @@ def run_help(ctx: Context, parsed: Parsed) -> Outcome:
     examples = "; ".join(dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed))
     # TRANSLATORS: {examples} lists SMS commands as typed, e.g. "SAVE 3 500 4 500; BAL; STOP".
     card = ctx.t.gettext("Kassa commands, for example: {examples}", examples=examples)
-    if shape(card).segments <= 2:
+    if shape(card).segments <= 2 and shape(plain_letters(card)).segments <= 1:
         return Outcome(card)
-    return Outcome("Kassa: " + examples)  # all GSM-7: one segment, where her letters would take three
+    # All GSM-7: one segment each, where her letters would take three; a long card is two SMS.
+    parts: list[str] = []
+    for example in dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed):
+        if parts and shape(parts[-1] + "; " + example).segments <= 1:
+            parts[-1] += "; " + example
+        else:
+            parts.append(example if parts else "Kassa: " + example)
+    return Outcome(parts[0], more=parts[1:])
 
 
 def find_language(word: str) -> str | None:

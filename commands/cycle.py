@@ -21,6 +21,7 @@ from commands.parser import Grammar, Item, Parsed
 from commands.registry import Command, pgettext, register
 from groups.models import Group, Member, Membership, Role, Status
 from i18n import N_, Translator, translator
+from i18n.plain import plain_letters
 from ledger.errors import LedgerError
 from ledger.shareout import Payout, ShareOut
 from messaging.encoding import shape
@@ -50,11 +51,16 @@ def _numbers(ctx: Context) -> dict[int, tuple[int, str]]:
     return {mid: (number, (name.split() or ["?"])[0]) for mid, number, name in rows}
 
 
+def _fits(text: str, segments: int) -> bool:
+    """At most ``segments`` segments, and one once written in plain letters (as every Kassa SMS)."""
+    return shape(text).segments <= segments and shape(plain_letters(text)).segments <= 1
+
+
 def pages(lines: list[str], segments: int = PAGE_SEGMENTS) -> list[str]:
     """``lines`` joined into as few SMS as possible, none over ``segments`` segments."""
     out: list[str] = []
     for line in lines:
-        if out and shape(out[-1] + "\n" + line).segments <= segments:
+        if out and _fits(out[-1] + "\n" + line, segments):
             out[-1] += "\n" + line
         else:
             out.append(line)
@@ -97,14 +103,14 @@ def _start(ctx: Context) -> Outcome:
 
 def started_notice(t: Translator, group: Group, preview: ledger.Preview) -> str:
     """The chair's SMS when the treasurer starts a share-out."""
-    return t.gettext("{group}: the treasurer started the share-out, {total} to {n} members. Send HOLD to stop it.",
-                     group=group.name, total=t.money(preview.total, group.currency), n=len(preview.payouts))
+    return t.gettext("Kassa: the treasurer started the share-out, {total} to {n} members. Send HOLD to stop it.",
+                     total=t.money(preview.total, group.currency), n=len(preview.payouts))
 
 
 def done_notice(t: Translator, group: Group, done: ShareOut) -> str:
     """The chair's SMS when the share-out is carried out."""
-    return t.gettext("{group}: share-out done, {total} paid to {n} members. A new cycle begins.",
-                     group=group.name, total=t.money(done.total, group.currency), n=len(done.payouts))
+    return t.gettext("Kassa: share-out done, {total} paid to {n} members. A new cycle begins.",
+                     total=t.money(done.total, group.currency), n=len(done.payouts))
 
 
 def payout_text(t: Translator, group: Group, payout: Payout, ref: str) -> str:
@@ -157,7 +163,7 @@ def run_hold(ctx: Context, parsed: Parsed) -> Outcome:
     for treasurer in _officers(ctx, Role.TREASURER):
         tt = translator(treasurer.language)
         notices.append(Notice(treasurer, ctx.group, tt.gettext(
-            "{group}: the chair put the share-out on hold. Nothing was paid out.", group=ctx.group.name),
+            "Kassa: the chair put the share-out on hold. Nothing was paid out."),
             kind="notice"))
     return Outcome(ctx.t.gettext("HOLD: the share-out is on hold. Nothing was paid out."), notices)
 
@@ -187,8 +193,8 @@ def run_socialpay(ctx: Context, parsed: Parsed) -> Outcome:
             continue
         ct = translator(chair.language)
         notices.append(Notice(chair, ctx.group, ct.gettext(
-            "{group}: {amount} paid from the social fund to {name} ({reason}). Left in the fund: {balance}.",
-            group=ctx.group.name, amount=ct.money(receipt.amount, ctx.group.currency), name=who.name,
+            "Kassa: {amount} paid from the social fund to {name} ({reason}). Left in the fund: {balance}.",
+            amount=ct.money(receipt.amount, ctx.group.currency), name=who.name,
             reason=reason or "-", balance=ct.money(receipt.balance, ctx.group.currency)), kind="notice"))
     reply = ctx.t.gettext("SOCIALPAY: {amount} to #{number}. Left in the social fund: {balance}. Receipt {ref}.",
                           amount=ctx.money(receipt.amount), number=membership.number,

@@ -11,14 +11,18 @@ import datetime as dt
 import re
 from contextlib import contextmanager
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
 import ledger
 from groups.models import Group, Member, Membership, Status
 from groups.service import add_member, create_group
-from i18n import translator
+from i18n import LANGUAGES, translator
+from i18n.plain import PLAIN_READABLE, plain_letters
 from ledger.models import Attendance, Cycle, Meeting, ShareOutRequest, Txn
+from messaging.encoding import shape
+from messaging.models import OutboxMessage
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 
@@ -170,9 +174,9 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
         assert "#3 Chiku:" in text and f"(loan {kes(25000)} taken off)" in text  # 550 owed, 300 repaid
         assert "#6" not in text  # she left with her savings
         code = re.search(r"send SHAREOUT (\d{4}) within 30 minutes", text).group(1)
-        assert g.last(2).startswith("Tumaini Group: the treasurer started the share-out, ")
+        assert g.last(2).startswith("Kassa: the treasurer started the share-out, ")
         assert g.reply(2, "HOLD") == "HOLD: the share-out is on hold. Nothing was paid out."
-        assert g.last(1) == "Tumaini Group: the chair put the share-out on hold. Nothing was paid out."
+        assert g.last(1) == "Kassa: the chair put the share-out on hold. Nothing was paid out."
         assert g.reply(1, f"SHAREOUT {code}").startswith("The chair has put the share-out on hold.")
         assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Txn).where(
             Txn.kind == "share_out"))) == 0
@@ -187,7 +191,7 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
         payouts[1] = _paid(done[1])  # the treasurer's own payout, her own SMS
         assert sum(payouts.values()) == cash - social  # every minor unit of the box, but the social fund
         assert "- loan " + kes(25000) in g.payout_sms(3)
-        assert any(t.startswith("Tumaini Group: share-out done, ") for t in g.all_to(2))
+        assert any(t.startswith("Kassa: share-out done, ") for t in g.all_to(2))
         after = g.read(lambda s, group: ledger.group_summary(s, group))
         assert (after.cash_box, after.savings, after.service_charges, after.fines) == (social, 0, 0, 0)
         assert after.cycle == 2 and after.loans_outstanding == 0
@@ -271,7 +275,7 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
         phone.choose("Start the share-out")
         started = phone.send(PIN)
         assert started.startswith("END Share-out started, code "), started
-        assert g.last(2).startswith("Umoja Group: the treasurer started the share-out, ")
+        assert g.last(2).startswith("Kassa: the treasurer started the share-out, ")
         phone.dial()
         phone.choose("Share-out")
         phone.choose("Carry out the share-out")
@@ -293,3 +297,36 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
             Meeting.group_id == group.id, Meeting.on == dt.date(2027, 2, 1)))) is True
         _books_sound(g)
         assert g.read(lambda s, group: s.get(Member, 1).name) == "Grace Wanjiku"
+
+
+# -- every new SMS fits, in every language (the budgets of tests/test_languages.py) ------------
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_every_cycle_sms_fits_in_every_language(client, services, lang):
+    from tests.test_languages import CHAIR, HUONG, LAN, TREASURER, _group
+
+    with services.db.transaction() as s:
+        _group(s, lang)
+    start = len(_all(services))
+    for text in ("SAVE 2 2,500,000 3 2,500,000 4 2,500,000", "SOCIAL 2 50000 3 50000 4 50000",
+                 "FINE 3 late", "ABSENT 4", "SOCIALPAY 3 50000 ốm nặng", "SOCIALPAY 3 9,000,000 x", "LEAVE 4",
+                 "LEAVE 1", "SHAREOUT 1234", "SHAREOUT"):
+        at_sms(client, TREASURER, text)
+    at_sms(client, CHAIR, "HOLD")
+    at_sms(client, TREASURER, "SHAREOUT")
+    code = re.findall(r"SHAREOUT (\d{4})", "\n".join(texts_to(services, TREASURER)))[-1]
+    for text in ("SHAREOUT 0000", f"SHAREOUT {code}", "CLOSE"):
+        at_sms(client, TREASURER, text)
+    at_sms(client, CHAIR, "HOLD")
+    rows = _all(services)[start:]
+    assert len([r for r in rows if "SHAREOUT" not in r.text]) >= 15
+    assert {r.to_phone for r in rows} >= {TREASURER, CHAIR, LAN, HUONG}
+    too_long = [r.text for r in rows if shape(r.text).segments > 2]
+    plain_too_long = [r.text for r in rows if lang in PLAIN_READABLE and shape(plain_letters(r.text)).segments > 1]
+    assert not too_long and not plain_too_long, (too_long, plain_too_long)
+    assert all(r.language == lang for r in rows)
+
+
+def _all(services) -> list[OutboxMessage]:
+    with services.db.transaction() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

@@ -330,3 +330,70 @@ def test_every_cycle_sms_fits_in_every_language(client, services, lang):
 def _all(services) -> list[OutboxMessage]:
     with services.db.transaction() as s:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+# -- refusals: each answers why and changes nothing ---------------------------------------------
+
+def _counts(g: Group_) -> tuple[int, int]:
+    return g.read(lambda s, group: (s.scalar(select(func.count()).select_from(Txn)),
+                                    s.scalar(select(func.count()).select_from(Membership).where(
+                                        Membership.status == Status.ACTIVE))))
+
+
+def test_share_out_refusals_expiry_and_hold(client, services):
+    people = [("+254733300001", "Amina Odhiambo", "treasurer"), ("+254733300002", "Bahati Wafula", "chair"),
+              ("+254733300003", "Chiku Atieno", "member")]
+    with meeting(0):
+        numbers = _setup(services, "IMANI", "vsla", people, share_value=10000, shares_max=5,
+                         shareout_loans="deduct")
+        g = Group_(client, services, "IMANI", numbers)
+        assert g.reply(1, "SHAREOUT") == "There is nothing to share out in this cycle."
+        assert g.reply(1, "SAVE 1 300 2 3 3 1").startswith(f"SAVE: 3 members, total {kes(70000)}.")  # 300 = 3 shares
+        assert "is not a whole number of shares" in g.reply(1, "SAVE 3 150")
+        assert g.reply(3, "SHAREOUT") == "Sorry, only the treasurer can send SHAREOUT."
+        assert g.reply(2, "HOLD") == "No share-out is waiting. The treasurer starts one with SHAREOUT."
+        assert g.reply(1, "HOLD") == "Sorry, only the chair can send HOLD."
+        assert g.reply(1, "SHAREOUT 1234") == "No share-out is waiting. The treasurer starts one with SHAREOUT."
+        loan = g.ask_loan(3, "300")
+        g.sms(2, f"APPROVE {loan}")
+        assert g.reply(1, "SHAREOUT") == "All loans must be repaid before the share-out."  # approved, not paid out
+        g.sms(1, f"DISBURSE {loan}")
+        owes = g.reply(1, "SHAREOUT")  # deducted from her payout, but she owes more than she saved
+        assert owes == (f"Chiku Atieno owes {kes(33000)} but has only {kes(10000)} saved. "
+                        "She must repay the rest first.")
+        assert g.reply(1, "LEAVE 3") == owes
+        g.sms(1, "REPAY 3 250")
+        before = _counts(g)
+        code = re.search(r"SHAREOUT (\d{4})", "\n".join(g.sms(1, "SHAREOUT"))).group(1)
+    with time_machine.travel(START + dt.timedelta(minutes=31), tick=True):
+        assert g.reply(1, f"SHAREOUT {code}") == "The share-out code has expired. Send SHAREOUT for a new one."
+        assert g.reply(2, "HOLD") == "No share-out is waiting. The treasurer starts one with SHAREOUT."
+        assert _counts(g) == before
+        assert g.read(lambda s, group: ledger.group_summary(s, group).cycle) == 1
+
+
+def test_leaving_grants_and_attendance_refusals(client, services):
+    people = [("+254744400001", "Grace Wanjiku", "treasurer"), ("+254744400002", "Mary Achieng", "chair"),
+              ("+254744400003", "Faith Njeri", "member"), ("+254744400004", "Esther Mutua", "member")]
+    with meeting(0):
+        numbers = _setup(services, "NURU", "shg", people, saving_amount=20000, social_fund_amount=5000)
+        g = Group_(client, services, "NURU", numbers)
+        g.sms(1, "SAVE 2 200 3 200 4 200")
+        g.sms(1, "SOCIAL 1 50 2 50 3 50 4 50")
+        g.ask_loan(4, "100")  # a request still waiting for the chair
+        before = _counts(g)
+        assert g.reply(1, "LEAVE 4") == ("This member has a loan request or an approved loan. "
+                                         "Decide or pay it out first.")
+        assert g.reply(1, "LEAVE 3 4") == "LEAVE: one member at a time, e.g. LEAVE 4."
+        assert g.reply(1, "LEAVE") == "LEAVE: write the members' numbers, e.g. LEAVE 4 7."
+        assert g.reply(1, "LEAVE 9").startswith("LEAVE: item 1 (9): no member 9 in your group.")
+        assert g.reply(1, "SOCIALPAY 1 20 sick") == ("SOCIALPAY: item 1 (1 20): Nobody may approve a payment to "
+                                                      "herself. Nothing was recorded.")
+        assert g.reply(1, "SOCIALPAY 3 sick").startswith("SOCIALPAY: write one member, the amount and the reason")
+        assert g.reply(3, "ABSENT 4") == "Sorry, only the chair / the treasurer can send ABSENT."
+        assert _counts(g) == before
+        assert g.reply(2, "ABSENT 4, #3") == "ABSENT: #4, #3 marked absent today."
+        g.sms(2, "CLOSE")
+        assert "The meeting of" in g.reply(1, "ABSENT 2") and "is closed" in g.last(1)
+        assert g.last(1).endswith("Absent: #3, #4.") is False  # the refusal, not a summary
+        assert g.all_to(1)[-2].endswith("Absent: #3, #4.")  # the treasurer got the chair's summary

@@ -32,8 +32,17 @@ def _guard(ctx: Ctx) -> Move | None:
     try:
         ledger.preview_share_out(ctx.db, ctx.group)
     except ledger.LedgerError as err:
-        return End(say_error(ctx, err))
+        return End(_refusal(ctx, err))
     return None
+
+
+def _refusal(ctx: Ctx, err: ledger.LedgerError) -> Say:
+    """Why no share-out now, short enough for one screen (a borrower by her first name, no amounts)."""
+    if err.code == "owes_more":
+        first = (str(err.params.get("name", "")).split() or ["?"])[0]
+        # TRANSLATORS: USSD; {name} is a member's first name; her loan is more than her savings.
+        return Say(N_("{name} owes more than she saved. She must repay first."), {"name": first})
+    return say_error(ctx, err)
 
 
 def _names(ctx: Ctx) -> dict[int, tuple[int, str]]:
@@ -44,7 +53,11 @@ def _names(ctx: Ctx) -> dict[int, tuple[int, str]]:
 
 
 def _preview(ctx: Ctx) -> list[str]:
-    t, preview = ctx.t, ledger.preview_share_out(ctx.db, ctx.group)
+    t = ctx.t
+    try:
+        preview = ledger.preview_share_out(ctx.db, ctx.group)
+    except ledger.LedgerError as err:  # the guard ends the session first; a resumed page says why
+        return [_refusal(ctx, err).render(t)]
     names = _names(ctx)
     lines = [t.gettext("Cash box: {amount}", amount=ctx.money(preview.cash_box)),
              t.gettext("Profit: {amount}", amount=ctx.money(preview.profit)),
@@ -59,6 +72,10 @@ def _preview(ctx: Ctx) -> list[str]:
 
 
 def _choices(ctx: Ctx) -> list[Choice]:
+    try:
+        ledger.preview_share_out(ctx.db, ctx.group)
+    except ledger.LedgerError:
+        return []
     if ledger.waiting_share_out(ctx.db, ctx.group, ctx.deps.now) is not None:
         return [Choice(ctx.t.gettext("Carry out the share-out"), "shareout_confirm")]
     return [Choice(ctx.t.gettext("Start the share-out"), "shareout_start")]
@@ -83,7 +100,7 @@ def _start(ctx: Ctx) -> Move:
     try:
         preview = ledger.start_share_out(ctx.db, ctx.group, actor=ctx.member, now=ctx.deps.now)
     except ledger.LedgerError as err:
-        return End(say_error(ctx, err))
+        return End(_refusal(ctx, err))
     for chair in _chairs(ctx):
         _tell(ctx, chair, started_notice(translator(chair.language), ctx.group, preview), "notice")
     return End(Say(N_("Share-out started, code {code}. The chair is told. Carry it out within 30 minutes."),
@@ -98,7 +115,7 @@ def _confirm(ctx: Ctx) -> Move:
     try:
         done = ledger.confirm_share_out(ctx.db, ctx.group, waiting.code, actor=ctx.member, now=ctx.deps.now)
     except ledger.LedgerError as err:
-        return End(say_error(ctx, err))
+        return End(_refusal(ctx, err))
     if not done.replayed:
         for p in done.payouts:
             member = ctx.db.get(Member, p.member_id)

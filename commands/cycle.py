@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 import ledger
@@ -118,6 +120,14 @@ def payout_text(t: Translator, group: Group, payout: Payout, ref: str) -> str:
     def money(minor: int) -> str:
         return t.money(minor, group.currency)
 
+    text = _payout_sentence(t, group, payout, ref, money)
+    if payout.kept:
+        # TRANSLATORS: the group keeps a float: part of her share-out stays in the cash box as her saving.
+        text += " " + t.gettext("{kept} stays in the box as your first saving.", kept=money(payout.kept))
+    return text
+
+
+def _payout_sentence(t: Translator, group: Group, payout: Payout, ref: str, money: Callable[[int], str]) -> str:
     if payout.deducted:
         return t.gettext("{group} share-out: you get {amount} (savings {savings} + profit {profit} - loan "
                          "{loan}). Receipt {ref}.", group=group.name, amount=money(payout.total),
@@ -136,6 +146,8 @@ def _confirm(ctx: Context, code: str) -> Outcome:
     reply = ctx.t.gettext("SHAREOUT done: {total} paid to {n} members, profit {profit}. Social fund kept: "
                           "{social}. Receipt {ref}.", total=ctx.money(done.total), n=len(done.payouts),
                           profit=ctx.money(done.profit), social=ctx.money(done.social_fund_carried), ref=done.ref)
+    if done.kept:
+        reply += " " + ctx.t.gettext("Kept in the box for the new cycle: {amount}.", amount=ctx.money(done.kept))
     if done.replayed:
         return Outcome(reply)
     notices, more = [], []

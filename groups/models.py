@@ -107,6 +107,9 @@ class Group(Base):
     # Share-out: loans still being repaid must be repaid first, or are deducted from the payout.
     shareout_loans: Mapped[str] = mapped_column(
         String(16), default="repay_first", server_default="repay_first")  # repay_first|deduct
+    # Share-out float: each member keeps up to this much (minor units; VSLA: whole shares) in the box
+    # as her first saving of the new cycle. 0: the cash box is emptied but for the social fund.
+    shareout_keep: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     plain_letters: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -14,6 +14,9 @@ of what the group earned (service charges and fines), then a new cycle starts.
   service charge counts as profit) and so deducted from her payout. A request
   still waiting or an approved loan not yet paid out always blocks it.
 - The cash box must hold the whole pay-out.
+- A carried-over float (``group.shareout_keep``): each member keeps up to that
+  much of her payout (VSLA: whole shares) in the box, posted as her first
+  saving of the new cycle; the rest is paid in cash.
 
 One transaction records it: for each member, a credit of her profit to her
 savings (income closed to equity) and a debit of her whole payout; the income
@@ -23,6 +26,7 @@ from the legs, so a replay answers the first result.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -58,11 +62,17 @@ class Payout:
     profit: int
     shares: int = 0
     deducted: int = 0  # what she still owed on loans, settled from her savings
+    kept: int = 0  # of her total, left in the box as her first saving of the new cycle
 
     @property
     def total(self) -> int:
-        """What she is paid in cash."""
+        """What the share-out gives her: savings and profit, less what she owed."""
         return self.savings + self.profit - self.deducted
+
+    @property
+    def paid(self) -> int:
+        """What she takes home in cash."""
+        return self.total - self.kept
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,10 @@ class ShareOut:
     @property
     def profit(self) -> int:
         return sum(p.profit for p in self.payouts)
+
+    @property
+    def kept(self) -> int:
+        return sum(p.kept for p in self.payouts)
 
 
 def _weights(session: Session, group: Group, cycle: Cycle, savers: list[Account], on: dt.date) -> list[int]:
@@ -193,11 +207,36 @@ def _share_out(session: Session, group: Group, key: str, actor: Member) -> Share
                       on=today, cycle=cycle, meeting=meeting_for_posting(session, group, today), actor=actor)
     receipt = post(session, posting, _legs(session, group, payouts), lambda: 0,
                    before_flush=lambda: _end_cycle(cycle, today))
-    get_or_create(session, Cycle, {"group_id": group.id, "number": cycle.number + 1},
-                  {"started_on": today, "share_value": group.share_value})
+    new = get_or_create(session, Cycle, {"group_id": group.id, "number": cycle.number + 1},
+                        {"started_on": today, "share_value": group.share_value})
+    if group.shareout_keep > 0 and not receipt.replayed:
+        _keep(session, group, new, payouts, key, actor, today)
     txn = session.get(Txn, int(receipt.ref[1:]))
     assert txn is not None
     return _read_back(session, group, txn, replayed=receipt.replayed)
+
+
+def _keep(session: Session, group: Group, cycle: Cycle, payouts: list[Payout], key: str, actor: Member,
+          on: dt.date) -> None:
+    """The float: each member's first saving of the new cycle, kept back from her payout."""
+    value = cycle.share_value if group.kind == GroupKind.VSLA else 0
+    cash = account(session, group, AccountCode.CASH)
+    for p in payouts:
+        kept = min(group.shareout_keep, p.total)
+        if value:
+            kept -= kept % value
+        if kept <= 0:
+            continue
+        member = session.get(Member, p.member_id)
+        savings = account(session, group, AccountCode.SAVINGS, member)
+        posting = Posting(group=group, key=f"{key}:keep:{p.member_id}", kind=TxnKind.SAVING, amount=kept, on=on,
+                          cycle=cycle, meeting=meeting_for_posting(session, group, on), member=member,
+                          actor=actor, shares=kept // value if value else None, memo="kept at share-out")
+        post(session, posting, [Leg(cash, kept), Leg(savings, -kept)], functools.partial(_natural_savings, savings))
+
+
+def _natural_savings(acct: Account) -> int:
+    return natural(AccountCode.SAVINGS, acct.balance)
 
 
 def _end_cycle(cycle: Cycle, on: dt.date) -> None:
@@ -227,6 +266,11 @@ def _read_back(session: Session, group: Group, txn: Txn, replayed: bool) -> Shar
     credit: dict[int, int] = {}
     debit: dict[int, int] = {}
     deducted: dict[int, int] = {}
+    kept: dict[int, int] = {}
+    for back in session.scalars(select(Txn).where(Txn.group_id == group.id,
+                                                  Txn.idem_key.like(f"{txn.idem_key}:keep:%"))):
+        if back.member_id is not None:
+            kept[back.member_id] = back.amount
     for settled in session.scalars(select(Txn).where(Txn.group_id == group.id,
                                                      Txn.idem_key.like(f"{txn.idem_key}:settle:%"))):
         if settled.member_id is not None:
@@ -247,7 +291,7 @@ def _read_back(session: Session, group: Group, txn: Txn, replayed: bool) -> Shar
         total, profit, owed = debit[member_id], credit.get(member_id, 0), deducted.get(member_id, 0)
         savings = total - profit + owed
         shares = savings // value if group.kind == GroupKind.VSLA and value else 0
-        payouts.append(Payout(member_id, savings, profit, shares, owed))
+        payouts.append(Payout(member_id, savings, profit, shares, owed, kept.get(member_id, 0)))
     social = natural(AccountCode.SOCIAL, session.scalar(select(Account.balance).where(
         Account.group_id == group.id, Account.code == AccountCode.SOCIAL, Account.member_key == 0)) or 0)
     return ShareOut(txn.ref, cycle.number, txn.on, payouts, social, replayed)

@@ -224,7 +224,7 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
               ("+254722200005", "Joy Chebet", "member")]
     with meeting(0):
         numbers = _setup(services, "UMOJA", "shg", people, saving_amount=20000, social_fund_amount=5000,
-                         fine_types={"late": 2000})
+                         fine_types={"late": 2000}, shareout_keep=20000)  # each keeps 200 as a float
     g = Group_(client, services, "UMOJA", numbers)
 
     with meeting(0):
@@ -283,13 +283,16 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
         assert done.startswith(f"END Share-out done: {kes(cash - social)} paid to 4 members."), done
         payouts = {n: _paid(g.payout_sms(n)) for n in (1, 2, 3, 4)}
         assert sum(payouts.values()) == cash - social
-        assert g.read(lambda s, group: ledger.group_summary(s, group).cash_box) == social
+        assert all(g.payout_sms(n).endswith(f"{kes(20000)} stays in the box as your first saving.")
+                   for n in (1, 2, 3, 4))
+        after = g.read(lambda s, group: ledger.group_summary(s, group))
+        assert (after.cash_box, after.savings, after.cycle) == (social + 4 * 20000, 4 * 20000, 2)  # the float
         assert g.read(lambda s, group: s.scalar(select(ShareOutRequest.status))) == "done"
         _books_sound(g)
 
     with meeting(4):  # the next cycle starts with the same rules
         assert g.reply(1, "SAVE 1 200 2 200 3 200 4 200").startswith(f"SAVE: 4 members, total {kes(80000)}.")
-        assert g.last(3).startswith(f"Umoja Group: saving of {kes(20000)} received. Your savings: {kes(20000)}.")
+        assert g.last(3).startswith(f"Umoja Group: saving of {kes(20000)} received. Your savings: {kes(40000)}.")
         g.sms(1, "CLOSE")
         assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Membership).where(
             Membership.group_id == group.id, Membership.status == Status.ACTIVE))) == 4

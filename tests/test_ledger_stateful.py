@@ -113,11 +113,12 @@ class GroupLife(RuleBasedStateMachine):
     @initialize(kind=st.sampled_from(["shg", "vsla"]), flag=st.booleans(),
                 by=st.sampled_from(["savings", "share_weeks"]),
                 order=st.sampled_from(["charge_first", "principal_first"]),
-                loans=st.sampled_from(["repay_first", "deduct"]))
-    def start(self, kind: str, flag: bool, by: str, order: str, loans: str) -> None:
+                loans=st.sampled_from(["repay_first", "deduct"]), keep=st.sampled_from([0, 0, 10000]))
+    def start(self, kind: str, flag: bool, by: str, order: str, loans: str, keep: int) -> None:
         self.books = make_books(self.session, f"H{next(_codes)}", kind, n_members=3,
                                 off_rule_contribution="flag" if flag else "refuse",
-                                share_out_by=by, repayment_order=order, shareout_loans=loans)
+                                share_out_by=by, repayment_order=order, shareout_loans=loans,
+                                shareout_keep=keep)
         self.day = group_today(self.books.group) - dt.timedelta(weeks=300)
 
     @rule(who=st.integers(0, 4), shares=st.integers(0, 6), half=st.booleans())
@@ -286,12 +287,13 @@ class GroupLife(RuleBasedStateMachine):
             mid: sum(o) for mid, o in owed.items() if sum(o)}
         assert out.profit == profit and out.total == sum(savings.values()) + profit - sum(map(sum, owed.values()))
         assert all(p.profit >= 0 and p.total >= 0 for p in out.payouts)
+        assert all(0 <= p.kept <= min(g.shareout_keep, p.total) for p in out.payouts)
         after = ledger.group_summary(self.session, g)
-        assert (after.savings, after.service_charges, after.fines, after.loans_outstanding) == (0, 0, 0, 0)
+        assert (after.savings, after.service_charges, after.fines, after.loans_outstanding) == (out.kept, 0, 0, 0)
         assert after.social_fund == summary.social_fund == out.social_fund_carried
-        assert after.cash_box == summary.cash_box - out.total and after.cycle == summary.cycle + 1
-        self.cash -= out.total
-        self.savings = {}
+        assert after.cash_box == summary.cash_box - out.total + out.kept and after.cycle == summary.cycle + 1
+        self.cash -= out.total - out.kept
+        self.savings = {p.member_id: p.kept for p in out.payouts if p.kept}  # the float: the new cycle's first saving
         self.effects = {}  # the old cycle's postings can no longer be reversed
 
     # -- after every step ------------------------------------------------------------

@@ -52,11 +52,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table('groups', schema=None) as batch_op:
         batch_op.add_column(sa.Column('shareout_loans', sa.String(length=16), server_default='repay_first', nullable=False))
+        batch_op.add_column(sa.Column('shareout_keep', sa.Integer(), server_default='0', nullable=False))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('groups', schema=None) as batch_op:
+        batch_op.drop_column('shareout_keep')
         batch_op.drop_column('shareout_loans')
 
     with op.batch_alter_table('ledger_shareout_requests', schema=None) as batch_op:

@@ -4,6 +4,7 @@ Alembic's env.py and the migration check read the metadata from here. (Not
 named ``schema``: that name belongs to the PyPI package the africastalking SDK
 imports, and a top-level module of ours would shadow it.)
 """
+import groups.changes  # noqa: F401
 import groups.models  # noqa: F401
 import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401

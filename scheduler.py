@@ -29,12 +29,14 @@ def tasks() -> list[Task]:
     """Every periodic task. Features add theirs here."""
     from messaging.sweeper import sweep
     from outreach.jobs import task_loan_notices, task_plan_reminders, task_resume_broadcasts
+    from outreach.loan_expiry import task_expire_loans
 
     return [
         Task("sms-sweeper", 60, sweep),  # re-enqueue outbox/inbox rows Redis lost
         Task("plan-reminders", 60, task_plan_reminders),
         Task("loan-notices", 300, task_loan_notices),
         Task("resume-broadcasts", 120, task_resume_broadcasts),
+        Task("expire-loans", 300, task_expire_loans),  # approved loans never paid out
     ]
 
 

@@ -55,7 +55,7 @@ def handle(session: Session, config, sms: Incoming) -> Handled:
     command = REGISTRY[entry.command]
     authority = authorise(sender, command)
     if not authority.allowed:
-        _reply(session, sender, None, messages.not_allowed(t, command))
+        _reply(session, sender, None, messages.not_allowed(t, command.on_card()))
         return Handled(command.keyword, "refused")
     return _run(session, config, sms, sender, command, authority.membership, typed, rest)
 

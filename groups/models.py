@@ -111,6 +111,10 @@ class Group(Base):
     # as her first saving of the new cycle. 0: the cash box is emptied but for the social fund.
     shareout_keep: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     plain_letters: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An approved loan the cash box could not pay lapses after this many meetings (0: never).
+    loan_expiry_meetings: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # Ask the PIN before a member's balances are shown (a shared phone).
+    pin_for_balance: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

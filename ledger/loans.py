@@ -75,6 +75,8 @@ LOAN_STATUS_LABELS: dict[str, str] = {
     LoanStatus.DECLINED.value: N_("declined"),
     LoanStatus.ACTIVE.value: N_("paid out"),
     LoanStatus.CLOSED.value: N_("fully repaid"),
+    LoanStatus.CANCELLED.value: N_("cancelled"),
+    LoanStatus.EXPIRED.value: N_("expired: not paid out in time"),
 }
 
 UNITS = {"week": 52, "month": 12}  # unit -> longest term
@@ -331,23 +333,25 @@ def _same_group(loan: Loan, group: Group) -> Loan:
     return loan
 
 
-def decide_loan(session: Session, group: Group, loan_ref: str, *, approve: bool, actor: Member,
-                reason: str | None = None, key: str) -> Loan:
-    """The chair approves or declines a request (never her own); idempotent on ``key``."""
+def decide_loan(session: Session, group: Group, loan_ref: str, *, approve: bool, actor: Member | None,
+                reason: str | None = None, key: str, coordinator_id: int | None = None) -> Loan:
+    """The chair approves or declines a request (never her own; see ``ledger.approvals`` for who
+    decides the chair's own loan or in a group without a chair); idempotent on ``key``."""
     return _once(session, group, Loan.decision_key, key,
-                 lambda: _decide(session, group, loan_ref, approve, actor, reason, key))
+                 lambda: _decide(session, group, loan_ref, approve, actor, reason, key, coordinator_id))
 
 
-def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor: Member,
-            reason: str | None, key: str) -> Loan:
-    require_role(session, group, actor, Role.CHAIR)
+def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor: Member | None,
+            reason: str | None, key: str, coordinator_id: int | None) -> Loan:
+    from ledger.approvals import check_decider
+
     loan = get_loan(session, group, loan_ref, lock=True)
-    if loan.member_id == actor.id:
-        raise errors.own_loan()
+    check_decider(session, group, loan, actor, coordinator_id)
     if loan.status != LoanStatus.REQUESTED:
         raise errors.loan_state(loan.ref, LOAN_STATUS_LABELS[loan.status.value])
     loan.status = LoanStatus.APPROVED if approve else LoanStatus.DECLINED
-    loan.decided_by_id = actor.id
+    loan.decided_by_id = actor.id if actor is not None else None
+    loan.decided_by_coordinator_id = coordinator_id
     loan.decided_at = dt.datetime.now(dt.UTC)
     loan.decision_key = key
     loan.decline_reason = None if approve else (reason or "")[:160] or None

@@ -80,6 +80,8 @@ class LoanStatus(enum.StrEnum):
     DECLINED = "declined"
     ACTIVE = "active"  # paid out, being repaid
     CLOSED = "closed"  # fully repaid
+    CANCELLED = "cancelled"  # approved, then withdrawn before pay-out (the chair, or the member)
+    EXPIRED = "expired"  # approved, never paid out within the group's number of meetings
 
 
 OPEN_LOAN_STATUSES = (LoanStatus.REQUESTED, LoanStatus.APPROVED, LoanStatus.ACTIVE)
@@ -203,6 +205,9 @@ class Loan(LoanAmounts, Base):
     status: Mapped[LoanStatus] = mapped_column(_enum(LoanStatus, "loan_status"), default=LoanStatus.REQUESTED)
     requested_on: Mapped[dt.date] = mapped_column(Date)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    # A coordinator who decided (a group without a chair, or the chair's own loan).
+    decided_by_coordinator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coordinators.id", ondelete="RESTRICT"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(String(160))
     disbursed_on: Mapped[dt.date | None] = mapped_column(Date)

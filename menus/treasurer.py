@@ -24,6 +24,13 @@ def _today(ctx: Ctx) -> list[str]:
               t.gettext("Repaid: {amount}", amount=ctx.money(sheet.total("repaid"))),
               t.gettext("Fines: {amount}", amount=ctx.money(sheet.total("fines"))),
               t.gettext("Cash box: {amount}", amount=ctx.money(sheet.cash_box))]
+    waiting = ledger.approved_loans(ctx.db, ctx.group)
+    if waiting:
+        numbers = {row.member_id: row for row in sheet.rows}
+        # TRANSLATORS: a heading, followed by approved loans the treasurer pays out (DISBURSE L17).
+        lines.append(t.gettext("To pay out:"))
+        lines += [f"{loan.ref} {numbers[loan.member_id].name if loan.member_id in numbers else '?'} "
+                  f"{ctx.money(loan.principal)}" for loan in waiting]
     if sheet.missing:
         lines.append(t.gettext("Not yet:"))
         lines += [f"{row.name} ({row.number})" for row in sheet.missing]

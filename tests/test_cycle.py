@@ -1,5 +1,5 @@
 """A whole savings cycle, run from the phones: weekly meetings, loans, a fine, a social-fund grant,
-a member leaving, attendance, and the share-out, then the next cycle's first meeting.
+a member leaving, attendance, a cancelled meeting, and the share-out, then the next cycle's first meeting.
 
 Everything goes through ``POST /sms/africastalking`` and ``POST /ussd/africastalking``; only the
 groups and their people are set up directly (no SMS registers a group). The clock travels a week
@@ -164,8 +164,11 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
                                      f"{kes(30000)}.")
         assert g.reply(6, "BAL").startswith("This number is not registered")  # her membership ended
         g.sms(1, "CLOSE")
+        cancel = g.reply(2, "CANCEL 2027-01-25")  # the chair cancels next week's meeting
+        assert cancel.startswith("CANCEL: the meeting of ") and "is cancelled" in cancel
+        assert "is cancelled" in g.last(3)  # every member is told
 
-    with meeting(3):  # share-out: preview and code, the chair holds it, a new code, carried out
+    with meeting(4):  # share-out: preview and code, the chair holds it, a new code, carried out
         g.sms(1, "SAVE 1 1 2 1 3 1 4 1 5 1")
         preview = g.sms(1, "SHAREOUT")
         text = "\n".join(preview)
@@ -201,7 +204,7 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
             Txn.kind == "share_out"))) == 1
         _books_sound(g)
 
-    with meeting(4):  # the next cycle's first meeting
+    with meeting(5):  # the next cycle's first meeting
         g.sms(1, "SAVE 1 1 2 1 3 1 4 1 5 1")
         g.sms(1, "CLOSE")
         first = g.read(lambda s, group: (
@@ -209,8 +212,8 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
             s.scalar(select(func.count()).select_from(Txn).join(Cycle, Cycle.id == Txn.cycle_id).where(
                 Cycle.number == 2, Txn.group_id == group.id, Txn.kind == "saving")),
             s.scalar(select(Meeting.closed).where(Meeting.group_id == group.id,
-                                                  Meeting.on == dt.date(2027, 2, 1)))))
-        assert first == (dt.date(2027, 1, 25), 5, True)
+                                                  Meeting.on == dt.date(2027, 2, 8)))))
+        assert first == (dt.date(2027, 2, 1), 5, True)
         assert g.last(4).startswith(f"Tumaini Group: shares bought: 1 ({kes(10000)}). All your shares: 1 ")
         _books_sound(g)
         attendance = g.read(lambda s, group: s.scalar(select(func.count()).select_from(Attendance).where(
@@ -257,8 +260,10 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
                              f"(savings {kes(60000)} - loan {kes(30600)}). " + left.split()[-1])
         g.sms(1, "REPAY 3 500")
         g.sms(1, "CLOSE")
+        assert "is cancelled" in g.reply(2, "CANCEL")  # the chair cancels the next meeting
+        assert "is cancelled" in g.last(4)
 
-    with meeting(3):  # share-out from the treasurer's USSD menu, once every loan is repaid
+    with meeting(4):  # share-out from the treasurer's USSD menu, once every loan is repaid
         g.sms(1, "SAVE 1 200 2 200 3 200 4 200")
         phone = g.ussd(1)
         phone.dial()
@@ -290,14 +295,16 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
         assert g.read(lambda s, group: s.scalar(select(ShareOutRequest.status))) == "done"
         _books_sound(g)
 
-    with meeting(4):  # the next cycle starts with the same rules
+    with meeting(5):  # the next cycle starts with the same rules
         assert g.reply(1, "SAVE 1 200 2 200 3 200 4 200").startswith(f"SAVE: 4 members, total {kes(80000)}.")
         assert g.last(3).startswith(f"Umoja Group: saving of {kes(20000)} received. Your savings: {kes(40000)}.")
         g.sms(1, "CLOSE")
         assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Membership).where(
             Membership.group_id == group.id, Membership.status == Status.ACTIVE))) == 4
         assert g.read(lambda s, group: s.scalar(select(Meeting.closed).where(
-            Meeting.group_id == group.id, Meeting.on == dt.date(2027, 2, 1)))) is True
+            Meeting.group_id == group.id, Meeting.on == dt.date(2027, 2, 8)))) is True
+        assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Meeting).where(
+            Meeting.group_id == group.id, Meeting.on == dt.date(2027, 1, 25)))) == 0  # cancelled: nothing held
         _books_sound(g)
         assert g.read(lambda s, group: s.get(Member, 1).name) == "Grace Wanjiku"
 

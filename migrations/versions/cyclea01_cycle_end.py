@@ -1,7 +1,7 @@
 """cycle end: share-out requests (preview, code, chair's hold), attendance, the group's loan rule at share-out
 
 Revision ID: cyclea01
-Revises: outbox2
+Revises: cycleb01
 Create Date: 2026-11-30 12:42:09.320326
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'cyclea01'
-down_revision = 'outbox2'
+down_revision = 'cycleb01'
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,7 @@ def tasks() -> list[Task]:
     """Every periodic task. Features add theirs here."""
     from messaging.sweeper import sweep
     from outreach.jobs import task_loan_notices, task_plan_reminders, task_resume_broadcasts
+    from outreach.loan_expiry import task_expire_loans
     from reports.jobs import task_refresh_figures
 
     return [
@@ -37,6 +38,7 @@ def tasks() -> list[Task]:
         Task("loan-notices", 300, task_loan_notices),
         Task("resume-broadcasts", 120, task_resume_broadcasts),
         Task("report-figures", 300, task_refresh_figures),  # PAR30 and repayment rate move with the date
+        Task("expire-loans", 300, task_expire_loans),  # approved loans never paid out
     ]
 
 

@@ -8,7 +8,7 @@ from commands.parser import Grammar, Parsed, match_key
 from commands.registry import ANYONE, REGISTRY, Command, pgettext, register
 from db import on_commit
 from i18n import LANGUAGES, N_, translator
-from i18n.plain import plain_letters
+from i18n.plain import PLAIN_READABLE, plain_letters
 from messaging.encoding import shape
 
 EVERYONE = frozenset({ANYONE})
@@ -18,14 +18,15 @@ EVERYONE = frozenset({ANYONE})
 CARD_EXAMPLES = {"SAVE": "SAVE 3 500 4 500", "SOCIAL": "SOCIAL 3 50", "FINE": "FINE 3 20 late",
                  "REPAY": "REPAY 3 250", "DISBURSE": "DISBURSE L17", "UNDO": "UNDO R1042",
                  "APPROVE": "APPROVE L17", "DECLINE": "DECLINE L17", "LANG": "LANG az",
-                 "BC": "BC CODE text"}
+                 "BC": "BC CODE text", "MOVE": "MOVE 2026-12-08 14:00", "CANCEL": "CANCEL",
+                 "SOCIALPAY": "SOCIALPAY 3 20 funeral", "ABSENT": "ABSENT 4 7", "LEAVE": "LEAVE 4"}
 
 
 def run_help(ctx: Context, parsed: Parsed) -> Outcome:
     """The commands this sender may use, in her language: one per line with what it does
     when that fits in two SMS segments, else the compact card (examples only), so that
     HELP never costs more than two segments, in any language."""
-    allowed = [cmd for cmd in REGISTRY.values() if authorise(ctx.sender, cmd).allowed]
+    allowed = [cmd for cmd in REGISTRY.values() if authorise(ctx.sender, cmd.on_card()).allowed]
     lines = list(dict.fromkeys(ctx.t.gettext(cmd.usage) for cmd in allowed))
     full = "\n".join(["Kassa:"] + lines)
     if shape(full).segments <= 2 and shape(plain_letters(full)).segments <= 1:
@@ -33,9 +34,24 @@ def run_help(ctx: Context, parsed: Parsed) -> Outcome:
     examples = "; ".join(dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed))
     # TRANSLATORS: {examples} lists SMS commands as typed, e.g. "SAVE 3 500 4 500; BAL; STOP".
     card = ctx.t.gettext("Kassa commands, for example: {examples}", examples=examples)
-    if shape(card).segments <= 2:
+    if shape(card).segments <= 2 and shape(plain_letters(card)).segments <= 1:
         return Outcome(card)
-    return Outcome("Kassa: " + examples)  # all GSM-7: one segment, where her letters would take three
+    if ctx.t.lang in PLAIN_READABLE and shape(plain_letters(card)).segments <= 1:
+        return Outcome(plain_letters(card))  # her words in plain letters (Vietnamese without marks)
+    # Her words, the keywords alone (a non-Latin script costs 70 letters a segment, not 160).
+    keywords = ctx.t.gettext("Kassa commands, for example: {examples}",
+                             examples=", ".join(dict.fromkeys(cmd.keyword for cmd in allowed)))
+    plain_ok = ctx.t.lang not in PLAIN_READABLE or shape(plain_letters(keywords)).segments <= 1
+    if shape(keywords).segments <= 2 and plain_ok:
+        return Outcome(keywords)
+    # All GSM-7: one segment each, where her letters would take three; a long card is two SMS.
+    parts: list[str] = []
+    for example in dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed):
+        if parts and shape(parts[-1] + "; " + example).segments <= 1:
+            parts[-1] += "; " + example
+        else:
+            parts.append(example if parts else "Kassa: " + example)
+    return Outcome(parts[0], more=parts[1:])
 
 
 def find_language(word: str) -> str | None:
@@ -90,6 +106,10 @@ def run_balance(ctx: Context, parsed: Parsed) -> Outcome:
     """Her savings, and her loan when she has one, from the ledger."""
     if ctx.group is None or ctx.sender.member is None:
         raise CommandError(ctx.t.gettext("BAL is for group members."))
+    if ctx.group.pin_for_balance:  # a shared phone: balances only after the PIN, on USSD
+        from menus.privacy import PIN_FIRST
+
+        raise CommandError(ctx.t.gettext(PIN_FIRST, code=getattr(ctx.config, "USSD_SERVICE_CODE", "")))
     pos = ledger.member_position(ctx.session, ctx.group, ctx.sender.member, ctx.today())
     lines = [ctx.t.gettext("{group}: your savings {savings}.", group=ctx.group.name,
                            savings=ctx.money(pos.savings))]

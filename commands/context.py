@@ -65,6 +65,7 @@ class Outcome:
 
     reply: str
     notices: list[Notice] = field(default_factory=list)
+    more: list[str] = field(default_factory=list)  # further SMS to the sender (a long answer, paged)
 
 
 class CommandError(Exception):

@@ -55,7 +55,7 @@ def handle(session: Session, config, sms: Incoming) -> Handled:
     command = REGISTRY[entry.command]
     authority = authorise(sender, command)
     if not authority.allowed:
-        _reply(session, sender, None, messages.not_allowed(t, command))
+        _reply(session, sender, None, messages.not_allowed(t, command.on_card()))
         return Handled(command.keyword, "refused")
     return _run(session, config, sms, sender, command, authority.membership, typed, rest)
 
@@ -117,6 +117,8 @@ def _deliver(session: Session, sender: Sender, group: Group | None, outcome: Out
                   group_id=notice.group.id, plain=_plain(notice.member, notice.group))
     own = [n.text for n in outcome.notices if sender.member is not None and n.member.id == sender.member.id]
     _reply(session, sender, group, "\n".join([outcome.reply, *own]))
+    for text in outcome.more:
+        _reply(session, sender, group, text)
 
 
 def _plain(member: Member | None, group: Group | None) -> bool:

@@ -55,7 +55,14 @@ def resolve(ctx: Context, command: str, item: Item) -> Membership:
 
 
 def receipt_text(t: Translator, group, receipt) -> str:
-    """The receipt SMS for ``receipt`` in the member's language."""
+    """The receipt SMS for ``receipt`` in the member's language (VSLA savings: shares and their value)."""
+    if receipt.kind == "saving" and receipt.shares:
+        value = receipt.amount // receipt.shares
+        # TRANSLATORS: a VSLA receipt: shares bought at this meeting and all her shares, with their value.
+        return t.gettext("{group}: shares bought: {shares} ({amount}). All your shares: {total} ({balance}). "
+                         "Receipt {ref}.", group=group.name, shares=receipt.shares,
+                         amount=t.money(receipt.amount, group.currency), total=receipt.balance // value,
+                         balance=t.money(receipt.balance, group.currency), ref=receipt.ref)
     msgid = RECEIPT_TEXTS.get(receipt.kind, GENERIC_RECEIPT)
     return t.gettext(msgid, group=group.name, amount=t.money(abs(receipt.amount), group.currency),
                      balance=t.money(receipt.balance, group.currency), ref=receipt.ref,
@@ -97,10 +104,27 @@ def _refuse_repeats(ctx: Context, parsed: Parsed, members: list[Membership]) -> 
         seen[membership.id] = item
 
 
+def shares_typed(group, item: Item) -> int | None:
+    """In a share-based (VSLA) group a small whole number is shares, not money: ``SAVE 3 2`` buys
+    2 shares. Small means less than one share's value in the currency's major units; a larger
+    amount (``SAVE 3 100000``) is money and must be whole shares."""
+    from ledger.money import minor_digits
+
+    typed = item.text.split()[-1].replace(",", "")
+    if group.kind.value != "vsla" or not typed.isdigit() or group.share_value <= 0:
+        return None
+    shares = int(typed)
+    return shares if 0 < shares * 10 ** minor_digits(group.currency) < group.share_value else None
+
+
 def run_save(ctx: Context, parsed: Parsed) -> Outcome:
 
-    return post_items(ctx, parsed, lambda member, item, key: ledger.record_saving(
-        ctx.session, ctx.group, member, amount=item.amount, key=key, actor=ctx.actor, on=ctx.today()))
+    def post(member: Member, item: Item, key: str):
+        shares = shares_typed(ctx.group, item)
+        return ledger.record_saving(ctx.session, ctx.group, member, amount=None if shares else item.amount,
+                                    shares=shares, key=key, actor=ctx.actor, on=ctx.today())
+
+    return post_items(ctx, parsed, post)
 
 
 def run_social(ctx: Context, parsed: Parsed) -> Outcome:
@@ -200,18 +224,6 @@ def run_decline(ctx: Context, parsed: Parsed) -> Outcome:
     return _decide(ctx, parsed, approve=False)
 
 
-def run_close(ctx: Context, parsed: Parsed) -> Outcome:
-    """Close today's meeting: its postings become final (corrections only by reversal)."""
-    from ledger.errors import LedgerError
-
-    try:
-        ledger.close_meeting(ctx.session, ctx.group, actor=ctx.actor, on=ctx.today())
-    except LedgerError as exc:
-        raise CommandError(exc.render(ctx.t, ctx.group.currency)) from None
-    return Outcome(ctx.t.gettext("CLOSE: meeting closed, its records are final. Date: {date}.",
-                                 date=ctx.t.date(ctx.today())))
-
-
 register(Command(pgettext("sms keyword", "SAVE"), Grammar.ITEMS, TREASURER, run_save,
                  N_("SAVE number amount ... - savings")))
 register(Command(pgettext("sms keyword", "SOCIAL"), Grammar.ITEMS, TREASURER, run_social,
@@ -225,8 +237,6 @@ register(Command(pgettext("sms keyword", "DISBURSE"), Grammar.REF, TREASURER, ru
                  N_("DISBURSE L17 - pay out an approved loan")))
 register(Command(pgettext("sms keyword", "UNDO"), Grammar.REF_REASON, TREASURER, run_undo,
                  N_("UNDO R1042 - cancel a receipt")))
-register(Command(pgettext("sms keyword", "CLOSE"), Grammar.NONE, TREASURER, run_close,
-                 N_("CLOSE - close today's meeting")))
 register(Command(pgettext("sms keyword", "APPROVE"), Grammar.REF, CHAIR, run_approve,
                  N_("APPROVE L17 - approve a loan")))
 register(Command(pgettext("sms keyword", "DECLINE"), Grammar.REF_REASON, CHAIR, run_decline,

@@ -38,6 +38,15 @@ class Command:
     roles: frozenset[str]  # Role values ("treasurer", "chair" ...), COORDINATOR or ANYONE
     run: Callable[[Context, Parsed], Outcome]
     usage: str  # N_() msgid: one HELP line, e.g. "SAVE number amount ..."
+    # The roles whose HELP card and refusals name it, when narrower than ``roles`` (APPROVE:
+    # the chair; a secretary, treasurer or coordinator may send it only in a stand-in case).
+    card: frozenset[str] | None = None
+
+    def on_card(self) -> Command:
+        """This command as the HELP card and refusals see it (only its ``card`` roles)."""
+        from dataclasses import replace
+
+        return replace(self, roles=self.card) if self.card is not None else self
 
 
 class _Registry(dict):

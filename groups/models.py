@@ -104,7 +104,17 @@ class Group(Base):
         String(16), default="charge_first", server_default="charge_first")  # charge_first|principal_first
     share_out_by: Mapped[str] = mapped_column(
         String(16), default="savings", server_default="savings")  # savings|share_weeks
+    # Share-out: loans still being repaid must be repaid first, or are deducted from the payout.
+    shareout_loans: Mapped[str] = mapped_column(
+        String(16), default="repay_first", server_default="repay_first")  # repay_first|deduct
+    # Share-out float: each member keeps up to this much (minor units; VSLA: whole shares) in the box
+    # as her first saving of the new cycle. 0: the cash box is emptied but for the social fund.
+    shareout_keep: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     plain_letters: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An approved loan the cash box could not pay lapses after this many meetings (0: never).
+    loan_expiry_meetings: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # Ask the PIN before a member's balances are shown (a shared phone).
+    pin_for_balance: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -16,6 +16,7 @@ UTC instant, never the local time people read):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -89,17 +90,77 @@ def next_meeting(rhythm: Rhythm, now: dt.datetime) -> dt.date:
     return day
 
 
-def plan_after(rhythm: Rhythm, now: dt.datetime) -> Plan:
-    """The reminder to plan at ``now``: for the next meeting not yet started."""
+def plan_after(rhythm: Rhythm, now: dt.datetime, changes: Changes | None = None) -> Plan:
+    """The reminder to plan at ``now``: for the next meeting not yet started.
+
+    With ``changes`` (one meeting moved or cancelled), a cancelled meeting is
+    skipped and a moved one is reminded ahead of its new day; ``meeting_on``
+    stays the regular date (the key of the change).
+    """
+    if changes:
+        slot = next_slot(rhythm, now, changes)
+        return Plan(slot, reminder_instant(rhythm, effective(rhythm, slot, changes)[0]))  # type: ignore[index]
     meeting_on = next_meeting(rhythm, now)
     return Plan(meeting_on, reminder_instant(rhythm, meeting_on))
 
 
-def plan_following(rhythm: Rhythm, meeting_on: dt.date, now: dt.datetime) -> Plan:
+def plan_following(rhythm: Rhythm, meeting_on: dt.date, now: dt.datetime,
+                   changes: Changes | None = None) -> Plan:
     """The plan after the reminder for ``meeting_on`` went (or was skipped).
 
     The next meeting strictly after ``meeting_on``, but never one that has
     already started at ``now`` (a planner that was down skips stale meetings).
     """
-    after = max(meeting_start(rhythm, meeting_on), now)
-    return plan_after(rhythm, after)
+    start = effective_start(rhythm, meeting_on, changes) or meeting_start(rhythm, meeting_on)
+    return plan_after(rhythm, max(start, now), changes)
+
+
+# -- one meeting moved or cancelled ------------------------------------------------------------
+
+#: How far from its regular day a meeting may be moved (and how far back the search looks).
+MOVE_WINDOW = dt.timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One regular meeting cancelled, or moved to another day and/or time."""
+
+    cancelled: bool = False
+    new_on: dt.date | None = None
+    new_time: dt.time | None = None
+
+
+#: regular meeting date -> its change
+Changes = Mapping[dt.date, Change]
+
+
+def effective(rhythm: Rhythm, slot: dt.date, changes: Changes | None) -> tuple[dt.date, dt.time] | None:
+    """When the meeting of regular date ``slot`` takes place: (day, time), or None if cancelled."""
+    change = changes.get(slot) if changes else None
+    if change is None:
+        return slot, rhythm.at
+    if change.cancelled:
+        return None
+    return change.new_on or slot, change.new_time or rhythm.at
+
+
+def effective_start(rhythm: Rhythm, slot: dt.date, changes: Changes | None) -> dt.datetime | None:
+    when = effective(rhythm, slot, changes)
+    return None if when is None else local_instant(when[0], when[1], rhythm.tz)
+
+
+def next_slot(rhythm: Rhythm, now: dt.datetime, changes: Changes | None) -> dt.date:
+    """The regular date of the first meeting (by its actual start) that has not started at
+    ``now`` and is not cancelled. A meeting moved later than the next regular one is
+    still found: the search starts ``MOVE_WINDOW`` back and goes on until no later
+    regular slot could start sooner than the best found."""
+    if not changes:
+        return next_meeting(rhythm, now)
+    day = meeting_on_or_after(rhythm, now.astimezone(rhythm.tz).date() - MOVE_WINDOW)
+    best: tuple[dt.datetime, dt.date] | None = None
+    while best is None or meeting_start(rhythm, day) - MOVE_WINDOW <= best[0]:
+        start = effective_start(rhythm, day, changes)
+        if start is not None and start > now and (best is None or start < best[0]):
+            best = (start, day)
+        day = meeting_on_or_after(rhythm, day + dt.timedelta(days=1))
+    return best[1]

@@ -85,11 +85,16 @@ def _hop(form: Any) -> Hop | None:
                text=form.get("text", "")[:1000], network=form.get("networkCode", "")[:10])
 
 
+def utcnow() -> dt.datetime:
+    """The hop's clock (one place, so a test can set the day)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def _deps(services: Any, store: SessionStore) -> Deps:
     cfg = services.config
     reads = ReadCache(store.redis, cfg.LEDGER_CACHE_SECONDS) if cfg.LEDGER_CACHE_SECONDS > 0 else None
     return Deps(pepper=cfg.PIN_PEPPER or "", service_code=cfg.USSD_SERVICE_CODE,
-                now=dt.datetime.now(dt.UTC), reads=reads)
+                now=utcnow(), reads=reads)
 
 
 def _store(app: Flask) -> SessionStore:

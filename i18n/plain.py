@@ -41,8 +41,16 @@ class _Table(dict):
 _TABLE = _Table()  # str.translate walks the text in C: the planner makes thousands of texts plain
 
 
+#: Languages' own names that letter-by-letter plain letters would garble ("മലയാളം" -> "mlyalm"):
+#: their usual name in Latin letters instead.
+NAMES_PLAIN = {"മലയാളം": "Malayalam", "हिन्दी": "Hindi", "Русский": "Russkiy"}
+
+
 def plain_letters(text: str) -> str:
     """``text`` with every non-GSM-7 character replaced by plain letters."""
+    for native, latin in NAMES_PLAIN.items():
+        if native in text:
+            text = text.replace(native, latin)
     plain = normalise(text).translate(_TABLE)
     return _GLUED.sub(lambda m: f"{m.group(1)} " if m.group(1) else f" {m.group(2)}", plain)
 

@@ -7,6 +7,20 @@ The API is fixed in docs/contracts.md; everything it names is importable from he
 from ledger.books import Receipt, group_today
 from ledger.contributions import move_cash, pay_social_fund, record_fine, record_saving, record_social
 from ledger.corrections import get_receipt, reverse
+from ledger.cycle import (
+    Leaving,
+    MeetingSummary,
+    Preview,
+    close_with_attendance,
+    confirm_share_out,
+    hold_share_out,
+    leave_group,
+    mark_absent,
+    meeting_summary,
+    preview_share_out,
+    start_share_out,
+    waiting_share_out,
+)
 from ledger.errors import AMOUNT_MESSAGES, LedgerError
 from ledger.loans import (
     LOAN_PURPOSES,
@@ -50,5 +64,7 @@ __all__ = [
     "loan_limit", "meeting_sheet", "move_cash", "member_position", "mini_statement", "open_meeting",
     "parse_amount", "pay_social_fund", "pending_loans", "plan_share_out", "quote_loan",
     "record_fine", "record_repayment", "record_saving", "record_social", "request_loan", "reverse",
-    "share_out", "trial_balance",
+    "share_out", "trial_balance", "Leaving", "MeetingSummary", "Preview", "close_with_attendance",
+    "confirm_share_out", "hold_share_out", "leave_group", "mark_absent", "meeting_summary", "preview_share_out",
+    "start_share_out", "waiting_share_out",
 ]

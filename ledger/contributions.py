@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, GroupKind, Member, Role
@@ -71,9 +72,24 @@ def saving_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting, 
     if group.saving_amount <= 0:
         return Contribution(amount)
     already, _ = paid_at_meeting(session, meeting, member, TxnKind.SAVING)
-    if already + amount != group.saving_amount:
+    if already + amount != group.saving_amount and not _pays_arrears(session, group, cycle, meeting, member,
+                                                                     already, amount):
         return Contribution(amount, flagged=_off_rule(group, errors.off_rule_amount(amount, group.saving_amount)))
     return Contribution(amount)
+
+
+def _pays_arrears(session: Session, group: Group, cycle: Cycle, meeting: Meeting, member: Member,
+                  already: int, amount: int) -> bool:
+    """An SHG member may bring missed weeks too: a whole multiple of the fixed amount, at most
+    this meeting's plus what the cycle's earlier meetings asked of her and she has not saved."""
+    rule, at_meeting = group.saving_amount, already + amount
+    if at_meeting % rule or at_meeting <= rule:
+        return False
+    earlier = session.scalar(select(func.count(Meeting.id)).where(
+        Meeting.group_id == group.id, Meeting.on >= cycle.started_on, Meeting.on < meeting.on)) or 0
+    saved_before = paid_in_cycle(session, cycle, member, TxnKind.SAVING) - already
+    arrears = rule * int(earlier) - saved_before
+    return at_meeting - rule <= arrears
 
 
 def _shares_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting, member: Member,
@@ -206,15 +222,20 @@ def record_fine(session: Session, group: Group, member: Member, amount: int | No
 
 @idempotent
 def pay_social_fund(session: Session, group: Group, member: Member, amount: int, *, reason: str,
-                    key: str, actor: Member, approver: Member) -> Receipt:
+                    key: str, actor: Member, approver: Member | None = None) -> Receipt:
     """Pay ``amount`` from the social fund to ``member`` (illness, funeral ...).
 
-    The treasurer pays, the chair approves (never for herself). Debits the
-    social fund, credits the cash box; neither may go below zero. The
+    The treasurer pays; when an ``approver`` is named she must be the chair
+    (the SMS ``SOCIALPAY`` names none: the treasurer grants it at the meeting
+    and the chair is told). Nobody pays or approves a grant to herself. Debits
+    the social fund, credits the cash box; neither may go below zero. The
     receipt's balance is what is left in the social fund.
     """
-    require_role(session, group, approver, Role.CHAIR)
-    if approver.id == member.id:
+    if approver is not None:
+        require_role(session, group, approver, Role.CHAIR)
+        if approver.id == member.id:
+            raise errors.self_approval()
+    if actor.id == member.id:
         raise errors.self_approval()
     ctx = _prepare(session, group, member, actor, amount, None)
     fund = account(session, group, AccountCode.SOCIAL)

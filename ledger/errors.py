@@ -202,3 +202,36 @@ def nothing_to_share() -> LedgerError:
 
 def key_reused() -> LedgerError:
     return LedgerError("key_reused", N_("This request was already used for something else."))
+
+
+def owes_more_than_savings(name: str, outstanding: int, balance: int) -> LedgerError:
+    # TRANSLATORS: at a share-out or when she leaves, a loan is settled from her savings; {name} is the member.
+    return LedgerError("owes_more", N_("{name} owes {outstanding} but has only {balance} saved. "
+                                       "She must repay the rest first."),
+                       name=name, outstanding=outstanding, balance=balance)
+
+
+def loan_waiting() -> LedgerError:
+    return LedgerError("loan_waiting", N_("This member has a loan request or an approved loan. "
+                                          "Decide or pay it out first."))
+
+
+def no_shareout() -> LedgerError:
+    return LedgerError("no_shareout", N_("No share-out is waiting. The treasurer starts one with SHAREOUT."))
+
+
+def shareout_held() -> LedgerError:
+    return LedgerError("shareout_held", N_("The chair has put the share-out on hold. Talk to her, "
+                                           "then start it again."))
+
+
+def shareout_expired() -> LedgerError:
+    return LedgerError("shareout_expired", N_("The share-out code has expired. Send SHAREOUT for a new one."))
+
+
+def wrong_code(code: str) -> LedgerError:
+    return LedgerError("wrong_code", N_("{typed} is not the share-out code."), typed=code)
+
+
+def own_leaving() -> LedgerError:
+    return LedgerError("own_leaving", N_("Nobody may record her own leaving. Ask the chair or the treasurer."))

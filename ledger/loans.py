@@ -45,11 +45,13 @@ from ledger.books import (
     balance,
     check_positive,
     current_cycle,
+    find_key,
     group_today,
     idempotent,
     meeting_for_posting,
     membership,
     post,
+    receipt_of,
     require_role,
 )
 from ledger.models import OPEN_LOAN_STATUSES, AccountCode, Loan, LoanAmounts, LoanStatus, TxnKind
@@ -73,6 +75,8 @@ LOAN_STATUS_LABELS: dict[str, str] = {
     LoanStatus.DECLINED.value: N_("declined"),
     LoanStatus.ACTIVE.value: N_("paid out"),
     LoanStatus.CLOSED.value: N_("fully repaid"),
+    LoanStatus.CANCELLED.value: N_("cancelled"),
+    LoanStatus.EXPIRED.value: N_("expired: not paid out in time"),
 }
 
 UNITS = {"week": 52, "month": 12}  # unit -> longest term
@@ -329,23 +333,25 @@ def _same_group(loan: Loan, group: Group) -> Loan:
     return loan
 
 
-def decide_loan(session: Session, group: Group, loan_ref: str, *, approve: bool, actor: Member,
-                reason: str | None = None, key: str) -> Loan:
-    """The chair approves or declines a request (never her own); idempotent on ``key``."""
+def decide_loan(session: Session, group: Group, loan_ref: str, *, approve: bool, actor: Member | None,
+                reason: str | None = None, key: str, coordinator_id: int | None = None) -> Loan:
+    """The chair approves or declines a request (never her own; see ``ledger.approvals`` for who
+    decides the chair's own loan or in a group without a chair); idempotent on ``key``."""
     return _once(session, group, Loan.decision_key, key,
-                 lambda: _decide(session, group, loan_ref, approve, actor, reason, key))
+                 lambda: _decide(session, group, loan_ref, approve, actor, reason, key, coordinator_id))
 
 
-def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor: Member,
-            reason: str | None, key: str) -> Loan:
-    require_role(session, group, actor, Role.CHAIR)
+def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor: Member | None,
+            reason: str | None, key: str, coordinator_id: int | None) -> Loan:
+    from ledger.approvals import check_decider
+
     loan = get_loan(session, group, loan_ref, lock=True)
-    if loan.member_id == actor.id:
-        raise errors.own_loan()
+    check_decider(session, group, loan, actor, coordinator_id)
     if loan.status != LoanStatus.REQUESTED:
         raise errors.loan_state(loan.ref, LOAN_STATUS_LABELS[loan.status.value])
     loan.status = LoanStatus.APPROVED if approve else LoanStatus.DECLINED
-    loan.decided_by_id = actor.id
+    loan.decided_by_id = actor.id if actor is not None else None
+    loan.decided_by_coordinator_id = coordinator_id
     loan.decided_at = dt.datetime.now(dt.UTC)
     loan.decision_key = key
     loan.decline_reason = None if approve else (reason or "")[:160] or None
@@ -429,6 +435,33 @@ def record_repayment(session: Session, group: Group, member: Member, amount: int
     posting = Posting(group=group, key=key, kind=TxnKind.REPAYMENT, amount=amount, on=day,
                       cycle=current_cycle(session, group), meeting=meeting, member=member, actor=actor,
                       loan=loan)
+    return post(session, posting, legs, lambda: loan.outstanding,
+                before_flush=lambda: apply_split(loan, split, +1))
+
+
+def settle_from_savings(session: Session, group: Group, loan: Loan, *, key: str, actor: Member,
+                        on: dt.date) -> Receipt:
+    """Settle all she still owes on ``loan`` from her own savings (at a share-out or when she leaves).
+
+    A repayment posted without cash: debit her savings, credit loans receivable
+    (principal) and service-charge income (charge); the loan closes. Refused
+    (nothing written) when her savings hold less than she owes. Idempotent on ``key``.
+    """
+    done = find_key(session, group, key)
+    if done is not None:
+        return receipt_of(done, replayed=True)
+    member = session.get(Member, loan.member_id)
+    assert member is not None
+    amount = loan.outstanding
+    split = Split(loan.charge - loan.charge_paid, loan.principal_outstanding)
+    legs = [Leg(account(session, group, AccountCode.SAVINGS, member), amount)]
+    if split.principal:
+        legs.append(Leg(account(session, group, AccountCode.LOANS, member), -split.principal))
+    if split.charge:
+        legs.append(Leg(account(session, group, AccountCode.CHARGES), -split.charge))
+    posting = Posting(group=group, key=key, kind=TxnKind.REPAYMENT, amount=amount, on=on,
+                      cycle=current_cycle(session, group), meeting=meeting_for_posting(session, group, on),
+                      member=member, actor=actor, loan=loan, memo="from savings")
     return post(session, posting, legs, lambda: loan.outstanding,
                 before_flush=lambda: apply_split(loan, split, +1))
 

@@ -71,6 +71,7 @@ class TxnKind(enum.StrEnum):
     TRANSFER = "transfer"
     SHARE_OUT = "share_out"
     REVERSAL = "reversal"
+    WITHDRAWAL = "withdrawal"  # a member leaving the group takes her savings out
 
 
 class LoanStatus(enum.StrEnum):
@@ -79,6 +80,8 @@ class LoanStatus(enum.StrEnum):
     DECLINED = "declined"
     ACTIVE = "active"  # paid out, being repaid
     CLOSED = "closed"  # fully repaid
+    CANCELLED = "cancelled"  # approved, then withdrawn before pay-out (the chair, or the member)
+    EXPIRED = "expired"  # approved, never paid out within the group's number of meetings
 
 
 OPEN_LOAN_STATUSES = (LoanStatus.REQUESTED, LoanStatus.APPROVED, LoanStatus.ACTIVE)
@@ -202,6 +205,9 @@ class Loan(LoanAmounts, Base):
     status: Mapped[LoanStatus] = mapped_column(_enum(LoanStatus, "loan_status"), default=LoanStatus.REQUESTED)
     requested_on: Mapped[dt.date] = mapped_column(Date)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    # A coordinator who decided (a group without a chair, or the chair's own loan).
+    decided_by_coordinator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coordinators.id", ondelete="RESTRICT"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(String(160))
     disbursed_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -272,3 +278,39 @@ class Line(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
 
     txn: Mapped[Txn] = relationship(back_populates="lines")
+
+
+class Attendance(Base):
+    """Who came to a meeting: written when the meeting closes (``ABSENT`` marks before that)."""
+
+    __tablename__ = "ledger_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("ledger_meetings.id", ondelete="RESTRICT"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ShareOutRequest(Base):
+    """A share-out the treasurer started: previewed, waiting for her code, maybe held by the chair.
+
+    ``status``: ``pending`` (code valid until ``expires_at``), ``held`` (the chair
+    blocked it), ``replaced`` (a newer one was started), ``done`` (``txn_id`` is
+    the share-out posting).
+    """
+
+    __tablename__ = "ledger_shareout_requests"
+    __table_args__ = (Index("ix_ledger_shareout_requests_group", "group_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("ledger_cycles.id", ondelete="RESTRICT"))
+    code: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    held_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txns.id", ondelete="RESTRICT"))

@@ -35,6 +35,8 @@ KIND_LABELS: dict[str, str] = {
     TxnKind.SHARE_OUT.value: N_("Share-out"),
     # TRANSLATORS: a posting that cancels an earlier wrong one (the treasurer's UNDO).
     TxnKind.REVERSAL.value: N_("Correction"),
+    # TRANSLATORS: her savings paid out to her when she left the group.
+    TxnKind.WITHDRAWAL.value: N_("Paid out on leaving"),
 }
 
 

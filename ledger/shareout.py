@@ -7,8 +7,16 @@ of what the group earned (service charges and fines), then a new cycle starts.
   was in the box, counting the week it came in).
 - Largest-remainder rounding: the parts add up to the profit to the minor unit.
 - The social fund is not shared out; it carries over to the next cycle.
-- Every loan must be repaid (or declined) first, and the cash box must hold
-  the whole pay-out.
+- Loans: with ``group.shareout_loans = "repay_first"`` every loan must be
+  repaid (or declined) first; with ``"deduct"`` what a borrower still owes
+  (principal and service charge) is settled from her savings in the same
+  share-out (a repayment posted from her savings, so the loan closes and its
+  service charge counts as profit) and so deducted from her payout. A request
+  still waiting or an approved loan not yet paid out always blocks it.
+- The cash box must hold the whole pay-out.
+- A carried-over float (``group.shareout_keep``): each member keeps up to that
+  much of her payout (VSLA: whole shares) in the box, posted as her first
+  saving of the new cycle; the rest is paid in cash.
 
 One transaction records it: for each member, a credit of her profit to her
 savings (income closed to equity) and a debit of her whole payout; the income
@@ -18,9 +26,10 @@ from the legs, so a replay answers the first result.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from groups.models import Group, GroupKind, Member, Role
@@ -39,8 +48,8 @@ from ledger.books import (
     post,
     require_role,
 )
-from ledger.loans import count_open_loans
-from ledger.models import Account, AccountCode, Cycle, Txn, TxnKind
+from ledger.loans import active_loans, count_open_loans, settle_from_savings
+from ledger.models import Account, AccountCode, Cycle, Loan, LoanStatus, Txn, TxnKind
 from ledger.money import allocate
 
 
@@ -52,10 +61,18 @@ class Payout:
     savings: int
     profit: int
     shares: int = 0
+    deducted: int = 0  # what she still owed on loans, settled from her savings
+    kept: int = 0  # of her total, left in the box as her first saving of the new cycle
 
     @property
     def total(self) -> int:
-        return self.savings + self.profit
+        """What the share-out gives her: savings and profit, less what she owed."""
+        return self.savings + self.profit - self.deducted
+
+    @property
+    def paid(self) -> int:
+        """What she takes home in cash."""
+        return self.total - self.kept
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,10 @@ class ShareOut:
     def profit(self) -> int:
         return sum(p.profit for p in self.payouts)
 
+    @property
+    def kept(self) -> int:
+        return sum(p.kept for p in self.payouts)
+
 
 def _weights(session: Session, group: Group, cycle: Cycle, savers: list[Account], on: dt.date) -> list[int]:
     """Each saver's weight: her savings, or her share-weeks (savings x weeks held)."""
@@ -92,19 +113,44 @@ def _weights(session: Session, group: Group, cycle: Cycle, savers: list[Account]
 
 
 def plan_share_out(session: Session, group: Group, on: dt.date | None = None) -> list[Payout]:
-    """What each member would get if the group shared out now (nothing is written)."""
+    """What each member would get if the group shared out now (nothing is written).
+
+    With the ``deduct`` loan rule, loans still being repaid count as settled
+    from the borrowers' savings: their service charge still owed is profit,
+    and what each borrower owes is her ``deducted``.
+    """
     on = on or group_today(group)
     cycle = current_cycle(session, group)
     savers = [a for a in session.scalars(select(Account).where(
         Account.group_id == group.id, Account.code == AccountCode.SAVINGS).order_by(Account.member_key))
         if a.balance != 0]
-    profit = _profit(session, group)
+    owed = owed_by_member(session, group) if group.shareout_loans == "deduct" else {}
+    profit = _profit(session, group) + sum(charge for _, charge in owed.values())
     weights = _weights(session, group, cycle, savers, on)
     parts = allocate(profit, weights) if sum(weights) else [0] * len(savers)
     value = cycle.share_value or group.share_value
     return [Payout(a.member_key, natural(AccountCode.SAVINGS, a.balance), part,
-                   natural(AccountCode.SAVINGS, a.balance) // value if group.kind == GroupKind.VSLA and value else 0)
+                   natural(AccountCode.SAVINGS, a.balance) // value if group.kind == GroupKind.VSLA and value else 0,
+                   sum(owed.get(a.member_key, (0, 0))))
             for a, part in zip(savers, parts, strict=True)]
+
+
+def owed_by_member(session: Session, group: Group) -> dict[int, tuple[int, int]]:
+    """member id -> (principal, service charge) still owed on her loans being repaid."""
+    owed: dict[int, tuple[int, int]] = {}
+    for loan in active_loans(session, group):
+        principal, charge = owed.get(loan.member_id, (0, 0))
+        owed[loan.member_id] = (principal + loan.principal_outstanding, charge + loan.charge - loan.charge_paid)
+    return owed
+
+
+def blocking_loans(session: Session, group: Group) -> int:
+    """Loans that stop a share-out now: requests and approved loans, and under
+    ``repay_first`` every loan still being repaid."""
+    if group.shareout_loans == "deduct":
+        return int(session.scalar(select(func.count(Loan.id)).where(
+            Loan.group_id == group.id, Loan.status.in_((LoanStatus.REQUESTED, LoanStatus.APPROVED)))) or 0)
+    return count_open_loans(session, group)
 
 
 def _profit(session: Session, group: Group) -> int:
@@ -130,24 +176,67 @@ def share_out(session: Session, group: Group, *, key: str, actor: Member) -> Sha
         return _read_back(session, group, done, replayed=True)
 
 
-def _share_out(session: Session, group: Group, key: str, actor: Member) -> ShareOut:
-    require_role(session, group, actor, Role.TREASURER, Role.CHAIR)
-    if count_open_loans(session, group):
+def check_share_out(session: Session, group: Group, on: dt.date | None = None) -> list[Payout]:
+    """The payouts a share-out would make now, or the reason it cannot happen (nothing is written)."""
+    if blocking_loans(session, group):
         raise errors.loans_outstanding()
-    today = group_today(group)
-    payouts = plan_share_out(session, group, today)
+    payouts = plan_share_out(session, group, on)
     if not payouts or sum(p.total for p in payouts) == 0:
         raise errors.nothing_to_share()
+    planned = {p.member_id for p in payouts}
+    for member_id, (principal, charge) in owed_by_member(session, group).items():
+        if group.shareout_loans == "deduct" and member_id not in planned:
+            borrower = session.get(Member, member_id)
+            raise errors.owes_more_than_savings(borrower.name if borrower else "?", principal + charge, 0)
+    for p in payouts:
+        if p.deducted > p.savings:
+            borrower = session.get(Member, p.member_id)
+            raise errors.owes_more_than_savings(borrower.name if borrower else "?", p.deducted, p.savings)
+    return payouts
+
+
+def _share_out(session: Session, group: Group, key: str, actor: Member) -> ShareOut:
+    require_role(session, group, actor, Role.TREASURER, Role.CHAIR)
+    today = group_today(group)
+    payouts = check_share_out(session, group, today)
+    if group.shareout_loans == "deduct":
+        for loan in active_loans(session, group):
+            settle_from_savings(session, group, loan, key=f"{key}:settle:{loan.ref}", actor=actor, on=today)
     cycle = current_cycle(session, group)
     posting = Posting(group=group, key=key, kind=TxnKind.SHARE_OUT, amount=sum(p.total for p in payouts),
                       on=today, cycle=cycle, meeting=meeting_for_posting(session, group, today), actor=actor)
     receipt = post(session, posting, _legs(session, group, payouts), lambda: 0,
                    before_flush=lambda: _end_cycle(cycle, today))
-    get_or_create(session, Cycle, {"group_id": group.id, "number": cycle.number + 1},
-                  {"started_on": today, "share_value": group.share_value})
+    new = get_or_create(session, Cycle, {"group_id": group.id, "number": cycle.number + 1},
+                        {"started_on": today, "share_value": group.share_value})
+    if group.shareout_keep > 0 and not receipt.replayed:
+        _keep(session, group, new, payouts, key, actor, today)
     txn = session.get(Txn, int(receipt.ref[1:]))
     assert txn is not None
     return _read_back(session, group, txn, replayed=receipt.replayed)
+
+
+def _keep(session: Session, group: Group, cycle: Cycle, payouts: list[Payout], key: str, actor: Member,
+          on: dt.date) -> None:
+    """The float: each member's first saving of the new cycle, kept back from her payout."""
+    value = cycle.share_value if group.kind == GroupKind.VSLA else 0
+    cash = account(session, group, AccountCode.CASH)
+    for p in payouts:
+        kept = min(group.shareout_keep, p.total)
+        if value:
+            kept -= kept % value
+        if kept <= 0:
+            continue
+        member = session.get(Member, p.member_id)
+        savings = account(session, group, AccountCode.SAVINGS, member)
+        posting = Posting(group=group, key=f"{key}:keep:{p.member_id}", kind=TxnKind.SAVING, amount=kept, on=on,
+                          cycle=cycle, meeting=meeting_for_posting(session, group, on), member=member,
+                          actor=actor, shares=kept // value if value else None, memo="kept at share-out")
+        post(session, posting, [Leg(cash, kept), Leg(savings, -kept)], functools.partial(_natural_savings, savings))
+
+
+def _natural_savings(acct: Account) -> int:
+    return natural(AccountCode.SAVINGS, acct.balance)
 
 
 def _end_cycle(cycle: Cycle, on: dt.date) -> None:
@@ -161,7 +250,8 @@ def _legs(session: Session, group: Group, payouts: list[Payout]) -> list[Leg]:
         savings = account(session, group, AccountCode.SAVINGS, member)
         if p.profit:
             legs.append(Leg(savings, -p.profit))
-        legs.append(Leg(savings, p.total))
+        if p.total:
+            legs.append(Leg(savings, p.total))
     for code in (AccountCode.CHARGES, AccountCode.FINES):
         acct = account(session, group, code)
         if acct.balance:
@@ -175,6 +265,16 @@ def _read_back(session: Session, group: Group, txn: Txn, replayed: bool) -> Shar
     codes = {a.id: a for a in session.scalars(select(Account).where(Account.group_id == group.id))}
     credit: dict[int, int] = {}
     debit: dict[int, int] = {}
+    deducted: dict[int, int] = {}
+    kept: dict[int, int] = {}
+    for back in session.scalars(select(Txn).where(Txn.group_id == group.id,
+                                                  Txn.idem_key.like(f"{txn.idem_key}:keep:%"))):
+        if back.member_id is not None:
+            kept[back.member_id] = back.amount
+    for settled in session.scalars(select(Txn).where(Txn.group_id == group.id,
+                                                     Txn.idem_key.like(f"{txn.idem_key}:settle:%"))):
+        if settled.member_id is not None:
+            deducted[settled.member_id] = deducted.get(settled.member_id, 0) + settled.amount
     for line in txn.lines:
         acct = codes[line.account_id]
         if acct.code != AccountCode.SAVINGS:
@@ -188,10 +288,10 @@ def _read_back(session: Session, group: Group, txn: Txn, replayed: bool) -> Shar
     value = cycle.share_value or group.share_value
     payouts = []
     for member_id in sorted(debit):
-        total, profit = debit[member_id], credit.get(member_id, 0)
-        savings = total - profit
+        total, profit, owed = debit[member_id], credit.get(member_id, 0), deducted.get(member_id, 0)
+        savings = total - profit + owed
         shares = savings // value if group.kind == GroupKind.VSLA and value else 0
-        payouts.append(Payout(member_id, savings, profit, shares))
+        payouts.append(Payout(member_id, savings, profit, shares, owed, kept.get(member_id, 0)))
     social = natural(AccountCode.SOCIAL, session.scalar(select(Account.balance).where(
         Account.group_id == group.id, Account.code == AccountCode.SOCIAL, Account.member_key == 0)) or 0)
     return ShareOut(txn.ref, cycle.number, txn.on, payouts, social, replayed)

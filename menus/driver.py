@@ -134,7 +134,8 @@ def identify(db: Session, phone: str) -> Who | None:
                currency=group.currency, timezone=group.timezone, meeting_weekday=group.meeting_weekday,
                meeting_time=group.meeting_time.strftime("%H:%M"), meeting_place=group.meeting_place or "",
                meeting_every_weeks=group.meeting_every_weeks,
-               meeting_anchor=group.meeting_anchor.isoformat() if group.meeting_anchor else "")
+               meeting_anchor=group.meeting_anchor.isoformat() if group.meeting_anchor else "",
+               pin_for_balance=bool(group.pin_for_balance))
 
 
 def scrub(text: str, spans: list[list[int]]) -> str:

@@ -16,7 +16,7 @@ is_treasurer = role_is(Role.TREASURER)
 
 
 HOME_ITEMS = (
-    Item(N_("Loan requests"), "chair_loans", when=is_chair),
+    Item(N_("Loan requests"), "chair_loans", when=lambda ctx: _may_decide(ctx)),
     Item(N_("Today's meeting"), "treasurer_today", when=is_treasurer),
     Item(N_("My savings"), "savings"),
     Item(N_("My loan"), "loan"),
@@ -27,7 +27,14 @@ HOME_ITEMS = (
     Item(N_("Ask for help"), "help"),
     Item(N_("Settings"), "settings"),
     Item(N_("Reset a member's PIN"), "chair_reset", when=is_chair),
+    Item(N_("Share-out"), "shareout", when=is_treasurer),
 )
 
 # No title line: on an 80-character screen (any non-GSM letter) every line counts.
 SCREENS = [Screen(HOME, items=HOME_ITEMS, back=False)]
+
+
+def _may_decide(ctx) -> bool:  # type: ignore[no-untyped-def]
+    from menus.loans import may_decide
+
+    return may_decide(ctx)

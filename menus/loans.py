@@ -11,17 +11,24 @@ from typing import Any
 from sqlalchemy import select
 
 import ledger
-from groups.models import Member, Membership, Role, Status
-from i18n import N_, translator
+from groups.models import Member, Role
+from i18n import N_
+from ledger.approvals import check_decider, withdraw_loan
 from ledger.errors import MONEY_PARAMS
 from ledger.loans import LOAN_STATUS_LABELS, open_loans
-from ledger.models import LoanStatus
+from ledger.models import Loan, LoanStatus
 from ledger.money import amount_example
 from menus.engine import HOME, Choice, Ctx, End, Go, Invalid, Move, Say, Screen
-from menus.leaders import chair_only
 from menus.pin import needs_pin, with_pin
-from messaging.models import Priority
-from messaging.outbox import queue_sms
+from outreach.loan_news import (
+    NOBODY,
+    REASONS,
+    SENT_TO,
+    tell_deciders,
+    tell_decision,
+    tell_withdrawn,
+    who_decides,
+)
 
 #: Terms offered, in months (VSLA practice: 3, up to 6 for mature groups).
 TERMS = (1, 2, 3, 6)
@@ -98,45 +105,60 @@ def _confirm_body(ctx: Ctx) -> list[str]:
 
 def _request(ctx: Ctx) -> Move:
     d = ctx.data
+    if who_decides(ctx.db, ctx.group, ctx.member.id).tier == "none":
+        return End(Say(NOBODY))  # never "sent to your chair" when nobody would receive it
     try:
         loan = ledger.request_loan(ctx.db, ctx.group, ctx.member, d["amount"], purpose=d["purpose"],
                                    term=d["term"], unit=UNIT, key=ctx.key("loan"))
     except ledger.LedgerError as err:
         return End(say_error(ctx, err))
-    _tell_chairs(ctx, loan)
-    return End(Say(N_("Request {ref} is sent to your chair. You will get an SMS with the decision."),
-                   {"ref": loan.ref}))
+    tier = tell_deciders(ctx.db, ctx.group, loan, ctx.member, ctx.deps.service_code)
+    return End(Say(SENT_TO.get(tier, NOBODY), {"ref": loan.ref}))
 
 
-def _tell_chairs(ctx: Ctx, loan: ledger.Loan) -> None:
-    chairs = ctx.db.scalars(select(Member).join(Membership, Membership.member_id == Member.id).where(
-        Membership.group_id == ctx.group.id, Membership.role == Role.CHAIR,
-        Membership.status == Status.ACTIVE, Member.id != ctx.member.id))
-    for chair in chairs:
-        t = translator(chair.language)
-        text = t.gettext("Kassa: {name} asks for loan {ref} of {amount} for {term}. Dial {code} to decide.",
-                         name=ctx.member.name, ref=loan.ref, amount=t.money(loan.principal, ctx.group.currency),
-                         term=t.ngettext("{n} month", "{n} months", loan.term), code=ctx.deps.service_code)
-        queue_sms(ctx.db, to=chair.phone, text=text, language=t.lang, kind="loan_request",
-                  priority=Priority.NOTICE, member_id=chair.id, group_id=ctx.group.id,
-                  dedupe_key=f"loan_request:{loan.ref}:{chair.id}")
+# -- chair (or the officer who decides instead): decide, or cancel an approved loan ----------------
+
+OFFICER_ROLES = {Role.CHAIR.value, Role.SECRETARY.value, Role.TREASURER.value}
 
 
-# -- chair: decide --------------------------------------------------------------------------
+def decidable(ctx: Ctx) -> list[Loan]:
+    """Requests she may decide, then approved loans (not paid out) she may cancel."""
+    loans = ledger.pending_loans(ctx.db, ctx.group) + ledger.approved_loans(ctx.db, ctx.group)
+    mine = []
+    for loan in loans:
+        try:
+            check_decider(ctx.db, ctx.group, loan, ctx.member, None)
+        except ledger.LedgerError:
+            continue
+        mine.append(loan)
+    return mine
+
+
+def may_decide(ctx: Ctx) -> bool:
+    """Home item: the chair always; a secretary or treasurer when something waits for her."""
+    if ctx.role == Role.CHAIR.value:
+        return True
+    return ctx.role in OFFICER_ROLES and bool(decidable(ctx))
+
 
 def _has_requests(ctx: Ctx) -> Move | None:
-    blocked = chair_only(ctx)
+    if ctx.role not in OFFICER_ROLES:
+        return End(Say(N_("Only the chair can do this.")))
+    blocked = needs_pin(ctx)
     if blocked is not None:
         return blocked
-    if not ledger.pending_loans(ctx.db, ctx.group):
+    if not decidable(ctx):
         return Go(HOME, Say(N_("No loan requests are waiting.")))
     return None
 
 
 def _requests(ctx: Ctx) -> list[Choice]:
-    loans = ledger.pending_loans(ctx.db, ctx.group)
+    loans = decidable(ctx)
     names = _names(ctx, {loan.member_id for loan in loans})
-    return [Choice(f"{loan.ref} {names.get(loan.member_id, '?')} {ctx.money(loan.principal)}", loan.ref)
+    # TRANSLATORS: marks an approved loan not yet paid out in the chair's list (short: a USSD line).
+    approved = " " + ctx.t.gettext("(approved)")
+    return [Choice(f"{loan.ref} {names.get(loan.member_id, '?')} {ctx.money(loan.principal)}"
+                   + (approved if loan.status == LoanStatus.APPROVED else ""), loan.ref)
             for loan in loans]
 
 
@@ -157,39 +179,56 @@ def _loan_details(ctx: Ctx) -> list[str]:
 
 
 def _decisions(ctx: Ctx) -> list[Choice]:
+    loan = ledger.get_loan(ctx.db, ctx.group, ctx.data["loan"])
+    if loan.status == LoanStatus.APPROVED:  # not paid out: the cash box could not, or it should not be
+        return [Choice(ctx.t.gettext("Cancel the loan"), "cancel")]
     return [Choice(ctx.t.gettext("Approve"), True), Choice(ctx.t.gettext("Decline"), False)]
 
 
+def _decision(ctx: Ctx, value: Any) -> Move:
+    ctx.data["approve"] = value
+    ctx.data.pop("reason", None)
+    return Go("chair_decide" if value is True else "chair_reason")
+
+
+def _reasons(ctx: Ctx) -> list[Choice]:
+    return [Choice(ctx.t.gettext(label), code) for code, label in REASONS.items()]
+
+
 def _decide_body(ctx: Ctx) -> list[str]:
-    t, ref = ctx.t, ctx.data["loan"]
-    line = t.gettext("Approve {ref}?", ref=ref) if ctx.data["approve"] else t.gettext("Decline {ref}?", ref=ref)
+    t, ref, approve = ctx.t, ctx.data["loan"], ctx.data["approve"]
+    if approve == "cancel":
+        line = t.gettext("Cancel loan {ref}?", ref=ref)
+    else:
+        line = t.gettext("Approve {ref}?", ref=ref) if approve else t.gettext("Decline {ref}?", ref=ref)
     return [line, t.gettext("Enter your PIN to confirm.")]
 
 
 def _decide(ctx: Ctx) -> Move:
-    ref, approve = ctx.data["loan"], bool(ctx.data["approve"])
+    ref, approve, reason = ctx.data["loan"], ctx.data["approve"], ctx.data.get("reason")
+    if approve == "cancel":
+        return _cancel(ctx, ref, reason)
     try:
-        loan = ledger.decide_loan(ctx.db, ctx.group, ref, approve=approve, actor=ctx.member,
-                                  key=ctx.key(f"decide:{ref}"))
+        loan = ledger.decide_loan(ctx.db, ctx.group, ref, approve=bool(approve), actor=ctx.member,
+                                  reason=REASONS.get(reason or "", None), key=ctx.key(f"decide:{ref}"))
     except ledger.LedgerError as err:
         return End(say_error(ctx, err))
     who = ctx.db.get(Member, loan.member_id)
     assert who is not None
-    _tell_borrower(ctx, loan, who, approve)
+    tell_decision(ctx.db, ctx.group, loan, who, approve=bool(approve), reason=reason, decided_by=ctx.member.id)
     done = N_("Loan {ref} approved. {name} gets an SMS.") if approve else N_("Loan {ref} declined. {name} gets an SMS.")
     return End(Say(done, {"ref": loan.ref, "name": who.name}))
 
 
-def _tell_borrower(ctx: Ctx, loan: ledger.Loan, who: Member, approve: bool) -> None:
-    t = translator(who.language)
-    amount = t.money(loan.principal, ctx.group.currency)
-    text = (t.gettext("Kassa: your loan {ref} of {amount} is approved. The treasurer pays it out at the meeting.",
-                      ref=loan.ref, amount=amount) if approve else
-            t.gettext("Kassa: your loan request {ref} of {amount} was declined. Please talk to your chair.",
-                      ref=loan.ref, amount=amount))
-    queue_sms(ctx.db, to=who.phone, text=text, language=t.lang, kind="loan_decision",
-              priority=Priority.NOTICE, member_id=who.id, group_id=ctx.group.id,
-              dedupe_key=f"loan_decision:{loan.ref}")
+def _cancel(ctx: Ctx, ref: str, reason: str | None) -> Move:
+    try:
+        loan = withdraw_loan(ctx.db, ctx.group, ref, actor=ctx.member, reason=REASONS.get(reason or "", None))
+    except ledger.LedgerError as err:
+        return End(say_error(ctx, err))
+    who = ctx.db.get(Member, loan.member_id)
+    assert who is not None
+    tell_withdrawn(ctx.db, ctx.group, loan, who, reason=reason)
+    return End(Say(N_("Loan {ref} is cancelled. {name} gets an SMS."), {"ref": loan.ref, "name": who.name}))
 
 
 SCREENS = [
@@ -203,6 +242,8 @@ SCREENS = [
     Screen("loan_confirm", body=_confirm_body, pin=with_pin(_request), resumable=False),
     Screen("chair_loans", guard=_has_requests, choices=_requests, chosen=_keep("loan", "chair_loan"),
            body=lambda ctx: [ctx.t.gettext("Loan requests:")]),
-    Screen("chair_loan", body=_loan_details, choices=_decisions, chosen=_keep("approve", "chair_decide")),
+    Screen("chair_loan", body=_loan_details, choices=_decisions, chosen=_decision),
+    Screen("chair_reason", body=lambda ctx: [ctx.t.gettext("Why? The member reads it.")],
+           choices=_reasons, chosen=_keep("reason", "chair_decide")),
     Screen("chair_decide", body=_decide_body, pin=with_pin(_decide), resumable=False),
 ]

@@ -8,6 +8,7 @@ import ledger
 from i18n import N_
 from ledger.loans import LOAN_STATUS_LABELS, open_loans
 from menus.engine import Ctx, Screen
+from menus.privacy import balance_guard
 
 #: Posting kind -> label on a mini-statement line.
 KIND_LABELS = {
@@ -22,6 +23,7 @@ KIND_LABELS = {
     "transfer": N_("Transfer"),
     "share_out": N_("Share-out"),
     "reversal": N_("Correction"),
+    "withdrawal": N_("Paid out on leaving"),
 }
 OTHER = N_("Other")
 STATEMENT_LENGTH = 10
@@ -99,7 +101,7 @@ def _entry_line(ctx: Ctx, e: ledger.Entry) -> str:
 
 
 SCREENS = [
-    Screen("savings", body=_savings),
-    Screen("loan", body=_loan),
-    Screen("statement", body=_statement),
+    Screen("savings", body=_savings, guard=balance_guard),
+    Screen("loan", body=_loan, guard=balance_guard),
+    Screen("statement", body=_statement, guard=balance_guard),
 ]

@@ -41,6 +41,8 @@ class Who:
     meeting_place: str = ""
     meeting_every_weeks: int = 1
     meeting_anchor: str = ""  # ISO date of a meeting week, for fortnightly groups
+    pin_for_balance: bool = False  # the group asks the PIN before balances are shown
+    groups: int = 1  # how many active groups she is in (more than one: she chooses on the first screen)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class State:
     shown: list[str] = field(default_factory=list)  # pages of the screen on show, for 98/0 without re-reading
     who_changed: bool = False  # looked up or changed this hop: refresh the per-phone copy
     copy_kept: bool = True  # a resumable copy for this phone may be in Redis (so a save must drop it)
+    unlocked: bool = False  # her PIN was given in this session (groups that ask it before balances)
 
     def to_json(self) -> str:
         values = dict(vars(self), who=vars(self.who) if self.who else None)

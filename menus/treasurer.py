@@ -26,6 +26,13 @@ def _today(ctx: Ctx) -> list[str]:
               t.gettext("Fines: {amount}", amount=ctx.money(sheet.total("fines"))),
               # TRANSLATORS: the group's locked cash box; not Kassa (the product's name): see the glossary.
               t.gettext("Cash box: {amount}", amount=ctx.money(sheet.cash_box))]
+    waiting = ledger.approved_loans(ctx.db, ctx.group)
+    if waiting:
+        numbers = {row.member_id: row for row in sheet.rows}
+        # TRANSLATORS: a heading, followed by approved loans the treasurer pays out (DISBURSE L17).
+        lines.append(t.gettext("To pay out:"))
+        lines += [f"{loan.ref} {numbers[loan.member_id].name if loan.member_id in numbers else '?'} "
+                  f"{ctx.money(loan.principal)}" for loan in waiting]
     if sheet.missing:
         lines.append(t.gettext("Not yet:"))
         lines += [f"{row.name} ({row.number})" for row in sheet.missing]

@@ -24,12 +24,14 @@ from sqlalchemy import Date, DateTime, Integer, String, Text, and_, cast, func, 
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from groups.changes import changes_of
 from groups.models import Group, Member, Membership, Status
 from groups.schedule import (
     Plan,
     Rhythm,
+    effective,
+    effective_start,
     meeting_on_or_after,
-    meeting_start,
     plan_after,
     plan_following,
     rhythm_of,
@@ -97,11 +99,16 @@ def plan_batch(session: Session, now: dt.datetime, *, limit: int = BATCH) -> Bat
         .with_for_update(skip_locked=True, of=Group.__table__)).all()
     if not due:
         return result
-    live = [row for row in due if meeting_start(rhythm_of(row), row.next_meeting_on) > now]
+    changes = changes_of(session, [row.id for row in due], now)  # most groups: none (one cheap query)
+    when = {row.id: effective(rhythm_of(row), row.next_meeting_on, changes.get(row.id)) for row in due}
+    live = [row for row in due if when[row.id] is not None and (
+        effective_start(rhythm_of(row), row.next_meeting_on, changes.get(row.id)) or now) > now]
     result.due, result.stale = len(due), len(due) - len(live)
-    result.outbox_ids = _write_reminders(session, live, now)
+    moved = {row.id: when[row.id] for row in live if row.id in changes and row.next_meeting_on in changes[row.id]}
+    result.outbox_ids = _write_reminders(session, live, now, moved)
     result.reminders = len(result.outbox_ids)
-    _advance(session, [(row.id, plan_following(rhythm_of(row), row.next_meeting_on, now)) for row in due])
+    _advance(session, [(row.id, plan_following(rhythm_of(row), row.next_meeting_on, now, changes.get(row.id)))
+                       for row in due])
     send_after_commit(session, result.outbox_ids, Priority.NOTICE)
     return result
 
@@ -112,13 +119,14 @@ def _plan_new_groups(session: Session, now: dt.datetime, limit: int) -> int:
         select(Group.id, *_RHYTHM).where(Group.status == Status.ACTIVE, Group.next_reminder_at.is_(None))
         .limit(limit).with_for_update(skip_locked=True, of=Group.__table__)).all()
     plans = []
+    changes = changes_of(session, [row.id for row in rows], now)
     for row in rows:
         rhythm = rhythm_of(row)
         anchor = row.meeting_anchor
         if rhythm.every_weeks > 1 and anchor is None:
             anchor = meeting_on_or_after(rhythm, now.astimezone(rhythm.tz).date())
             rhythm = Rhythm(**{**rhythm.__dict__, "anchor": anchor})
-        plans.append((row.id, plan_after(rhythm, now), anchor))
+        plans.append((row.id, plan_after(rhythm, now, changes.get(row.id)), anchor))
     _advance(session, [(gid, plan) for gid, plan, _ in plans],
              anchors={gid: anchor for gid, _, anchor in plans})
     return len(rows)
@@ -147,8 +155,9 @@ def _recipients(session: Session, stmt, group_ids: list[int]):
                       Member.status == Status.ACTIVE, Member.opted_out.is_(False))
 
 
-def _facts(row: Any) -> MeetingFacts:
-    return MeetingFacts(row.name, row.next_meeting_on, row.meeting_time, row.meeting_place, row.currency,
+def _facts(row: Any, moved: dict[int, Any] | None = None) -> MeetingFacts:
+    on, at = (moved or {}).get(row.id) or (row.next_meeting_on, row.meeting_time)
+    return MeetingFacts(row.name, on, at, row.meeting_place, row.currency,
                         row.saving_amount, row.share_value, row.shares_min, row.shares_max,
                         row.social_fund_amount)
 
@@ -158,10 +167,20 @@ def dedupe_prefix(group_id: int, meeting_on: dt.date, kind: str = "meeting") -> 
     return f"rem:{kind}:{group_id}:{meeting_on.isoformat()}:"
 
 
+def _prefix(row: Any, moved: dict[int, Any]) -> str:
+    """A moved meeting's reminder has its own key (its new day and time), so it goes again even
+    when the reminder for the usual day had already gone."""
+    if row.id in moved:
+        on, at = moved[row.id]
+        return dedupe_prefix(row.id, on, f"meeting@{at.strftime('%H%M')}")
+    return dedupe_prefix(row.id, row.next_meeting_on)
+
+
 MAX_VARIANTS = 5000  # texts per statement
 
 
-def _write_reminders(session: Session, rows: list[Any], now: dt.datetime) -> list[int]:
+def _write_reminders(session: Session, rows: list[Any], now: dt.datetime,
+                     moved: dict[int, Any] | None = None) -> list[int]:
     """One outbox row per recipient of each group in ``rows``; the new row ids.
 
     Texts are rendered once per (group, language, letter style) present and
@@ -174,7 +193,8 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime) -> lis
     if not rows:
         return []
     by_id = {row.id: row for row in rows}
-    written = _write_loan_members(session, by_id, now)
+    moved = moved or {}
+    written = _write_loan_members(session, by_id, now, moved)
     combos = session.execute(_recipients(
         session, select(Membership.group_id, Member.language, _member_plain()).distinct()
         .join(Member, Member.id == Membership.member_id), list(by_id))).all()
@@ -185,12 +205,12 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime) -> lis
         row = by_id[gid]
         plain = bool(row.plain_letters) if choice == FOLLOW_GROUP else bool(choice)
         if (gid, lang) not in words:
-            words[gid, lang] = meeting_reminder(lang, _facts(row))
+            words[gid, lang] = meeting_reminder(lang, _facts(row, moved))
         if (gid, lang, plain) not in texts:
             texts[gid, lang, plain] = variant(words[gid, lang], plain)
         v = texts[gid, lang, plain]
         per_group.setdefault(gid, []).append(
-            (gid, lang, choice, dedupe_prefix(gid, row.next_meeting_on), v.text, v.encoding, v.segments))
+            (gid, lang, choice, _prefix(row, moved), v.text, v.encoding, v.segments))
     for chunk in _chunks(per_group, MAX_VARIANTS):
         written += insert_outbox_from_select(session, _rows_select(session, chunk))
     return written
@@ -241,7 +261,8 @@ def _rows_select(session: Session, variants: list[tuple]):
                           v.c.member_plain == r.c.member_plain)))
 
 
-def _write_loan_members(session: Session, by_id: dict[int, Any], now: dt.datetime) -> list[int]:
+def _write_loan_members(session: Session, by_id: dict[int, Any], now: dt.datetime,
+                        moved: dict[int, Any]) -> list[int]:
     """Members who owe a loan instalment get their own text, written before the shared one.
 
     The shared INSERT ... SELECT that follows skips them (same dedupe key).
@@ -251,10 +272,10 @@ def _write_loan_members(session: Session, by_id: dict[int, Any], now: dt.datetim
     for due in dues:
         row = by_id[due.group_id]
         plain = due.plain
-        v = variant(meeting_reminder(due.language, _facts(row), loan=due.amount), plain)
+        v = variant(meeting_reminder(due.language, _facts(row, moved), loan=due.amount), plain)
         rows.append(dict(to_phone=due.phone, member_id=due.member_id, group_id=due.group_id, text=v.text,
                          language=due.language, encoding=v.encoding, segments=v.segments,
                          priority=int(Priority.NOTICE), kind=KIND,
-                         dedupe_key=dedupe_prefix(due.group_id, row.next_meeting_on) + str(due.member_id),
+                         dedupe_key=_prefix(row, moved) + str(due.member_id),
                          status=OutStatus.PENDING.value, attempts=0))
     return insert_outbox_rows(session, rows)

@@ -75,9 +75,8 @@ def open_request(session: Session, group: Group, member: Member, category: Categ
 
 def _tell_member(session: Session, request: SupportRequest, group: Group, member: Member) -> None:
     t = translator(member.language)
-    text = t.gettext("Kassa: your request for {service} is received. Reference {ref}. "
-                     "A coordinator will call you.",
-                     service=t.gettext(CATEGORY_LABELS[request.category]), ref=request.ref)
+    # Never the category (legal aid, psychological support ...): a phone is often shared.
+    text = t.gettext("Kassa: your request {ref} is received. A coordinator will call you.", ref=request.ref)
     queue_sms(session, to=member.phone, text=text, language=t.lang, kind="support",
               priority=Priority.NOTICE, member_id=member.id, group_id=group.id,
               dedupe_key=f"support:{request.ref}:member")

@@ -165,7 +165,9 @@ def test_unknown_loan_or_another_groups_loan_is_refused(client, services, demo):
 def test_close_makes_the_meeting_final(client, services, demo):
     at_sms(client, TREASURER, "SAVE 3 200")
     at_sms(client, TREASURER, "CLOSE")
-    assert last(services, TREASURER).startswith("CLOSE: meeting closed, its records are final. Date: ")
+    summary = f"4 of 4 came. In {kes(20000)}, out {kes(0)}. Cash box {kes(20000)}."
+    assert last(services, TREASURER).startswith("CLOSE: Meeting of ") and last(services, TREASURER).endswith(summary)
+    assert last(services, CHAIR).endswith(summary)  # the chair gets the meeting's summary too
     at_sms(client, TREASURER, "SAVE 4 200")
     assert last(services, TREASURER).startswith("SAVE: item 1 (4 200): ")
     assert postings(services) == 1

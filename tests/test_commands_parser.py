@@ -104,6 +104,20 @@ CASES = [
     ("dayan", "STOP", [], {}),
     ("START", "START", [], {}),
     ("başla", "START", [], {}),
+    ("SHAREOUT", "SHAREOUT", [], {}),
+    ("bölgü 4821", "SHAREOUT", [], {"text": "4821"}),
+    ("HOLD", "HOLD", [], {}),
+    ("saxla", "HOLD", [], {}),
+    ("SOCIALPAY 3 20 funeral", "SOCIALPAY", [("3", 2000)], {"text": "funeral"}),
+    ("yardım 3 20 dəfn", "SOCIALPAY", [("3", 2000)], {"text": "dəfn"}),
+    ("ABSENT 4 7", "ABSENT", [], {"text": "4 7"}),
+    ("qayıb 4, 7", "ABSENT", [], {"text": "4, 7"}),
+    ("LEAVE 4", "LEAVE", [], {"text": "4"}),
+    ("çıxış 4", "LEAVE", [], {"text": "4"}),
+    ("MOVE 2026-12-08 14:00", "MOVE", [], {"word": "2026-12-08", "text": "14:00"}),
+    ("köçür 8.12", "MOVE", [], {"word": "8.12"}),
+    ("CANCEL", "CANCEL", [], {}),
+    ("iptal 2026-12-08", "CANCEL", [], {"text": "2026-12-08"}),
 ]
 
 

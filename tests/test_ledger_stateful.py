@@ -2,8 +2,10 @@
 
 A Hypothesis state machine posts contributions, fines, loans (request,
 decision, pay-out), repayments, reversals, replays of earlier keys, meeting
-closes, social-fund payouts, cash to and from the bank and share-outs, in any order, with amounts that
-are sometimes against the rules. Alongside it keeps a tiny model: the cash
+closes (with members marked absent), social-fund payouts (approved by the chair, or a grant by the
+treasurer alone), cash to and from the bank, members leaving (paid their savings less what they owe)
+and share-outs (loans repaid first, or deducted from the payout: a group rule) after which a new
+cycle runs, in any order, with amounts that are sometimes against the rules. Alongside it keeps a tiny model: the cash
 box and each member's savings. After every step:
 
 - every transaction's legs sum to zero, every cached balance equals the sum
@@ -13,7 +15,9 @@ box and each member's savings. After every step:
 - a refused operation changed nothing; a replayed key changed nothing and
   answered the first receipt;
 - a share-out paid each member exactly her savings plus her part of the
-  profit, the parts add up to the profit, and the social fund stayed.
+  profit less what she owed, the parts add up to the profit, the loans are
+  settled, and the social fund stayed;
+- a member who left was paid her savings less her loans, and has nothing left.
 """
 from __future__ import annotations
 
@@ -33,6 +37,9 @@ import ledger
 from db import make_engine
 from ledger import LedgerError
 from ledger.books import group_today
+from ledger.loans import open_loans
+from ledger.models import LoanStatus
+from ledger.shareout import owed_by_member
 from tests.ledger_fixtures import make_books
 
 settings.register_profile("ledger-stateful", max_examples=12, stateful_step_count=30, deadline=None,
@@ -46,6 +53,7 @@ class Effect:
 
     cash: int
     savings: dict[int, int] = dataclasses.field(default_factory=dict)
+    member: int | None = None
 
 
 class GroupLife(RuleBasedStateMachine):
@@ -76,7 +84,7 @@ class GroupLife(RuleBasedStateMachine):
     def books_snapshot(self) -> list[ledger.TrialLine]:
         return ledger.trial_balance(self.session, self.books.group)
 
-    def attempt(self, call: Callable[[], Any]) -> Any:
+    def attempt(self, call: Callable[[], Any], replayable: bool = True) -> Any:
         """Run ``call``; a refusal must leave the books exactly as they were."""
         before = self.books_snapshot()
         try:
@@ -84,14 +92,15 @@ class GroupLife(RuleBasedStateMachine):
         except LedgerError:
             assert self.books_snapshot() == before
             return None
-        self.replays.append((call, result))
+        if replayable:
+            self.replays.append((call, result))
         return result
 
     def took_in(self, receipt: ledger.Receipt | None, saving: bool = False) -> None:
         if receipt is None:
             return
         mid = receipt.member_id
-        effect = Effect(receipt.amount, {mid: receipt.amount} if saving and mid else {})
+        effect = Effect(receipt.amount, {mid: receipt.amount} if saving and mid else {}, mid)
         self._apply(effect, +1)
         self.effects[receipt.ref] = effect
 
@@ -103,11 +112,13 @@ class GroupLife(RuleBasedStateMachine):
     # -- the group ----------------------------------------------------------------------
     @initialize(kind=st.sampled_from(["shg", "vsla"]), flag=st.booleans(),
                 by=st.sampled_from(["savings", "share_weeks"]),
-                order=st.sampled_from(["charge_first", "principal_first"]))
-    def start(self, kind: str, flag: bool, by: str, order: str) -> None:
+                order=st.sampled_from(["charge_first", "principal_first"]),
+                loans=st.sampled_from(["repay_first", "deduct"]), keep=st.sampled_from([0, 0, 10000]))
+    def start(self, kind: str, flag: bool, by: str, order: str, loans: str, keep: int) -> None:
         self.books = make_books(self.session, f"H{next(_codes)}", kind, n_members=3,
                                 off_rule_contribution="flag" if flag else "refuse",
-                                share_out_by=by, repayment_order=order)
+                                share_out_by=by, repayment_order=order, shareout_loans=loans,
+                                shareout_keep=keep)
         self.day = group_today(self.books.group) - dt.timedelta(weeks=300)
 
     @rule(who=st.integers(0, 4), shares=st.integers(0, 6), half=st.booleans())
@@ -154,7 +165,7 @@ class GroupLife(RuleBasedStateMachine):
         paid = self.attempt(lambda: ledger.disburse_loan(
             self.session, g, loan.ref, actor=self.books.treasurer, key=k3))
         if paid is not None:
-            effect = Effect(-paid.amount)
+            effect = Effect(-paid.amount, member=m.id)
             self._apply(effect, +1)
             self.effects[paid.ref] = effect
 
@@ -174,6 +185,41 @@ class GroupLife(RuleBasedStateMachine):
             effect = Effect(-r.amount)
             self._apply(effect, +1)
             self.effects[r.ref] = effect
+
+    @rule(who=st.integers(0, 4), amount=st.sampled_from([1000, 50000]))
+    def grant_from_social_fund(self, who: int, amount: int) -> None:
+        """The SMS SOCIALPAY: the treasurer alone (never to herself)."""
+        k, m = self.key(), self.member(who)
+        r = self.attempt(lambda: ledger.pay_social_fund(
+            self.session, self.books.group, m, amount, reason="funeral", key=k, actor=self.books.treasurer))
+        if r is not None:
+            assert m.id != self.books.treasurer.id
+            effect = Effect(-r.amount, member=m.id)
+            self._apply(effect, +1)
+            self.effects[r.ref] = effect
+
+    @rule(who=st.integers(2, 4), by_chair=st.booleans())
+    def leave(self, who: int, by_chair: bool) -> None:
+        g, m = self.books.group, self.member(who)
+        owed = sum(loan.outstanding for loan in open_loans(self.session, g, m) if loan.status == LoanStatus.ACTIVE)
+        k = self.key()
+        actor = self.books.chair if by_chair else self.books.treasurer
+        left = self.attempt(lambda: ledger.leave_group(self.session, g, m, key=k, actor=actor), replayable=False)
+        if left is None:
+            return
+        assert (left.savings, left.deducted) == (self.savings.get(m.id, 0), owed)
+        assert ledger.member_position(self.session, g, m).loan_outstanding == 0
+        if left.ref is not None:
+            self.replays.append((lambda: ledger.leave_group(self.session, g, m, key=k, actor=actor), left))
+        self.cash -= left.paid
+        self.savings[m.id] = 0
+        self.effects = {ref: e for ref, e in self.effects.items() if e.member != m.id}  # her postings stay
+
+    @rule(who=st.integers(0, 4))
+    def absent(self, who: int) -> None:
+        d = self.day
+        self.attempt(lambda: ledger.mark_absent(self.session, self.books.group, [self.member(who)],
+                                                actor=self.books.treasurer, on=d), replayable=False)
 
     @rule(amount=st.sampled_from([1000, 30000]), to=st.sampled_from(["bank", "cash"]))
     def bank(self, amount: int, to: str) -> None:
@@ -206,6 +252,8 @@ class GroupLife(RuleBasedStateMachine):
         assert self.books_snapshot() == before
         if isinstance(first, ledger.Receipt):
             assert again == dataclasses.replace(first, replayed=True)
+        elif isinstance(first, ledger.Leaving):
+            assert again == dataclasses.replace(first, replayed=True)
         elif isinstance(first, ledger.ShareOut):
             assert (again.ref, again.payouts, again.replayed) == (first.ref, first.payouts, True)
         else:  # a loan: the same loan comes back
@@ -213,7 +261,10 @@ class GroupLife(RuleBasedStateMachine):
 
     @rule()
     def close_meeting(self) -> None:
-        ledger.close_meeting(self.session, self.books.group, actor=self.books.treasurer, on=self.day)
+        summary = ledger.close_with_attendance(self.session, self.books.group, actor=self.books.treasurer,
+                                               on=self.day)
+        assert summary.closed and summary.cash_box == self.cash and summary.came + len(summary.absent) == \
+            summary.members
         self.day += dt.timedelta(weeks=1)
 
     @rule()
@@ -224,21 +275,25 @@ class GroupLife(RuleBasedStateMachine):
             self.bank(banked, "cash")
         savings = {mid: s for mid, s in self.savings.items() if s}
         summary = ledger.group_summary(self.session, g)
+        owed = owed_by_member(self.session, g) if g.shareout_loans == "deduct" else {}
         k = self.key()
         out = self.attempt(lambda: ledger.share_out(
             self.session, g, key=k, actor=self.books.treasurer))
         if out is None:
             return
-        profit = summary.service_charges + summary.fines
+        profit = summary.service_charges + summary.fines + sum(charge for _, charge in owed.values())
         assert {p.member_id: p.savings for p in out.payouts} == savings
-        assert out.profit == profit and out.total == sum(savings.values()) + profit
-        assert all(p.profit >= 0 for p in out.payouts)
+        assert {p.member_id: p.deducted for p in out.payouts if p.deducted} == {
+            mid: sum(o) for mid, o in owed.items() if sum(o)}
+        assert out.profit == profit and out.total == sum(savings.values()) + profit - sum(map(sum, owed.values()))
+        assert all(p.profit >= 0 and p.total >= 0 for p in out.payouts)
+        assert all(0 <= p.kept <= min(g.shareout_keep, p.total) for p in out.payouts)
         after = ledger.group_summary(self.session, g)
-        assert (after.savings, after.service_charges, after.fines) == (0, 0, 0)
+        assert (after.savings, after.service_charges, after.fines, after.loans_outstanding) == (out.kept, 0, 0, 0)
         assert after.social_fund == summary.social_fund == out.social_fund_carried
-        assert after.cash_box == summary.cash_box - out.total and after.cycle == summary.cycle + 1
-        self.cash -= out.total
-        self.savings = {}
+        assert after.cash_box == summary.cash_box - out.total + out.kept and after.cycle == summary.cycle + 1
+        self.cash -= out.total - out.kept
+        self.savings = {p.member_id: p.kept for p in out.payouts if p.kept}  # the float: the new cycle's first saving
         self.effects = {}  # the old cycle's postings can no longer be reversed
 
     # -- after every step ------------------------------------------------------------

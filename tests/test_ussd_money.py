@@ -117,8 +117,9 @@ def test_chair_approves_with_her_pin(client, books):
     with books.db.transaction() as s:
         assert s.scalars(select(Loan)).one().status == LoanStatus.APPROVED
     assert "is approved" in outbox(books, MEMBER)[-1].text
-    chair.dial()
-    assert chair.choose("Loan requests").startswith("CON No loan requests are waiting.\n1. Loan requests")
+    chair.dial()  # approved, not yet paid out: listed for cancelling, no longer for deciding
+    assert chair.choose("Loan requests") == f"CON Loan requests:\n1. {ref} Faith Njeri {kes(100000)} (approved)\n0. Back"
+    assert chair.send("1").endswith("\n1. Cancel the loan\n0. Back")
 
 
 def test_chair_declines(client, books):
@@ -128,8 +129,11 @@ def test_chair_declines(client, books):
     chair.choose("Loan requests")
     chair.send("1")
     chair.choose("Decline")
+    assert chair.screen.startswith("CON Why? The member reads it.\n1. Not enough money in the cash box")
+    chair.choose("Savings too low for this loan")
     assert chair.send("1357") == f"END Loan {ref} declined. Faith Njeri gets an SMS."
-    assert "was declined" in outbox(books, MEMBER)[-1].text
+    assert outbox(books, MEMBER)[-1].text == (f"Upendo Women Group: your loan request {ref} for {kes(100000)} is "
+                                              "not approved. Savings too low for this loan.")
 
 
 def test_my_loan_after_payout_shows_next_instalment_and_lateness(faith, books):

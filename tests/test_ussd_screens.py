@@ -115,6 +115,13 @@ FINAL = [
     Say(N_("Service busy, please try again in a few minutes.")),
     Say(N_("Sorry, we could not read this request. Please dial again.")),
     Say(N_("Not allowed.")),
+    Say(N_("Share-out started, code {code}. The chair is told. Carry it out within 30 minutes."), {"code": "9999"}),
+    Say(N_("Share-out done: {total} paid to {n} members. Everyone gets an SMS."),
+        {"total": "999.999.999.999 ₫", "n": "25"}),
+    Say(N_("All loans must be repaid before the share-out.")),
+    Say(N_("There is nothing to share out in this cycle.")),
+    Say(N_("{name} owes more than she saved. She must repay first."), {"name": "Nguyễn"}),
+    Say(N_("No share-out is waiting. The treasurer starts one with SHAREOUT.")),
 ]
 
 

@@ -36,22 +36,35 @@ def run_help(ctx: Context, parsed: Parsed) -> Outcome:
     card = ctx.t.gettext("Kassa commands, for example: {examples}", examples=examples)
     if shape(card).segments <= 2 and shape(plain_letters(card)).segments <= 1:
         return Outcome(card)
-    if ctx.t.lang in PLAIN_READABLE and shape(plain_letters(card)).segments <= 1:
-        return Outcome(plain_letters(card))  # her words in plain letters (Vietnamese without marks)
+    if ctx.t.lang in PLAIN_READABLE:  # her words in plain letters (Vietnamese without marks), 1 segment an SMS
+        pages = _one_segment_pages(plain_letters(card).split("; "))
+        if len(pages) <= 2:
+            return Outcome(pages[0], more=pages[1:])
     # Her words, the keywords alone (a non-Latin script costs 70 letters a segment, not 160).
     keywords = ctx.t.gettext("Kassa commands, for example: {examples}",
                              examples=", ".join(dict.fromkeys(cmd.keyword for cmd in allowed)))
     plain_ok = ctx.t.lang not in PLAIN_READABLE or shape(plain_letters(keywords)).segments <= 1
     if shape(keywords).segments <= 2 and plain_ok:
         return Outcome(keywords)
+    if ctx.t.lang not in PLAIN_READABLE:  # her words first, the keywords that do not fit in a second SMS
+        pages = _one_segment_pages(keywords.split(", "), sep=", ", segments=2)
+        if len(pages) <= 2:
+            return Outcome(pages[0], more=pages[1:])
     # All GSM-7: one segment each, where her letters would take three; a long card is two SMS.
-    parts: list[str] = []
-    for example in dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed):
-        if parts and shape(parts[-1] + "; " + example).segments <= 1:
-            parts[-1] += "; " + example
+    examples_list = list(dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed))
+    pages = _one_segment_pages(["Kassa: " + examples_list[0], *examples_list[1:]])
+    return Outcome(pages[0], more=pages[1:])
+
+
+def _one_segment_pages(parts: list[str], sep: str = "; ", segments: int = 1) -> list[str]:
+    """``parts`` joined with ``sep`` into SMS of at most ``segments`` segments each."""
+    pages: list[str] = []
+    for part in parts:
+        if pages and shape(pages[-1] + sep + part).segments <= segments:
+            pages[-1] += sep + part
         else:
-            parts.append(example if parts else "Kassa: " + example)
-    return Outcome(parts[0], more=parts[1:])
+            pages.append(part)
+    return pages
 
 
 def find_language(word: str) -> str | None:

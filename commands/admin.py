@@ -16,10 +16,12 @@ from sqlalchemy import select
 
 from commands.context import CommandError, Context, Notice, Outcome
 from commands.parser import Grammar, Parsed
-from commands.registry import Command, pgettext, register
+from commands.registry import COORDINATOR, Command, pgettext, register
+from db import on_commit
 from groups.changes import ChangeError, cancel_meeting, move_meeting, next_meeting_of
-from groups.models import Group, Member, Membership, Status
+from groups.models import Group, Member, Membership, Role, Status
 from i18n import N_, Translator, translator
+from support.service import coordinators_of
 
 CHAIR = frozenset({"chair"})
 
@@ -138,3 +140,77 @@ register(Command(pgettext("sms keyword", "MOVE"), Grammar.WORD_TEXT, CHAIR, run_
                  N_("MOVE 2026-12-08 14:00 - move the next meeting")))
 register(Command(pgettext("sms keyword", "CANCEL"), Grammar.NONE, CHAIR, run_cancel,
                  N_("CANCEL [2026-12-08] - cancel the next meeting")))
+
+
+# -- roles ---------------------------------------------------------------------------------------
+
+ROLE_WORDS = {"member": Role.MEMBER, "treasurer": Role.TREASURER, "chair": Role.CHAIR,
+              "secretary": Role.SECRETARY}
+
+#: Role -> how a member reads her new role.
+ROLE_LABELS = {
+    Role.MEMBER: N_("a member"),
+    Role.TREASURER: N_("the treasurer"),
+    Role.CHAIR: N_("the chair"),
+    Role.SECRETARY: N_("the secretary"),
+}
+
+
+def _role_group(ctx: Context, words: list[str]) -> tuple[Group, list[str]]:
+    """The chair's own group; a coordinator names the group's code (ROLE UPENDO 4 treasurer)."""
+    if ctx.group is not None:
+        return ctx.group, words
+    coordinator = ctx.sender.coordinator
+    group = ctx.session.scalar(select(Group).where(Group.code == words[0].upper())) if words else None
+    if coordinator is None or group is None or not (
+            coordinator.all_groups or any(c.id == coordinator.id for c in coordinators_of(ctx.session, group))):
+        raise CommandError(ctx.t.gettext("ROLE: write the group's code, the member's number and the role, "
+                                         "e.g. ROLE UPENDO 4 treasurer."))
+    return group, words[1:]
+
+
+def run_role(ctx: Context, parsed: Parsed) -> Outcome:
+    """ROLE 4 treasurer: the chair (or a coordinator, naming the group) gives member 4 a role.
+    A group has one chair: naming a new chair makes the old one a member."""
+    t = ctx.t
+    group, words = _role_group(ctx, parsed.text.split())
+    role = ROLE_WORDS.get(words[1].lower()) if len(words) == 2 else None
+    if role is None or not words[0].isdigit():
+        # TRANSLATORS: keep ROLE and the English role words: they are what the command reads.
+        raise CommandError(t.gettext("ROLE: write the member's number and one of member, treasurer, secretary, "
+                                     "chair, e.g. ROLE 4 treasurer."))
+    target = ctx.session.scalar(select(Membership).where(
+        Membership.group_id == group.id, Membership.number == int(words[0]), Membership.status == Status.ACTIVE))
+    if target is None:
+        raise CommandError(t.gettext("ROLE: no member {number} in the group.", number=words[0]))
+    changed = [target]
+    if role == Role.CHAIR:
+        for other in ctx.session.scalars(select(Membership).where(
+                Membership.group_id == group.id, Membership.role == Role.CHAIR, Membership.id != target.id)):
+            other.role = Role.MEMBER
+            changed.append(other)
+    target.role = role
+    ctx.session.flush()
+    for membership in changed:
+        on_commit(ctx.session, _forget_caller, membership.member.phone)
+    notices = []
+    for membership in changed:
+        member = membership.member
+        if ctx.sender.member is not None and member.id == ctx.sender.member.id:
+            continue
+        mt = translator(member.language)
+        notices.append(Notice(member, group, mt.gettext("{group}: you are now {role}.", group=group.name,
+                                                        role=mt.gettext(ROLE_LABELS[membership.role])),
+                              kind="notice"))
+    return Outcome(t.gettext("ROLE: {name} ({number}) is now {role}.", name=target.member.name,
+                             number=target.number, role=t.gettext(ROLE_LABELS[role])), notices)
+
+
+def _forget_caller(services, phone: str) -> None:
+    from menus.state import forget_caller
+
+    forget_caller(services.redis, phone)
+
+
+register(Command(pgettext("sms keyword", "ROLE"), Grammar.NONE, frozenset({"chair", COORDINATOR}), run_role,
+                 N_("ROLE 4 treasurer - change a member's role")))

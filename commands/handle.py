@@ -47,6 +47,7 @@ def handle(session: Session, config, sms: Incoming) -> Handled:
     if not sender.registered:
         return _unregistered(session, config, sms)
     t = translator(sender.language)
+    sms = _group_code_first(sender, sms)
     try:
         entry, typed, rest = split_keyword(sms.text, keyword_table(sender.languages()))
     except ParseError as exc:
@@ -58,6 +59,19 @@ def handle(session: Session, config, sms: Incoming) -> Handled:
         _reply(session, sender, None, messages.not_allowed(t, command.on_card()))
         return Handled(command.keyword, "refused")
     return _run(session, config, sms, sender, command, authority.membership, typed, rest)
+
+
+def _group_code_first(sender: Sender, sms: Incoming) -> Incoming:
+    """``UPENDO SAVE 3 200``: a member of several groups names the group first. The SMS then
+    acts in that group only (the sender's other memberships are set aside for it)."""
+    if len(sender.memberships) < 2:
+        return sms
+    first, _, rest = (sms.text or "").strip().partition(" ")
+    chosen = [m for m in sender.memberships if m.group.code == first.upper()]
+    if not chosen or not rest.strip():
+        return sms
+    sender.memberships = chosen
+    return Incoming(sms.phone, rest.strip(), sms.key, sms.now)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,22 @@ from menus.engine import Machine
 @lru_cache(maxsize=1)
 def build_machine() -> Machine:
     """Every declared screen, in one machine (built once per process)."""
-    from menus import cycle, help, home, leaders, loans, meeting, money, pin, privacy, settings, treasurer
+    from menus import (
+        coordinator,
+        cycle,
+        groups,
+        help,
+        home,
+        leaders,
+        loans,
+        meeting,
+        money,
+        pin,
+        privacy,
+        settings,
+        treasurer,
+    )
 
-    modules = (home, money, loans, meeting, help, settings, pin, leaders, treasurer, privacy, cycle)
+    modules = (home, money, loans, meeting, help, settings, pin, leaders, treasurer, privacy, cycle, groups,
+               coordinator)
     return Machine([screen for module in modules for screen in module.SCREENS])

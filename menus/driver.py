@@ -65,7 +65,7 @@ def _start(db: Session, arrival: Arrival, hop: Hop) -> State | None:
         who = identify(db, hop.phone)
         if who is None:
             return None
-    state = State(phone=hop.phone, who=who, screen=HOME)
+    state = State(phone=hop.phone, who=who, screen="pick_group" if who.groups > 1 else HOME)
     if dropped is not None and dropped.who is not None and dropped.who.member_id == who.member_id:
         dropped.who = who
         dropped.data["_note"] = Say(N_("Welcome back. 00 for the main menu.")).dump()
@@ -118,16 +118,33 @@ def new_inputs(text: str, seen: int, fresh: bool) -> list[tuple[str, tuple[int, 
 
 
 def identify(db: Session, phone: str) -> Who | None:
-    """The registered, active member behind ``phone`` and her (first) active group."""
-    row = db.execute(
+    """The registered, active member behind ``phone`` and her (first) active group; ``groups``
+    says in how many she is (more than one: she chooses on her first screen)."""
+    rows = db.execute(
         select(Member, Membership, Group).join(Membership, Membership.member_id == Member.id)
         .join(Group, Group.id == Membership.group_id)
         .where(Member.phone == phone, Member.status == Status.ACTIVE,
                Membership.status == Status.ACTIVE, Group.status == Status.ACTIVE)
-        .order_by(Membership.id).limit(1)).first()
-    if row is None:
+        .order_by(Membership.id).limit(10)).all()
+    if not rows:
+        return _coordinator(db, phone)
+    member, membership, group = rows[0]
+    return who_for(member, membership, group, groups=len(rows))
+
+
+def _coordinator(db: Session, phone: str) -> Who | None:
+    """A coordinator (who is not herself a member): her own menu."""
+    from groups.models import Coordinator
+
+    found = db.scalar(select(Coordinator).where(Coordinator.phone == phone))
+    if found is None:
         return None
-    member, membership, group = row
+    return Who(member_id=0, group_id=0, membership_id=0, role="coordinator", lang=found.language,
+               coordinator_id=found.id)
+
+
+def who_for(member: Member, membership: Membership, group: Group, groups: int = 1) -> Who:
+    """The session's caller as a member of ``group``."""
     plain = member.plain_letters if member.plain_letters is not None else group.plain_letters
     return Who(member_id=member.id, group_id=group.id, membership_id=membership.id,
                role=membership.role.value, lang=member.language, plain=bool(plain), group_name=group.name,
@@ -135,7 +152,7 @@ def identify(db: Session, phone: str) -> Who | None:
                meeting_time=group.meeting_time.strftime("%H:%M"), meeting_place=group.meeting_place or "",
                meeting_every_weeks=group.meeting_every_weeks,
                meeting_anchor=group.meeting_anchor.isoformat() if group.meeting_anchor else "",
-               pin_for_balance=bool(group.pin_for_balance))
+               pin_for_balance=bool(group.pin_for_balance), groups=groups)
 
 
 def scrub(text: str, spans: list[list[int]]) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from groups.models import Role
 from i18n import N_
-from menus.engine import HOME, Item, Predicate, Screen
+from menus.engine import HOME, Ctx, Item, Move, Predicate, Screen
 
 
 def role_is(*roles: Role) -> Predicate:
@@ -28,13 +28,20 @@ HOME_ITEMS = (
     Item(N_("Settings"), "settings"),
     Item(N_("Reset a member's PIN"), "chair_reset", when=is_chair),
     Item(N_("Share-out"), "shareout", when=is_treasurer),
+    Item(N_("Change group"), "pick_group", when=lambda ctx: bool(ctx.state.who and ctx.state.who.groups > 1)),
 )
 
 # No title line: on an 80-character screen (any non-GSM letter) every line counts.
-SCREENS = [Screen(HOME, items=HOME_ITEMS, back=False)]
+SCREENS = [Screen(HOME, items=HOME_ITEMS, back=False, guard=lambda ctx: _coordinator_home(ctx))]
 
 
-def _may_decide(ctx) -> bool:  # type: ignore[no-untyped-def]
+def _coordinator_home(ctx: Ctx) -> Move | None:
+    from menus.coordinator import coordinator_home
+
+    return coordinator_home(ctx)
+
+
+def _may_decide(ctx: Ctx) -> bool:
     from menus.loans import may_decide
 
     return may_decide(ctx)

@@ -118,6 +118,8 @@ CASES = [
     ("köçür 8.12", "MOVE", [], {"word": "8.12"}),
     ("CANCEL", "CANCEL", [], {}),
     ("iptal 2026-12-08", "CANCEL", [], {"text": "2026-12-08"}),
+    ("ROLE 4 treasurer", "ROLE", [], {"text": "4 treasurer"}),
+    ("vəzifə 4 chair", "ROLE", [], {"text": "4 chair"}),
 ]
 
 

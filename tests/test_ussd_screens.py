@@ -144,3 +144,41 @@ def test_screen_measure_agrees_with_sms_encoding(text):
 
     s = shape(text)
     assert units(text) == s.units and (budget_for(text) == 160) == (s.encoding == GSM7)
+
+
+def test_coordinator_screens_fit_in_every_language(services, long_group):
+    """A coordinator of many long-named groups, with open help requests and loans waiting."""
+    from groups.models import Coordinator, Group
+    from support.models import Category
+    from support.service import open_request
+
+    machine = build_machine()
+    with services.db.transaction() as s:
+        group = s.query(Group).filter_by(code="LONG1").one()
+        for i in range(2, 8):
+            create_group(s, code=f"LONG{i}", name=f"{LONG_GROUP} {i}", kind="shg", currency="VND", country="VN")
+        for i in range(12):
+            open_request(s, group, _member(s, long_group), Category.LEGAL,
+                         key=f"coord-help-{i}")
+        s.add(Coordinator(phone="+84912999999", name=LONG_NAME, all_groups=True, language="vi"))
+        s.flush()
+        for lang, plain in [(lang, plain) for lang in LANGUAGES for plain in (False, True)]:
+            for name in [n for n in machine.screens if n.startswith("coord_")]:
+                ctx = _ctx_coordinator(s, lang, plain, name)
+                for n, page in enumerate(_pages(machine, ctx)):
+                    _assert_fits(page, f"{lang} plain={plain} coordinator {name} page {n}")
+
+
+def _member(s, long_group):
+    from groups.models import Member
+
+    return s.get(Member, long_group["member"])
+
+
+def _ctx_coordinator(session, lang, plain, screen):
+    who = identify(session, "+84912999999")
+    who.lang, who.plain = lang, plain
+    state = State(phone="+84912999999", who=who, screen=screen, data={"coord_group": 1})
+    hop = Hop(session_id="render", phone="+84912999999", service_code="*384*123#", text="")
+    return Ctx(hop, state, session, Deps(pepper="test-pepper", service_code="*384*123#",
+                                         now=dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)))

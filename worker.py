@@ -36,8 +36,20 @@ def work(burst: bool = False) -> None:
     from rq import Worker
 
     services = get_services()
+    _preload(services)
     worker = Worker([services.queue(q) for q in QUEUES], connection=services.redis)
     worker.work(with_scheduler=True, burst=burst)
+
+
+def _preload(services: Services) -> None:
+    """Import what the jobs use before RQ forks a work horse per job, so no job imports it again."""
+    import importlib
+
+    import channels
+
+    for module in ("messaging.sender", "messaging.inbound", "outreach.jobs", "outreach.broadcast"):
+        importlib.import_module(module)
+    channels.get_channel(services.config)  # imports the provider's SDK (the channel itself is built per process)
 
 
 def schedule() -> None:

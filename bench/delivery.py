@@ -94,8 +94,9 @@ def worker_env(url: str, redis_url: str, port: int, concurrency: int) -> dict:
                 SMS_RATE_PER_SECOND="0", SMS_SEND_CONCURRENCY=str(concurrency), KASSA_ENV="development")
 
 
-def start_workers(n: int, env: dict) -> list[subprocess.Popen]:
-    return [subprocess.Popen([sys.executable, "worker.py", "work"], cwd=ROOT, env=env,
+def start_workers(n: int, env: dict, fork: bool = True) -> list[subprocess.Popen]:
+    cmd = [sys.executable, "worker.py", "work"] + ([] if fork else ["--no-fork"])
+    return [subprocess.Popen(cmd, cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             for _ in range(n)]
 
@@ -237,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--port", type=int, default=PORT)
+    p.add_argument("--no-fork", action="store_true", help="workers run jobs in their own process")
     p.add_argument("--flush", type=int, default=0, metavar="N",
                    help="also measure recovery after a FLUSHALL one second into sending N messages")
     args = p.parse_args(argv)
@@ -251,11 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     services = Services.build(Config.from_env(overrides={"DATABASE_URL": url, "REDIS_URL": redis_url}))
     services.redis.flushdb()
     stub = start_stub(args.port)
-    workers = start_workers(args.workers, worker_env(url, redis_url, args.port, args.concurrency))
+    workers = start_workers(args.workers, worker_env(url, redis_url, args.port, args.concurrency),
+                            fork=not args.no_fork)
     forms = floor_requests(args.messages, args.broadcast_share)
     print(f"# delivery bench {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; {args.messages:,} SMS ({args.broadcast_share:.0%} broadcast), "
-          f"{len(forms):,} provider requests; {args.workers} worker processes x {args.concurrency} in flight",
+          f"{len(forms):,} provider requests; {args.workers} worker processes x {args.concurrency} in flight"
+          f"{' (--no-fork)' if args.no_fork else ''}",
           flush=True)
     rows = []
     try:

@@ -36,7 +36,12 @@ class Config:
     KASSA_ENV: str = "development"
     PIN_PEPPER: str | None = None
     DEFAULT_LANGUAGE: str = "en"
-    SMS_RATE_PER_SECOND: float = 10.0
+    SMS_RATE_PER_SECOND: float = 10.0  # per provider account, shared by every worker (0: no limit)
+    SMS_SEND_CONCURRENCY: int = 8  # provider requests in flight per worker process
+    SMS_BATCH: int = 500  # outbox rows a send job claims (and records) in one statement
+    SMS_AT_RECIPIENTS: int = 500  # recipients of one identical text in one Africa's Talking request
+    AT_API_URL: str | None = None  # Africa's Talking API base (default: the SDK's); a stub in benchmarks
+    TWILIO_API_URL: str | None = None  # Twilio API base (default: the SDK's); a stub in benchmarks
     SMS_SEGMENT_PRICE: str = "0.80"  # what one SMS segment costs, in major units (broadcast previews)
     SMS_PRICE_CURRENCY: str = "KES"
     # More prices per segment, in the currency of the groups they are for: "INR=0.25,VND=250"
@@ -73,6 +78,9 @@ class Config:
             else:
                 cfg.extra[key] = value
         cfg.SMS_RATE_PER_SECOND = float(cfg.SMS_RATE_PER_SECOND)
+        cfg.SMS_SEND_CONCURRENCY = max(1, int(cfg.SMS_SEND_CONCURRENCY))
+        cfg.SMS_BATCH = max(1, int(cfg.SMS_BATCH))
+        cfg.SMS_AT_RECIPIENTS = max(1, int(cfg.SMS_AT_RECIPIENTS))
         cfg.USSD_SESSION_TTL = int(cfg.USSD_SESSION_TTL)
         cfg.USSD_RESUME_SECONDS = int(cfg.USSD_RESUME_SECONDS)
         cfg.LEDGER_CACHE_SECONDS = int(cfg.LEDGER_CACHE_SECONDS)

@@ -7,6 +7,7 @@ a plain ``redis.Redis`` on its unix socket, so no second server is started.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,8 @@ class Services:
     db: Database
     _redis: redis.Redis | None = field(default=None, repr=False)
     _lite: Any | None = field(default=None, repr=False)
+    _identity: str | None = field(default=None, repr=False)
+    _channel: tuple[int, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, config: Config) -> Services:
@@ -60,6 +63,41 @@ class Services:
                 self.config.REDIS_URL = f"unix://{socket}"
             self._redis = redis_from_url(self.config.REDIS_URL)
         return self._redis
+
+    @property
+    def identity(self) -> str:
+        """This database's random token (made by the migration, or anew after the table was emptied)."""
+        if self._identity is None:
+            from sqlalchemy import select
+            from sqlalchemy.exc import IntegrityError
+
+            from messaging.models import DatabaseIdentity
+
+            try:
+                with self.db.transaction() as session:
+                    token = session.scalar(select(DatabaseIdentity.token).where(DatabaseIdentity.id == 1))
+                    if token is None:
+                        token = secrets.token_hex(4)
+                        session.add(DatabaseIdentity(id=1, token=token))
+            except IntegrityError:  # another process made it first
+                with self.db.transaction() as session:
+                    token = session.scalar(select(DatabaseIdentity.token).where(DatabaseIdentity.id == 1))
+            self._identity = token
+        return self._identity
+
+    def job_id(self, name: str) -> str:
+        """An RQ job id that cannot meet another database's job of the same name."""
+        return f"{self.identity}-{name}"
+
+    def channel(self):
+        """This process's SMS channel: one SDK client (one HTTP session) per process."""
+        import os
+
+        from channels import get_channel
+
+        if self._channel is None or self._channel[0] != os.getpid():  # a forked job builds its own
+            self._channel = (os.getpid(), get_channel(self.config))
+        return self._channel[1]
 
     def queue(self, name: str = "default"):
         from rq import Queue

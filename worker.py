@@ -31,13 +31,32 @@ def set_services(services: Services | None) -> None:
     _services = services
 
 
-def work(burst: bool = False) -> None:
-    """Run an RQ worker on every queue, highest priority first."""
-    from rq import Worker
+def work(burst: bool = False, fork: bool = True) -> None:
+    """Run an RQ worker on every queue, highest priority first.
+
+    ``fork=False`` (``python worker.py work --no-fork``) runs jobs in the worker's
+    own process (RQ's SimpleWorker): the process's channel, HTTP connections,
+    thread pool and database connection then live from job to job, at the price
+    of the isolation a forked job has.
+    """
+    from rq import SimpleWorker, Worker
 
     services = get_services()
-    worker = Worker([services.queue(q) for q in QUEUES], connection=services.redis)
+    _preload(services)
+    worker_class = Worker if fork else SimpleWorker
+    worker = worker_class([services.queue(q) for q in QUEUES], connection=services.redis)
     worker.work(with_scheduler=True, burst=burst)
+
+
+def _preload(services: Services) -> None:
+    """Import what the jobs use before RQ forks a work horse per job, so no job imports it again."""
+    import importlib
+
+    import channels
+
+    for module in ("messaging.sender", "messaging.inbound", "outreach.jobs", "outreach.broadcast"):
+        importlib.import_module(module)
+    channels.get_channel(services.config)  # imports the provider's SDK (the channel itself is built per process)
 
 
 def schedule() -> None:
@@ -60,9 +79,12 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     commands = {"work": work, "schedule": schedule, "plan": plan}
     if len(argv) < 2 or argv[1] not in commands:
-        print("usage: python worker.py work|schedule|plan", file=sys.stderr)
+        print("usage: python worker.py work [--no-fork]|schedule|plan", file=sys.stderr)
         return 2
-    commands[argv[1]]()
+    if argv[1] == "work":
+        work(fork="--no-fork" not in argv[2:])
+    else:
+        commands[argv[1]]()
     return 0
 
 

@@ -4,6 +4,12 @@ A channel takes one :class:`Outgoing` message and either returns a
 :class:`Sent` (the provider accepted it) or raises :class:`SendError` saying
 whether trying again could help (``permanent``). Each provider maps its status
 and error codes to that decision in a table, not in ifs.
+
+For bulk sending a channel also says how messages share one provider request
+(:meth:`Channel.group`: Africa's Talking takes one text to many recipients)
+and sends one such request, answering for each message on its own
+(:meth:`Channel.send_group`: a :class:`Sent` or a :class:`SendError` each).
+A channel is built once per process and used from several threads.
 """
 from __future__ import annotations
 
@@ -37,10 +43,45 @@ class SendError(Exception):
         self.permanent = permanent
 
 
+Result = Sent | SendError
+
+
 class Channel(Protocol):
     name: str
+    account: str  # the provider account: the rate limit is per account
 
     def send(self, msg: Outgoing) -> Sent: ...
+
+    def group(self, msgs: list[Outgoing]) -> list[list[Outgoing]]: ...
+
+    def send_group(self, msgs: list[Outgoing]) -> list[Result]: ...
+
+
+def one_by_one(msgs: list[Outgoing]) -> list[list[Outgoing]]:
+    """``Channel.group`` for providers that take one message per request."""
+    return [[m] for m in msgs]
+
+
+def send_each(channel, msgs: list[Outgoing]) -> list[Result]:
+    """``Channel.send_group`` from ``send``: one answer per message, errors included."""
+    out: list[Result] = []
+    for m in msgs:
+        try:
+            out.append(channel.send(m))
+        except SendError as exc:
+            out.append(exc)
+    return out
+
+
+def http_session(pool: int):
+    """A requests Session keeping ``pool`` connections alive per host (http and https)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    session = requests.Session()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, HTTPAdapter(pool_connections=4, pool_maxsize=pool))
+    return session
 
 
 def status_callback_url(config, path: str) -> str | None:
@@ -58,12 +99,15 @@ def get_channel(config) -> Channel:
     if config.SMS_BACKEND == "africastalking":
         from channels.africastalking import AfricasTalkingChannel
 
-        return AfricasTalkingChannel(config.AT_USERNAME, config.AT_API_KEY, config.AT_SENDER_ID)
+        return AfricasTalkingChannel(config.AT_USERNAME, config.AT_API_KEY, config.AT_SENDER_ID,
+                                     base_url=config.AT_API_URL, pool=config.SMS_SEND_CONCURRENCY,
+                                     max_recipients=config.SMS_AT_RECIPIENTS)
     if config.SMS_BACKEND == "twilio":
         from channels.twilio import TwilioChannel
 
         return TwilioChannel(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_FROM,
-                             status_callback_url(config, "/sms/twilio/status"))
+                             status_callback_url(config, "/sms/twilio/status"),
+                             base_url=config.TWILIO_API_URL, pool=config.SMS_SEND_CONCURRENCY)
     from channels.console import ConsoleChannel
 
     return ConsoleChannel()

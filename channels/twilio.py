@@ -1,5 +1,9 @@
 """Twilio through its official SDK (``client.messages.create``).
 
+One message per request (Twilio has no multi-recipient send). The client's
+``TwilioHttpClient`` keeps one pooled session (``pool_connections=True``); its
+adapters are remounted so ``pool`` requests in flight each keep a connection.
+
 Error codes are looked up in :data:`ERROR_CODES`; codes not listed are
 transient when the HTTP status is 429 or 5xx and permanent otherwise (a 4xx
 will fail the same way again).
@@ -7,9 +11,10 @@ will fail the same way again).
 from __future__ import annotations
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from channels import Outgoing, SendError, Sent
+from channels import Outgoing, Result, SendError, Sent, http_session, one_by_one, send_each
 
 NAME = "twilio"
 TRANSIENT, PERMANENT = "transient", "permanent"
@@ -34,12 +39,24 @@ ERROR_CODES: dict[int, str] = {
 
 class TwilioChannel:
     name = NAME
+    parallel = True
 
     def __init__(self, account_sid: str, auth_token: str, from_: str,
-                 status_callback: str | None = None) -> None:
-        self.client = Client(account_sid, auth_token)
+                 status_callback: str | None = None, *, base_url: str | None = None, pool: int = 8) -> None:
+        http = TwilioHttpClient(pool_connections=True)
+        http.session = http_session(pool)
+        self.client = Client(account_sid, auth_token, http_client=http)
+        if base_url:  # a local stub (benchmarks): same paths, another host
+            self.client.api.base_url = base_url.rstrip("/")
         self.from_ = from_
         self.status_callback = status_callback
+        self.account = account_sid
+
+    def group(self, msgs: list[Outgoing]) -> list[list[Outgoing]]:
+        return one_by_one(msgs)
+
+    def send_group(self, msgs: list[Outgoing]) -> list[Result]:
+        return send_each(self, msgs)
 
     def send(self, msg: Outgoing) -> Sent:
         extra = {"status_callback": self.status_callback} if self.status_callback else {}

@@ -109,3 +109,17 @@ class InboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(255))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DatabaseIdentity(Base):
+    """One row: a random token made when this database was created (or emptied).
+
+    RQ job ids are prefixed with it (``services.job_id``), so a Redis that
+    outlives its database (the embedded one after a reset) or serves two
+    databases never mistakes an old database's ``send-1`` for a new one's.
+    """
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    token: Mapped[str] = mapped_column(String(16))

@@ -302,7 +302,7 @@ def start_broadcast(session: Session, coordinator: Coordinator, target: Target |
 def enqueue_fan_out(services, broadcast_id: int, attempt: int = 0) -> None:
     """Enqueue the fan-out job (deterministic id per attempt, so a duplicate enqueue is harmless)."""
     services.queue("default").enqueue("outreach.jobs.fan_out", broadcast_id,
-                                      job_id=f"fanout-{broadcast_id}-{attempt}", job_timeout="2h")
+                                      job_id=services.job_id(f"fanout-{broadcast_id}-{attempt}"), job_timeout="2h")
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,8 @@ def enqueue_sends(services, ids: list[int], priority: int) -> None:
         queue = services.queue(QUEUE_FOR_PRIORITY.get(Priority(priority), "default"))
         with services.redis.pipeline() as pipe:
             jobs = [queue.prepare_data("outreach.jobs.send_many", (ids[i:i + SEND_CHUNK],),
-                                       job_id=f"send-many-{ids[i]}-{ids[min(i + SEND_CHUNK, len(ids)) - 1]}")
+                                       job_id=services.job_id(
+                                           f"send-many-{ids[i]}-{ids[min(i + SEND_CHUNK, len(ids)) - 1]}"))
                     for i in range(0, len(ids), SEND_CHUNK)]
             queue.enqueue_many(jobs, pipeline=pipe)
             pipe.execute()

@@ -89,12 +89,11 @@ def fan_out_pause() -> float:
     return float(os.environ.get("KASSA_FANOUT_PAUSE") or 0)
 
 
-def send_many(outbox_ids: list[int]) -> None:
-    """RQ job: send each outbox row through the SMS engineer's sender (idempotent per row)."""
-    from messaging.sender import send_outbox
+def send_many(outbox_ids: list[int]) -> dict:
+    """RQ job: send a chunk of outbox rows in bulk (``messaging.sender.send_many``; idempotent per row)."""
+    from messaging.sender import send_many as send
 
-    for outbox_id in outbox_ids:
-        send_outbox(outbox_id)
+    return send(outbox_ids)
 
 
 # -- scheduler tasks: fn(services, now), safe to run twice ---------------------------------
@@ -102,14 +101,14 @@ def send_many(outbox_ids: list[int]) -> None:
 def task_plan_reminders(services, now: dt.datetime) -> None:
     """Enqueue the planner (one job id per minute, so a second scheduler adds nothing)."""
     minute = now.astimezone(UTC).replace(second=0, microsecond=0)
-    services.queue("default").enqueue(plan_reminders, job_id=f"plan-reminders-{minute:%Y%m%dT%H%M}",
+    services.queue("default").enqueue(plan_reminders, job_id=services.job_id(f"plan-reminders-{minute:%Y%m%dT%H%M}"),
                                       job_timeout="30m")
 
 
 def task_loan_notices(services, now: dt.datetime) -> None:
     """Enqueue the loan checks (one job id per 5 minutes)."""
     slot = now.astimezone(UTC).replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
-    services.queue("default").enqueue(loan_notices, job_id=f"loan-notices-{slot:%Y%m%dT%H%M}", job_timeout="30m")
+    services.queue("default").enqueue(loan_notices, job_id=services.job_id(f"loan-notices-{slot:%Y%m%dT%H%M}"), job_timeout="30m")
 
 
 def task_resume_broadcasts(services, now: dt.datetime) -> None:

@@ -206,20 +206,32 @@ def refresh_due(session: Session, now: dt.datetime, limit: int = 2000) -> int:
     return len(ids)
 
 
-def count_sms(session: Session, group_id: int | None, segments: int, when: dt.datetime) -> None:
-    """One SMS the provider accepted (``messaging.sender``), counted for its group and month."""
-    if group_id is None:
+def count_sms(session: Session, sent: Iterable[tuple[int | None, int]], when: dt.datetime) -> None:
+    """SMS the provider accepted (``messaging.sender``, a batch at a time), as (group id, segments),
+    counted for their groups and month: one upsert per table for the whole batch."""
+    per_group: dict[int, list[int]] = {}
+    for group_id, segments in sent:
+        if group_id is not None:
+            counts = per_group.setdefault(group_id, [0, 0])
+            counts[0] += 1
+            counts[1] += segments
+    if not per_group:
         return
-    g = session.execute(select(Group.region, Group.kind, Group.currency).where(Group.id == group_id)).first()
-    if g is None:
-        return
+    groups = session.execute(select(Group.id, Group.region, Group.kind, Group.currency)
+                             .where(Group.id.in_(sorted(per_group)))).all()
     month = month_of(when)
+    totals: dict[tuple[str, str, str], list[int]] = {}
+    for g in groups:
+        kind = g.kind.value if hasattr(g.kind, "value") else str(g.kind)
+        into = totals.setdefault((g.region or "", kind, g.currency), [0, 0])
+        into[0] += per_group[g.id][0]
+        into[1] += per_group[g.id][1]
     _add(session, T_SMS, ["group_id", "month"],
-         [{"group_id": group_id, "month": month, "sent": 1, "segments": segments}], ["sent", "segments"])
-    kind = g.kind.value if hasattr(g.kind, "value") else str(g.kind)
+         [{"group_id": g.id, "month": month, "sent": per_group[g.id][0], "segments": per_group[g.id][1]}
+          for g in groups], ["sent", "segments"])
     _add(session, T_SMS_TOTALS, ["month", "region", "kind", "currency"],
-         [{"month": month, "region": g.region or "", "kind": kind, "currency": g.currency, "sent": 1,
-           "segments": segments}], ["sent", "segments"])
+         [{"month": month, "region": region, "kind": kind, "currency": currency, "sent": n, "segments": segs}
+          for (region, kind, currency), (n, segs) in sorted(totals.items())], ["sent", "segments"])
 
 
 def all_group_ids(session: Session) -> Iterable[int]:

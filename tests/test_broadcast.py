@@ -182,7 +182,7 @@ def test_sms_entry_point_is_idempotent_on_the_message_id(services, demo):
     with services.db.transaction() as s:
         elvin = _coordinator(s, "+994501110099")
         view = bc.start_broadcast(s, elvin, "BERDE1", "Sabah görüş var", key="sms-ATXid_1", price=KES)
-    assert view.recipients == 5 and queue.job_ids == [f"fanout-{view.broadcast_id}-0"]
+    assert view.recipients == 5 and queue.job_ids == [services.job_id(f"fanout-{view.broadcast_id}-0")]
     with services.db.transaction() as s:
         again = bc.start_broadcast(s, _coordinator(s, "+994501110099"), "BERDE1", "Sabah görüş var",
                                    key="sms-ATXid_1", price=KES)

@@ -20,7 +20,7 @@ def test_coordinator_broadcasts_to_her_group_and_gets_the_preview(client, servic
     at_sms(client, JOSEPH, "BC UPENDO Training moved to Friday 10:00", msg_id="ATXid_bc1")
     (answer,) = texts_to(services, JOSEPH)
     assert answer.startswith("Announcement B1 goes to 4 people: 4 SMS, about KES")
-    assert Queue("default", connection=services.redis).job_ids == ["fanout-1-0"]
+    assert Queue("default", connection=services.redis).job_ids == [services.job_id("fanout-1-0")]
     bc.run_fan_out(services, 1)
     sent = outbox(services, kind="broadcast")
     assert len(sent) == 4 and sent[0].text == "Hand in Hand Kenya: Training moved to Friday 10:00"

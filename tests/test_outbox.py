@@ -14,7 +14,7 @@ def test_row_written_and_job_enqueued_only_after_commit(services):
         msg = queue_sms(s, to="+254712000003", text="Asante", language="sw", kind="reply",
                         priority=Priority.REPLY)
         assert high.count == 0  # not before the commit
-    assert high.job_ids == [f"send-{msg.id}"]
+    assert high.job_ids == [services.job_id(f"send-{msg.id}")]
     with services.db.transaction() as s:
         row = s.scalar(select(OutboxMessage))
         assert (row.status, row.encoding, row.segments) == (OutStatus.PENDING, "gsm7", 1)

@@ -148,7 +148,7 @@ def test_rq_retries_a_transient_failure_with_backoff(make_app):
     responses.post(AT_URL, body="gateway down", status=503)
     oid = queue_one(services)
     run_jobs(services)
-    job = Queue("high", connection=services.redis).fetch_job(f"send-{oid}")
+    job = Queue("high", connection=services.redis).fetch_job(services.job_id(f"send-{oid}"))
     assert job.get_status() == "scheduled" and job.retries_left == 4  # waits in the scheduler
     assert outbox(services)[0].status == OutStatus.PENDING
 

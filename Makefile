@@ -2,37 +2,47 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test install i18n-extract i18n-update i18n-compile i18n-check lint bench clean
+.PHONY: run test install install-dev i18n-extract i18n-update i18n-compile i18n-check lint bench clean
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
-	$(PY) -m venv $(VENV)
+# Runtime packages only (what `make run` and production need); stamped so a
+# second `make run` installs nothing.
+$(VENV)/.kassa-runtime: requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
-	touch $(BIN)/activate
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
 
-install: $(BIN)/activate
+# Tests, benchmarks and linters on top (pytest, hypothesis, locust, mypy, ruff).
+$(VENV)/.kassa-dev: requirements-dev.txt $(VENV)/.kassa-runtime
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.kassa-runtime
+install-dev: $(VENV)/.kassa-dev
 
 ## Start everything (web, worker, scheduler) on SQLite + embedded Redis, with demo data.
+## `make run PORT=8080` serves on another port.
 run: install
-	$(BIN)/flask up
+	$(BIN)/flask up --port $(PORT)
 
 ## Run the whole test suite: SQLite always, PostgreSQL too when reachable.
-test: install
+test: install-dev
 	$(BIN)/python -m tests.run
 
 ## Translations: extract strings, update every catalog, compile (checks they compile).
-i18n-extract: | $(BIN)/activate
+i18n-extract: | $(VENV)/.kassa-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 \
 	  --add-comments=TRANSLATORS: --no-location --sort-output -o i18n/messages.pot .
 i18n-update: i18n-extract
 	$(BIN)/pybabel update -i i18n/messages.pot -d i18n/locale --no-fuzzy-matching --ignore-obsolete
 	@echo "catalogs updated: fill the new msgstr entries, then run make test"
-i18n-compile: | $(BIN)/activate
+i18n-compile: | $(VENV)/.kassa-runtime
 	$(BIN)/pybabel compile -d i18n/locale --statistics
 
-bench: install
+bench: install-dev
 	$(BIN)/python -m bench.run
 
 clean:

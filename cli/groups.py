@@ -19,14 +19,34 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 @click.command("demo")
+@click.option("--reset", is_flag=True, help="Empty the whole database and Redis first, then seed (not in production).")
+@click.option("--yes", is_flag=True, help="Do not ask before --reset.")
 @with_appcontext
-def demo() -> None:
-    """Seed the demo groups (idempotent) and print every demo phone."""
+def demo(reset: bool, yes: bool) -> None:
+    """Seed the demo groups with eight weeks of meetings (idempotent) and print every demo phone."""
+    if reset:
+        reset_everything(yes)
     with services().db.transaction() as session:
         people = seed_demo(session)
     click.echo(f"{'phone':<16} {'name':<22} {'role':<12} group")
     for phone, name, group, role in people:
         click.echo(f"{phone:<16} {name:<22} {role:<12} {group}")
+
+
+def reset_everything(yes: bool) -> None:
+    """Drop every table and migrate again, and empty the Redis database: a fresh start."""
+    import migrations
+
+    svc = services()
+    if svc.config.production:
+        raise click.ClickException("flask demo --reset refuses to run with KASSA_ENV=production")
+    if not yes:
+        click.confirm(f"Erase every row in {svc.db.engine.url.render_as_string(hide_password=True)} "
+                      "and every key in Redis?", abort=True)
+    svc.db.dispose()
+    migrations.recreate(svc.config.DATABASE_URL)
+    svc.redis.flushdb()
+    click.echo("database and Redis emptied")
 
 
 groups = AppGroup("groups", help="Create and list savings groups.")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+import metrics
 from channels import Channel, Outgoing, SendError, Sent, get_channel
 from groups.models import Member
 from messaging.models import OutboxMessage, OutStatus, Priority
@@ -44,6 +45,7 @@ class Claimed:
     text: str
     bulk: bool
     attempts: int
+    language: str = ""
 
 
 def utcnow() -> dt.datetime:
@@ -65,7 +67,8 @@ def deliver(services, outbox_id: int, channel: Channel | None = None) -> str:
     channel = channel or get_channel(services.config)
     RateLimiter(services.redis, channel.name, services.config.SMS_RATE_PER_SECOND).wait()
     try:
-        sent = channel.send(Outgoing(claimed.id, claimed.to, claimed.text, bulk=claimed.bulk))
+        sent = channel.send(Outgoing(claimed.id, claimed.to, claimed.text, bulk=claimed.bulk,
+                                    language=claimed.language))
     except SendError as exc:
         return _failed(services, claimed, exc)
     _mark_sent(services, claimed.id, sent)
@@ -86,7 +89,7 @@ def claim(services, outbox_id: int) -> Claimed | None:
         if _opted_out(session, row):
             row.status, row.last_error = OutStatus.REJECTED, "opted out (STOP)"
             return None
-        return Claimed(row.id, row.to_phone, row.text, row.priority == Priority.BULK, row.attempts)
+        return Claimed(row.id, row.to_phone, row.text, row.priority == Priority.BULK, row.attempts, row.language)
 
 
 def _opted_out(session, row: OutboxMessage) -> bool:
@@ -103,6 +106,7 @@ def _mark_sent(services, outbox_id: int, sent: Sent) -> None:
             .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutStatus.SENDING)
             .values(status=status, provider=sent.provider, provider_id=sent.provider_id,
                     sent_at=utcnow(), updated_at=utcnow(), last_error=None, retry_at=None))
+    metrics.sms_status(sent.provider, status.value)
     if sent.provider_id and not sent.delivered:
         take_parked(services, sent.provider, sent.provider_id)  # a report that came before this save
 
@@ -122,6 +126,8 @@ def _failed(services, claimed: Claimed, exc: SendError) -> str:
             .values(status=status, provider=exc.provider, last_error=str(exc)[:255], updated_at=utcnow(),
                     retry_at=utcnow() + dt.timedelta(seconds=delay) if retry else None))
     log.warning("outbox %s attempt %s: %s (%s)", claimed.id, claimed.attempts, exc, status.value)
+    if status != OutStatus.PENDING:
+        metrics.sms_status(exc.provider, status.value)
     if retry:
         raise TransientSendError(str(exc))
     return status.value

@@ -20,11 +20,8 @@ def rq_log_level() -> str:
     return (os.environ.get("RQ_LOG_LEVEL") or "WARNING").upper()
 
 
-def configure_logging(stream=None, *, force: bool = False) -> None:
-    """Install the root handler once per process (``force`` replaces it: tests)."""
-    root = logging.getLogger()
-    if root.handlers and not force:
-        return
+def build_handler(stream=None) -> logging.Handler:
+    """A handler writing to ``stream`` (stderr) in the format ``LOG_FORMAT`` asks for."""
     handler = logging.StreamHandler(stream or sys.stderr)
     if (os.environ.get("LOG_FORMAT") or "text").lower() == "json":
         from pythonjsonlogger.json import JsonFormatter
@@ -33,6 +30,15 @@ def configure_logging(stream=None, *, force: bool = False) -> None:
                                                                        "asctime": "time"}))
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    return handler
+
+
+def configure_logging(stream=None, *, force: bool = False) -> None:
+    """Install the root handler once per process (``force`` replaces it: tests)."""
+    root = logging.getLogger()
+    if root.handlers and not force:
+        return
+    handler = build_handler(stream)
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)

@@ -20,7 +20,8 @@ def render_block(msg: Outgoing) -> str:
     """The block the console prints for ``msg``: to, language, segments, text."""
     s = shape(msg.text)
     segments = f"{s.segments} segment{'s' if s.segments != 1 else ''} ({'GSM-7' if s.encoding == 'gsm7' else 'UCS-2'})"
-    head = " · ".join(part for part in (f"SMS #{msg.outbox_id} to {msg.to}", msg.language, segments) if part)
+    sms = f"SMS #{msg.outbox_id}" if msg.outbox_id else "SMS"
+    head = " · ".join(part for part in (f"{sms} to {msg.to}", msg.language, segments) if part)
     body = "\n".join(f"│ {line}" for line in msg.text.splitlines() or [""])
     return f"┌ {head}\n{body}\n└"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from cli import services
 from groups.demo import seed_demo
@@ -44,6 +44,10 @@ def reset_everything(yes: bool) -> None:
         click.confirm(f"Erase every row in {svc.db.engine.url.render_as_string(hide_password=True)} "
                       "and every key in Redis?", abort=True)
     svc.db.dispose()
+    url = make_url(svc.config.DATABASE_URL)
+    if url.get_backend_name() == "sqlite" and url.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
     migrations.recreate(svc.config.DATABASE_URL)
     svc.redis.flushdb()
     click.echo("database and Redis emptied")

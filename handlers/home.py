@@ -23,20 +23,20 @@ table{border-collapse:collapse}td,th{padding:.25rem .75rem;text-align:left;borde
 code{background:#f4f4f4;padding:0 .2rem}nav a{margin-right:.5rem}
 </style></head><body>
 <nav>{% for code, name in languages %}<a href="?lang={{ code }}" hreflang="{{ code }}">{{ name }}</a>{% endfor %}</nav>
-<h1>{{ t.gettext("Kassa is running") }}</h1>
-<p>{{ t.gettext("Kassa is an SMS and USSD service for savings groups. Try it with the demo phones below.") }}</p>
-{% if console %}<p><a id="console" href="{{ console }}">{{ t.gettext("Open the web console") }}</a></p>{% endif %}
-<h2>{{ t.gettext("Endpoints") }}</h2>
+<h1>{{ w.title }}</h1>
+<p>{{ w.intro }}</p>
+{% if console %}<p><a id="console" href="{{ console }}">{{ w.console }}</a></p>{% endif %}
+<h2>{{ w.endpoints }}</h2>
 <table id="endpoints">{% for method, path, what in endpoints %}
 <tr><td><code>{{ method }} {{ path }}</code></td><td>{{ what }}</td></tr>{% endfor %}
 </table>
-<h2>{{ t.gettext("Demo phones") }}</h2>
-{% if people %}<table id="phones"><tr><th>{{ t.gettext("Phone") }}</th><th>{{ t.gettext("Name") }}</th>
-<th>{{ t.gettext("Role") }}</th><th>{{ t.gettext("Group") }}</th></tr>
+<h2>{{ w.phones }}</h2>
+{% if people %}<table id="phones"><tr><th>{{ w.phone }}</th><th>{{ w.name }}</th>
+<th>{{ w.role }}</th><th>{{ w.group }}</th></tr>
 {% for phone, name, group, role in people %}<tr><td><code>{{ phone }}</code></td><td>{{ name }}</td>
 <td>{{ roles.get(role, role) }}</td><td>{{ group }}</td></tr>{% endfor %}</table>
-{% else %}<p>{{ t.gettext("No demo data yet: run flask demo.") }}</p>{% endif %}
-<h2>{{ t.gettext("Try it from a terminal") }}</h2>
+{% else %}<p>{{ w.no_demo }}</p>{% endif %}
+<h2>{{ w.try_it }}</h2>
 <pre>curl -d phoneNumber={{ example | replace("+", "%2B") }} -d sessionId=s1 -d serviceCode='{{ code }}' -d text= {{ base }}ussd/africastalking
 .venv/bin/flask ussd {{ example }} --url {{ base }}</pre>
 </body></html>
@@ -59,6 +59,22 @@ def index():
     roles = {"member": t.pgettext("role", "member"), "treasurer": t.pgettext("role", "treasurer"),
              "chair": t.pgettext("role", "chair"), "secretary": t.pgettext("role", "secretary"),
              "coordinator": t.pgettext("role", "coordinator")}
+    w = {
+        "title": t.gettext("Kassa is running"),
+        "intro": t.gettext("Kassa is an SMS and USSD service for savings groups. "
+                           "Try it with the demo phones below."),
+        "console": t.gettext("Open the web console"),
+        # TRANSLATORS: a heading on the web page: the web addresses Kassa answers at.
+        "endpoints": t.gettext("Endpoints"),
+        "phones": t.gettext("Demo phones"),
+        "phone": t.gettext("Phone"),
+        "name": t.gettext("Name"),
+        "role": t.gettext("Role"),
+        "group": t.gettext("Group"),
+        # TRANSLATORS: "flask demo" is a command, keep it as it is.
+        "no_demo": t.gettext("No demo data yet: run flask demo."),
+        "try_it": t.gettext("Try it from a terminal"),
+    }
     endpoints = [
         ("POST", "/ussd/africastalking", t.gettext("USSD menu (Africa's Talking)")),
         ("POST", "/sms/africastalking", t.gettext("Incoming SMS (Africa's Talking)")),
@@ -70,6 +86,6 @@ def index():
         ("GET", "/metrics", t.gettext("Metrics for Prometheus")),
     ]
     example = next((p[0] for p in people if p[3] == "member"), "+254712000003")
-    return render_template_string(PAGE, t=t, lang=t.lang, languages=list(LANGUAGES.items()), people=people,
+    return render_template_string(PAGE, w=w, lang=t.lang, languages=list(LANGUAGES.items()), people=people,
                                   roles=roles, endpoints=endpoints, console=console_url(), example=example,
                                   code=services.config.USSD_SERVICE_CODE, base=request.host_url)

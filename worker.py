@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import sys
 import time
 
@@ -64,7 +66,8 @@ def work(burst: bool = False) -> None:
     from logsetup import rq_log_level
 
     services = get_services()
-    worker = KassaWorker([services.queue(q) for q in QUEUES], connection=services.redis)
+    worker = KassaWorker([services.queue(q) for q in QUEUES], connection=services.redis,
+                         name=f"{socket.gethostname()}.{os.getpid()}")  # rq info shows host and pid
     worker.work(with_scheduler=True, burst=burst, logging_level=rq_log_level())
 
 

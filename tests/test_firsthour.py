@@ -151,12 +151,12 @@ def _session_of(p: psutil.Process) -> int | None:
 
 # -- the landing page -------------------------------------------------------------------------
 
-def test_landing_page_lists_endpoints_and_demo_phones_in_her_language(client, demo):
+def test_landing_page_lists_endpoints_and_demo_phones_in_her_language(client, demo_books):
     r = client.get("/")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and r.mimetype == "text/html"
     assert "Kassa is running" in html and "/ussd/africastalking" in html and "/metrics" in html
-    assert all(phone in html for phone, *_ in demo)
+    assert all(phone in html for phone, *_ in demo_books)
     assert 'href="/console/"' not in html  # no console in this app yet
     sw = client.get("/?lang=sw").get_data(as_text=True)
     assert "Kassa inafanya kazi" in sw and "Kassa is running" not in sw
@@ -173,7 +173,7 @@ def test_landing_page_links_the_console_once_the_app_has_it(make_app):
 
 # -- demo data with a past --------------------------------------------------------------------
 
-def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(services, demo):
+def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(services, demo_books):
     with services.db.transaction() as s:
         for spec in DEMO_GROUPS:
             group = s.scalar(select(Group).where(Group.code == spec["code"]))
@@ -206,7 +206,7 @@ def _member(session, phone):
     return find_member(session, phone)
 
 
-def test_flask_demo_reset_starts_again(runner, services, demo):
+def test_flask_demo_reset_starts_again(runner, services, demo_books):
     with services.db.transaction() as s:
         txns = s.scalar(select(func.count()).select_from(Txn))
         s.execute(Group.__table__.update().values(name="renamed"))
@@ -235,7 +235,7 @@ def test_console_prints_each_sms_as_one_block_with_to_language_and_segments():
     assert "2 segments (GSM-7)" in render_block(Outgoing(1, "+1", "x" * 200))
 
 
-def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one(runner, services, demo):
+def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one(runner, services, demo_books):
     with services.db.transaction() as s:
         ids = {m.to_phone: m.id for m in s.scalars(select(OutboxMessage))}
     listed = runner.invoke(args=["outbox", "list"]).output
@@ -253,7 +253,7 @@ def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one
 
 # -- reminders on demand ----------------------------------------------------------------------
 
-def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner, services, demo):
+def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner, services, demo_books):
     with services.db.transaction() as s:
         group = s.scalar(select(Group).where(Group.code == "UPENDO"))
         shown = preview(s, group.id, dt.datetime.now(dt.UTC))
@@ -274,7 +274,7 @@ def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner, se
 
 # -- operations -------------------------------------------------------------------------------
 
-def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client, services, demo):
+def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client, services, demo_books):
     before = scrape(client.get("/metrics").get_data(as_text=True))
     ussd(client, "+254712000003", "1")
     at_sms(client, "+254712000003", "BAL", run=False)
@@ -296,7 +296,7 @@ def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client, services, demo):
     assert ("kassa_outbox_oldest_pending_seconds", ()) in after
 
 
-def test_oldest_pending_age_is_read_from_the_outbox(services, demo):
+def test_oldest_pending_age_is_read_from_the_outbox(services, demo_books):
     from metrics import oldest_pending_age
 
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
@@ -332,3 +332,34 @@ def test_rq_job_lines_are_off_unless_asked(monkeypatch):
     assert rq_log_level() == "WARNING"
     monkeypatch.setenv("RQ_LOG_LEVEL", "info")
     assert rq_log_level() == "INFO"
+
+
+# -- the landing page in a real browser ---------------------------------------------------------
+
+def test_landing_page_in_chromium_switches_language(make_app, demo_books):
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    app = make_app()
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            page = browser.new_page(locale="en-GB")
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            assert page.inner_text("h1") == "Kassa is running"
+            phones = page.inner_text("#phones")
+            assert "+254712000003" in phones and "Faith Njeri" in phones and "coordinator" in phones
+            assert "/ussd/africastalking" in page.inner_text("#endpoints")
+            page.click("text=Tiếng Việt")
+            page.wait_for_url("**/?lang=vi")
+            assert page.inner_text("h1") == "Kassa đang chạy"
+            assert "thủ quỹ" in page.inner_text("#phones")  # roles in her language too
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join()

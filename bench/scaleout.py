@@ -31,6 +31,7 @@ import argparse
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -55,6 +56,7 @@ class Outcome:
     workers: int
     messages: int
     seconds: float
+    post_seconds: float  # of which the clients spent posting (each message twice)
     inbox_rows: int
     replies: int
     delivered: int
@@ -223,6 +225,7 @@ def run_setup(name: str, db_url: str, redis_url: str, webs: int, workers: int, n
         r.close()
         started = time.monotonic()
         _post(bases, n, prefix, threads)
+        posted = time.monotonic() - started
         deadline = time.monotonic() + 900
         while True:
             inbox, total, delivered, distinct, attempts = _count(db_url, prefix)
@@ -234,7 +237,7 @@ def run_setup(name: str, db_url: str, redis_url: str, webs: int, workers: int, n
     finally:
         _stop(procs)
         shutil.rmtree(metrics_dir, ignore_errors=True)
-    return Outcome(name, webs, workers, n, seconds, inbox, total, delivered, attempts, distinct, shares)
+    return Outcome(name, webs, workers, n, seconds, posted, inbox, total, delivered, attempts, distinct, shares)
 
 
 def main(argv: list[str]) -> int:
@@ -244,6 +247,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     opts = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers and workers on the way out
     db_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
     if not db_url or not db_url.startswith("postgresql") or not redis_url:
@@ -266,7 +270,7 @@ def main(argv: list[str]) -> int:
             shares = "; ".join(f"{w.rsplit('.', 1)[-1]}: " + ", ".join(f"{c[j]} {j}" for j in sorted(c))
                                for w, c in sorted(o.jobs_by_worker.items()))
             print(f"round {k + 1} {name:<9} webs={webs} workers={workers} {o.messages} messages in "
-                  f"{o.seconds:.1f} s = {o.rate:.1f}/s; inbox rows {o.inbox_rows}, replies {o.replies}, "
+                  f"{o.seconds:.1f} s = {o.rate:.1f}/s (posting {o.post_seconds:.1f} s); inbox rows {o.inbox_rows}, replies {o.replies}, "
                   f"delivered {o.delivered}, provider ids {o.distinct_provider_ids}, max attempts "
                   f"{o.max_attempts}: nothing twice {'yes' if o.nothing_twice else 'NO'}; jobs by worker pid: "
                   f"{shares}", flush=True)

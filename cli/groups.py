@@ -72,8 +72,11 @@ groups = AppGroup("groups", help="Create and list savings groups.")
 @click.option("--saving", default=None, help="SHG: fixed weekly saving, e.g. 200 or 5.50.")
 @click.option("--share-value", default=None, help="VSLA: value of one share.")
 @click.option("--social-fund", default=None, help="Social fund contribution per meeting.")
+@click.option("--share-out-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="YYYY-MM-DD: the day the cycle ends with a share-out.")
 def groups_create(code, name, kind, currency, country, language, timezone, region, meeting_day,
-                  meeting_time, meeting_place, every_weeks, saving, share_value, social_fund) -> None:
+                  meeting_time, meeting_place, every_weeks, saving, share_value, social_fund,
+                  share_out_on) -> None:
     """Create a savings group."""
     try:
         money = {k: parse_amount(v, currency) for k, v in
@@ -85,7 +88,8 @@ def groups_create(code, name, kind, currency, country, language, timezone, regio
                                  country=country, language=language, timezone=timezone,
                                  region=region, meeting_weekday=WEEKDAYS.index(meeting_day),
                                  meeting_time=dt.time(hh, mm), meeting_place=meeting_place,
-                                 meeting_every_weeks=every_weeks, **money)
+                                 meeting_every_weeks=every_weeks,
+                                 share_out_on=share_out_on.date() if share_out_on else None, **money)
     except (SetupError, AmountError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created group {group.code}: {group.name}")

@@ -11,7 +11,8 @@ each of its last eight meetings (all before today, in its timezone):
 - at the fourth meeting another member borrows 10 meetings' savings over 8
   weeks and repays every instalment since: **on time**;
 - each meeting is closed by the treasurer after it;
-- one member asks for help (business advice): a support request with its SMS.
+- one member asks for help (business advice): a support request with its SMS;
+- the cycle's share-out is set for twelve days from now.
 
 Every posting carries a key ``demo:<group>:...``, so running it again posts
 nothing twice; a group that already has books is left as it is (its past is
@@ -30,6 +31,7 @@ from ledger.books import group_today
 from ledger.models import Txn
 
 MEETINGS = 8
+SHARE_OUT_IN = dt.timedelta(days=12)  # the cycle's share-out: soon, within the next two meetings
 OVERDUE_AT, ON_TIME_AT = 2, 4  # meeting numbers (1 = the oldest) at which the two loans are paid out
 FINES = {3: "late", 6: "absent"}
 
@@ -76,6 +78,8 @@ def seed_history(session: Session, group: Group) -> bool:
             _repay(session, group, loans["on_time"], day, treasurer)
         ledger.close_meeting(session, group, actor=treasurer, on=day)
     _ask_for_help(session, group, borrowers[0])
+    if group.share_out_on is None:
+        group.share_out_on = group_today(group) + SHARE_OUT_IN
     return True
 
 

@@ -105,6 +105,8 @@ class Group(Base):
     share_out_by: Mapped[str] = mapped_column(
         String(16), default="savings", server_default="savings")  # savings|share_weeks
     plain_letters: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The day the group plans to share out its savings (the end of its cycle), when it has set one.
+    share_out_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -187,6 +187,7 @@ def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(serv
             assert s.scalar(select(func.count()).select_from(SupportRequest)
                             .where(SupportRequest.group_id == group.id)) == 1
             assert any(group in c.groups for c in s.scalars(select(Coordinator)))
+            assert 0 < (group.share_out_on - ledger.group_today(group)).days <= 14  # a share-out due soon
         member = ledger.member_position(s, s.scalar(select(Group).where(Group.code == "UPENDO")),
                                         _member(s, "+254712000003"))
         assert member.savings == 8 * 20000
@@ -198,6 +199,12 @@ def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(serv
     with services.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Txn)) == txns
         assert s.scalar(select(func.count()).select_from(SupportRequest)) == 3
+
+
+def test_flask_ledger_summary_shows_the_demo_books_and_the_share_out(runner, demo_books):
+    out = runner.invoke(args=["ledger", "summary", "UPENDO"]).output
+    assert "savings                  KES 6,400" in out and "1 overdue" in out
+    assert re.search(r"share-out due\s+\d{4}-\d\d-\d\d \(in 12 days\)", out), out
 
 
 def _member(session, phone):

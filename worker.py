@@ -5,8 +5,14 @@ environment (never at import time) through :func:`get_services`.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
+import socket
 import sys
+import time
+
+from rq import SimpleWorker
 
 from config import Config
 from services import QUEUES, Services
@@ -31,21 +37,40 @@ def set_services(services: Services | None) -> None:
     _services = services
 
 
-def work(burst: bool = False, fork: bool = True) -> None:
-    """Run an RQ worker on every queue, highest priority first.
+class KassaWorker(SimpleWorker):
+    """An RQ worker that runs each job in its own process (no fork per job) and times it.
 
-    ``fork=False`` (``python worker.py work --no-fork``) runs jobs in the worker's
-    own process (RQ's SimpleWorker): the process's channel, HTTP connections,
-    thread pool and database connection then live from job to job, at the price
-    of the isolation a forked job has.
+    Kassa's jobs are short database and HTTP calls: a fork per SMS cost more
+    than the send, and a forked child would leave its metrics in a file of
+    its own for every job. Run more worker processes for more throughput.
     """
-    from rq import SimpleWorker, Worker
+
+    def perform_job(self, job, queue, execution) -> bool:  # noqa: ANN001
+        import metrics
+
+        started = time.perf_counter()
+        waited = None
+        if job.enqueued_at is not None:
+            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=dt.UTC)
+            waited = (dt.datetime.now(dt.UTC) - enqueued).total_seconds()
+        ok = False
+        try:
+            ok = super().perform_job(job, queue, execution)
+            return ok
+        finally:
+            metrics.job_done(job.func_name, queue.name, waited, time.perf_counter() - started, bool(ok))
+
+
+def work(burst: bool = False) -> None:
+    """Run an RQ worker on every queue, highest priority first; jobs run in its own process
+    (``--no-fork`` is accepted for older scripts: it is the only way now)."""
+    from logsetup import rq_log_level
 
     services = get_services()
     _preload(services)
-    worker_class = Worker if fork else SimpleWorker
-    worker = worker_class([services.queue(q) for q in QUEUES], connection=services.redis)
-    worker.work(with_scheduler=True, burst=burst)
+    worker = KassaWorker([services.queue(q) for q in QUEUES], connection=services.redis,
+                         name=f"{socket.gethostname()}.{os.getpid()}")  # rq info shows host and pid
+    worker.work(with_scheduler=True, burst=burst, logging_level=rq_log_level())
 
 
 def _preload(services: Services) -> None:
@@ -76,15 +101,17 @@ def plan() -> None:
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from logsetup import configure_logging
+
+    configure_logging()
     commands = {"work": work, "schedule": schedule, "plan": plan}
     if len(argv) < 2 or argv[1] not in commands:
         print("usage: python worker.py work [--no-fork]|schedule|plan", file=sys.stderr)
         return 2
-    if argv[1] == "work":
-        work(fork="--no-fork" not in argv[2:])
-    else:
+    try:
         commands[argv[1]]()
+    except KeyboardInterrupt:  # Ctrl-C on `make run`: the whole terminal's process group gets it
+        return 130
     return 0
 
 

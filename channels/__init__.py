@@ -23,6 +23,7 @@ class Outgoing:
     to: str  # E.164
     text: str
     bulk: bool = False  # broadcasts: the provider may queue them
+    language: str = ""  # the outbox row's language (the console shows it)
 
 
 @dataclass(frozen=True)

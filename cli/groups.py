@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 
 from cli import services
 from console.demo import seed_demo_staff
@@ -20,9 +20,16 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 @click.command("demo")
+@click.option("--reset", is_flag=True, help="Empty the whole database and Redis first, then seed (not in production).")
+@click.option("--yes", is_flag=True, help="Do not ask before --reset.")
 @with_appcontext
-def demo() -> None:
-    """Seed the demo groups (idempotent) and print every demo phone."""
+def demo(reset: bool, yes: bool) -> None:
+    """Seed the demo groups with eight weeks of meetings (idempotent) and print every demo phone."""
+    import migrations
+
+    if reset:
+        reset_everything(yes)
+    migrations.upgrade(services().config.DATABASE_URL)  # a fresh database is migrated first
     with services().db.transaction() as session:
         people = seed_demo(session)
         logins = seed_demo_staff(session)
@@ -31,6 +38,26 @@ def demo() -> None:
         click.echo(f"{phone:<16} {name:<22} {role:<12} {group}")
     for phone, password, role, name in logins:
         click.echo(f"console {role}: {phone} / {password} ({name})")
+
+
+def reset_everything(yes: bool) -> None:
+    """Drop every table and migrate again, and empty the Redis database: a fresh start."""
+    import migrations
+
+    svc = services()
+    if svc.config.production:
+        raise click.ClickException("flask demo --reset refuses to run with KASSA_ENV=production")
+    if not yes:
+        click.confirm(f"Erase every row in {svc.db.engine.url.render_as_string(hide_password=True)} "
+                      "and every key in Redis?", abort=True)
+    svc.db.dispose()
+    url = make_url(svc.config.DATABASE_URL)
+    if url.get_backend_name() == "sqlite" and url.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.database + suffix).unlink(missing_ok=True)
+    migrations.recreate(svc.config.DATABASE_URL)
+    svc.redis.flushdb()
+    click.echo("database and Redis emptied")
 
 
 groups = AppGroup("groups", help="Create and list savings groups.")
@@ -52,8 +79,11 @@ groups = AppGroup("groups", help="Create and list savings groups.")
 @click.option("--saving", default=None, help="SHG: fixed weekly saving, e.g. 200 or 5.50.")
 @click.option("--share-value", default=None, help="VSLA: value of one share.")
 @click.option("--social-fund", default=None, help="Social fund contribution per meeting.")
+@click.option("--share-out-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="YYYY-MM-DD: the day the cycle ends with a share-out.")
 def groups_create(code, name, kind, currency, country, language, timezone, region, meeting_day,
-                  meeting_time, meeting_place, every_weeks, saving, share_value, social_fund) -> None:
+                  meeting_time, meeting_place, every_weeks, saving, share_value, social_fund,
+                  share_out_on) -> None:
     """Create a savings group."""
     try:
         money = {k: parse_amount(v, currency) for k, v in
@@ -65,7 +95,8 @@ def groups_create(code, name, kind, currency, country, language, timezone, regio
                                  country=country, language=language, timezone=timezone,
                                  region=region, meeting_weekday=WEEKDAYS.index(meeting_day),
                                  meeting_time=dt.time(hh, mm), meeting_place=meeting_place,
-                                 meeting_every_weeks=every_weeks, **money)
+                                 meeting_every_weeks=every_weeks,
+                                 share_out_on=share_out_on.date() if share_out_on else None, **money)
     except (SetupError, AmountError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created group {group.code}: {group.name}")

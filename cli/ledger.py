@@ -23,6 +23,13 @@ def _group(session, code: str):
         raise click.ClickException(str(err)) from None
 
 
+def _share_out(group) -> str:
+    if group.share_out_on is None:
+        return "not set"
+    days = (group.share_out_on - ledger.group_today(group)).days
+    return f"{group.share_out_on:%Y-%m-%d} ({'in ' + str(days) + ' days' if days >= 0 else str(-days) + ' days ago'})"
+
+
 def _percent(bp: int) -> str:
     return f"{bp // 100}.{bp % 100:02d}%"
 
@@ -46,7 +53,8 @@ def summary(code: str) -> None:
                              ("fines earned", money(s.fines)),
                              ("loans outstanding", f"{money(s.loans_outstanding)} in {s.active_loans} loans, "
                                                    f"{s.overdue_loans} overdue"),
-                             ("PAR30", _percent(s.par30_bp)), ("repayment rate", _percent(s.repayment_rate_bp))]:
+                             ("PAR30", _percent(s.par30_bp)), ("repayment rate", _percent(s.repayment_rate_bp)),
+                             ("share-out due", _share_out(group))]:
             click.echo(f"  {label:<24} {value}")
 
 

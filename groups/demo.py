@@ -42,13 +42,17 @@ DEMO_COORDINATORS = [
          language="en", regions=["Kisumu"], groups=["UPENDO"]),
     dict(phone="+994501110099", name="Elvin Qasımov", organisation="İcma resurs mərkəzi",
          language="az", regions=["Bərdə"], groups=["BERDE1"]),
+    dict(phone="+84912000099", name="Đỗ Thị Thu", organisation="Hội Liên hiệp Phụ nữ Lào Cai",
+         language="vi", regions=["Lào Cai"], groups=["BANPHO"]),
 ]
 
 
-def seed_demo(session: Session) -> list[tuple[str, str, str, str]]:
-    """Create the demo groups, members and coordinators that are missing.
+def seed_demo(session: Session, *, history: bool = True) -> list[tuple[str, str, str, str]]:
+    """Create the demo groups, members and coordinators that are missing, and their past.
 
     Returns (phone, name, group, role) for every demo person, new or not.
+    ``history``: give each group that has no books yet eight weeks of meetings
+    (see :mod:`groups.demo_history`).
     """
     people = []
     for spec in DEMO_GROUPS:
@@ -71,4 +75,27 @@ def seed_demo(session: Session) -> list[tuple[str, str, str, str]]:
             session.add(coord)
             session.flush()
         people.append((coord.phone, coord.name, ", ".join(codes), "coordinator"))
+    if history:
+        from groups.demo_history import seed_history
+
+        for spec in DEMO_GROUPS:
+            seed_history(session, session.scalar(select(Group).where(Group.code == spec["code"])))
+    return people
+
+
+def demo_people(session: Session) -> list[tuple[str, str, str, str]]:
+    """(phone, name, group, role) of every demo person that exists; writes nothing."""
+    people = []
+    for spec in DEMO_GROUPS:
+        group = session.scalar(select(Group).where(Group.code == spec["code"]))
+        if group is None:
+            continue
+        for phone, _name, role in spec["members"]:
+            member = find_member(session, phone)
+            if member is not None:
+                people.append((phone, member.name, group.name, role))
+    for spec in DEMO_COORDINATORS:
+        coord = session.scalar(select(Coordinator).where(Coordinator.phone == spec["phone"]))
+        if coord is not None:
+            people.append((coord.phone, coord.name, ", ".join(spec["groups"]), "coordinator"))
     return people

@@ -115,6 +115,8 @@ class Group(Base):
     loan_expiry_meetings: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     # Ask the PIN before a member's balances are shown (a shared phone).
     pin_for_balance: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The day the group plans to share out its savings (the end of its cycle), when it has set one.
+    share_out_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

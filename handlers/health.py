@@ -1,8 +1,10 @@
-"""Liveness and readiness for the load balancer."""
+"""Liveness, readiness (which dependency is down) and Prometheus metrics."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
+
+import metrics
 
 bp = Blueprint("health", __name__)
 
@@ -14,11 +16,17 @@ def health():
 
 @bp.get("/ready")
 def ready():
+    """200 when the database and Redis answer; else 503 naming each one that does not, and why."""
     services = current_app.extensions["kassa"]
     checks = {"database": _check(lambda: _db_ping(services)),
               "redis": _check(services.redis.ping)}
-    ok = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if ok else "unavailable", **checks), (200 if ok else 503)
+    down = [name for name, v in checks.items() if v != "ok"]
+    return jsonify(status="unavailable" if down else "ok", down=down, **checks), (503 if down else 200)
+
+
+@bp.get("/metrics")
+def prometheus():
+    return Response(metrics.render(current_app.extensions["kassa"]), mimetype=metrics.CONTENT_TYPE)
 
 
 def _db_ping(services) -> None:
@@ -31,4 +39,5 @@ def _check(fn) -> str:
         fn()
         return "ok"
     except Exception as exc:  # any failure means not ready
-        return f"error: {type(exc).__name__}"
+        detail = str(exc).splitlines()[0][:120] if str(exc) else ""
+        return f"error: {type(exc).__name__}" + (f": {detail}" if detail else "")

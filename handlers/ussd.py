@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+import metrics
 from db import BOUNDED
 from groups.phones import try_normalise
 from handlers.auth import at_token_ok
@@ -37,13 +39,21 @@ def _plain(reply: Reply, status: int = 200) -> Response:
 
 @bp.post("/ussd/africastalking")
 def africastalking() -> Response:
+    started = time.perf_counter()
+    response, outcome = _africastalking()
+    metrics.ussd_hop("africastalking", time.perf_counter() - started, outcome)
+    return response
+
+
+def _africastalking() -> tuple[Response, str]:
     services = current_app.extensions["kassa"]
     t = translator(services.config.DEFAULT_LANGUAGE)
     if not at_token_ok():
-        return _plain(Reply(t.gettext("Not allowed."), end=True), status=403)
+        return _plain(Reply(t.gettext("Not allowed."), end=True), status=403), "refused"
     hop = _hop(request.form)
     if hop is None:
-        return _plain(Reply(t.gettext("Sorry, we could not read this request. Please dial again."), end=True))
+        return _plain(Reply(t.gettext("Sorry, we could not read this request. Please dial again."), end=True)), \
+            "bad_request"
     try:
         with services.db.transaction() as session:
             session.info[BOUNDED] = True
@@ -53,9 +63,9 @@ def africastalking() -> Response:
     except Exception as exc:  # Redis or the database down or slow, or a bug: never a 500
         log.error("ussd hop failed session=%s: %s", hop.session_id, type(exc).__name__,
                   exc_info=log.isEnabledFor(logging.DEBUG))
-        return _plain(Reply(t.gettext("Service busy, please try again in a few minutes."), end=True))
+        return _plain(Reply(t.gettext("Service busy, please try again in a few minutes."), end=True)), "busy"
     log.debug("ussd hop session=%s screen=%s text=%s", hop.session_id, result.screen, result.scrubbed)
-    return _plain(result.reply)
+    return _plain(result.reply), "ok"
 
 
 @bp.post("/ussd/africastalking/events")

@@ -279,10 +279,13 @@ def loan_limit(session: Session, group: Group, member: Member) -> int:
 # -- the life of a loan ------------------------------------------------------------------
 
 def request_loan(session: Session, group: Group, member: Member, amount: int, *, purpose: str,
-                 term: int, unit: str, key: str) -> Loan:
-    """A member asks for a loan; idempotent on ``key`` (the same key returns the same loan)."""
+                 term: int, unit: str, key: str, on: dt.date | None = None) -> Loan:
+    """A member asks for a loan; idempotent on ``key`` (the same key returns the same loan).
+
+    ``on``: the day she asked (default today; never a day still to come), for books kept late.
+    """
     return _once(session, group, Loan.request_key, key,
-                 lambda: _request(session, group, member, amount, purpose, term, unit, key))
+                 lambda: _request(session, group, member, amount, purpose, term, unit, key, on))
 
 
 def _once(session: Session, group: Group, column: Any, key: str, act: Callable[[], Loan]) -> Loan:
@@ -301,8 +304,10 @@ def _once(session: Session, group: Group, column: Any, key: str, act: Callable[[
 
 
 def _request(session: Session, group: Group, member: Member, amount: int, purpose: str, term: int,
-             unit: str, key: str) -> Loan:
+             unit: str, key: str, on: dt.date | None = None) -> Loan:
     membership(session, group, member)
+    if on is not None and on > group_today(group):
+        raise errors.future_date(on)
     check_positive(amount)
     if purpose not in {code for code, _ in LOAN_PURPOSES}:
         raise errors.bad_purpose(", ".join(code for code, _ in LOAN_PURPOSES))
@@ -315,7 +320,7 @@ def _request(session: Session, group: Group, member: Member, amount: int, purpos
     loan = Loan(group_id=group.id, member_id=member.id, cycle_id=current_cycle(session, group).id,
                 request_key=key, principal=amount, charge=service_charge(amount, group.service_charge_bp, term, unit),
                 charge_bp=group.service_charge_bp, purpose=purpose, term=term, unit=unit,
-                status=LoanStatus.REQUESTED, requested_on=group_today(group))
+                status=LoanStatus.REQUESTED, requested_on=on or group_today(group))
     try:
         with session.begin_nested():
             session.add(loan)
@@ -360,12 +365,15 @@ def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor:
 
 
 @idempotent
-def disburse_loan(session: Session, group: Group, loan_ref: str, *, actor: Member, key: str) -> Receipt:
+def disburse_loan(session: Session, group: Group, loan_ref: str, *, actor: Member, key: str,
+                  on: dt.date | None = None) -> Receipt:
     """The treasurer pays out an approved loan from the cash box.
 
     Debits her loans receivable, credits the cash box. Never her own loan, never
     one she approved, never more than the box holds. The receipt's balance is
-    what she now owes (principal and service charge).
+    what she now owes (principal and service charge). ``on``: the meeting it was
+    paid out at (default today; an open meeting, never a day still to come):
+    the schedule runs from that day.
     """
     require_role(session, group, actor, Role.TREASURER)
     loan = get_loan(session, group, loan_ref, lock=True)
@@ -378,7 +386,7 @@ def disburse_loan(session: Session, group: Group, loan_ref: str, *, actor: Membe
     borrower = session.get(Member, loan.member_id)
     assert borrower is not None
     membership(session, group, borrower)
-    today = group_today(group)
+    today = on or group_today(group)
     posting = Posting(group=group, key=key, kind=TxnKind.DISBURSEMENT, amount=loan.principal, on=today,
                       cycle=current_cycle(session, group), meeting=meeting_for_posting(session, group, today),
                       member=borrower, actor=actor, loan=loan)

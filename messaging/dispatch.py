@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import metrics
 from messaging.models import Priority
 
 log = logging.getLogger("kassa.dispatch")
@@ -30,6 +31,7 @@ def enqueue_send(services, outbox_id: int, priority: int) -> None:
         queue = services.queue(QUEUE_FOR_PRIORITY.get(Priority(priority), "default"))
         queue.enqueue("messaging.sender.send_outbox", outbox_id, job_id=services.job_id(f"send-{outbox_id}"),
                       retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
+        metrics.sms_queued(queue.name)
     except Exception:  # Redis down: the row stays pending and the sweeper re-enqueues it
         log.warning("could not enqueue outbox %s; the sweeper will", outbox_id, exc_info=True)
 

@@ -23,6 +23,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+import metrics
 from db import on_commit
 from groups.phones import try_normalise
 from messaging.dispatch import enqueue_inbox
@@ -85,6 +86,8 @@ def receive(services, sms: Inbound) -> Stored:
         stored = store(session, sms)
         if stored.created:
             on_commit(session, enqueue_inbox, stored.inbox_id)
+    if stored.created:
+        metrics.sms_received(sms.provider)
     return stored
 
 

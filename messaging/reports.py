@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import metrics
 from messaging.models import STATUS_RANK, OutboxMessage, OutStatus
 
 log = logging.getLogger("kassa.sms")
@@ -59,6 +60,7 @@ def apply_report(session: Session, report: Report) -> Applied:
     if report.error:
         row.last_error = report.error[:255]
     session.flush()
+    metrics.sms_status(report.provider, report.status.value)
     return Applied.CHANGED
 
 

@@ -53,6 +53,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+import metrics
 from channels import Channel, Outgoing, Result, SendError, Sent
 from groups.models import Member
 from messaging.models import OutboxMessage, OutStatus, Priority
@@ -87,9 +88,10 @@ class Claimed:
     text: str
     priority: int
     attempts: int
+    language: str = ""
 
     def outgoing(self) -> Outgoing:
-        return Outgoing(self.id, self.to, self.text, bulk=self.priority == Priority.BULK)
+        return Outgoing(self.id, self.to, self.text, bulk=self.priority == Priority.BULK, language=self.language)
 
 
 @dataclass
@@ -227,10 +229,10 @@ def claim(services, *, ids: list[int] | None = None, priority: int | None = None
                         last_error=case((opted_out, literal("opted out (STOP)")), else_=t.c.last_error),
                         attempts=t.c.attempts + 1, updated_at=now)
                 .returning(t.c.id, t.c.to_phone, t.c.text, t.c.priority, t.c.attempts,
-                           type_coerce(t.c.status, String())))
+                           type_coerce(t.c.status, String()), t.c.language))
         rows = session.execute(stmt).all()
     rows.sort(key=lambda r: (r[3], r[0]))
-    return [Claimed(r[0], r[1], r[2], r[3], r[4]) if r[5] == OutStatus.SENDING.value else r[0] for r in rows]
+    return [Claimed(r[0], r[1], r[2], r[3], r[4], r[6]) if r[5] == OutStatus.SENDING.value else r[0] for r in rows]
 
 
 def _pg(session: Session) -> bool:
@@ -334,6 +336,7 @@ def record(services, rows: list[Claimed], results: dict[int, Result]) -> Outcome
                 outcome.retry[row.id] = delay
             log.warning("outbox %s attempt %s: %s (%s)", row.id, row.attempts, answer, status.value)
         outcome.status[row.id] = status.value
+        metrics.sms_status(answer.provider, status.value)
     t = OutboxMessage.__table__
     with services.db.transaction() as session:
         stamp = _stamp(session)

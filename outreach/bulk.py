@@ -125,6 +125,7 @@ def enqueue_sends(services, ids: list[int], priority: int) -> None:
     A lost enqueue (Redis down, process killed) leaves the rows pending for the
     outbox sweeper, so nothing is lost and nothing is sent twice.
     """
+    import metrics
     from messaging.dispatch import QUEUE_FOR_PRIORITY, log
     from messaging.models import Priority
 
@@ -137,5 +138,6 @@ def enqueue_sends(services, ids: list[int], priority: int) -> None:
                     for i in range(0, len(ids), SEND_CHUNK)]
             queue.enqueue_many(jobs, pipeline=pipe)
             pipe.execute()
+        metrics.sms_queued(queue.name, len(ids))
     except Exception:
         log.warning("could not enqueue %d outbox rows; the sweeper will", len(ids), exc_info=True)

@@ -52,6 +52,8 @@ from outreach.texts import MeetingFacts, meeting_reminder
 
 BATCH = 500  # groups per transaction
 KIND = "reminder"
+#: A due group with nobody to remind is looked at again this much later, until its meeting starts.
+RECHECK_EMPTY = dt.timedelta(minutes=1)
 
 _RHYTHM = (Group.timezone, Group.meeting_weekday, Group.meeting_time, Group.meeting_every_weeks,
            Group.meeting_anchor, Group.reminder_days_before, Group.reminder_time)
@@ -105,9 +107,14 @@ def plan_batch(session: Session, now: dt.datetime, *, limit: int = BATCH) -> Bat
         effective_start(rhythm_of(row), row.next_meeting_on, changes.get(row.id)) or now) > now]
     result.due, result.stale = len(due), len(due) - len(live)
     moved = {row.id: when[row.id] for row in live if row.id in changes and row.next_meeting_on in changes[row.id]}
-    result.outbox_ids = _write_reminders(session, live, now, moved)
+    result.outbox_ids, reached = _write_reminders(session, live, now, moved)
     result.reminders = len(result.outbox_ids)
-    _advance(session, [(row.id, plan_following(rhythm_of(row), row.next_meeting_on, now, changes.get(row.id)))
+    # A group with nobody to remind yet (created after its reminder hour, its members
+    # added a minute later) keeps this meeting's reminder, looked at again shortly,
+    # until the meeting starts; the others move on to their next meeting.
+    waiting = {row.id for row in live} - reached
+    _advance(session, [(row.id, Plan(row.next_meeting_on, now + RECHECK_EMPTY) if row.id in waiting
+                        else plan_following(rhythm_of(row), row.next_meeting_on, now, changes.get(row.id)))
                        for row in due])
     send_after_commit(session, result.outbox_ids, Priority.NOTICE)
     return result
@@ -162,6 +169,17 @@ def _facts(row: Any, moved: dict[int, Any] | None = None) -> MeetingFacts:
                         row.social_fund_amount)
 
 
+def reminder_words(row: Any, language: str, loan: int | None = None, moved: dict[int, Any] | None = None) -> str:
+    """The reminder for the meeting ``row.next_meeting_on`` of group ``row`` (at its new day and
+    time when ``moved`` names it), in ``language``."""
+    return meeting_reminder(language, _facts(row, moved), loan=loan)
+
+
+def letters(row: Any, member_choice: int) -> bool:
+    """Plain letters for a member whose own choice is ``member_choice`` (see ``_member_plain``)."""
+    return bool(row.plain_letters) if member_choice == FOLLOW_GROUP else bool(member_choice)
+
+
 def dedupe_prefix(group_id: int, meeting_on: dt.date, kind: str = "meeting") -> str:
     """``rem:<kind>:<group>:<date>:``; the member id completes the unique key."""
     return f"rem:{kind}:{group_id}:{meeting_on.isoformat()}:"
@@ -180,8 +198,10 @@ MAX_VARIANTS = 5000  # texts per statement
 
 
 def _write_reminders(session: Session, rows: list[Any], now: dt.datetime,
-                     moved: dict[int, Any] | None = None) -> list[int]:
-    """One outbox row per recipient of each group in ``rows``; the new row ids.
+                     moved: dict[int, Any] | None = None) -> tuple[list[int], set[int]]:
+    """One outbox row per recipient of each group in ``rows``; the new row ids, and the
+    groups that have anyone to remind. ``moved``: group id -> (day, time) of a meeting
+    the chair moved.
 
     Texts are rendered once per (group, language, letter style) present and
     joined to the recipients inside the database (one JSON parameter), so no
@@ -191,7 +211,7 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime,
     (``_member_plain``: yes, no, follow the group) that lead to it.
     """
     if not rows:
-        return []
+        return [], set()
     by_id = {row.id: row for row in rows}
     moved = moved or {}
     written = _write_loan_members(session, by_id, now, moved)
@@ -203,9 +223,9 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime,
     per_group: dict[int, list[tuple]] = {}
     for gid, lang, choice in combos:
         row = by_id[gid]
-        plain = bool(row.plain_letters) if choice == FOLLOW_GROUP else bool(choice)
+        plain = letters(row, choice)
         if (gid, lang) not in words:
-            words[gid, lang] = meeting_reminder(lang, _facts(row, moved))
+            words[gid, lang] = reminder_words(row, lang, moved=moved)
         if (gid, lang, plain) not in texts:
             texts[gid, lang, plain] = variant(words[gid, lang], plain)
         v = texts[gid, lang, plain]
@@ -213,7 +233,7 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime,
             (gid, lang, choice, _prefix(row, moved), v.text, v.encoding, v.segments))
     for chunk in _chunks(per_group, MAX_VARIANTS):
         written += insert_outbox_from_select(session, _rows_select(session, chunk))
-    return written
+    return written, set(per_group)
 
 
 FOLLOW_GROUP = 2  # _member_plain() of a member who left her letter style to the group
@@ -272,10 +292,61 @@ def _write_loan_members(session: Session, by_id: dict[int, Any], now: dt.datetim
     for due in dues:
         row = by_id[due.group_id]
         plain = due.plain
-        v = variant(meeting_reminder(due.language, _facts(row, moved), loan=due.amount), plain)
+        v = variant(reminder_words(row, due.language, loan=due.amount, moved=moved), plain)
         rows.append(dict(to_phone=due.phone, member_id=due.member_id, group_id=due.group_id, text=v.text,
                          language=due.language, encoding=v.encoding, segments=v.segments,
                          priority=int(Priority.NOTICE), kind=KIND,
                          dedupe_key=_prefix(row, moved) + str(due.member_id),
                          status=OutStatus.PENDING.value, attempts=0))
     return insert_outbox_rows(session, rows)
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """What one member would get: her phone, name, language and the SMS as it would go."""
+
+    member_id: int
+    phone: str
+    name: str
+    language: str
+    text: str
+    encoding: str
+    segments: int
+    loan: int | None  # the instalment the text names, when she owes one
+
+
+@dataclass(frozen=True)
+class Preview:
+    meeting_on: dt.date
+    remind_at: dt.datetime  # when the planner sends it (UTC); already past means at its next run
+    lines: list[PreviewLine]
+
+
+def preview(session: Session, group_id: int, now: dt.datetime) -> Preview:
+    """The reminder each member of the group would get for its next meeting, rendered as the
+    planner renders it (same words, same letter choice, same loan instalments); writes nothing."""
+    row = session.execute(select(Group.id, Group.next_meeting_on, *_RHYTHM, *_FACTS)
+                          .where(Group.id == group_id)).one()
+    plan = plan_after(rhythm_of(row), now)
+    facts_row = _Row({**row._asdict(), "next_meeting_on": plan.meeting_on})
+    dues = {due.member_id: due for due in loans.instalments_for_meetings(session, {group_id: plan.meeting_on})}
+    members = session.execute(_recipients(
+        session, select(Member.id, Member.phone, Member.name, Member.language, _member_plain())
+        .select_from(Membership).join(Member, Member.id == Membership.member_id).order_by(Membership.number),
+        [group_id])).all()
+    lines = []
+    for member_id, phone, name, language, choice in members:
+        due = dues.get(member_id)
+        if due is not None:
+            v = variant(reminder_words(facts_row, due.language, loan=due.amount), due.plain)
+        else:
+            v = variant(reminder_words(facts_row, language), letters(facts_row, choice))
+        lines.append(PreviewLine(member_id, phone, name, language, v.text, v.encoding, v.segments,
+                                 due.amount if due else None))
+    return Preview(plan.meeting_on, plan.remind_at, lines)
+
+
+class _Row(dict):
+    """A group row with attribute access (a plan's meeting date in place of the cursor's)."""
+
+    __getattr__ = dict.__getitem__

@@ -115,7 +115,16 @@ def session(services) -> Iterator:
 
 @pytest.fixture
 def demo(services):
-    """The demo groups, seeded and committed."""
+    """The demo groups, seeded and committed, without their past (empty books, no SMS)."""
+    from groups.demo import seed_demo
+
+    with services.db.transaction() as s:
+        return seed_demo(s, history=False)
+
+
+@pytest.fixture
+def demo_books(services):
+    """The demo groups as ``flask demo`` makes them: eight weeks of books, loans, help requests."""
     from groups.demo import seed_demo
 
     with services.db.transaction() as s:

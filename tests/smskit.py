@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 
-from rq import SimpleWorker
 from sqlalchemy import select
 
 import worker
@@ -53,7 +52,7 @@ def run_commands(services) -> None:
             process(services, row.id)
 
 
-class InlineWorker(SimpleWorker):
+class InlineWorker(worker.KassaWorker):
     """A burst worker without the pub/sub listener (stop-job commands), whose
     thread takes a second to join: nothing here sends such commands."""
 

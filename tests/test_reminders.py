@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from groups.models import Group
 from groups.schedule import Rhythm, meeting_on_or_after, next_meeting, plan_after, plan_following
+from groups.service import add_member
 from messaging.models import OutboxMessage
 from outreach.jobs import run_planner
 from outreach.planner import plan_batch, reschedule
@@ -179,6 +180,35 @@ def test_late_plan_still_reminds_before_the_meeting(services):
         make_group(s, "NBI", n=2, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0))
     summary = run_planner(services, utc(2026, 11, 24, 8))  # Tuesday 11:00 in Nairobi
     assert summary.reminders == 2
+
+
+def test_members_added_after_the_reminder_hour_are_reminded_before_the_meeting(services):
+    """A group created on the eve after 18:00, its members added a minute later (flask groups
+    create, then flask members import), still reminds them of tomorrow's meeting, at once."""
+    with services.db.transaction() as s:
+        make_group(s, "NBI", n=0, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0))
+    assert run_planner(services, utc(2026, 11, 23, 16)).reminders == 0  # Monday 19:00 in Nairobi: nobody yet
+    with services.db.transaction() as s:
+        group = s.scalar(select(Group))
+        for i in range(2):
+            add_member(s, group, phone=f"+2547199900{i:02d}", name=f"Late {i}")
+    summary = run_planner(services, utc(2026, 11, 23, 16, 1))  # the scheduler's next minute
+    assert summary.reminders == 2
+    assert {r.dedupe_key.split(":")[3] for r in _reminders(services)} == {"2026-11-24"}
+    assert run_planner(services, utc(2026, 11, 24, 11, 30)).reminders == 0  # after the meeting: next week's plan
+    with services.db.transaction() as s:
+        assert s.scalar(select(Group.next_meeting_on)) == dt.date(2026, 12, 1)
+
+
+def test_a_group_still_empty_when_its_meeting_starts_moves_on_to_the_next(services):
+    with services.db.transaction() as s:
+        make_group(s, "NBI", n=0, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0))
+    for minute in range(3):
+        assert run_planner(services, utc(2026, 11, 23, 16, minute)).reminders == 0
+    summary = run_planner(services, utc(2026, 11, 24, 11, 0))  # the meeting starts
+    assert summary.stale == 1
+    with services.db.transaction() as s:
+        assert s.scalar(select(Group.next_meeting_on)) == dt.date(2026, 12, 1)
 
 
 def test_fortnightly_group_is_reminded_every_other_week(services):

@@ -236,7 +236,7 @@ def test_replies_and_receipts_go_before_bulk(make_app, capsys):
     queue_one(services, text="reminder", priority=Priority.NOTICE, kind="reminder")
     queue_one(services, text="receipt", priority=Priority.REPLY, kind="receipt")
     run_jobs(services)
-    printed = [line for line in capsys.readouterr().out.splitlines() if line and not line.startswith("---")]
+    printed = [line[2:] for line in capsys.readouterr().out.splitlines() if line.startswith("│ ")]
     assert printed == ["receipt", "reminder", "broadcast 0", "broadcast 1", "broadcast 2"]
 
 

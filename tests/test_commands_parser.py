@@ -109,7 +109,7 @@ CASES = [
     ("HOLD", "HOLD", [], {}),
     ("saxla", "HOLD", [], {}),
     ("SOCIALPAY 3 20 funeral", "SOCIALPAY", [("3", 2000)], {"text": "funeral"}),
-    ("yardım 3 20 dəfn", "SOCIALPAY", [("3", 2000)], {"text": "dəfn"}),
+    ("yardımödə 3 20 dəfn", "SOCIALPAY", [("3", 2000)], {"text": "dəfn"}),
     ("ABSENT 4 7", "ABSENT", [], {"text": "4 7"}),
     ("qayıb 4, 7", "ABSENT", [], {"text": "4, 7"}),
     ("LEAVE 4", "LEAVE", [], {"text": "4"}),

@@ -397,8 +397,8 @@ def test_leaving_grants_and_attendance_refusals(client, services):
         assert g.reply(1, "LEAVE 3 4") == "LEAVE: one member at a time, e.g. LEAVE 4."
         assert g.reply(1, "LEAVE") == "LEAVE: write the members' numbers, e.g. LEAVE 4 7."
         assert g.reply(1, "LEAVE 9").startswith("LEAVE: item 1 (9): no member 9 in your group.")
-        assert g.reply(1, "SOCIALPAY 1 20 sick") == ("SOCIALPAY: item 1 (1 20): Nobody may approve a payment to "
-                                                      "herself. Nothing was recorded.")
+        assert g.reply(1, "SOCIALPAY 1 20 sick") == ("SOCIALPAY: item 1 (1 20): You may not approve a payment to "
+                                                      "yourself. Nothing was recorded.")
         assert g.reply(1, "SOCIALPAY 3 sick").startswith("SOCIALPAY: write one member, the amount and the reason")
         assert g.reply(3, "ABSENT 4") == "Sorry, only the chair / the treasurer can send ABSENT."
         assert _counts(g) == before

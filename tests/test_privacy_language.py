@@ -33,7 +33,7 @@ def test_the_help_request_sms_carries_the_reference_never_the_category(client, s
     p = Phone(client, FAITH)
     p.dial()
     p.choose("Ask for help")
-    p.choose("Psychological support")
+    p.choose("Counselling")
     p.choose("Yes, send it")
     with services.db.transaction() as s:
         ref = s.scalars(select(SupportRequest)).one().ref
@@ -51,7 +51,7 @@ def test_a_group_may_ask_the_pin_before_balances(client, services, demo):
     p.send("00")
     assert p.choose("My loan").startswith("CON You have no loan.")  # once per session
     p.dial()
-    assert p.choose("Mini-statement").startswith("CON Your group asks for your PIN")  # a new session asks again
+    assert p.choose("Money in and out").startswith("CON Your group asks for your PIN")  # a new session asks again
 
 
 def test_without_the_rule_balances_show_at_once_and_bal_works(client, services, demo):

@@ -11,7 +11,7 @@ dated history does not explain lands in the current week, so the weeks of a
 group always add up to its figures now. (Kept figures date a change by the
 week it was committed in, which differs only for a posting backdated to an
 earlier week's meeting.) SMS are counted from the outbox by the month they
-were sent.
+were accepted by the provider.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from groups.models import Group, Membership, Status
 from ledger.books import natural
 from ledger.figures import Figures, GroupKey, group_figures
 from ledger.models import Account, AccountCode, Line, Meeting, Txn
-from messaging.models import OutboxMessage, OutStatus
+from messaging.models import OutboxMessage
 from reports.maintain import (
     T_GROUP_WEEKS,
     T_GROUPS,
@@ -126,12 +126,12 @@ def rebuild(session: Session, now: dt.datetime, progress: Callable[[int], None] 
 
 
 def _rebuild_sms(session: Session) -> None:
-    sent = (OutStatus.SENT, OutStatus.DELIVERED)
+    # sent_at is set once, when the provider accepts a message (what it charges for), whatever
+    # a delivery report says later: the same messages the sender counts as it goes.
     per_group: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0, 0])
     for gid, at, segments in session.execute(
             select(OutboxMessage.group_id, OutboxMessage.sent_at, OutboxMessage.segments)
-            .where(OutboxMessage.status.in_(sent), OutboxMessage.group_id.is_not(None),
-                   OutboxMessage.sent_at.is_not(None))):
+            .where(OutboxMessage.group_id.is_not(None), OutboxMessage.sent_at.is_not(None))):
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)
         cell = per_group[(gid, month_of(at))]

@@ -82,6 +82,7 @@ def _start(ctx: Context) -> Outcome:
     except LedgerError as exc:
         raise _refused(ctx, exc) from None
     t, names = ctx.t, _numbers(ctx)
+    # TRANSLATORS: the group's locked cash box, not Kassa (the product's name); the group's mutual-help fund, not the state social fund: see the glossary.
     lines = [t.gettext("SHAREOUT preview: cash box {cash}, profit {profit}, social fund kept {social}.",
                        cash=ctx.money(preview.cash_box), profit=ctx.money(preview.profit),
                        social=ctx.money(preview.social_fund))]
@@ -143,6 +144,7 @@ def _confirm(ctx: Context, code: str) -> Outcome:
         done = ledger.confirm_share_out(ctx.session, ctx.group, code, actor=ctx.actor, now=ctx.now)
     except LedgerError as exc:
         raise _refused(ctx, exc) from None
+    # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
     reply = ctx.t.gettext("SHAREOUT done: {total} paid to {n} members, profit {profit}. Social fund kept: "
                           "{social}. Receipt {ref}.", total=ctx.money(done.total), n=len(done.payouts),
                           profit=ctx.money(done.profit), social=ctx.money(done.social_fund_carried), ref=done.ref)
@@ -197,6 +199,7 @@ def run_socialpay(ctx: Context, parsed: Parsed) -> Outcome:
         raise CommandError(item_problem(ctx.t, parsed.command, 1, item.text,
                                         exc.render(ctx.t, ctx.group.currency).rstrip(".।"))) from None
     wt = translator(who.language)
+    # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
     notices = [Notice(who, ctx.group, wt.gettext(
         "{group}: you received {amount} from the social fund. Receipt {ref}.", group=ctx.group.name,
         amount=wt.money(receipt.amount, ctx.group.currency), ref=receipt.ref))]
@@ -204,10 +207,12 @@ def run_socialpay(ctx: Context, parsed: Parsed) -> Outcome:
         if chair.id == who.id:
             continue
         ct = translator(chair.language)
+        # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
         notices.append(Notice(chair, ctx.group, ct.gettext(
             "Kassa: {amount} paid from the social fund to {name} ({reason}). Left in the fund: {balance}.",
             amount=ct.money(receipt.amount, ctx.group.currency), name=who.name,
             reason=reason or "-", balance=ct.money(receipt.balance, ctx.group.currency)), kind="notice"))
+    # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
     reply = ctx.t.gettext("SOCIALPAY: {amount} to #{number}. Left in the social fund: {balance}. Receipt {ref}.",
                           amount=ctx.money(receipt.amount), number=membership.number,
                           balance=ctx.money(receipt.balance), ref=receipt.ref)
@@ -245,6 +250,7 @@ def run_absent(ctx: Context, parsed: Parsed) -> Outcome:
 
 def summary_text(t: Translator, currency: str, summary: ledger.MeetingSummary) -> str:
     """The meeting at its close, for the chair and the treasurer."""
+    # TRANSLATORS: the group's locked cash box; not Kassa (the product's name): see the glossary.
     text = t.gettext("Meeting of {date} closed, {came} of {count} came. In {paid_in}, out {paid_out}. "
                      "Cash box {cash}.", date=t.date(summary.on, "d MMM"), came=summary.came,
                      count=summary.members, paid_in=t.money(summary.paid_in, currency),
@@ -294,6 +300,7 @@ register(Command(pgettext("sms keyword", "SHAREOUT"), Grammar.NONE, TREASURER, r
 register(Command(pgettext("sms keyword", "HOLD"), Grammar.NONE, CHAIR, run_hold,
                  N_("HOLD - stop the share-out")))
 register(Command(pgettext("sms keyword", "SOCIALPAY"), Grammar.ITEMS_REASON, TREASURER, run_socialpay,
+                 # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
                  N_("SOCIALPAY number amount reason - social fund grant")))
 register(Command(pgettext("sms keyword", "ABSENT"), Grammar.NONE, OFFICERS, run_absent,
                  N_("ABSENT number ... - who did not come")))

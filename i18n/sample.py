@@ -39,7 +39,7 @@ DAY = dt.date(2026, 12, 20)
 TIME = dt.time(8, 0)
 _PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
 _MONEY = {"amount", "balance", "total", "cost", "cash", "outstanding", "limit", "expected", "share_value",
-          "value", "savings", "each"}
+          "value", "savings", "each", "kept", "paid_in", "paid_out", "profit", "social"}
 
 
 def _big(currency: str) -> int:
@@ -68,6 +68,11 @@ def values(t: Translator) -> dict[str, object]:
         codes=" ".join(LANGUAGES), phone="+84912300001", region="Lào Cai", reason="Not enough savings yet.",
         sender="Hội Liên hiệp Phụ nữ", announcement="Training on Friday at 10.", code="*384*12#",
         example=amount_example(currency), items=t.gettext("savings {amount}", amount=money),
+        # the console, the dashboard and the group cycle (share-out, MOVE/CANCEL, attendance):
+        added=23, bad=2, good=21, skipped=1, came=18, line=7, page=2, pages=4, days=14, percent=2, currency=currency,
+        columns="phone, name, number, role", file="members.xlsx", numbers="3 7 12", typed="4821",
+        old=t.date(DAY), next=t.date(DAY + dt.timedelta(days=7)), weekday=t.date(DAY, "EEEE"),
+        timezone="Asia/Ho_Chi_Minh",
     )
     return v
 

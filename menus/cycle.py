@@ -61,6 +61,7 @@ def _preview(ctx: Ctx) -> list[str]:
     names = _names(ctx)
     lines = [t.gettext("Cash box: {amount}", amount=ctx.money(preview.cash_box)),
              t.gettext("Profit: {amount}", amount=ctx.money(preview.profit)),
+             # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
              t.gettext("Social fund kept: {amount}", amount=ctx.money(preview.social_fund))]
     for p in preview.payouts:
         number, name = names.get(p.member_id, (0, "?"))

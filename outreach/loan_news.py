@@ -34,6 +34,7 @@ NOBODY = N_("Nobody can decide a loan in your group yet: it has no chair and no 
 
 #: Decline / cancel reasons offered on the USSD screen: code -> label (also the SMS words).
 REASONS = {
+    # TRANSLATORS: the group's locked cash box; not Kassa (the product's name): see the glossary.
     "cash": N_("Not enough money in the cash box"),
     "savings": N_("Savings too low for this loan"),
     "purpose": N_("Not for a business"),

@@ -239,7 +239,7 @@ def test_flask_demo_reset_starts_again(runner, services, demo_books):
 
 def test_demo_reset_refuses_in_production(make_app):
     app = make_app(KASSA_ENV="production", WEBHOOK_TOKEN="t", SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID="x",
-                   TWILIO_AUTH_TOKEN="y", TWILIO_FROM="+1", PUBLIC_URL="https://k.example")
+                   TWILIO_AUTH_TOKEN="y", TWILIO_FROM="+1", PUBLIC_URL="https://k.example", SECRET_KEY="s")
     result = app.test_cli_runner().invoke(args=["demo", "--reset", "--yes"])
     assert result.exit_code != 0 and "refuses" in result.output
 
@@ -287,7 +287,7 @@ def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner, se
     assert len(sent) == 4 and {line.phone: line.text for line in shown.lines} == sent
     for phone, text in sent.items():
         assert f"to {phone}" in result.output and text in result.output
-    assert re.search(r"loan KES [1-9]", sent["+254712000004"])  # the overdue borrower is told her instalment
+    assert re.search(r"loan instalment KES [1-9]", sent["+254712000004"])  # the overdue borrower is told her instalment
     assert runner.invoke(args=["reminders", "preview", "NOPE"]).exit_code != 0
 
 

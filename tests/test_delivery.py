@@ -221,7 +221,8 @@ def test_a_broadcast_job_sends_a_waiting_reply_first(make_app, capsys):
     [reply] = write(services, 1, kind="receipt", priority=Priority.REPLY, text="Receipt: 200 KES", start=5,
                     enqueue=False)
     send_many(services, ids)  # the reply's own job has not run yet (its worker is busy with this broadcast)
-    printed = [line for line in capsys.readouterr().out.splitlines() if line and not line.startswith("---")]
+    # the console prints each SMS as a block ("┌ SMS #n to ...", "│ text", "└"): the texts in order
+    printed = [line.removeprefix("│ ") for line in capsys.readouterr().out.splitlines() if line.startswith("│ ")]
     assert printed == ["Receipt: 200 KES", "News", "News", "News"]
     assert outbox(services, id=reply)[0].status == OutStatus.DELIVERED
 

@@ -74,7 +74,7 @@ def work(burst: bool = False) -> None:
 
 
 def _preload(services: Services) -> None:
-    """Import what the jobs use before RQ forks a work horse per job, so no job imports it again."""
+    """Import what the jobs use before the first job, so no job pays for the imports."""
     import importlib
 
     import channels

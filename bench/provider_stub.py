@@ -150,7 +150,11 @@ class StubServer:
         self._loop.run_until_complete(self._runner.setup())
         self._loop.run_until_complete(web.TCPSite(self._runner, self.host, self.port).start())
         self._ready.set()
-        self._loop.run_forever()
+        try:
+            self._loop.run_forever()
+        finally:  # an unclosed loop leaks its self-pipe sockets (ResourceWarning in a later test)
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
 
     def held_alive(self) -> int:
         """Held requests whose sender is still connected (a killed sender's connection closes)."""

@@ -39,7 +39,10 @@ def reminders_preview(code: str, at: str | None) -> None:
         shown = preview(session, group.id, now)
         name, tz = group.name, group.timezone
     when = "now (its hour has passed)" if shown.remind_at <= now else f"{shown.remind_at:%Y-%m-%d %H:%M} UTC"
-    click.echo(f"{code.upper()} {name}: meeting on {shown.meeting_on:%A %Y-%m-%d} ({tz}); "
+    moved = ""
+    if shown.moved_to:
+        moved = f" moved to {shown.moved_to[0]:%A %Y-%m-%d} at {shown.moved_to[1]:%H:%M}"
+    click.echo(f"{code.upper()} {name}: meeting on {shown.meeting_on:%A %Y-%m-%d}{moved} ({tz}); "
                f"the reminder goes {when}; {len(shown.lines)} members")
     for line in shown.lines:
         owes = " (owes an instalment)" if line.loan else ""

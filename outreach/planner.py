@@ -317,9 +317,10 @@ class PreviewLine:
 
 @dataclass(frozen=True)
 class Preview:
-    meeting_on: dt.date
+    meeting_on: dt.date  # the regular date (the key of a change)
     remind_at: dt.datetime  # when the planner sends it (UTC); already past means at its next run
     lines: list[PreviewLine]
+    moved_to: tuple[dt.date, dt.time] | None = None  # the day and time the chair moved it to
 
 
 def preview(session: Session, group_id: int, now: dt.datetime) -> Preview:
@@ -327,8 +328,12 @@ def preview(session: Session, group_id: int, now: dt.datetime) -> Preview:
     planner renders it (same words, same letter choice, same loan instalments); writes nothing."""
     row = session.execute(select(Group.id, Group.next_meeting_on, *_RHYTHM, *_FACTS)
                           .where(Group.id == group_id)).one()
-    plan = plan_after(rhythm_of(row), now)
+    changes = changes_of(session, [group_id], now).get(group_id)
+    plan = plan_after(rhythm_of(row), now, changes)
     facts_row = _Row({**row._asdict(), "next_meeting_on": plan.meeting_on})
+    # the same facts the planner's batch uses: a moved meeting is reminded at its new day and time
+    when = effective(rhythm_of(row), plan.meeting_on, changes)
+    moved = {group_id: when} if changes and plan.meeting_on in changes and when is not None else {}
     dues = {due.member_id: due for due in loans.instalments_for_meetings(session, {group_id: plan.meeting_on})}
     members = session.execute(_recipients(
         session, select(Member.id, Member.phone, Member.name, Member.language, _member_plain())
@@ -338,12 +343,12 @@ def preview(session: Session, group_id: int, now: dt.datetime) -> Preview:
     for member_id, phone, name, language, choice in members:
         due = dues.get(member_id)
         if due is not None:
-            v = variant(reminder_words(facts_row, due.language, loan=due.amount), due.plain)
+            v = variant(reminder_words(facts_row, due.language, loan=due.amount, moved=moved), due.plain)
         else:
-            v = variant(reminder_words(facts_row, language), letters(facts_row, choice))
+            v = variant(reminder_words(facts_row, language, moved=moved), letters(facts_row, choice))
         lines.append(PreviewLine(member_id, phone, name, language, v.text, v.encoding, v.segments,
                                  due.amount if due else None))
-    return Preview(plan.meeting_on, plan.remind_at, lines)
+    return Preview(plan.meeting_on, plan.remind_at, lines, moved.get(group_id))
 
 
 class _Row(dict):

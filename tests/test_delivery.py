@@ -221,7 +221,8 @@ def test_a_broadcast_job_sends_a_waiting_reply_first(make_app, capsys):
     [reply] = write(services, 1, kind="receipt", priority=Priority.REPLY, text="Receipt: 200 KES", start=5,
                     enqueue=False)
     send_many(services, ids)  # the reply's own job has not run yet (its worker is busy with this broadcast)
-    printed = [line for line in capsys.readouterr().out.splitlines() if line and not line.startswith("---")]
+    # the console prints each SMS as a block ("┌ SMS #n to ...", "│ text", "└"): the texts in order
+    printed = [line.removeprefix("│ ") for line in capsys.readouterr().out.splitlines() if line.startswith("│ ")]
     assert printed == ["Receipt: 200 KES", "News", "News", "News"]
     assert outbox(services, id=reply)[0].status == OutStatus.DELIVERED
 
@@ -311,7 +312,8 @@ def test_flushall_mid_send_everything_sent_once_by_a_few_drain_jobs(make_app, st
 
 def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_restart(make_app, stub, db_url,
                                                                                      redis_url):
-    """A real worker process (RQ, forking) is killed with SIGKILL while its batch is half sent.
+    """A real worker process (KassaWorker: RQ's SimpleWorker, the job runs in the worker process
+    itself, no work horse) is killed with SIGKILL while its batch is half sent.
 
     The stub holds the 21st request unanswered, so the kill lands with 20 messages answered
     and journalled but not one recorded in the database (the batch records at its end).
@@ -332,7 +334,9 @@ def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_rest
             assert time.monotonic() < deadline, "the worker never reached the stub"
             time.sleep(0.02)
     finally:
-        for pid in [*_children(proc.pid), proc.pid]:  # the work horse (its own process group), the worker
+        others = _children(proc.pid)  # RQ's scheduler process (with_scheduler), not a work horse
+        os.kill(proc.pid, signal.SIGKILL)  # the worker, in the middle of its batch
+        for pid in others:
             os.kill(pid, signal.SIGKILL)
         proc.wait()
         proc.stderr.close()

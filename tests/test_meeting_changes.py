@@ -17,6 +17,7 @@ from groups.models import Group
 from groups.schedule import Change, Rhythm, next_slot, plan_after, plan_following
 from messaging.models import OutboxMessage
 from outreach.jobs import run_planner
+from outreach.planner import preview
 from tests.outreach_helpers import utc
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
@@ -109,6 +110,18 @@ def test_move_tells_members_and_the_reminder_follows_the_new_day(client, service
     assert by_day == {utc(2026, 12, 9, 15): {"meeting@1600"}, utc(2026, 12, 14, 15): {"meeting"}}
     moved = [r.text for r in reminders(services) if r.to_phone == FAITH][0]
     assert "Thursday 10" in moved and "16:00" in moved
+
+
+def test_reminders_preview_of_a_moved_meeting_shows_what_the_planner_sends(client, services, demo, clock):
+    at_sms(client, CHAIR, "MOVE 2026-12-10 16:00")
+    with services.db.transaction() as s:
+        shown = preview(s, s.scalar(select(Group.id).where(Group.code == "UPENDO")), NOW)
+    assert shown.meeting_on == dt.date(2026, 12, 8) and shown.moved_to == (dt.date(2026, 12, 10), dt.time(16, 0))
+    assert shown.remind_at == utc(2026, 12, 9, 15)  # the evening before the new day
+    run_planner(services, shown.remind_at)
+    sent = {r.to_phone: r.text for r in reminders(services)}
+    assert len(sent) == 4 and {line.phone: line.text for line in shown.lines} == sent
+    assert all("Thursday 10" in text and "16:00" in text for text in sent.values())
 
 
 def test_a_meeting_moved_after_its_reminder_went_is_reminded_again(client, services, demo, clock):

@@ -404,6 +404,7 @@ def test_leaving_grants_and_attendance_refusals(client, services):
         assert _counts(g) == before
         assert g.reply(2, "ABSENT 4, #3") == "ABSENT: #4, #3 marked absent today."
         g.sms(2, "CLOSE")
-        assert "That meeting is closed" in g.reply(1, "ABSENT 2")
+        assert g.reply(1, "ABSENT 2").startswith(
+            "That meeting is closed: only corrections are possible. Meeting date: ")
         assert g.last(1).endswith("Absent: #3, #4.") is False  # the refusal, not a summary
         assert g.all_to(1)[-2].endswith("Absent: #3, #4.")  # the treasurer got the chair's summary

@@ -355,30 +355,17 @@ def test_rq_job_lines_are_off_unless_asked(monkeypatch):
 
 # -- the landing page in a real browser ---------------------------------------------------------
 
-def test_landing_page_in_chromium_switches_language(make_app, demo_books):
-    import threading
-
-    from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
-
-    app = make_app()
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            page = browser.new_page(locale="en-GB")
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
-            assert page.inner_text("h1") == "Kassa is running"
-            phones = page.inner_text("#phones")
-            assert "+254712000003" in phones and "Faith Njeri" in phones and "coordinator" in phones
-            assert "/ussd/africastalking" in page.inner_text("#endpoints")
-            page.click("text=Tiếng Việt")
-            page.wait_for_url("**/?lang=vi")
-            assert page.inner_text("h1") == "Kassa đang chạy"
-            assert "thủ quỹ" in page.inner_text("#phones")  # roles in her language too
-            browser.close()
-    finally:
-        server.shutdown()
-        thread.join()
+def test_landing_page_in_chromium_switches_language(live_server, page, demo_books):
+    """Through the suite's one Chromium (tests/browser.py): a second sync Playwright in the
+    same thread would fail once the console's browser tests have started theirs."""
+    base = live_server().url
+    page.set_extra_http_headers({"Accept-Language": "en-GB"})
+    page.goto(f"{base}/")
+    assert page.inner_text("h1") == "Kassa is running"
+    phones = page.inner_text("#phones")
+    assert "+254712000003" in phones and "Faith Njeri" in phones and "coordinator" in phones
+    assert "/ussd/africastalking" in page.inner_text("#endpoints")
+    page.click("text=Tiếng Việt")
+    page.wait_for_url("**/?lang=vi")
+    assert page.inner_text("h1") == "Kassa đang chạy"
+    assert "thủ quỹ" in page.inner_text("#phones")  # roles in her language too

@@ -31,10 +31,8 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench import dashboard_seed  # noqa: E402
-from bench.ussd import _wait_listening  # noqa: E402
+from bench.ussd import serve  # noqa: E402
 
 ADMIN = ("+254700000001", "bench admin password")
 COORD = ("+254700000002", "bench coordinator password")
@@ -68,23 +66,6 @@ def ensure_staff(url: str) -> None:
                 create_staff(s, phone=phone, name=f"Bench {role}", role=role, password=password, regions=regions)
         s.commit()
     engine.dispose()
-
-
-@contextmanager
-def serve(app_spec: str, port: int, env: dict[str, str]):
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
-                             "--log-level", "warning", app_spec], cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _wait_listening(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def login(host: str, phone: str, password: str) -> requests.Session:
@@ -161,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         print(cpu_in_process(url, env, args.rounds, args.requests))
         return 0
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    with serve("app:create_app()", PORTS["kassa"], env) as kassa, \
-            serve("bench.dashboard_floor:create_app()", PORTS["floor"], env) as floor:
+    with serve("app:create_app()", 1, env, port=PORTS["kassa"]) as kassa, \
+            serve("bench.dashboard_floor:create_app()", 1, env, port=PORTS["floor"]) as floor:
         admin = login(kassa, *ADMIN)
         coord = login(kassa, *COORD)
         plain = requests.Session()

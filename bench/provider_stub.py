@@ -43,6 +43,7 @@ class StubServer:
         self.fail_times: dict[str, int] = {}
         self.hold_after: int | None = None
         self.held = 0
+        self._held_one = threading.Event()  # set when a request is first held
         self._holding: list[web.Request] = []
         self._ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -74,6 +75,7 @@ class StubServer:
             with self.lock:
                 self.held += 1
                 self._holding.append(request)
+                self._held_one.set()
             await self._released.wait()
             if request.transport is None or request.transport.is_closing():  # the sender died waiting
                 raise web.HTTPServiceUnavailable()
@@ -132,6 +134,7 @@ class StubServer:
         with self.lock:
             self.delivered.clear()
             self.requests = self.messages = self.held = 0
+            self._held_one.clear()
             self.peers.clear()
 
     # -- in a thread ----------------------------------------------------------------------------
@@ -155,6 +158,10 @@ class StubServer:
         finally:  # an unclosed loop leaks its self-pipe sockets (ResourceWarning in a later test)
             self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.close()
+
+    def wait_held(self, timeout: float) -> bool:
+        """Whether a request is held, waiting up to ``timeout`` seconds for the first one."""
+        return self._held_one.wait(timeout)
 
     def held_alive(self) -> int:
         """Held requests whose sender is still connected (a killed sender's connection closes)."""

@@ -291,10 +291,7 @@ def test_flushall_mid_send_everything_sent_once_by_a_few_drain_jobs(make_app, st
     stub.hold_after = 20
     sender = threading.Thread(target=send_many, args=(services, ids[:50]))  # a worker busy with the first chunk
     sender.start()
-    deadline = time.monotonic() + 30
-    while not stub.held:
-        assert time.monotonic() < deadline, "the send never reached the stub"
-        time.sleep(0.01)
+    assert stub.wait_held(30), "the send never reached the stub"
     services.redis.flushdb()  # FLUSHALL, on our database only (a shared server): all jobs gone
     stub.release()
     sender.join(30)
@@ -329,10 +326,9 @@ def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_rest
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not stub.held:
+        while not stub.wait_held(0.05):  # woken as the stub holds the request; the worker must stay alive
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
             assert time.monotonic() < deadline, "the worker never reached the stub"
-            time.sleep(0.02)
     finally:
         others = _children(proc.pid)  # RQ's scheduler process (with_scheduler), not a work horse
         os.kill(proc.pid, signal.SIGKILL)  # the worker, in the middle of its batch

@@ -9,6 +9,7 @@ import groups.changes  # noqa: F401
 import groups.models  # noqa: F401
 import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
+import orgs.models  # noqa: F401
 import outreach.models  # noqa: F401
 import reports.models  # noqa: F401
 import support.models  # noqa: F401

@@ -73,6 +73,9 @@ class Group(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     region: Mapped[str | None] = mapped_column(String(80), index=True)
+    # Where the group meets, in the place tree (orgs.models.Place); ``region`` is kept as the
+    # name of the place's region-level ancestor for filters that predate the tree.
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id", ondelete="RESTRICT"), index=True)
     meeting_weekday: Mapped[int] = mapped_column(Integer, default=0)  # Monday = 0
     meeting_time: Mapped[dt.time] = mapped_column(Time, default=dt.time(10, 0))
     meeting_place: Mapped[str] = mapped_column(String(120), default="")

@@ -1,0 +1,50 @@
+"""Project metrics: the counts a project's targets are measured against.
+
+A metric is a name (``ProjectTarget.metric``), a label for people, and a
+function ``(session, project_id, place_ids) -> int`` that counts the rows
+behind it for one project, optionally only under some places (the place-tree
+filter). Each feature registers its own (groups formed here; referrals,
+people trained, grants ... where those features live) with :func:`metric`, so
+the project page shows targets against actuals without knowing every feature.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from groups.models import Group, Status
+from i18n import N_
+from orgs.models import ProjectGroup
+
+Counter = Callable[[Session, int, "Iterable[int] | None"], int]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str  # an N_() msgid, translated where shown
+    count: Counter
+
+
+METRICS: dict[str, Metric] = {}
+
+
+def metric(name: str, label: str) -> Callable[[Counter], Counter]:
+    def register(fn: Counter) -> Counter:
+        METRICS[name] = Metric(name, label, fn)
+        return fn
+    return register
+
+
+@metric("groups_formed", N_("Groups formed"))
+def groups_formed(session: Session, project_id: int, place_ids: Iterable[int] | None = None) -> int:
+    q = (select(func.count()).select_from(ProjectGroup).join(Group, Group.id == ProjectGroup.group_id)
+         .where(ProjectGroup.project_id == project_id, Group.status == Status.ACTIVE))
+    if place_ids is not None:
+        from orgs.places import groups_under
+
+        q = q.where(groups_under(session, place_ids))
+    return int(session.scalar(q) or 0)

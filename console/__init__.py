@@ -87,6 +87,7 @@ def init_app(app: Flask) -> None:
     from console import (  # noqa: F401  (the modules attach their routes to bp)
         audit,
         auth,
+        broadcasts,
         dashboard,
         exports,
         groups,

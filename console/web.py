@@ -15,6 +15,7 @@ from i18n import LANGUAGES, N_, normalise_language, translator
 NAV = [
     ("console.dashboard", N_("Dashboard"), None),
     ("console.groups", N_("Groups"), None),
+    ("console.broadcasts", N_("Announcements"), None),
     ("console.staff_list", N_("Staff"), "admin"),
     ("console.audit_log", N_("Audit log"), "admin"),
 ]

@@ -60,11 +60,20 @@ class BroadcastError(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    """Who a broadcast is for: some groups (by code), some regions, or all the sender serves."""
+    """Who a broadcast is for: some groups (by code), some regions, or all the sender serves.
+
+    ``projects``, ``languages`` and ``roles`` narrow it: only groups enrolled in one of
+    the projects, only members speaking one of the languages, only members holding one
+    of the roles in their group. Projects alone (no codes, no regions) mean every group
+    the sender serves in those projects.
+    """
 
     codes: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     everyone: bool = False
+    projects: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, text: str) -> Target:
@@ -91,6 +100,8 @@ def resolve(session: Session, coordinator: Coordinator | None, target: Target) -
     A coordinator's ALL means every group she serves (hers and her regions').
     """
     unlimited = coordinator is None or coordinator.all_groups
+    if target.projects and not target.codes and not target.regions:
+        target = Target(everyone=True, projects=target.projects)
     if target.everyone:
         if unlimited:
             return Scope((), (), True)
@@ -116,28 +127,44 @@ def _group_in_scope(session: Session, coordinator: Coordinator | None, code: str
     return group.id
 
 
-def create_broadcast(session: Session, *, coordinator: Coordinator | None, target: Target, message: str,
-                     key: str, sender: str | None = None, plain: bool = False) -> Broadcast:
-    """A draft broadcast with its texts fixed for every language and letter style.
-
-    Idempotent on ``key``: the same key returns the broadcast made the first time.
-    """
-    existing = session.scalar(select(Broadcast).where(Broadcast.key == key))
-    if existing is not None:
-        return existing
+def clean_message(message: str) -> str:
+    """The message as it will be sent (spaces folded), refused when empty or too long."""
     message = " ".join(message.split())
     if not message:
         raise BroadcastError("empty_message", N_("The message is empty."))
     if len(message) > MAX_MESSAGE:
         raise BroadcastError("too_long", N_("The message is too long: at most {limit} letters."),
                              limit=MAX_MESSAGE)
+    return message
+
+
+def create_broadcast(session: Session, *, coordinator: Coordinator | None, target: Target, message: str,
+                     key: str, sender: str | None = None, plain: bool = False,
+                     messages: dict[str, str] | None = None, staff_id: int | None = None,
+                     now: dt.datetime | None = None) -> Broadcast:
+    """A draft broadcast with its texts fixed for every language and letter style.
+
+    ``messages`` gives a text per language (the composer); a language without one gets
+    ``message``. Idempotent on ``key``: the same key returns the broadcast made the first time.
+    """
+    existing = session.scalar(select(Broadcast).where(Broadcast.key == key))
+    if existing is not None:
+        return existing
+    own = {lang: clean_message(text) for lang, text in (messages or {}).items() if lang in LANGUAGES}
+    message = clean_message(message or next(iter(own.values()), ""))
+    for lang in target.languages:
+        if lang not in LANGUAGES:
+            raise BroadcastError("language", N_("{language} is not one of Kassa's languages."), language=lang)
     scope = resolve(session, coordinator, target)
     sender = sender or (coordinator.organisation or coordinator.name if coordinator else "Kassa")
     b = Broadcast(key=key, coordinator_id=coordinator.id if coordinator else None, sender=sender,
                   message=message, all_groups=scope.all_groups, regions=list(scope.regions), plain=plain,
-                  status=BroadcastStatus.DRAFT)
+                  status=BroadcastStatus.DRAFT, project_ids=sorted(set(target.projects)),
+                  languages=sorted(set(target.languages)), roles=sorted(set(target.roles)),
+                  messages=own, staff_id=staff_id, created_at=now or dt.datetime.now(UTC))
     b.groups = [BroadcastGroup(group_id=gid) for gid in scope.group_ids]
-    b.texts = [_text(lang, is_plain, sender, message) for lang in LANGUAGES for is_plain in (False, True)]
+    b.texts = [_text(lang, is_plain, sender, own.get(lang, message))
+               for lang in LANGUAGES for is_plain in (False, True)]
     session.add(b)
     session.flush()
     b.recipients = count_recipients(session, b)
@@ -145,27 +172,51 @@ def create_broadcast(session: Session, *, coordinator: Coordinator | None, targe
 
 
 def _text(lang: str, plain: bool, sender: str, message: str) -> BroadcastText:
-    v = variant(broadcast_text(lang, sender, message), plain)
+    v = text_variant(lang, sender, message, plain)
     return BroadcastText(language=lang, plain=plain, text=v.text, encoding=v.encoding, segments=v.segments)
+
+
+def text_variant(lang: str, sender: str, message: str, plain: bool):
+    """The announcement as a member in ``lang`` receives it: its body, encoding and segments."""
+    return variant(broadcast_text(lang, sender, " ".join(message.split())), plain)
 
 
 # -- who receives it ---------------------------------------------------------------------
 
 def _target_filter(b: Broadcast):
     if b.all_groups:
-        return true()
-    conditions = [Group.id.in_(select(BroadcastGroup.group_id).where(BroadcastGroup.broadcast_id == b.id))]
-    if b.regions:
-        conditions.append(Group.region.in_(list(b.regions)))
-    return or_(*conditions)
+        chosen = true()
+    else:
+        conditions = [Group.id.in_(select(BroadcastGroup.group_id).where(BroadcastGroup.broadcast_id == b.id))]
+        if b.regions:
+            conditions.append(Group.region.in_(list(b.regions)))
+        chosen = or_(*conditions)
+    if b.project_ids:
+        from orgs.models import ProjectGroup
+
+        chosen = and_(chosen, Group.id.in_(select(ProjectGroup.group_id)
+                                           .where(ProjectGroup.project_id.in_(list(b.project_ids)))))
+    return chosen
+
+
+def _member_filter(b: Broadcast):
+    """The narrowing by language and role (true when the broadcast has none)."""
+    conditions = []
+    if b.languages:
+        conditions.append(_language().in_(list(b.languages)))
+    if b.roles:
+        conditions.append(Membership.role.in_(list(b.roles)))
+    return and_(*conditions) if conditions else true()
 
 
 def _holders(b: Broadcast) -> Select:
     """(member_id, group_id): each member with an active membership of a target group, once."""
-    return (select(Membership.member_id.label("member_id"), func.min(Membership.group_id).label("group_id"))
-            .join(Group, Group.id == Membership.group_id)
-            .where(Membership.status == Status.ACTIVE, Group.status == Status.ACTIVE, _target_filter(b))
-            .group_by(Membership.member_id))
+    q = (select(Membership.member_id.label("member_id"), func.min(Membership.group_id).label("group_id"))
+         .join(Group, Group.id == Membership.group_id)
+         .where(Membership.status == Status.ACTIVE, Group.status == Status.ACTIVE, _target_filter(b)))
+    if b.languages:
+        q = q.join(Member, Member.id == Membership.member_id)
+    return q.where(_member_filter(b)).group_by(Membership.member_id)
 
 
 def _reachable():
@@ -180,31 +231,50 @@ def _plain(b: Broadcast, group):
     return true() if b.plain else func.coalesce(Member.plain_letters, group.plain_letters)
 
 
-def _recipients_by_variant(session: Session, b: Broadcast) -> list[tuple[str, bool, int]]:
+def _recipients_by_variant(session: Session, b: Broadcast) -> list[tuple[str, bool, str, int]]:
+    """(language, plain, group currency, recipients) for every variant the broadcast would send."""
     holders = _holders(b).subquery()
     g = aliased(Group)
     lang = _language()
-    keys = [lang] if b.plain else [lang, func.coalesce(Member.plain_letters, g.plain_letters)]
+    keys = [lang, g.currency] if b.plain else [lang, g.currency, func.coalesce(Member.plain_letters, g.plain_letters)]
     rows = session.execute(
         select(func.count(), *keys).select_from(holders)
         .join(Member, Member.id == holders.c.member_id).join(g, g.id == holders.c.group_id)
         .where(_reachable()).group_by(*keys)).all()
-    return [(row[1], b.plain or bool(row[2]), row[0]) for row in rows]
+    return [(row[1], b.plain or bool(row[3]), row[2], row[0]) for row in rows]
 
 
 def count_recipients(session: Session, b: Broadcast) -> int:
     """Members the broadcast would reach now (active, not opted out, counted once)."""
-    return sum(n for _, _, n in _recipients_by_variant(session, b))
+    return sum(n for *_, n in _recipients_by_variant(session, b))
+
+
+def recipient_languages(session: Session, b: Broadcast) -> dict[str, int]:
+    """How many recipients read each language (the composer asks for one text per language)."""
+    counts: dict[str, int] = {}
+    for lang, _plain, _currency, n in _recipients_by_variant(session, b):
+        counts[lang] = counts.get(lang, 0) + n
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 # -- preview -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Price:
-    """What one SMS segment costs, in minor units of ``currency``."""
+    """What one SMS segment costs, in minor units of ``currency`` (one price for every recipient)."""
 
     per_segment: int
     currency: str
+
+
+@dataclass(frozen=True)
+class Prices:
+    """What one SMS segment costs in each group currency (minor units): each recipient at her group's."""
+
+    per_currency: dict[str, int]
+
+    def of(self, currency: str) -> int | None:
+        return self.per_currency.get(currency)
 
 
 def price_from_config(config: Any) -> Price:
@@ -219,6 +289,13 @@ def price_from_config(config: Any) -> Price:
         return Price(0, currency)
 
 
+def prices_from_config(config: Any, provider: str | None = None) -> Prices:
+    """Prices per group currency for the configured provider (``SMS_SEGMENT_PRICE(S)``)."""
+    from reports.read import segment_prices
+
+    return Prices(segment_prices(config, provider))
+
+
 @dataclass(frozen=True)
 class PreviewLine:
     language: str
@@ -226,7 +303,25 @@ class PreviewLine:
     encoding: str
     segments: int  # per message
     recipients: int
-    cost: int  # minor units: recipients x segments x price
+    cost: int  # minor units of ``currency``: recipients x segments x price
+    currency: str = ""
+    priced: bool = True  # False: no price is configured for this currency (cost shown as 0)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The cost of a broadcast in one currency, and what plain letters would cost."""
+
+    currency: str
+    recipients: int
+    segments: int
+    cost: int
+    plain_cost: int
+    priced: bool = True
+
+    @property
+    def saving(self) -> int:
+        return self.cost - self.plain_cost
 
 
 @dataclass(frozen=True)
@@ -235,9 +330,23 @@ class Preview:
     recipients: int
     lines: tuple[PreviewLine, ...]
     segments: int  # all messages together
-    cost: int
-    plain_cost: int  # the cost if everyone got plain letters
-    currency: str
+    costs: tuple[Cost, ...]  # one per currency
+
+    def _one(self) -> Cost:
+        return self.costs[0] if self.costs else Cost("", 0, 0, 0, 0)
+
+    @property
+    def cost(self) -> int:
+        """The cost when it is in one currency (a single :class:`Price`)."""
+        return self._one().cost
+
+    @property
+    def plain_cost(self) -> int:
+        return self._one().plain_cost
+
+    @property
+    def currency(self) -> str:
+        return self._one().currency
 
     @property
     def saving(self) -> int:
@@ -245,19 +354,34 @@ class Preview:
         return self.cost - self.plain_cost
 
 
-def preview(session: Session, b: Broadcast, price: Price) -> Preview:
-    """Recipients, segments per language and encoding, cost, and the saving with plain letters."""
+def preview(session: Session, b: Broadcast, price: Price | Prices) -> Preview:
+    """Recipients, segments per language and encoding, cost, and the saving with plain letters.
+
+    With one :class:`Price` every recipient costs the same; with :class:`Prices` each is
+    priced in her group's currency, and the costs come one per currency.
+    """
     texts = {(t.language, t.plain): t for t in b.texts}
     lines = []
-    plain_cost = 0
-    for lang, is_plain, n in sorted(_recipients_by_variant(session, b)):
+    per_currency: dict[str, list[int]] = {}  # currency -> [recipients, segments, cost, plain_cost, priced]
+    for lang, is_plain, group_currency, n in sorted(_recipients_by_variant(session, b)):
+        if isinstance(price, Price):
+            currency, unit = price.currency, price.per_segment
+        else:
+            currency, unit = group_currency, price.of(group_currency)
+        priced = unit is not None
+        unit = unit or 0
         text = texts[(lang, is_plain)]
         lines.append(PreviewLine(lang, is_plain, text.encoding, text.segments, n,
-                                 n * text.segments * price.per_segment))
-        plain_cost += n * texts[(lang, True)].segments * price.per_segment
+                                 n * text.segments * unit, currency, priced))
+        acc = per_currency.setdefault(currency, [0, 0, 0, 0, 1])
+        acc[0] += n
+        acc[1] += n * text.segments
+        acc[2] += n * text.segments * unit
+        acc[3] += n * texts[(lang, True)].segments * unit
+        acc[4] = acc[4] and priced
+    costs = tuple(Cost(cur, *vals[:4], priced=bool(vals[4])) for cur, vals in sorted(per_currency.items()))
     return Preview(b.id, sum(x.recipients for x in lines), tuple(lines),
-                   sum(x.recipients * x.segments for x in lines), sum(x.cost for x in lines),
-                   plain_cost, price.currency)
+                   sum(x.recipients * x.segments for x in lines), costs)
 
 
 # -- sending -----------------------------------------------------------------------------
@@ -285,18 +409,77 @@ def cancel(session: Session, b: Broadcast) -> bool:
     return False
 
 
-def start_broadcast(session: Session, coordinator: Coordinator, target: Target | str, text: str, *,
-                    key: str, price: Price | None = None, now: dt.datetime | None = None) -> Preview:
-    """Create and confirm a coordinator's broadcast (the SMS ``BC`` command); its preview.
+YES_WINDOW = dt.timedelta(minutes=10)  # how long a BC sent by SMS waits for its YES
 
-    Raises :class:`BroadcastError` (nothing written) when the target is not hers
-    or the message is empty. Idempotent on ``key`` (the inbound SMS id).
+
+def draft_by_sms(session: Session, coordinator: Coordinator, target: Target | str, text: str, *,
+                 key: str, price: Price | Prices | None = None, now: dt.datetime | None = None) -> Preview:
+    """A coordinator's ``BC`` by SMS: a draft and its preview; nothing goes out before her ``YES``.
+
+    Her older drafts still waiting are cancelled (only the newest one answers to YES).
+    Raises :class:`BroadcastError` (nothing written) when the target is not hers or
+    the message is empty. Idempotent on ``key`` (the inbound SMS id).
     """
     if isinstance(target, str):
         target = Target.parse(target)
-    b = create_broadcast(session, coordinator=coordinator, target=target, message=text, key=key)
-    confirm(session, b, now or dt.datetime.now(UTC))
+    b = create_broadcast(session, coordinator=coordinator, target=target, message=text, key=key, now=now)
+    for older in session.scalars(select(Broadcast).where(
+            Broadcast.coordinator_id == coordinator.id, Broadcast.status == BroadcastStatus.DRAFT,
+            Broadcast.staff_id.is_(None), Broadcast.id != b.id)):
+        older.status = BroadcastStatus.CANCELLED
+    session.flush()
     return preview(session, b, price or Price(0, "KES"))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What a coordinator's ``YES`` found: the broadcast it started, or one that waited too long."""
+
+    broadcast: Broadcast | None
+    expired: bool = False
+
+
+def confirm_waiting(session: Session, coordinator: Coordinator, now: dt.datetime) -> Waiting:
+    """Start the coordinator's newest draft from ``BC`` if it is younger than :data:`YES_WINDOW`.
+
+    An older one is cancelled and reported as expired; none at all gives an empty answer.
+    """
+    b = session.scalar(select(Broadcast).where(
+        Broadcast.coordinator_id == coordinator.id, Broadcast.status == BroadcastStatus.DRAFT,
+        Broadcast.staff_id.is_(None)).order_by(Broadcast.id.desc()).limit(1).with_for_update())
+    if b is None:
+        return Waiting(None)
+    made = b.created_at if b.created_at.tzinfo else b.created_at.replace(tzinfo=UTC)
+    if now - made > YES_WINDOW:
+        b.status = BroadcastStatus.CANCELLED
+        session.flush()
+        return Waiting(b, expired=True)
+    b.recipients = count_recipients(session, b)
+    confirm(session, b, now)
+    return Waiting(b)
+
+
+def resume(session: Session, b: Broadcast, now: dt.datetime) -> int:
+    """Take up a broadcast that stopped: its fan-out again, and its failed messages once more.
+
+    The fan-out resumes from its cursor (no duplicate, no gap); failed rows go back to
+    pending and are sent after the commit. Returns how many failed rows were retried.
+    """
+    if b.status == BroadcastStatus.SENDING:
+        b.updated_at = now
+        on_commit(session, enqueue_fan_out, b.id, int(now.timestamp()))
+    lo, hi = dedupe_range(b.id)
+    failed = list(session.scalars(select(OutboxMessage.id).where(
+        OutboxMessage.dedupe_key >= lo, OutboxMessage.dedupe_key < hi,
+        OutboxMessage.status == OutStatus.FAILED)))
+    if failed:
+        from sqlalchemy import update
+
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(failed))
+                        .values(status=OutStatus.PENDING, attempts=0, retry_at=None, last_error=None))
+        send_after_commit(session, failed, Priority.BULK)
+    session.flush()
+    return len(failed)
 
 
 def enqueue_fan_out(services, broadcast_id: int, attempt: int = 0) -> None:
@@ -362,19 +545,32 @@ def _rows(session: Session, broadcast_id: int, all_plain: bool, group_ids: list[
     memberships and members, then matches the few texts by a hash join.
     """
     t = BroadcastText
+    narrowing = _narrowing(session, broadcast_id)
     group_plain = one_of(session, Membership.group_id, plain_groups)
     plain = true() if all_plain else func.coalesce(Member.plain_letters, group_plain)
     r = (select(Member.phone, Member.id, Membership.group_id, Member.language,
                 _language().label("variant"), plain.label("plain"))
          .select_from(Membership).join(Member, Member.id == Membership.member_id)
          .where(one_of(session, Membership.group_id, group_ids), Membership.status == Status.ACTIVE,
-                _reachable())
+                _reachable(), *narrowing)
          .cte("r").prefix_with("MATERIALIZED", dialect="postgresql"))
     return (select(r.c.phone, r.c.id, r.c.group_id, t.text, r.c.language, t.encoding, t.segments,
                    literal(int(Priority.BULK)), literal(KIND), literal(f"bc:{broadcast_id}:") + cast(r.c.id, String),
                    literal(OutStatus.PENDING.value), literal(0))
             .select_from(r)
             .join(t, and_(t.broadcast_id == broadcast_id, t.language == r.c.variant, t.plain == r.c.plain)))
+
+
+def _narrowing(session: Session, broadcast_id: int) -> list:
+    """The language and role narrowing of a broadcast, as WHERE conditions on its members."""
+    languages, roles = session.execute(select(Broadcast.languages, Broadcast.roles)
+                                       .where(Broadcast.id == broadcast_id)).one()
+    conditions = []
+    if languages:
+        conditions.append(_language().in_(list(languages)))
+    if roles:
+        conditions.append(Membership.role.in_(list(roles)))
+    return conditions
 
 
 @dataclass

@@ -53,6 +53,16 @@ class Broadcast(Base):
     all_groups: Mapped[bool] = mapped_column(Boolean, default=False)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     plain: Mapped[bool] = mapped_column(Boolean, default=False)  # force plain letters for everyone
+    # Narrower targets (empty: no narrowing): groups of these projects, members speaking these
+    # languages, members holding these roles in the target group.
+    project_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # One text per language, as the composer's author wrote it ({"sw": "...", "en": "..."});
+    # a language without its own text gets ``message``.
+    messages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Who made it in the console (a coordinator's SMS BC has coordinator_id only).
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     status: Mapped[BroadcastStatus] = mapped_column(
         Enum(BroadcastStatus, name="broadcast_status", native_enum=False, length=16,
              values_callable=lambda e: [m.value for m in e]), default=BroadcastStatus.DRAFT)

@@ -113,15 +113,26 @@ class Dashboard:
         return sum(getattr(line.figures, name) for line in self.lines)
 
 
-def segment_prices(config: Any) -> dict[str, int]:
-    """Price of one SMS segment per group currency, in its minor units (``SMS_SEGMENT_PRICE(S)``)."""
+def segment_prices(config: Any, provider: str | None = None) -> dict[str, int]:
+    """Price of one SMS segment per group currency, in its minor units (``SMS_SEGMENT_PRICE(S)``).
+
+    ``SMS_SEGMENT_PRICES`` lists ``CUR=amount`` for every provider and ``CUR:provider=amount``
+    for one provider (``INR=0.25,INR:twilio=0.40``); the provider's own price wins. ``provider``
+    defaults to the configured ``SMS_BACKEND``.
+    """
+    provider = (provider or getattr(config, "SMS_BACKEND", "") or "").strip().lower()
     pairs = [(getattr(config, "SMS_PRICE_CURRENCY", "") or "KES", str(getattr(config, "SMS_SEGMENT_PRICE", "")))]
+    specific = []
     for item in (getattr(config, "SMS_SEGMENT_PRICES", "") or "").replace(";", ",").split(","):
         if "=" in item:
             cur, _, amount = item.partition("=")
-            pairs.append((cur, amount))
+            cur, _, only = cur.partition(":")
+            if not only:
+                pairs.append((cur, amount))
+            elif only.strip().lower() == provider:
+                specific.append((cur, amount))
     prices: dict[str, int] = {}
-    for cur, amount in pairs:
+    for cur, amount in pairs + specific:
         cur = cur.strip().upper()
         try:
             prices[cur] = parse_amount(amount.strip(), cur)

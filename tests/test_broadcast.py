@@ -181,11 +181,11 @@ def test_sms_entry_point_is_idempotent_on_the_message_id(services, demo):
     queue = Queue("default", connection=services.redis)
     with services.db.transaction() as s:
         elvin = _coordinator(s, "+994501110099")
-        view = bc.start_broadcast(s, elvin, "BERDE1", "Sabah görüş var", key="sms-ATXid_1", price=KES)
-    assert view.recipients == 5 and queue.job_ids == [services.job_id(f"fanout-{view.broadcast_id}-0")]
+        view = bc.draft_by_sms(s, elvin, "BERDE1", "Sabah iclas var", key="sms-ATXid_1", price=KES)
+    assert view.recipients == 5 and queue.job_ids == []
     with services.db.transaction() as s:
-        again = bc.start_broadcast(s, _coordinator(s, "+994501110099"), "BERDE1", "Sabah görüş var",
-                                   key="sms-ATXid_1", price=KES)
+        again = bc.draft_by_sms(s, _coordinator(s, "+994501110099"), "BERDE1", "Sabah iclas var",
+                                key="sms-ATXid_1", price=KES)
         assert again.broadcast_id == view.broadcast_id
         assert s.scalar(select(func.count(Broadcast.id))) == 1
 
@@ -193,7 +193,7 @@ def test_sms_entry_point_is_idempotent_on_the_message_id(services, demo):
 def test_empty_message_refused_and_nothing_written(services, demo):
     with services.db.transaction() as s:
         with pytest.raises(bc.BroadcastError) as err:
-            bc.start_broadcast(s, _coordinator(s, "+994501110099"), "BERDE1", "   ", key="e")
+            bc.draft_by_sms(s, _coordinator(s, "+994501110099"), "BERDE1", "   ", key="e")
     assert err.value.code == "empty_message"
     with services.db.transaction() as s:
         assert s.scalar(select(func.count(Broadcast.id))) == 0
@@ -209,3 +209,79 @@ def test_scheduler_resumes_a_stalled_broadcast(services, demo):
     assert [j.func_name for j in queue.jobs] == ["outreach.jobs.fan_out"] and queue.jobs[0].args == (b.id,)
     with services.db.transaction() as s:
         assert bc.stalled_broadcasts(s, now - dt.timedelta(minutes=30)) == []
+
+
+def test_narrowing_by_language_role_and_project_counts_what_the_fan_out_writes(services, demo):
+    from orgs.models import Project, ProjectGroup
+
+    with services.db.transaction() as s:
+        project = Project(code="P1", name="Pilot")
+        s.add(project)
+        s.flush()
+        s.add(ProjectGroup(project_id=project.id, group_id=get_group(s, "BANPHO").id))
+        s.flush()
+        cases = {
+            "az": bc.Target(everyone=True, languages=("az",)),
+            "treasurers": bc.Target(everyone=True, roles=("treasurer",)),
+            "project": bc.Target(projects=(project.id,)),
+            "project-upendo": bc.Target(codes=("UPENDO",), projects=(project.id,)),
+            "vi-chairs": bc.Target(everyone=True, languages=("vi",), roles=("chair",)),
+        }
+        made = {name: bc.create_broadcast(s, coordinator=None, target=t, key=name, message="Hello", sender="HiH")
+                for name, t in cases.items()}
+        counts = {name: b.recipients for name, b in made.items()}
+        ids = {name: b.id for name, b in made.items()}
+        for b in made.values():
+            bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
+    assert counts == {"az": 5, "treasurers": 3, "project": 4, "project-upendo": 0, "vi-chairs": 1}
+    for name, bid in ids.items():
+        bc.run_fan_out(services, bid)
+        with services.db.transaction() as s:
+            lo, hi = bc.dedupe_range(bid)
+            rows = s.execute(select(OutboxMessage.language, OutboxMessage.group_id)
+                             .where(OutboxMessage.dedupe_key >= lo, OutboxMessage.dedupe_key < hi)).all()
+            assert len(rows) == counts[name], name
+            if name == "az":
+                assert {r.language for r in rows} == {"az"}
+            if name == "project":
+                assert {r.group_id for r in rows} == {get_group(s, "BANPHO").id}
+
+
+def test_a_text_per_language_and_the_cost_in_each_group_currency(services, demo):
+    prices = bc.Prices({"KES": 80, "AZN": 4})  # no VND price configured
+    with services.db.transaction() as s:
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="multi",
+                                message="Meeting on Friday.", sender="HiH",
+                                messages={"az": "Cümə günü iclas.", "vi": "Họp vào thứ Sáu."})
+        view = bc.preview(s, b, prices)
+        texts = {(t.language, t.plain): t.text for t in b.texts}
+        bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
+    assert texts[("az", False)].endswith("Cümə günü iclas.") and texts[("en", False)] == "HiH: Meeting on Friday."
+    assert texts[("vi", True)] == "HiH: Hop vào thu Sau."  # plain letters keep what GSM-7 has
+    costs = {c.currency: c for c in view.costs}
+    assert set(costs) == {"AZN", "KES", "VND"} and not costs["VND"].priced and costs["VND"].cost == 0
+    assert costs["KES"].cost == sum(line.cost for line in view.lines if line.currency == "KES")
+    assert costs["AZN"].cost == 5 * 4 * max(line.segments for line in view.lines if line.currency == "AZN")
+    assert sum(c.recipients for c in view.costs) == view.recipients == 13
+    bc.run_fan_out(services, b.id)
+    sent = {r.language: r.text for r in _outbox(services)}
+    assert sent["az"].endswith("Cümə günü iclas.") and sent["vi"].endswith("Họp vào thứ Sáu.")
+
+
+def test_resume_takes_up_a_stopped_fan_out_and_retries_failed_messages(services, demo):
+    with services.db.transaction() as s:
+        b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="r", message="Hi")
+        bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
+        bid = b.id
+    with services.db.transaction() as s:
+        bc.fan_out_batch(s, bid, batch=1)  # one group written, then the worker "dies"
+    with services.db.transaction() as s:
+        first = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        first[0].status, first[0].attempts, first[0].last_error = OutStatus.FAILED, 5, "gave up"
+    with services.db.transaction() as s:
+        assert bc.resume(s, s.get(Broadcast, bid), dt.datetime.now(UTC)) == 1
+    with services.db.transaction() as s:
+        assert s.get(OutboxMessage, first[0].id).status == OutStatus.PENDING
+    assert any(j.startswith(services.job_id(f"fanout-{bid}-")) for j in Queue("default", connection=services.redis).job_ids)
+    bc.run_fan_out(services, bid)
+    assert len(_outbox(services)) == 13

@@ -120,6 +120,9 @@ CASES = [
     ("iptal 2026-12-08", "CANCEL", [], {"text": "2026-12-08"}),
     ("ROLE 4 treasurer", "ROLE", [], {"text": "4 treasurer"}),
     ("vəzifə 4 chair", "ROLE", [], {"text": "4 chair"}),
+    ("YES", "YES", [], {}),
+    ("hə", "YES", [], {}),
+    ("Bəli", "YES", [], {}),
 ]
 
 

@@ -129,3 +129,13 @@ def test_chart_is_svg_with_escaped_labels():
     svg = line_chart("Savings <KES>", ["23 Nov", "30 Nov"], [100, 250], lambda v: f"KES {v}")
     assert svg.startswith("<svg") and "Savings &lt;KES&gt;" in svg and "KES 250" in svg and "<script" not in svg
     assert "<rect" in line_chart("Meetings", ["a", "b"], [1, 0], str, bars=True)
+
+
+def test_a_provider_may_have_its_own_price_per_currency():
+    class Cfg:
+        SMS_BACKEND = "twilio"
+        SMS_SEGMENT_PRICE, SMS_PRICE_CURRENCY = "0.80", "KES"
+        SMS_SEGMENT_PRICES = "INR=0.25, INR:twilio=0.40, VND:africastalking=200, VND=250"
+
+    assert segment_prices(Cfg) == {"KES": 80, "INR": 40, "VND": 250}
+    assert segment_prices(Cfg, "africastalking") == {"KES": 80, "INR": 25, "VND": 200}

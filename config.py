@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
+#: gunicorn's settings (no server banner), passed with -c by every command that serves Kassa.
+GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
 #: Where the SQLite file and the embedded Redis live by default (``KASSA_INSTANCE`` moves it).
 INSTANCE = Path(os.environ.get("KASSA_INSTANCE") or ROOT / "instance")
 

@@ -95,7 +95,8 @@ def _free_port() -> int:
 def serve(app_spec: str, workers: int, env: dict[str, str], port: int | None = None) -> Iterator[str]:
     """gunicorn serving ``app_spec`` on ``port`` (a free local one by default); stopped (by its pid) on exit."""
     port = port or _free_port()
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+                             "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", app_spec], cwd=ROOT, env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -30,13 +30,17 @@ def sample(out: Path, langs: tuple[str, ...]) -> None:
 @i18n_group.command("check")
 @click.option("--lang", "langs", multiple=True, type=click.Choice(sorted(set(LANGUAGES) - {"en"})))
 def check(langs: tuple[str, ...]) -> None:
-    """Check each catalog against its glossary (i18n/glossary/<lang>.toml); exit 1 on any problem."""
+    """Check each catalog against its glossary (i18n/glossary/<lang>.toml); exit 1 on any problem.
+
+    Without --lang the source strings are checked too: translator comments where a concept collides,
+    and no whole date inside a sentence (a date follows a label: "Date: {date}").
+    """
     from i18n.terms import check as check_catalog
-    from i18n.terms import check_comments, languages
+    from i18n.terms import check_comments, check_dates, languages
 
     problems = [p for lang in (langs or languages()) for p in check_catalog(lang)]
     if not langs:
-        problems += check_comments()
+        problems += check_comments() + check_dates()
     for p in problems:
         click.echo(str(p))
     if problems:

@@ -20,7 +20,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 import migrations
-from config import INSTANCE
+from config import GUNICORN_CONFIG, INSTANCE
 from console.demo import seed_demo_staff
 from groups.demo import seed_demo
 
@@ -57,7 +57,7 @@ def up(port: int, host: str) -> None:
                CONSOLE_SECURE_COOKIES=os.environ.get("CONSOLE_SECURE_COOKIES", "0"))
     py = sys.executable
     procs = {
-        "web": [py, "-m", "gunicorn", "-b", f"{host}:{port}", "-w", "2", "--no-control-socket",
+        "web": [py, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "-b", f"{host}:{port}", "-w", "2", "--no-control-socket",
                 "app:create_app()"],
         "worker": [py, "worker.py", "work"],
         "scheduler": [py, "worker.py", "schedule"],

@@ -74,7 +74,8 @@ def _change_error(ctx: Context, command: str, exc: ChangeError) -> CommandError:
     if exc.code == "too_far":
         return CommandError(t.gettext("{command}: a meeting can move at most {days} days from its usual day.",
                                       command=command, days=exc.params["days"]))
-    return CommandError(t.gettext("{command}: there is no meeting on {date}.", command=command,
+    # TRANSLATORS: {date} is the day the chair typed (a label: never inside the sentence).
+    return CommandError(t.gettext("{command}: there is no meeting on that day. Date: {date}.", command=command,
                                   date=t.date(exc.params["date"])))  # type: ignore[arg-type]
 
 
@@ -95,12 +96,14 @@ def run_move(ctx: Context, parsed: Parsed) -> Outcome:
     new_at = at or group.meeting_time
 
     def text(tt: Translator) -> str:
-        # TRANSLATORS: SMS to every member; {old} and {day} are dates, {time} a time of day.
-        return tt.gettext("{group}: the meeting of {old} is moved to {day} at {time}.", group=group.name,
-                          old=tt.date(old_on), day=tt.date(day), time=tt.time(new_at))
+        # TRANSLATORS: SMS to every member: one meeting moved. Labels, not a sentence: {old} is the date it
+        # was planned for, {day} its new date (e.g. "Sunday 20" or "20.12"), {time} a time of day.
+        return tt.gettext("{group}: meeting moved. Old date: {old}. New date: {day}, {time}.", group=group.name,
+                          old=tt.sms_date(old_on), day=tt.sms_date(day), time=tt.time(new_at))
 
-    reply = t.gettext("MOVE: the meeting of {old} is moved to {day} at {time}. Every member gets an SMS.",
-                      old=t.date(old_on), day=t.date(day), time=t.time(new_at))
+    # TRANSLATORS: the chair's reply to MOVE; labels as in the members' SMS "meeting moved. Old date: ...".
+    reply = t.gettext("MOVE: meeting moved. Old date: {old}. New date: {day}, {time}. Every member gets an SMS.",
+                      old=t.sms_date(old_on), day=t.sms_date(day), time=t.time(new_at))
     return Outcome(reply, tell_members(ctx, group, text))
 
 
@@ -127,11 +130,14 @@ def run_cancel(ctx: Context, parsed: Parsed) -> Outcome:
     _next_slot, next_on, next_at = next_meeting_of(ctx.session, group, ctx.now)
 
     def text(tt: Translator) -> str:
-        return tt.gettext("{group}: the meeting of {day} is cancelled. Next meeting: {next} at {time}.",
-                          group=group.name, day=tt.date(day), next=tt.date(next_on), time=tt.time(next_at))
+        # TRANSLATORS: SMS to every member: one meeting cancelled. Labels, not a sentence: {day} is the
+        # cancelled meeting's date, {next} the next meeting's (e.g. "Sunday 20" or "20.12"), {time} a time.
+        return tt.gettext("{group}: meeting cancelled. Date: {day}. Next meeting: {next}, {time}.",
+                          group=group.name, day=tt.sms_date(day), next=tt.sms_date(next_on), time=tt.time(next_at))
 
-    reply = t.gettext("CANCEL: the meeting of {day} is cancelled. Every member gets an SMS. "
-                      "Next meeting: {next} at {time}.", day=t.date(day), next=t.date(next_on),
+    # TRANSLATORS: the chair's reply to CANCEL; labels as in the members' SMS "meeting cancelled. Date: ...".
+    reply = t.gettext("CANCEL: meeting cancelled. Date: {day}. Next meeting: {next}, {time}. "
+                      "Every member gets an SMS.", day=t.sms_date(day), next=t.sms_date(next_on),
                       time=t.time(next_at))
     return Outcome(reply, tell_members(ctx, group, text))
 

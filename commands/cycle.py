@@ -250,9 +250,10 @@ def run_absent(ctx: Context, parsed: Parsed) -> Outcome:
 
 def summary_text(t: Translator, currency: str, summary: ledger.MeetingSummary) -> str:
     """The meeting at its close, for the chair and the treasurer."""
-    # TRANSLATORS: the group's locked cash box; not Kassa (the product's name): see the glossary.
-    text = t.gettext("Meeting of {date} closed, {came} of {count} came. In {paid_in}, out {paid_out}. "
-                     "Cash box {cash}.", date=t.date(summary.on, "d MMM"), came=summary.came,
+    # TRANSLATORS: {date} is the meeting's date (a label, e.g. "20 December"). The cash box is the group's
+    # locked cash box; not Kassa (the product's name): see the glossary.
+    text = t.gettext("Meeting closed. Date: {date}. {came} of {count} came. In {paid_in}, out {paid_out}. "
+                     "Cash box {cash}.", date=t.date(summary.on, "d MMMM"), came=summary.came,
                      count=summary.members, paid_in=t.money(summary.paid_in, currency),
                      paid_out=t.money(summary.paid_out, currency), cash=t.money(summary.cash_box, currency))
     if summary.absent:

@@ -53,8 +53,9 @@ DATE_FORMATS: dict[str, str] = {
     "hi": "EEEE, d MMMM",
     "ml": "d MMMM, EEEE",
 }
-#: The same in an SMS reminder, where every character counts (two segments at
-#: most) and the day is at most a week away: the weekday and the day of the
+#: The same in an SMS (a meeting reminder, a meeting moved or cancelled), where
+#: every character counts (two segments at most) and the day is at most a few
+#: weeks away, so no other day near it has the same name: the weekday and the day of the
 #: month ("Sunday 20"), or the date in digits where the weekday's name is long
 #: and people write dates that way every day (ru 20.12, sv and sw 20/12).
 SMS_DATE_FORMATS: dict[str, str] = {
@@ -155,7 +156,7 @@ class Translator:
         return _date(self, day, fmt or DATE_FORMATS.get(self.lang, "EEEE d MMMM"))
 
     def sms_date(self, day: dt.date) -> str:
-        """``day`` in an SMS reminder (see :data:`SMS_DATE_FORMATS`)."""
+        """``day`` in an SMS about a meeting (see :data:`SMS_DATE_FORMATS`)."""
         return _date(self, day, SMS_DATE_FORMATS.get(self.lang, "d MMMM"))
 
     def time(self, t: dt.time) -> str:

@@ -82,6 +82,24 @@ def values(t: Translator) -> dict[str, object]:
 OVERRIDES: dict[str, dict[str, object]] = {
     "Kassa support {ref}: {service} for {name} ({phone}), group {group}.": {"group": "TANLAP"},
 }
+#: Where the code writes a date shorter than on screens: as in an SMS ("sms": Translator.sms_date)
+#: or in another format (the meeting's summary: "20 December").
+DATES: dict[str, str] = {
+    "{group}: meeting moved. Old date: {old}. New date: {day}, {time}.": "sms",
+    "MOVE: meeting moved. Old date: {old}. New date: {day}, {time}. Every member gets an SMS.": "sms",
+    "{group}: meeting cancelled. Date: {day}. Next meeting: {next}, {time}.": "sms",
+    "CANCEL: meeting cancelled. Date: {day}. Next meeting: {next}, {time}. Every member gets an SMS.": "sms",
+    "Meeting closed. Date: {date}. {came} of {count} came. In {paid_in}, out {paid_out}. Cash box {cash}.": "d MMMM",
+}
+
+
+def overrides(t: Translator, msgid: str) -> dict[str, object]:
+    """The values the code really fills ``msgid`` with, where they differ from :func:`values`."""
+    fmt = DATES.get(msgid)
+    if fmt is None:
+        return OVERRIDES.get(msgid, {})
+    write = t.sms_date if fmt == "sms" else (lambda day: t.date(day, fmt))
+    return {"date": write(DAY), "day": write(DAY), "old": write(DAY), "next": write(DAY + dt.timedelta(days=7))}
 
 
 def measure(text: str, sms: bool = True, screen: bool = True) -> str:
@@ -143,7 +161,7 @@ def _entry(t: Translator, m: Message, params: dict[str, object]) -> list[str]:
             text = t.ngettext(ids[0], ids[1], n, **{k: v for k, v in params.items() if k != "n"})
             lines.append(f"  n={n}: {text}  {measure(text)}")
         return lines
-    text = t.gettext(ids[0], **(params | OVERRIDES.get(ids[0], {})))
+    text = t.gettext(ids[0], **(params | overrides(t, ids[0])))
     return lines + [f"  {text}  {measure(text)}"]
 
 

@@ -213,3 +213,40 @@ def check_comments(template: Catalog | None = None) -> list[Problem]:
                                         f"a '# TRANSLATORS:' comment saying {concept.comment_says!r} "
                                         f"(it collides with {concept.collides})"))
     return problems
+
+
+# -- dates only after a label ----------------------------------------------------------------------
+
+#: Placeholder names that stand for a whole date ("Tuesday 8 December"): ``{date}``, ``{day}``,
+#: ``{old}``, ``{next}``, ``{when}``, ``{due}`` ... and any ``{…_on}`` / ``{…_date}``. Not ``{days}``
+#: (a count) nor ``{weekday}`` (one word).
+DATE_PLACEHOLDER = re.compile(r"^(date|day|old|next|when|due|since|until|on)$|_(on|date|day)$")
+_FIELD = re.compile(r"\{(\w*)[^{}]*\}")
+#: Where a sentence (or a line of a screen) ends: the text before a date is looked for after it.
+_SENTENCE_END = re.compile(r"[.!?।…](?=\s|$)|\n")
+
+
+def date_outside_labels(text: str) -> list[str]:
+    """Each date placeholder in ``text`` that is not written right after a label ending in ':'.
+
+    "Next meeting: {date}" and "Date: {day}. Next meeting: {next}, {time}." pass; "the meeting of
+    {day} is cancelled", "{date} closed", "{amount}, {date}" do not: a whole date inside a sentence
+    breaks it in most languages (case endings glued to the date, word order around it). Returns
+    the offending placeholders with what comes before them in their sentence.
+    """
+    found = []
+    for m in _FIELD.finditer(text):
+        if not DATE_PLACEHOLDER.search(m.group(1)):
+            continue
+        ends = [e.end() for e in _SENTENCE_END.finditer(text, 0, m.start())]
+        before = text[ends[-1] if ends else 0:m.start()].strip()
+        if not before.endswith(":"):
+            found.append(f"{before} {m.group(0)}".strip())
+    return found
+
+
+def check_dates(template: Catalog | None = None) -> list[Problem]:
+    """Every msgid that puts a whole date inside a sentence instead of after a label."""
+    template = template or read_catalog(POT)
+    return [Problem("en", _ids(m)[0], "date", "date inside a sentence", hit, "a label before it: 'Date: {date}'")
+            for m in template if m.id for i in _ids(m) for hit in date_outside_labels(i)]

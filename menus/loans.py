@@ -98,8 +98,9 @@ def _confirm_body(ctx: Ctx) -> list[str]:
     return [t.gettext("Borrow {amount} for {term}.", amount=ctx.money(quote.principal),
                       term=t.ngettext("{n} month", "{n} months", quote.term)),
             t.gettext("Repay in all: {total}", total=ctx.money(quote.total)),
-            # TRANSLATORS: a label: the first instalment's amount, then its date ("Sunday 6 December").
-            t.gettext("First instalment: {amount}, {date}", amount=ctx.money(first.amount), date=t.date(first.on)),
+            t.gettext("First instalment: {amount}", amount=ctx.money(first.amount)),
+            # TRANSLATORS: a label, under "First instalment" or "Next instalment": its date ("Sunday 6 December").
+            t.gettext("Due date: {date}", date=t.date(first.on)),
             t.gettext("Enter your PIN to confirm.")]
 
 

@@ -166,7 +166,7 @@ def test_close_makes_the_meeting_final(client, services, demo):
     at_sms(client, TREASURER, "SAVE 3 200")
     at_sms(client, TREASURER, "CLOSE")
     summary = f"4 of 4 came. In {kes(20000)}, out {kes(0)}. Cash box {kes(20000)}."
-    assert last(services, TREASURER).startswith("CLOSE: Meeting of ") and last(services, TREASURER).endswith(summary)
+    assert last(services, TREASURER).startswith("CLOSE: Meeting closed. Date: ") and last(services, TREASURER).endswith(summary)
     assert last(services, CHAIR).endswith(summary)  # the chair gets the meeting's summary too
     at_sms(client, TREASURER, "SAVE 4 200")
     assert last(services, TREASURER).startswith("SAVE: item 1 (4 200): ")

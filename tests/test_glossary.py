@@ -10,7 +10,16 @@ import pytest
 
 from i18n import LANGUAGES
 from i18n import terms as glossary
-from i18n.terms import Problem, check, check_comments, check_message, concepts, find
+from i18n.terms import (
+    Problem,
+    check,
+    check_comments,
+    check_dates,
+    check_message,
+    concepts,
+    date_outside_labels,
+    find,
+)
 from i18n.terms import glossary as entries
 
 TRANSLATED = sorted(set(LANGUAGES) - {"en"})
@@ -91,3 +100,58 @@ def test_glossary_keywords_are_what_the_command_registry_accepts(lang):
         expected = {match_key(concept.command)} | {match_key(k) for k in entry.keywords or ()}
         got = set(aliases(REGISTRY[concept.command], lang))
         assert got == expected, f"{lang} {concept.command} ({name}): registry takes {sorted(got)}, glossary says {sorted(expected)}"
+
+
+# -- dates only after a label (never a whole date inside a sentence) -------------------------------
+
+def test_no_source_string_puts_a_date_inside_a_sentence():
+    problems = check_dates()
+    assert not problems, _report(problems)
+
+
+#: Source strings Kassa had before the rule, each with the date placeholder that breaks its sentence.
+BROKEN = [
+    ("{group}: the meeting of {day} is cancelled. Next meeting: {next} at {time}.", "{day}"),
+    ("MOVE: the meeting of {old} is moved to {day} at {time}. Every member gets an SMS.", "{old}"),
+    ("{command}: there is no meeting on {date}.", "{date}"),
+    ("Meeting of {date} closed, {came} of {count} came.", "{date}"),
+    ("Cycle {n}: open since {date}", "{date}"),
+    ("Figures as of {date}, updated as the treasurers' postings arrive.", "{date}"),
+    ("First instalment: {amount}, {date}", "{date}"),  # after a value, not after the label
+    ("{date} closed.", "{date}"),  # a date starting a sentence is inside it too
+    ("Paid. Due on {due_on}.", "{due_on}"),
+    ("Next meeting: {next}. Moved to {day}.", "{day}"),  # the label of an earlier sentence does not count
+]
+
+
+@pytest.mark.parametrize("msgid, placeholder", BROKEN)
+def test_a_date_inside_a_sentence_is_found(msgid, placeholder):
+    hits = date_outside_labels(msgid)
+    assert hits and any(h.endswith(placeholder) for h in hits), hits
+
+
+@pytest.mark.parametrize("msgid", [
+    "{group}: meeting cancelled. Date: {day}. Next meeting: {next}, {time}.",
+    "MOVE: meeting moved. Old date: {old}. New date: {day}, {time}. Every member gets an SMS.",
+    "Meeting: {date}, {time}, {place}.",
+    "Due date: {date}",
+    "Cycle {n}: closed. Share-out date: {date}",
+    "Line one\nDate: {date}",
+    "{weekday} at {time}, every week",  # a weekday is one word, not a whole date
+    "{command}: a meeting can move at most {days} days from its usual day.",  # a count of days
+])
+def test_a_date_after_a_label_passes(msgid):
+    assert date_outside_labels(msgid) == []
+
+
+def test_check_dates_reads_every_msgid_of_a_template_plurals_too():
+    from babel.messages.catalog import Catalog
+
+    template = Catalog()
+    template.add("Next meeting: {date}")
+    template.add("Meeting of {date} closed.")
+    template.add(("{n} meeting on {date}", "{n} meetings from: {date}"))
+    problems = check_dates(template)
+    assert [(p.msgid, p.found) for p in problems] == [("Meeting of {date} closed.", "Meeting of {date}"),
+                                                      ("{n} meeting on {date}", "{n} meeting on {date}")]
+    assert "Date: {date}" in str(problems[0])

@@ -1,6 +1,13 @@
 """Seams hardened (issue 11): each test here failed on the code before its fix."""
 from __future__ import annotations
 
+import os
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator
@@ -10,6 +17,7 @@ from groups.phones import PhoneError, normalise_phone
 from menus.fit import measure
 from messaging.encoding import GSM7, UCS2, shape
 
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tw-secret"
 MEMBER = "+254712000003"
 
@@ -69,6 +77,56 @@ def test_responses_are_never_sniffed(client, demo):
     for response in (client.post("/ussd/africastalking", data=form), client.get("/health"),
                      client.post("/ussd/africastalking", data={"text": "1" * 70_000})):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _procfile(process: str) -> str:
+    lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
+    return next(line.split(":", 1)[1].strip() for line in lines if line.startswith(f"{process}:"))
+
+
+def _get(url: str, data: dict | None = None) -> tuple[list[str], str]:
+    """The ``Server`` headers of the answer to ``url`` (a POST of ``data`` if given) and its body."""
+    body = urllib.parse.urlencode(data).encode() if data else None
+    try:
+        response = urllib.request.urlopen(url, data=body, timeout=10)  # noqa: S310 (a local URL)
+    except urllib.error.HTTPError as answer:  # a 404 is an answer too: its headers count
+        response = answer
+    with response:
+        return response.headers.get_all("Server"), response.read().decode()
+
+
+def test_the_web_process_names_no_server_software(services, db_url, redis_url, tmp_path):
+    """The Procfile's web command, served for real: every response says "Server: Kassa", never gunicorn."""
+    from bench.ussd import _free_port, _wait_listening
+
+    port = _free_port()
+    env = {**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}", "PORT": str(port),
+           "WEB_CONCURRENCY": "1", "DATABASE_URL": db_url, "REDIS_URL": redis_url,
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    command = "exec " + _procfile("web").replace("0.0.0.0", "127.0.0.1")  # this machine only
+    proc = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        _wait_listening(port, proc)
+        host = f"http://127.0.0.1:{port}"
+        ussd = {"sessionId": "s1", "phoneNumber": MEMBER, "serviceCode": "*384*123#", "text": ""}
+        for path, data in (("/health", None), ("/no-such-page", None), ("/ussd/africastalking", ussd)):
+            server, body = _get(host + path, data)
+            assert server == ["Kassa"], (path, server)
+        assert body.startswith(("CON ", "END ")), body  # the USSD answer really came from Kassa
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def test_every_command_that_serves_kassa_reads_the_gunicorn_config():
+    assert _procfile("web").startswith("gunicorn -c gunicorn.conf.py ")
+    for path in ("cli/up.py", "bench/ussd.py"):
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert '"gunicorn"' in source or "/gunicorn" in source, path
+        assert ('"-c", str(GUNICORN_CONFIG)' in source) or ('"-c", str(ROOT / "gunicorn.conf.py")' in source), path
 
 
 def test_every_connection_has_its_timeouts_before_any_ussd_hop(make_app, db_url):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 import ledger
 from groups.models import Coordinator, Group, Member
+from groups.schedule import next_meeting, rhythm_of
 from groups.service import add_member, create_group
 from i18n import LANGUAGES, translator
 from i18n.plain import PLAIN_READABLE, plain_letters
@@ -119,6 +120,10 @@ def _run_sms_scenario(client, services, lang: str) -> None:
     sms("+84912399999", "SAVE 1 500")  # a stranger: one polite reply
     _crash_five_times(services, sms, LAN, "BROKEN 3 1,250,000 4 1,250,000")  # set aside: an apology
     sms(COORDINATOR, f"BC {CODE} Cuộc họp tuần này chuyển sang thứ Bảy lúc 8 giờ.")
+    with services.db.transaction() as s:  # the chair moves the next meeting a day later, then cancels it
+        next_on = next_meeting(rhythm_of(s.scalar(select(Group).where(Group.code == CODE))), dt.datetime.now(dt.UTC))
+    sms(CHAIR, f"MOVE {next_on + dt.timedelta(days=1):%Y-%m-%d} 17:30")
+    sms(CHAIR, "CANCEL")
     sms(TREASURER, "CLOSE")
     with services.db.transaction() as s:
         group = s.scalar(select(Group).where(Group.code == CODE))
@@ -142,7 +147,7 @@ def test_every_sms_fits_in_every_language(client, services, lang):
     _run_sms_scenario(client, services, lang)
     rows = _outbox(services)
     kinds = {row.kind for row in rows}
-    assert {"reply", "receipt", "reminder"} <= kinds, kinds
+    assert {"reply", "receipt", "reminder", "meeting_change"} <= kinds, kinds
     assert len(rows) >= 25
     report, too_long, plain_too_long = [], [], []
     for row in rows:

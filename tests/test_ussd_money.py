@@ -71,7 +71,7 @@ def test_ask_for_a_loan_end_to_end(faith, books):
     body = faith.choose("3 months")
     quote = ledger.quote_loan(_group(books), 150000, 3, "month")
     assert body.startswith(f"CON Borrow {kes(150000)} for 3 months.\nRepay in all: {kes(quote.total)}\n"
-                           f"First instalment: {kes(quote.schedule[0].amount)}, ")
+                           f"First instalment: {kes(quote.schedule[0].amount)}\nDue date: ")
     assert faith.send("9999").startswith("CON Wrong PIN. Tries left: 2.")
     done = faith.send("2580")
     assert done.startswith("END Request L") and "sent to your chair" in done

@@ -69,3 +69,72 @@ def region_name(session: Session, place: Place | None) -> str | None:
         if p.level == PlaceLevel.REGION:
             return p.name
     return chain[-1].name if chain else place.name
+
+
+def country_name(code: str) -> str:
+    """The English name of an ISO 3166 country code (``KE`` -> ``Kenya``), else the code itself."""
+    from babel import Locale
+
+    code = (code or "").strip().upper()
+    return Locale("en").territories.get(code, code) if code else code
+
+
+def country_place(session: Session, code: str) -> Place:
+    """The country-level place of an ISO code (its ``code`` is the ISO code), added if missing."""
+    code = code.strip().upper()
+    found = session.scalar(select(Place).where(Place.code == code, Place.level == PlaceLevel.COUNTRY))
+    if found is None:
+        found = session.scalar(select(Place).where(Place.parent_id.is_(None), Place.name == country_name(code)))
+        if found is not None and found.code is None:
+            found.code = code
+    return found or add_place(session, country_name(code), PlaceLevel.COUNTRY, code=code)
+
+
+def under_places_of(place_ids) -> ColumnElement[bool]:
+    """Like :func:`groups_under` without a session: ``place_ids`` may be a SELECT of place ids."""
+    from sqlalchemy.orm import aliased
+
+    top = aliased(Place)
+    subtree = (select(Place.id).join(top, Place.path.startswith(top.path))
+               .where(top.id.in_(place_ids)))
+    return Group.place_id.in_(subtree)
+
+
+def set_group_place(session: Session, group: Group, place: Place | None) -> None:
+    """Put ``group`` in ``place``; its ``region`` follows (the region-level ancestor's name)."""
+    group.place_id = place.id if place is not None else None
+    if place is not None:
+        group.region = (region_name(session, place) or "")[:80] or None
+
+
+def rename_place(session: Session, place: Place, name: str) -> None:
+    """Rename a place; groups whose ``region`` is its name follow when it is a region (or a root)."""
+    name = name.strip()
+    old = place.name
+    place.name = name
+    session.flush()
+    if old == name:
+        return
+    for group in session.scalars(select(Group).where(groups_under(session, [place.id]), Group.region == old)):
+        group.region = (region_name(session, session.get(Place, group.place_id)) or "")[:80] or None
+
+
+def tree(session: Session, max_depth: int | None = None) -> list[tuple[Place, int]]:
+    """Every place with its depth (0 for a root), in tree order (parents first, siblings by name)."""
+    places = list(session.scalars(select(Place)))
+    children: dict[int | None, list[Place]] = {}
+    for p in places:
+        children.setdefault(p.parent_id, []).append(p)
+    for kids in children.values():
+        kids.sort(key=lambda p: p.name.casefold())
+    out: list[tuple[Place, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        if max_depth is not None and depth > max_depth:
+            return
+        for p in children.get(parent, []):
+            out.append((p, depth))
+            walk(p.id, depth + 1)
+
+    walk(None, 0)
+    return out

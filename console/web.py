@@ -15,6 +15,10 @@ from i18n import LANGUAGES, N_, normalise_language, translator
 NAV = [
     ("console.dashboard", N_("Dashboard"), None),
     ("console.groups", N_("Groups"), None),
+    ("console.projects", N_("Projects"), "admin"),
+    ("console.places", N_("Places"), "admin"),
+    ("console.centres", N_("Centres"), "admin"),
+    ("console.organisations", N_("Organisations"), "admin"),
     ("console.staff_list", N_("Staff"), "admin"),
     ("console.audit_log", N_("Audit log"), "admin"),
 ]

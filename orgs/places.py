@@ -138,3 +138,52 @@ def tree(session: Session, max_depth: int | None = None) -> list[tuple[Place, in
 
     walk(None, 0)
     return out
+
+
+def coordinator_clause(coordinator) -> ColumnElement[bool]:
+    """A WHERE clause on ``Group``: the groups a coordinator serves (not counting ``all_groups``).
+
+    Her linked groups, the groups under her places (``coordinator_places``, the subtree) and,
+    for data from before the place tree, the groups whose ``region`` is one of her ``regions``.
+    """
+    from groups.models import CoordinatorGroup
+    from orgs.models import CoordinatorPlace
+
+    clauses: list[ColumnElement[bool]] = [
+        Group.id.in_(select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == coordinator.id)),
+        under_places_of(select(CoordinatorPlace.place_id).where(CoordinatorPlace.coordinator_id == coordinator.id)),
+    ]
+    if coordinator.regions:
+        clauses.append(Group.region.in_(list(coordinator.regions)))
+    return or_(*clauses)
+
+
+def coordinator_places(session: Session, coordinator_id: int) -> list[Place]:
+    from orgs.models import CoordinatorPlace
+
+    return list(session.scalars(select(Place).join(CoordinatorPlace, CoordinatorPlace.place_id == Place.id)
+                                .where(CoordinatorPlace.coordinator_id == coordinator_id).order_by(Place.path)))
+
+
+def set_coordinator_places(session: Session, coordinator_id: int, place_ids: Iterable[int]) -> None:
+    from sqlalchemy import delete
+
+    from orgs.models import CoordinatorPlace
+
+    session.execute(delete(CoordinatorPlace).where(CoordinatorPlace.coordinator_id == coordinator_id))
+    for pid in sorted(set(place_ids)):
+        session.add(CoordinatorPlace(coordinator_id=coordinator_id, place_id=pid))
+    session.flush()
+
+
+def group_ids_in(place_id: int | None = None, project_id: int | None = None, *where: ColumnElement[bool]):
+    """A SELECT of the ids of the groups under ``place_id`` (its subtree) and in ``project_id``,
+    and ``where`` (a staff member's scope): what the reports read against ``report_groups`` by join."""
+    from orgs.models import ProjectGroup
+
+    stmt = select(Group.id).where(*where)
+    if place_id is not None:
+        stmt = stmt.where(under_places_of([place_id]))
+    if project_id is not None:
+        stmt = stmt.where(Group.id.in_(select(ProjectGroup.group_id).where(ProjectGroup.project_id == project_id)))
+    return stmt

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from console import bp
 from console.audit import record
 from console.auth import staff_required
+from console.dashboard import percent
 from console.models import Staff
 from console.web import _, services
 from groups.models import Group
@@ -377,7 +378,7 @@ def project_page(project_id: int):
                                area_paths=area_paths, rollup=rollup, groups=groups, n_groups=n_groups,
                                n_members=n_members, staff_ids=staff_ids, centre_ids=centre_ids,
                                all_staff=all_staff, all_centres=all_centres, place_id=place_id,
-                               kinds=KIND_LABELS)
+                               kinds=KIND_LABELS, percent=percent)
 
 
 @bp.post("/projects/<int:project_id>/enrol")

@@ -271,7 +271,7 @@ def test_project_with_two_districts_and_a_target_shows_the_actual(admin, service
         assert s.scalar(select(func.count()).select_from(ProjectMember).where(ProjectMember.project_id == pid)) > 0
     page = admin.get(f"/console/projects/{pid}").get_data(as_text=True)
     row = re.search(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
-    assert re.search(r'class="num actual">2<', row) and re.search(r'class="num target">4<', row) and "50 %" in row
+    assert re.search(r'class="num actual">2<', row) and re.search(r'class="num target">4<', row) and "50.0%" in row
     assert "World Bank" in page and "Ministry of Labour" in page and "Kenya › Kisumu › Nyando" in page
     # The place filter narrows the actuals to a district; the roll-up shows each area.
     page = admin.get(f"/console/projects/{pid}?place={ids['nyando']}").get_data(as_text=True)

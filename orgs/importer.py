@@ -62,7 +62,7 @@ def parse(data: bytes | str) -> tuple[list[tuple[int, list[tuple[PlaceLevel, str
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            return [], [RowError(1, N_("The file is not UTF-8 text: save it as CSV UTF-8 and try again."))]
+            return [], [RowError(1, N_("The file is not UTF-8 text: export it as CSV UTF-8 and try again."))]
     else:
         text = data
     try:

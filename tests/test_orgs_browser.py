@@ -17,7 +17,14 @@ from groups.models import Group
 from groups.service import create_group
 from orgs.models import PlaceLevel
 from orgs.places import add_place, country_place, set_group_place
-from orgs.service import ProjectForm, enrol_groups, enrol_members, members_of_groups, save_organisation, save_project
+from orgs.service import (
+    ProjectForm,
+    enrol_groups,
+    enrol_members,
+    members_of_groups,
+    save_organisation,
+    save_project,
+)
 from tests.browser import console_login
 
 ADMIN = ("+254700000001", "correct horse battery")

@@ -187,3 +187,14 @@ def group_ids_in(place_id: int | None = None, project_id: int | None = None, *wh
     if project_id is not None:
         stmt = stmt.where(Group.id.in_(select(ProjectGroup.group_id).where(ProjectGroup.project_id == project_id)))
     return stmt
+
+
+def place_for_region(session: Session, country: str, region: str | None) -> Place:
+    """The place a group with this country code and free-text region sits in (as orgs02 migrated
+    them): the region-level place of that name in the country, else the country; added if missing."""
+    top = country_place(session, country)
+    text = (region or "").strip()
+    if not text:
+        return top
+    found = session.scalar(select(Place).where(Place.parent_id == top.id, Place.name == text[:120]))
+    return found or add_place(session, text[:120], PlaceLevel.REGION, top)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from console.models import AuditEntry
 from groups.models import Coordinator, CoordinatorGroup, Group
 from orgs.models import CentrePlace, CoordinatorPlace, Place, PlaceLevel, Project, ProjectGroup, ProjectMember
-from orgs.places import add_place, country_place, set_group_place
+from orgs.places import add_place, country_place, find_or_add, set_group_place
 from tests.test_console import ADMIN, COORD, add_staff, login, post, token
 
 CSV = """country,region,district,commune,village,code
@@ -88,12 +88,13 @@ def test_a_bad_row_imports_nothing_and_says_which(runner, services, tmp_path, ba
 
 def test_console_upload_of_places_shows_errors_per_row(admin, services):
     bad = "country,region\nVN,Yên Bái\nZZ,Nowhere\n"
+    before = tree_of(services)
     r = post(admin, "/console/places/import", {"file": (io.BytesIO(bad.encode()), "p.csv")},
              page="/console/places", content_type="multipart/form-data")
     assert r.status_code == 400
     html = r.get_data(as_text=True)
     assert "Nothing was imported" in html and "Row 3: ZZ is not a country" in html
-    assert tree_of(services) == []
+    assert tree_of(services) == before
     r = post(admin, "/console/places/import", {"file": (io.BytesIO(CSV.encode()), "p.csv")},
              page="/console/places", content_type="multipart/form-data")
     assert r.status_code == 303
@@ -104,11 +105,15 @@ def test_console_upload_of_places_shows_errors_per_row(admin, services):
 
 
 def test_console_adds_and_renames_places_and_groups_follow(admin, services):
-    r = post(admin, "/console/places", {"name": "Kenya", "level": "country", "parent": ""}, page="/console/places")
-    assert r.status_code == 303
-    kenya = place_id(services, "Kenya")
-    post(admin, "/console/places", {"name": "Kisumu", "level": "region", "parent": str(kenya)}, page="/console/places")
-    kisumu = place_id(services, "Kenya", "Kisumu")
+    # The demo's groups sit in their country and region already (as the migration put them).
+    kenya, kisumu = place_id(services, "Kenya"), place_id(services, "Kenya", "Kisumu")
+    with services.db.transaction() as s:
+        assert s.get(Group, group_id(services, "UPENDO")).place_id == kisumu
+    r = post(admin, "/console/places", {"name": "Uganda", "level": "country", "parent": ""}, page="/console/places")
+    assert r.status_code == 303 and place_id(services, "Uganda")
+    r = post(admin, "/console/places", {"name": "Kenya", "level": "country", "parent": ""}, page="/console/places",
+             follow_redirects=True)
+    assert "Kenya is already there." in r.get_data(as_text=True)
     post(admin, "/console/places", {"name": "Nyando", "level": "district", "parent": str(kisumu)},
          page="/console/places")
     nyando = place_id(services, "Kenya", "Kisumu", "Nyando")
@@ -146,11 +151,11 @@ def _kenya_tree(services):
 
     with services.db.transaction() as s:
         ke = country_place(s, "KE")
-        kisumu = add_place(s, "Kisumu", PlaceLevel.REGION, ke)
+        kisumu = find_or_add(s, "Kisumu", PlaceLevel.REGION, ke)
         nyando = add_place(s, "Nyando", PlaceLevel.DISTRICT, kisumu)
         muhoroni = add_place(s, "Muhoroni", PlaceLevel.DISTRICT, kisumu)
         az = country_place(s, "AZ")
-        berde = add_place(s, "Bərdə", PlaceLevel.REGION, az)
+        berde = find_or_add(s, "Bərdə", PlaceLevel.REGION, az)
         set_group_place(s, s.scalar(select(Group).where(Group.code == "UPENDO")), nyando)
         set_group_place(s, s.scalar(select(Group).where(Group.code == "BERDE1")), berde)
         muho = create_group(s, code="MUHO", name="Muhoroni Savers", kind="vsla", currency="KES", country="KE",

@@ -16,7 +16,7 @@ from groups.demo import seed_demo
 from groups.models import Group
 from groups.service import create_group
 from orgs.models import PlaceLevel
-from orgs.places import add_place, country_place, set_group_place
+from orgs.places import add_place, country_place, find_or_add, set_group_place
 from orgs.service import (
     ProjectForm,
     enrol_groups,
@@ -38,10 +38,10 @@ def _seed(live) -> dict[str, int]:
         seed_demo(s, history=False)
         create_staff(s, phone=ADMIN[0], password=ADMIN[1], role="admin", name="Amina Admin")
         ke = country_place(s, "KE")
-        kisumu = add_place(s, "Kisumu", PlaceLevel.REGION, ke)
+        kisumu = find_or_add(s, "Kisumu", PlaceLevel.REGION, ke)
         nyando = add_place(s, "Nyando", PlaceLevel.DISTRICT, kisumu)
         muhoroni = add_place(s, "Muhoroni", PlaceLevel.DISTRICT, kisumu)
-        berde = add_place(s, "Bərdə", PlaceLevel.REGION, country_place(s, "AZ"))
+        berde = find_or_add(s, "Bərdə", PlaceLevel.REGION, country_place(s, "AZ"))
         upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
         set_group_place(s, upendo, nyando)
         set_group_place(s, s.scalar(select(Group).where(Group.code == "BERDE1")), berde)

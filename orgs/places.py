@@ -140,7 +140,7 @@ def tree(session: Session, max_depth: int | None = None) -> list[tuple[Place, in
     return out
 
 
-def coordinator_clause(coordinator) -> ColumnElement[bool]:
+def coordinator_clause(coordinator, regions: bool = True) -> ColumnElement[bool]:
     """A WHERE clause on ``Group``: the groups a coordinator serves (not counting ``all_groups``).
 
     Her linked groups, the groups under her places (``coordinator_places``, the subtree) and,
@@ -153,7 +153,7 @@ def coordinator_clause(coordinator) -> ColumnElement[bool]:
         Group.id.in_(select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == coordinator.id)),
         under_places_of(select(CoordinatorPlace.place_id).where(CoordinatorPlace.coordinator_id == coordinator.id)),
     ]
-    if coordinator.regions:
+    if regions and coordinator.regions:
         clauses.append(Group.region.in_(list(coordinator.regions)))
     return or_(*clauses)
 

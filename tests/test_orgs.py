@@ -327,3 +327,21 @@ def test_org_pages_are_for_admins_only(client, services, demo):
     for path in ("/console/places", "/console/projects", "/console/centres", "/console/organisations",
                  "/console/projects/new"):
         assert client.get(path).status_code == 404
+
+
+def test_a_coordinators_places_are_her_broadcast_scope(services, demo):
+    from outreach import broadcast as bc
+
+    ids = _kenya_tree(services)
+    with services.db.transaction() as s:
+        coord = Coordinator(phone="+254712000777", name="Akinyi", organisation="", regions=[], all_groups=False)
+        s.add(coord)
+        s.flush()
+        s.add(CoordinatorPlace(coordinator_id=coord.id, place_id=ids["nyando"]))
+        s.flush()
+        with pytest.raises(bc.BroadcastError) as err:
+            bc.create_broadcast(s, coordinator=coord, target=bc.Target.parse("MUHO"), message="x", key="o1")
+        assert err.value.code == "not_your_group"
+        one = bc.create_broadcast(s, coordinator=coord, target=bc.Target.parse("UPENDO"), message="x", key="o2")
+        every = bc.create_broadcast(s, coordinator=coord, target=bc.Target.parse("ALL"), message="x", key="o3")
+        assert one.recipients == every.recipients == 4  # UPENDO's members: the one group under Nyando

@@ -109,6 +109,7 @@ def test_console_adds_and_renames_places_and_groups_follow(admin, services):
     kenya, kisumu = place_id(services, "Kenya"), place_id(services, "Kenya", "Kisumu")
     with services.db.transaction() as s:
         assert s.get(Group, group_id(services, "UPENDO")).place_id == kisumu
+        assert s.get(Place, kisumu).parent_id == kenya
     r = post(admin, "/console/places", {"name": "Uganda", "level": "country", "parent": ""}, page="/console/places")
     assert r.status_code == 303 and place_id(services, "Uganda")
     r = post(admin, "/console/places", {"name": "Kenya", "level": "country", "parent": ""}, page="/console/places",

@@ -236,7 +236,9 @@ def centre_save(centre_id: int | None = None):
                    {"name": centre.name, "covers": sorted(covers), "target_days": centre.target_days})
             name = centre.name
     except OrgError as exc:
-        return _centre_page(None, form, covers, 400, _error(exc))
+        with services().db.transaction() as s:
+            centre = s.get(Centre, centre_id) if centre_id else None
+        return _centre_page(centre, form, covers, 400, _error(exc))
     flash(_("{name} is saved.", name=name), "info")
     return redirect(url_for("console.centres"), code=303)
 

@@ -92,6 +92,7 @@ def init_app(app: Flask) -> None:
         exports,
         groups,
         members,
+        orgs,
         staff,
         web,
     )

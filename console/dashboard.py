@@ -15,12 +15,16 @@ from urllib.parse import urlencode
 from babel.numbers import format_percent
 from flask import render_template, request, url_for
 from markupsafe import Markup
+from sqlalchemy import select
 
 from console import bp
 from console.auth import current_staff, staff_required
+from console.scope import group_filter
 from console.web import services, tr
-from groups.models import GroupKind
+from groups.models import Group, GroupKind
 from i18n import N_
+from orgs.models import CoordinatorPlace
+from orgs.places import coordinator_clause, group_ids_in
 from reports.charts import line_chart
 from reports.read import Filters, GroupScope, rows, segment_prices
 from reports.read import dashboard as read_dashboard
@@ -42,10 +46,13 @@ FIGURE_LABELS = {
 PER_PAGE = 50
 
 
-def _scope(staff) -> GroupScope | None:
+def _scope(session, staff, filters: Filters | None = None) -> GroupScope | None:
     """Who sees what, as ``console.scope.group_filter`` says, in the form the aggregates read fast:
     None for every group; else her regions (read from the totals per region) and the groups
-    linked to her (read from their own rows)."""
+    linked to her or under her places (read from their own rows). A place or project filter
+    narrows it to those groups' ids (their own rows, joined by id)."""
+    if filters is not None and (filters.place is not None or filters.project is not None):
+        return GroupScope((), group_ids=group_ids_in(filters.place, filters.project, group_filter(staff)))
     if staff.is_admin:
         return None
     coord = staff.coordinator
@@ -53,14 +60,24 @@ def _scope(staff) -> GroupScope | None:
         return GroupScope()
     if coord.all_groups:
         return None
+    has_places = session.scalar(select(CoordinatorPlace.place_id)
+                                .where(CoordinatorPlace.coordinator_id == coord.id).limit(1)) is not None
+    if has_places:
+        return GroupScope(tuple(coord.regions or ()),
+                          group_ids=select(Group.id).where(coordinator_clause(coord)))
     return GroupScope(tuple(coord.regions or ()), coordinator_id=coord.id)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
 
 
 def _filters() -> Filters:
     region = request.args.get("region")
     kind = request.args.get("kind")
     return Filters(region=region if region not in (None, "*") else None,
-                   kind=kind if kind in KINDS else None)
+                   kind=kind if kind in KINDS else None, place=_int_arg("place"), project=_int_arg("project"))
 
 
 def percent(bp: int) -> str:
@@ -121,7 +138,7 @@ def dashboard():
     staff = current_staff()
     filters = _filters()
     with services().db.transaction() as session:
-        board = read_dashboard(session, _scope(staff), filters, today=_today(),
+        board = read_dashboard(session, _scope(session, staff, filters), filters, today=_today(),
                                prices=segment_prices(services().config))
     return render_template("console/dashboard.html", board=board, filters=filters, charts=_charts(board),
                            kinds=KINDS, percent=percent,
@@ -140,7 +157,7 @@ def dashboard_groups():
     currency = (request.args.get("currency") or "").upper()[:3] or None
     page = max(1, request.args.get("page", 1, type=int))
     with services().db.transaction() as session:
-        found, count = rows(session, _scope(staff), filters, figure, today=_today(), currency=currency,
+        found, count = rows(session, _scope(session, staff, filters), filters, figure, today=_today(), currency=currency,
                             limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("console/dashboard_groups.html", rows=found, count=count, figure=figure,
                            figure_label=FIGURE_LABELS[figure], filters=filters, currency=currency, page=page,

@@ -13,8 +13,9 @@ from console import bp
 from console.audit import record
 from console.auth import current_staff, staff_required
 from console.messages import explain
+from console.orgs import remember_choices
 from console.scope import group_or_404
-from console.tables import ROLE_LABELS, groups_table, loans_table, members_table, regions
+from console.tables import GROUP_FILTERS, ROLE_LABELS, groups_table, loans_table, members_table, regions
 from console.web import _, services, tr
 from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership
 from groups.schedule import meeting_on_or_after, rhythm_of
@@ -25,6 +26,8 @@ from ledger.models import Cycle, Meeting
 from ledger.money import AmountError, parse_amount
 from ledger.queries import group_summary
 from messaging.models import InboxMessage, OutboxMessage
+from orgs.models import Place
+from orgs.places import ancestors, region_name, set_group_place
 from outreach.planner import reschedule
 
 #: How far back the group page looks for its SMS: the outbox keeps no index by group
@@ -44,7 +47,7 @@ SMS_STATUS = {"pending": N_("Waiting"), "sending": N_("Sending"), "sent": N_("Se
 @staff_required
 def groups():
     staff = current_staff()
-    args = {k: request.args.get(k, "") for k in ("q", "region", "kind")}
+    args = {k: request.args.get(k, "") for k in GROUP_FILTERS}
     page = max(1, request.args.get("page", 1, type=int))
     with services().db.transaction() as s:
         table = groups_table(s, staff, args, page=page)
@@ -105,9 +108,12 @@ def group_page(group_id: int):
                               .order_by(Meeting.on.desc()).limit(6)))
         phones = list(s.scalars(select(Member.phone).join(Membership).where(Membership.group_id == group.id)))
         sms = recent_sms(s, phones, group_id=group.id)
+        place = s.get(Place, group.place_id) if group.place_id else None
+        place_path = " › ".join(p.name for p in ancestors(s, place)) if place else ""
     return render_template("console/group.html", group=group, summary=summary, members=members, loans=loans,
                            cycles=cycles, past=past, upcoming=upcoming_meetings(group), sms=sms,
-                           weekday=tr().weekday(group.meeting_weekday), roles=ROLE_LABELS)
+                           weekday=tr().weekday(group.meeting_weekday), roles=ROLE_LABELS,
+                           place_path=place_path)
 
 
 # -- create and edit ----------------------------------------------------------------
@@ -116,7 +122,7 @@ def _form_values(group: Group | None) -> dict[str, Any]:
     """The form's fields as text: the group's values, else the defaults of a new group."""
     if group is None:
         return dict(code="", name="", kind="shg", currency="", country="", language="en", timezone="UTC",
-                    region="", meeting_weekday="0", meeting_time="10:00", meeting_place="",
+                    region="", place="", meeting_weekday="0", meeting_time="10:00", meeting_place="",
                     meeting_every_weeks="1", reminder_days_before="1", reminder_time="18:00",
                     saving_amount="", share_value="", social_fund_amount="", shares_min="1", shares_max="5",
                     max_active_loans="1", loan_limit_multiplier="3", service_charge="", plain_letters="")
@@ -125,6 +131,7 @@ def _form_values(group: Group | None) -> dict[str, Any]:
 
     return dict(code=group.code, name=group.name, kind=group.kind.value, currency=group.currency,
                 country=group.country, language=group.language, timezone=group.timezone, region=group.region or "",
+                place=str(group.place_id or ""),
                 meeting_weekday=str(group.meeting_weekday), meeting_time=group.meeting_time.strftime("%H:%M"),
                 meeting_place=group.meeting_place, meeting_every_weeks=str(group.meeting_every_weeks),
                 reminder_days_before=str(group.reminder_days_before),
@@ -239,6 +246,20 @@ def _form_page(template_values: dict[str, Any], errors: dict[str, str], group: G
                            weekdays=[tr().weekday(i) for i in range(7)]), status
 
 
+class _BadPlace(Exception):
+    pass
+
+
+def _chosen_place(s: Session, form: dict[str, str]) -> Place | None:
+    text = (form.get("place") or "").strip()
+    if not text:
+        return None
+    place = s.get(Place, int(text)) if text.isdigit() else None
+    if place is None:
+        raise _BadPlace
+    return place
+
+
 @bp.route("/groups/new", methods=["GET", "POST"])
 @staff_required
 def group_new():
@@ -255,11 +276,17 @@ def group_new():
         with services().db.transaction() as s:
             if rules.get("service_charge_bp") is None:
                 rules.pop("service_charge_bp", None)
+            place = _chosen_place(s, form)
             group = create_group(s, **head, **rules)
+            if place is not None:
+                set_group_place(s, group, place)
+                rules.update(place_id=place.id, region=group.region)
             if not staff.is_admin and staff.coordinator is not None:
                 s.add(CoordinatorGroup(coordinator_id=staff.coordinator.id, group_id=group.id))
             record(s, "group.create", f"group {group.code}", None, {**head, **rules}, group_id=group.id)
             group_id, code = group.id, group.code
+    except _BadPlace:
+        return _form_page(form, {"place": _("Choose places from the list.")}, None, 400)
     except SetupError as exc:
         field = "code" if exc.code.startswith("code") else "name"
         return _form_page(form, {field: explain(tr(), exc)}, None, 400)
@@ -273,12 +300,21 @@ def group_edit(group_id: int):
     staff = current_staff()
     with services().db.transaction() as s:
         group = group_or_404(s, staff, group_id)
+        remember_choices(s)
         if request.method == "GET":
             return _form_page(_form_values(group), {}, group)
         form = request.form.to_dict()
         values, errors = parse_group_form(form, group.currency)
         if errors:
             return _form_page({**_form_values(group), **form}, errors, group, 400)
+        try:
+            place = _chosen_place(s, form)
+        except _BadPlace:
+            return _form_page({**_form_values(group), **form}, {"place": _("Choose places from the list.")}, group, 400)
+        if "place" in form:  # the form offers places: the region follows the chosen place
+            values["place_id"] = place.id if place is not None else None
+            if place is not None:
+                values["region"] = (region_name(s, place) or "")[:80] or None
         before = {k: getattr(group, k) for k in values}
         changed = {k: v for k, v in values.items() if before[k] != v}
         if changed:

@@ -1,12 +1,13 @@
-"""Which groups a staff member may see: all for an admin, a coordinator's groups and regions."""
+"""Which groups a staff member may see: all for an admin, a coordinator's groups, places and regions."""
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from console.models import Staff
-from groups.models import CoordinatorGroup, Group
+from groups.models import Group
+from orgs.places import coordinator_clause
 
 
 def group_filter(staff: Staff) -> ColumnElement[bool]:
@@ -18,11 +19,7 @@ def group_filter(staff: Staff) -> ColumnElement[bool]:
         return false()
     if coord.all_groups:
         return true()
-    clauses: list[ColumnElement[bool]] = [Group.id.in_(
-        select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == coord.id))]
-    if coord.regions:
-        clauses.append(Group.region.in_(list(coord.regions)))
-    return or_(*clauses)
+    return coordinator_clause(coord)  # her groups, her places' subtrees, her (pre-tree) regions
 
 
 def visible_group_ids(session: Session, staff: Staff) -> set[int] | None:

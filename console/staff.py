@@ -1,8 +1,9 @@
-"""Admins manage staff accounts: add, change role, language, scope (regions and groups), password, switch off."""
+"""Admins manage staff accounts: add, change role, language, scope (places, regions and groups), password, switch off."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from console import bp
 from console.accounts import AccountError, create_staff, set_password
@@ -10,11 +11,14 @@ from console.audit import record
 from console.auth import current_staff, staff_required
 from console.messages import explain
 from console.models import Staff, StaffRole
+from console.orgs import remember_choices
 from console.tables import staff_table
 from console.web import _, services, tr
 from groups.models import Coordinator, Group
 from groups.phones import PhoneError
 from i18n import LANGUAGES
+from orgs.models import Place
+from orgs.places import coordinator_places, set_coordinator_places
 
 
 def _account_error(exc: AccountError) -> str:
@@ -64,8 +68,14 @@ def staff_new():
 
 def _scope_values(row: Staff) -> dict[str, str]:
     coord = row.coordinator
+    places = ", ".join(p.name for p in coordinator_places(object_session(row), coord.id)) if coord and coord.id else ""
     return {"regions": ", ".join(coord.regions or []) if coord else "",
-            "groups": ", ".join(sorted(g.code for g in coord.groups)) if coord else ""}
+            "groups": ", ".join(sorted(g.code for g in coord.groups)) if coord else "", "places": places}
+
+
+def _place_ids_of(row: Staff) -> list[int]:
+    coord = row.coordinator
+    return [p.id for p in coordinator_places(object_session(row), coord.id)] if coord and coord.id else []
 
 
 @bp.route("/staff/<int:staff_id>", methods=["GET", "POST"])
@@ -76,9 +86,10 @@ def staff_edit(staff_id: int):
         row = s.get(Staff, staff_id)
         if row is None:
             abort(404)
+        remember_choices(s)
         if request.method == "GET":
             return render_template("console/staff_edit.html", row=row, scope=_scope_values(row),
-                                   languages=LANGUAGES, errors={})
+                                   languages=LANGUAGES, errors={}, place_ids=_place_ids_of(row))
         form = request.form
         errors: dict[str, str] = {}
         name = form.get("name", "").strip()
@@ -99,12 +110,15 @@ def staff_edit(staff_id: int):
         unknown = sorted(set(codes) - {g.code for g in groups})
         if unknown:
             errors["groups"] = _("There is no group with the code {code}.", code=", ".join(unknown))
+        place_ids = [int(v) for v in form.getlist("places") if v.isdigit()]
+        if place_ids and len(set(s.scalars(select(Place.id).where(Place.id.in_(place_ids))))) != len(set(place_ids)):
+            errors["places"] = _("Choose places from the list.")
         password = form.get("password", "")
         if password and len(password) < 10:
             errors["password"] = _("A password needs at least 10 characters.")
         if errors:
             return render_template("console/staff_edit.html", row=row, scope=dict(form), languages=LANGUAGES,
-                                   errors=errors), 400
+                                   errors=errors, place_ids=place_ids), 400
         before = {"name": row.name, "language": row.language, "role": row.role.value, "active": row.active,
                   **_scope_values(row)}
         row.name, row.language, row.role, row.active = name, language, StaffRole(role), active
@@ -116,6 +130,8 @@ def staff_edit(staff_id: int):
                     phone=row.phone, name=name, organisation="", language=language, regions=[], all_groups=False)
             row.coordinator.regions = regions
             row.coordinator.groups = groups
+            s.flush()
+            set_coordinator_places(s, row.coordinator.id, place_ids)
         after = {"name": name, "language": language, "role": role, "active": active, **_scope_values(row)}
         if password:
             set_password(s, row, password)

@@ -28,6 +28,7 @@ from ledger.loans import days_past_due
 from ledger.models import Loan, LoanStatus, Txn
 from ledger.money import minor_digits
 from ledger.queries import KIND_LABELS
+from orgs.places import group_ids_in
 
 PAGE = 50
 
@@ -57,6 +58,9 @@ def major(minor: int, currency: str) -> Decimal:
 
 # -- groups ---------------------------------------------------------------------
 
+GROUP_FILTERS = ("q", "region", "kind", "place", "project")
+
+
 def groups_query(staff: Staff, args: dict[str, Any]):
     q = (args.get("q") or "").strip()
     stmt = select(Group).where(group_filter(staff))
@@ -67,6 +71,10 @@ def groups_query(staff: Staff, args: dict[str, Any]):
         stmt = stmt.where(Group.region == args["region"])
     if args.get("kind") in {k.value for k in GroupKind}:
         stmt = stmt.where(Group.kind == GroupKind(args["kind"]))
+    place, project = (str(args.get(k) or "") for k in ("place", "project"))
+    if place.isdigit() or project.isdigit():  # the place's subtree, the project's groups
+        stmt = stmt.where(Group.id.in_(group_ids_in(int(place) if place.isdigit() else None,
+                                                    int(project) if project.isdigit() else None)))
     return stmt.order_by(Group.code)  # the unique index on code: a page of 300,000 groups reads 51 rows
 
 
@@ -92,7 +100,7 @@ def groups_table(session: Session, staff: Staff, args: dict[str, Any], page: int
         Column("country", N_("Country"), wide=True),
         Column("currency", N_("Currency"), wide=True),
         Column("members", N_("Members"), "number"),
-    ], rows, {k: v for k, v in args.items() if k in ("q", "region", "kind") and v}, more)
+    ], rows, {k: v for k, v in args.items() if k in GROUP_FILTERS and v}, more)
 
 
 def regions(session: Session, staff: Staff) -> list[str]:

@@ -16,6 +16,10 @@ NAV = [
     ("console.dashboard", N_("Dashboard"), None),
     ("console.groups", N_("Groups"), None),
     ("console.broadcasts", N_("Announcements"), None),
+    ("console.projects", N_("Projects"), "admin"),
+    ("console.places", N_("Places"), "admin"),
+    ("console.centres", N_("Centres"), "admin"),
+    ("console.organisations", N_("Organisations"), "admin"),
     ("console.staff_list", N_("Staff"), "admin"),
     ("console.audit_log", N_("Audit log"), "admin"),
 ]

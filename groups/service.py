@@ -44,6 +44,11 @@ def create_group(session: Session, *, code: str, name: str, kind: str, currency:
                   country=country.upper(), language=language, timezone=timezone, **rules)
     session.add(group)
     session.flush()
+    if group.place_id is None:  # it sits in the place tree: its country, and its region typed as text
+        from orgs.places import place_for_region
+
+        group.place_id = place_for_region(session, group.country, group.region).id
+        session.flush()
     return group
 
 

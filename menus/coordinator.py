@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 import ledger
-from groups.models import Coordinator, CoordinatorGroup, Group, Member, Status
+from groups.models import Coordinator, Group, Member, Status
 from i18n import N_
 from ledger.models import Loan, LoanStatus
 from menus.engine import Choice, Ctx, End, Go, Item, Move, Say, Screen
@@ -34,15 +34,15 @@ def _coordinator(ctx: Ctx) -> Coordinator | None:
 
 
 def groups_of(ctx: Ctx) -> list[Group]:
-    """Her groups: linked to her, in her regions, or every group for a national coordinator."""
+    """Her groups: linked to her, in her places or regions, or every group for a national coordinator."""
     coordinator = _coordinator(ctx)
     if coordinator is None:
         return []
     query = select(Group).where(Group.status == Status.ACTIVE).order_by(Group.code)
     if not coordinator.all_groups:
-        linked = select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == coordinator.id)
-        regions = list(coordinator.regions or [])
-        query = query.where(Group.id.in_(linked) | (Group.region.in_(regions) if regions else False))
+        from orgs.places import coordinator_clause
+
+        query = query.where(coordinator_clause(coordinator))  # her groups, places (subtrees) and regions
     return list(ctx.db.scalars(query.limit(200)))
 
 

@@ -232,3 +232,17 @@ class FieldWorkerGroup(Base):
                                                  primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True,
                                           index=True)
+
+
+class CoordinatorPlace(Base):
+    """A coordinator's scope as places: she serves every group under them (the tree's subtree).
+
+    Migrated from ``Coordinator.regions`` (orgs02); the names there are still honoured.
+    """
+
+    __tablename__ = "coordinator_places"
+
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("coordinators.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="RESTRICT"), primary_key=True,
+                                          index=True)

@@ -69,3 +69,132 @@ def region_name(session: Session, place: Place | None) -> str | None:
         if p.level == PlaceLevel.REGION:
             return p.name
     return chain[-1].name if chain else place.name
+
+
+def country_name(code: str) -> str:
+    """The English name of an ISO 3166 country code (``KE`` -> ``Kenya``), else the code itself."""
+    from babel import Locale
+
+    code = (code or "").strip().upper()
+    return Locale("en").territories.get(code, code) if code else code
+
+
+def country_place(session: Session, code: str) -> Place:
+    """The country-level place of an ISO code (its ``code`` is the ISO code), added if missing."""
+    code = code.strip().upper()
+    found = session.scalar(select(Place).where(Place.code == code, Place.level == PlaceLevel.COUNTRY))
+    if found is None:
+        found = session.scalar(select(Place).where(Place.parent_id.is_(None), Place.name == country_name(code)))
+        if found is not None and found.code is None:
+            found.code = code
+    return found or add_place(session, country_name(code), PlaceLevel.COUNTRY, code=code)
+
+
+def under_places_of(place_ids) -> ColumnElement[bool]:
+    """Like :func:`groups_under` without a session: ``place_ids`` may be a SELECT of place ids."""
+    from sqlalchemy.orm import aliased
+
+    top = aliased(Place)
+    subtree = (select(Place.id).join(top, Place.path.startswith(top.path))
+               .where(top.id.in_(place_ids)))
+    return Group.place_id.in_(subtree)
+
+
+def set_group_place(session: Session, group: Group, place: Place | None) -> None:
+    """Put ``group`` in ``place``; its ``region`` follows (the region-level ancestor's name)."""
+    group.place_id = place.id if place is not None else None
+    if place is not None:
+        group.region = (region_name(session, place) or "")[:80] or None
+
+
+def rename_place(session: Session, place: Place, name: str) -> None:
+    """Rename a place; groups whose ``region`` is its name follow when it is a region (or a root)."""
+    name = name.strip()
+    old = place.name
+    place.name = name
+    session.flush()
+    if old == name:
+        return
+    for group in session.scalars(select(Group).where(groups_under(session, [place.id]), Group.region == old)):
+        group.region = (region_name(session, session.get(Place, group.place_id)) or "")[:80] or None
+
+
+def tree(session: Session, max_depth: int | None = None) -> list[tuple[Place, int]]:
+    """Every place with its depth (0 for a root), in tree order (parents first, siblings by name)."""
+    places = list(session.scalars(select(Place)))
+    children: dict[int | None, list[Place]] = {}
+    for p in places:
+        children.setdefault(p.parent_id, []).append(p)
+    for kids in children.values():
+        kids.sort(key=lambda p: p.name.casefold())
+    out: list[tuple[Place, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        if max_depth is not None and depth > max_depth:
+            return
+        for p in children.get(parent, []):
+            out.append((p, depth))
+            walk(p.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def coordinator_clause(coordinator, regions: bool = True) -> ColumnElement[bool]:
+    """A WHERE clause on ``Group``: the groups a coordinator serves (not counting ``all_groups``).
+
+    Her linked groups, the groups under her places (``coordinator_places``, the subtree) and,
+    for data from before the place tree, the groups whose ``region`` is one of her ``regions``.
+    """
+    from groups.models import CoordinatorGroup
+    from orgs.models import CoordinatorPlace
+
+    clauses: list[ColumnElement[bool]] = [
+        Group.id.in_(select(CoordinatorGroup.group_id).where(CoordinatorGroup.coordinator_id == coordinator.id)),
+        under_places_of(select(CoordinatorPlace.place_id).where(CoordinatorPlace.coordinator_id == coordinator.id)),
+    ]
+    if regions and coordinator.regions:
+        clauses.append(Group.region.in_(list(coordinator.regions)))
+    return or_(*clauses)
+
+
+def coordinator_places(session: Session, coordinator_id: int) -> list[Place]:
+    from orgs.models import CoordinatorPlace
+
+    return list(session.scalars(select(Place).join(CoordinatorPlace, CoordinatorPlace.place_id == Place.id)
+                                .where(CoordinatorPlace.coordinator_id == coordinator_id).order_by(Place.path)))
+
+
+def set_coordinator_places(session: Session, coordinator_id: int, place_ids: Iterable[int]) -> None:
+    from sqlalchemy import delete
+
+    from orgs.models import CoordinatorPlace
+
+    session.execute(delete(CoordinatorPlace).where(CoordinatorPlace.coordinator_id == coordinator_id))
+    for pid in sorted(set(place_ids)):
+        session.add(CoordinatorPlace(coordinator_id=coordinator_id, place_id=pid))
+    session.flush()
+
+
+def group_ids_in(place_id: int | None = None, project_id: int | None = None, *where: ColumnElement[bool]):
+    """A SELECT of the ids of the groups under ``place_id`` (its subtree) and in ``project_id``,
+    and ``where`` (a staff member's scope): what the reports read against ``report_groups`` by join."""
+    from orgs.models import ProjectGroup
+
+    stmt = select(Group.id).where(*where)
+    if place_id is not None:
+        stmt = stmt.where(under_places_of([place_id]))
+    if project_id is not None:
+        stmt = stmt.where(Group.id.in_(select(ProjectGroup.group_id).where(ProjectGroup.project_id == project_id)))
+    return stmt
+
+
+def place_for_region(session: Session, country: str, region: str | None) -> Place:
+    """The place a group with this country code and free-text region sits in (as orgs02 migrated
+    them): the region-level place of that name in the country, else the country; added if missing."""
+    top = country_place(session, country)
+    text = (region or "").strip()
+    if not text:
+        return top
+    found = session.scalar(select(Place).where(Place.parent_id == top.id, Place.name == text[:120]))
+    return found or add_place(session, text[:120], PlaceLevel.REGION, top)

@@ -105,7 +105,11 @@ def resolve(session: Session, coordinator: Coordinator | None, target: Target) -
     if target.everyone:
         if unlimited:
             return Scope((), (), True)
-        scope = Scope(tuple(g.id for g in coordinator.groups), tuple(coordinator.regions or ()), False)
+        from orgs.places import coordinator_clause  # her groups, and every group under her places
+
+        mine = session.scalars(select(Group.id).where(coordinator_clause(coordinator, regions=False))
+                               .order_by(Group.id))  # her regions stay a rule, read at fan-out
+        scope = Scope(tuple(mine), tuple(coordinator.regions or ()), False)
         if not scope.group_ids and not scope.regions:
             raise BroadcastError("no_groups", N_("You have no groups to send to."))
         return scope
@@ -122,9 +126,16 @@ def _group_in_scope(session: Session, coordinator: Coordinator | None, code: str
     group = session.scalar(select(Group).where(Group.code == code))
     if group is None:
         raise BroadcastError("unknown_group", N_("There is no group {code}."), code=code)
-    if not unlimited and group not in coordinator.groups and group.region not in (coordinator.regions or ()):
+    if not unlimited and session.scalar(select(Group.id).where(Group.id == group.id,
+                                                               _serves(coordinator))) is None:
         raise BroadcastError("not_your_group", N_("Group {code} is not one of yours."), code=code)
     return group.id
+
+
+def _serves(coordinator: Coordinator):
+    from orgs.places import coordinator_clause
+
+    return coordinator_clause(coordinator)  # linked, under her places, or in her regions
 
 
 def clean_message(message: str) -> str:

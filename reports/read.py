@@ -2,8 +2,8 @@
 
 A scope is ``None`` (every group: an admin) or the ids of the groups a
 coordinator serves (a collection or a SELECT of ids). Filters narrow it by
-region and group kind. (Kassa has no programme concept yet, so there is no
-programme filter.)
+region and group kind; a place (subtree) or a project narrows the scope's group ids
+(``GroupScope.group_ids``: a SELECT read against ``report_groups`` by join).
 
 Money is summed per currency and never across currencies: a dashboard over
 Kenyan and Vietnamese groups shows one line per currency. Counts (groups,
@@ -71,9 +71,14 @@ TRENDS = ["savings", "loans_outstanding", "par30", "members", "meetings"]
 class Filters:
     region: str | None = None  # '' selects groups without a region
     kind: str | None = None
+    # A place (its subtree) and a project: the caller turns them into the scope's group ids
+    # (``console.dashboard``); here they only travel with the links.
+    place: int | None = None
+    project: int | None = None
 
     def query(self) -> dict[str, str]:
-        return {k: v for k, v in (("region", self.region), ("kind", self.kind)) if v is not None}
+        return {k: str(v) for k, v in (("region", self.region), ("kind", self.kind), ("place", self.place),
+                                       ("project", self.project)) if v is not None}
 
 
 @dataclass

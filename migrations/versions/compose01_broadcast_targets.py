@@ -1,7 +1,7 @@
 """compose01 broadcast targets and texts per language
 
 Revision ID: compose01
-Revises: orgs01
+Revises: orgs02
 Create Date: 2026-11-30 15:40:12.538380
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'compose01'
-down_revision = 'orgs01'
+down_revision = 'orgs02'
 branch_labels = None
 depends_on = None
 

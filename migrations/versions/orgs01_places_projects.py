@@ -228,6 +228,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_centres_place_id'))
 
     op.drop_table('centres')
+    # SQLite checks the tree's own foreign key row by row on DROP TABLE: unlink the tree first.
+    op.execute(sa.text('UPDATE places SET parent_id = NULL'))
     with op.batch_alter_table('places', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_places_path'))
         batch_op.drop_index(batch_op.f('ix_places_parent_id'))

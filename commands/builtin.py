@@ -81,12 +81,12 @@ def run_lang(ctx: Context, parsed: Parsed) -> Outcome:
     code = find_language(parsed.word or "")
     if code is None:
         raise CommandError(ctx.t.gettext("LANG: write one of {codes}.", codes=", ".join(LANGUAGES)))
-    for person in (ctx.sender.member, ctx.sender.coordinator):
+    for person in (ctx.sender.member, ctx.sender.coordinator, ctx.sender.field_worker):
         if person is not None:
             person.language = code
     ctx.session.flush()
-    if ctx.sender.member is not None:  # her next USSD screen speaks the new language too
-        on_commit(ctx.session, _forget_caller, ctx.sender.member.phone)
+    if ctx.sender.member is not None or ctx.sender.field_worker is not None:  # her next USSD screen too
+        on_commit(ctx.session, _forget_caller, ctx.sender.phone)
     # TRANSLATORS: {language} is the language's own name, e.g. Azərbaycanca.
     return Outcome(translator(code).gettext("Kassa will write to you in {language}.", language=LANGUAGES[code]))
 

@@ -107,10 +107,31 @@ SCREENS = [
         Item(N_("My groups"), "coord_groups"),
         Item(N_("Help requests"), "coord_help"),
         Item(N_("Loans waiting for me"), "coord_loans"),
+        Item(N_("Referrals waiting for me"), "coord_referrals"),
     )),
     Screen("coord_groups", guard=_only_coordinators, choices=_groups, chosen=_pick,
            body=lambda ctx: [ctx.t.gettext("My groups:")]),
     Screen("coord_group", guard=_only_coordinators, body=_summary),
     Screen("coord_help", guard=_only_coordinators, body=_help_requests),
     Screen("coord_loans", guard=_only_coordinators, body=_loans_waiting),
+    Screen("coord_referrals", guard=_only_coordinators, body=lambda ctx: _referrals_waiting(ctx)),
 ]
+
+
+def _referrals_waiting(ctx: Ctx) -> list[str]:
+    """Referrals to outside lenders she may confirm (``field.referrals``); answered by SMS."""
+    from field.referrals import waiting_for
+    from orgs.models import Organisation
+
+    t, coordinator = ctx.t, _coordinator(ctx)
+    rows = waiting_for(ctx.db, coordinator=coordinator) if coordinator is not None else []
+    if not rows:
+        return [t.gettext("No referrals are waiting.")]
+    lines = []
+    for r in rows[:MAX_LINES]:
+        who, group, org = ctx.db.get(Member, r.member_id), ctx.db.get(Group, r.group_id), \
+            ctx.db.get(Organisation, r.organisation_id)
+        lines.append(f"{r.ref} {who.name if who else '?'} {t.money(r.amount, group.currency) if group else ''} "
+                     f"{group.code if group else ''} {org.name if org else ''}")
+    # TRANSLATORS: USSD; APPROVE and DECLINE are SMS keywords, keep them; F12 is a referral's number.
+    return lines + [t.gettext("Answer by SMS: APPROVE F12 or DECLINE F12.")]

@@ -89,6 +89,7 @@ def init_app(app: Flask) -> None:
         auth,
         dashboard,
         exports,
+        field,
         groups,
         members,
         staff,

@@ -15,6 +15,11 @@ from i18n import LANGUAGES, N_, normalise_language, translator
 NAV = [
     ("console.dashboard", N_("Dashboard"), None),
     ("console.groups", N_("Groups"), None),
+    ("console.visits", N_("Visits"), None),
+    ("console.referrals", N_("Referrals"), None),
+    ("console.field_workers", N_("Field staff"), "admin"),
+    ("console.visit_plans", N_("Visit plans"), "admin"),
+    ("console.lenders", N_("Lenders"), "admin"),
     ("console.staff_list", N_("Staff"), "admin"),
     ("console.audit_log", N_("Audit log"), "admin"),
 ]

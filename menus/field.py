@@ -97,7 +97,7 @@ def _save_visit(ctx: Ctx, note: str) -> Move:
         visit, _new = log_visit(ctx.db, worker, group, note, on=day, channel="ussd", key=ctx.key("visit"))
     except FieldError as exc:
         return End(Say(exc.message, exc.values(ctx.t)))
-    return End(Say(N_("Your visit to {group} is recorded (V{ref})."), {"group": group.name, "ref": str(visit.id)}))
+    return End(Say(N_("Your visit to {group} is recorded (V{ref})."), {"group": group.code, "ref": str(visit.id)}))
 
 
 # -- a member: a referral instead of a loan her group cannot make --------------------------------

@@ -198,13 +198,13 @@ def test_field_worker_ussd_journey_logs_a_visit_with_a_set_or_typed_note(client,
     assert phone.dial().startswith("CON 1. Log a visit")
     assert "Which group did you visit?" in phone.choose("Log a visit")
     assert "Note:" in phone.choose("KISB Group KISB")
-    assert phone.choose("Gave a training").startswith("END Your visit to Group KISB is recorded (V1).")
+    assert phone.choose("Gave a training").startswith("END Your visit to KISB is recorded (V1).")
     phone.dial()
     phone.choose("Log a visit")
     phone.choose("KISA Group KISA")
     assert "Type a short note:" in phone.choose("Type a note")
     assert phone.send("").startswith("CON Please type a short note.")
-    assert phone.send("chair ill, treasurer kept the box").startswith("END Your visit to Group KISA")
+    assert phone.send("chair ill, treasurer kept the box").startswith("END Your visit to KISA")
     with services.db.transaction() as s:
         assert [(v.group_id, v.note, v.channel) for v in s.scalars(select(Visit).order_by(Visit.id))] == [
             (world["b"], "training", "ussd"), (world["a"], "chair ill, treasurer kept the box", "ussd")]
@@ -220,7 +220,7 @@ def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(cl
     phone.dial()
     phone.choose("Log a visit")
     phone.choose("KISB Group KISB")
-    assert phone.choose("Attended the meeting").startswith("END Your visit to Group KISB is recorded")
+    assert phone.choose("Attended the meeting").startswith("END Your visit to KISB is recorded")
     at_sms(client, A_MEMBER, "HELP")
     assert "VISIT" in texts_to(services, A_MEMBER)[-1]
 

@@ -30,7 +30,7 @@ def announcement(lang: str, team: str, place: str, day: dt.date) -> str:
     # TRANSLATORS: {team} is a mobile team's name (e.g. "Legal aid"); {place} a village. The day follows as a label.
     first = t.gettext("The {team} team is coming to {place}.", team=team, place=place)
     # TRANSLATORS: a label before the day of the visit.
-    return first + " " + t.gettext("Visit: {date}", date=t.sms_date(day))
+    return first + " " + t.gettext("Visit: {date}", date=t.date(day))  # weeks ahead: with its month
 
 
 def plan_visit(session: Session, *, team: str, place_id: int, visit_on: dt.date, announce_at: dt.datetime,

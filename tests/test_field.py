@@ -225,7 +225,7 @@ def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(cl
     assert "VISIT" in texts_to(services, A_MEMBER)[-1]
 
 
-def test_chair_confirms_a_referral_on_ussd_and_a_coordinator_may_decline_by_sms(client, services, world):
+def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(client, services, world):
     with services.db.transaction() as s:
         from field.referrals import add_branch
 
@@ -390,3 +390,40 @@ def test_flask_field_add_promote_and_list(runner, services, world):
     assert "KISA,KISB" in listed and "crp" in listed
     with services.db.transaction() as s:
         assert s.scalar(select(LenderBranch)) is None
+
+
+def test_a_coordinator_declines_by_sms_another_groups_chair_cannot_and_the_member_is_told(client, services, world):
+    from groups.models import Coordinator, CoordinatorGroup
+
+    coordinator_phone = "+254712999001"
+    with services.db.transaction() as s:
+        from field.referrals import add_branch
+
+        add_branch(s, s.get(Organisation, world["lender"]), name="Kisumu Town", phone=LENDER_PHONE)
+        c = Coordinator(phone=coordinator_phone, name="Joseph", language="en")
+        s.add(c)
+        s.flush()
+        s.add(CoordinatorGroup(coordinator_id=c.id, group_id=world["b"]))
+        group = s.get(Group, world["b"])
+        her, treasurer = (s.scalar(select(Member).where(Member.phone == p)) for p in (B_MEMBER, B_TREASURER))
+        ledger.record_saving(s, group, her, amount=50000, key="t-save", actor=treasurer)
+    member = Phone(client, B_MEMBER)
+    member.dial()
+    member.choose("Ask for a loan")
+    member.send("20000")
+    member.choose("Kisumu Microfinance")
+    assert member.send("2580").startswith("END Request F1")
+    assert "Reply APPROVE F1 or DECLINE F1." in texts_to(services, coordinator_phone)[-1]
+    at_sms(client, A_CHAIR, "APPROVE F1", msg_id="AT-wrong-chair")
+    assert texts_to(services, A_CHAIR)[-1] == "There is no referral F1 for you to decide."
+    at_sms(client, coordinator_phone, "DECLINE F1 too much for now", msg_id="AT-coord-decline")
+    assert texts_to(services, coordinator_phone)[-1] == "DECLINE: referral F1 declined."
+    told = texts_to(services, B_MEMBER)[-1]
+    assert "was declined" in told and told.endswith("too much for now")
+    with services.db.transaction() as s:
+        referral = s.scalar(select(Referral))
+        assert referral.status == ReferralStatus.DECLINED and referral.decided_by_coordinator_id is not None
+        assert METRICS["referrals"].count(s, world["project"], None) == 0
+    # Loans keep their references: APPROVE L... still goes to the loan commands.
+    at_sms(client, coordinator_phone, "APPROVE L99", msg_id="AT-coord-loan")
+    assert "L99" in texts_to(services, coordinator_phone)[-1]

@@ -19,7 +19,8 @@ CARD_EXAMPLES = {"SAVE": "SAVE 3 500 4 500", "SOCIAL": "SOCIAL 3 50", "FINE": "F
                  "REPAY": "REPAY 3 250", "DISBURSE": "DISBURSE L17", "UNDO": "UNDO R1042",
                  "APPROVE": "APPROVE L17", "DECLINE": "DECLINE L17", "LANG": "LANG az",
                  "BC": "BC CODE text", "MOVE": "MOVE 2026-12-08 14:00", "CANCEL": "CANCEL",
-                 "SOCIALPAY": "SOCIALPAY 3 20 funeral", "ABSENT": "ABSENT 4 7", "LEAVE": "LEAVE 4"}
+                 "SOCIALPAY": "SOCIALPAY 3 20 funeral", "ABSENT": "ABSENT 4 7", "LEAVE": "LEAVE 4",
+                 "VISIT": "VISIT KAS1 note"}
 
 
 def run_help(ctx: Context, parsed: Parsed) -> Outcome:

@@ -26,7 +26,7 @@ from field import referrals as refs
 from field.errors import FieldError
 from field.models import LenderBranch, PlanStatus, Referral, Visit, VisitPlan
 from field.plans import cancel_plan, plan_visit
-from field.visits import flagged, last_visits, note_text, unvisited, visits_of
+from field.visits import count_unvisited, flagged, last_visits, note_text, unvisited, visits_of
 from field.workers import ROLE_LABELS, add_worker, assign, groups_of, promote
 from groups.kinds import KIND_LABELS, size_warning
 from groups.models import Group, Member, Status
@@ -34,6 +34,8 @@ from groups.phones import try_normalise
 from i18n import LANGUAGES, N_
 from orgs.conditions import CONDITIONS
 from orgs.models import FieldWorker, Organisation, OrgKind, Place
+
+FLAGGED_ROWS = 200  # the Visits page lists this many flagged groups (the count says how many in all)
 
 
 def alert_weeks() -> int:
@@ -124,17 +126,16 @@ def visits():
     staff = current_staff()
     weeks = alert_weeks()
     with services().db.transaction() as s:
-        groups = list(s.scalars(select(Group).where(Group.status == Status.ACTIVE, group_filter(staff))
-                                .order_by(Group.code)))
-        last = last_visits(s, [g.id for g in groups])
+        found = unvisited(s, _today(), weeks, where=group_filter(staff), limit=FLAGGED_ROWS)
         counts = dict(s.execute(select(Visit.group_id, func.count()).where(
-            Visit.group_id.in_([g.id for g in groups] or [-1])).group_by(Visit.group_id)).all())
-        rows = [dict(id=g.id, code=g.code, name=g.name, last=last.get(g.id), visits=counts.get(g.id, 0),
-                     flagged=flagged(g, last.get(g.id), _today(), weeks)) for g in groups]
+            Visit.group_id.in_([u.group.id for u in found] or [-1])).group_by(Visit.group_id)).all())
+        rows = [dict(id=u.group.id, code=u.group.code, name=u.group.name, last=u.last,
+                     visits=counts.get(u.group.id, 0), flagged=True) for u in found]
+        total = count_unvisited(s, _today(), weeks, where=group_filter(staff))
         ids = visible_group_ids(s, staff)
-        recent = [dict(on=v.visited_on, group=code, worker=name or "", note=note_text(tr(), v.note))
-                  for v, name, code in visits_of(s, limit=200) if ids is None or v.group_id in ids][:50]
-    return render_template("console/visits.html", rows=rows, recent=recent, weeks=weeks)
+        recent = [dict(on=v.visited_on, group=code, gid=v.group_id, worker=name or "", note=note_text(tr(), v.note))
+                  for v, name, code in visits_of(s, limit=500) if ids is None or v.group_id in ids][:50]
+    return render_template("console/visits.html", rows=rows, recent=recent, weeks=weeks, total=total)
 
 
 def field_panel(group: Group) -> dict[str, Any]:
@@ -154,7 +155,7 @@ def field_panel(group: Group) -> dict[str, Any]:
 def unvisited_count() -> int:
     """Groups in the staff member's scope nobody has visited in VISIT_ALERT_WEEKS weeks (the dashboard)."""
     with services().db.transaction() as s:
-        return len(unvisited(s, _today(), alert_weeks(), where=group_filter(current_staff())))
+        return count_unvisited(s, _today(), alert_weeks(), where=group_filter(current_staff()))
 
 
 @bp.app_context_processor

@@ -91,18 +91,35 @@ def flagged(group: Group, last: dt.date | None, today: dt.date, weeks: int) -> b
     return (last or _created_on(group)) <= since
 
 
+def _unvisited_where(today: dt.date, weeks: int) -> ColumnElement[bool]:
+    """Active groups formed on or before the cut-off day with no visit after it (one indexed anti-join)."""
+    since = since_day(today, weeks)
+    formed_by = dt.datetime.combine(since + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    recent = select(Visit.group_id).where(Visit.visited_on > since)
+    return (Group.status == Status.ACTIVE) & (Group.created_at < formed_by) & Group.id.not_in(recent)
+
+
+def count_unvisited(session: Session, today: dt.date, weeks: int,
+                    where: ColumnElement[bool] | None = None) -> int:
+    """How many groups (within ``where``) nobody has visited in ``weeks`` weeks (0 when weeks is 0)."""
+    if weeks <= 0:
+        return 0
+    return int(session.scalar(select(func.count()).select_from(Group).where(
+        _unvisited_where(today, weeks), where if where is not None else true())) or 0)
+
+
 def unvisited(session: Session, today: dt.date, weeks: int, where: ColumnElement[bool] | None = None,
               limit: int = 500) -> list[Unvisited]:
     """Active groups (within ``where``) nobody has visited in ``weeks`` weeks, longest first."""
     if weeks <= 0:
         return []
-    groups = list(session.scalars(select(Group).where(Group.status == Status.ACTIVE,
-                                                      where if where is not None else true())
-                                  .order_by(Group.code)))
-    last = last_visits(session, [g.id for g in groups])
-    found = [Unvisited(g, last.get(g.id)) for g in groups if flagged(g, last.get(g.id), today, weeks)]
-    found.sort(key=lambda u: (u.last or dt.date.min, u.group.code))
-    return found[:limit]
+    last_day = (select(Visit.group_id, func.max(Visit.visited_on).label("last"))
+                .group_by(Visit.group_id).subquery())
+    rows = session.execute(
+        select(Group, last_day.c.last).outerjoin(last_day, last_day.c.group_id == Group.id)
+        .where(_unvisited_where(today, weeks), where if where is not None else true())
+        .order_by(last_day.c.last.is_not(None), last_day.c.last, Group.code).limit(limit)).all()
+    return [Unvisited(g, last) for g, last in rows]
 
 
 def visits_of(session: Session, *, group_id: int | None = None, worker_id: int | None = None,

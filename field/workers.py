@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from db import on_commit
 from field.errors import FieldError
 from groups.models import Coordinator, Group, Member, Status
 from groups.phones import PhoneError, normalise_phone
@@ -57,7 +58,14 @@ def add_worker(session: Session, *, phone: str, name: str, role: str, language: 
                          active=True)
     session.add(worker)
     session.flush()
+    on_commit(session, _forget_caller, e164)  # her next USSD session finds her field work at once
     return worker
+
+
+def _forget_caller(services, phone: str) -> None:
+    from menus.state import forget_caller
+
+    forget_caller(services.redis, phone)
 
 
 def promote(session: Session, member: Member, role: str, project_id: int | None = None) -> FieldWorker:

@@ -73,6 +73,9 @@ def values(t: Translator) -> dict[str, object]:
         columns="phone, name, number, role", file="members.xlsx", numbers="3 7 12", typed="4821",
         old=t.date(DAY), next=t.date(DAY + dt.timedelta(days=7)), weekday=t.date(DAY, "EEEE"),
         timezone="Asia/Ho_Chi_Minh",
+        # field staff, visit plans and referrals (field/):
+        lender="Vietnam Bank for Social Policies", branch="Văn Chấn, 12 Nguyễn Thái Học", team="Legal aid",
+        condition=t.gettext("No condition"),
     )
     return v
 

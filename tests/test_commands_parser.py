@@ -120,6 +120,9 @@ CASES = [
     ("iptal 2026-12-08", "CANCEL", [], {"text": "2026-12-08"}),
     ("ROLE 4 treasurer", "ROLE", [], {"text": "4 treasurer"}),
     ("vəzifə 4 chair", "ROLE", [], {"text": "4 chair"}),
+    ("VISIT KAS1 met the chair", "VISIT", [], {"word": "KAS1", "text": "met the chair"}),
+    ("ziyarət KAS1 dəftərlər qaydasındadır", "VISIT", [], {"word": "KAS1", "text": "dəftərlər qaydasındadır"}),
+    ("APPROVE F12", "APPROVE", [], {"ref": "F12"}),
 ]
 
 

@@ -107,7 +107,7 @@ SCREENS = [
         Item(N_("My groups"), "coord_groups"),
         Item(N_("Help requests"), "coord_help"),
         Item(N_("Loans waiting for me"), "coord_loans"),
-        Item(N_("Referrals waiting for me"), "coord_referrals"),
+        Item(N_("Referrals waiting for me"), "coord_referrals", when=lambda ctx: bool(_referrals_for(ctx))),
     )),
     Screen("coord_groups", guard=_only_coordinators, choices=_groups, chosen=_pick,
            body=lambda ctx: [ctx.t.gettext("My groups:")]),
@@ -118,13 +118,19 @@ SCREENS = [
 ]
 
 
-def _referrals_waiting(ctx: Ctx) -> list[str]:
-    """Referrals to outside lenders she may confirm (``field.referrals``); answered by SMS."""
+def _referrals_for(ctx: Ctx) -> list:
+    """Referrals to outside lenders she may confirm (``field.referrals``): her menu shows the item then."""
     from field.referrals import waiting_for
+
+    coordinator = _coordinator(ctx)
+    return waiting_for(ctx.db, coordinator=coordinator) if coordinator is not None else []
+
+
+def _referrals_waiting(ctx: Ctx) -> list[str]:
+    """Referrals she may confirm; answered by SMS."""
     from orgs.models import Organisation
 
-    t, coordinator = ctx.t, _coordinator(ctx)
-    rows = waiting_for(ctx.db, coordinator=coordinator) if coordinator is not None else []
+    t, rows = ctx.t, _referrals_for(ctx)
     if not rows:
         return [t.gettext("No referrals are waiting.")]
     lines = []

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 import ledger
+from field.models import Referral
 from groups.models import Coordinator, CoordinatorGroup, Group, Member, Status
 from i18n import N_
 from ledger.models import Loan, LoanStatus
@@ -118,7 +119,7 @@ SCREENS = [
 ]
 
 
-def _referrals_for(ctx: Ctx) -> list:
+def _referrals_for(ctx: Ctx) -> list[Referral]:
     """Referrals to outside lenders she may confirm (``field.referrals``): her menu shows the item then."""
     from field.referrals import waiting_for
 

@@ -54,6 +54,7 @@ class Config:
     USSD_RESUME_SECONDS: int = 120
     LEDGER_CACHE_SECONDS: int = 600  # how long a member's position may be served from Redis (0: never)
     SECRET_KEY: str | None = None  # signs the console's session cookies (development: kept in instance/)
+    VISIT_ALERT_WEEKS: int = 4  # flag groups no field worker has visited in this many weeks (0: never)
     CONSOLE_SECURE_COOKIES: bool = True  # cookies only over https; 0 for a local http console
     CONSOLE_SESSION_MINUTES: int = 480  # a console login lasts this long
     CONSOLE_LOGIN_LIMIT: str = "5 per 15 minutes"  # failed logins per account before it is locked
@@ -88,6 +89,7 @@ class Config:
         cfg.USSD_RESUME_SECONDS = int(cfg.USSD_RESUME_SECONDS)
         cfg.LEDGER_CACHE_SECONDS = int(cfg.LEDGER_CACHE_SECONDS)
         cfg.CONSOLE_SESSION_MINUTES = int(cfg.CONSOLE_SESSION_MINUTES)
+        cfg.VISIT_ALERT_WEEKS = max(0, int(cfg.VISIT_ALERT_WEEKS))
         if isinstance(cfg.CONSOLE_SECURE_COOKIES, str):
             cfg.CONSOLE_SECURE_COOKIES = cfg.CONSOLE_SECURE_COOKIES.strip().lower() not in ("0", "false", "no", "off")
         cfg.DATABASE_URL = cfg.DATABASE_URL or f"sqlite:///{INSTANCE / 'kassa.sqlite3'}"

@@ -5,6 +5,7 @@ named ``schema``: that name belongs to the PyPI package the africastalking SDK
 imports, and a top-level module of ours would shadow it.)
 """
 import console.models  # noqa: F401
+import field.models  # noqa: F401
 import groups.changes  # noqa: F401
 import groups.models  # noqa: F401
 import ledger.models  # noqa: F401

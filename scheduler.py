@@ -27,6 +27,7 @@ class Task:
 
 def tasks() -> list[Task]:
     """Every periodic task. Features add theirs here."""
+    from field.plans import task_announce_visits
     from messaging.sweeper import sweep
     from outreach.jobs import task_loan_notices, task_plan_reminders, task_resume_broadcasts
     from outreach.loan_expiry import task_expire_loans
@@ -39,6 +40,7 @@ def tasks() -> list[Task]:
         Task("resume-broadcasts", 120, task_resume_broadcasts),
         Task("report-figures", 300, task_refresh_figures),  # PAR30 and repayment rate move with the date
         Task("expire-loans", 300, task_expire_loans),  # approved loans never paid out
+        Task("announce-visits", 60, task_announce_visits),  # mobile-team visit plans whose time has come
     ]
 
 

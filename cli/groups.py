@@ -66,7 +66,7 @@ groups = AppGroup("groups", help="Create and list savings groups.")
 @groups.command("create")
 @click.option("--code", required=True, help="Short code used in SMS, e.g. UPENDO.")
 @click.option("--name", required=True)
-@click.option("--kind", type=click.Choice(["shg", "vsla"]), required=True)
+@click.option("--kind", type=click.Choice(["shg", "vsla", "flexible"]), required=True)
 @click.option("--currency", required=True, help="ISO 4217, e.g. KES, AZN, VND.")
 @click.option("--country", required=True, help="ISO 3166 alpha-2, for phone numbers.")
 @click.option("--language", default="en")
@@ -130,8 +130,18 @@ def members_add(group_code, phone, name, role, language) -> None:
             m = add_member(session, get_group(session, group_code), phone=phone, name=name,
                            role=role, language=language)
             click.echo(f"added {m.member.name} ({m.member.phone}) as number {m.number}, {role}")
+            _size_note(session, m.group)
     except (SetupError, PhoneError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _size_note(session, group) -> None:
+    from groups.kinds import size_warning
+    from i18n import translator
+
+    warning = size_warning(session, group)
+    if warning is not None:
+        click.echo("warning: " + warning.render(translator("en")), err=True)
 
 
 @members.command("import")

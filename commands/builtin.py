@@ -19,7 +19,8 @@ CARD_EXAMPLES = {"SAVE": "SAVE 3 500 4 500", "SOCIAL": "SOCIAL 3 50", "FINE": "F
                  "REPAY": "REPAY 3 250", "DISBURSE": "DISBURSE L17", "UNDO": "UNDO R1042",
                  "APPROVE": "APPROVE L17", "DECLINE": "DECLINE L17", "LANG": "LANG az",
                  "BC": "BC CODE text", "MOVE": "MOVE 2026-12-08 14:00", "CANCEL": "CANCEL",
-                 "SOCIALPAY": "SOCIALPAY 3 20 funeral", "ABSENT": "ABSENT 4 7", "LEAVE": "LEAVE 4"}
+                 "SOCIALPAY": "SOCIALPAY 3 20 funeral", "ABSENT": "ABSENT 4 7", "LEAVE": "LEAVE 4",
+                 "VISIT": "VISIT KAS1 note"}
 
 
 def run_help(ctx: Context, parsed: Parsed) -> Outcome:
@@ -81,12 +82,12 @@ def run_lang(ctx: Context, parsed: Parsed) -> Outcome:
     code = find_language(parsed.word or "")
     if code is None:
         raise CommandError(ctx.t.gettext("LANG: write one of {codes}.", codes=", ".join(LANGUAGES)))
-    for person in (ctx.sender.member, ctx.sender.coordinator):
+    for person in (ctx.sender.member, ctx.sender.coordinator, ctx.sender.field_worker):
         if person is not None:
             person.language = code
     ctx.session.flush()
-    if ctx.sender.member is not None:  # her next USSD screen speaks the new language too
-        on_commit(ctx.session, _forget_caller, ctx.sender.member.phone)
+    if ctx.sender.member is not None or ctx.sender.field_worker is not None:  # her next USSD screen too
+        on_commit(ctx.session, _forget_caller, ctx.sender.phone)
     # TRANSLATORS: {language} is the language's own name, e.g. Azərbaycanca.
     return Outcome(translator(code).gettext("Kassa will write to you in {language}.", language=LANGUAGES[code]))
 

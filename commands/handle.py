@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from commands import messages
 from commands.context import CommandError, Context, Outcome, Sender, identify
 from commands.parser import ParseError, parse_arguments, split_keyword
-from commands.registry import ANYONE, COORDINATOR, REGISTRY, Command, keyword_table
+from commands.registry import ANYONE, COORDINATOR, FIELD, REGISTRY, Command, keyword_table
 from groups.models import Group, Member, Membership
 from i18n import translator
 from messaging.models import OutboxMessage, Priority
@@ -94,6 +94,8 @@ def authorise(sender: Sender, command: Command) -> Authority:
         if membership.role.value in command.roles:
             return Authority(True, membership)
     if COORDINATOR in command.roles and sender.coordinator is not None:
+        return Authority(True)
+    if FIELD in command.roles and sender.field_worker is not None:
         return Authority(True)
     return REFUSED
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from commands.parser import ParseError
-from commands.registry import ANYONE, COORDINATOR, Command
+from commands.registry import ANYONE, COORDINATOR, FIELD, Command
 from i18n import N_, Translator
 
 #: Why an amount was refused (ledger.money.AmountError.reason) -> msgid.
@@ -20,6 +20,7 @@ ROLE_NAMES = {
     "chair": N_("the chair"),
     "secretary": N_("the secretary"),
     COORDINATOR: N_("a coordinator"),
+    FIELD: N_("a field worker"),
 }
 
 NOTHING_RECORDED = N_("Nothing was recorded.")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 KEYWORD_CONTEXT = "sms keyword"
 ANYONE = "anyone"  # any registered member or coordinator
 COORDINATOR = "coordinator"
+FIELD = "field"  # a field worker (orgs.models.FieldWorker): mobiliser, trainer, coach ...
 
 
 def pgettext(context: str, message: str) -> str:

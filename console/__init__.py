@@ -90,6 +90,7 @@ def init_app(app: Flask) -> None:
         broadcasts,
         dashboard,
         exports,
+        field,
         groups,
         members,
         orgs,

@@ -222,7 +222,7 @@ def _new_group_fields(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, s
     values["code"] = form.get("code", "").strip().upper()
     kind = form.get("kind", "")
     if kind not in {k.value for k in GroupKind}:
-        errors["kind"] = _("Choose SHG or VSLA.")
+        errors["kind"] = _("Choose a kind of group: SHG, VSLA or flexible.")
     values["kind"] = kind
     currency = form.get("currency", "").strip().upper()
     try:

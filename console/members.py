@@ -19,6 +19,7 @@ from console.scope import group_or_404
 from console.tables import ROLE_LABELS, loans_table, statement_table
 from console.web import _, services, tr
 from db import run_after_commit
+from groups.kinds import size_warning
 from groups.models import Member, Membership, Role, Status
 from groups.phones import PhoneError
 from groups.service import CSV_COLUMNS, SetupError, add_member, import_members, read_csv
@@ -60,10 +61,13 @@ def member_add(group_id: int):
                    {"name": m.member.name, "phone": m.member.phone, "role": m.role, "number": m.number},
                    group_id=group.id)
             name = m.member.name
+            too_few_or_many = size_warning(s, group)
     except (SetupError, PhoneError) as exc:
         flash(explain(tr(), exc), "error")
         return redirect(url_for("console.group_page", group_id=group_id) + "#add-member", code=303)
     flash(_("{name} is now a member of the group.", name=name), "info")
+    if too_few_or_many is not None:
+        flash(too_few_or_many.render(tr()), "error")
     return redirect(url_for("console.group_page", group_id=group_id) + "#members", code=303)
 
 
@@ -304,6 +308,7 @@ def member_import_confirm(group_id: int):
         s.commit()
         run_after_commit(s, services())
         added, skipped = len(report.added), len(report.problems)
+        too_few_or_many = size_warning(s, group)
     except BaseException:
         s.rollback()
         raise
@@ -311,4 +316,6 @@ def member_import_confirm(group_id: int):
         s.close()
     services().redis.delete(key)
     flash(_("{added} members imported, {skipped} bad rows skipped.", added=added, skipped=skipped), "info")
+    if too_few_or_many is not None:
+        flash(too_few_or_many.render(tr()), "error")
     return redirect(url_for("console.group_page", group_id=group_id) + "#members", code=303)

@@ -20,6 +20,11 @@ NAV = [
     ("console.places", N_("Places"), "admin"),
     ("console.centres", N_("Centres"), "admin"),
     ("console.organisations", N_("Organisations"), "admin"),
+    ("console.visits", N_("Visits"), None),
+    ("console.referrals", N_("Referrals"), None),
+    ("console.field_workers", N_("Field staff"), "admin"),
+    ("console.visit_plans", N_("Visit plans"), "admin"),
+    ("console.lenders", N_("Lenders"), "admin"),
     ("console.staff_list", N_("Staff"), "admin"),
     ("console.audit_log", N_("Audit log"), "admin"),
 ]

@@ -28,8 +28,16 @@ from db import Base
 
 
 class GroupKind(str, enum.Enum):
-    SHG = "shg"
-    VSLA = "vsla"
+    SHG = "shg"  # a fixed saving at each (weekly) meeting (seed 000)
+    VSLA = "vsla"  # shares bought at meetings
+    # Any amount on any day, as the savings and loan groups of seed 004 save
+    # ("different amounts, when needed, with flexible timing").
+    FLEXIBLE = "flexible"
+
+
+#: The size each kind of group is meant to have (members), for a warning outside it:
+#: SHG 10-20 (NRLM, Kudumbashree), VSLA 10-25 (DOMAIN.md), flexible groups 10-25 (seed 004).
+GROUP_SIZES = {"shg": (10, 20), "vsla": (10, 25), "flexible": (10, 25)}
 
 
 class Role(str, enum.Enum):

@@ -15,7 +15,7 @@ from groups.phones import PhoneError, normalise_phone
 from i18n import LANGUAGES
 
 # Defaults from DOMAIN.md: VSLA service charge 10%/month, SHG 2%/month.
-SERVICE_CHARGE_DEFAULT_BP = {GroupKind.VSLA: 1000, GroupKind.SHG: 200}
+SERVICE_CHARGE_DEFAULT_BP = {GroupKind.VSLA: 1000, GroupKind.SHG: 200, GroupKind.FLEXIBLE: 1000}
 
 
 class SetupError(ValueError):

@@ -75,6 +75,9 @@ def values(t: Translator) -> dict[str, object]:
         timezone="Asia/Ho_Chi_Minh",
         # places, organisations and projects:
         country="XV", found="country, province", groups=12, members=240, metric="people_trained", rows=1480,
+        # field staff, visit plans and referrals (field/):
+        lender="Vietnam Bank for Social Policies", branch="Văn Chấn, 12 Nguyễn Thái Học", team="Legal aid",
+        condition=t.gettext("No condition"),
     )
     return v
 

@@ -10,7 +10,9 @@ Every function here is posted by the group's treasurer, is idempotent on
 
 The group's rule for each amount is enforced per meeting: a member's total at
 one meeting must match the rule (SHG: exactly ``saving_amount``; VSLA:
-``shares_min``..``shares_max`` shares of the cycle's share value). Anything
+``shares_min``..``shares_max`` shares of the cycle's share value; a flexible
+group: any positive amount, on any day, each day's postings under that day's
+meeting row as for any group). Anything
 else is refused, or accepted and flagged when ``off_rule_contribution`` is
 ``flag``. A VSLA amount that is not a whole number of shares is always refused.
 """
@@ -65,6 +67,10 @@ def saving_rule(session: Session, group: Group, cycle: Cycle, meeting: Meeting, 
     """Check a saving against the group's rule (see the module docstring)."""
     if group.kind == GroupKind.VSLA:
         return _shares_rule(session, group, cycle, meeting, member, amount, shares)
+    if group.kind == GroupKind.FLEXIBLE:  # any positive amount, on any day (seed 004)
+        if amount is None:
+            raise errors.no_rule("savings")
+        return Contribution(amount)
     if amount is None:
         if group.saving_amount <= 0:
             raise errors.no_rule("savings")

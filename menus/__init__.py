@@ -18,6 +18,7 @@ def build_machine() -> Machine:
     from menus import (
         coordinator,
         cycle,
+        field,
         groups,
         help,
         home,
@@ -32,5 +33,5 @@ def build_machine() -> Machine:
     )
 
     modules = (home, money, loans, meeting, help, settings, pin, leaders, treasurer, privacy, cycle, groups,
-               coordinator)
+               coordinator, field)
     return Machine([screen for module in modules for screen in module.SCREENS])

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 import ledger
+from field.models import Referral
 from groups.models import Coordinator, Group, Member, Status
 from i18n import N_
 from ledger.models import Loan, LoanStatus
@@ -107,10 +108,37 @@ SCREENS = [
         Item(N_("My groups"), "coord_groups"),
         Item(N_("Help requests"), "coord_help"),
         Item(N_("Loans waiting for me"), "coord_loans"),
+        Item(N_("Referrals waiting for me"), "coord_referrals", when=lambda ctx: bool(_referrals_for(ctx))),
     )),
     Screen("coord_groups", guard=_only_coordinators, choices=_groups, chosen=_pick,
            body=lambda ctx: [ctx.t.gettext("My groups:")]),
     Screen("coord_group", guard=_only_coordinators, body=_summary),
     Screen("coord_help", guard=_only_coordinators, body=_help_requests),
     Screen("coord_loans", guard=_only_coordinators, body=_loans_waiting),
+    Screen("coord_referrals", guard=_only_coordinators, body=lambda ctx: _referrals_waiting(ctx)),
 ]
+
+
+def _referrals_for(ctx: Ctx) -> list[Referral]:
+    """Referrals to outside lenders she may confirm (``field.referrals``): her menu shows the item then."""
+    from field.referrals import waiting_for
+
+    coordinator = _coordinator(ctx)
+    return waiting_for(ctx.db, coordinator=coordinator) if coordinator is not None else []
+
+
+def _referrals_waiting(ctx: Ctx) -> list[str]:
+    """Referrals she may confirm; answered by SMS."""
+    from orgs.models import Organisation
+
+    t, rows = ctx.t, _referrals_for(ctx)
+    if not rows:
+        return [t.gettext("No referrals are waiting.")]
+    lines = []
+    for r in rows[:MAX_LINES]:
+        who, group, org = ctx.db.get(Member, r.member_id), ctx.db.get(Group, r.group_id), \
+            ctx.db.get(Organisation, r.organisation_id)
+        lines.append(f"{r.ref} {who.name if who else '?'} {t.money(r.amount, group.currency) if group else ''} "
+                     f"{group.code if group else ''} {org.name if org else ''}")
+    # TRANSLATORS: USSD; APPROVE and DECLINE are SMS keywords, keep them; F12 is a referral's number.
+    return lines + [t.gettext("Answer by SMS: APPROVE F12 or DECLINE F12.")]

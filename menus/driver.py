@@ -127,9 +127,12 @@ def identify(db: Session, phone: str) -> Who | None:
                Membership.status == Status.ACTIVE, Group.status == Status.ACTIVE)
         .order_by(Membership.id).limit(10)).all()
     if not rows:
-        return _coordinator(db, phone)
+        return _coordinator(db, phone) or _field_worker(db, phone)
     member, membership, group = rows[0]
-    return who_for(member, membership, group, groups=len(rows))
+    who = who_for(member, membership, group, groups=len(rows))
+    worker = _field_worker(db, phone)  # a member promoted to field work: her visits from her own menu
+    who.field_worker_id = worker.field_worker_id if worker is not None else 0
+    return who
 
 
 def _coordinator(db: Session, phone: str) -> Who | None:
@@ -141,6 +144,17 @@ def _coordinator(db: Session, phone: str) -> Who | None:
         return None
     return Who(member_id=0, group_id=0, membership_id=0, role="coordinator", lang=found.language,
                coordinator_id=found.id)
+
+
+def _field_worker(db: Session, phone: str) -> Who | None:
+    """A field worker (mobiliser, trainer ...) who is not a member: her own menu (``menus.field``)."""
+    from orgs.models import FieldWorker
+
+    found = db.scalar(select(FieldWorker).where(FieldWorker.phone == phone, FieldWorker.active.is_(True)))
+    if found is None:
+        return None
+    return Who(member_id=0, group_id=0, membership_id=0, role="field", lang=found.language,
+               field_worker_id=found.id)
 
 
 def who_for(member: Member, membership: Membership, group: Group, groups: int = 1) -> Who:

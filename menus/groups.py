@@ -28,6 +28,7 @@ def _chosen(ctx: Ctx, membership_id: Any) -> Move:
     member, group = ctx.db.get(Member, membership.member_id), ctx.db.get(Group, membership.group_id)
     assert member is not None and group is not None
     ctx.state.who = who_for(member, membership, group, groups=who.groups)
+    ctx.state.who.field_worker_id = who.field_worker_id
     ctx.__dict__.pop("_people", None)  # the cached member and group were the other group's
     ctx.__dict__.pop("membership", None)
     return Go(HOME, push=False)

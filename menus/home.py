@@ -17,6 +17,7 @@ is_treasurer = role_is(Role.TREASURER)
 
 HOME_ITEMS = (
     Item(N_("Loan requests"), "chair_loans", when=lambda ctx: _may_decide(ctx)),
+    Item(N_("Referrals"), "refer_list", when=lambda ctx: _referrals_waiting(ctx)),
     Item(N_("Today's meeting"), "treasurer_today", when=is_treasurer),
     Item(N_("My savings"), "savings"),
     Item(N_("My loan"), "loan"),
@@ -28,6 +29,7 @@ HOME_ITEMS = (
     Item(N_("Settings"), "settings"),
     Item(N_("Reset a member's PIN"), "chair_reset", when=is_chair),
     Item(N_("Share-out"), "shareout", when=is_treasurer),
+    Item(N_("Log a visit"), "visit_group", when=lambda ctx: _field_worker(ctx)),
     Item(N_("Change group"), "pick_group", when=lambda ctx: bool(ctx.state.who and ctx.state.who.groups > 1)),
 )
 
@@ -37,8 +39,21 @@ SCREENS = [Screen(HOME, items=HOME_ITEMS, back=False, guard=lambda ctx: _coordin
 
 def _coordinator_home(ctx: Ctx) -> Move | None:
     from menus.coordinator import coordinator_home
+    from menus.field import field_home
 
-    return coordinator_home(ctx)
+    return coordinator_home(ctx) or field_home(ctx)
+
+
+def _referrals_waiting(ctx: Ctx) -> bool:
+    from menus.field import chair_has_referrals
+
+    return chair_has_referrals(ctx)
+
+
+def _field_worker(ctx: Ctx) -> bool:
+    from menus.field import is_field_worker
+
+    return is_field_worker(ctx)
 
 
 def _may_decide(ctx: Ctx) -> bool:

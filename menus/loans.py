@@ -19,6 +19,7 @@ from ledger.loans import LOAN_STATUS_LABELS, open_loans
 from ledger.models import Loan, LoanStatus
 from ledger.money import amount_example
 from menus.engine import HOME, Choice, Ctx, End, Go, Invalid, Move, Say, Screen
+from menus.field import after_amount, lenders
 from menus.pin import needs_pin, with_pin
 from outreach.loan_news import (
     NOBODY,
@@ -49,6 +50,9 @@ def _can_borrow(ctx: Ctx) -> Move | None:
     blocked = needs_pin(ctx)
     if blocked is not None:
         return blocked
+    refused = _own_fund_condition(ctx)
+    if refused is not None:
+        return refused
     limit = ledger.loan_limit(ctx.db, ctx.group, ctx.member)
     if limit <= 0:
         waiting = open_loans(ctx.db, ctx.group, ctx.member)
@@ -70,10 +74,22 @@ def _amount(ctx: Ctx, raw: str) -> int:
     except ledger.AmountError as bad:
         raise Invalid(ledger.AMOUNT_MESSAGES[bad.reason], text=raw[:20],
                       example=amount_example(ctx.group.currency)) from None
-    if amount > ctx.data["limit"]:
+    if amount > ctx.data["limit"] and not lenders(ctx):  # with a lender: a referral (menus.field)
         raise Invalid(N_("That is above your limit of {limit}. Type a smaller amount."),
                       limit=ctx.money(ctx.data["limit"]))
     return amount
+
+
+def _own_fund_condition(ctx: Ctx) -> Move | None:
+    """The group's own fund may set a condition (``orgs.conditions``, e.g. training completed)."""
+    from field.errors import FieldError
+    from field.referrals import check_condition, condition_of
+
+    try:
+        check_condition(ctx.db, condition_of(ctx.db, group=ctx.group), ctx.member.id)
+    except FieldError as exc:
+        return End(Say(exc.message, exc.values(ctx.t)))
+    return None
 
 
 def _purposes(ctx: Ctx) -> list[Choice]:
@@ -233,7 +249,7 @@ def _cancel(ctx: Ctx, ref: str, reason: str | None) -> Move:
 
 
 SCREENS = [
-    Screen("loan_amount", guard=_can_borrow, validate=_amount, save_as="amount", then="loan_purpose",
+    Screen("loan_amount", guard=_can_borrow, validate=_amount, save_as="amount", then=after_amount,
            body=lambda ctx: [ctx.t.gettext("You can borrow up to {limit}. How much?",
                                            limit=ctx.money(ctx.data["limit"]))]),
     Screen("loan_purpose", body=lambda ctx: [ctx.t.gettext("What is it for?")],

@@ -44,6 +44,7 @@ class Who:
     pin_for_balance: bool = False  # the group asks the PIN before balances are shown
     groups: int = 1  # how many active groups she is in (more than one: she chooses on the first screen)
     coordinator_id: int = 0  # a coordinator (role "coordinator"; no member, group or membership: ids 0)
+    field_worker_id: int = 0  # a field worker (role "field" when she is not a member; orgs.models.FieldWorker)
 
 
 @dataclass

@@ -48,3 +48,32 @@ def groups_formed(session: Session, project_id: int, place_ids: Iterable[int] | 
 
         q = q.where(groups_under(session, place_ids))
     return int(session.scalar(q) or 0)
+
+
+@metric("referrals", N_("Referrals to outside lenders"))
+def referrals(session: Session, project_id: int, place_ids: Iterable[int] | None = None) -> int:
+    """Referrals confirmed for the project's lenders (referred, then approved or repaid: not declined)."""
+    from field.models import Referral
+    from field.referrals import MADE
+
+    q = (select(func.count()).select_from(Referral)
+         .where(Referral.project_id == project_id, Referral.status.in_(MADE)))
+    if place_ids is not None:
+        from orgs.places import groups_under
+
+        q = q.join(Group, Group.id == Referral.group_id).where(groups_under(session, place_ids))
+    return int(session.scalar(q) or 0)
+
+
+@metric("visits", N_("Field visits"))
+def visits(session: Session, project_id: int, place_ids: Iterable[int] | None = None) -> int:
+    """Visits field workers logged to the project's groups."""
+    from field.models import Visit
+
+    q = (select(func.count()).select_from(Visit).join(ProjectGroup, ProjectGroup.group_id == Visit.group_id)
+         .where(ProjectGroup.project_id == project_id))
+    if place_ids is not None:
+        from orgs.places import groups_under
+
+        q = q.join(Group, Group.id == Visit.group_id).where(groups_under(session, place_ids))
+    return int(session.scalar(q) or 0)

@@ -123,6 +123,9 @@ CASES = [
     ("YES", "YES", [], {}),
     ("hə", "YES", [], {}),
     ("Bəli", "YES", [], {}),
+    ("VISIT KAS1 met the chair", "VISIT", [], {"word": "KAS1", "text": "met the chair"}),
+    ("ziyarət KAS1 dəftərlər qaydasındadır", "VISIT", [], {"word": "KAS1", "text": "dəftərlər qaydasındadır"}),
+    ("APPROVE F12", "APPROVE", [], {"ref": "F12"}),
 ]
 
 

@@ -34,6 +34,10 @@ SCREEN_DATA = {
     "chair_loan": {"loan": "L1"},
     "chair_decide": {"loan": "L1", "approve": False},
     "help_confirm": {"help": "psychological"},
+    "refer_offer": {"limit": 9 * BIG, "amount": 10 * BIG},
+    "refer_confirm": {"limit": 9 * BIG, "amount": 10 * BIG, "lender": 0},
+    "refer_decide": {"referral": "F1234567", "approve": True},
+    "visit_note": {"visit_group": 0},
 }
 
 
@@ -122,6 +126,17 @@ FINAL = [
     Say(N_("There is nothing to share out in this cycle.")),
     Say(N_("{name} owes more than she saved. She must repay first."), {"name": "Nguyễn"}),
     Say(N_("No share-out is waiting. The treasurer starts one with SHAREOUT.")),
+    Say(N_("Request {ref} is sent to your chair. You will get an SMS with the lender's contact."),
+        {"ref": "F1234567"}),
+    Say(N_("Referral {ref} confirmed. {name} gets an SMS."), {"ref": "F1234567", "name": LONG_NAME}),
+    Say(N_("Referral {ref} declined. {name} gets an SMS."), {"ref": "F1234567", "name": LONG_NAME}),
+    Say(N_("Your visit to {group} is recorded (V{ref})."), {"group": "LONG1234567890AB", "ref": "1234567"}),
+    Say(N_("This loan needs a condition Kassa cannot check yet. Ask your coordinator.")),
+    Say(N_("This loan is only for members who meet: {condition}."), {"condition": "Completed the training"}),
+    Say(N_("Nobody can confirm a referral in your group yet: it has no chair and no coordinator.")),
+    Say(N_("Group {code} is not one of your groups."), {"code": "LONG1234567890AB"}),
+    Say(N_("You have no groups yet. Ask your coordinator.")),
+    Say(N_("Only a field worker can do this.")),
 ]
 
 

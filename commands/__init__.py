@@ -6,7 +6,7 @@ from a module imported here.
 """
 from __future__ import annotations
 
-from commands import admin, broadcast, builtin, cycle, loans_admin, meeting  # noqa: F401  (register their commands)
+from commands import admin, broadcast, builtin, cycle, loans_admin, meeting, rules  # noqa: F401  (register their commands)
 from commands.handle import Handled, Incoming, handle
 
 __all__ = ["Handled", "Incoming", "handle"]

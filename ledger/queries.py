@@ -157,6 +157,7 @@ class Entry(NamedTuple):
     ref: str
     reversed: bool
     reverses: str | None = None
+    memo: str | None = None  # a fine's type code
 
 
 _STATEMENT = (select(Txn).where(Txn.group_id == bindparam("g"), Txn.member_id == bindparam("m"))
@@ -167,7 +168,8 @@ def mini_statement(session: Session, group: Group, member: Member, limit: int = 
     """Her last ``limit`` postings, newest first, corrections included and marked."""
     txns = session.scalars(_STATEMENT, {"g": group.id, "m": member.id, "n": limit})
     return [Entry(t.on, t.kind.value, t.amount, t.ref, t.reversed,
-                  f"R{t.reverses_id}" if t.reverses_id else None) for t in txns]
+                  f"R{t.reverses_id}" if t.reverses_id else None,
+                  t.memo if t.kind == TxnKind.FINE else None) for t in txns]
 
 
 @dataclass(frozen=True)

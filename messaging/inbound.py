@@ -122,6 +122,13 @@ def run(session: Session, config, inbox_id: int) -> str | None:
     handled = handle(session, config, Incoming(row.from_phone, row.text, f"{row.provider}:{row.provider_message_id}",
                                                utcnow()))
     row.command = handled.command
+    if handled.command is not None:
+        from commands.registry import REGISTRY
+
+        if REGISTRY[handled.command].secret:  # a PIN as its last word: never kept
+            from commands.rules import redact_pin
+
+            row.text = redact_pin(row.text)
     return handled.result
 
 

@@ -6,8 +6,8 @@ imports, and a top-level module of ours would shadow it.)
 """
 import console.models  # noqa: F401
 import groups.changes  # noqa: F401
-import groups.rules  # noqa: F401
 import groups.models  # noqa: F401
+import groups.rules  # noqa: F401
 import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
 import outreach.models  # noqa: F401

@@ -420,7 +420,26 @@ def apply(session: Session, group: Group, edit: RuleEdit, *, actor: Member | Non
                         channel=channel, cycle_number=cycle, created_at=now)
     session.add(change)
     session.flush()
+    if edit.rule == "pin":
+        _forget_callers(session, group)
     return Applied(change, before, after, effective)
+
+
+def _forget_callers(session: Session, group: Group) -> None:
+    """Each member's USSD menu keeps her group's PIN rule for a minute: drop that copy after the commit."""
+    from db import on_commit
+    from groups.models import Membership, Status
+
+    phones = session.scalars(select(Member.phone).join(Membership, Membership.member_id == Member.id).where(
+        Membership.group_id == group.id, Membership.status == Status.ACTIVE))
+    for phone in phones:
+        on_commit(session, _forget, phone)
+
+
+def _forget(services: Any, phone: str) -> None:
+    from menus.state import forget_caller
+
+    forget_caller(services.redis, phone)
 
 
 def history(session: Session, group: Group, limit: int = 20) -> list[RuleChange]:

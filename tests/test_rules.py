@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 import ledger
-from groups.models import Coordinator, CoordinatorGroup, Group, Member
+from groups.models import Group, Member
 from groups.rules import RuleChange
 from groups.service import add_member, create_group
 from i18n import translator
@@ -202,3 +202,66 @@ def test_a_vsla_share_value_waits_for_the_next_cycle(client, services):
         _sms(client, services, TREASURER, "SAVE 3 1")
         assert texts_to(services, MEMBER)[-1].startswith(f"Jamii Group: shares bought: 1 ({kes(20000)}).")
         assert _read(services, lambda s, g: ledger.audit(s, g), "HISA") == []
+
+
+def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
+    with time_machine.travel(START - dt.timedelta(days=2), tick=True):
+        _group(services)
+        _choose_pin(client, CHAIR)
+        member = Phone(client, MEMBER)
+        member.dial()
+        assert "Group rules" not in member.screen  # only the chair has it
+        p = Phone(client, CHAIR)
+        p.dial()
+        p.choose("Group rules")
+        assert p.option(f"Saving per meeting: {kes(50000)}")
+        p.choose(f"Saving per meeting: {kes(50000)}")
+        assert "New saving per meeting (amount):" in p.screen
+        p.send("abc")
+        assert "That is not an amount. Type it again." in p.screen
+        p.send("650")
+        assert f"Saving per meeting: {kes(50000)} -> {kes(65000)}" in p.screen and "Enter your PIN" in p.screen
+        p.send("9999")
+        assert "Wrong PIN. Tries left: 2." in p.screen
+        assert _read(services, lambda s, g: g.saving_amount) == 50000
+        done = p.send(PIN)
+        assert done.startswith("END Saved: Rule changed: Saving per meeting:"), done
+        assert _read(services, lambda s, g: g.saving_amount) == 65000
+        assert texts_to(services, MEMBER)[-1].startswith("Jamii Group: Rule changed: Saving per meeting")
+        # a new fine type, named in the group's language
+        p.dial()
+        p.choose("Group rules")
+        p.choose("Fine types")
+        p.choose("New fine type")
+        p.send("Simu")
+        p.send("30")
+        assert f"Fine: Simu: - -> {kes(3000)}" in p.screen
+        assert p.send(PIN).startswith(f"END Saved: New rule: Fine: Simu: {kes(3000)}.")
+        # rename the built-in one, then the PIN before balances
+        p.dial()
+        p.choose("Group rules")
+        p.choose("Fine types")
+        p.choose(f"Late: {kes(1000)}")
+        p.choose("Change the name")
+        p.send("Kuchelewa")
+        assert p.send(PIN).startswith("END Saved: Rule changed: Fine: Kuchelewa:")
+        p.dial()
+        p.choose("Group rules")
+        p.choose("PIN before balances: off")
+        p.choose("on")
+        assert p.send(PIN).startswith("END Saved: Rule changed: PIN before balances: off -> on.")
+        assert _read(services, lambda s, g: (g.pin_for_balance, g.fine_types)) == (
+            True, {"late": {"amount": 1000, "name": "Kuchelewa"}, "simu": {"amount": 3000, "name": "Simu"}})
+        assert [(c[0], c[4]) for c in _changes(services)] == [("saving", "next_meeting"), ("fine", "next_meeting"),
+                                                               ("fine", "next_meeting"), ("pin", "now")]
+        member.dial()
+        member.choose("My savings")
+        assert "First choose a PIN to protect your money." in member.screen  # the PIN now comes first
+    with time_machine.travel(START, tick=True):  # fine names on the statement
+        _sms(client, services, TREASURER, "FINE 3 simu")
+        assert texts_to(services, MEMBER)[-1].startswith(f"Jamii Group: fine (Simu) of {kes(3000)} paid.")
+        p = Phone(client, MEMBER)
+        p.dial()
+        p.choose("Money in and out")
+        p.walk(PIN, PIN, PIN)  # she chooses her PIN, then gives it (the group asks it before balances)
+        assert "Fine (Simu)" in p.screen, p.screen

@@ -55,6 +55,14 @@ REFUSALS = {
 }
 OTHER_REFUSAL = N_("That cannot be changed now. Nothing changed.")
 
+#: Applied.effective -> the chair's last screen (the confirmation screen showed before and after).
+SAVED = {
+    "now": N_("Saved. Every member gets an SMS."),
+    "next_meeting": N_("Saved: from the next meeting. Every member gets an SMS."),
+    "next_cycle": N_("Saved: from the next cycle. Every member gets an SMS."),
+    "new_loans": N_("Saved: for new loans. Every member gets an SMS."),
+}
+
 
 def _say(exc: RuleError) -> Say:
     return Say(REFUSALS.get(exc.code, OTHER_REFUSAL), {k: str(v) for k, v in exc.params.items()})
@@ -189,8 +197,9 @@ def _confirm_body(ctx: Ctx) -> list[str]:
         after = t.gettext("removed") if edit.get("remove") else t.money(int(edit.get("value") or 0), group.currency)
         now = t.money(before.amount, group.currency) if before else "-"
     else:
-        what = label(t, group, rule)
-        now, after = show(t, group, rule, current(group, rule)), show(t, group, rule, edit.get("value"))
+        what, value = label(t, group, rule), edit.get("value")
+        now = show(t, group, rule, current(group, rule))
+        after = show(t, group, rule, current(group, rule) if value is None else value)
     return [f"{what}: {now} -> {after}", t.gettext("Enter your PIN to confirm.")]
 
 
@@ -213,9 +222,7 @@ def _apply(ctx: Ctx) -> Move:
     if edit.rule == "pin" and ctx.state.who is not None:
         ctx.state.who.pin_for_balance = bool(edit.value)
         ctx.state.who_changed = True
-    # TRANSLATORS: USSD, after the chair changed a rule; {change} says which, before and after.
-    return End(Say(N_("Saved: {change} Every member gets an SMS."),
-                   {"change": change_text(ctx.t, group, applied, with_group=False)}))
+    return End(Say(SAVED[applied.effective]))
 
 
 def _with_pin(ctx: Ctx, raw: str) -> Move:

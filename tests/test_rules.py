@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 import ledger
-from groups.models import Group, Member
+from groups.models import Coordinator, CoordinatorGroup, Group, Member
 from groups.rules import RuleChange
 from groups.service import add_member, create_group
 from i18n import translator
@@ -225,7 +225,7 @@ def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
         assert "Wrong PIN. Tries left: 2." in p.screen
         assert _read(services, lambda s, g: g.saving_amount) == 50000
         done = p.send(PIN)
-        assert done.startswith("END Saved: Rule changed: Saving per meeting:"), done
+        assert done == "END Saved: from the next meeting. Every member gets an SMS.", done
         assert _read(services, lambda s, g: g.saving_amount) == 65000
         assert texts_to(services, MEMBER)[-1].startswith("Jamii Group: Rule changed: Saving per meeting")
         # a new fine type, named in the group's language
@@ -236,7 +236,9 @@ def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
         p.send("Simu")
         p.send("30")
         assert f"Fine: Simu: - -> {kes(3000)}" in p.screen
-        assert p.send(PIN).startswith(f"END Saved: New rule: Fine: Simu: {kes(3000)}.")
+        assert p.send(PIN).startswith("END Saved: from the next meeting.")
+        assert texts_to(services, MEMBER)[-1] == (f"Jamii Group: New rule: Fine: Simu: {kes(3000)}. It counts from "
+                                                  "the next meeting.")
         # rename the built-in one, then the PIN before balances
         p.dial()
         p.choose("Group rules")
@@ -244,12 +246,14 @@ def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
         p.choose(f"Late: {kes(1000)}")
         p.choose("Change the name")
         p.send("Kuchelewa")
-        assert p.send(PIN).startswith("END Saved: Rule changed: Fine: Kuchelewa:")
+        assert "Fine: Kuchelewa: " in p.screen
+        assert p.send(PIN).startswith("END Saved: from the next meeting.")
         p.dial()
         p.choose("Group rules")
         p.choose("PIN before balances: off")
         p.choose("on")
-        assert p.send(PIN).startswith("END Saved: Rule changed: PIN before balances: off -> on.")
+        assert p.send(PIN) == "END Saved. Every member gets an SMS."
+        assert texts_to(services, MEMBER)[-1].startswith("Jamii Group: Rule changed: PIN before balances: off -> on.")
         assert _read(services, lambda s, g: (g.pin_for_balance, g.fine_types)) == (
             True, {"late": {"amount": 1000, "name": "Kuchelewa"}, "simu": {"amount": 3000, "name": "Simu"}})
         assert [(c[0], c[4]) for c in _changes(services)] == [("saving", "next_meeting"), ("fine", "next_meeting"),
@@ -265,3 +269,76 @@ def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
         p.choose("Money in and out")
         p.walk(PIN, PIN, PIN)  # she chooses her PIN, then gives it (the group asks it before balances)
         assert "Fine (Simu)" in p.screen, p.screen
+
+
+COORD = "+254722299999"
+
+
+def _no_chair_group(services, coordinator: bool) -> None:
+    with services.db.transaction() as s:
+        group = create_group(s, code="BILA", name="Bila Group", kind="shg", currency="KES", country="KE",
+                             timezone="Africa/Nairobi", meeting_weekday=0, meeting_time=dt.time(11, 0),
+                             saving_amount=50000)
+        for phone, name, role in ((TREASURER, "Amina Odhiambo", "treasurer"), (CHAIR, "Bahati Wafula", "secretary"),
+                                  (MEMBER, "Chiku Atieno", "member")):
+            add_member(s, group, phone=phone, name=name, role=role)
+        if coordinator:
+            c = Coordinator(phone=COORD, name="Neema Coordinator", language="en")
+            s.add(c)
+            s.flush()
+            s.add(CoordinatorGroup(coordinator_id=c.id, group_id=group.id))
+
+
+def _everything_sent(services) -> list[str]:
+    from tests.smskit import outbox
+
+    return [m.text for m in outbox(services)]
+
+
+def test_share_out_without_a_chair_goes_to_the_coordinator_who_may_hold_it(client, services):
+    with time_machine.travel(START, tick=True):
+        _no_chair_group(services, coordinator=True)
+        _sms(client, services, TREASURER, "SAVE 1 500 2 500 3 500")
+        preview = "\n".join(_sms(client, services, TREASURER, "SHAREOUT"))
+        code = re.search(r"send SHAREOUT (\d{4})", preview).group(1)
+        told = texts_to(services, COORD)
+        assert told == [f"Kassa: Bila Group has no chair. Its treasurer started the share-out, {kes(150000)} to 3 "
+                        "members. Send HOLD BILA to stop it."]
+        assert texts_to(services, CHAIR) == texts_to(services, CHAIR)[:0] + [
+            t for t in texts_to(services, CHAIR) if "share-out" not in t]  # the secretary: the coordinator holds
+        assert _reply(client, services, COORD, "HOLD") == "HOLD: write the group's code, e.g. HOLD UPENDO."
+        assert _reply(client, services, COORD, "HOLD BILA") == "HOLD: the share-out is on hold. Nothing was paid out."
+        assert texts_to(services, TREASURER)[-1] == ("Kassa: Neema Coordinator put the share-out on hold. Nothing "
+                                                     "was paid out.")
+        held = _reply(client, services, TREASURER, f"SHAREOUT {code}")
+        assert held.startswith("The share-out is on hold. Talk to whoever held it")
+        # started again from the treasurer's menu: told the coordinator, not "the chair"
+        p = Phone(client, TREASURER)
+        p.dial()
+        p.choose("Share-out")
+        p.walk(PIN, PIN)  # she chooses her PIN first
+        p.choose("Start the share-out")
+        done = p.send(PIN)
+        assert done.startswith("END Share-out started, code ") and "The coordinator is told." in done, done
+        p.dial()
+        p.choose("Share-out")
+        p.choose("Carry out the share-out")
+        assert p.send(PIN).startswith("END Share-out done: ")
+        assert texts_to(services, COORD)[-1] == (f"Kassa: Bila Group share-out done, {kes(150000)} paid to 3 members. "
+                                                 "A new cycle begins.")
+        assert not any("chair" in t.lower() for t in _everything_sent(services) if "has no chair" not in t), \
+            [t for t in _everything_sent(services) if "chair" in t.lower()]
+
+
+def test_share_out_without_a_chair_or_coordinator_goes_to_the_secretary(client, services):
+    with time_machine.travel(START, tick=True):
+        _no_chair_group(services, coordinator=False)
+        _sms(client, services, TREASURER, "SAVE 1 500 2 500 3 500")
+        _sms(client, services, TREASURER, "SHAREOUT")
+        assert texts_to(services, CHAIR)[-1].startswith("Kassa: the treasurer started the share-out, ")
+        assert _reply(client, services, MEMBER, "HOLD").startswith("Sorry, only the chair can send HOLD.")
+        assert _reply(client, services, CHAIR, "HOLD") == "HOLD: the share-out is on hold. Nothing was paid out."
+        assert texts_to(services, TREASURER)[-1] == "Kassa: Bahati Wafula put the share-out on hold. Nothing was paid out."
+        assert not any("chair" in t.lower() for t in _everything_sent(services)
+                       if not t.startswith("Sorry, only the chair")), \
+            [t for t in _everything_sent(services) if "chair" in t.lower()]

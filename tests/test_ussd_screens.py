@@ -34,6 +34,11 @@ SCREEN_DATA = {
     "chair_loan": {"loan": "L1"},
     "chair_decide": {"loan": "L1", "approve": False},
     "help_confirm": {"help": "psychological"},
+    "rule_value": {"rule": "interest"},
+    "rule_pick": {"rule": "loans"},
+    "rule_fine_edit": {"fine": "late"},
+    "rule_confirm": {"edit": {"rule": "fine", "value": 9 * BIG, "fine": "late", "name": "Đi muộn quá giờ họp nhóm ạ",
+                              "remove": False}},
 }
 
 
@@ -43,7 +48,9 @@ def long_group(services):
     with services.db.transaction() as s:
         group = create_group(s, code="LONG1", name=LONG_GROUP, kind="shg", currency="VND", country="VN",
                              timezone="Asia/Ho_Chi_Minh", meeting_place=LONG_PLACE, meeting_weekday=6,
-                             saving_amount=BIG, social_fund_amount=BIG // 10)
+                             saving_amount=BIG, social_fund_amount=BIG // 10,
+                             fine_types={"late": BIG // 10, "absent": {"amount": BIG // 10,
+                                                                      "name": "Vắng mặt không xin phép ạ"}})
         roles = ["chair", "treasurer"] + ["member"] * 23
         people = [add_member(s, group, phone=f"+8491200{i:04d}", name=f"{LONG_NAME} {i}", role=r)
                   for i, r in enumerate(roles, start=1)]
@@ -122,6 +129,19 @@ FINAL = [
     Say(N_("There is nothing to share out in this cycle.")),
     Say(N_("{name} owes more than she saved. She must repay first."), {"name": "Nguyễn"}),
     Say(N_("No share-out is waiting. The treasurer starts one with SHAREOUT.")),
+    Say(N_("Share-out started, code {code}. The coordinator is told. Carry it out within 30 minutes."),
+        {"code": "9999"}),
+    Say(N_("Share-out started, code {code}. The secretary is told. Carry it out within 30 minutes."),
+        {"code": "9999"}),
+    Say(N_("Share-out started, code {code}. Carry it out within 30 minutes."), {"code": "9999"}),
+    Say(N_("Saved. Every member gets an SMS.")),
+    Say(N_("Saved: from the next meeting. Every member gets an SMS.")),
+    Say(N_("Saved: from the next cycle. Every member gets an SMS.")),
+    Say(N_("Saved: for new loans. Every member gets an SMS.")),
+    Say(N_("That is already the rule. Nothing changed.")),
+    Say(N_("Today's meeting is open. Change this rule after it closes.")),
+    Say(N_("A share-out is waiting for its code. Change this rule after it.")),
+    Say(N_("That cannot be changed now. Nothing changed.")),
 ]
 
 

@@ -1,4 +1,5 @@
-"""group_rule_changes: every change the chair makes to her group's rules (who, before, after, when)
+"""group_rule_changes: every change the chair makes to her group's rules (who, before, after, when);
+a coordinator may hold the share-out of a group without a chair
 
 Revision ID: cycle01_rules
 Revises: firsthour01
@@ -37,9 +38,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('group_rule_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_group_rule_changes_group_id'), ['group_id'], unique=False)
+    with op.batch_alter_table('ledger_shareout_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('held_by_coordinator_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_ledger_shareout_requests_held_by_coordinator_id_coordinators'),
+                                    'coordinators', ['held_by_coordinator_id'], ['id'], ondelete='RESTRICT')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('ledger_shareout_requests', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_ledger_shareout_requests_held_by_coordinator_id_coordinators'),
+                                 type_='foreignkey')
+        batch_op.drop_column('held_by_coordinator_id')
     with op.batch_alter_table('group_rule_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_group_rule_changes_group_id'))
     op.drop_table('group_rule_changes')

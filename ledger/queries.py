@@ -133,8 +133,9 @@ def member_position(session: Session, group: Group, member: Member,
     loans = standing.loans
     first = loans[0] if loans else None
     meet = next_meeting_date(group, today)
-    loan_due = sum(max(0, due_by(loan, meet) - loan.paid) for loan in loans)
-    dpd = max((days_past_due(loan, today) for loan in loans), default=0)
+    meets = _meets(session, group) if loans else None
+    loan_due = sum(max(0, due_by(loan, meet, meets) - loan.paid) for loan in loans)
+    dpd = max((days_past_due(loan, today, meets) for loan in loans), default=0)
     value = standing.share_value
     return Position(
         member_id=member.id, currency=group.currency, savings=standing.savings,
@@ -142,7 +143,7 @@ def member_position(session: Session, group: Group, member: Member,
         social_paid=standing.social, fines_paid=standing.fines,
         loan_outstanding=sum(loan.outstanding for loan in loans),
         loan_principal=sum(loan.principal_outstanding for loan in loans),
-        loan_ref=first.ref if first else None, next_instalment=next_instalment(first) if first else None,
+        loan_ref=first.ref if first else None, next_instalment=next_instalment(first, meets) if first else None,
         days_past_due=dpd, overdue=dpd > 0, next_meeting=meet,
         due_next_meeting=saving_rule_amount(group, value) + group.social_fund_amount + loan_due,
         vsla=group.kind == GroupKind.VSLA)
@@ -196,17 +197,24 @@ def _ratio_bp(part: int, whole: int, empty: int) -> int:
     return part * 10_000 // whole if whole else empty
 
 
-def portfolio_at_risk(loans: list[Loan], today: dt.date, days: int = PAR_DAYS) -> int:
+def _meets(session: Session, group: Group):
+    """The group's meeting days (instalments fall on them)."""
+    from groups.changes import meeting_days
+
+    return meeting_days(session, [group.id]).get(group.id)
+
+
+def portfolio_at_risk(loans: list[Loan], today: dt.date, days: int = PAR_DAYS, meets=None) -> int:
     """PAR: principal outstanding of loans more than ``days`` past due / all principal outstanding (bp)."""
     out = sum(loan.principal_outstanding for loan in loans)
-    risk = sum(loan.principal_outstanding for loan in loans if days_past_due(loan, today) > days)
+    risk = sum(loan.principal_outstanding for loan in loans if days_past_due(loan, today, meets) > days)
     return _ratio_bp(risk, out, 0)
 
 
-def repayment_rate(loans: list[Loan], today: dt.date) -> int:
+def repayment_rate(loans: list[Loan], today: dt.date, meets=None) -> int:
     """Paid on time / due so far, over this cycle's loans (bp; 10000 when nothing is due yet)."""
-    due = sum(due_by(loan, today) for loan in loans)
-    paid = sum(min(loan.paid, due_by(loan, today)) for loan in loans)
+    due = sum(due_by(loan, today, meets) for loan in loans)
+    paid = sum(min(loan.paid, due_by(loan, today, meets)) for loan in loans)
     return _ratio_bp(paid, due, 10_000)
 
 
@@ -226,13 +234,15 @@ def group_summary(session: Session, group: Group, today: dt.date | None = None) 
     def nat(code: AccountCode) -> int:
         return natural(code, int(totals.get(code, 0) or 0))
 
+    meets = _meets(session, group) if active or cycle_loans else None
     return Summary(
         currency=group.currency, cycle=cycle.number if cycle else 1, members=int(members), cash_box=nat(AccountCode.CASH),
         bank=nat(AccountCode.BANK), savings=nat(AccountCode.SAVINGS), social_fund=nat(AccountCode.SOCIAL),
         service_charges=nat(AccountCode.CHARGES), fines=nat(AccountCode.FINES),
         loans_outstanding=nat(AccountCode.LOANS), active_loans=len(active),
-        overdue_loans=sum(1 for loan in active if days_past_due(loan, today) > 0),
-        par30_bp=portfolio_at_risk(active, today), repayment_rate_bp=repayment_rate(cycle_loans, today))
+        overdue_loans=sum(1 for loan in active if days_past_due(loan, today, meets) > 0),
+        par30_bp=portfolio_at_risk(active, today, meets=meets),
+        repayment_rate_bp=repayment_rate(cycle_loans, today, meets))
 
 
 class TrialLine(NamedTuple):

@@ -342,3 +342,30 @@ def test_share_out_without_a_chair_or_coordinator_goes_to_the_secretary(client, 
         assert not any("chair" in t.lower() for t in _everything_sent(services)
                        if not t.startswith("Sorry, only the chair")), \
             [t for t in _everything_sent(services) if "chair" in t.lower()]
+
+
+def test_instalments_fall_on_meeting_days_and_follow_a_cancelled_meeting(client, services):
+    """A one-month loan paid out on Monday 4 January: a month later is Thursday 4 February, so it
+    falls due at the meeting of Monday 8 February; once that meeting is cancelled, on the 15th."""
+    with time_machine.travel(START, tick=True):
+        _group(services)
+        _sms(client, services, TREASURER, "SAVE 1 500 2 500 3 500 4 500")
+        p = Phone(client, MEMBER)
+        p.dial()
+        p.choose("Ask for a loan")
+        p.walk(PIN, PIN)
+        p.walk("1000", "1", "1")
+        ref = re.search(r"\bL\d+\b", p.send(PIN)).group(0)
+        _sms(client, services, CHAIR, f"APPROVE {ref}")
+        _sms(client, services, TREASURER, f"DISBURSE {ref}")
+        bal = _reply(client, services, MEMBER, "BAL")
+        assert f"Due date: {EN.date(dt.date(2027, 2, 8))}." in bal, bal
+    with time_machine.travel(START + dt.timedelta(weeks=3), tick=True):  # Monday 25 January
+        cancel = _reply(client, services, CHAIR, "CANCEL 2027-02-08")
+        assert "is cancelled" in cancel, cancel
+        bal = _reply(client, services, MEMBER, "BAL")
+        assert f"Due date: {EN.date(dt.date(2027, 2, 15))}." in bal, bal
+        p = Phone(client, MEMBER)
+        p.dial()
+        p.choose("My loan")
+        assert f"Due date: {EN.date(dt.date(2027, 2, 15))}" in p.screen, p.screen

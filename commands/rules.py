@@ -33,22 +33,23 @@ _PIN = re.compile(r"\A\d{4}\Z")
 
 #: RuleError.code -> the answer (the sender's language).
 REFUSALS = {
-    "usage": N_("RULE: write the rule, the new value and your PIN, e.g. RULE SAVING 600 4071. "
-                "Send RULE alone to see the rules."),
-    "unknown_rule": N_("RULE: \"{token}\" is not a rule. Rules: SAVING, SHARE, INTEREST, LIMIT, FINE, PIN, "
-                       "EXPIRY, LOANS, KEEP."),
-    "one_value": N_("RULE: write one value, then your PIN, e.g. RULE {rule} 3 4071."),
-    "vsla_saving": N_("RULE: your group saves in shares. Change the share value: RULE SHARE 2000 4071."),
-    "shg_share": N_("RULE: your group saves a fixed amount. Change it: RULE SAVING 600 4071."),
+    # TRANSLATORS: {example} is an SMS as typed (RULE SAVING 600 4071); RULE is the keyword: keep it.
+    "usage": N_("RULE: write the rule, the new value and your PIN, e.g. {example}. Send RULE alone to see the "
+                "rules."),
+    # TRANSLATORS: {rules} lists the rule words as typed (SAVING, SHARE, ...): they stay in English.
+    "unknown_rule": N_("RULE: \"{token}\" is not a rule. The rules: {rules}."),
+    "one_value": N_("RULE: write one value, then your PIN, e.g. {example}."),
+    "vsla_saving": N_("RULE: your group saves in shares. Change the share value: {example}."),
+    "shg_share": N_("RULE: your group saves a fixed amount. Change it: {example}."),
     "bad_amount": N_("RULE: \"{token}\" is not an amount."),
     "bad_count": N_("RULE: \"{token}\" must be a whole number from {low} to {high}."),
     # TRANSLATORS: the loan service charge is written in percent a month, e.g. 5 or 2.5.
     "bad_percent": N_("RULE: \"{token}\" must be a percent a month from 0 to 10, e.g. 5 or 2.5."),
-    "on_off": N_("RULE: write ON or OFF, e.g. RULE PIN ON 4071."),
+    "on_off": N_("RULE: write ON or OFF, e.g. {example}."),
     "repay_deduct": N_("RULE: write REPAY (loans repaid before the share-out) or DEDUCT (taken off the "
                        "payout)."),
-    "fine_usage": N_("RULE: e.g. RULE FINE late 200 4071 (amount), RULE FINE late 200 Kuchelewa 4071 "
-                     "(amount and name), RULE FINE late OFF 4071 (remove)."),
+    # TRANSLATORS: {add}, {named} and {off} are SMS as typed (RULE FINE late 200 4071 ...).
+    "fine_usage": N_("RULE: a fine type, e.g. {add} (amount), {named} (amount and name), {off} (remove)."),
     "name_long": N_("RULE: a fine's name has at most {most} letters."),
     "no_fine": N_("RULE: the group has no fine \"{token}\"."),
     "unchanged": N_("RULE: that is already the rule. Nothing changed."),
@@ -68,8 +69,24 @@ WHEN = {
 }
 
 
+#: The SMS each refusal shows as its example (typed so in every language).
+EXAMPLES = {"usage": "RULE SAVING 600 4071", "one_value": "RULE {rule} 3 4071", "vsla_saving": "RULE SHARE 2000 4071",
+            "shg_share": "RULE SAVING 600 4071", "on_off": "RULE PIN ON 4071"}
+
+
 def refusal(t: Translator, exc: RuleError) -> str:
-    return t.gettext(REFUSALS.get(exc.code, REFUSALS["usage"]), **{k: str(v) for k, v in exc.params.items()})
+    params = {k: str(v) for k, v in exc.params.items()}
+    code = exc.code if exc.code in REFUSALS else "usage"
+    if code in EXAMPLES:
+        params["example"] = EXAMPLES[code].format(rule=str(exc.params.get("rule", "LIMIT")).upper())
+    if code == "unknown_rule":
+        from groups.rules import RULES
+
+        params["rules"] = ", ".join(r.upper() for r in RULES)
+    if code == "fine_usage":
+        params.update(add="RULE FINE late 200 4071", named="RULE FINE late 200 Kuchelewa 4071",
+                      off="RULE FINE late OFF 4071")
+    return t.gettext(REFUSALS[code], **params)
 
 
 def redact_pin(text: str) -> str:
@@ -107,7 +124,7 @@ def run_rule(ctx: Context, parsed: Parsed) -> Outcome:
         return Outcome(t.gettext("RULE: the group's rules.") + "\n" + "\n".join(listing(t, group)))
     pin = words[-1] if _PIN.match(words[-1]) else None
     if pin is None:
-        raise CommandError(t.gettext("RULE: write your PIN last, e.g. RULE SAVING 600 4071."))
+        raise CommandError(t.gettext("RULE: write your PIN last, e.g. {example}.", example="RULE SAVING 600 4071"))
     try:
         edit = parse_edit(group, words[:-1])
     except RuleError as exc:

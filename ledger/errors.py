@@ -222,8 +222,7 @@ def no_shareout() -> LedgerError:
 
 def shareout_held_by_other() -> LedgerError:
     """Held in a group without a chair (by its coordinator or secretary)."""
-    return LedgerError("shareout_held", N_("The share-out is on hold. Talk to whoever held it (the coordinator "
-                                           "or the secretary), then start it again."))
+    return LedgerError("shareout_held", N_("The share-out is on hold. Ask who held it, then start it again."))
 
 
 def shareout_held() -> LedgerError:

@@ -15,7 +15,6 @@ from commands.rules import change_text
 from groups.models import GroupKind, Member, Membership, Status
 from groups.rules import (
     NAME_MAX,
-    RULE_LABELS,
     RULES,
     RuleEdit,
     RuleError,
@@ -75,7 +74,7 @@ def _rules(ctx: Ctx) -> list[Choice]:
         if (rule == "saving" and group.kind == GroupKind.VSLA) or (rule == "share" and group.kind != GroupKind.VSLA):
             continue
         if rule == "fine":
-            out.append(Choice(t.gettext(RULE_LABELS["fine"]), rule))
+            out.append(Choice(label(t, group, "fines"), rule))
         else:
             out.append(Choice(f"{label(t, group, rule)}: {show(t, group, rule, current(group, rule))}", rule))
     return out

@@ -328,7 +328,8 @@ def label(t: Translator, group: Group, rule: str, fine: str = "", name: str = ""
     """The rule's name; a fine type reads ``Fine: <its name>``."""
     if rule == "fine":
         return t.gettext("Fine: {name}", name=name or fine_name(t, group, fine))
-    return t.gettext(RULE_LABELS["fine" if rule == "fines" else rule])
+    key = "fine" if rule == "fines" else rule
+    return t.gettext(RULE_LABELS[key])
 
 
 def listing(t: Translator, group: Group) -> list[str]:

@@ -73,6 +73,10 @@ def values(t: Translator) -> dict[str, object]:
         columns="phone, name, number, role", file="members.xlsx", numbers="3 7 12", typed="4821",
         old=t.date(DAY), next=t.date(DAY + dt.timedelta(days=7)), weekday=t.date(DAY, "EEEE"),
         timezone="Asia/Ho_Chi_Minh",
+        # the chair's rules (RULE, Group rules):
+        most=30, rules="SAVING, SHARE, INTEREST, LIMIT, FINE, PIN, EXPIRY, LOANS, KEEP",
+        rule=t.gettext("Loan service charge per month"), before=money, after=money,
+        add="RULE FINE late 200 4071", named="RULE FINE late 200 Kuchelewa 4071", off="RULE FINE late OFF 4071",
     )
     return v
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from groups.models import Group, Member, Membership, Role, Status
+from groups.models import Coordinator, Group, Member, Membership, Role, Status
 from ledger import errors
 from ledger.books import (
     Leg,
@@ -255,7 +255,7 @@ class Watchers:
 
     tier: str
     members: list[Member] = field(default_factory=list)
-    coordinators: list = field(default_factory=list)
+    coordinators: list[Coordinator] = field(default_factory=list)
 
 
 def _active(session: Session, group: Group, role: Role, but: int | None) -> list[Member]:
@@ -286,6 +286,8 @@ def hold_share_out(session: Session, group: Group, *, actor: Member | None, now:
     if coordinator_id is not None:
         if watchers.tier != "coordinator":
             raise errors.not_allowed()
+    elif actor is None:
+        raise errors.not_allowed()
     elif watchers.tier == "officer":
         require_role(session, group, actor, Role.SECRETARY)
     else:

@@ -26,7 +26,7 @@ from groups.models import Group, Membership, Status
 from ledger.books import FIGURES_MARK as MARKED
 from ledger.books import mark_figures as mark
 from ledger.books import natural
-from ledger.loans import LoanRow, days_past_due, due_by
+from ledger.loans import LoanRow, Meets, days_past_due, due_by
 from ledger.models import Account, AccountCode, Cycle, Loan, LoanStatus, Meeting
 from ledger.queries import PAR_DAYS
 
@@ -123,7 +123,7 @@ _LOANS = (select(Loan.group_id, Loan.id, Loan.principal, Loan.charge, Loan.princ
                                               and_(Loan.status == LoanStatus.CLOSED, Loan.cycle_id == _OPEN_CYCLE))))
 
 
-def _meeting_days(session: Session, group_ids: set[int]) -> dict:
+def _meeting_days(session: Session, group_ids: set[int]) -> dict[int, Meets]:
     """The meeting days of the groups with loans, a few hundred groups a statement."""
     from groups.changes import meeting_days
 

@@ -17,7 +17,16 @@ from groups.models import Group, GroupKind, Member, Membership, Status
 from groups.schedule import meeting_on_or_after, rhythm_of
 from i18n import N_
 from ledger.books import group_today, natural, open_cycle
-from ledger.loans import Due, LoanRow, active_loans, days_past_due, due_by, loan_schedule, next_instalment
+from ledger.loans import (
+    Due,
+    LoanRow,
+    Meets,
+    active_loans,
+    days_past_due,
+    due_by,
+    loan_schedule,
+    next_instalment,
+)
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, LoanStatus, Txn, TxnKind
 
 PAR_DAYS = 30
@@ -197,21 +206,21 @@ def _ratio_bp(part: int, whole: int, empty: int) -> int:
     return part * 10_000 // whole if whole else empty
 
 
-def _meets(session: Session, group: Group):
+def _meets(session: Session, group: Group) -> Meets | None:
     """The group's meeting days (instalments fall on them)."""
     from groups.changes import meeting_days
 
     return meeting_days(session, [group.id]).get(group.id)
 
 
-def portfolio_at_risk(loans: list[Loan], today: dt.date, days: int = PAR_DAYS, meets=None) -> int:
+def portfolio_at_risk(loans: list[Loan], today: dt.date, days: int = PAR_DAYS, meets: Meets | None = None) -> int:
     """PAR: principal outstanding of loans more than ``days`` past due / all principal outstanding (bp)."""
     out = sum(loan.principal_outstanding for loan in loans)
     risk = sum(loan.principal_outstanding for loan in loans if days_past_due(loan, today, meets) > days)
     return _ratio_bp(risk, out, 0)
 
 
-def repayment_rate(loans: list[Loan], today: dt.date, meets=None) -> int:
+def repayment_rate(loans: list[Loan], today: dt.date, meets: Meets | None = None) -> int:
     """Paid on time / due so far, over this cycle's loans (bp; 10000 when nothing is due yet)."""
     due = sum(due_by(loan, today, meets) for loan in loans)
     paid = sum(min(loan.paid, due_by(loan, today, meets)) for loan in loans)

@@ -56,10 +56,10 @@ OTHER_REFUSAL = N_("That cannot be changed now. Nothing changed.")
 
 #: Applied.effective -> the chair's last screen (the confirmation screen showed before and after).
 SAVED = {
-    "now": N_("Saved. Every member gets an SMS."),
-    "next_meeting": N_("Saved: from the next meeting. Every member gets an SMS."),
-    "next_cycle": N_("Saved: from the next cycle. Every member gets an SMS."),
-    "new_loans": N_("Saved: for new loans. Every member gets an SMS."),
+    "now": N_("Changed. Every member gets an SMS."),
+    "next_meeting": N_("Changed: from the next meeting. Every member gets an SMS."),
+    "next_cycle": N_("Changed: from the next cycle. Every member gets an SMS."),
+    "new_loans": N_("Changed: for new loans. Every member gets an SMS."),
 }
 
 

@@ -229,7 +229,7 @@ def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
         assert "Wrong PIN. Tries left: 2." in p.screen
         assert _read(services, lambda s, g: g.saving_amount) == 50000
         done = p.send(PIN)
-        assert done == "END Saved: from the next meeting. Every member gets an SMS.", done
+        assert done == "END Changed: from the next meeting. Every member gets an SMS.", done
         assert _read(services, lambda s, g: g.saving_amount) == 65000
         assert texts_to(services, MEMBER)[-1].startswith("Jamii Group: Rule changed: Saving per meeting")
         # a new fine type, named in the group's language
@@ -240,7 +240,7 @@ def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
         p.send("Simu")
         p.send("30")
         assert f"Fine: Simu: - -> {kes(3000)}" in p.screen
-        assert p.send(PIN).startswith("END Saved: from the next meeting.")
+        assert p.send(PIN).startswith("END Changed: from the next meeting.")
         assert texts_to(services, MEMBER)[-1] == (f"Jamii Group: New rule: Fine: Simu: {kes(3000)}. It counts from "
                                                   "the next meeting.")
         # rename the built-in one, then the PIN before balances
@@ -251,12 +251,12 @@ def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
         p.choose("Change the name")
         p.send("Kuchelewa")
         assert "Fine: Kuchelewa: " in p.screen
-        assert p.send(PIN).startswith("END Saved: from the next meeting.")
+        assert p.send(PIN).startswith("END Changed: from the next meeting.")
         p.dial()
         p.choose("Group rules")
         p.choose("PIN before balances: off")
         p.choose("on")
-        assert p.send(PIN) == "END Saved. Every member gets an SMS."
+        assert p.send(PIN) == "END Changed. Every member gets an SMS."
         assert texts_to(services, MEMBER)[-1].startswith("Jamii Group: Rule changed: PIN before balances: off -> on.")
         assert _read(services, lambda s, g: (g.pin_for_balance, g.fine_types)) == (
             True, {"late": {"amount": 1000, "name": "Kuchelewa"}, "simu": {"amount": 3000, "name": "Simu"}})

@@ -140,7 +140,9 @@ def _fine_rule(group: Group, amount: int | None, fine_type: str | None) -> tuple
         return Contribution(amount), None
     code = find_fine(group, fine_type)  # its code or the name the chair gave it
     if code is None:
-        raise errors.unknown_fine(fine_type, ", ".join(sorted(types)) or "-")
+        from groups.rules import fine_word
+
+        raise errors.unknown_fine(fine_type, ", ".join(fine_word(group, c) for c in types) or "-")
     if amount is None or amount == types[code]:
         return Contribution(types[code]), code
     return Contribution(amount, flagged=_off_rule(group, errors.off_rule_amount(amount, types[code]))), code

@@ -95,6 +95,20 @@ def redact_pin(text: str) -> str:
     return f"{head}{sep}****" if sep and _PIN.match(last) else text
 
 
+def redact_if_secret(text: str) -> str:
+    """``redact_pin`` for an SMS whose keyword (after a group code, maybe) is a secret command's, in any language."""
+    from commands.parser import match_key
+    from commands.registry import REGISTRY, keyword_table
+    from i18n import LANGUAGES
+
+    table = keyword_table(list(LANGUAGES))
+    for word in (text or "").split()[:2]:
+        entry = table.get(match_key(word))
+        if entry is not None and REGISTRY[entry.command].secret:
+            return redact_pin(text)
+    return text
+
+
 def change_text(t: Translator, group: Group, applied: Applied, *, with_group: bool = True) -> str:
     """The change as a member reads it: the rule, before and after, from when it counts."""
     change = applied.change

@@ -120,6 +120,8 @@ CASES = [
     ("iptal 2026-12-08", "CANCEL", [], {"text": "2026-12-08"}),
     ("ROLE 4 treasurer", "ROLE", [], {"text": "4 treasurer"}),
     ("vəzifə 4 chair", "ROLE", [], {"text": "4 chair"}),
+    ("RULE SAVING 600 4071", "RULE", [], {"text": "SAVING 600 4071"}),
+    ("qayda fine late 200 4071", "RULE", [], {"text": "fine late 200 4071"}),
 ]
 
 

@@ -8,6 +8,7 @@ import console.models  # noqa: F401
 import field.models  # noqa: F401
 import groups.changes  # noqa: F401
 import groups.models  # noqa: F401
+import groups.rules  # noqa: F401
 import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
 import orgs.models  # noqa: F401

@@ -14,6 +14,7 @@ from commands import (  # noqa: F401  (register their commands)
     field,
     loans_admin,
     meeting,
+    rules,
 )
 from commands.handle import Handled, Incoming, handle
 

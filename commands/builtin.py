@@ -20,7 +20,7 @@ CARD_EXAMPLES = {"SAVE": "SAVE 3 500 4 500", "SOCIAL": "SOCIAL 3 50", "FINE": "F
                  "APPROVE": "APPROVE L17", "DECLINE": "DECLINE L17", "LANG": "LANG az",
                  "BC": "BC CODE text", "MOVE": "MOVE 2026-12-08 14:00", "CANCEL": "CANCEL",
                  "SOCIALPAY": "SOCIALPAY 3 20 funeral", "ABSENT": "ABSENT 4 7", "LEAVE": "LEAVE 4",
-                 "VISIT": "VISIT KAS1 note"}
+                 "VISIT": "VISIT KAS1 note", "RULE": "RULE"}
 
 
 def run_help(ctx: Context, parsed: Parsed) -> Outcome:
@@ -32,7 +32,7 @@ def run_help(ctx: Context, parsed: Parsed) -> Outcome:
     full = "\n".join(["Kassa:"] + lines)
     if shape(full).segments <= 2 and shape(plain_letters(full)).segments <= 1:
         return Outcome(full)
-    examples = "; ".join(dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed))
+    examples = "; ".join(dict.fromkeys(_example(ctx, cmd.keyword) for cmd in allowed))
     # TRANSLATORS: {examples} lists SMS commands as typed, e.g. "SAVE 3 500 4 500; BAL; STOP".
     card = ctx.t.gettext("Kassa commands, for example: {examples}", examples=examples)
     if shape(card).segments <= 2 and shape(plain_letters(card)).segments <= 1:
@@ -52,9 +52,20 @@ def run_help(ctx: Context, parsed: Parsed) -> Outcome:
         if len(pages) <= 2:
             return Outcome(pages[0], more=pages[1:])
     # All GSM-7: one segment each, where her letters would take three; a long card is two SMS.
-    examples_list = list(dict.fromkeys(CARD_EXAMPLES.get(cmd.keyword, cmd.keyword) for cmd in allowed))
+    examples_list = list(dict.fromkeys(_example(ctx, cmd.keyword) for cmd in allowed))
     pages = _one_segment_pages(["Kassa: " + examples_list[0], *examples_list[1:]])
     return Outcome(pages[0], more=pages[1:])
+
+
+def _example(ctx: Context, keyword: str) -> str:
+    """The card's example for ``keyword``; FINE names the group's first fine type as the treasurer types it."""
+    if keyword == "FINE" and ctx.group is not None:
+        from groups.rules import fine_types, fine_word
+
+        first = next(iter(fine_types(ctx.group).values()), None)
+        if first is not None:
+            return f"FINE 3 {fine_word(ctx.group, first.code)}"
+    return CARD_EXAMPLES.get(keyword, keyword)
 
 
 def _one_segment_pages(parts: list[str], sep: str = "; ", segments: int = 1) -> list[str]:

@@ -72,6 +72,7 @@ class Outcome:
     reply: str
     notices: list[Notice] = field(default_factory=list)
     more: list[str] = field(default_factory=list)  # further SMS to the sender (a long answer, paged)
+    refused: bool = False  # a refusal that keeps what it wrote (a wrong PIN counts toward the lock)
 
 
 class CommandError(Exception):

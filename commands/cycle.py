@@ -20,7 +20,7 @@ from commands.context import CommandError, Context, Notice, Outcome
 from commands.meeting import resolve
 from commands.messages import item_problem
 from commands.parser import Grammar, Item, Parsed
-from commands.registry import Command, pgettext, register
+from commands.registry import COORDINATOR, Command, pgettext, register
 from groups.models import Group, Member, Membership, Role, Status
 from i18n import N_, Translator, translator
 from i18n.plain import plain_letters
@@ -97,11 +97,36 @@ def _start(ctx: Context) -> Outcome:
     lines.append(t.gettext("To pay out {total}, send SHAREOUT {code} within 30 minutes.",
                            total=ctx.money(preview.total), code=preview.code))
     texts = pages(lines)
-    notices = []
-    for chair in _officers(ctx, Role.CHAIR):
-        notices.append(Notice(chair, ctx.group, started_notice(translator(chair.language), ctx.group, preview),
-                              kind="notice"))
+    watchers = ledger.share_out_watchers(ctx.session, ctx.group, treasurer_id=ctx.actor.id)
+    notices = [Notice(m, ctx.group, started_notice(translator(m.language), ctx.group, preview), kind="notice")
+               for m in watchers.members]
+    tell_coordinators(ctx.session, ctx.group, watchers, lambda t: coordinator_started(t, ctx.group, preview))
     return Outcome(texts[0], notices, texts[1:])
+
+
+def tell_coordinators(session, group: Group, watchers, render: Callable[[Translator], str]) -> None:
+    """The share-out's notices to the coordinators standing in for a group without a chair."""
+    from messaging.models import Priority
+    from messaging.outbox import queue_sms
+
+    for coordinator in watchers.coordinators:
+        t = translator(coordinator.language)
+        queue_sms(session, to=coordinator.phone, text=render(t), language=t.lang, kind="notice",
+                  priority=Priority.NOTICE, group_id=group.id)
+
+
+def coordinator_started(t: Translator, group: Group, preview: ledger.Preview) -> str:
+    """The coordinator's SMS when the treasurer of a group without a chair starts a share-out."""
+    # TRANSLATORS: to the coordinator; HOLD is the SMS keyword and {code} the group's code: keep both.
+    return t.gettext("Kassa: {group} has no chair. Its treasurer started the share-out, {total} to {n} members. "
+                     "Send HOLD {code} to stop it.", group=group.name, total=t.money(preview.total, group.currency),
+                     n=len(preview.payouts), code=group.code)
+
+
+def coordinator_done(t: Translator, group: Group, done: ShareOut) -> str:
+    """The coordinator's SMS when that share-out is carried out."""
+    return t.gettext("Kassa: {group} share-out done, {total} paid to {n} members. A new cycle begins.",
+                     group=group.name, total=t.money(done.total, group.currency), n=len(done.payouts))
 
 
 def started_notice(t: Translator, group: Group, preview: ledger.Preview) -> str:
@@ -162,23 +187,47 @@ def _confirm(ctx: Context, code: str) -> Outcome:
             more.append(text)  # her own payout as its own SMS, not appended to a long reply
         else:
             notices.append(Notice(member, ctx.group, text))
-    for chair in _officers(ctx, Role.CHAIR):
-        notices.append(Notice(chair, ctx.group, done_notice(translator(chair.language), ctx.group, done),
-                              kind="notice"))
+    watchers = ledger.share_out_watchers(ctx.session, ctx.group, treasurer_id=ctx.actor.id)
+    for m in watchers.members:
+        notices.append(Notice(m, ctx.group, done_notice(translator(m.language), ctx.group, done), kind="notice"))
+    tell_coordinators(ctx.session, ctx.group, watchers, lambda t: coordinator_done(t, ctx.group, done))
     return Outcome(reply, notices, more)
 
 
+def _hold_group(ctx: Context, parsed: Parsed) -> tuple[Group, int | None]:
+    """The sender's own group; a coordinator names the group by its code (HOLD UPENDO)."""
+    if ctx.group is not None:
+        return ctx.group, None
+    from support.service import coordinators_of
+
+    coordinator, words = ctx.sender.coordinator, parsed.text.split()
+    group = ctx.session.scalar(select(Group).where(Group.code == words[0].upper())) if words else None
+    if coordinator is None or group is None or not (
+            coordinator.all_groups or any(c.id == coordinator.id for c in coordinators_of(ctx.session, group))):
+        raise CommandError(ctx.t.gettext("HOLD: write the group's code, e.g. HOLD UPENDO."))
+    return group, coordinator.id
+
+
 def run_hold(ctx: Context, parsed: Parsed) -> Outcome:
+    """The chair holds the share-out; in a group without a chair, its coordinator (or a secretary)."""
+    group, coordinator_id = _hold_group(ctx, parsed)
     try:
-        ledger.hold_share_out(ctx.session, ctx.group, actor=ctx.actor, now=ctx.now)
+        ledger.hold_share_out(ctx.session, group, actor=ctx.actor if coordinator_id is None else None,
+                              now=ctx.now, coordinator_id=coordinator_id)
     except LedgerError as exc:
-        raise _refused(ctx, exc) from None
+        raise CommandError(exc.render(ctx.t, group.currency)) from None
+    chair = ctx.membership is not None and ctx.membership.role == Role.CHAIR
+    who = ctx.sender.coordinator.name if coordinator_id is not None else (ctx.actor.name if ctx.actor else "?")
     notices = []
-    for treasurer in _officers(ctx, Role.TREASURER):
+    treasurers = ctx.session.scalars(select(Member).join(Membership, Membership.member_id == Member.id).where(
+        Membership.group_id == group.id, Membership.role == Role.TREASURER, Membership.status == Status.ACTIVE))
+    for treasurer in treasurers:
+        if ctx.actor is not None and treasurer.id == ctx.actor.id:
+            continue
         tt = translator(treasurer.language)
-        notices.append(Notice(treasurer, ctx.group, tt.gettext(
-            "Kassa: the chair put the share-out on hold. Nothing was paid out."),
-            kind="notice"))
+        text = tt.gettext("Kassa: the chair put the share-out on hold. Nothing was paid out.") if chair else \
+            tt.gettext("Kassa: {name} put the share-out on hold. Nothing was paid out.", name=who)
+        notices.append(Notice(treasurer, group, text, kind="notice"))
     return Outcome(ctx.t.gettext("HOLD: the share-out is on hold. Nothing was paid out."), notices)
 
 
@@ -298,8 +347,8 @@ def run_leave(ctx: Context, parsed: Parsed) -> Outcome:
 
 register(Command(pgettext("sms keyword", "SHAREOUT"), Grammar.NONE, TREASURER, run_shareout,
                  N_("SHAREOUT [code] - share-out: preview, then carry out")))
-register(Command(pgettext("sms keyword", "HOLD"), Grammar.NONE, CHAIR, run_hold,
-                 N_("HOLD - stop the share-out")))
+register(Command(pgettext("sms keyword", "HOLD"), Grammar.NONE, frozenset({"chair", "secretary", COORDINATOR}),
+                 run_hold, N_("HOLD - stop the share-out"), card=CHAIR))
 register(Command(pgettext("sms keyword", "SOCIALPAY"), Grammar.ITEMS_REASON, TREASURER, run_socialpay,
                  # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
                  N_("SOCIALPAY number amount reason - social fund grant")))

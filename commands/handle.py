@@ -115,7 +115,7 @@ def _run(session: Session, config, sms: Incoming, sender: Sender, command: Comma
         _reply(session, sender, ctx.group, exc.text)
         return Handled(command.keyword, "refused")
     _deliver(session, sender, ctx.group, outcome)
-    return Handled(command.keyword, "accepted")
+    return Handled(command.keyword, "refused" if outcome.refused else "accepted")
 
 
 def _entry(command: Command):

@@ -63,6 +63,13 @@ def receipt_text(t: Translator, group, receipt) -> str:
                          "Receipt {ref}.", group=group.name, shares=receipt.shares,
                          amount=t.money(receipt.amount, group.currency), total=receipt.balance // value,
                          balance=t.money(receipt.balance, group.currency), ref=receipt.ref)
+    if receipt.kind == "fine" and getattr(receipt, "memo", None):
+        from groups.rules import fine_name
+
+        # TRANSLATORS: an SMS receipt for a fine of a type the group set ({name}: "Late", or the chair's word).
+        return t.gettext("{group}: fine ({name}) of {amount} paid. Receipt {ref}.", group=group.name,
+                         name=fine_name(t, group, receipt.memo), amount=t.money(abs(receipt.amount), group.currency),
+                         ref=receipt.ref)
     msgid = RECEIPT_TEXTS.get(receipt.kind, GENERIC_RECEIPT)
     return t.gettext(msgid, group=group.name, amount=t.money(abs(receipt.amount), group.currency),
                      balance=t.money(receipt.balance, group.currency), ref=receipt.ref,
@@ -104,23 +111,29 @@ def _refuse_repeats(ctx: Context, parsed: Parsed, members: list[Membership]) -> 
         seen[membership.id] = item
 
 
-def shares_typed(group, item: Item) -> int | None:
+def shares_typed(group, item: Item, share_value: int | None = None) -> int | None:
     """In a share-based (VSLA) group a small whole number is shares, not money: ``SAVE 3 2`` buys
     2 shares. Small means less than one share's value in the currency's major units; a larger
     amount (``SAVE 3 100000``) is money and must be whole shares."""
     from ledger.money import minor_digits
 
     typed = item.text.split()[-1].replace(",", "")
-    if group.kind.value != "vsla" or not typed.isdigit() or group.share_value <= 0:
+    value = group.share_value if share_value is None else share_value  # the open cycle's, when it has one
+    if group.kind.value != "vsla" or not typed.isdigit() or value <= 0:
         return None
     shares = int(typed)
-    return shares if 0 < shares * 10 ** minor_digits(group.currency) < group.share_value else None
+    return shares if 0 < shares * 10 ** minor_digits(group.currency) < value else None
 
 
 def run_save(ctx: Context, parsed: Parsed) -> Outcome:
 
+    from ledger.books import open_cycle
+
+    cycle = open_cycle(ctx.session, ctx.group)
+    value = cycle.share_value if cycle is not None and cycle.share_value else None
+
     def post(member: Member, item: Item, key: str):
-        shares = shares_typed(ctx.group, item)
+        shares = shares_typed(ctx.group, item, value)
         return ledger.record_saving(ctx.session, ctx.group, member, amount=None if shares else item.amount,
                                     shares=shares, key=key, actor=ctx.actor, on=ctx.today())
 
@@ -142,11 +155,13 @@ def run_repay(ctx: Context, parsed: Parsed) -> Outcome:
 def run_fine(ctx: Context, parsed: Parsed) -> Outcome:
     """FINE WHO AMOUNT [REASON]: a reason naming one of the group's fine types records that type;
     any other reason is free words. With no amount, the reason must be a fine type (its amount)."""
+    from groups.rules import find_fine
+
     reason = parsed.text.strip().lower() or None
-    types = {str(k).lower() for k in (ctx.group.fine_types or {})}
+    named = find_fine(ctx.group, reason)  # a fine type's code or the chair's name for it
 
     def post(member: Member, item: Item, key: str):
-        fine_type = reason if item.amount is None or reason in types else None
+        fine_type = reason if item.amount is None or named else None
         return ledger.record_fine(ctx.session, ctx.group, member, item.amount, fine_type=fine_type, key=key,
                                   actor=ctx.actor, on=ctx.today())
 

@@ -42,6 +42,8 @@ class Command:
     # The roles whose HELP card and refusals name it, when narrower than ``roles`` (APPROVE:
     # the chair; a secretary, treasurer or coordinator may send it only in a stand-in case).
     card: frozenset[str] | None = None
+    # Its last word may be the sender's PIN: the stored SMS keeps ``****`` instead (commands.rules).
+    secret: bool = False
 
     def on_card(self) -> Command:
         """This command as the HELP card and refusals see it (only its ``card`` roles)."""

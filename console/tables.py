@@ -154,13 +154,16 @@ def loans_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
     if args.get("member_id"):
         stmt = stmt.where(Loan.member_id == int(args["member_id"]))
     rows = []
+    from groups.changes import meeting_days
+
+    meets = meeting_days(session, [group.id]).get(group.id)
     for loan, name in session.execute(stmt):
         active = loan.status == LoanStatus.ACTIVE
         rows.append(dict(ref=loan.ref, member=name, currency=group.currency, principal=loan.principal,
                          charge=loan.charge, paid=loan.paid, outstanding=loan.outstanding if active else 0,
                          status=LOAN_LABELS.get(loan.status.value, loan.status.value),
                          requested_on=loan.requested_on, disbursed_on=loan.disbursed_on,
-                         days_late=days_past_due(loan, today) if active else 0))
+                         days_late=days_past_due(loan, today, meets) if active else 0))
     args_out = {"group_id": group.id, **({"member_id": args["member_id"]} if args.get("member_id") else {})}
     return Table("loans", N_("Loans"), [
         Column("ref", N_("Loan")),

@@ -10,14 +10,23 @@ Functions flush, never commit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Time, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db import Base
 from groups.models import Group
-from groups.schedule import MOVE_WINDOW, Change, Changes, effective, local_instant, next_slot, rhythm_of
+from groups.schedule import (
+    MOVE_WINDOW,
+    Change,
+    Changes,
+    effective,
+    local_instant,
+    meeting_day_for,
+    next_slot,
+    rhythm_of,
+)
 
 
 class MeetingChange(Base):
@@ -134,3 +143,18 @@ def cancel_meeting(session: Session, group: Group, on: dt.date | None, *, actor_
             break
         changes[slot] = Change(cancelled=True)  # look past it (not recorded)
     raise ChangeError("no_meeting", date=on)
+
+
+def meeting_days(session: Session, group_ids: Iterable[int]) -> dict[int, Callable[[dt.date], dt.date]]:
+    """Per group: a date -> the day of its first meeting on or after it, every moved or cancelled
+    meeting counted (however long ago: a loan's past instalments keep their days)."""
+    ids = sorted(set(group_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Group.id, Group.timezone, Group.meeting_weekday, Group.meeting_time,
+                                  Group.meeting_every_weeks, Group.meeting_anchor, Group.reminder_days_before,
+                                  Group.reminder_time).where(Group.id.in_(ids))).all()
+    found: dict[int, dict[dt.date, Change]] = {}
+    for row in session.scalars(select(MeetingChange).where(MeetingChange.group_id.in_(ids))):
+        found.setdefault(row.group_id, {})[row.regular_on] = row.as_change()
+    return {row.id: meeting_day_for(rhythm_of(row), found.get(row.id)) for row in rows}

@@ -164,3 +164,20 @@ def next_slot(rhythm: Rhythm, now: dt.datetime, changes: Changes | None) -> dt.d
             best = (start, day)
         day = meeting_on_or_after(rhythm, day + dt.timedelta(days=1))
     return best[1]
+
+
+def meeting_day_for(rhythm: Rhythm, changes: Changes | None = None):
+    """A function: a date -> the day of the group's first meeting on or after it (a cancelled
+    meeting passes to the next one, a moved one counts on its new day). Loan instalments
+    fall on meeting days by it (``ledger.loans.schedule``)."""
+
+    def meets(day: dt.date) -> dt.date:
+        slot = meeting_on_or_after(rhythm, day)
+        for _ in range(60):
+            when = effective(rhythm, slot, changes)
+            if when is not None:
+                return when[0]
+            slot = meeting_on_or_after(rhythm, slot + dt.timedelta(days=1))
+        return slot
+
+    return meets

@@ -78,6 +78,10 @@ def values(t: Translator) -> dict[str, object]:
         # field staff, visit plans and referrals (field/):
         lender="Vietnam Bank for Social Policies", branch="Văn Chấn, 12 Nguyễn Thái Học", team="Legal aid",
         condition=t.gettext("No condition"),
+        # the chair's rules (RULE, Group rules):
+        most=30, rules="SAVING, SHARE, INTEREST, LIMIT, FINE, PIN, EXPIRY, LOANS, KEEP",
+        rule=t.gettext("Loan service charge per month"), before=money, after=money,
+        add="RULE FINE late 200 4071", named="RULE FINE late 200 Kuchelewa 4071", off="RULE FINE late OFF 4071",
     )
     return v
 

@@ -18,6 +18,7 @@ from ledger.cycle import (
     mark_absent,
     meeting_summary,
     preview_share_out,
+    share_out_watchers,
     start_share_out,
     waiting_share_out,
 )
@@ -65,6 +66,6 @@ __all__ = [
     "parse_amount", "pay_social_fund", "pending_loans", "plan_share_out", "quote_loan",
     "record_fine", "record_repayment", "record_saving", "record_social", "request_loan", "reverse",
     "share_out", "trial_balance", "Leaving", "MeetingSummary", "Preview", "close_with_attendance",
-    "confirm_share_out", "hold_share_out", "leave_group", "mark_absent", "meeting_summary", "preview_share_out",
+    "confirm_share_out", "hold_share_out", "share_out_watchers", "leave_group", "mark_absent", "meeting_summary", "preview_share_out",
     "start_share_out", "waiting_share_out",
 ]

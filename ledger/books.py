@@ -227,6 +227,7 @@ class Receipt:
     shares: int | None = None
     loan_ref: str | None = None
     reverses: str | None = None
+    memo: str | None = None  # a fine's type code (and other postings' notes)
 
 
 def receipt_of(txn: Txn, replayed: bool) -> Receipt:
@@ -234,7 +235,7 @@ def receipt_of(txn: Txn, replayed: bool) -> Receipt:
     return Receipt(ref=txn.ref, kind=txn.kind.value, member_id=txn.member_id, amount=txn.amount,
                    balance=txn.balance_after, replayed=replayed, on=txn.on, flagged=txn.flagged,
                    shares=txn.shares, loan_ref=f"L{txn.loan_id}" if txn.loan_id else None,
-                   reverses=reverses)
+                   reverses=reverses, memo=txn.memo)
 
 
 def find_key(session: Session, group: Group, key: str) -> Txn | None:
@@ -331,7 +332,7 @@ def post(session: Session, p: Posting, legs: list[Leg], balance_after: Callable[
     return Receipt(ref=f"R{txn_id}", kind=p.kind.value, member_id=p.member.id if p.member else None,
                    amount=p.amount, balance=after, replayed=False, on=p.on, flagged=p.flagged,
                    shares=p.shares, loan_ref=p.loan.ref if p.loan else None,
-                   reverses=p.reverses.ref if p.reverses else None)
+                   reverses=p.reverses.ref if p.reverses else None, memo=p.memo)
 
 
 def _check_legs(legs: list[Leg]) -> None:

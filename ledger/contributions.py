@@ -137,14 +137,18 @@ def _fixed_rule(session: Session, group: Group, meeting: Meeting, member: Member
 
 
 def _fine_rule(group: Group, amount: int | None, fine_type: str | None) -> tuple[Contribution, str | None]:
-    types = {str(k).lower(): int(v) for k, v in (group.fine_types or {}).items()}
+    from groups.rules import find_fine, fine_types
+
+    types = {code: fine.amount for code, fine in fine_types(group).items()}
     if fine_type is None:
         if amount is None:
             raise errors.no_rule("fine")
         return Contribution(amount), None
-    code = fine_type.strip().lower()
-    if code not in types:
-        raise errors.unknown_fine(fine_type, ", ".join(sorted(types)) or "-")
+    code = find_fine(group, fine_type)  # its code or the name the chair gave it
+    if code is None:
+        from groups.rules import fine_word
+
+        raise errors.unknown_fine(fine_type, ", ".join(fine_word(group, c) for c in types) or "-")
     if amount is None or amount == types[code]:
         return Contribution(types[code]), code
     return Contribution(amount, flagged=_off_rule(group, errors.off_rule_amount(amount, types[code]))), code

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from groups.models import Group, Member, Membership, Role, Status
+from groups.models import Coordinator, Group, Member, Membership, Role, Status
 from ledger import errors
 from ledger.books import (
     Leg,
@@ -247,13 +247,57 @@ def _latest(session: Session, group: Group) -> ShareOutRequest | None:
         .order_by(ShareOutRequest.id.desc()).limit(1).with_for_update())
 
 
-def hold_share_out(session: Session, group: Group, *, actor: Member, now: dt.datetime) -> ShareOutRequest:
-    """The chair blocks the share-out waiting for its code (before it is carried out)."""
-    require_role(session, group, actor, Role.CHAIR)
+@dataclass(frozen=True)
+class Watchers:
+    """Who is told of a share-out and may hold it: the chair; in a group without one, its
+    coordinators (``tier`` ``coordinator``), else a secretary (``officer``); else nobody (``none``).
+    Never the treasurer who carries it out."""
+
+    tier: str
+    members: list[Member] = field(default_factory=list)
+    coordinators: list[Coordinator] = field(default_factory=list)
+
+
+def _active(session: Session, group: Group, role: Role, but: int | None) -> list[Member]:
+    return list(session.scalars(select(Member).join(Membership, Membership.member_id == Member.id).where(
+        Membership.group_id == group.id, Membership.role == role, Membership.status == Status.ACTIVE,
+        Member.status == Status.ACTIVE, Member.id != (but or 0)).order_by(Membership.number)))
+
+
+def share_out_watchers(session: Session, group: Group, *, treasurer_id: int | None = None) -> Watchers:
+    """Who stands in the chair's place for the share-out (see :class:`Watchers`)."""
+    if _active(session, group, Role.CHAIR, None):
+        return Watchers("chair", _active(session, group, Role.CHAIR, treasurer_id))
+    from support.service import coordinators_of
+
+    coordinators = coordinators_of(session, group)
+    if coordinators:
+        return Watchers("coordinator", coordinators=coordinators)
+    secretaries = _active(session, group, Role.SECRETARY, treasurer_id)
+    return Watchers("officer", secretaries) if secretaries else Watchers("none")
+
+
+def hold_share_out(session: Session, group: Group, *, actor: Member | None, now: dt.datetime,
+                   coordinator_id: int | None = None) -> ShareOutRequest:
+    """The chair blocks the share-out waiting for its code (before it is carried out). In a group
+    without a chair, its coordinator (``coordinator_id``, checked by the caller) or, when it has
+    none, a secretary may."""
+    watchers = share_out_watchers(session, group)
+    if coordinator_id is not None:
+        if watchers.tier != "coordinator":
+            raise errors.not_allowed()
+    elif actor is None:
+        raise errors.not_allowed()
+    elif watchers.tier == "officer":
+        require_role(session, group, actor, Role.SECRETARY)
+    else:
+        require_role(session, group, actor, Role.CHAIR)
     found = waiting_share_out(session, group, now)
     if found is None:
         raise errors.no_shareout()
-    found.status, found.held_by_id, found.held_at = "held", actor.id, now
+    found.status, found.held_at = "held", now
+    found.held_by_id = actor.id if actor is not None else None
+    found.held_by_coordinator_id = coordinator_id
     session.flush()
     return found
 
@@ -271,7 +315,9 @@ def confirm_share_out(session: Session, group: Group, code: str, *, actor: Membe
     if found.code != code.strip():
         raise errors.wrong_code(code.strip()[:8])
     if found.status == "held":
-        raise errors.shareout_held()
+        held_by_chair = found.held_by_id is not None and session.scalar(select(Membership.role).where(
+            Membership.group_id == group.id, Membership.member_id == found.held_by_id)) == Role.CHAIR
+        raise errors.shareout_held() if held_by_chair else errors.shareout_held_by_other()
     if found.status == "pending" and _aware(found.expires_at) <= now:
         raise errors.shareout_expired()
     result = share_out(session, group, key=f"shareout:{found.id}", actor=actor)

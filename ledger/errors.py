@@ -220,6 +220,11 @@ def no_shareout() -> LedgerError:
     return LedgerError("no_shareout", N_("No share-out is waiting. The treasurer starts one with SHAREOUT."))
 
 
+def shareout_held_by_other() -> LedgerError:
+    """Held in a group without a chair (by its coordinator or secretary)."""
+    return LedgerError("shareout_held", N_("The share-out is on hold. Ask who held it, then start it again."))
+
+
 def shareout_held() -> LedgerError:
     return LedgerError("shareout_held", N_("The chair has put the share-out on hold. Talk to her, "
                                            "then start it again."))

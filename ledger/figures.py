@@ -26,7 +26,7 @@ from groups.models import Group, Membership, Status
 from ledger.books import FIGURES_MARK as MARKED
 from ledger.books import mark_figures as mark
 from ledger.books import natural
-from ledger.loans import LoanRow, days_past_due, due_by
+from ledger.loans import LoanRow, Meets, days_past_due, due_by
 from ledger.models import Account, AccountCode, Cycle, Loan, LoanStatus, Meeting
 from ledger.queries import PAR_DAYS
 
@@ -123,6 +123,16 @@ _LOANS = (select(Loan.group_id, Loan.id, Loan.principal, Loan.charge, Loan.princ
                                               and_(Loan.status == LoanStatus.CLOSED, Loan.cycle_id == _OPEN_CYCLE))))
 
 
+def _meeting_days(session: Session, group_ids: set[int]) -> dict[int, Meets]:
+    """The meeting days of the groups with loans, a few hundred groups a statement."""
+    from groups.changes import meeting_days
+
+    ids, out = sorted(group_ids), {}
+    for start in range(0, len(ids), 500):
+        out.update(meeting_days(session, ids[start:start + 500]))
+    return out
+
+
 def group_figures(session: Session, group_ids: Collection[int], now: dt.datetime,
                   today: Callable[[Group], dt.date] | None = None
                   ) -> dict[int, tuple[GroupKey, dt.date, Figures]]:
@@ -142,18 +152,20 @@ def group_figures(session: Session, group_ids: Collection[int], now: dt.datetime
         out[gid][2].members = int(n)
     for gid, n in session.execute(_MEETINGS, bind):
         out[gid][2].meetings = int(n)
-    for r in session.execute(_LOANS, bind):
+    loan_rows = session.execute(_LOANS, bind).all()
+    meets = _meeting_days(session, {r.group_id for r in loan_rows})  # instalments fall on meeting days
+    for r in loan_rows:
         _, day, fig = out[r.group_id]
         loan = LoanRow(r.id, r.principal, r.charge, r.principal_paid, r.charge_paid, r.term, r.unit,
                        r.disbursed_on, LoanStatus(r.status))
         if loan.status == LoanStatus.ACTIVE:
-            late = days_past_due(loan, day)
+            late = days_past_due(loan, day, meets.get(r.group_id))
             fig.active_loans += 1
             fig.overdue_loans += 1 if late > 0 else 0
             fig.par_base += loan.principal_outstanding
             fig.par30 += loan.principal_outstanding if late > PAR_DAYS else 0
         if r.this_cycle:
-            due = due_by(loan, day)
+            due = due_by(loan, day, meets.get(r.group_id))
             fig.due_so_far += due
             fig.paid_on_time += min(loan.paid, due)
     return out

@@ -13,7 +13,8 @@ Rules (each a group setting):
   the whole term (4 weeks count as a month, as groups count it), rounded half
   up to the minor unit.
 - Schedule: equal instalments of principal + charge every week or month from
-  the pay-out date; the last instalment absorbs the rounding.
+  the pay-out date, each on the group's first meeting on or after it (moved and
+  cancelled meetings counted); the last instalment absorbs the rounding.
 - A repayment goes to the service charge first, then principal (or principal
   first: ``repayment_order``). Never more than is owed.
 
@@ -130,11 +131,20 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def schedule(total: int, term: int, unit: str, start: dt.date) -> list[Instalment]:
-    """``term`` equal instalments after ``start``; the last absorbs the rounding."""
+Meets = Callable[[dt.date], dt.date]  # a date -> the group's first meeting day on or after it
+
+
+def schedule(total: int, term: int, unit: str, start: dt.date, meets: Meets | None = None) -> list[Instalment]:
+    """``term`` equal instalments after ``start``; the last absorbs the rounding.
+
+    With ``meets`` (``groups.changes.meeting_days``) each instalment falls on the group's first
+    meeting on or after its week or month (a cancelled meeting passes it to the next one).
+    """
     each = total // term
     dates = [start + dt.timedelta(weeks=k) if unit == "week" else add_months(start, k)
              for k in range(1, term + 1)]
+    if meets is not None:
+        dates = [meets(max(d, start + dt.timedelta(days=1))) for d in dates]
     amounts = [each] * (term - 1) + [total - each * (term - 1)]
     return [Instalment(d, a) for d, a in zip(dates, amounts, strict=True)]
 
@@ -145,14 +155,14 @@ def _check_term(term: int, unit: str) -> None:
 
 
 def quote_loan(group: Group, amount: int, term: int, unit: str,
-               start: dt.date | None = None) -> Quote:
+               start: dt.date | None = None, meets: Meets | None = None) -> Quote:
     """The charge, total and schedule of a loan of ``amount`` paid out on ``start`` (today)."""
     check_positive(amount)
     _check_term(term, unit)
     charge = service_charge(amount, group.service_charge_bp, term, unit)
     total = amount + charge
     return Quote(amount, charge, total, term, unit, group.service_charge_bp,
-                 schedule(total, term, unit, start or group_today(group)))
+                 schedule(total, term, unit, start or group_today(group), meets))
 
 
 class LoanTerms(Protocol):
@@ -192,34 +202,34 @@ class LoanRow(LoanAmounts):
     status: LoanStatus = LoanStatus.ACTIVE
 
 
-def loan_schedule(loan: LoanTerms) -> list[Instalment]:
-    """The schedule of a paid-out loan (empty before pay-out)."""
+def loan_schedule(loan: LoanTerms, meets: Meets | None = None) -> list[Instalment]:
+    """The schedule of a paid-out loan (empty before pay-out); on meeting days with ``meets``."""
     if loan.disbursed_on is None:
         return []
-    return schedule(loan.total, loan.term, loan.unit, loan.disbursed_on)
+    return schedule(loan.total, loan.term, loan.unit, loan.disbursed_on, meets)
 
 
-def next_instalment(loan: LoanTerms) -> Due | None:
+def next_instalment(loan: LoanTerms, meets: Meets | None = None) -> Due | None:
     """The first instalment not yet fully paid, with what remains of it."""
     paid, due = loan.paid, 0
-    for inst in loan_schedule(loan):
+    for inst in loan_schedule(loan, meets):
         due += inst.amount
         if due > paid:
             return Due(due - paid, inst.on)
     return None
 
 
-def days_past_due(loan: LoanTerms, today: dt.date) -> int:
+def days_past_due(loan: LoanTerms, today: dt.date, meets: Meets | None = None) -> int:
     """Days since the oldest instalment still unpaid fell due (0 when none is late)."""
-    nxt = next_instalment(loan)
+    nxt = next_instalment(loan, meets)
     if nxt is None or loan.status != LoanStatus.ACTIVE or nxt.on >= today:
         return 0
     return (today - nxt.on).days
 
 
-def due_by(loan: LoanTerms, today: dt.date) -> int:
+def due_by(loan: LoanTerms, today: dt.date, meets: Meets | None = None) -> int:
     """What the schedule asked for up to and including ``today``."""
-    return sum(inst.amount for inst in loan_schedule(loan) if inst.on <= today)
+    return sum(inst.amount for inst in loan_schedule(loan, meets) if inst.on <= today)
 
 
 # -- lookups ---------------------------------------------------------------------------

@@ -312,5 +312,7 @@ class ShareOutRequest(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     held_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    # A group without a chair: its coordinator may hold the share-out.
+    held_by_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("coordinators.id", ondelete="RESTRICT"))
     held_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     txn_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_txns.id", ondelete="RESTRICT"))

@@ -17,7 +17,16 @@ from groups.models import Group, GroupKind, Member, Membership, Status
 from groups.schedule import meeting_on_or_after, rhythm_of
 from i18n import N_
 from ledger.books import group_today, natural, open_cycle
-from ledger.loans import Due, LoanRow, active_loans, days_past_due, due_by, loan_schedule, next_instalment
+from ledger.loans import (
+    Due,
+    LoanRow,
+    Meets,
+    active_loans,
+    days_past_due,
+    due_by,
+    loan_schedule,
+    next_instalment,
+)
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, LoanStatus, Txn, TxnKind
 
 PAR_DAYS = 30
@@ -133,8 +142,9 @@ def member_position(session: Session, group: Group, member: Member,
     loans = standing.loans
     first = loans[0] if loans else None
     meet = next_meeting_date(group, today)
-    loan_due = sum(max(0, due_by(loan, meet) - loan.paid) for loan in loans)
-    dpd = max((days_past_due(loan, today) for loan in loans), default=0)
+    meets = _meets(session, group) if loans else None
+    loan_due = sum(max(0, due_by(loan, meet, meets) - loan.paid) for loan in loans)
+    dpd = max((days_past_due(loan, today, meets) for loan in loans), default=0)
     value = standing.share_value
     return Position(
         member_id=member.id, currency=group.currency, savings=standing.savings,
@@ -142,7 +152,7 @@ def member_position(session: Session, group: Group, member: Member,
         social_paid=standing.social, fines_paid=standing.fines,
         loan_outstanding=sum(loan.outstanding for loan in loans),
         loan_principal=sum(loan.principal_outstanding for loan in loans),
-        loan_ref=first.ref if first else None, next_instalment=next_instalment(first) if first else None,
+        loan_ref=first.ref if first else None, next_instalment=next_instalment(first, meets) if first else None,
         days_past_due=dpd, overdue=dpd > 0, next_meeting=meet,
         due_next_meeting=saving_rule_amount(group, value) + group.social_fund_amount + loan_due,
         vsla=group.kind == GroupKind.VSLA)
@@ -157,6 +167,7 @@ class Entry(NamedTuple):
     ref: str
     reversed: bool
     reverses: str | None = None
+    memo: str | None = None  # a fine's type code
 
 
 _STATEMENT = (select(Txn).where(Txn.group_id == bindparam("g"), Txn.member_id == bindparam("m"))
@@ -167,7 +178,8 @@ def mini_statement(session: Session, group: Group, member: Member, limit: int = 
     """Her last ``limit`` postings, newest first, corrections included and marked."""
     txns = session.scalars(_STATEMENT, {"g": group.id, "m": member.id, "n": limit})
     return [Entry(t.on, t.kind.value, t.amount, t.ref, t.reversed,
-                  f"R{t.reverses_id}" if t.reverses_id else None) for t in txns]
+                  f"R{t.reverses_id}" if t.reverses_id else None,
+                  t.memo if t.kind == TxnKind.FINE else None) for t in txns]
 
 
 @dataclass(frozen=True)
@@ -194,17 +206,24 @@ def _ratio_bp(part: int, whole: int, empty: int) -> int:
     return part * 10_000 // whole if whole else empty
 
 
-def portfolio_at_risk(loans: list[Loan], today: dt.date, days: int = PAR_DAYS) -> int:
+def _meets(session: Session, group: Group) -> Meets | None:
+    """The group's meeting days (instalments fall on them)."""
+    from groups.changes import meeting_days
+
+    return meeting_days(session, [group.id]).get(group.id)
+
+
+def portfolio_at_risk(loans: list[Loan], today: dt.date, days: int = PAR_DAYS, meets: Meets | None = None) -> int:
     """PAR: principal outstanding of loans more than ``days`` past due / all principal outstanding (bp)."""
     out = sum(loan.principal_outstanding for loan in loans)
-    risk = sum(loan.principal_outstanding for loan in loans if days_past_due(loan, today) > days)
+    risk = sum(loan.principal_outstanding for loan in loans if days_past_due(loan, today, meets) > days)
     return _ratio_bp(risk, out, 0)
 
 
-def repayment_rate(loans: list[Loan], today: dt.date) -> int:
+def repayment_rate(loans: list[Loan], today: dt.date, meets: Meets | None = None) -> int:
     """Paid on time / due so far, over this cycle's loans (bp; 10000 when nothing is due yet)."""
-    due = sum(due_by(loan, today) for loan in loans)
-    paid = sum(min(loan.paid, due_by(loan, today)) for loan in loans)
+    due = sum(due_by(loan, today, meets) for loan in loans)
+    paid = sum(min(loan.paid, due_by(loan, today, meets)) for loan in loans)
     return _ratio_bp(paid, due, 10_000)
 
 
@@ -224,13 +243,15 @@ def group_summary(session: Session, group: Group, today: dt.date | None = None) 
     def nat(code: AccountCode) -> int:
         return natural(code, int(totals.get(code, 0) or 0))
 
+    meets = _meets(session, group) if active or cycle_loans else None
     return Summary(
         currency=group.currency, cycle=cycle.number if cycle else 1, members=int(members), cash_box=nat(AccountCode.CASH),
         bank=nat(AccountCode.BANK), savings=nat(AccountCode.SAVINGS), social_fund=nat(AccountCode.SOCIAL),
         service_charges=nat(AccountCode.CHARGES), fines=nat(AccountCode.FINES),
         loans_outstanding=nat(AccountCode.LOANS), active_loans=len(active),
-        overdue_loans=sum(1 for loan in active if days_past_due(loan, today) > 0),
-        par30_bp=portfolio_at_risk(active, today), repayment_rate_bp=repayment_rate(cycle_loans, today))
+        overdue_loans=sum(1 for loan in active if days_past_due(loan, today, meets) > 0),
+        par30_bp=portfolio_at_risk(active, today, meets=meets),
+        repayment_rate_bp=repayment_rate(cycle_loans, today, meets))
 
 
 class TrialLine(NamedTuple):

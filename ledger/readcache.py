@@ -155,10 +155,11 @@ def load_position(values: dict[str, Any]) -> Position:
 
 
 def dump_entries(entries: list[Entry]) -> list[list[Any]]:
-    return [[e.on.isoformat(), e.kind, e.amount, e.ref, e.reversed, e.reverses] for e in entries]
+    return [[e.on.isoformat(), e.kind, e.amount, e.ref, e.reversed, e.reverses, e.memo] for e in entries]
 
 
 def load_entries(rows: list[list[Any]]) -> list[Entry]:
     from ledger.queries import Entry
 
-    return [Entry(dt.date.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return [Entry(dt.date.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6] if len(r) > 6 else None)
+            for r in rows]

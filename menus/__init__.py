@@ -28,10 +28,11 @@ def build_machine() -> Machine:
         money,
         pin,
         privacy,
+        rules,
         settings,
         treasurer,
     )
 
     modules = (home, money, loans, meeting, help, settings, pin, leaders, treasurer, privacy, cycle, groups,
-               coordinator, field)
+               coordinator, field, rules)
     return Machine([screen for module in modules for screen in module.SCREENS])

@@ -11,8 +11,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 import ledger
-from commands.cycle import done_notice, payout_text, started_notice
-from groups.models import Member, Membership, Role, Status
+from commands.cycle import (
+    coordinator_done,
+    coordinator_started,
+    done_notice,
+    payout_text,
+    started_notice,
+    tell_coordinators,
+)
+from groups.models import Member, Membership
 from i18n import N_, translator
 from menus.engine import Choice, Ctx, End, Go, Move, Say, Screen
 from menus.home import is_treasurer
@@ -91,10 +98,13 @@ def _tell(ctx: Ctx, member: Member, text: str, kind: str) -> None:
               priority=Priority.NOTICE, member_id=member.id, group_id=ctx.group.id)
 
 
-def _chairs(ctx: Ctx) -> list[Member]:
-    return list(ctx.db.scalars(select(Member).join(Membership, Membership.member_id == Member.id).where(
-        Membership.group_id == ctx.group.id, Membership.role == Role.CHAIR, Membership.status == Status.ACTIVE,
-        Member.id != ctx.member.id)))
+#: Who was told of the share-out (``Watchers.tier``) -> the treasurer's answer; never "the chair" when there is none.
+STARTED = {
+    "chair": N_("Share-out started, code {code}. The chair is told. Carry it out within 30 minutes."),
+    "coordinator": N_("Share-out started, code {code}. The coordinator is told. Carry it out within 30 minutes."),
+    "officer": N_("Share-out started, code {code}. The secretary is told. Carry it out within 30 minutes."),
+    "none": N_("Share-out started, code {code}. Carry it out within 30 minutes."),
+}
 
 
 def _start(ctx: Ctx) -> Move:
@@ -102,10 +112,11 @@ def _start(ctx: Ctx) -> Move:
         preview = ledger.start_share_out(ctx.db, ctx.group, actor=ctx.member, now=ctx.deps.now)
     except ledger.LedgerError as err:
         return End(_refusal(ctx, err))
-    for chair in _chairs(ctx):
-        _tell(ctx, chair, started_notice(translator(chair.language), ctx.group, preview), "notice")
-    return End(Say(N_("Share-out started, code {code}. The chair is told. Carry it out within 30 minutes."),
-                   {"code": preview.code}))
+    watchers = ledger.share_out_watchers(ctx.db, ctx.group, treasurer_id=ctx.member.id)
+    for member in watchers.members:
+        _tell(ctx, member, started_notice(translator(member.language), ctx.group, preview), "notice")
+    tell_coordinators(ctx.db, ctx.group, watchers, lambda t: coordinator_started(t, ctx.group, preview))
+    return End(Say(STARTED[watchers.tier], {"code": preview.code}))
 
 
 def _confirm(ctx: Ctx) -> Move:
@@ -122,8 +133,10 @@ def _confirm(ctx: Ctx) -> Move:
             member = ctx.db.get(Member, p.member_id)
             if member is not None and p.total > 0:
                 _tell(ctx, member, payout_text(translator(member.language), ctx.group, p, done.ref), "receipt")
-        for chair in _chairs(ctx):
-            _tell(ctx, chair, done_notice(translator(chair.language), ctx.group, done), "notice")
+        watchers = ledger.share_out_watchers(ctx.db, ctx.group, treasurer_id=ctx.member.id)
+        for member in watchers.members:
+            _tell(ctx, member, done_notice(translator(member.language), ctx.group, done), "notice")
+        tell_coordinators(ctx.db, ctx.group, watchers, lambda t: coordinator_done(t, ctx.group, done))
     return End(Say(N_("Share-out done: {total} paid to {n} members. Everyone gets an SMS."),
                    {"total": ctx.money(done.total), "n": str(len(done.payouts))}))
 

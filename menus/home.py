@@ -28,6 +28,7 @@ HOME_ITEMS = (
     Item(N_("Ask for help"), "help"),
     Item(N_("Settings"), "settings"),
     Item(N_("Reset a member's PIN"), "chair_reset", when=is_chair),
+    Item(N_("Group rules"), "rules", when=is_chair),
     Item(N_("Share-out"), "shareout", when=is_treasurer),
     Item(N_("Log a visit"), "visit_group", when=lambda ctx: _field_worker(ctx)),
     Item(N_("Change group"), "pick_group", when=lambda ctx: bool(ctx.state.who and ctx.state.who.groups > 1)),

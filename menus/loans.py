@@ -109,7 +109,10 @@ def _keep(name: str, target: str) -> Any:
 
 def _confirm_body(ctx: Ctx) -> list[str]:
     t, d = ctx.t, ctx.data
-    quote = ledger.quote_loan(ctx.group, d["amount"], d["term"], UNIT)
+    from groups.changes import meeting_days
+
+    quote = ledger.quote_loan(ctx.group, d["amount"], d["term"], UNIT,
+                              meets=meeting_days(ctx.db, [ctx.group.id]).get(ctx.group.id))
     first = quote.schedule[0]
     return [t.gettext("Borrow {amount} for {term}.", amount=ctx.money(quote.principal),
                       term=t.ngettext("{n} month", "{n} months", quote.term)),

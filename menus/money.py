@@ -94,6 +94,10 @@ def _statement(ctx: Ctx) -> list[str]:
 def _entry_line(ctx: Ctx, e: ledger.Entry) -> str:
     t = ctx.t
     label = t.gettext(KIND_LABELS.get(e.kind, OTHER))
+    if e.kind == "fine" and e.memo:
+        from groups.rules import fine_name
+
+        label = f"{label} ({fine_name(t, ctx.group, e.memo)})"
     line = f"{t.date(e.on, 'd MMM')} {label} {ctx.money(e.amount)} {e.ref}"
     if e.reversed:
         line += " " + t.gettext("(corrected)")

@@ -122,6 +122,9 @@ def run(session: Session, config, inbox_id: int) -> str | None:
     handled = handle(session, config, Incoming(row.from_phone, row.text, f"{row.provider}:{row.provider_message_id}",
                                                utcnow()))
     row.command = handled.command
+    from commands.rules import redact_if_secret
+
+    row.text = redact_if_secret(row.text)  # a PIN as its last word (RULE ... 4071): never kept
     return handled.result
 
 
@@ -133,7 +136,10 @@ def _note_failure(services, inbox_id: int, exc: Exception) -> None:
         row.attempts += 1
         row.last_error = f"{type(exc).__name__}: {exc}"[:255]
         if row.attempts >= MAX_ATTEMPTS:
+            from commands.rules import redact_if_secret
+
             row.status = InStatus.FAILED
+            row.text = redact_if_secret(row.text)
             _apologise(session, row)
 
 

@@ -5,8 +5,10 @@ only reads them:
 
 - the meeting reminder tells a borrower what her loan asks for by that
   meeting (``instalments_for_meetings``);
-- the day before an instalment falls due she gets a notice, unless the
-  instalment falls on a meeting day (the meeting reminder already says it);
+- instalments fall on meeting days (``ledger.loans.schedule``), so the
+  meeting reminder says what falls due; the day-before notice goes only for
+  an instalment that is not on a meeting day (a loan paid out before the
+  group's meeting days were known to the schedule);
 - the day after an instalment falls due unpaid she gets one overdue notice
   for that instalment.
 
@@ -24,6 +26,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from groups.changes import meeting_days
 from groups.models import Group, Member, Membership, Status
 from groups.schedule import local_instant
 from ledger.loans import due_by, next_instalment
@@ -70,8 +73,10 @@ def instalments_for_meetings(session: Session, meetings: dict[int, dt.date]) -> 
     if not meetings:
         return []
     owed: dict[tuple[int, int], list[Any]] = {}
-    for loan, phone, language, plain in _borrowers(session, list(meetings)):
-        amount = max(0, due_by(loan, meetings[loan.group_id]) - loan.paid)
+    borrowers = _borrowers(session, list(meetings))
+    meets = meeting_days(session, {loan.group_id for loan, *_ in borrowers})
+    for loan, phone, language, plain in borrowers:
+        amount = max(0, due_by(loan, meetings[loan.group_id], meets.get(loan.group_id)) - loan.paid)
         entry = owed.setdefault((loan.group_id, loan.member_id), [phone, language, bool(plain), 0])
         entry[3] += amount
     return [LoanDue(gid, mid, phone, lang, plain, amount, meetings[gid])
@@ -115,8 +120,10 @@ def plan_loan_notices(session: Session, now: dt.datetime, *, limit: int = BATCH)
     if not groups:
         return result
     by_id = {g.id: g for g in groups}
-    rows = [_notice(by_id[loan.group_id], loan, phone, lang, bool(plain), now)
-            for loan, phone, lang, plain in _borrowers(session, list(by_id))]
+    borrowers = _borrowers(session, list(by_id))
+    meets = meeting_days(session, {loan.group_id for loan, *_ in borrowers})
+    rows = [_notice(by_id[loan.group_id], loan, phone, lang, bool(plain), now, meets.get(loan.group_id))
+            for loan, phone, lang, plain in borrowers]
     result.outbox_ids = insert_outbox_rows(session, [r for r in rows if r])
     result.checked, result.notices = len(groups), len(result.outbox_ids)
     session.execute(update(Group), [{"id": g.id, "next_loan_check_at": _next_check(g.timezone, g.reminder_time, now)}
@@ -141,13 +148,15 @@ def _local_day(group: Any, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(group.timezone)).date()
 
 
-def _notice(group: Any, loan: Loan, phone: str, lang: str, plain: bool, now: dt.datetime) -> dict | None:
+def _notice(group: Any, loan: Loan, phone: str, lang: str, plain: bool, now: dt.datetime,
+            meets: Any = None) -> dict | None:
     """The outbox row of this loan's notice today, if it has one."""
-    nxt = next_instalment(loan)
+    nxt = next_instalment(loan, meets)
     if nxt is None:
         return None
     today = _local_day(group, now)
-    if nxt.on == today + dt.timedelta(days=1) and nxt.on != group.next_meeting_on:
+    on_meeting_day = nxt.on == group.next_meeting_on or (meets is not None and meets(nxt.on) == nxt.on)
+    if nxt.on == today + dt.timedelta(days=1) and not on_meeting_day:
         kind, text = "loan_due", loan_due_notice(lang, amount=nxt.amount,
                                                  currency=group.currency, due_on=nxt.on)
     elif nxt.on < today:

@@ -36,6 +36,7 @@ from groups.schedule import (
     plan_following,
     rhythm_of,
 )
+from ledger.models import Cycle
 from messaging.models import OutStatus, Priority
 from messaging.outbox import variant
 from outreach import loans
@@ -57,7 +58,11 @@ RECHECK_EMPTY = dt.timedelta(minutes=1)
 
 _RHYTHM = (Group.timezone, Group.meeting_weekday, Group.meeting_time, Group.meeting_every_weeks,
            Group.meeting_anchor, Group.reminder_days_before, Group.reminder_time)
-_FACTS = (Group.name, Group.meeting_place, Group.currency, Group.saving_amount, Group.share_value,
+# A VSLA's share value is fixed for its open cycle (a new value from the chair counts from the next one).
+_CYCLE_SHARE = (select(Cycle.share_value).where(Cycle.group_id == Group.id, Cycle.ended_on.is_(None))
+                .order_by(Cycle.number.desc()).limit(1).correlate(Group).scalar_subquery())
+_FACTS = (Group.name, Group.meeting_place, Group.currency, Group.saving_amount,
+          func.coalesce(func.nullif(_CYCLE_SHARE, 0), Group.share_value).label("share_value"),
           Group.shares_min, Group.shares_max, Group.social_fund_amount, Group.plain_letters)
 
 

@@ -91,7 +91,7 @@ def test_social_and_fines(client, services, demo):
     at_sms(client, TREASURER, "SOCIAL 3 50 4 50")
     assert last(services, FAITH).startswith(f"Upendo Women Group: social fund {kes(5000)} received.")
     at_sms(client, TREASURER, "FINE 3 late")
-    assert last(services, FAITH).startswith(f"Upendo Women Group: fine of {kes(2000)} paid. Receipt R")
+    assert last(services, FAITH).startswith(f"Upendo Women Group: fine (Late) of {kes(2000)} paid. Receipt R")  # named
     at_sms(client, TREASURER, "FINE 4 30 came without her passbook")
     assert last(services, ESTHER).startswith(f"Upendo Women Group: fine of {kes(3000)} paid.")
     assert position(services, "UPENDO", FAITH).fines_paid == 2000

@@ -126,6 +126,8 @@ CASES = [
     ("VISIT KAS1 met the chair", "VISIT", [], {"word": "KAS1", "text": "met the chair"}),
     ("ziyarət KAS1 dəftərlər qaydasındadır", "VISIT", [], {"word": "KAS1", "text": "dəftərlər qaydasındadır"}),
     ("APPROVE F12", "APPROVE", [], {"ref": "F12"}),
+    ("RULE SAVING 600 4071", "RULE", [], {"text": "SAVING 600 4071"}),
+    ("qayda fine late 200 4071", "RULE", [], {"text": "fine late 200 4071"}),
 ]
 
 

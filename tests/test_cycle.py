@@ -88,6 +88,15 @@ class Group_:
         assert done.startswith("END ") and ref, done
         return ref.group(0)
 
+    def choose_pin(self, number: int) -> None:
+        """She chooses her PIN from Settings on her phone."""
+        phone = self.ussd(number)
+        phone.dial()
+        phone.choose("Settings")
+        phone.choose("Change PIN")
+        assert "Choose a new 4-digit PIN" in phone.screen, phone.screen
+        phone.walk(PIN, PIN)
+
     def read(self, fn):
         with self.services.db.transaction() as s:
             group = s.scalar(select(Group).where(Group.code == self.code))
@@ -164,12 +173,21 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
                                      f"{kes(30000)}.")
         assert g.reply(6, "BAL").startswith("This number is not registered")  # her membership ended
         g.sms(1, "CLOSE")
+        g.choose_pin(2)  # the chair changes two rules with her PIN: a new share value, the fine's name
+        share = g.reply(2, f"RULE SHARE 150 {PIN}")
+        assert share == (f"RULE: Rule changed: Share value: {kes(10000)} -> {kes(15000)}. It counts from the next "
+                         f"cycle. This cycle keeps {kes(10000)}. Every member gets an SMS.")
+        assert g.last(3).startswith("Tumaini Group: Rule changed: Share value:")
+        assert g.reply(2, f"RULE FINE late Kuchelewa {PIN}").startswith("RULE: Rule changed: Fine: Kuchelewa:")
         cancel = g.reply(2, "CANCEL 2027-01-25")  # the chair cancels next week's meeting
         assert cancel.startswith("CANCEL: meeting cancelled. Date: ") and "Next meeting: " in cancel
         assert "meeting cancelled. Date: " in g.last(3)  # every member is told
 
     with meeting(4):  # share-out: preview and code, the chair holds it, a new code, carried out
         g.sms(1, "SAVE 1 1 2 1 3 1 4 1 5 1")
+        assert g.last(4).startswith(f"Tumaini Group: shares bought: 1 ({kes(10000)}).")  # this cycle's value
+        g.sms(1, "FINE 4 kuchelewa")  # the fine by the name the chair gave it
+        assert g.last(4).startswith(f"Tumaini Group: fine (Kuchelewa) of {kes(1000)} paid.")
         preview = g.sms(1, "SHAREOUT")
         text = "\n".join(preview)
         cash = g.read(lambda s, group: ledger.group_summary(s, group).cash_box)
@@ -214,7 +232,8 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
             s.scalar(select(Meeting.closed).where(Meeting.group_id == group.id,
                                                   Meeting.on == dt.date(2027, 2, 8)))))
         assert first == (dt.date(2027, 2, 1), 5, True)
-        assert g.last(4).startswith(f"Tumaini Group: shares bought: 1 ({kes(10000)}). All your shares: 1 ")
+        # the new cycle's shares at the chair's new value
+        assert g.last(4).startswith(f"Tumaini Group: shares bought: 1 ({kes(15000)}). All your shares: 1 ")
         _books_sound(g)
         attendance = g.read(lambda s, group: s.scalar(select(func.count()).select_from(Attendance).where(
             Attendance.present.is_(False))))
@@ -294,10 +313,18 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
         assert (after.cash_box, after.savings, after.cycle) == (social + 4 * 20000, 4 * 20000, 2)  # the float
         assert g.read(lambda s, group: s.scalar(select(ShareOutRequest.status))) == "done"
         _books_sound(g)
+        g.choose_pin(2)  # the chair raises the saving for the new cycle, with her PIN
+        assert g.reply(2, f"RULE SAVING 250 {PIN}").startswith("RULE: today's meeting is open.")
+        g.sms(1, "CLOSE")
+        raised = g.reply(2, f"RULE SAVING 250 {PIN}")
+        assert raised.startswith(f"RULE: Rule changed: Saving per meeting: {kes(20000)} -> {kes(25000)}. It counts "
+                                 "from the next meeting.")
+        assert g.last(3).startswith("Umoja Group: Rule changed: Saving per meeting:")
 
-    with meeting(5):  # the next cycle starts with the same rules
-        assert g.reply(1, "SAVE 1 200 2 200 3 200 4 200").startswith(f"SAVE: 4 members, total {kes(80000)}.")
-        assert g.last(3).startswith(f"Umoja Group: saving of {kes(20000)} received. Your savings: {kes(40000)}.")
+    with meeting(5):  # the next cycle starts with the chair's new saving amount
+        assert "Nothing was recorded." in g.reply(1, "SAVE 1 200")
+        assert g.reply(1, "SAVE 1 250 2 250 3 250 4 250").startswith(f"SAVE: 4 members, total {kes(100000)}.")
+        assert g.last(3).startswith(f"Umoja Group: saving of {kes(25000)} received. Your savings: {kes(45000)}.")
         g.sms(1, "CLOSE")
         assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Membership).where(
             Membership.group_id == group.id, Membership.status == Status.ACTIVE))) == 4

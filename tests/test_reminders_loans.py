@@ -57,24 +57,30 @@ def test_meeting_reminder_tells_the_borrower_her_instalment(services):
     assert others and all("loan" not in t for t in others)
 
 
-def test_day_before_notice_then_one_overdue_notice(services):
+def _meets(services, loan_id):
+    from groups.changes import meeting_days
+
+    with services.db.transaction() as s:
+        loan = s.get(Loan, loan_id)
+        return ledger.loans.loan_schedule(loan, meeting_days(s, [loan.group_id])[loan.group_id])
+
+
+def test_an_instalment_falls_on_a_meeting_day_then_one_overdue_notice(services):
     loan_id, borrower = _borrower(services, amount=30000, term=2, unit="month", paid_out=dt.date(2026, 10, 15))
     with services.db.transaction() as s:
         first = ledger.loans.loan_schedule(s.get(Loan, loan_id))[0]
-    assert first.on == dt.date(2026, 11, 15)  # a Sunday: not a meeting day
+    assert first.on == dt.date(2026, 11, 15)  # a month after the pay-out is a Sunday: not a meeting day
+    assert _meets(services, loan_id)[0].on == dt.date(2026, 11, 16)  # so it falls on Monday's meeting
     run_loan_notices(services, utc(2026, 11, 13, 12))  # schedules the daily checks
-    assert _texts(services) == {}
     run_loan_notices(services, utc(2026, 11, 14, 15, 5))  # Saturday 18:05 in Nairobi
-    due = _texts(services, borrower)
-    assert list(due) == [f"rem:loan_due:{loan_id}:2026-11-15:{borrower}"]
-    assert "due tomorrow" in next(iter(due.values()))
-    run_loan_notices(services, utc(2026, 11, 14, 16))  # again the same evening: nothing new
-    run_loan_notices(services, utc(2026, 11, 15, 15, 5))  # the due day itself: nothing
-    assert len(_texts(services)) == 1
-    run_loan_notices(services, utc(2026, 11, 16, 15, 5))  # the day after, unpaid
-    run_loan_notices(services, utc(2026, 11, 17, 15, 5))  # still unpaid: no second notice for it
+    run_loan_notices(services, utc(2026, 11, 15, 15, 5))  # the evening before the meeting: its reminder says it
+    assert _texts(services) == {}
+    run_loan_notices(services, utc(2026, 11, 16, 15, 5))  # the meeting day itself: nothing
+    assert _texts(services) == {}
+    run_loan_notices(services, utc(2026, 11, 17, 15, 5))  # the day after, unpaid
+    run_loan_notices(services, utc(2026, 11, 18, 15, 5))  # still unpaid: no second notice for it
     keys = list(_texts(services, borrower))
-    assert keys == [f"rem:loan_due:{loan_id}:2026-11-15:{borrower}", f"rem:overdue:{loan_id}:2026-11-15:{borrower}"]
+    assert keys == [f"rem:overdue:{loan_id}:2026-11-16:{borrower}"]
 
 
 def test_a_paid_instalment_gets_no_overdue_notice(services):
@@ -86,5 +92,5 @@ def test_a_paid_instalment_gets_no_overdue_notice(services):
         ledger.record_repayment(s, group, s.get(Member, borrower), ledger.loans.loan_schedule(loan)[0].amount,
                                 key=key(), actor=treasurer)
     run_loan_notices(services, utc(2026, 11, 13, 12))
-    run_loan_notices(services, utc(2026, 11, 16, 15, 5))
+    run_loan_notices(services, utc(2026, 11, 17, 15, 5))  # the day after the meeting it fell on
     assert _texts(services) == {}

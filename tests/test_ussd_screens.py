@@ -38,6 +38,11 @@ SCREEN_DATA = {
     "refer_confirm": {"limit": 9 * BIG, "amount": 10 * BIG, "lender": 0},
     "refer_decide": {"referral": "F1234567", "approve": True},
     "visit_note": {"visit_group": 0},
+    "rule_value": {"rule": "interest"},
+    "rule_pick": {"rule": "loans"},
+    "rule_fine_edit": {"fine": "late"},
+    "rule_confirm": {"edit": {"rule": "fine", "value": 9 * BIG, "fine": "late", "name": "Đi muộn quá giờ họp nhóm ạ",
+                              "remove": False}},
 }
 
 
@@ -47,7 +52,9 @@ def long_group(services):
     with services.db.transaction() as s:
         group = create_group(s, code="LONG1", name=LONG_GROUP, kind="shg", currency="VND", country="VN",
                              timezone="Asia/Ho_Chi_Minh", meeting_place=LONG_PLACE, meeting_weekday=6,
-                             saving_amount=BIG, social_fund_amount=BIG // 10)
+                             saving_amount=BIG, social_fund_amount=BIG // 10,
+                             fine_types={"late": BIG // 10, "absent": {"amount": BIG // 10,
+                                                                      "name": "Vắng mặt không xin phép ạ"}})
         roles = ["chair", "treasurer"] + ["member"] * 23
         people = [add_member(s, group, phone=f"+8491200{i:04d}", name=f"{LONG_NAME} {i}", role=r)
                   for i, r in enumerate(roles, start=1)]
@@ -137,6 +144,19 @@ FINAL = [
     Say(N_("Group {code} is not one of your groups."), {"code": "LONG1234567890AB"}),
     Say(N_("You have no groups yet. Ask your coordinator.")),
     Say(N_("Only a field worker can do this.")),
+    Say(N_("Share-out started, code {code}. The coordinator is told. Carry it out within 30 minutes."),
+        {"code": "9999"}),
+    Say(N_("Share-out started, code {code}. The secretary is told. Carry it out within 30 minutes."),
+        {"code": "9999"}),
+    Say(N_("Share-out started, code {code}. Carry it out within 30 minutes."), {"code": "9999"}),
+    Say(N_("Changed. Every member gets an SMS.")),
+    Say(N_("Changed: from the next meeting. Every member gets an SMS.")),
+    Say(N_("Changed: from the next cycle. Every member gets an SMS.")),
+    Say(N_("Changed: for new loans. Every member gets an SMS.")),
+    Say(N_("That is already the rule. Nothing changed.")),
+    Say(N_("Today's meeting is open. Change this rule after it closes.")),
+    Say(N_("A share-out is waiting for its code. Change this rule after it.")),
+    Say(N_("That cannot be changed now. Nothing changed.")),
 ]
 
 

@@ -88,6 +88,7 @@ def init_app(app: Flask) -> None:
         audit,
         auth,
         dashboard,
+        desk,
         exports,
         groups,
         members,

@@ -130,12 +130,16 @@ class Group(Base):
 
 
 class Member(Base):
-    """A person with a phone. The phone number (E.164) is unique across Kassa."""
+    """A person with a phone. The phone number (E.164) is unique across Kassa.
+
+    Only a walk-in registered at a support desk (someone in no group, who may have
+    no phone of her own) can be without a number: every group member has one.
+    """
 
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(8), default="en")
     pin_hash: Mapped[str | None] = mapped_column(String(255))

@@ -92,6 +92,8 @@ def init_app(app: Flask) -> None:
         exports,
         groups,
         members,
+        simulator,
+        sms_log,
         staff,
         web,
     )

@@ -55,7 +55,7 @@ def _filters(session: Session, args: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     phone = (args.get("phone") or "").strip()
     if phone:
-        out["phone"] = try_normalise(phone) or phone
+        out["phones"] = _phone_candidates(session, phone)
     code = (args.get("group") or "").strip().upper()
     if code:
         out["group_id"] = session.scalar(select(Group.id).where(Group.code == code)) or -1
@@ -66,14 +66,25 @@ def _filters(session: Session, args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _phone_candidates(session: Session, phone: str) -> list[str]:
+    """A number as typed, in E.164: as it stands (``+254...``), else read in each country Kassa's
+    groups are in (``0712 000 004`` -> ``+254712000004``); an exact match each, on the index."""
+    e164 = try_normalise(phone)
+    if e164:
+        return [e164]
+    countries = session.scalars(select(Group.country).distinct())
+    found = {c for c in (try_normalise(phone, country) for country in countries) if c}
+    return sorted(found) or [phone]
+
+
 def outbox_rows(session: Session, staff: Staff, args: dict[str, Any]) -> tuple[list[OutboxMessage], bool]:
     f = _filters(session, args)
     stmt = select(OutboxMessage)
     visible = visible_group_ids(session, staff)
     if visible is not None:
         stmt = stmt.where(OutboxMessage.group_id.in_(visible or {-1}))
-    if f.get("phone"):
-        stmt = stmt.where(OutboxMessage.to_phone == f["phone"])
+    if f.get("phones"):
+        stmt = stmt.where(OutboxMessage.to_phone.in_(f["phones"]))
     if f.get("group_id"):
         stmt = stmt.where(OutboxMessage.group_id == f["group_id"])
     if args.get("status") in {s.value for s in OutStatus}:
@@ -95,8 +106,8 @@ def inbox_rows(session: Session, staff: Staff, args: dict[str, Any]) -> tuple[li
     if visible is not None:
         stmt = stmt.where(InboxMessage.from_phone.in_(
             select(Member.phone).join(Membership).where(Membership.group_id.in_(visible or {-1}))))
-    if f.get("phone"):
-        stmt = stmt.where(InboxMessage.from_phone == f["phone"])
+    if f.get("phones"):
+        stmt = stmt.where(InboxMessage.from_phone.in_(f["phones"]))
     if f.get("group_id"):
         stmt = stmt.where(InboxMessage.from_phone.in_(
             select(Member.phone).join(Membership).where(Membership.group_id == f["group_id"])))

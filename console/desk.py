@@ -17,6 +17,7 @@ from console.audit import ACTIONS, record
 from console.auth import current_staff, staff_required
 from console.messages import explain
 from console.models import Staff
+from console.sms_log import OUT_LABELS
 from console.tables import PAGE, TABLES, Column, Table
 from console.web import NAV, _, services, tr
 from groups.models import Group, Member
@@ -119,8 +120,7 @@ def desk_page():
 def _request_or_404(session: Session, staff: Staff, ref: str) -> SupportRequest:
     req = session.scalar(select(SupportRequest).options(joinedload(SupportRequest.member),
                                                         joinedload(SupportRequest.group),
-                                                        joinedload(SupportRequest.centre),
-                                                        joinedload(SupportRequest.assigned_to))
+                                                        joinedload(SupportRequest.centre))
                          .where(SupportRequest.ref == ref.upper(), desk.request_filter(staff)))
     if req is None:
         abort(404)
@@ -133,10 +133,13 @@ def desk_request(ref: str):
     staff = current_staff()
     with services().db.transaction() as s:
         req = _request_or_404(s, staff, ref)
-        notes = list(s.scalars(select(SupportNote).options(joinedload(SupportNote.staff))
-                               .where(SupportNote.request_id == req.id).order_by(SupportNote.id)))
-        sms = list(s.scalars(select(OutboxMessage).where(
-            OutboxMessage.dedupe_key.like(f"support:{req.ref}:%")).order_by(OutboxMessage.id)))
+        notes = list(s.scalars(select(SupportNote).where(SupportNote.request_id == req.id)
+                               .order_by(SupportNote.id)))
+        ids = ({n.staff_id for n in notes} | {req.assigned_to_id}) - {None}
+        names = dict(s.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids))).all()) if ids else {}
+        sms = list(s.scalars(select(OutboxMessage).where(  # hers only (not the coordinators' notes)
+            OutboxMessage.dedupe_key.like(f"support:{req.ref}:%"),
+            OutboxMessage.to_phone == (req.member.phone or "")).order_by(OutboxMessage.id)))
         people = desk.assignable_staff(s, req) if desk.can_manage(staff) else []
         target = req.centre.target_days if req.centre else None
         overdue = desk.is_overdue(req, target)
@@ -144,7 +147,8 @@ def desk_request(ref: str):
     return render_template("console/desk_request.html", req=req, notes=notes, sms=sms, people=people,
                            overdue=overdue, categories=CATEGORY_LABELS, statuses=desk.STATUS_LABELS,
                            outcomes=desk.OUTCOME_LABELS, can_manage=desk.can_manage(staff),
-                           can_work=desk.can_work(staff, req), role_labels=_role_labels())
+                           can_work=desk.can_work(staff, req), role_labels=_role_labels(), names=names,
+                           sms_labels=OUT_LABELS)
 
 
 def _role_labels() -> dict:

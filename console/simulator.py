@@ -31,7 +31,8 @@ from groups.phones import try_normalise
 from i18n import N_
 from messaging.models import OutboxMessage
 
-NAV.append(("console.simulator", N_("Phone simulator"), None))
+NAV += [("console.simulator", N_("Phone simulator"), "admin"),
+        ("console.simulator", N_("Phone simulator"), "coordinator")]
 ACTIONS.update({"simulator.dial": N_("Simulator: USSD dialled"), "simulator.sms": N_("Simulator: SMS sent")})
 SHOWN_SMS = 20
 PICK_LIMIT = 300
@@ -166,4 +167,6 @@ def _inbox(phone: str, note: str | None = None):
         rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.to_phone == phone)
                               .order_by(OutboxMessage.id.desc()).limit(SHOWN_SMS)))
         s.expunge_all()
-    return render_template("console/_simulator_inbox.html", phone=phone, rows=rows, note=note)
+    from console.sms_log import OUT_LABELS
+
+    return render_template("console/_simulator_inbox.html", phone=phone, rows=rows, note=note, statuses=OUT_LABELS)

@@ -28,7 +28,8 @@ from messaging.models import InboxMessage, InStatus, OutboxMessage, OutStatus, P
 from messaging.outbox import queue_sms
 
 PAGE = 50
-NAV.append(("console.messages", N_("Messages"), None))
+# Admins and coordinators (one entry each: a NAV entry names one role or none).
+NAV += [("console.messages", N_("Messages"), "admin"), ("console.messages", N_("Messages"), "coordinator")]
 ACTIONS["message.resend"] = N_("SMS sent again")
 
 OUT_LABELS = {OutStatus.PENDING: N_("Waiting"), OutStatus.SENDING: N_("Sending"), OutStatus.SENT: N_("Sent"),

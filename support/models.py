@@ -12,7 +12,6 @@ import enum
 from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from console.models import Staff
 from db import Base
 from groups.models import Group, Member
 from orgs.models import Centre
@@ -82,7 +81,8 @@ class SupportRequest(Base):
     member: Mapped[Member] = relationship()
     group: Mapped[Group | None] = relationship()
     centre: Mapped[Centre | None] = relationship()
-    assigned_to: Mapped[Staff | None] = relationship(foreign_keys=[assigned_to_id])
+    # No relationship to console.models.Staff: importing the console (Flask) is not the
+    # menus' or the worker's business; the desk looks staff names up itself.
 
 
 class SupportNote(Base):
@@ -95,5 +95,3 @@ class SupportNote(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-    staff: Mapped[Staff | None] = relationship()

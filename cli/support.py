@@ -6,7 +6,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from cli import find_coordinator, services
-from support.models import RequestStatus, SupportRequest
+from support.desk import close
+from support.models import Outcome, RequestStatus, SupportRequest
 from support.service import coordinators_of
 
 support = AppGroup("support", help="Members' requests for help (business, legal, psychological, other).")
@@ -23,21 +24,23 @@ def support_list(phone: str | None, show_all: bool) -> None:
         if not show_all:
             query = query.where(SupportRequest.status != RequestStatus.CLOSED)
         for req in session.scalars(query):
-            if coordinator is not None and coordinator not in coordinators_of(session, req.group):
+            if coordinator is not None and (req.group is None or coordinator not in coordinators_of(session, req.group)):
                 continue
             click.echo(f"{req.ref:<6} {req.created_at:%Y-%m-%d} {req.status.value:<11} {req.category.value:<13} "
-                       f"{req.member.name} {req.member.phone}  {req.group.code}")
+                       f"{req.member.name} {req.member.phone or '-'}  {req.group.code if req.group else '-'}")
 
 
 @support.command("close")
 @click.argument("ref")
-def support_close(ref: str) -> None:
-    """Mark request REF as dealt with."""
+@click.option("--outcome", type=click.Choice([o.value for o in Outcome]), default=Outcome.RESOLVED.value,
+              show_default=True, help="How it ended.")
+def support_close(ref: str, outcome: str) -> None:
+    """Mark request REF as dealt with (the person is told by SMS, as from the console's desk)."""
     with services().db.transaction() as session:
         req = session.scalar(select(SupportRequest).where(SupportRequest.ref == ref.strip().upper()))
         if req is None:
             raise click.ClickException(f"no support request {ref!r}")
-        req.status = RequestStatus.CLOSED
+        close(session, req, Outcome(outcome))
     click.echo(f"closed {req.ref}")
 
 

@@ -53,7 +53,7 @@ def find_staff(session: Session, phone: str) -> Staff | None:
 
 def create_staff(session: Session, *, phone: str, name: str, role: str, password: str,
                  language: str = "en", regions: list[str] | None = None,
-                 organisation: str = "") -> Staff:
+                 organisation: str = "", centre_id: int | None = None) -> Staff:
     """A new staff account; a coordinator is linked to (or given) her ``coordinators`` row."""
     e164 = normalise_phone(phone)
     name = name.strip()
@@ -66,7 +66,7 @@ def create_staff(session: Session, *, phone: str, name: str, role: str, password
     if session.scalar(select(Staff.id).where(Staff.phone == e164)):
         raise AccountError("taken", f"{e164} already has a console account")
     staff = Staff(phone=e164, name=name, role=role_, password_hash=hash_password(password),
-                  language=language, active=True, session_epoch=0)
+                  language=language, active=True, session_epoch=0, centre_id=centre_id)
     if role_ == StaffRole.COORDINATOR:
         coord = session.scalar(select(Coordinator).where(Coordinator.phone == e164))
         if coord is None:

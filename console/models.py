@@ -10,11 +10,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base
 from groups.models import Coordinator
+from i18n import N_
 
 
 class StaffRole(str, enum.Enum):
     ADMIN = "admin"  # everything
     COORDINATOR = "coordinator"  # her groups and regions (through her Coordinator row)
+    # The support desk's people: they see their centre's requests and work those assigned to them.
+    LAWYER = "lawyer"
+    PSYCHOLOGIST = "psychologist"
+    BUSINESS_ADVISER = "business_adviser"
+
+
+#: What each role is called on the console's pages.
+STAFF_ROLE_LABELS: dict[StaffRole, str] = {
+    StaffRole.ADMIN: N_("Admin"),
+    StaffRole.COORDINATOR: N_("Coordinator"),
+    StaffRole.LAWYER: N_("Lawyer"),
+    StaffRole.PSYCHOLOGIST: N_("Psychologist"),
+    StaffRole.BUSINESS_ADVISER: N_("Business adviser"),
+}
+
+#: Roles whose holders answer support requests at a centre (besides coordinators).
+DESK_ROLES = frozenset({StaffRole.LAWYER, StaffRole.PSYCHOLOGIST, StaffRole.BUSINESS_ADVISER})
 
 
 class Staff(Base):
@@ -37,6 +55,8 @@ class Staff(Base):
     coordinator_id: Mapped[int | None] = mapped_column(
         ForeignKey("coordinators.id", ondelete="SET NULL"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The community resource centre she works at (support desk queues); None: no centre.
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id", ondelete="SET NULL"), index=True)
     # Bumped when the password changes or the account is switched off: older sessions end.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

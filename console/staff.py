@@ -10,14 +10,14 @@ from console.accounts import AccountError, create_staff, set_password
 from console.audit import record
 from console.auth import current_staff, staff_required
 from console.messages import explain
-from console.models import Staff, StaffRole
+from console.models import STAFF_ROLE_LABELS, Staff, StaffRole
 from console.orgs import remember_choices
 from console.tables import staff_table
 from console.web import _, services, tr
 from groups.models import Coordinator, Group
 from groups.phones import PhoneError
 from i18n import LANGUAGES
-from orgs.models import Place
+from orgs.models import Centre, Place
 from orgs.places import coordinator_places, set_coordinator_places
 
 
@@ -35,7 +35,9 @@ def _account_error(exc: AccountError) -> str:
 def staff_list():
     with services().db.transaction() as s:
         table = staff_table(s, current_staff(), {})
-    return render_template("console/staff.html", table=table, languages=LANGUAGES, form={}, errors={})
+        centres = _centres(s)
+    return render_template("console/staff.html", table=table, languages=LANGUAGES, form={}, errors={},
+                           roles=ROLE_CHOICES, centres=centres)
 
 
 @bp.post("/staff")
@@ -43,27 +45,47 @@ def staff_list():
 def staff_new():
     form = request.form.to_dict()
     role = form.get("role", "")
-    if role not in ("admin", "coordinator"):
+    if role not in ROLES:
         abort(400)
     regions = [r.strip() for r in form.get("regions", "").split(",") if r.strip()]
     try:
         with services().db.transaction() as s:
+            centre_id = _centre_id(s, form.get("centre_id", ""))
             row = create_staff(s, phone=form.get("phone", ""), name=form.get("name", ""), role=role,
                                password=form.get("password", ""), language=form.get("language", "en"),
-                               regions=regions)
+                               regions=regions, centre_id=centre_id)
             record(s, "staff.create", f"staff {row.phone}", None,
-                   {"name": row.name, "role": role, "language": row.language, "regions": regions})
+                   {"name": row.name, "role": role, "language": row.language, "regions": regions,
+                    "centre_id": centre_id})
             name = row.name
     except (AccountError, PhoneError) as exc:
         message = _account_error(exc) if isinstance(exc, AccountError) else explain(tr(), exc)
         flash(message, "error")
         with services().db.transaction() as s:
             table = staff_table(s, current_staff(), {})
+            centres = _centres(s)
         form.pop("password", None)
         return render_template("console/staff.html", table=table, languages=LANGUAGES, form=form,
-                               errors={}), 400
+                               errors={}, roles=ROLE_CHOICES, centres=centres), 400
     flash(_("{name} can now log in to the console.", name=name), "info")
     return redirect(url_for("console.staff_list"), code=303)
+
+
+ROLES = [r.value for r in StaffRole]
+ROLE_CHOICES = [(r.value, STAFF_ROLE_LABELS[r]) for r in StaffRole]
+
+
+def _centres(s) -> list[tuple[int, str]]:
+    return [(c.id, c.name) for c in s.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name))]
+
+
+def _centre_id(s, value: str) -> int | None:
+    """The chosen centre (an id from the list), else None."""
+    try:
+        centre = s.get(Centre, int(value)) if value else None
+    except ValueError:
+        abort(400)
+    return centre.id if centre is not None else None
 
 
 def _scope_values(row: Staff) -> dict[str, str]:
@@ -87,9 +109,11 @@ def staff_edit(staff_id: int):
         if row is None:
             abort(404)
         remember_choices(s)
+        centres = _centres(s)
         if request.method == "GET":
             return render_template("console/staff_edit.html", row=row, scope=_scope_values(row),
-                                   languages=LANGUAGES, errors={}, place_ids=_place_ids_of(row))
+                                   languages=LANGUAGES, errors={}, place_ids=_place_ids_of(row),
+                                   roles=ROLE_CHOICES, centres=centres)
         form = request.form
         errors: dict[str, str] = {}
         name = form.get("name", "").strip()
@@ -99,8 +123,9 @@ def staff_edit(staff_id: int):
         if language not in LANGUAGES:
             errors["language"] = _("Choose one of the languages in the list.")
         role = form.get("role", "")
-        if role not in ("admin", "coordinator"):
+        if role not in ROLES:
             errors["role"] = _("Choose a role from the list.")
+        centre_id = _centre_id(s, form.get("centre_id", ""))
         active = bool(form.get("active"))
         if row.id == me.id and (role != "admin" or not active):
             errors["role"] = _("You cannot take away your own access.")
@@ -118,10 +143,11 @@ def staff_edit(staff_id: int):
             errors["password"] = _("A password needs at least 10 characters.")
         if errors:
             return render_template("console/staff_edit.html", row=row, scope=dict(form), languages=LANGUAGES,
-                                   errors=errors, place_ids=place_ids), 400
+                                   errors=errors, place_ids=place_ids, roles=ROLE_CHOICES, centres=centres), 400
         before = {"name": row.name, "language": row.language, "role": row.role.value, "active": row.active,
-                  **_scope_values(row)}
+                  "centre_id": row.centre_id, **_scope_values(row)}
         row.name, row.language, row.role, row.active = name, language, StaffRole(role), active
+        row.centre_id = centre_id
         if not active and before["active"]:
             row.session_epoch += 1  # switched off: her open sessions end now
         if role == "coordinator":
@@ -132,7 +158,8 @@ def staff_edit(staff_id: int):
             row.coordinator.groups = groups
             s.flush()
             set_coordinator_places(s, row.coordinator.id, place_ids)
-        after = {"name": name, "language": language, "role": role, "active": active, **_scope_values(row)}
+        after = {"name": name, "language": language, "role": role, "active": active, "centre_id": centre_id,
+                 **_scope_values(row)}
         if password:
             set_password(s, row, password)
             before["password"], after["password"] = "", "changed"

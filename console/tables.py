@@ -20,7 +20,7 @@ from flask import abort, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from console.models import AuditEntry, Staff
+from console.models import STAFF_ROLE_LABELS, AuditEntry, Staff
 from console.scope import group_filter, group_or_404
 from groups.models import Group, GroupKind, Member, Membership, Status
 from i18n import N_
@@ -208,14 +208,18 @@ def statement_table(session: Session, staff: Staff, args: dict[str, Any]) -> Tab
 def staff_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
     if not staff.is_admin:
         abort(404)
-    rows = [dict(id=s.id, name=s.name, phone=s.phone,
-                 role=N_("Admin") if s.is_admin else N_("Coordinator"), language=s.language,
+    from orgs.models import Centre
+
+    centres = dict(session.execute(select(Centre.id, Centre.name)).all())
+    rows = [dict(id=s.id, name=s.name, phone=s.phone, role=STAFF_ROLE_LABELS[s.role],
+                 centre=centres.get(s.centre_id, ""), language=s.language,
                  active=N_("Yes") if s.active else N_("No"), last_login=s.last_login_at)
             for s in session.scalars(select(Staff).order_by(Staff.name))]
     return Table("staff", N_("Staff"), [
         Column("name", N_("Name"), link=lambda r: url_for("console.staff_edit", staff_id=r["id"])),
         Column("phone", N_("Phone")),
         Column("role", N_("Role"), "label"),
+        Column("centre", N_("Centre"), wide=True),
         Column("language", N_("Language")),
         Column("active", N_("Can log in"), "label"),
         Column("last_login", N_("Last login (UTC)"), "datetime"),

@@ -138,12 +138,18 @@ class Group(Base):
 
 
 class Member(Base):
-    """A person with a phone. The phone number (E.164) is unique across Kassa."""
+    """A person with a phone. The phone number (E.164) is unique across Kassa.
+
+    Only a walk-in registered at a support desk (someone in no group, who may have
+    no phone of her own) can be without a number: every group member has one.
+    """
 
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    # Typed ``str``: every member a group, a menu or a command deals with has one; only a
+    # walk-in's row (support.desk.register_walk_in, read by the desk alone) may be NULL.
+    phone: Mapped[str] = mapped_column(String(20), unique=True, nullable=True)
     name: Mapped[str] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(8), default="en")
     pin_hash: Mapped[str | None] = mapped_column(String(255))

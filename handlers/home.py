@@ -26,6 +26,7 @@ code{background:#f4f4f4;padding:0 .2rem}nav a{margin-right:.5rem}
 <h1>{{ w.title }}</h1>
 <p>{{ w.intro }}</p>
 {% if console %}<p><a id="console" href="{{ console }}">{{ w.console }}</a></p>{% endif %}
+{% if simulator %}<p><a id="simulator" href="{{ simulator }}">{{ w.simulator }}</a></p>{% endif %}
 <h2>{{ w.endpoints }}</h2>
 <table id="endpoints">{% for method, path, what in endpoints %}
 <tr><td><code>{{ method }} {{ path }}</code></td><td>{{ what }}</td></tr>{% endfor %}
@@ -41,6 +42,12 @@ code{background:#f4f4f4;padding:0 .2rem}nav a{margin-right:.5rem}
 .venv/bin/flask ussd {{ example }} --url {{ base }}</pre>
 </body></html>
 """
+
+
+def simulator_url() -> str | None:
+    """The phone simulator's address (staff log in first) when the console has one."""
+    adapter = current_app.url_map.bind("localhost")
+    return "/console/simulator" if adapter.test("/console/simulator", method="GET") else None
 
 
 def console_url() -> str | None:
@@ -64,6 +71,8 @@ def index():
         "intro": t.gettext("Kassa is an SMS and USSD service for savings groups. "
                            "Try it with the demo phones below."),
         "console": t.gettext("Open the web console"),
+        # TRANSLATORS: a link on the landing page; staff log in first.
+        "simulator": t.gettext("Try the phone simulator (USSD and SMS on a drawn phone)"),
         # TRANSLATORS: a heading on the web page: the web addresses Kassa answers at.
         "endpoints": t.gettext("Endpoints"),
         "phones": t.gettext("Demo phones"),
@@ -88,4 +97,5 @@ def index():
     example = next((p[0] for p in people if p[3] == "member"), "+254712000003")
     return render_template_string(PAGE, w=w, lang=t.lang, languages=list(LANGUAGES.items()), people=people,
                                   roles=roles, endpoints=endpoints, console=console_url(), example=example,
+                                  simulator=simulator_url(),
                                   code=services.config.USSD_SERVICE_CODE, base=request.host_url)

@@ -22,8 +22,28 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        _run(conn)
+        if conn.dialect.name == "sqlite":
+            _run_sqlite(conn)
+        else:
+            _run(conn)
     engine.dispose()
+
+
+def _run_sqlite(conn) -> None:
+    """SQLite changes a column or a constraint by copying the table, dropping it and renaming the
+    copy; with foreign keys on, dropping a table others point at fails (or, worse, fires their
+    ON DELETE actions). SQLite's own recipe: foreign keys off around the migration (the pragma
+    is a no-op inside a transaction, so it is set before Alembic's begins), then every
+    reference checked before they are on again."""
+    raw = conn.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _run(conn)
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+    if broken:
+        raise RuntimeError(f"the migration left broken references: {broken[:5]}")
 
 
 def _run(connection) -> None:

@@ -1,14 +1,20 @@
-"""A member's request for help, followed by her group's coordinator(s)."""
+"""A person's request for help, answered at a community resource centre (the support desk).
+
+A request belongs to a centre (the one covering her group's place) and moves
+new -> assigned (to one staff member) -> in progress -> closed (with an outcome).
+Private notes stay with the request: they are never sent to her.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import enum
 
-from sqlalchemy import DateTime, Enum, ForeignKey, String, func
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base
 from groups.models import Group, Member
+from orgs.models import Centre
 
 
 class Category(str, enum.Enum):
@@ -21,9 +27,22 @@ class Category(str, enum.Enum):
 
 
 class RequestStatus(str, enum.Enum):
-    OPEN = "open"
+    NEW = "new"  # nobody has it yet
+    ASSIGNED = "assigned"  # one staff member has it (she was told by SMS that it is taken up)
     IN_PROGRESS = "in_progress"
-    CLOSED = "closed"
+    CLOSED = "closed"  # with an outcome (she was told by SMS)
+
+
+OPEN_STATUSES = (RequestStatus.NEW, RequestStatus.ASSIGNED, RequestStatus.IN_PROGRESS)
+
+
+class Outcome(str, enum.Enum):
+    """How a request ended."""
+
+    RESOLVED = "resolved"
+    REFERRED = "referred"  # sent on to another service
+    UNREACHABLE = "unreachable"  # she could not be reached
+    WITHDRAWN = "withdrawn"  # no longer needed
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -32,20 +51,47 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 
 
 class SupportRequest(Base):
-    """One request; ``ref`` is what the member and the coordinator quote to each other."""
+    """One request; ``ref`` is what the member and the staff quote to each other.
+
+    ``group_id`` is None for a walk-in (someone in no group, registered at the desk).
+    """
 
     __tablename__ = "support_requests"
+    __table_args__ = (Index("ix_support_requests_centre_status", "centre_id", "status", "id"),
+                      Index("ix_support_requests_assigned_status", "assigned_to_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(12), unique=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id", ondelete="RESTRICT"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     category: Mapped[Category] = mapped_column(_enum(Category, "support_category"))
     status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus, "support_status"),
-                                                  default=RequestStatus.OPEN)
+                                                  default=RequestStatus.NEW)
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "support_outcome"))
     # Idempotency: the USSD session and step that asked (a replayed hop adds nothing).
     key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who registered a walk-in's request at the desk (None: she asked over USSD).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
 
     member: Mapped[Member] = relationship()
-    group: Mapped[Group] = relationship()
+    group: Mapped[Group | None] = relationship()
+    centre: Mapped[Centre | None] = relationship()
+    # No relationship to console.models.Staff: importing the console (Flask) is not the
+    # menus' or the worker's business; the desk looks staff names up itself.
+
+
+class SupportNote(Base):
+    """A private note on a request: who wrote it, when, what. Never sent to the person."""
+
+    __tablename__ = "support_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

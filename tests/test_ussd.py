@@ -178,7 +178,7 @@ def test_ask_for_help_stores_request_and_sends_references(phone, services):
     body = p.choose("Yes, send it")
     with services.db.transaction() as s:
         req = s.scalars(select(SupportRequest)).one()
-        assert (req.category.value, req.status.value, req.member.phone) == ("legal", "open", MEMBER)
+        assert (req.category.value, req.status.value, req.member.phone) == ("legal", "new", MEMBER)
         ref = req.ref
     assert body == f"END Request {ref} is sent. A coordinator will call you. We sent you an SMS."
     (to_her,) = outbox(services, MEMBER)

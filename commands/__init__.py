@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from commands import admin, broadcast, builtin, cycle, loans_admin, meeting  # noqa: F401  (register their commands)
 from commands.handle import Handled, Incoming, handle
+from programmes import sms as _programme_sms  # noqa: F401,E402  (registers ATT)
 
 __all__ = ["Handled", "Incoming", "handle"]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from groups.models import Coordinator, Group, Member, Membership, Status
 from i18n import Translator, translator
+from orgs.models import FieldWorker
 
 
 @dataclass
@@ -19,16 +20,19 @@ class Sender:
     member: Member | None
     memberships: list[Membership]
     coordinator: Coordinator | None
+    field_worker: FieldWorker | None = None  # a trainer, coach ... on a basic phone (orgs)
 
     @property
     def registered(self) -> bool:
-        return bool(self.memberships) or self.coordinator is not None
+        return bool(self.memberships) or self.coordinator is not None or self.field_worker is not None
 
     @property
     def language(self) -> str:
         if self.member is not None:
             return self.member.language
-        return self.coordinator.language if self.coordinator is not None else "en"
+        if self.coordinator is not None:
+            return self.coordinator.language
+        return self.field_worker.language if self.field_worker is not None else "en"
 
     def languages(self) -> list[str]:
         """Her own language first, then her groups' (keyword aliases from each)."""
@@ -46,7 +50,8 @@ def identify(session: Session, phone: str) -> Sender:
                    Group.status == Status.ACTIVE)
             .order_by(Membership.id)))
     coordinator = session.scalar(select(Coordinator).where(Coordinator.phone == phone))
-    return Sender(phone, member, memberships, coordinator)
+    worker = session.scalar(select(FieldWorker).where(FieldWorker.phone == phone, FieldWorker.active.is_(True)))
+    return Sender(phone, member, memberships, coordinator, worker)
 
 
 @dataclass

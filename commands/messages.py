@@ -20,6 +20,7 @@ ROLE_NAMES = {
     "chair": N_("the chair"),
     "secretary": N_("the secretary"),
     COORDINATOR: N_("a coordinator"),
+    "trainer": N_("the trainer"),
 }
 
 NOTHING_RECORDED = N_("Nothing was recorded.")

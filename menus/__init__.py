@@ -27,10 +27,11 @@ def build_machine() -> Machine:
         money,
         pin,
         privacy,
+        programme,
         settings,
         treasurer,
     )
 
     modules = (home, money, loans, meeting, help, settings, pin, leaders, treasurer, privacy, cycle, groups,
-               coordinator)
+               coordinator, programme)
     return Machine([screen for module in modules for screen in module.SCREENS])

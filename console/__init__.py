@@ -91,6 +91,7 @@ def init_app(app: Flask) -> None:
         exports,
         groups,
         members,
+        programmes,
         staff,
         web,
     )

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -86,7 +86,8 @@ def _in(column: Any, start: dt.date | None, end: dt.date | None) -> ColumnElemen
 
 def _month(column: Any) -> ColumnElement[str]:
     """'YYYY-MM' of a date column, the same on SQLite and PostgreSQL."""
-    return func.substr(cast(column, String), 1, 7)
+    # literal numbers: PostgreSQL matches the GROUP BY expression only when it is the same text
+    return func.substr(cast(column, String), literal_column("1"), literal_column("7"))
 
 
 def _scoped(stmt: Select, column: Any, groups: Select | None) -> Select:
@@ -262,5 +263,5 @@ def mask_trades(trades: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row[col] = v
     for row, raw in zip(out, trades, strict=True):
         if masked(raw["people"]):
-            row["value"] = None  # the value of one or two people's grants is theirs
+            row["value"] = HIDDEN  # the value of one or two people's grants is theirs
     return out

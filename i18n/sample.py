@@ -73,6 +73,9 @@ def values(t: Translator) -> dict[str, object]:
         columns="phone, name, number, role", file="members.xlsx", numbers="3 7 12", typed="4821",
         old=t.date(DAY), next=t.date(DAY + dt.timedelta(days=7)), weekday=t.date(DAY, "EEEE"),
         timezone="Asia/Ho_Chi_Minh",
+        # programmes (trainings, grants, businesses):
+        session=1042, course="SIYB: Start Your Business", already=2, completed=3, names="Faith Njeri, Esther Mutua",
+        programme="Hand in Hand Kisumu", trade="Tailoring and sewing", category="displaced",
     )
     return v
 

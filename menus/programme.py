@@ -7,6 +7,7 @@ answer the check-in from the home menu ("My business").
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ TRENDS = [
 ]
 
 
-def _today(ctx: Ctx):
+def _today(ctx: Ctx) -> dt.date:
     who = ctx.state.who
     return ctx.deps.now.astimezone(ZoneInfo(who.timezone if who and who.timezone else "UTC")).date()
 
@@ -65,7 +66,7 @@ def _answered(ctx: Ctx, received: Any) -> Move:
     grant = ctx.db.get(Grant, ctx.data["grant"])
     assert grant is not None
     answer_grant(ctx.db, grant, bool(received), ctx.deps.now)
-    thanks = Say(N_("Thank you: the receipt is confirmed.")) if received else \
+    thanks = Say(N_("Thank you: we have noted that you received it.")) if received else \
         Say(N_("Thank you. The programme will look into it."))
     return _then(ctx, thanks)
 
@@ -81,7 +82,9 @@ def _then(ctx: Ctx, thanks: Say) -> Move:
 
 def has_business(ctx: Ctx) -> bool:
     who = ctx.state.who
-    return bool(who and who.member_id) and checkin_due(ctx.db, who.member_id, _today(ctx)) is not None
+    if who is None or not who.member_id:
+        return False
+    return checkin_due(ctx.db, who.member_id, _today(ctx)) is not None
 
 
 def _checkin_guard(ctx: Ctx) -> Move | None:
@@ -89,7 +92,7 @@ def _checkin_guard(ctx: Ctx) -> Move | None:
     if "business" in ctx.data:
         return None
     who = ctx.state.who
-    business = checkin_due(ctx.db, who.member_id, _today(ctx)) if who else None
+    business = checkin_due(ctx.db, who.member_id, _today(ctx)) if who is not None else None
     if business is None:
         return End(Say(N_("Thank you: nothing to answer this month.")))
     ctx.data["business"] = business.id

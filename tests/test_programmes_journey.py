@@ -105,7 +105,7 @@ def test_one_beneficiary_from_enrolment_to_business_check_ins(client, services, 
         service.give_grant(s, _faith_enrolment(s, pid), trade, "Sewing machine", 2500000, setup["today"])
     faith = Phone(client, MEMBER)
     assert faith.dial() == "CON Did you receive Sewing machine (KES 25,000)?\n1. Yes\n2. No\n0. Back"
-    assert faith.send("1").startswith("CON Thank you: the receipt is confirmed.\n")
+    assert faith.send("1").startswith("CON Thank you: we have noted that you received it.\n")
     with services.db.transaction() as s:
         assert s.scalar(select(Grant.status)) == GrantStatus.CONFIRMED
     assert "Did you receive" not in Phone(client, MEMBER).dial()  # asked no more

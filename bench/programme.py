@@ -122,22 +122,24 @@ def seed(groups: int = 2000, per_group: int = 50) -> None:
                 completed = first + dt.timedelta(days=21) if len(present) >= 4 * 0.8 else None
                 e = dict(id=mid, programme_id=1, member_id=mid, group_id=g, region=REGIONS[g % len(REGIONS)],
                          enrolled_on=enrolled, trained_on=trained, completed_on=completed)
-                stages.append(dict(enrolment_id=mid, stage="mobilised", reached_on=enrolled, source="auto"))
+                stages.append(dict(enrolment_id=mid, stage="mobilised", reached_on=enrolled, source="auto", programme_id=1,
+                                   group_id=g))
                 if completed:
-                    stages.append(dict(enrolment_id=mid, stage="trained", reached_on=completed, source="auto"))
+                    stages.append(dict(enrolment_id=mid, stage="trained", reached_on=completed, source="auto",
+                                       programme_id=1, group_id=g))
                 if rng.random() < 1 / 7:
                     cats.append(dict(member_id=mid, category=rng.choice(["disability", "fallen", "displaced",
                                                                           "social_assistance"])))
                 if completed and rng.random() < 0.85:
                     given = completed + dt.timedelta(days=rng.randint(10, 90))
                     status = rng.choice(["confirmed"] * 8 + ["pending", "disputed"])
-                    grants.append(dict(programme_id=1, enrolment_id=mid, trade_id=rng.choice(trade_ids), items="Kit",
+                    grants.append(dict(programme_id=1, enrolment_id=mid, group_id=g, trade_id=rng.choice(trade_ids), items="Kit",
                                        value=rng.randint(5, 50) * 10000, currency="AZN", given_on=given, status=status))
                     e["equipped_on"] = given
                     if status == "confirmed":
                         e["confirmed_on"] = given + dt.timedelta(days=3)
                         stages.append(dict(enrolment_id=mid, stage="financed", reached_on=e["confirmed_on"],
-                                           source="auto"))
+                                           source="auto", programme_id=1, group_id=g))
                         if rng.random() < 0.6 and given < TODAY:
                             start = given + dt.timedelta(days=rng.randint(5, 30))
                             closed = start + dt.timedelta(days=rng.randint(30, 600)) if rng.random() < 0.3 else None

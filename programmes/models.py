@@ -132,10 +132,16 @@ class Enrolment(Base):
 
 
 class StageReached(Base):
+    """A stage an enrolment reached; its programme and group are copied in so that the report
+    counts stages without joining the enrolments (written only by programmes.service.reach)."""
+
     __tablename__ = "stages_reached"
+    __table_args__ = (Index("ix_stages_reached_programme_stage", "programme_id", "stage", "reached_on"),)
 
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"), primary_key=True)
     stage: Mapped[str] = mapped_column(String(24), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(Integer)  # the enrolment's group (no FK: a copy for scoping)
     reached_on: Mapped[dt.date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(16), default="auto")  # auto | console
 
@@ -215,6 +221,7 @@ class Grant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
+    group_id: Mapped[int | None] = mapped_column(Integer)  # the enrolment's group (a copy for scoping reports)
     trade_id: Mapped[int] = mapped_column(ForeignKey("trades.id", ondelete="RESTRICT"))
     items: Mapped[str] = mapped_column(String(160))
     value: Mapped[int] = mapped_column(Integer)

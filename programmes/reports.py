@@ -175,9 +175,12 @@ def programme_report(session: Session, programme_id: int, *, by: str = "region",
     keys = sorted(set(people) | set(business), key=lambda k: (k is None, str(k)))
     zero = dict.fromkeys(METRICS, 0)
     rows = [(_label(by, k), {**zero, **people.get(k, {}), **business.get(k, {})}) for k in keys]
-    total_people = _people(session, programme_id, by, groups, start, end, keyed=False).get("all", {})
-    total_business = _businesses(session, programme_id, by, groups, today, start, end, keyed=False).get("all", {})
-    total = {**dict.fromkeys(METRICS, 0), **total_people, **total_business}
+    if by == "category":  # a person may be in two categories: the rows do not add up to the total
+        total_people = _people(session, programme_id, by, groups, start, end, keyed=False).get("all", {})
+        total_business = _businesses(session, programme_id, by, groups, today, start, end, keyed=False).get("all", {})
+        total = {**dict.fromkeys(METRICS, 0), **total_people, **total_business}
+    else:  # every person and business is in exactly one row
+        total = {m: sum(c[m] for _, c in rows) for m in METRICS}
     return Report(by, rows, total, _stages(session, programme_id, groups, start, end),
                   _trades(session, programme_id, groups, start, end))
 
@@ -194,9 +197,9 @@ def _label(by: str, key: Any) -> str | None:
 
 def _stages(session: Session, programme_id: int, groups: Select | None, start: dt.date | None,
             end: dt.date | None) -> dict[str, int]:
-    stmt = _scoped(select(StageReached.stage, func.count()).join(Enrolment, Enrolment.id == StageReached.enrolment_id)
-                   .where(Enrolment.programme_id == programme_id, _in(StageReached.reached_on, start, end)),
-                   Enrolment.group_id, groups).group_by(StageReached.stage)
+    stmt = _scoped(select(StageReached.stage, func.count())
+                   .where(StageReached.programme_id == programme_id, _in(StageReached.reached_on, start, end)),
+                   StageReached.group_id, groups).group_by(StageReached.stage)
     return {stage: int(n) for stage, n in session.execute(stmt)}
 
 
@@ -208,9 +211,9 @@ def _trades(session: Session, programme_id: int, groups: Select | None, start: d
     stmt = _scoped(select(Trade.name, Trade.code, func.count(func.distinct(Grant.enrolment_id)), func.count(),
                           func.sum(confirmed), func.sum(pending), func.sum(disputed), func.sum(Grant.value),
                           func.min(Grant.currency))
-                   .join(Trade, Trade.id == Grant.trade_id).join(Enrolment, Enrolment.id == Grant.enrolment_id)
+                   .join(Trade, Trade.id == Grant.trade_id)
                    .where(Grant.programme_id == programme_id, _in(Grant.given_on, start, end)),
-                   Enrolment.group_id, groups).group_by(Trade.name, Trade.code).order_by(Trade.name)
+                   Grant.group_id, groups).group_by(Trade.name, Trade.code).order_by(Trade.name)
     return [dict(trade=name, code=code, people=int(p), grants=int(g), confirmed=int(c or 0), pending=int(u or 0),
                  disputed=int(d or 0), value=int(v or 0), currency=cur)
             for name, code, p, g, c, u, d, v, cur in session.execute(stmt)]

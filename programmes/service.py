@@ -168,7 +168,8 @@ def reach(session: Session, enrolment: Enrolment, stage: str, on: dt.date, sourc
         return False
     if session.get(StageReached, (enrolment.id, stage)) is not None:
         return False
-    session.add(StageReached(enrolment_id=enrolment.id, stage=stage, reached_on=on, source=source))
+    session.add(StageReached(enrolment_id=enrolment.id, stage=stage, reached_on=on, source=source,
+                             programme_id=enrolment.programme_id, group_id=enrolment.group_id))
     session.flush()
     return True
 
@@ -345,7 +346,8 @@ def give_grant(session: Session, enrolment: Enrolment, trade: Trade, items: str,
         raise ProgrammeError(N_("The value must be more than zero."))
     if not items.strip():
         raise ProgrammeError(N_("Say what was given."))
-    grant = Grant(programme_id=programme.id, enrolment_id=enrolment.id, trade_id=trade.id, items=items.strip()[:160],
+    grant = Grant(programme_id=programme.id, enrolment_id=enrolment.id, group_id=enrolment.group_id,
+                  trade_id=trade.id, items=items.strip()[:160],
                   value=value, currency=programme.currency, given_on=on)
     session.add(grant)
     if enrolment.equipped_on is None or on < enrolment.equipped_on:

@@ -2,7 +2,7 @@
 
 Revision ID: prog01_programmes
 Revises: orgs01
-Create Date: 2026-11-30 15:41:08.384777
+Create Date: 2026-11-30 16:10:26.138855
 """
 from alembic import op
 import sqlalchemy as sa
@@ -137,6 +137,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('programme_id', sa.Integer(), nullable=False),
     sa.Column('enrolment_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
     sa.Column('trade_id', sa.Integer(), nullable=False),
     sa.Column('items', sa.String(length=160), nullable=False),
     sa.Column('value', sa.Integer(), nullable=False),
@@ -157,11 +158,17 @@ def upgrade() -> None:
     op.create_table('stages_reached',
     sa.Column('enrolment_id', sa.Integer(), nullable=False),
     sa.Column('stage', sa.String(length=24), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
     sa.Column('reached_on', sa.Date(), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.ForeignKeyConstraint(['enrolment_id'], ['enrolments.id'], name=op.f('fk_stages_reached_enrolment_id_enrolments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_stages_reached_programme_id_programmes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('enrolment_id', 'stage', name=op.f('pk_stages_reached'))
     )
+    with op.batch_alter_table('stages_reached', schema=None) as batch_op:
+        batch_op.create_index('ix_stages_reached_programme_stage', ['programme_id', 'stage', 'reached_on'], unique=False)
+
     op.create_table('training_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
@@ -248,6 +255,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_training_sessions_course_id'))
 
     op.drop_table('training_sessions')
+    with op.batch_alter_table('stages_reached', schema=None) as batch_op:
+        batch_op.drop_index('ix_stages_reached_programme_stage')
+
     op.drop_table('stages_reached')
     with op.batch_alter_table('grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_grants_programme_id'))

@@ -25,6 +25,7 @@ from console.web import NAV, _, services
 from groups.models import Group, Member, Membership, Status
 from i18n import N_
 from orgs.models import FieldRole, FieldWorker
+from programmes import metrics as _project_metrics  # noqa: F401  (registers project actuals)
 from programmes.models import (
     CATEGORIES,
     STAGE_LABELS,

@@ -321,3 +321,42 @@ def test_trades_load_from_the_fixture_idempotently(runner, services):
     assert runner.invoke(args=["programmes", "trades"]).output.strip() == "trades: 0 added, 0 updated"
     with services.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Trade)) == 26
+
+
+def test_project_actuals_count_the_programmes_of_the_project(services):
+    from orgs.metrics import METRICS
+    from orgs.models import Project
+
+    with services.db.transaction() as s:
+        programme = _world(s)
+        project = Project(code="SEP-2026", name="Self-employment 2026")
+        s.add(project)
+        s.flush()
+        programme.project_id = project.id
+        s.flush()
+        report = programme_report(s, programme.id, today=TODAY).total
+        assert METRICS["people_enrolled"].count(s, project.id, None) == report["enrolled"] == 60
+        assert METRICS["people_trained"].count(s, project.id, None) == report["completed"]
+        assert METRICS["equipped"].count(s, project.id, None) == report["equipped"]
+        assert METRICS["businesses_started"].count(s, project.id, None) == report["started"]
+        assert METRICS["people_trained"].count(s, project.id + 1, None) == 0
+
+
+def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client, services, programme_world):
+    from console.models import AuditEntry
+
+    add_staff(services, *ADMIN, "admin", name="Amina Admin")
+    login(client, *ADMIN)
+    pid = programme_world["pid"]
+    with services.db.transaction() as s:
+        e = s.scalars(select(Enrolment).where(Enrolment.programme_id == pid).order_by(Enrolment.id)).first()
+        eid = e.id
+    page = f"/console/programmes/{pid}/beneficiaries"
+    path = f"/console/programmes/{pid}/beneficiaries/{eid}/stage"
+    assert post(client, path, {"stage": "growing"}, page=page).status_code == 303
+    assert post(client, path, {"stage": "growing"}, page=page).status_code == 303
+    assert post(client, path, {"stage": "rich"}, page=page).status_code == 404
+    with services.db.transaction() as s:
+        row = s.get(StageReached, (eid, "growing"))
+        assert row is not None and row.source == "console"
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "programme.stage")) == 1

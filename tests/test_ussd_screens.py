@@ -34,6 +34,9 @@ SCREEN_DATA = {
     "chair_loan": {"loan": "L1"},
     "chair_decide": {"loan": "L1", "approve": False},
     "help_confirm": {"help": "psychological"},
+    "prog_grant": {"grant": 1},
+    "prog_checkin": {"business": 1},
+    "prog_income": {"business": 1, "trend": "better"},
 }
 
 
@@ -56,11 +59,33 @@ def long_group(services):
                              on=today - dt.timedelta(weeks=1))
         ledger.record_saving(s, group, people[3].member, key="long-today", actor=treasurer)
         ledger.request_loan(s, group, her, 8 * BIG, purpose="services", term=6, unit="month", key="long-loan")
+        _programme(s, group, her, today)
         s.flush()
         s.execute(Membership.__table__.update().values(number=Membership.number + 100000)
                   .where(Membership.group_id == group.id))
         return {"chair": chair.id, "treasurer": treasurer.id, "member": her.id, "phones": {
             "chair": chair.phone, "treasurer": treasurer.phone, "member": her.phone}}
+
+
+def _programme(s, group, her, today):
+    """A grant with long items and a big value, and a business with the programme's income bands."""
+    from programmes import service
+
+    service.load_trades(s)
+    programme = service.create_programme(s, code="LONGP", name=LONG_GROUP, currency="VND", trades=["tailoring"])
+    programme.income_bands = [5 * BIG, 50 * BIG, 500 * BIG]
+    enrolment = service.enrol_member(s, programme, her, today, group=group)
+    trade = programme_trade(s)
+    service.give_grant(s, enrolment, trade, "Máy may công nghiệp, bàn là hơi nước và 20 mét vải", 99 * BIG, today)
+    service.start_business(s, programme, trade, today - dt.timedelta(days=40), enrolment=enrolment)
+
+
+def programme_trade(s):
+    from sqlalchemy import select
+
+    from programmes.models import Trade
+
+    return s.scalar(select(Trade).where(Trade.code == "tailoring"))
 
 
 def _ctx(session, phone, lang, plain, screen):
@@ -122,6 +147,9 @@ FINAL = [
     Say(N_("There is nothing to share out in this cycle.")),
     Say(N_("{name} owes more than she saved. She must repay first."), {"name": "Nguyễn"}),
     Say(N_("No share-out is waiting. The treasurer starts one with SHAREOUT.")),
+    Say(N_("You can ask for a loan once you have completed your business training.")),
+    Say(N_("Thank you. Your answer helps the programme support your business.")),
+    Say(N_("Thank you: nothing to answer this month.")),
 ]
 
 

@@ -56,6 +56,10 @@ ACTIONS.update({
     "programme.session": N_("Training session added"),
     "programme.attendance": N_("Attendance recorded"),
     "programme.stage": N_("Stage marked"),
+    "programme.grant": N_("Grant recorded"),
+    "programme.business": N_("Business recorded"),
+    "programme.award": N_("Award recorded"),
+    "programme.enrol": N_("Group enrolled"),
 })
 GRANT_LABELS = {GrantStatus.PENDING.value: N_("Not confirmed"), GrantStatus.CONFIRMED.value: N_("Confirmed"),
                 GrantStatus.DISPUTED.value: N_("She says it did not arrive")}
@@ -160,7 +164,9 @@ def beneficiaries_table(session: Session, staff: Staff, args: dict[str, Any], pa
                          region=e.region or "", gender=gender or "", enrolled_on=e.enrolled_on,
                          trained_on=e.trained_on, completed_on=e.completed_on, equipped_on=e.equipped_on,
                          confirmed_on=e.confirmed_on, stage=STAGE_LABELS.get(reached[-1], reached[-1]) if reached else ""))
-    columns = [Column("name", N_("Name")), Column("phone", N_("Phone")), Column("group", N_("Group")),
+    columns = [Column("name", N_("Name"), link=lambda r: url_for("console.programme_beneficiary",
+                                                                  programme_id=programme.id, enrolment_id=r["id"])),
+               Column("phone", N_("Phone")), Column("group", N_("Group")),
                Column("region", N_("Region"), wide=True), Column("stage", N_("Stage"), "label"),
                Column("enrolled_on", N_("Enrolled"), "date", wide=True),
                Column("completed_on", N_("Completed training"), "date"),
@@ -372,3 +378,142 @@ def programme_session(programme_id: int, session_id: int):
     flash(_("Attendance recorded: {added} added, {completed} completed the training.", added=added,
             completed=completed), "info")
     return redirect(url_for("console.programme_session", programme_id=programme_id, session_id=session_id), code=303)
+
+
+# -- one beneficiary: grants, businesses, awards; enrolling a group ---------------------------------
+
+def _enrolment_or_404(s: Session, staff: Staff, programme: Programme, enrolment_id: int) -> Enrolment:
+    found = s.scalar(_scoped_enrolments(staff, programme).where(Enrolment.id == enrolment_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+def _money(text: str | None, currency: str) -> int | None:
+    from ledger.money import AmountError, parse_amount
+
+    try:
+        return parse_amount(text or "", currency)
+    except AmountError:
+        return None
+
+
+@bp.get("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>")
+@staff_required
+def programme_beneficiary(programme_id: int, enrolment_id: int):
+    from programmes.models import Award, Business, StageReached, Trade
+    from programmes.service import programme_trades
+
+    staff = current_staff()
+    with services().db.transaction() as s:
+        programme = programme_or_404(s, staff, programme_id)
+        e = _enrolment_or_404(s, staff, programme, enrolment_id)
+        member = s.get(Member, e.member_id)
+        stages = {r.stage: r for r in s.scalars(select(StageReached).where(StageReached.enrolment_id == e.id))}
+        grants = list(s.scalars(select(Grant).where(Grant.enrolment_id == e.id).order_by(Grant.given_on)))
+        businesses = list(s.scalars(select(Business).where(Business.enrolment_id == e.id).order_by(Business.id)))
+        awards = {b.id: list(s.scalars(select(Award).where(Award.business_id == b.id))) for b in businesses}
+        categories = [CATEGORIES[c] for c in s.scalars(select(MemberCategory.category)
+                                                       .where(MemberCategory.member_id == e.member_id))] \
+            if staff.is_admin else None
+        return render_template("console/programme_beneficiary.html", programme=programme, e=e, member=member,
+                               stages=stages, stage_labels=STAGE_LABELS, grants=grants, businesses=businesses,
+                               awards=awards, trades=programme_trades(s, programme), categories=categories,
+                               grant_labels=GRANT_LABELS, all_trades={t.id: t for t in s.scalars(select(Trade))},
+                               today=dt.date.today())
+
+
+def _back(programme_id: int, enrolment_id: int):
+    return redirect(url_for("console.programme_beneficiary", programme_id=programme_id,
+                            enrolment_id=enrolment_id), code=303)
+
+
+@bp.post("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>/grants")
+@staff_required
+def programme_grant(programme_id: int, enrolment_id: int):
+    from programmes.service import give_grant, programme_trades
+
+    staff, form = current_staff(), request.form
+    with services().db.transaction() as s:
+        programme = programme_or_404(s, staff, programme_id)
+        e = _enrolment_or_404(s, staff, programme, enrolment_id)
+        trade = next((t for t in programme_trades(s, programme) if str(t.id) == form.get("trade_id")), None)
+        value, on = _money(form.get("value"), programme.currency), _date(form.get("on"))
+        if trade is None or value is None or on is None:
+            flash(_("Choose a trade, and write the value and the date (YYYY-MM-DD)."), "error")
+            return _back(programme_id, enrolment_id)
+        try:
+            grant = give_grant(s, e, trade, form.get("items", ""), value, on)
+        except ProgrammeError as err:
+            flash(_(err.msgid, **err.params), "error")
+            return _back(programme_id, enrolment_id)
+        record(s, "programme.grant", f"{programme.code} #{e.id}", None,
+               {"trade": trade.code, "items": grant.items, "value": value, "on": on.isoformat()}, group_id=e.group_id)
+    flash(_("Grant recorded. She is asked to confirm it the next time she dials."), "info")
+    return _back(programme_id, enrolment_id)
+
+
+@bp.post("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>/businesses")
+@staff_required
+def programme_business(programme_id: int, enrolment_id: int):
+    from programmes.service import programme_trades, start_business
+
+    staff, form = current_staff(), request.form
+    with services().db.transaction() as s:
+        programme = programme_or_404(s, staff, programme_id)
+        e = _enrolment_or_404(s, staff, programme, enrolment_id)
+        trade = next((t for t in programme_trades(s, programme) if str(t.id) == form.get("trade_id")), None)
+        on = _date(form.get("on"))
+        if trade is None or on is None:
+            flash(_("Choose a trade and write the date (YYYY-MM-DD)."), "error")
+            return _back(programme_id, enrolment_id)
+        b = start_business(s, programme, trade, on, enrolment=e)
+        record(s, "programme.business", f"{programme.code} #{e.id}", None,
+               {"business": b.id, "trade": trade.code, "on": on.isoformat()}, group_id=e.group_id)
+    flash(_("Business recorded."), "info")
+    return _back(programme_id, enrolment_id)
+
+
+@bp.post("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>/businesses/<int:business_id>/awards")
+@staff_required
+def programme_award(programme_id: int, enrolment_id: int, business_id: int):
+    from programmes.models import Business
+    from programmes.service import give_award
+
+    staff, form = current_staff(), request.form
+    with services().db.transaction() as s:
+        programme = programme_or_404(s, staff, programme_id)
+        e = _enrolment_or_404(s, staff, programme, enrolment_id)
+        b = s.scalar(select(Business).where(Business.id == business_id, Business.enrolment_id == e.id))
+        if b is None:
+            abort(404)
+        amount, on = _money(form.get("amount"), programme.currency), _date(form.get("on"))
+        if amount is None or on is None:
+            flash(_("Write the value and the date (YYYY-MM-DD)."), "error")
+            return _back(programme_id, enrolment_id)
+        give_award(s, b, amount, on, form.get("note", "")[:500])
+        record(s, "programme.award", f"{programme.code} #{e.id}", None,
+               {"business": b.id, "amount": amount, "on": on.isoformat()}, group_id=e.group_id)
+    flash(_("Award recorded."), "info")
+    return _back(programme_id, enrolment_id)
+
+
+@bp.post("/programmes/<int:programme_id>/groups")
+@staff_required
+def programme_enrol_group(programme_id: int):
+    from programmes.service import enrol_group
+
+    staff = current_staff()
+    with services().db.transaction() as s:
+        programme = programme_or_404(s, staff, programme_id)
+        group = s.scalar(select(Group).where(Group.code == (request.form.get("code") or "").strip().upper(),
+                                             group_filter(staff)))
+        if group is None:
+            flash(_("There is no group with that code among yours."), "error")
+            return redirect(url_for("console.programme_page", programme_id=programme_id), code=303)
+        enrolled = enrol_group(s, programme, group, dt.date.today())
+        record(s, "programme.enrol", f"{programme.code} {group.code}", None, {"members": len(enrolled)},
+               group_id=group.id)
+        n = len(enrolled)
+    flash(_("{n} members of the group are enrolled.", n=n), "info")
+    return redirect(url_for("console.programme_page", programme_id=programme_id), code=303)

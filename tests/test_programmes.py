@@ -360,3 +360,38 @@ def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client, services
         row = s.get(StageReached, (eid, "growing"))
         assert row is not None and row.source == "console"
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "programme.stage")) == 1
+
+
+def test_grant_business_award_and_enrolment_from_the_console(client, services, programme_world):
+    from programmes.models import Award
+
+    add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
+    login(client, *COORD)
+    pid = programme_world["pid"]
+    with services.db.transaction() as s:
+        faith = s.scalar(select(Member).where(Member.phone == "+254712000003"))
+        eid = s.scalar(select(Enrolment.id).where(Enrolment.programme_id == pid, Enrolment.member_id == faith.id))
+        trade = s.scalar(select(Trade.id).where(Trade.code == "poultry"))
+    page = f"/console/programmes/{pid}/beneficiaries/{eid}"
+    html = client.get(page).get_data(as_text=True)
+    assert "Faith Njeri" in html and "Internally displaced" not in html  # a coordinator: no category
+    assert post(client, page + "/grants", {"trade_id": str(trade), "items": "30 hens", "value": "12,000",
+                                           "on": "2026-11-20"}, page=page).status_code == 303
+    assert post(client, page + "/grants", {"trade_id": str(trade), "items": "x", "value": "-5",
+                                           "on": "2026-11-20"}, page=page).status_code == 303
+    assert post(client, page + "/businesses", {"trade_id": str(trade), "on": "2026-11-21"}, page=page).status_code == 303
+    with services.db.transaction() as s:
+        (grant,) = s.scalars(select(Grant).where(Grant.enrolment_id == eid))
+        assert (grant.items, grant.value, grant.status) == ("30 hens", 1200000, GrantStatus.PENDING)
+        business = s.scalar(select(Business).where(Business.enrolment_id == eid))
+    assert post(client, f"{page}/businesses/{business.id}/awards", {"amount": "5000", "on": "2026-11-29"},
+                page=page).status_code == 303
+    with services.db.transaction() as s:
+        assert s.scalar(select(Award.amount)) == 500000
+        assert s.get(StageReached, (eid, "growing")) is not None
+    assert "Internally displaced" not in client.get(page).get_data(as_text=True)
+    other = post(client, f"/console/programmes/{pid}/groups", {"code": "BERDE1"}, page=page)  # not his
+    assert other.status_code == 303
+    with services.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Enrolment).join(Group, Group.id == Enrolment.group_id)
+                        .where(Group.code == "BERDE1")) == 0

@@ -395,3 +395,21 @@ def test_grant_business_award_and_enrolment_from_the_console(client, services, p
     with services.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Enrolment).join(Group, Group.id == Enrolment.group_id)
                         .where(Group.code == "BERDE1")) == 0
+
+
+def test_the_loan_rule_is_set_on_the_group_form(client, services, demo):
+    from console.groups import _form_values
+
+    add_staff(services, *ADMIN, "admin", name="Amina Admin")
+    login(client, *ADMIN)
+    with services.db.transaction() as s:
+        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        form, gid = _form_values(upendo), upendo.id
+    path = f"/console/groups/{gid}/edit"
+    assert 'name="loans_after_training"' in client.get(path).get_data(as_text=True)
+    assert post(client, path, {**form, "loans_after_training": "1"}, page=path).status_code == 303
+    with services.db.transaction() as s:
+        assert s.get(Group, gid).loans_after_training is True
+    assert post(client, path, {**form, "loans_after_training": ""}, page=path).status_code == 303
+    with services.db.transaction() as s:
+        assert s.get(Group, gid).loans_after_training is False

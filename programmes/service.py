@@ -231,9 +231,10 @@ class Marked:
 
 
 def record_attendance(session: Session, ts: TrainingSession, enrolments: Iterable[Enrolment],
-                      source: str) -> Marked:
+                      source: str, notify: bool = True) -> Marked:
     """Mark ``enrolments`` present at ``ts`` (idempotent); completions follow the programme's rule,
-    and each woman who completes her training gets an SMS in her language."""
+    and each woman who completes her training gets an SMS in her language (``notify=False``:
+    none, for seeded past data)."""
     course = session.get(Course, ts.course_id)
     assert course is not None
     programme = session.get(Programme, course.programme_id)
@@ -250,7 +251,7 @@ def record_attendance(session: Session, ts: TrainingSession, enrolments: Iterabl
         marked.added.append(enrolment)
         if enrolment.trained_on is None or ts.on < enrolment.trained_on:
             enrolment.trained_on = ts.on
-        if _check_completion(session, programme, course, enrolment, ts.on):
+        if _check_completion(session, programme, course, enrolment, ts.on, notify):
             marked.completed.append(enrolment)
     session.flush()
     return marked
@@ -269,7 +270,7 @@ def _attended(session: Session, course: Course, enrolment: Enrolment) -> int:
 
 
 def _check_completion(session: Session, programme: Programme, course: Course, enrolment: Enrolment,
-                      on: dt.date) -> bool:
+                      on: dt.date, notify: bool = True) -> bool:
     """True when this attendance completed her training (every required course of the programme)."""
     if session.get(Completion, (enrolment.id, course.id)) is not None:
         return False
@@ -284,7 +285,8 @@ def _check_completion(session: Session, programme: Programme, course: Course, en
         return False
     enrolment.completed_on = on
     reach(session, enrolment, "trained", on)
-    _tell_completed(session, programme, enrolment)
+    if notify:
+        _tell_completed(session, programme, enrolment)
     return True
 
 

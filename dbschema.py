@@ -13,6 +13,7 @@ import ledger.models  # noqa: F401
 import messaging.models  # noqa: F401
 import orgs.models  # noqa: F401
 import outreach.models  # noqa: F401
+import programmes.models  # noqa: F401
 import reports.models  # noqa: F401
 import support.models  # noqa: F401
 from db import Base

@@ -33,6 +33,9 @@ def demo(reset: bool, yes: bool) -> None:
     with services().db.transaction() as session:
         people = seed_demo(session)
         logins = seed_demo_staff(session)
+        from programmes.demo import seed_programme_demo
+
+        seed_programme_demo(session)
     click.echo(f"{'phone':<16} {'name':<22} {'role':<12} group")
     for phone, name, group, role in people:
         click.echo(f"{phone:<16} {name:<22} {role:<12} {group}")

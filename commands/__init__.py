@@ -17,5 +17,6 @@ from commands import (  # noqa: F401  (register their commands)
     rules,
 )
 from commands.handle import Handled, Incoming, handle
+from programmes import sms as _programme_sms  # noqa: F401,E402  (registers ATT)
 
 __all__ = ["Handled", "Incoming", "handle"]

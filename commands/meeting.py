@@ -203,6 +203,10 @@ def run_disburse(ctx: Context, parsed: Parsed) -> Outcome:
         receipt = ledger.disburse_loan(ctx.session, ctx.group, parsed.ref, actor=ctx.actor, key=ctx.key)
     except LedgerError as exc:
         raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
+    if receipt.member_id is not None:  # a loan paid out finances her in her programmes
+        from programmes.service import loan_paid_out
+
+        loan_paid_out(ctx.session, receipt.member_id, ctx.today())
     reply = ctx.t.gettext("DISBURSE: loan {loan} paid out, {amount}. Receipt {ref}.", loan=parsed.ref,
                           amount=ctx.money(abs(receipt.amount)), ref=receipt.ref)
     return Outcome(reply, _notices(ctx, receipt))

@@ -21,6 +21,7 @@ ROLE_NAMES = {
     "secretary": N_("the secretary"),
     COORDINATOR: N_("a coordinator"),
     FIELD: N_("a field worker"),
+    "trainer": N_("the trainer"),
 }
 
 NOTHING_RECORDED = N_("Nothing was recorded.")

@@ -95,6 +95,7 @@ def init_app(app: Flask) -> None:
         groups,
         members,
         orgs,
+        programmes,
         simulator,
         sms_log,
         staff,

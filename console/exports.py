@@ -24,7 +24,7 @@ def _plain(table: Table, column: Column, row: dict[str, Any]) -> Any:
     if value is None:
         return ""
     if column.kind == "money":
-        return major(value, row["currency"])
+        return value if isinstance(value, str) else major(value, row["currency"])  # str: masked
     if column.kind == "label":
         return tr().gettext(value) if value else ""
     if column.kind == "datetime" and isinstance(value, dt.datetime):

@@ -125,7 +125,8 @@ def _form_values(group: Group | None) -> dict[str, Any]:
                     region="", place="", meeting_weekday="0", meeting_time="10:00", meeting_place="",
                     meeting_every_weeks="1", reminder_days_before="1", reminder_time="18:00",
                     saving_amount="", share_value="", social_fund_amount="", shares_min="1", shares_max="5",
-                    max_active_loans="1", loan_limit_multiplier="3", service_charge="", plain_letters="")
+                    max_active_loans="1", loan_limit_multiplier="3", service_charge="", plain_letters="",
+                    loans_after_training="")
     def amount(minor: int) -> str:
         return _major_text(minor, group.currency)
 
@@ -140,7 +141,8 @@ def _form_values(group: Group | None) -> dict[str, Any]:
                 social_fund_amount=amount(group.social_fund_amount), shares_min=str(group.shares_min),
                 shares_max=str(group.shares_max), max_active_loans=str(group.max_active_loans),
                 loan_limit_multiplier=str(group.loan_limit_multiplier),
-                service_charge=f"{group.service_charge_bp / 100:g}", plain_letters="1" if group.plain_letters else "")
+                service_charge=f"{group.service_charge_bp / 100:g}", plain_letters="1" if group.plain_letters else "",
+                loans_after_training="1" if group.loans_after_training else "")
 
 
 def _major_text(minor: int, currency: str) -> str:
@@ -173,6 +175,7 @@ def parse_group_form(form: dict[str, str], currency: str | None) -> tuple[dict[s
     values["region"] = form.get("region", "").strip()[:80] or None
     values["meeting_place"] = form.get("meeting_place", "").strip()[:120]
     values["plain_letters"] = bool(form.get("plain_letters"))
+    values["loans_after_training"] = bool(form.get("loans_after_training"))  # the programmes' rule
     try:
         values["meeting_weekday"] = int(form.get("meeting_weekday", "0"))
         if not 0 <= values["meeting_weekday"] <= 6:

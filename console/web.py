@@ -62,12 +62,16 @@ def _csrf_on_every_form() -> None:
 
 
 @bp.app_template_filter("money")
-def _money(minor: int | None, currency: str) -> str:
+def _money(minor: int | str | None, currency: str) -> str:
+    if isinstance(minor, str):  # a masked figure ("<5", "–"): shown as it is
+        return minor
     return tr().money(int(minor or 0), currency)
 
 
 @bp.app_template_filter("number")
-def _number(n: int | None) -> str:
+def _number(n: int | str | None) -> str:
+    if isinstance(n, str):  # a masked count ("<5", "–"): shown as it is
+        return n
     return tr().number(int(n or 0))
 
 

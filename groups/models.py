@@ -126,6 +126,8 @@ class Group(Base):
     loan_expiry_meetings: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     # Ask the PIN before a member's balances are shown (a shared phone).
     pin_for_balance: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A member may ask for a loan only once she has completed her programme's training (programmes).
+    loans_after_training: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # The day the group plans to share out its savings (the end of its cycle), when it has set one.
     share_out_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
@@ -157,6 +159,7 @@ class Member(Base):
     pin_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)  # sent STOP
     plain_letters: Mapped[bool | None] = mapped_column(Boolean)  # None: follow the group
+    gender: Mapped[str | None] = mapped_column(String(8))  # female | male | other; None: not recorded
     status: Mapped[Status] = mapped_column(_enum(Status, "member_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -82,6 +82,9 @@ def values(t: Translator) -> dict[str, object]:
         most=30, rules="SAVING, SHARE, INTEREST, LIMIT, FINE, PIN, EXPIRY, LOANS, KEEP",
         rule=t.gettext("Loan service charge per month"), before=money, after=money,
         add="RULE FINE late 200 4071", named="RULE FINE late 200 Kuchelewa 4071", off="RULE FINE late OFF 4071",
+        # programmes (trainings, grants, businesses):
+        session=1042, course="SIYB: Start Your Business", already=2, completed=3, names="Faith Njeri, Esther Mutua",
+        programme="Hand in Hand Kisumu", trade="Tailoring and sewing", category="displaced",
     )
     return v
 

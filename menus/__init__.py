@@ -28,11 +28,12 @@ def build_machine() -> Machine:
         money,
         pin,
         privacy,
+        programme,
         rules,
         settings,
         treasurer,
     )
 
     modules = (home, money, loans, meeting, help, settings, pin, leaders, treasurer, privacy, cycle, groups,
-               coordinator, field, rules)
+               coordinator, field, rules, programme)
     return Machine([screen for module in modules for screen in module.SCREENS])

@@ -25,6 +25,7 @@ HOME_ITEMS = (
     Item(N_("Next meeting"), "meeting"),
     # TRANSLATORS: her last payments in and out (savings, fines, loan paid out ...); plain words, not bank jargon.
     Item(N_("Money in and out"), "statement"),
+    Item(N_("My business"), "prog_checkin", when=lambda ctx: _has_business(ctx)),
     Item(N_("Ask for help"), "help"),
     Item(N_("Settings"), "settings"),
     Item(N_("Reset a member's PIN"), "chair_reset", when=is_chair),
@@ -35,7 +36,8 @@ HOME_ITEMS = (
 )
 
 # No title line: on an 80-character screen (any non-GSM letter) every line counts.
-SCREENS = [Screen(HOME, items=HOME_ITEMS, back=False, guard=lambda ctx: _coordinator_home(ctx))]
+SCREENS = [Screen(HOME, items=HOME_ITEMS, back=False,
+                  guard=lambda ctx: _coordinator_home(ctx) or _programme_prompt(ctx))]
 
 
 def _coordinator_home(ctx: Ctx) -> Move | None:
@@ -55,6 +57,18 @@ def _field_worker(ctx: Ctx) -> bool:
     from menus.field import is_field_worker
 
     return is_field_worker(ctx)
+
+
+def _programme_prompt(ctx: Ctx) -> Move | None:
+    from menus.programme import start_prompt
+
+    return start_prompt(ctx)
+
+
+def _has_business(ctx: Ctx) -> bool:
+    from menus.programme import has_business as has
+
+    return has(ctx)
 
 
 def _may_decide(ctx: Ctx) -> bool:

@@ -46,7 +46,12 @@ def say_error(ctx: Ctx, err: ledger.LedgerError) -> Say:
 # -- member: ask for a loan --------------------------------------------------------------
 
 def _can_borrow(ctx: Ctx) -> Move | None:
-    """Guard: a usable PIN, and something to borrow (else say why and stop)."""
+    """Guard: the group's programme rule, a usable PIN, and something to borrow (else say why and stop)."""
+    from programmes.service import loan_refusal
+
+    refusal = loan_refusal(ctx.db, ctx.group, ctx.member.id)
+    if refusal is not None:
+        return End(Say(refusal))
     blocked = needs_pin(ctx)
     if blocked is not None:
         return blocked

@@ -120,6 +120,8 @@ CASES = [
     ("iptal 2026-12-08", "CANCEL", [], {"text": "2026-12-08"}),
     ("ROLE 4 treasurer", "ROLE", [], {"text": "4 treasurer"}),
     ("vəzifə 4 chair", "ROLE", [], {"text": "4 chair"}),
+    ("ATT S12 3 4 7", "ATT", [], {"word": "S12", "text": "3 4 7"}),
+    ("iştirak S12 +994501110001", "ATT", [], {"word": "S12", "text": "+994501110001"}),
     ("YES", "YES", [], {}),
     ("hə", "YES", [], {}),
     ("Bəli", "YES", [], {}),

@@ -43,6 +43,9 @@ SCREEN_DATA = {
     "rule_fine_edit": {"fine": "late"},
     "rule_confirm": {"edit": {"rule": "fine", "value": 9 * BIG, "fine": "late", "name": "Đi muộn quá giờ họp nhóm ạ",
                               "remove": False}},
+    "prog_grant": {"grant": 1},
+    "prog_checkin": {"business": 1},
+    "prog_income": {"business": 1, "trend": "better"},
 }
 
 
@@ -67,11 +70,33 @@ def long_group(services):
                              on=today - dt.timedelta(weeks=1))
         ledger.record_saving(s, group, people[3].member, key="long-today", actor=treasurer)
         ledger.request_loan(s, group, her, 8 * BIG, purpose="services", term=6, unit="month", key="long-loan")
+        _programme(s, group, her, today)
         s.flush()
         s.execute(Membership.__table__.update().values(number=Membership.number + 100000)
                   .where(Membership.group_id == group.id))
         return {"chair": chair.id, "treasurer": treasurer.id, "member": her.id, "phones": {
             "chair": chair.phone, "treasurer": treasurer.phone, "member": her.phone}}
+
+
+def _programme(s, group, her, today):
+    """A grant with long items and a big value, and a business with the programme's income bands."""
+    from programmes import service
+
+    service.load_trades(s)
+    programme = service.create_programme(s, code="LONGP", name=LONG_GROUP, currency="VND", trades=["tailoring"])
+    programme.income_bands = [5 * BIG, 50 * BIG, 500 * BIG]
+    enrolment = service.enrol_member(s, programme, her, today, group=group)
+    trade = programme_trade(s)
+    service.give_grant(s, enrolment, trade, "Máy may công nghiệp, bàn là hơi nước và 20 mét vải", BIG, today)
+    service.start_business(s, programme, trade, today - dt.timedelta(days=40), enrolment=enrolment)
+
+
+def programme_trade(s):
+    from sqlalchemy import select
+
+    from programmes.models import Trade
+
+    return s.scalar(select(Trade).where(Trade.code == "tailoring"))
 
 
 def _ctx(session, phone, lang, plain, screen):
@@ -157,6 +182,9 @@ FINAL = [
     Say(N_("Today's meeting is open. Change this rule after it closes.")),
     Say(N_("A share-out is waiting for its code. Change this rule after it.")),
     Say(N_("That cannot be changed now. Nothing changed.")),
+    Say(N_("You can ask for a loan once you have completed your business training.")),
+    Say(N_("Thank you. Your answer helps the programme support your business.")),
+    Say(N_("Thank you: nothing to answer this month.")),
 ]
 
 

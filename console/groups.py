@@ -5,15 +5,15 @@ import datetime as dt
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import String, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from console import bp
 from console.audit import record
 from console.auth import current_staff, staff_required
 from console.messages import explain
-from console.scope import group_or_404
+from console.scope import group_filter, group_or_404
 from console.tables import ROLE_LABELS, groups_table, loans_table, members_table, regions
 from console.web import _, services, tr
 from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership
@@ -21,14 +21,17 @@ from groups.schedule import meeting_on_or_after, rhythm_of
 from groups.service import SetupError, create_group
 from i18n import LANGUAGES, N_
 from ledger.books import group_today
+from ledger.figures import Figures
 from ledger.models import Cycle, Meeting
 from ledger.money import AmountError, parse_amount
-from ledger.queries import group_summary
+from ledger.queries import Summary, group_summary
 from messaging.models import InboxMessage, OutboxMessage
 from outreach.planner import reschedule
+from reports.models import FIGURES, ReportGroup
 
-#: How far back the group page looks for its SMS: the outbox keeps no index by group
-#: (reminders and broadcasts write it in bulk), so only its newest rows are searched.
+#: How far back the member page looks for a member's SMS: the outbox keeps no index by
+#: member (reminders and broadcasts write it in bulk), so only its newest rows are searched.
+#: (A group's page reads the group's own SMS by the index on (group_id, id), however old.)
 RECENT_OUTBOX_ROWS = 20_000
 SCHEDULE_FIELDS = ("timezone", "meeting_weekday", "meeting_time", "meeting_every_weeks",
                    "reminder_days_before", "reminder_time")
@@ -67,10 +70,25 @@ def upcoming_meetings(group: Group, n: int = 6) -> list[dt.date]:
     return out
 
 
+def _sms_rows(incoming, outgoing, limit: int) -> list[dict[str, Any]]:
+    rows = [dict(at=r[0], direction="in", phone=r[1], text=r[2], status="") for r in incoming]
+    rows += [dict(at=r[0], direction="out", phone=r[1], text=r[2], status=SMS_STATUS.get(_value(r[3]), ""))
+             for r in outgoing]
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda r: (r["at"].replace(tzinfo=dt.UTC) if r["at"] and r["at"].tzinfo is None
+                             else r["at"] or epoch), reverse=True)
+    return rows[:limit]
+
+
+def _value(status: Any) -> str:
+    return getattr(status, "value", status) or ""
+
+
 def recent_sms(session: Session, phones: list[str], member_ids: list[int] | None = None,
                group_id: int | None = None, limit: int = 10) -> list[dict[str, Any]]:
     """The latest SMS from these phones (inbox, indexed) and to this group or these members
-    among the outbox's newest rows, newest first."""
+    among the outbox's newest rows, newest first (the member page; a group's page reads
+    :func:`group_sms`)."""
     incoming = session.execute(select(InboxMessage.received_at, InboxMessage.from_phone, InboxMessage.text)
                                .where(InboxMessage.from_phone.in_(phones))
                                .order_by(InboxMessage.id.desc()).limit(limit)).all() if phones else []
@@ -82,29 +100,80 @@ def recent_sms(session: Session, phones: list[str], member_ids: list[int] | None
     else:
         out_q = out_q.where(OutboxMessage.member_id.in_(member_ids or [-1]))
     outgoing = session.execute(out_q.order_by(OutboxMessage.id.desc()).limit(limit)).all()
-    rows = [dict(at=r[0], direction="in", phone=r[1], text=r[2], status="") for r in incoming]
-    rows += [dict(at=r[0], direction="out", phone=r[1], text=r[2], status=SMS_STATUS.get(r[3].value, ""))
-             for r in outgoing]
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    rows.sort(key=lambda r: (r["at"].replace(tzinfo=dt.UTC) if r["at"] and r["at"].tzinfo is None
-                             else r["at"] or epoch), reverse=True)
-    return rows[:limit]
+    return _sms_rows(incoming, outgoing, limit)
+
+
+def _group_sms_statement(limit: int):
+    """One round trip: the newest ``limit`` SMS from the group's members (inbox, by its index on
+    the phone) and the newest ``limit`` to the group (outbox, by its index on (group_id, id))."""
+    gid = bindparam("group_id")
+    phones = select(Member.phone).join(Membership, Membership.member_id == Member.id).where(
+        Membership.group_id == gid)
+    incoming = (select(literal("in").label("direction"), InboxMessage.id.label("id"),
+                       InboxMessage.received_at.label("at"), InboxMessage.from_phone.label("phone"),
+                       InboxMessage.text.label("text"), cast(null(), String).label("status"))
+                .where(InboxMessage.from_phone.in_(phones)).order_by(InboxMessage.id.desc()).limit(limit)
+                .subquery())
+    outgoing = (select(literal("out").label("direction"), OutboxMessage.id.label("id"),
+                       OutboxMessage.created_at.label("at"), OutboxMessage.to_phone.label("phone"),
+                       OutboxMessage.text.label("text"), cast(OutboxMessage.status, String).label("status"))
+                .where(OutboxMessage.group_id == gid).order_by(OutboxMessage.id.desc()).limit(limit)
+                .subquery())
+    return union_all(select(incoming), select(outgoing))
+
+
+_GROUP_SMS = _group_sms_statement(10)
+
+
+def group_sms(session: Session, group_id: int) -> list[dict[str, Any]]:
+    """The group's ten latest SMS, in and out, newest first (one indexed statement)."""
+    found = session.execute(_GROUP_SMS, {"group_id": group_id}).all()
+    return _sms_rows([(r.at, r.phone, r.text) for r in found if r.direction == "in"],
+                     [(r.at, r.phone, r.text, r.status) for r in found if r.direction == "out"], 10)
+
+
+def books(session: Session, group: Group, row: ReportGroup | None, cycles: list[Cycle]) -> Summary:
+    """This cycle's books: from the group's row of the dashboard's aggregates when it is current,
+    else from the ledger (``group_summary``: five reads).
+
+    The row is rewritten in the same transaction as every posting and change that moves a figure
+    (``reports.maintain``), so its balances are the ledger's; only the date-dependent figures
+    (PAR30, overdue loans, repayment rate) age, and they are current until ``refresh_at`` (the
+    group's next local midnight; None when the group has no loans they depend on)."""
+    if row is None or (row.refresh_at is not None and _aware(row.refresh_at) <= dt.datetime.now(dt.UTC)):
+        return group_summary(session, group)
+    fig = Figures(*(getattr(row, name) for name in FIGURES))
+    open_cycle = next((c for c in cycles if c.ended_on is None), None)  # cycles: newest first
+    return Summary(currency=group.currency, cycle=open_cycle.number if open_cycle else 1, members=fig.members,
+                   cash_box=fig.cash_box, bank=fig.bank, savings=fig.savings, social_fund=fig.social_fund,
+                   service_charges=fig.service_charges, fines=fig.fines, loans_outstanding=fig.loans_outstanding,
+                   active_loans=fig.active_loans, overdue_loans=fig.overdue_loans, par30_bp=fig.par30_bp,
+                   repayment_rate_bp=fig.repayment_rate_bp)
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
 
 
 @bp.get("/groups/<int:group_id>")
 @staff_required
 def group_page(group_id: int):
+    """Seven statements whatever the size of the group (a test holds the number): the session's
+    staff member, the group with its figures row, its cycles, members, loans, last meetings, SMS."""
     staff = current_staff()
     with services().db.transaction() as s:
-        group = group_or_404(s, staff, group_id)
-        summary = group_summary(s, group)
-        members = members_table(s, staff, {"group_id": group.id})
-        loans = loans_table(s, staff, {"group_id": group.id})
+        found = s.execute(select(Group, ReportGroup).outerjoin(ReportGroup, ReportGroup.group_id == Group.id)
+                          .where(Group.id == group_id, group_filter(staff))).first()
+        if found is None:
+            abort(404)
+        group, row = found
         cycles = list(s.scalars(select(Cycle).where(Cycle.group_id == group.id).order_by(Cycle.number.desc())))
+        summary = books(s, group, row, cycles)
+        members = members_table(s, staff, {"group_id": group.id}, group=group)
+        loans = loans_table(s, staff, {"group_id": group.id}, group=group)
         past = list(s.scalars(select(Meeting).where(Meeting.group_id == group.id)
                               .order_by(Meeting.on.desc()).limit(6)))
-        phones = list(s.scalars(select(Member.phone).join(Membership).where(Membership.group_id == group.id)))
-        sms = recent_sms(s, phones, group_id=group.id)
+        sms = group_sms(s, group.id)
     return render_template("console/group.html", group=group, summary=summary, members=members, loans=loans,
                            cycles=cycles, past=past, upcoming=upcoming_meetings(group), sms=sms,
                            weekday=tr().weekday(group.meeting_weekday), roles=ROLE_LABELS)

@@ -118,8 +118,9 @@ def _group_arg(session: Session, staff: Staff, args: dict[str, Any]) -> Group:
     return group_or_404(session, staff, group_id)
 
 
-def members_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
-    group = _group_arg(session, staff, args)
+def members_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None) -> Table:
+    """``group``: the group already read (and its scope checked) by the caller's page."""
+    group = group if group is not None else _group_arg(session, staff, args)
     rows = [dict(id=m.id, member_id=p.id, group_id=group.id, number=m.number, name=p.name, phone=p.phone,
                  role=ROLE_LABELS[m.role.value], language=p.language, status=STATUS_LABELS[m.status.value],
                  pin=N_("Locked") if p.pin_locked else (N_("Set") if p.pin_hash else N_("Not set")))
@@ -138,8 +139,9 @@ def members_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table
     ], rows, {"group_id": group.id})
 
 
-def loans_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
-    group = _group_arg(session, staff, args)
+def loans_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None) -> Table:
+    """``group``: the group already read (and its scope checked) by the caller's page."""
+    group = group if group is not None else _group_arg(session, staff, args)
     today = dt.date.today()
     stmt = (select(Loan, Member.name).join(Member, Member.id == Loan.member_id)
             .where(Loan.group_id == group.id).order_by(Loan.id.desc()))

@@ -45,13 +45,15 @@ class OutboxMessage(Base):
     keys: members and groups are never deleted (they change status), and the
     checks were a third of the cost of each reminder written. Nothing reads the
     outbox by member, so there is no index on it; ``provider_id`` is indexed only
-    where it is set (a row gets it once sent), for the delivery reports.
+    where it is set (a row gets it once sent), for the delivery reports; ``(group_id, id)``
+    is indexed for the console's group page (a group's latest SMS, newest first).
     """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_priority", "status", "priority", "id"),
                       Index("ix_outbox_provider_id", "provider_id", postgresql_where=text("provider_id IS NOT NULL"),
-                            sqlite_where=text("provider_id IS NOT NULL")))
+                            sqlite_where=text("provider_id IS NOT NULL")),
+                      Index("ix_outbox_group_id_id", "group_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_phone: Mapped[str] = mapped_column(String(20))

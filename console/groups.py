@@ -15,7 +15,7 @@ from console.auth import current_staff, staff_required
 from console.messages import explain
 from console.scope import group_filter, group_or_404
 from console.tables import ROLE_LABELS, groups_table, loans_table, members_table, regions
-from console.web import _, services, tr
+from console.web import _, services, tr, url_maker
 from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership
 from groups.schedule import meeting_on_or_after, rhythm_of
 from groups.service import SetupError, create_group
@@ -132,7 +132,7 @@ def group_sms(session: Session, group_id: int) -> list[dict[str, Any]]:
                      [(r.at, r.phone, r.text, r.status) for r in found if r.direction == "out"], 10)
 
 
-def books(session: Session, group: Group, row: ReportGroup | None, cycles: list[Cycle]) -> Summary:
+def books(session: Session, group: Group, row: Any, cycles: Any) -> Summary:
     """This cycle's books: from the group's row of the dashboard's aggregates when it is current,
     else from the ledger (``group_summary``: five reads).
 
@@ -155,6 +155,12 @@ def _aware(when: dt.datetime) -> dt.datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
 
 
+_C, _MT = Cycle.__table__, Meeting.__table__
+_CYCLES = (select(_C.c.number, _C.c.started_on, _C.c.ended_on).where(_C.c.group_id == bindparam("group_id"))
+           .order_by(_C.c.number.desc()))
+_PAST = select(_MT.c.on).where(_MT.c.group_id == bindparam("group_id")).order_by(_MT.c.on.desc()).limit(6)
+
+
 @bp.get("/groups/<int:group_id>")
 @staff_required
 def group_page(group_id: int):
@@ -167,16 +173,16 @@ def group_page(group_id: int):
         if found is None:
             abort(404)
         group, row = found
-        cycles = list(s.scalars(select(Cycle).where(Cycle.group_id == group.id).order_by(Cycle.number.desc())))
+        cycles = s.execute(_CYCLES, {"group_id": group.id}).all()
         summary = books(s, group, row, cycles)
         members = members_table(s, staff, {"group_id": group.id}, group=group)
         loans = loans_table(s, staff, {"group_id": group.id}, group=group)
-        past = list(s.scalars(select(Meeting).where(Meeting.group_id == group.id)
-                              .order_by(Meeting.on.desc()).limit(6)))
+        past = s.execute(_PAST, {"group_id": group.id}).all()
         sms = group_sms(s, group.id)
     return render_template("console/group.html", group=group, summary=summary, members=members, loans=loans,
                            cycles=cycles, past=past, upcoming=upcoming_meetings(group), sms=sms,
-                           weekday=tr().weekday(group.meeting_weekday), roles=ROLE_LABELS)
+                           weekday=tr().weekday(group.meeting_weekday), roles=ROLE_LABELS,
+                           edit_url=url_maker("console.member_edit", group_id=group.id, membership_id=None))
 
 
 # -- create and edit ----------------------------------------------------------------

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import String, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from console import bp
@@ -156,16 +156,41 @@ def _aware(when: dt.datetime) -> dt.datetime:
 
 
 _C, _MT = Cycle.__table__, Meeting.__table__
-_CYCLES = (select(_C.c.number, _C.c.started_on, _C.c.ended_on).where(_C.c.group_id == bindparam("group_id"))
-           .order_by(_C.c.number.desc()))
-_PAST = select(_MT.c.on).where(_MT.c.group_id == bindparam("group_id")).order_by(_MT.c.on.desc()).limit(6)
+#: The group's cycles and its last six meetings, in one round trip: (what, number, day, ended_on).
+_PAST = (select(_MT.c.on).where(_MT.c.group_id == bindparam("group_id")).order_by(_MT.c.on.desc()).limit(6)
+         .subquery())
+_CALENDAR = union_all(
+    select(literal("cycle").label("what"), _C.c.number, _C.c.started_on.label("day"), _C.c.ended_on)
+    .where(_C.c.group_id == bindparam("group_id")),
+    select(literal("meeting"), cast(null(), Integer), _PAST.c.on, cast(null(), Date)))
+
+
+class CycleRow(NamedTuple):
+    number: int
+    started_on: dt.date
+    ended_on: dt.date | None
+
+
+def calendar(session: Session, group_id: int) -> tuple[list[CycleRow], list[dt.date]]:
+    """The group's cycles (newest first) and the days of its last six meetings (newest first)."""
+    cycles: list[CycleRow] = []
+    met: list[dt.date] = []
+    for r in session.execute(_CALENDAR, {"group_id": group_id}):
+        if r.what == "cycle":
+            cycles.append(CycleRow(r.number, r.day, r.ended_on))
+        else:
+            met.append(r.day)
+    cycles.sort(key=lambda c: c.number, reverse=True)
+    met.sort(reverse=True)
+    return cycles, met
 
 
 @bp.get("/groups/<int:group_id>")
 @staff_required
 def group_page(group_id: int):
-    """Seven statements whatever the size of the group (a test holds the number): the session's
-    staff member, the group with its figures row, its cycles, members, loans, last meetings, SMS."""
+    """Six statements whatever the size of the group (a test holds the number): the session's
+    staff member (``console.auth``), the group with its figures row, its cycles and last meetings,
+    its members, its loans, its SMS."""
     staff = current_staff()
     with services().db.transaction() as s:
         found = s.execute(select(Group, ReportGroup).outerjoin(ReportGroup, ReportGroup.group_id == Group.id)
@@ -173,11 +198,10 @@ def group_page(group_id: int):
         if found is None:
             abort(404)
         group, row = found
-        cycles = s.execute(_CYCLES, {"group_id": group.id}).all()
+        cycles, past = calendar(s, group.id)
         summary = books(s, group, row, cycles)
         members = members_table(s, staff, {"group_id": group.id}, group=group)
         loans = loans_table(s, staff, {"group_id": group.id}, group=group)
-        past = s.execute(_PAST, {"group_id": group.id}).all()
         sms = group_sms(s, group.id)
     return render_template("console/group.html", group=group, summary=summary, members=members, loans=loans,
                            cycles=cycles, past=past, upcoming=upcoming_meetings(group), sms=sms,

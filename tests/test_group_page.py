@@ -26,8 +26,8 @@ from reports.models import ReportGroup
 from tests.ledger_fixtures import key
 from tests.test_console import ADMIN, add_staff, login
 
-#: The staff member, the group with its figures row, its cycles, members, loans, last meetings, SMS.
-MAX_STATEMENTS = 7
+#: The staff member, the group with its figures row, its cycles and last meetings, members, loans, SMS.
+MAX_STATEMENTS = 6
 
 
 @pytest.fixture
@@ -154,3 +154,17 @@ def test_a_groups_sms_show_however_many_sms_the_outbox_took_since(admin, service
     sms = page.split('id="sms-table"')[1]
     assert "Meeting moved to Friday" in sms and "Sent" in sms
     assert "Vaccination day" not in sms
+
+
+def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first(admin, services, demo_books):
+    from ledger.models import Meeting
+
+    gid = upendo(services)
+    t = translator("en")
+    with services.db.transaction() as s:
+        days = list(s.scalars(select(Meeting.on).where(Meeting.group_id == gid).order_by(Meeting.on.desc())))
+    assert len(days) == 8  # the demo's eight weeks
+    page = admin.get(f"/console/groups/{gid}").get_data(as_text=True)
+    held = htmllib.unescape(re.search(r">Held: ([^<]+)</p>", page).group(1))
+    assert held.split(" · ") == [t.date(d, "d MMM") for d in days[:6]]
+    assert "Cycle 1: open since" in page and "This cycle" in page

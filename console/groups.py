@@ -6,7 +6,20 @@ from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Text,
+    bindparam,
+    case,
+    cast,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from console import bp
@@ -16,13 +29,13 @@ from console.messages import explain
 from console.scope import group_filter, group_or_404
 from console.tables import ROLE_LABELS, groups_table, loans_table, members_table, regions
 from console.web import _, services, tr, url_maker
-from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership
+from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership, Role, Status
 from groups.schedule import meeting_on_or_after, rhythm_of
 from groups.service import SetupError, create_group
 from i18n import LANGUAGES, N_
 from ledger.books import group_today
 from ledger.figures import Figures
-from ledger.models import Cycle, Meeting
+from ledger.models import Cycle, Loan, LoanStatus, Meeting
 from ledger.money import AmountError, parse_amount
 from ledger.queries import Summary, group_summary
 from messaging.models import InboxMessage, OutboxMessage
@@ -103,35 +116,6 @@ def recent_sms(session: Session, phones: list[str], member_ids: list[int] | None
     return _sms_rows(incoming, outgoing, limit)
 
 
-def _group_sms_statement(limit: int):
-    """One round trip: the newest ``limit`` SMS from the group's members (inbox, by its index on
-    the phone) and the newest ``limit`` to the group (outbox, by its index on (group_id, id))."""
-    gid = bindparam("group_id")
-    phones = select(Member.phone).join(Membership, Membership.member_id == Member.id).where(
-        Membership.group_id == gid)
-    incoming = (select(literal("in").label("direction"), InboxMessage.id.label("id"),
-                       InboxMessage.received_at.label("at"), InboxMessage.from_phone.label("phone"),
-                       InboxMessage.text.label("text"), cast(null(), String).label("status"))
-                .where(InboxMessage.from_phone.in_(phones)).order_by(InboxMessage.id.desc()).limit(limit)
-                .subquery())
-    outgoing = (select(literal("out").label("direction"), OutboxMessage.id.label("id"),
-                       OutboxMessage.created_at.label("at"), OutboxMessage.to_phone.label("phone"),
-                       OutboxMessage.text.label("text"), cast(OutboxMessage.status, String).label("status"))
-                .where(OutboxMessage.group_id == gid).order_by(OutboxMessage.id.desc()).limit(limit)
-                .subquery())
-    return union_all(select(incoming), select(outgoing))
-
-
-_GROUP_SMS = _group_sms_statement(10)
-
-
-def group_sms(session: Session, group_id: int) -> list[dict[str, Any]]:
-    """The group's ten latest SMS, in and out, newest first (one indexed statement)."""
-    found = session.execute(_GROUP_SMS, {"group_id": group_id}).all()
-    return _sms_rows([(r.at, r.phone, r.text) for r in found if r.direction == "in"],
-                     [(r.at, r.phone, r.text, r.status) for r in found if r.direction == "out"], 10)
-
-
 def books(session: Session, group: Group, row: Any, cycles: Any) -> Summary:
     """This cycle's books: from the group's row of the dashboard's aggregates when it is current,
     else from the ledger (``group_summary``: five reads).
@@ -155,14 +139,78 @@ def _aware(when: dt.datetime) -> dt.datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
 
 
-_C, _MT = Cycle.__table__, Meeting.__table__
-#: The group's cycles and its last six meetings, in one round trip: (what, number, day, ended_on).
-_PAST = (select(_MT.c.on).where(_MT.c.group_id == bindparam("group_id")).order_by(_MT.c.on.desc()).limit(6)
-         .subquery())
-_CALENDAR = union_all(
-    select(literal("cycle").label("what"), _C.c.number, _C.c.started_on.label("day"), _C.c.ended_on)
-    .where(_C.c.group_id == bindparam("group_id")),
-    select(literal("meeting"), cast(null(), Integer), _PAST.c.on, cast(null(), Date)))
+# -- everything a group's page lists, in one round trip -------------------------------
+#
+# Its members, loans, cycles, last six meetings and latest SMS are read by one UNION ALL
+# of SELECTs into the same columns (``what`` says which list a row belongs to): on a busy
+# server each round trip to the database costs more than the reading itself.
+
+_SLOTS: list[tuple[str, Any]] = [*((f"n{i}", BigInteger()) for i in range(1, 7)),
+                                 *((f"s{i}", Text()) for i in range(1, 6)),
+                                 ("d1", Date()), ("d2", Date()), ("at", DateTime(timezone=True))]
+
+
+def _part(what: str, **cols: Any) -> Any:
+    """A SELECT into the slots: columns typed for reading only (SQLite would CAST a date to a number),
+    empty slots as typed NULLs (PostgreSQL matches a UNION's types pairwise)."""
+    return select(literal(what).label("what"), *((type_coerce(cols[name], type_) if name in cols
+                                                  else cast(null(), type_)).label(name) for name, type_ in _SLOTS))
+
+
+def _page_statement(sms: int = 10, meetings: int = 6) -> Any:
+    gid = bindparam("group_id")
+    ms, p, ln, cy, mt = (Membership.__table__, Member.__table__, Loan.__table__, Cycle.__table__,
+                         Meeting.__table__)
+    inbox, outbox = InboxMessage.__table__, OutboxMessage.__table__
+    met = select(mt.c.on).where(mt.c.group_id == gid).order_by(mt.c.on.desc()).limit(meetings).subquery()
+    phones = select(p.c.phone).join_from(ms, p, p.c.id == ms.c.member_id).where(ms.c.group_id == gid)
+    came = (select(inbox.c.id, inbox.c.received_at, inbox.c.from_phone, inbox.c.text)  # by the phone index
+            .where(inbox.c.from_phone.in_(phones)).order_by(inbox.c.id.desc()).limit(sms).subquery())
+    went = (select(outbox.c.id, outbox.c.created_at, outbox.c.to_phone, outbox.c.text, outbox.c.status)
+            .where(outbox.c.group_id == gid).order_by(outbox.c.id.desc()).limit(sms).subquery())  # (group_id, id)
+    return union_all(
+        _part("member", n1=ms.c.id, n2=ms.c.member_id, n3=ms.c.number, n5=case((p.c.pin_locked, 1), else_=0),
+              n6=case((p.c.pin_hash.is_not(None), 1), else_=0), s1=ms.c.role, s2=p.c.name, s3=p.c.phone,
+              s4=p.c.language, s5=ms.c.status).select_from(ms.join(p, p.c.id == ms.c.member_id)).where(ms.c.group_id == gid),
+        _part("loan", n1=ln.c.id, n2=ln.c.principal, n3=ln.c.charge, n4=ln.c.principal_paid,
+              n5=ln.c.charge_paid, n6=ln.c.term, s1=ln.c.unit, s2=p.c.name, s3=ln.c.status,
+              d1=ln.c.disbursed_on, d2=ln.c.requested_on)
+        .select_from(ln.join(p, p.c.id == ln.c.member_id)).where(ln.c.group_id == gid),
+        _part("cycle", n1=cy.c.number, d1=cy.c.started_on, d2=cy.c.ended_on).where(cy.c.group_id == gid),
+        _part("meeting", d1=met.c.on),
+        _part("in", n1=came.c.id, at=came.c.received_at, s2=came.c.text, s3=came.c.from_phone),
+        _part("out", n1=went.c.id, at=went.c.created_at, s2=went.c.text, s3=went.c.to_phone, s1=went.c.status),
+    )
+
+
+_PAGE = _page_statement()
+
+
+class MemberRecord(NamedTuple):  # as console.tables._MEMBERS reads a member
+    id: int
+    member_id: int
+    number: int
+    role: Role
+    status: Status
+    name: str
+    phone: str
+    language: str
+    pin_locked: bool
+    has_pin: bool
+
+
+class LoanRecord(NamedTuple):  # as console.tables._LOANS reads a loan
+    id: int
+    principal: int
+    charge: int
+    principal_paid: int
+    charge_paid: int
+    term: int
+    unit: str
+    disbursed_on: dt.date | None
+    status: LoanStatus
+    requested_on: dt.date
+    name: str
 
 
 class CycleRow(NamedTuple):
@@ -171,26 +219,43 @@ class CycleRow(NamedTuple):
     ended_on: dt.date | None
 
 
-def calendar(session: Session, group_id: int) -> tuple[list[CycleRow], list[dt.date]]:
-    """The group's cycles (newest first) and the days of its last six meetings (newest first)."""
-    cycles: list[CycleRow] = []
-    met: list[dt.date] = []
-    for r in session.execute(_CALENDAR, {"group_id": group_id}):
-        if r.what == "cycle":
-            cycles.append(CycleRow(r.number, r.day, r.ended_on))
+class PageLists(NamedTuple):
+    members: list[MemberRecord]  # removed ones last, then by number
+    loans: list[LoanRecord]  # newest first
+    cycles: list[CycleRow]  # newest first
+    meetings: list[dt.date]  # the last six, newest first
+    sms: list[dict[str, Any]]  # the ten latest, in and out, newest first
+
+
+def page_lists(session: Session, group_id: int) -> PageLists:
+    """Everything the group's page lists, in one statement whatever the size of the group."""
+    members, loans, cycles, meetings, came, went = [], [], [], [], [], []
+    for r in session.execute(_PAGE, {"group_id": group_id}):
+        if r.what == "member":
+            members.append(MemberRecord(r.n1, r.n2, r.n3, Role(r.s1), Status(r.s5), r.s2, r.s3, r.s4,
+                                        bool(r.n5), bool(r.n6)))
+        elif r.what == "loan":
+            loans.append(LoanRecord(r.n1, r.n2, r.n3, r.n4, r.n5, r.n6, r.s1, r.d1, LoanStatus(r.s3), r.d2, r.s2))
+        elif r.what == "cycle":
+            cycles.append(CycleRow(r.n1, r.d1, r.d2))
+        elif r.what == "meeting":
+            meetings.append(r.d1)
+        elif r.what == "in":
+            came.append((r.at, r.s3, r.s2))
         else:
-            met.append(r.day)
+            went.append((r.at, r.s3, r.s2, r.s1))
+    members.sort(key=lambda m: (m.status.value, m.number))  # as ORDER BY status, number
+    loans.sort(key=lambda loan: loan.id, reverse=True)
     cycles.sort(key=lambda c: c.number, reverse=True)
-    met.sort(reverse=True)
-    return cycles, met
+    meetings.sort(reverse=True)
+    return PageLists(members, loans, cycles, meetings, _sms_rows(came, went, 10))
 
 
 @bp.get("/groups/<int:group_id>")
 @staff_required
 def group_page(group_id: int):
-    """Six statements whatever the size of the group (a test holds the number): the session's
-    staff member (``console.auth``), the group with its figures row, its cycles and last meetings,
-    its members, its loans, its SMS."""
+    """Three statements whatever the size of the group (a test holds the number): the session's
+    staff member (``console.auth``), the group with its figures row, and :func:`page_lists`."""
     staff = current_staff()
     with services().db.transaction() as s:
         found = s.execute(select(Group, ReportGroup).outerjoin(ReportGroup, ReportGroup.group_id == Group.id)
@@ -198,13 +263,12 @@ def group_page(group_id: int):
         if found is None:
             abort(404)
         group, row = found
-        cycles, past = calendar(s, group.id)
-        summary = books(s, group, row, cycles)
-        members = members_table(s, staff, {"group_id": group.id}, group=group)
-        loans = loans_table(s, staff, {"group_id": group.id}, group=group)
-        sms = group_sms(s, group.id)
+        lists = page_lists(s, group.id)
+        summary = books(s, group, row, lists.cycles)
+        members = members_table(s, staff, {"group_id": group.id}, group=group, records=lists.members)
+        loans = loans_table(s, staff, {"group_id": group.id}, group=group, records=lists.loans)
     return render_template("console/group.html", group=group, summary=summary, members=members, loans=loans,
-                           cycles=cycles, past=past, upcoming=upcoming_meetings(group), sms=sms,
+                           cycles=lists.cycles, past=lists.meetings, upcoming=upcoming_meetings(group), sms=lists.sms,
                            weekday=tr().weekday(group.meeting_weekday), roles=ROLE_LABELS,
                            edit_url=url_maker("console.member_edit", group_id=group.id, membership_id=None))
 

@@ -132,14 +132,18 @@ _LOANS = (select(_L.c.id, _L.c.principal, _L.c.charge, _L.c.principal_paid, _L.c
 _MEMBER_LOANS = _LOANS.where(_L.c.member_id == bindparam("member_id"))
 
 
-def members_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None) -> Table:
-    """``group``: the group already read (and its scope checked) by the caller's page."""
+def members_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None,
+                  records: Any = None) -> Table:
+    """``group``: the group already read (and its scope checked) by the caller's page; ``records``:
+    its members already read (rows like ``_MEMBERS``'s, in its order)."""
     group = group if group is not None else _group_arg(session, staff, args)
+    if records is None:
+        records = session.execute(_MEMBERS, {"group_id": group.id})
     member_url = url_maker("console.member_page", group_id=group.id, member_id=None)
     rows = [dict(id=r.id, member_id=r.member_id, group_id=group.id, number=r.number, name=r.name, phone=r.phone,
                  role=ROLE_LABELS[r.role.value], language=r.language, status=STATUS_LABELS[r.status.value],
                  pin=N_("Locked") if r.pin_locked else (N_("Set") if r.has_pin else N_("Not set")))
-            for r in session.execute(_MEMBERS, {"group_id": group.id})]
+            for r in records]
     return Table("members", N_("Members"), [
         Column("number", N_("No."), "number"),
         Column("name", N_("Name"), link=lambda r: member_url(r["member_id"])),
@@ -151,16 +155,20 @@ def members_table(session: Session, staff: Staff, args: dict[str, Any], group: G
     ], rows, {"group_id": group.id})
 
 
-def loans_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None) -> Table:
-    """``group``: the group already read (and its scope checked) by the caller's page."""
+def loans_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None,
+                records: Any = None) -> Table:
+    """``group``: the group already read (and its scope checked) by the caller's page; ``records``:
+    its loans already read (rows like ``_LOANS``'s, in its order)."""
     group = group if group is not None else _group_arg(session, staff, args)
     today = dt.date.today()
-    params: dict[str, Any] = {"group_id": group.id}
-    stmt = _LOANS
-    if args.get("member_id"):
-        stmt, params["member_id"] = _MEMBER_LOANS, int(args["member_id"])
+    if records is None:
+        params: dict[str, Any] = {"group_id": group.id}
+        stmt = _LOANS
+        if args.get("member_id"):
+            stmt, params["member_id"] = _MEMBER_LOANS, int(args["member_id"])
+        records = session.execute(stmt, params)
     rows = []
-    for r in session.execute(stmt, params):
+    for r in records:
         loan = LoanRow(r.id, r.principal, r.charge, r.principal_paid, r.charge_paid, r.term, r.unit,
                        r.disbursed_on, r.status)
         active = loan.status == LoanStatus.ACTIVE

@@ -14,8 +14,18 @@ PostgreSQL only, in its own schema ``dash_bench`` of ``BENCH_DATABASE_URL``
   ledger itself is not seeded: the dashboard never reads it); members are the
   real counts.
 
-Run: ``python -m bench.dashboard_seed`` (``--groups`` to scale down). About
-five minutes on the 2-core machine.
+- the activity a group's page shows (``seed_activity``): the benchmarked group
+  (id 12345) gets a treasurer, a chair and eight weeks of real books posted
+  through the ledger (``groups.demo_history``: savings, fines, two loans, one
+  of them overdue, closed meetings, a help request), its figures row rewritten
+  by the commit hooks as in production; then the outbox gets two million
+  reminders to the first 2 million members (group by group, as a reminder run
+  writes them, so the group's own SMS are far older than the newest 20,000
+  rows) and the inbox 300,000 SMS from members, a few from the group's.
+
+Run: ``python -m bench.dashboard_seed`` (``--groups`` to scale down;
+``--activity-only`` to redo only the last step on an existing seed). About
+five to ten minutes on the 2-core machine.
 """
 from __future__ import annotations
 
@@ -56,12 +66,15 @@ def connect(autocommit: bool = False) -> psycopg.Connection:
 
 
 def create_tables() -> None:
-    """Every table of the models (create_all: tables added by a later merge appear on the next run)."""
+    """Every table and index of the models (tables and indexes added by a later merge appear on the next run)."""
     from db import make_engine
     from dbschema import metadata
 
     engine = make_engine(sqlalchemy_url(base_url()))
     metadata.create_all(engine)
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
     engine.dispose()
 
 
@@ -134,13 +147,83 @@ def seed_figures() -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+BENCH_GROUP = 12345
+
+
+def seed_activity(outbox_rows: int = 2_000_000, inbox_rows: int = 300_000) -> None:
+    """The bench group's books (through the ledger and its commit hooks), then a large outbox and inbox."""
+    from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
+
+    import reports.maintain  # noqa: F401  (the commit hooks that keep the aggregates)
+    from db import make_engine
+    from groups.demo_history import seed_history
+    from groups.models import Group, Membership, Role
+
+    with connect() as conn:
+        conn.execute("TRUNCATE outbox, inbox RESTART IDENTITY")
+        conn.commit()
+    engine = make_engine(sqlalchemy_url(base_url()))
+    with Session(engine) as s:
+        group = s.get(Group, BENCH_GROUP)
+        assert group is not None, "seed the groups first"
+        first = s.scalar(select(Membership.id).where(Membership.group_id == group.id)
+                         .order_by(Membership.number).limit(1))
+        s.execute(update(Membership).where(Membership.id == first).values(role=Role.TREASURER))
+        s.execute(update(Membership).where(Membership.id == first + 1).values(role=Role.CHAIR))
+        posted = seed_history(s, group)
+        s.commit()
+    engine.dispose()
+    with connect() as conn:
+        members = conn.execute("SELECT count(*) FROM members").fetchone()[0]
+        reached = min(outbox_rows, members)
+        conn.execute("""
+            INSERT INTO outbox (to_phone, member_id, group_id, text, language, encoding, segments, priority,
+                                kind, dedupe_key, status, provider, provider_id, attempts, created_at, updated_at,
+                                sent_at)
+            SELECT m.phone, m.id, ms.group_id, 'Kassa: your group meets tomorrow at 10:00. Bring your savings.',
+                   m.language, 'gsm7', 1, 1, 'reminder', 'bench:rem:' || n, 'delivered', 'bench', 'p' || n, 1,
+                   now() - interval '1 hour', now() - interval '1 hour', now() - interval '1 hour'
+            FROM generate_series(1, %(n)s) AS n
+            JOIN members m ON m.id = (n - 1) %% %(members)s + 1
+            JOIN memberships ms ON ms.member_id = m.id
+            ORDER BY n
+        """, {"n": outbox_rows, "members": members})
+        conn.execute("""
+            INSERT INTO inbox (provider, provider_message_id, from_phone, "to", text, status, command, attempts,
+                               received_at, processed_at)
+            SELECT 'bench', 'in' || n, m.phone, '22333', 'SAVE 100', 'done', 'save', 1,
+                   now() - interval '1 day' + n * interval '100 ms', now() - interval '1 day'
+            FROM generate_series(1, %(n)s) AS n
+            JOIN members m ON m.id = CASE WHEN n %% 20000 = 0 THEN %(ours)s + (n / 20000) %% 15
+                                          ELSE (n::bigint * 7919) %% %(members)s + 1 END
+            ORDER BY n
+        """, {"n": inbox_rows, "members": members, "ours": (BENCH_GROUP - 1) * 15 + 1})
+        conn.commit()
+    with connect(autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE outbox")
+        conn.execute("VACUUM ANALYZE inbox")
+        conn.execute("VACUUM ANALYZE")
+    print(f"group {BENCH_GROUP}: books {'posted' if posted else 'already there'}; outbox {outbox_rows:,} rows "
+          f"({reached:,} members), inbox {inbox_rows:,}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--groups", type=int, default=300_000)
     p.add_argument("--per-group", type=int, default=15)
     p.add_argument("--figures-only", action="store_true", help="keep the groups and members, redo the aggregates")
+    p.add_argument("--activity-only", action="store_true",
+                   help="keep the groups, members and aggregates; redo the bench group's books, outbox and inbox")
+    p.add_argument("--outbox", type=int, default=2_000_000, help="outbox rows (reminders)")
+    p.add_argument("--inbox", type=int, default=300_000, help="inbox rows")
     args = p.parse_args(argv)
     start = time.perf_counter()
+    if args.activity_only:
+        create_tables()
+        seed_activity(args.outbox, args.inbox)
+        print(f"activity in {time.perf_counter() - start:.0f} s", flush=True)
+        return 0
     if not args.figures_only:
         seed_people(args.groups, args.per_group)
         print(f"seeded {args.groups:,} groups, {args.groups * args.per_group:,} members "
@@ -149,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         create_tables()
     seed_figures()
     print(f"aggregates in {time.perf_counter() - start:.0f} s", flush=True)
+    seed_activity(args.outbox, args.inbox)
+    print(f"activity in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
 

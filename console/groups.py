@@ -2,11 +2,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Text,
+    bindparam,
+    case,
+    cast,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from console import bp
@@ -14,24 +27,27 @@ from console.audit import record
 from console.auth import current_staff, staff_required
 from console.messages import explain
 from console.orgs import remember_choices
-from console.scope import group_or_404
+from console.scope import group_filter, group_or_404
 from console.tables import GROUP_FILTERS, ROLE_LABELS, groups_table, loans_table, members_table, regions
-from console.web import _, services, tr
-from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership
+from console.web import _, services, tr, url_maker
+from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership, Role, Status
 from groups.schedule import meeting_on_or_after, rhythm_of
 from groups.service import SetupError, create_group
 from i18n import LANGUAGES, N_
 from ledger.books import group_today
-from ledger.models import Cycle, Meeting
+from ledger.figures import Figures
+from ledger.models import Cycle, Loan, LoanStatus, Meeting
 from ledger.money import AmountError, parse_amount
-from ledger.queries import group_summary
+from ledger.queries import Summary, group_summary
 from messaging.models import InboxMessage, OutboxMessage
 from orgs.models import Place
-from orgs.places import ancestors, region_name, set_group_place
+from orgs.places import place_names, region_name, set_group_place
 from outreach.planner import reschedule
+from reports.models import FIGURES, ReportGroup
 
-#: How far back the group page looks for its SMS: the outbox keeps no index by group
-#: (reminders and broadcasts write it in bulk), so only its newest rows are searched.
+#: How far back the member page looks for a member's SMS: the outbox keeps no index by
+#: member (reminders and broadcasts write it in bulk), so only its newest rows are searched.
+#: (A group's page reads the group's own SMS by the index on (group_id, id), however old.)
 RECENT_OUTBOX_ROWS = 20_000
 SCHEDULE_FIELDS = ("timezone", "meeting_weekday", "meeting_time", "meeting_every_weeks",
                    "reminder_days_before", "reminder_time")
@@ -70,10 +86,25 @@ def upcoming_meetings(group: Group, n: int = 6) -> list[dt.date]:
     return out
 
 
+def _sms_rows(incoming, outgoing, limit: int) -> list[dict[str, Any]]:
+    rows = [dict(at=r[0], direction="in", phone=r[1], text=r[2], status="") for r in incoming]
+    rows += [dict(at=r[0], direction="out", phone=r[1], text=r[2], status=SMS_STATUS.get(_value(r[3]), ""))
+             for r in outgoing]
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda r: (r["at"].replace(tzinfo=dt.UTC) if r["at"] and r["at"].tzinfo is None
+                             else r["at"] or epoch), reverse=True)
+    return rows[:limit]
+
+
+def _value(status: Any) -> str:
+    return getattr(status, "value", status) or ""
+
+
 def recent_sms(session: Session, phones: list[str], member_ids: list[int] | None = None,
                group_id: int | None = None, limit: int = 10) -> list[dict[str, Any]]:
     """The latest SMS from these phones (inbox, indexed) and to this group or these members
-    among the outbox's newest rows, newest first."""
+    among the outbox's newest rows, newest first (the member page; a group's page reads
+    :func:`group_sms`)."""
     incoming = session.execute(select(InboxMessage.received_at, InboxMessage.from_phone, InboxMessage.text)
                                .where(InboxMessage.from_phone.in_(phones))
                                .order_by(InboxMessage.id.desc()).limit(limit)).all() if phones else []
@@ -85,34 +116,167 @@ def recent_sms(session: Session, phones: list[str], member_ids: list[int] | None
     else:
         out_q = out_q.where(OutboxMessage.member_id.in_(member_ids or [-1]))
     outgoing = session.execute(out_q.order_by(OutboxMessage.id.desc()).limit(limit)).all()
-    rows = [dict(at=r[0], direction="in", phone=r[1], text=r[2], status="") for r in incoming]
-    rows += [dict(at=r[0], direction="out", phone=r[1], text=r[2], status=SMS_STATUS.get(r[3].value, ""))
-             for r in outgoing]
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    rows.sort(key=lambda r: (r["at"].replace(tzinfo=dt.UTC) if r["at"] and r["at"].tzinfo is None
-                             else r["at"] or epoch), reverse=True)
-    return rows[:limit]
+    return _sms_rows(incoming, outgoing, limit)
+
+
+def books(session: Session, group: Group, row: Any, cycles: Any) -> Summary:
+    """This cycle's books: from the group's row of the dashboard's aggregates when it is current,
+    else from the ledger (``group_summary``: five reads).
+
+    The row is rewritten in the same transaction as every posting and change that moves a figure
+    (``reports.maintain``), so its balances are the ledger's; only the date-dependent figures
+    (PAR30, overdue loans, repayment rate) age, and they are current until ``refresh_at`` (the
+    group's next local midnight; None when the group has no loans they depend on)."""
+    if row is None or (row.refresh_at is not None and _aware(row.refresh_at) <= dt.datetime.now(dt.UTC)):
+        return group_summary(session, group)
+    fig = Figures(*(getattr(row, name) for name in FIGURES))
+    open_cycle = next((c for c in cycles if c.ended_on is None), None)  # cycles: newest first
+    return Summary(currency=group.currency, cycle=open_cycle.number if open_cycle else 1, members=fig.members,
+                   cash_box=fig.cash_box, bank=fig.bank, savings=fig.savings, social_fund=fig.social_fund,
+                   service_charges=fig.service_charges, fines=fig.fines, loans_outstanding=fig.loans_outstanding,
+                   active_loans=fig.active_loans, overdue_loans=fig.overdue_loans, par30_bp=fig.par30_bp,
+                   repayment_rate_bp=fig.repayment_rate_bp)
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)  # SQLite keeps no zone
+
+
+# -- everything a group's page lists, in one round trip -------------------------------
+#
+# Its members, loans, cycles, last six meetings and latest SMS are read by one UNION ALL
+# of SELECTs into the same columns (``what`` says which list a row belongs to): on a busy
+# server each round trip to the database costs more than the reading itself.
+
+_SLOTS: list[tuple[str, Any]] = [*((f"n{i}", BigInteger()) for i in range(1, 7)),
+                                 *((f"s{i}", Text()) for i in range(1, 6)),
+                                 ("d1", Date()), ("d2", Date()), ("at", DateTime(timezone=True))]
+
+
+def _part(what: str, **cols: Any) -> Any:
+    """A SELECT into the slots: columns typed for reading only (SQLite would CAST a date to a number),
+    empty slots as typed NULLs (PostgreSQL matches a UNION's types pairwise)."""
+    return select(literal(what).label("what"), *((type_coerce(cols[name], type_) if name in cols
+                                                  else cast(null(), type_)).label(name) for name, type_ in _SLOTS))
+
+
+def _page_statement(sms: int = 10, meetings: int = 6) -> Any:
+    gid = bindparam("group_id")
+    ms, p, ln, cy, mt = (Membership.__table__, Member.__table__, Loan.__table__, Cycle.__table__,
+                         Meeting.__table__)
+    inbox, outbox = InboxMessage.__table__, OutboxMessage.__table__
+    met = select(mt.c.on).where(mt.c.group_id == gid).order_by(mt.c.on.desc()).limit(meetings).subquery()
+    phones = select(p.c.phone).join_from(ms, p, p.c.id == ms.c.member_id).where(ms.c.group_id == gid)
+    came = (select(inbox.c.id, inbox.c.received_at, inbox.c.from_phone, inbox.c.text)  # by the phone index
+            .where(inbox.c.from_phone.in_(phones)).order_by(inbox.c.id.desc()).limit(sms).subquery())
+    went = (select(outbox.c.id, outbox.c.created_at, outbox.c.to_phone, outbox.c.text, outbox.c.status)
+            .where(outbox.c.group_id == gid).order_by(outbox.c.id.desc()).limit(sms).subquery())  # (group_id, id)
+    return union_all(
+        _part("member", n1=ms.c.id, n2=ms.c.member_id, n3=ms.c.number, n5=case((p.c.pin_locked, 1), else_=0),
+              n6=case((p.c.pin_hash.is_not(None), 1), else_=0), s1=ms.c.role, s2=p.c.name, s3=p.c.phone,
+              s4=p.c.language, s5=ms.c.status).select_from(ms.join(p, p.c.id == ms.c.member_id)).where(ms.c.group_id == gid),
+        _part("loan", n1=ln.c.id, n2=ln.c.principal, n3=ln.c.charge, n4=ln.c.principal_paid,
+              n5=ln.c.charge_paid, n6=ln.c.term, s1=ln.c.unit, s2=p.c.name, s3=ln.c.status,
+              d1=ln.c.disbursed_on, d2=ln.c.requested_on)
+        .select_from(ln.join(p, p.c.id == ln.c.member_id)).where(ln.c.group_id == gid),
+        _part("cycle", n1=cy.c.number, d1=cy.c.started_on, d2=cy.c.ended_on).where(cy.c.group_id == gid),
+        _part("meeting", d1=met.c.on),
+        _part("in", n1=came.c.id, at=came.c.received_at, s2=came.c.text, s3=came.c.from_phone),
+        _part("out", n1=went.c.id, at=went.c.created_at, s2=went.c.text, s3=went.c.to_phone, s1=went.c.status),
+    )
+
+
+_PAGE = _page_statement()
+
+
+class MemberRecord(NamedTuple):  # as console.tables._MEMBERS reads a member
+    id: int
+    member_id: int
+    number: int
+    role: Role
+    status: Status
+    name: str
+    phone: str
+    language: str
+    pin_locked: bool
+    has_pin: bool
+
+
+class LoanRecord(NamedTuple):  # as console.tables._LOANS reads a loan
+    id: int
+    principal: int
+    charge: int
+    principal_paid: int
+    charge_paid: int
+    term: int
+    unit: str
+    disbursed_on: dt.date | None
+    status: LoanStatus
+    requested_on: dt.date
+    name: str
+
+
+class CycleRow(NamedTuple):
+    number: int
+    started_on: dt.date
+    ended_on: dt.date | None
+
+
+class PageLists(NamedTuple):
+    members: list[MemberRecord]  # removed ones last, then by number
+    loans: list[LoanRecord]  # newest first
+    cycles: list[CycleRow]  # newest first
+    meetings: list[dt.date]  # the last six, newest first
+    sms: list[dict[str, Any]]  # the ten latest, in and out, newest first
+
+
+def page_lists(session: Session, group_id: int) -> PageLists:
+    """Everything the group's page lists, in one statement whatever the size of the group."""
+    members, loans, cycles, meetings, came, went = [], [], [], [], [], []
+    for r in session.execute(_PAGE, {"group_id": group_id}):
+        if r.what == "member":
+            members.append(MemberRecord(r.n1, r.n2, r.n3, Role(r.s1), Status(r.s5), r.s2, r.s3, r.s4,
+                                        bool(r.n5), bool(r.n6)))
+        elif r.what == "loan":
+            loans.append(LoanRecord(r.n1, r.n2, r.n3, r.n4, r.n5, r.n6, r.s1, r.d1, LoanStatus(r.s3), r.d2, r.s2))
+        elif r.what == "cycle":
+            cycles.append(CycleRow(r.n1, r.d1, r.d2))
+        elif r.what == "meeting":
+            meetings.append(r.d1)
+        elif r.what == "in":
+            came.append((r.at, r.s3, r.s2))
+        else:
+            went.append((r.at, r.s3, r.s2, r.s1))
+    members.sort(key=lambda m: (m.status.value, m.number))  # as ORDER BY status, number
+    loans.sort(key=lambda loan: loan.id, reverse=True)
+    cycles.sort(key=lambda c: c.number, reverse=True)
+    meetings.sort(reverse=True)
+    return PageLists(members, loans, cycles, meetings, _sms_rows(came, went, 10))
 
 
 @bp.get("/groups/<int:group_id>")
 @staff_required
 def group_page(group_id: int):
+    """Three statements whatever the size of the group (a test holds the number): the session's
+    staff member (``console.auth``), the group with its figures row, and :func:`page_lists`."""
     staff = current_staff()
     with services().db.transaction() as s:
-        group = group_or_404(s, staff, group_id)
-        summary = group_summary(s, group)
-        members = members_table(s, staff, {"group_id": group.id})
-        loans = loans_table(s, staff, {"group_id": group.id})
-        cycles = list(s.scalars(select(Cycle).where(Cycle.group_id == group.id).order_by(Cycle.number.desc())))
-        past = list(s.scalars(select(Meeting).where(Meeting.group_id == group.id)
-                              .order_by(Meeting.on.desc()).limit(6)))
-        phones = list(s.scalars(select(Member.phone).join(Membership).where(Membership.group_id == group.id)))
-        sms = recent_sms(s, phones, group_id=group.id)
-        place = s.get(Place, group.place_id) if group.place_id else None
-        place_path = " › ".join(p.name for p in ancestors(s, place)) if place else ""
+        found = s.execute(select(Group, ReportGroup, Place.path)
+                          .outerjoin(ReportGroup, ReportGroup.group_id == Group.id)
+                          .outerjoin(Place, Place.id == Group.place_id)
+                          .where(Group.id == group_id, group_filter(staff))).first()
+        if found is None:
+            abort(404)
+        group, row, path = found
+        place_path = " › ".join(place_names(s, path)) if path else ""
+        lists = page_lists(s, group.id)
+        summary = books(s, group, row, lists.cycles)
+        members = members_table(s, staff, {"group_id": group.id}, group=group, records=lists.members)
+        loans = loans_table(s, staff, {"group_id": group.id}, group=group, records=lists.loans)
     return render_template("console/group.html", group=group, summary=summary, members=members, loans=loans,
-                           cycles=cycles, past=past, upcoming=upcoming_meetings(group), sms=sms,
+                           cycles=lists.cycles, past=lists.meetings, upcoming=upcoming_meetings(group), sms=lists.sms,
                            weekday=tr().weekday(group.meeting_weekday), roles=ROLE_LABELS,
+                           edit_url=url_maker("console.member_edit", group_id=group.id, membership_id=None),
                            place_path=place_path)
 
 

@@ -17,14 +17,15 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from console.models import STAFF_ROLE_LABELS, AuditEntry, Staff
 from console.scope import group_filter, group_or_404
+from console.web import url_maker
 from groups.models import Group, GroupKind, Member, Membership, Status
 from i18n import N_
-from ledger.loans import days_past_due
+from ledger.loans import LoanRow, days_past_due
 from ledger.models import Loan, LoanStatus, Txn
 from ledger.money import minor_digits
 from ledger.queries import KIND_LABELS
@@ -126,18 +127,34 @@ def _group_arg(session: Session, staff: Staff, args: dict[str, Any]) -> Group:
     return group_or_404(session, staff, group_id)
 
 
-def members_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
-    group = _group_arg(session, staff, args)
-    rows = [dict(id=m.id, member_id=p.id, group_id=group.id, number=m.number, name=p.name, phone=p.phone,
-                 role=ROLE_LABELS[m.role.value], language=p.language, status=STATUS_LABELS[m.status.value],
-                 pin=N_("Locked") if p.pin_locked else (N_("Set") if p.pin_hash else N_("Not set")))
-            for m, p in session.execute(select(Membership, Member).join(Member)
-                                        .where(Membership.group_id == group.id)
-                                        .order_by(Membership.status, Membership.number))]
+# Plain table columns, not ORM entities, built once: a group's page reads these on every view.
+_M, _P, _L = Membership.__table__, Member.__table__, Loan.__table__
+_MEMBERS = (select(_M.c.id, _M.c.member_id, _M.c.number, _M.c.role, _M.c.status, _P.c.name, _P.c.phone,
+                   _P.c.language, _P.c.pin_locked, _P.c.pin_hash.is_not(None).label("has_pin"))
+            .join_from(_M, _P, _P.c.id == _M.c.member_id).where(_M.c.group_id == bindparam("group_id"))
+            .order_by(_M.c.status, _M.c.number))
+_LOANS = (select(_L.c.id, _L.c.principal, _L.c.charge, _L.c.principal_paid, _L.c.charge_paid, _L.c.term,
+                 _L.c.unit, _L.c.disbursed_on, _L.c.status, _L.c.requested_on, _P.c.name)
+          .join_from(_L, _P, _P.c.id == _L.c.member_id).where(_L.c.group_id == bindparam("group_id"))
+          .order_by(_L.c.id.desc()))
+_MEMBER_LOANS = _LOANS.where(_L.c.member_id == bindparam("member_id"))
+
+
+def members_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None,
+                  records: Any = None) -> Table:
+    """``group``: the group already read (and its scope checked) by the caller's page; ``records``:
+    its members already read (rows like ``_MEMBERS``'s, in its order)."""
+    group = group if group is not None else _group_arg(session, staff, args)
+    if records is None:
+        records = session.execute(_MEMBERS, {"group_id": group.id})
+    member_url = url_maker("console.member_page", group_id=group.id, member_id=None)
+    rows = [dict(id=r.id, member_id=r.member_id, group_id=group.id, number=r.number, name=r.name, phone=r.phone,
+                 role=ROLE_LABELS[r.role.value], language=r.language, status=STATUS_LABELS[r.status.value],
+                 pin=N_("Locked") if r.pin_locked else (N_("Set") if r.has_pin else N_("Not set")))
+            for r in records]
     return Table("members", N_("Members"), [
         Column("number", N_("No."), "number"),
-        Column("name", N_("Name"), link=lambda r: url_for("console.member_page", group_id=r["group_id"],
-                                                          member_id=r["member_id"])),
+        Column("name", N_("Name"), link=lambda r: member_url(r["member_id"])),
         Column("phone", N_("Phone")),
         Column("role", N_("Role"), "label"),
         Column("language", N_("Language"), wide=True),
@@ -146,23 +163,30 @@ def members_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table
     ], rows, {"group_id": group.id})
 
 
-def loans_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
-    group = _group_arg(session, staff, args)
+def loans_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None,
+                records: Any = None) -> Table:
+    """``group``: the group already read (and its scope checked) by the caller's page; ``records``:
+    its loans already read (rows like ``_LOANS``'s, in its order)."""
+    group = group if group is not None else _group_arg(session, staff, args)
     today = dt.date.today()
-    stmt = (select(Loan, Member.name).join(Member, Member.id == Loan.member_id)
-            .where(Loan.group_id == group.id).order_by(Loan.id.desc()))
-    if args.get("member_id"):
-        stmt = stmt.where(Loan.member_id == int(args["member_id"]))
+    if records is None:
+        params: dict[str, Any] = {"group_id": group.id}
+        stmt = _LOANS
+        if args.get("member_id"):
+            stmt, params["member_id"] = _MEMBER_LOANS, int(args["member_id"])
+        records = session.execute(stmt, params)
     rows = []
     from groups.changes import meeting_days
 
     meets = meeting_days(session, [group.id]).get(group.id)
-    for loan, name in session.execute(stmt):
+    for r in records:
+        loan = LoanRow(r.id, r.principal, r.charge, r.principal_paid, r.charge_paid, r.term, r.unit,
+                       r.disbursed_on, r.status)
         active = loan.status == LoanStatus.ACTIVE
-        rows.append(dict(ref=loan.ref, member=name, currency=group.currency, principal=loan.principal,
+        rows.append(dict(ref=loan.ref, member=r.name, currency=group.currency, principal=loan.principal,
                          charge=loan.charge, paid=loan.paid, outstanding=loan.outstanding if active else 0,
                          status=LOAN_LABELS.get(loan.status.value, loan.status.value),
-                         requested_on=loan.requested_on, disbursed_on=loan.disbursed_on,
+                         requested_on=r.requested_on, disbursed_on=loan.disbursed_on,
                          days_late=days_past_due(loan, today, meets) if active else 0))
     args_out = {"group_id": group.id, **({"member_id": args["member_id"]} if args.get("member_id") else {})}
     return Table("loans", N_("Loans"), [

@@ -60,6 +60,13 @@ def ancestors(session: Session, place: Place) -> list[Place]:
     return [rows[i] for i in ids if i in rows]
 
 
+def place_names(session: Session, path: str) -> list[str]:
+    """The names along a place path (``/1/7/23/``), root first: one statement."""
+    ids = [int(x) for x in path.strip("/").split("/") if x]
+    names = dict(session.execute(select(Place.id, Place.name).where(Place.id.in_(ids))).all())
+    return [names[i] for i in ids if i in names]
+
+
 def region_name(session: Session, place: Place | None) -> str | None:
     """The name of the region-level ancestor (what ``Group.region`` holds), else the nearest place's."""
     if place is None:

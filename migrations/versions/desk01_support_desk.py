@@ -4,7 +4,7 @@ Support requests gain a centre, an assignee, an outcome and private notes; their
 status 'open' becomes 'new'. Staff gain a centre (and the lawyer, psychologist and
 business adviser roles, a wider enum that needs no DDL). A walk-in may have no
 phone (members.phone nullable) and no group (support_requests.group_id nullable).
-The outbox is searched by phone and by group (two indexes).
+The outbox is searched by phone (an index; the one by group is perf01_outbox_group's).
 
 Revision ID: desk01_support_desk
 Revises: cycle01_rules
@@ -41,7 +41,6 @@ def upgrade() -> None:
                nullable=True)
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_group_id_id', ['group_id', 'id'], unique=False)
         batch_op.create_index('ix_outbox_to_phone_id', ['to_phone', 'id'], unique=False)
 
     with op.batch_alter_table('staff', schema=None) as batch_op:
@@ -97,7 +96,6 @@ def downgrade() -> None:
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_to_phone_id')
-        batch_op.drop_index('ix_outbox_group_id_id')
 
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.alter_column('phone',

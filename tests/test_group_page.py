@@ -1,0 +1,173 @@
+"""A group's console page stays cheap and right however large the group and the outbox grow.
+
+- it runs the same few statements for a group of 10 members and one of 40 with
+  a dozen loans and SMS (no statement per member or loan, no list of phones
+  sent to the database);
+- its books are the ledger's (``ledger.group_summary``), read from the
+  dashboard's aggregates while they are current and from the ledger when not;
+- a group's SMS show however many other SMS the outbox took since.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html as htmllib
+import re
+
+import pytest
+from sqlalchemy import event, insert, select, update
+
+import ledger
+from groups.models import Group, Member, Membership, Role, Status
+from groups.service import add_member
+from i18n import translator
+from messaging.models import InboxMessage, OutboxMessage
+from reports.maintain import SKIP
+from reports.models import ReportGroup
+from tests.ledger_fixtures import key
+from tests.test_console import ADMIN, add_staff, login
+
+#: The staff member, the group with its figures row, and the lists of its page (members, loans, cycles, meetings, SMS).
+# The staff member, the group with its figures row and place, the place names, the lists (one
+# UNION), the meeting days (moved/cancelled meetings), the field visits, the size warning and the
+# loan conditions: a fixed number, whatever the size of the group.
+MAX_STATEMENTS = 11
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(CONSOLE_SECURE_COOKIES=False)
+
+
+@pytest.fixture
+def admin(client, services):
+    add_staff(services, *ADMIN, "admin", name="Amina Admin")
+    assert login(client, *ADMIN).status_code == 303
+    return client
+
+
+def upendo(services) -> int:
+    with services.db.transaction() as s:
+        return s.scalar(select(Group.id).where(Group.code == "UPENDO"))
+
+
+def statements(services, client, path: str) -> tuple[str, list[str]]:
+    """The page's HTML and every statement it sent to the database (BEGIN and the like left out)."""
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().split(None, 1)[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
+            seen.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", before)
+    try:
+        resp = client.get(path)
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", before)
+    assert resp.status_code == 200
+    return resp.get_data(as_text=True), seen
+
+
+def grow(services, group_id: int, members: int = 30, loans: int = 12) -> None:
+    """``members`` more members who save, ``loans`` more loans paid out, and SMS both ways."""
+    with services.db.transaction() as s:
+        g = s.get(Group, group_id)
+        people = dict(s.execute(select(Membership.role, Member).join(Member)
+                                .where(Membership.group_id == g.id, Membership.status == Status.ACTIVE)).all())
+        treasurer, chair = people[Role.TREASURER], people[Role.CHAIR]
+        new = [add_member(s, g, phone=f"+2547130{i:05d}", name=f"Member {i}").member for i in range(members)]
+        s.flush()
+        for m in new:
+            ledger.record_saving(s, g, m, amount=g.saving_amount or None, key=key(), actor=treasurer)
+        for m in new[:loans]:
+            loan = ledger.request_loan(s, g, m, g.saving_amount or 10_000, purpose=ledger.LOAN_PURPOSES[0][0],
+                                       term=4, unit="week", key=key())
+            ledger.decide_loan(s, g, loan.ref, approve=True, actor=chair, key=key())
+            ledger.disburse_loan(s, g, loan.ref, actor=treasurer, key=key())
+        for i, m in enumerate(new):
+            s.add(InboxMessage(provider="test", provider_message_id=f"grow-{i}", from_phone=m.phone, text="BAL"))
+            s.add(OutboxMessage(to_phone=m.phone, member_id=m.id, group_id=g.id, text=f"Balance {i}",
+                                language="en", encoding="gsm7", segments=1, kind="reply"))
+
+
+def test_the_group_page_runs_the_same_few_statements_whatever_the_size_of_the_group(admin, services, demo_books):
+    gid = upendo(services)
+    admin.get(f"/console/groups/{gid}")  # warm: templates, catalogs
+    _, small = statements(services, admin, f"/console/groups/{gid}")
+    grow(services, gid)
+    page, large = statements(services, admin, f"/console/groups/{gid}")
+    sms = page.split('id="sms-table"')[1]
+    assert "Member 29" in page and "+254713000029" in sms and sms.count("<tr>") == 1 + 10  # the grown group
+    assert len(small) <= MAX_STATEMENTS, small
+    assert large == small  # the same statements, word for word: nothing per member, loan or phone
+
+
+def _books(page: str) -> dict[str, str]:
+    section = page.split('id="books"')[1].split("</section>")[0]
+    return {htmllib.unescape(dt_): htmllib.unescape(dd) for dt_, dd in
+            re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", section)}
+
+
+def _expected(services, gid: int) -> dict[str, str]:
+    t = translator("en")
+    with services.db.transaction() as s:
+        g = s.get(Group, gid)
+        summary = ledger.group_summary(s, g)
+    money = {"Savings": summary.savings, "Social fund": summary.social_fund, "Cash box": summary.cash_box,
+             "Bank": summary.bank, "Loans outstanding": summary.loans_outstanding,
+             "Service charges earned": summary.service_charges, "Fines": summary.fines}
+    assert summary.savings and summary.loans_outstanding and summary.par30_bp  # the demo's past: an overdue loan
+    return {"Cycle": str(summary.cycle), **{k: t.money(v, g.currency) for k, v in money.items()},
+            "PAR30": f"{summary.par30_bp / 100:.1f}%", "Repayment rate": f"{summary.repayment_rate_bp / 100:.1f}%"}
+
+
+def test_the_books_on_the_group_page_are_the_ledgers(admin, services, demo_books):
+    gid = upendo(services)
+    expected = _expected(services, gid)
+    assert _books(admin.get(f"/console/groups/{gid}").get_data(as_text=True)) == expected
+    grow(services, gid, members=3, loans=2)  # postings since: the aggregates moved with them
+    expected = _expected(services, gid)
+    assert _books(admin.get(f"/console/groups/{gid}").get_data(as_text=True)) == expected
+
+
+@pytest.mark.parametrize("stale", ["past its refresh time", "no row"])
+def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(admin, services, demo_books, stale):
+    gid = upendo(services)
+    expected = _expected(services, gid)
+    with services.db.transaction() as s:
+        s.info[SKIP] = True  # change the row behind the commit hooks' back
+        if stale == "no row":
+            s.execute(ReportGroup.__table__.delete().where(ReportGroup.group_id == gid))
+        else:  # yesterday's row: its date-dependent figures are out of date (here: every figure)
+            s.execute(update(ReportGroup).where(ReportGroup.group_id == gid).values(
+                refresh_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), savings=ReportGroup.savings + 1,
+                par30=0))
+    assert _books(admin.get(f"/console/groups/{gid}").get_data(as_text=True)) == expected
+
+
+def test_a_groups_sms_show_however_many_sms_the_outbox_took_since(admin, services, demo):
+    gid = upendo(services)
+    with services.db.transaction() as s:
+        s.add(OutboxMessage(to_phone="+254712000001", group_id=gid, text="Meeting moved to Friday", language="en",
+                            encoding="gsm7", segments=1, kind="notice", status="sent"))
+    with services.db.transaction() as s:  # a national broadcast to other groups since: 25,000 SMS
+        s.execute(insert(OutboxMessage), [dict(to_phone=f"+2547{i:08d}", group_id=100_000 + i // 15,
+                                               text="Vaccination day", language="en", encoding="gsm7",
+                                               segments=1, kind="broadcast") for i in range(25_000)])
+    page = admin.get(f"/console/groups/{gid}").get_data(as_text=True)
+    sms = page.split('id="sms-table"')[1]
+    assert "Meeting moved to Friday" in sms and "Sent" in sms
+    assert "Vaccination day" not in sms
+
+
+def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first(admin, services, demo_books):
+    from ledger.models import Meeting
+
+    gid = upendo(services)
+    t = translator("en")
+    with services.db.transaction() as s:
+        days = list(s.scalars(select(Meeting.on).where(Meeting.group_id == gid).order_by(Meeting.on.desc())))
+    assert len(days) == 8  # the demo's eight weeks
+    page = admin.get(f"/console/groups/{gid}").get_data(as_text=True)
+    held = htmllib.unescape(re.search(r">Held: ([^<]+)</p>", page).group(1))
+    assert held.split(" · ") == [t.date(d, "d MMM") for d in days[:6]]
+    assert "Cycle 1: open. Start date:" in page and "This cycle" in page

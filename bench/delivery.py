@@ -144,18 +144,18 @@ def worker_env(url: str, redis_url: str, port: int, concurrency: int, provider: 
                 SMS_RATE_PER_SECOND="0", SMS_SEND_CONCURRENCY=str(concurrency), KASSA_ENV="development")
 
 
-def urls() -> tuple[str, str, str, str]:
-    """(SQLAlchemy URL, psycopg conninfo, SQLAlchemy URL in the bench schema, Redis URL)."""
+def urls(schema: str = SCHEMA) -> tuple[str, str, str, str]:
+    """(SQLAlchemy URL, psycopg conninfo, SQLAlchemy URL in ``schema``, Redis URL)."""
     base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     conninfo = base.replace("postgresql+psycopg://", "postgresql://")
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{SCHEMA}"
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     return base, conninfo, url, os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
-def setup_schema(conninfo: str, url: str) -> None:
+def setup_schema(conninfo: str, url: str, schema: str = SCHEMA) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
     migrations.upgrade(url)
 
 

@@ -6,7 +6,8 @@ Talking's HTTP, logging the arrival time of every message), one gunicorn web
 process serving the real webhook (``POST /sms/africastalking``) and W
 ``python worker.py work`` processes sending to the stub, the rate limit lifted.
 
-G groups are seeded, each a treasurer (member 1) and 20 members (2..21). A
+G groups are seeded (each SAVEs once: a second SAVE at the same meeting would
+break the group's saving rule), each a treasurer (member 1) and 20 members (2..21). A
 treasurer sends ``SAVE 2 200 3 200 ... 21 200``: the webhook stores it and
 enqueues its command; a worker posts the 20 savings and writes 20 receipts and
 the treasurer's reply to the outbox; workers hand those 21 SMS to the stub.
@@ -181,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     _base, conninfo, url, redis_url = d.urls(SCHEMA)
     d.setup_schema(conninfo, url, SCHEMA)
     load_n = int(args.rate * args.duration)
-    groups = load_n + args.idle + 1
+    per_round = load_n + args.idle  # each group SAVEs once: a second SAVE at the same meeting breaks its rule
+    groups = args.rounds * per_round + 1
     seed(url, groups)
     services = Services.build(Config.from_env(overrides={"DATABASE_URL": url, "REDIS_URL": redis_url}))
     services.redis.flushdb()
@@ -204,11 +206,12 @@ def main(argv: list[str] | None = None) -> int:
             for r in range(args.rounds):
                 load0 = d.loadavg()
                 tag = f"r{r}-{time.time_ns()}"
+                first = r * per_round
                 for side in ("load", "idle") if r % 2 == 0 else ("idle", "load"):
                     if side == "load":
-                        saves, loaded = run_load(base, stub, list(range(load_n)), args.rate, tag)
+                        saves, loaded = run_load(base, stub, list(range(first, first + load_n)), args.rate, tag)
                     else:
-                        idle = run_idle(base, stub, list(range(load_n, load_n + args.idle)), tag)
+                        idle = run_idle(base, stub, list(range(first + load_n, first + per_round)), tag)
                 bad = [s for s in saves if s.status != 200]
                 starts = sorted(s.started for s in saves)
                 reached = (len(starts) - 1) / (starts[-1] - starts[0]) if len(starts) > 1 else 0.0

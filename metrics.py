@@ -56,9 +56,9 @@ def sms_queued(queue: str, n: int = 1) -> None:
         SMS_QUEUED.labels(queue).inc(n)
 
 
-def sms_status(provider: str | None, status: str) -> None:
-    """An outbox row reached ``status`` (sent, delivered, failed, rejected) at ``provider``."""
-    SMS_STATUS.labels(provider or "none", status).inc()
+def sms_status(provider: str | None, status: str, count: int = 1) -> None:
+    """``count`` outbox rows reached ``status`` (sent, delivered, failed, rejected) at ``provider``."""
+    SMS_STATUS.labels(provider or "none", status).inc(count)
 
 
 def job_done(job: str, queue: str, waited: float | None, seconds: float, ok: bool) -> None:

@@ -6,21 +6,24 @@ test suite never touches it) and Redis (``REDIS_URL``). A local provider stub
 127.0.0.1; the SDK's base URL points at it (``AT_API_URL``); the rate limit is
 lifted (``SMS_RATE_PER_SECOND=0``).
 
-Each round, interleaved:
+Each round, interleaved (the order alternates round by round):
 
 1. **Kassa**: the outbox holds N rows, a mix of reminders (a text of their own
-   each: one request per message) and broadcast chunks (one text: one request
-   per 500 recipients), enqueued as the planner and the fan-out enqueue them
-   (``send_many`` chunk jobs of 500). W ``python worker.py work`` processes
-   (RQ, a forked job per chunk), already running, send them; the clock runs
-   from the enqueue to the last row recorded ``sent``.
+   each: one request per message) and broadcast chunks (one text: one Africa's
+   Talking request per 500 recipients; Twilio: one request per message),
+   enqueued as the planner and the fan-out enqueue them (``send_many`` chunk
+   jobs of 500). W ``python worker.py work`` processes (KassaWorker: the job
+   runs in the worker process, no fork), already running and registered, send
+   them; the clock runs from the enqueue to the last row recorded ``sent``.
 2. **Floor**: W processes of a bare pooled HTTP client (one ``requests.Session``
-   and ``SMS_SEND_CONCURRENCY`` threads each) post exactly the same requests to
-   the same stub: no database, no Redis, no SDK.
+   from ``channels.http_session`` and ``SMS_SEND_CONCURRENCY`` threads each) post
+   exactly the same requests to the same stub: no database, no Redis, no SDK.
 
 Reported: messages/s (total and per worker process), the ratio to the floor per
-round and its median, the load average. ``--flush N`` also measures
-recovery after a ``FLUSHALL`` mid-send of N messages.
+round and the median of those ratios, the load average, and where the CPU went
+in each phase (the workers', the stub's, the floor clients' and the whole
+machine's CPU seconds, from /proc). ``--flush N`` also measures recovery after
+a ``FLUSHALL`` mid-send of N messages. ``--provider twilio`` speaks Twilio.
 
 Run: ``python -m bench.delivery [--messages 100000] [--rounds 3] [--workers 2]``.
 """
@@ -56,10 +59,54 @@ PORT = 5501
 REMINDER = "Reminder: UPENDO meets tomorrow at 10:00. Bring your savings and loan book. Member {}"
 BROADCAST = "Hand in Hand Kenya: the training on record keeping moves to Friday 10:00 at the chief's office."
 CHUNK = 500
+TWILIO_SID = "ACbench0000000000000000000000000"
 
 
 def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split(" ")[0]
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes ``pids`` have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy so far (all cores; /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICK
+
+
+class CpuMeter:
+    """Where the CPU went during one phase: the workers, the stub, the floor's clients, the machine."""
+
+    def __init__(self, workers: list[int], stub: int) -> None:
+        self.workers, self.stub = workers, stub
+
+    def __enter__(self) -> CpuMeter:
+        self._start = (proc_cpu(self.workers), proc_cpu([self.stub]), _children_cpu(), machine_busy())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        end = (proc_cpu(self.workers), proc_cpu([self.stub]), _children_cpu(), machine_busy())
+        self.workers_s, self.stub_s, self.clients_s, self.machine_s = (b - a for a, b in zip(self._start, end, strict=True))
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def phone(i: int) -> str:
@@ -88,14 +135,33 @@ def wait_for(url: str, seconds: float = 30) -> None:
         time.sleep(0.1)
 
 
-def worker_env(url: str, redis_url: str, port: int, concurrency: int) -> dict:
-    return dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, SMS_BACKEND="africastalking",
-                AT_USERNAME="kassa", AT_API_KEY="bench-key", AT_API_URL=f"http://127.0.0.1:{port}",
+def worker_env(url: str, redis_url: str, port: int, concurrency: int, provider: str = "africastalking") -> dict:
+    stub = f"http://127.0.0.1:{port}"
+    return dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, SMS_BACKEND=provider,
+                AT_USERNAME="kassa", AT_API_KEY="bench-key", AT_API_URL=stub,
+                TWILIO_ACCOUNT_SID=TWILIO_SID, TWILIO_AUTH_TOKEN="bench-token", TWILIO_FROM="+15005550006",
+                TWILIO_API_URL=stub, PUBLIC_URL="http://127.0.0.1:9", WEBHOOK_TOKEN="",
                 SMS_RATE_PER_SECOND="0", SMS_SEND_CONCURRENCY=str(concurrency), KASSA_ENV="development")
 
 
-def start_workers(n: int, env: dict, fork: bool = True) -> list[subprocess.Popen]:
-    cmd = [sys.executable, "worker.py", "work"] + ([] if fork else ["--no-fork"])
+def urls(schema: str = SCHEMA) -> tuple[str, str, str, str]:
+    """(SQLAlchemy URL, psycopg conninfo, SQLAlchemy URL in ``schema``, Redis URL)."""
+    base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    conninfo = base.replace("postgresql+psycopg://", "postgresql://")
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    return base, conninfo, url, os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def setup_schema(conninfo: str, url: str, schema: str = SCHEMA) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    migrations.upgrade(url)
+
+
+def start_workers(n: int, env: dict) -> list[subprocess.Popen]:
+    """``python worker.py work`` processes (KassaWorker: jobs run in the worker process, no fork)."""
+    cmd = [sys.executable, "worker.py", "work"]
     return [subprocess.Popen(cmd, cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             for _ in range(n)]
@@ -151,10 +217,14 @@ def wait_sent(conninfo: str, timeout: float = 1800) -> float:
 
 # -- the floor ----------------------------------------------------------------------------------
 
-def floor_requests(messages: int, broadcast_share: float) -> list[dict]:
-    """The same forms Kassa's Africa's Talking channel posts, for the same rows."""
+def floor_requests(messages: int, broadcast_share: float, provider: str = "africastalking") -> list[dict]:
+    """The same forms Kassa's channel posts, for the same rows (Twilio: one message per request)."""
     broadcasts = int(messages * broadcast_share) // CHUNK * CHUNK
     reminders = messages - broadcasts
+    if provider == "twilio":
+        base = {"From": "+15005550006", "StatusCallback": "http://127.0.0.1:9/sms/twilio/status"}
+        return ([dict(base, To=phone(i), Body=REMINDER.format(i)) for i in range(1, reminders + 1)]
+                + [dict(base, To=phone(i), Body=BROADCAST) for i in range(1, broadcasts + 1)])
     base = {"username": "kassa", "bulkSMSMode": 1}
     out = [dict(base, to=phone(i), message=REMINDER.format(i)) for i in range(1, reminders + 1)]
     for start in range(1, broadcasts + 1, CHUNK):
@@ -163,17 +233,23 @@ def floor_requests(messages: int, broadcast_share: float) -> list[dict]:
     return out
 
 
-def _floor_process(forms: list[dict], port: int, threads: int, start_at: float, out) -> None:
+def _floor_process(forms: list[dict], port: int, threads: int, provider: str, start_at: float, out) -> None:
     from channels import http_session
 
     session = http_session(threads)
-    url = f"http://127.0.0.1:{port}/version1/messaging"
-    headers = {"Accept": "application/json", "apiKey": "bench-key"}
+    if provider == "twilio":
+        url = f"http://127.0.0.1:{port}/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+        session.auth = (TWILIO_SID, "bench-token")
+        headers = {"Accept": "application/json"}
+    else:
+        url = f"http://127.0.0.1:{port}/version1/messaging"
+        headers = {"Accept": "application/json", "apiKey": "bench-key"}
 
     def post(form: dict) -> int:
         res = session.post(url, data=form, headers=headers, timeout=(3.05, 9.05))
         res.raise_for_status()
-        return len(res.json()["SMSMessageData"]["Recipients"])
+        body = res.json()
+        return len(body["SMSMessageData"]["Recipients"]) if provider != "twilio" else int(bool(body["sid"]))
 
     while time.time() < start_at:
         time.sleep(0.001)
@@ -183,11 +259,12 @@ def _floor_process(forms: list[dict], port: int, threads: int, start_at: float, 
     out.put((sent, time.perf_counter() - begin))
 
 
-def run_floor(forms: list[dict], workers: int, port: int, threads: int) -> tuple[int, float]:
+def run_floor(forms: list[dict], workers: int, port: int, threads: int,
+              provider: str = "africastalking") -> tuple[int, float]:
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     start_at = time.time() + 1.0
-    procs = [ctx.Process(target=_floor_process, args=(forms[i::workers], port, threads, start_at, out))
+    procs = [ctx.Process(target=_floor_process, args=(forms[i::workers], port, threads, provider, start_at, out))
              for i in range(workers)]
     for p in procs:
         p.start()
@@ -238,37 +315,44 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--port", type=int, default=PORT)
-    p.add_argument("--no-fork", action="store_true", help="workers run jobs in their own process")
+    p.add_argument("--provider", default="africastalking", choices=["africastalking", "twilio"],
+                   help="the HTTP API the stub speaks and the workers use")
     p.add_argument("--flush", type=int, default=0, metavar="N",
                    help="also measure recovery after a FLUSHALL one second into sending N messages")
     args = p.parse_args(argv)
-    base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    conninfo = base.replace("postgresql+psycopg://", "postgresql://")
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{SCHEMA}"
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(f"CREATE SCHEMA {SCHEMA}")
-    migrations.upgrade(url)
+    base, conninfo, url, redis_url = urls()
+    setup_schema(conninfo, url)
     services = Services.build(Config.from_env(overrides={"DATABASE_URL": url, "REDIS_URL": redis_url}))
     services.redis.flushdb()
     stub = start_stub(args.port)
-    workers = start_workers(args.workers, worker_env(url, redis_url, args.port, args.concurrency),
-                            fork=not args.no_fork)
-    forms = floor_requests(args.messages, args.broadcast_share)
+    workers = start_workers(args.workers, worker_env(url, redis_url, args.port, args.concurrency, args.provider))
+    forms = floor_requests(args.messages, args.broadcast_share, args.provider)
+    wait_workers(services, args.workers)
     print(f"# delivery bench {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; {args.messages:,} SMS ({args.broadcast_share:.0%} broadcast), "
-          f"{len(forms):,} provider requests; {args.workers} worker processes x {args.concurrency} in flight"
-          f"{' (--no-fork)' if args.no_fork else ''}",
-          flush=True)
-    rows = []
+          f"Python {platform.python_version()}; {args.provider}; {args.messages:,} SMS "
+          f"({args.broadcast_share:.0%} broadcast), {len(forms):,} provider requests; {args.workers} worker "
+          f"processes x {args.concurrency} in flight; load {loadavg()}", flush=True)
+    print("| round | SMS | Kassa s | Kassa msg/s | per worker process | floor SMS | floor s | floor msg/s | ratio "
+          "| load avg |\n|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    rows, cpu = [], []
+    wpids = [w.pid for w in workers]
     try:
         for r in range(args.rounds):
             load0 = loadavg()
-            sent, secs = run_kassa(services, conninfo, args.messages, args.broadcast_share, f"r{r}")
-            fsent, fsecs = run_floor(forms, args.workers, args.port, args.concurrency)
+            # interleaved; the order alternates so neither side always runs in the other's wake
+            kassa_cpu, floor_cpu = CpuMeter(wpids, stub.pid), CpuMeter(wpids, stub.pid)
+            for side in ("kassa", "floor") if r % 2 == 0 else ("floor", "kassa"):
+                if side == "kassa":
+                    with kassa_cpu:
+                        sent, secs = run_kassa(services, conninfo, args.messages, args.broadcast_share, f"r{r}")
+                else:
+                    with floor_cpu:
+                        fsent, fsecs = run_floor(forms, args.workers, args.port, args.concurrency, args.provider)
+            cpu.append((r + 1, secs, kassa_cpu.workers_s, kassa_cpu.stub_s, kassa_cpu.machine_s,
+                        1e6 * kassa_cpu.workers_s / sent, fsecs, floor_cpu.clients_s, floor_cpu.stub_s,
+                        floor_cpu.machine_s, 1e6 * floor_cpu.clients_s / fsent))
             k, f = sent / secs, fsent / fsecs
-            rows.append((r + 1, sent, secs, k, k / args.workers, fsent, fsecs, f, k / f, f"{load0}/{loadavg()}"))
+            rows.append((r + 1, sent, secs, k, k / args.workers, fsent, fsecs, f, k / f, f"{load0} / {loadavg()}"))
             print("| {} | {:,} | {:.1f} | {:.0f} | {:.0f} | {:,} | {:.1f} | {:.0f} | {:.2f} | {} |".format(*rows[-1]),
                   flush=True)
         if args.flush:
@@ -282,11 +366,31 @@ def main(argv: list[str] | None = None) -> int:
         stub.terminate()
         stub.wait()
         services.close()
-    ratios = [row[8] for row in rows]
-    print(f"median ratio to floor {statistics.median(ratios):.2f}; median Kassa "
-          f"{statistics.median(row[3] for row in rows):.0f} msg/s "
-          f"({statistics.median(row[4] for row in rows):.0f} per worker process)")
+    if cpu:
+        print("\nCPU seconds per phase (2 cores = 2 CPU s per wall second; 'machine' counts every process, "
+              "the other engineers' too):\n\n| round | Kassa wall s | workers CPU s | stub CPU s | machine CPU s "
+              "| workers CPU µs per SMS | floor wall s | floor clients CPU s | stub CPU s | machine CPU s "
+              "| clients CPU µs per SMS |\n|---|---|---|---|---|---|---|---|---|---|---|")
+        for c in cpu:
+            print("| {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.0f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.0f} |"
+                  .format(*c))
+    if rows:
+        print(f"median of per-round ratios to the floor {statistics.median(row[8] for row in rows):.2f}; "
+              f"median Kassa {statistics.median(row[3] for row in rows):.0f} msg/s "
+              f"({statistics.median(row[4] for row in rows):.0f} per worker process); "
+              f"median floor {statistics.median(row[7] for row in rows):.0f} msg/s")
     return 0
+
+
+def wait_workers(services: Services, n: int, seconds: float = 60) -> None:
+    """Warm-up: return once ``n`` RQ workers have registered (each answers for its queues)."""
+    from rq import Worker
+
+    deadline = time.monotonic() + seconds
+    while len(Worker.all(connection=services.redis)) < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(Worker.all(connection=services.redis))} of {n} workers started")
+        time.sleep(0.1)
 
 
 if __name__ == "__main__":

@@ -253,11 +253,13 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=10)
     args = parser.parse_args()
     figures: list[Figure] = []
+    load0 = open("/proc/loadavg").read().split()[0]
     with tempfile.TemporaryDirectory() as tmp:
         figures += run(f"sqlite:///{tmp}/bench.sqlite3", "sqlite", args.years)
     if args.pg and not args.sqlite_only:
         figures += run(args.pg, "postgresql", args.years)
-    print(f"\n{dt.date.today()} · {os.cpu_count()} cores\n")
+    load1 = open("/proc/loadavg").read().split()[0]
+    print(f"\n{dt.date.today()} · {os.cpu_count()} cores · load average {load0} before, {load1} after\n")
     print("| backend | measure | result |\n|---|---|---|")
     for f in figures:
         print(f"| {f.backend} | {f.what} | {f.value} |")

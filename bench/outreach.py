@@ -2,14 +2,18 @@
 
 PostgreSQL only (``BENCH_DATABASE_URL``, default the worker's database, in its
 own schema ``bench`` so the test suite's schema resets never touch it). Seeds
-with COPY, then measures, in the same run:
+with COPY (groups, members, and one member in five a borrower with an active
+loan, so the planner's per-borrower path runs), then measures, in the same run,
+``--rounds`` times (median of the per-round ratios):
 
-1. planning when 1% of the groups are due, then when all of them are due
-   (the planner's cost follows the groups due, not all groups);
+1. planning when 1% of the groups are due (first round), then when all of them
+   are due (the planner's cost follows the groups due, not all groups), by
+   ``--planners`` processes at once;
 2. the floor for (1): a bare COPY of exactly the rows the planner wrote into
-   an empty twin of the outbox (same columns, indexes and constraints);
-3. a broadcast fan-out to the 1,000,000 members of one region;
-4. its floor, measured the same way.
+   an empty twin of the outbox (same columns, indexes and constraints), from
+   as many connections at once as there were planners;
+3. a broadcast fan-out to the 1,000,000 members of one region (one process);
+4. its floor, measured the same way from one connection.
 
 Run: ``python -m bench.outreach`` (``--groups`` / ``--per-group`` / ``--broadcast``
 to scale down). Prints a Markdown table for BENCHMARKS.md.
@@ -110,9 +114,37 @@ def seed(conn: psycopg.Connection, groups: int, per_group: int, broadcast: int) 
             "COPY memberships (id, group_id, member_id, number, role, status) FROM STDIN") as copy:
         for m in range(1, groups * per_group + 1):
             copy.write_row((m, (m - 1) // per_group + 1, m, (m - 1) % per_group + 1, "member", "active"))
-    for table in ("groups", "members", "memberships"):
-        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    seed_borrowers(conn, groups, per_group)
+    for table in ("groups", "members", "memberships", "ledger_cycles", "ledger_loans"):
+        conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
     conn.commit()
+
+
+#: One member in BORROWER_EVERY has an active loan (weekly instalments, some behind, some ahead).
+BORROWER_EVERY = 5
+
+
+def seed_borrowers(conn: psycopg.Connection, groups: int, per_group: int) -> int:
+    """A cycle per group and an active loan for every BORROWER_EVERY-th member: the planner's
+    per-borrower path (the reminder names the instalment she owes) runs for them."""
+    start = NOW.date() - dt.timedelta(weeks=12)
+    with conn.cursor() as cur, cur.copy("COPY ledger_cycles (id, group_id, number, started_on, share_value) "
+                                        "FROM STDIN") as copy:
+        for g in range(1, groups + 1):
+            copy.write_row((g, g, 1, start, 5000 if g % 5 == 0 else 0))
+    loans = 0
+    with conn.cursor() as cur, cur.copy(
+            "COPY ledger_loans (id, group_id, member_id, cycle_id, request_key, principal, charge, charge_bp, purpose, "
+            "term, unit, status, requested_on, disbursed_on, principal_paid, charge_paid) FROM STDIN") as copy:
+        for m in range(BORROWER_EVERY, groups * per_group + 1, BORROWER_EVERY):
+            g = (m - 1) // per_group + 1
+            weeks_ago = 1 + m % 8  # paid out 1-8 weeks ago, 10 weekly instalments of 110
+            paid = 10000 * (m % 3) // 3  # some paid nothing, some a third, some two thirds
+            loans += 1
+            copy.write_row((loans, g, m, g, f"bench-loan-{m}", 100000, 10000, 200, "business", 10, "week",
+                            "active", NOW.date() - dt.timedelta(weeks=weeks_ago, days=3),
+                            NOW.date() - dt.timedelta(weeks=weeks_ago), paid, 0))
+    return loans
 
 
 def vacuum(conninfo: str) -> None:
@@ -139,8 +171,11 @@ def make_due(conn: psycopg.Connection, fraction_upto: int) -> int:
     return cur.rowcount
 
 
-def floor(conn: psycopg.Connection, where: str) -> Figure:
-    """COPY the rows the code path wrote (``where`` on outbox) into an empty twin of the outbox."""
+def floor(conn: psycopg.Connection, where: str, parallel: int = 1) -> Figure:
+    """COPY the rows the code path wrote (``where`` on outbox) into an empty twin of the outbox, from
+    ``parallel`` connections at once (as many as the code path wrote with), each a share of the rows."""
+    from concurrent.futures import ThreadPoolExecutor
+
     cols = ("to_phone, member_id, group_id, text, language, encoding, segments, priority, kind, "
             "dedupe_key, status, attempts")
     conn.execute("DROP TABLE IF EXISTS outbox_floor")
@@ -150,19 +185,33 @@ def floor(conn: psycopg.Connection, where: str) -> Figure:
                               "WHERE conrelid = 'outbox'::regclass AND contype = 'f'").fetchall():
         conn.execute(f"ALTER TABLE outbox_floor ADD {fk}")  # ... and whatever foreign keys the outbox has
     conn.commit()
-    with tempfile.TemporaryFile() as buf:
-        with conn.cursor() as cur, cur.copy(f"COPY (SELECT {cols} FROM outbox WHERE {where}) TO STDOUT") as out:
+    parts = []
+    for k in range(parallel):
+        buf = tempfile.TemporaryFile()
+        with conn.cursor() as cur, cur.copy(f"COPY (SELECT {cols} FROM outbox WHERE ({where}) AND id % {parallel} "
+                                            f"= {k} ORDER BY id) TO STDOUT") as out:
             for chunk in out:
                 buf.write(chunk)
-        rows = conn.execute(f"SELECT count(*) FROM outbox WHERE {where}").fetchone()[0]
-        conn.commit()
         buf.seek(0)
-        start = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(f"COPY outbox_floor ({cols}) FROM STDIN") as copy:
+        parts.append(buf)
+    rows = conn.execute(f"SELECT count(*) FROM outbox WHERE {where}").fetchone()[0]
+    conn.commit()
+    conns = [psycopg.connect(conn.info.dsn, options=f"-csearch_path={SCHEMA}") for _ in parts]
+
+    def write(pair: tuple[psycopg.Connection, object]) -> None:
+        c, buf = pair
+        with c.cursor() as cur, cur.copy(f"COPY outbox_floor ({cols}) FROM STDIN") as copy:
             while data := buf.read(1 << 20):
                 copy.write(data)
-        conn.commit()
-        seconds = time.perf_counter() - start
+        c.commit()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(write, zip(conns, parts, strict=True)))
+    seconds = time.perf_counter() - start
+    for c, buf in zip(conns, parts, strict=True):
+        c.close()
+        buf.close()
     conn.execute("DROP TABLE outbox_floor")
     conn.commit()
     return Figure("floor", rows, seconds)
@@ -203,10 +252,12 @@ def run_planners(services: Services, n: int, limit: int) -> tuple[int, int, int]
     return tuple(sum(r[i] for r in results) for i in range(3))  # type: ignore[return-value]
 
 
-def bench_planner(services: Services, conn: psycopg.Connection, groups: int, planners: int) -> list[Figure]:
+def bench_planner(services: Services, conn: psycopg.Connection, groups: int, planners: int,
+                  one_percent: bool = True) -> list[Figure]:
     one = max(1, groups // 100)
     figures = []
-    for label, upto in (("plan reminders, 1% of groups due", one), ("plan reminders, all groups due", groups)):
+    runs = (("plan reminders, 1% of groups due", one),) if one_percent else ()
+    for label, upto in runs + (("plan reminders, all groups due", groups),):
         truncate_outbox(conn)
         due = make_due(conn, upto)
         start = time.perf_counter()
@@ -215,7 +266,15 @@ def bench_planner(services: Services, conn: psycopg.Connection, groups: int, pla
         assert got == due and stale == 0, (got, due, stale)
         figures.append(Figure(f"{label} ({due:,} groups, {planners} planners)", reminders, seconds))
         empty_queues(services)
-    figures.append(Figure("floor: COPY of the same reminder rows", *_floor_args(floor(conn, "kind = 'reminder'"))))
+    borrowers, named = conn.execute(
+        "SELECT count(DISTINCT o.member_id), count(*) FILTER (WHERE o.language = 'en' AND o.text ILIKE '%loan%') "
+        "FROM outbox o JOIN ledger_loans l ON l.member_id = o.member_id AND l.status = 'active' "
+        "WHERE o.kind = 'reminder'").fetchone()
+    conn.commit()
+    print(f"  reminders to {borrowers:,} borrowers; {named:,} of the English ones name a loan instalment "
+          "(the planner's per-borrower path)", flush=True)
+    figures.append(Figure(f"floor: COPY of the same reminder rows ({planners} connections at once)",
+                          *_floor_args(floor(conn, "kind = 'reminder'", planners))))
     return figures
 
 
@@ -239,7 +298,8 @@ def bench_broadcast(services: Services, conn: psycopg.Connection, batch: int) ->
     assert summary.done and summary.written == recipients, (summary, recipients)
     empty_queues(services)
     return [Figure(f"broadcast fan-out ({recipients:,} recipients, {batch:,} groups per batch)", summary.written, seconds),
-            Figure("floor: COPY of the same broadcast rows", *_floor_args(floor(conn, "kind = 'broadcast'")))]
+            Figure("floor: COPY of the same broadcast rows (1 connection, as the fan-out)",
+                   *_floor_args(floor(conn, "kind = 'broadcast'", 1)))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--planners", type=int, default=2, help="planner processes at once")
     p.add_argument("--only", choices=("planner", "broadcast"), default=None, help="run one part")
     p.add_argument("--reuse", action="store_true", help="keep an already seeded bench schema")
+    p.add_argument("--rounds", type=int, default=3, help="code path then its floor, per round")
     args = p.parse_args(argv)
     base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     conninfo = raw_conninfo(base)
@@ -268,30 +329,47 @@ def main(argv: list[str] | None = None) -> int:
                                      "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4")})
     services = Services.build(cfg)
     services.redis.ping()
+    figures: list[Figure] = []
+    ratios: dict[str, list[float]] = {"plan": [], "fan-out": []}
     with connect(conninfo) as conn:
-        figures = [] if args.only == "broadcast" else bench_planner(services, conn, args.groups, args.planners)
-        for f in figures:
-            print(f"{f.name}: {f.rows:,} rows in {f.seconds:.1f} s", flush=True)
-        if args.only != "planner":
-            figures += bench_broadcast(services, conn, args.batch)
+        for r in range(args.rounds):
+            load0 = loadavg()
+            found: list[Figure] = []
+            if args.only != "broadcast":
+                found += bench_planner(services, conn, args.groups, args.planners, one_percent=r == 0)
+                ratios["plan"].append(found[-2].rate / found[-1].rate)
+            if args.only != "planner":
+                found += bench_broadcast(services, conn, args.batch)
+                ratios["fan-out"].append(found[-2].rate / found[-1].rate)
+            for f in found:
+                f.name = f"round {r + 1}: {f.name}"
+                print(f"{f.name}: {f.rows:,} rows in {f.seconds:.1f} s", flush=True)
+            figures += found
+            print(f"round {r + 1} load average {load0} / {loadavg()}", flush=True)
         truncate_outbox(conn)
     services.close()
-    print(report(figures, args))
+    print(report(figures, ratios, args))
     return 0
 
 
-def report(figures: list[Figure], args) -> str:
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def report(figures: list[Figure], ratios: dict[str, list[float]], args) -> str:
+    import statistics
+
     out = io.StringIO()
-    out.write(f"\nDate 2026-11-25; machine: {os.cpu_count()} cores, 24 GiB; {platform.python_version()}; "
-              f"{args.groups:,} groups x {args.per_group} members.\n\n")
+    out.write(f"\n{dt.datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} cores; "
+              f"{platform.python_version()}; {args.groups:,} groups x {args.per_group} members, one in "
+              f"{BORROWER_EVERY} with an active loan; {args.rounds} rounds; load average now {loadavg()}.\n\n")
     out.write("| run | rows | seconds | rows/s |\n|---|---:|---:|---:|\n")
     for f in figures:
         out.write(f"| {f.name} | {f.rows:,} | {f.seconds:.1f} | {f.rate:,.0f} |\n")
-    ratios = {f.name.split(" (")[0]: f for f in figures}
-    for name, floor_name in (("plan reminders, all groups due", "floor: COPY of the same reminder rows"),
-                             ("broadcast fan-out", "floor: COPY of the same broadcast rows")):
-        if name in ratios and floor_name in ratios:
-            out.write(f"\n{name} / floor rate: {ratios[name].rate / ratios[floor_name].rate:.2f}")
+    for name, found in ratios.items():
+        if found:
+            out.write(f"\n{name} / floor rate per round: {', '.join(f'{x:.2f}' for x in found)}; "
+                      f"median {statistics.median(found):.2f}")
     out.write("\n")
     return out.getvalue()
 

@@ -7,6 +7,8 @@
   Body``): ``201`` with the message resource's ``sid``.
 - ``GET /health``: ``ok`` (warm-up waits for it).
 - ``GET /stats``: JSON counts (requests, messages, connections); ``POST /reset``.
+- ``GET /arrivals``: ``[[unix time, number], ...]`` of every message answered
+  "sent" since the last reset (the end-to-end benchmark's clock).
 
 Faults, for tests: ``fail_times[number] = n`` answers that recipient with a
 transient error (AT statusCode 500, Twilio 429/20429) its first ``n`` times;
@@ -24,6 +26,7 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from collections import Counter
 
 from aiohttp import web
@@ -37,6 +40,7 @@ class StubServer:
         self.host, self.port, self.delay = host, port, delay
         self.lock = threading.Lock()
         self.delivered: Counter[tuple[str, str]] = Counter()  # (number, text) -> times answered "sent"
+        self.arrivals: list[tuple[float, str]] = []  # (time.time(), number) per message answered "sent"
         self.requests = 0
         self.messages = 0
         self.peers: set[tuple[str, int]] = set()
@@ -64,6 +68,7 @@ class StubServer:
         app.router.add_get("/health", self.health)
         app.router.add_get("/stats", self.stats)
         app.router.add_post("/reset", self.reset_view)
+        app.router.add_get("/arrivals", self.arrivals_view)
         return app
 
     async def _admit(self, request: web.Request, count: int) -> None:
@@ -90,6 +95,7 @@ class StubServer:
     def _deliver(self, number: str, text: str) -> str:
         with self.lock:
             self.delivered[(number, text)] += 1
+            self.arrivals.append((time.time(), number))
             self.messages += 1
             return f"{next(self._ids)}"
 
@@ -126,6 +132,10 @@ class StubServer:
         return web.json_response({"requests": self.requests, "messages": self.messages,
                                   "connections": len(self.peers), "held": self.held})
 
+    async def arrivals_view(self, request: web.Request) -> web.Response:
+        with self.lock:
+            return web.json_response(self.arrivals)
+
     async def reset_view(self, request: web.Request) -> web.Response:
         self.reset()
         return web.Response(text="ok")
@@ -133,6 +143,7 @@ class StubServer:
     def reset(self) -> None:
         with self.lock:
             self.delivered.clear()
+            self.arrivals.clear()
             self.requests = self.messages = self.held = 0
             self._held_one.clear()
             self.peers.clear()

@@ -57,18 +57,27 @@ def _free_port() -> int:
 
 
 def _serve(target: str, port: int, workers: int, env: dict) -> subprocess.Popen:
+    """gunicorn serving ``target``, returned once every worker has loaded the app and it answers."""
+    import tempfile
+
+    from bench.ussd import _wait_ready
+
+    ready = tempfile.mkdtemp(prefix="kassa-ready-")
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           "--log-level", "warning", target]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
-            return proc
-        except requests.RequestException:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"{target} did not start on port {port}")
+           "-c", os.path.join(ROOT, "bench", "gunicorn_ready.py"), "--log-level", "warning", target]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(env, BENCH_READY_DIR=ready), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        _wait_ready(port, proc, ready, workers)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg") as fh:
+        return fh.read().split()[0]
 
 
 @dataclass
@@ -165,11 +174,20 @@ def main(argv: list[str]) -> int:
         _fire(f"http://127.0.0.1:{floor_port}/floor", _forms(200, "warm-"), opts.threads)
         new, replay, floor_series = Series("new", []), Series("replay", []), Series("floor", [])
         per_round = opts.requests // ROUNDS
+        rounds = []
         for r in range(ROUNDS):  # interleaved, so a noisy neighbour hits every case alike
             forms = _forms(per_round, f"ATXid_{r}_")
-            _fire(base, forms, opts.threads, new)
-            _fire(f"http://127.0.0.1:{floor_port}/floor", forms, opts.threads, floor_series)
+            one_new, one_floor = Series("new", []), Series("floor", [])
+            load0 = _loadavg()
+            _fire(base, forms, opts.threads, one_new)
+            _fire(f"http://127.0.0.1:{floor_port}/floor", forms, opts.threads, one_floor)
             _fire(base, forms, opts.threads, replay)
+            for total, one in ((new, one_new), (floor_series, one_floor)):
+                total.latencies.extend(one.latencies)
+                total.seconds += one.seconds
+            fn, ff = one_new.figures(), one_floor.figures()
+            rounds.append((r + 1, fn.rate, ff.rate, fn.rate / ff.rate, fn.p99, ff.p99, fn.p99 / ff.p99,
+                           f"{load0} / {_loadavg()}"))
     finally:
         for proc in servers:
             proc.terminate()
@@ -178,6 +196,12 @@ def main(argv: list[str]) -> int:
     sent = per_round * ROUNDS
     _report(db_url, opts, [("new message (HELP)", new.figures()), ("redelivery (same id)", replay.figures()),
                            ("floor: bare Flask, one INSERT", floor_series.figures())], stored, sent)
+    print("\n| round | new req/s | floor req/s | rate ratio | new p99 ms | floor p99 ms | p99 ratio | load avg |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rounds:
+        print("| {} | {:.0f} | {:.0f} | {:.2f} | {:.1f} | {:.1f} | {:.2f} | {} |".format(*row))
+    print(f"median of per-round ratios: rate {statistics.median(r[3] for r in rounds):.2f}, "
+          f"p99 {statistics.median(r[6] for r in rounds):.2f}")
     return 0 if stored == sent else 1
 
 

@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--journeys", type=int, default=1000)
     args = ap.parse_args(argv)
-    phones = prepare(DB_URL, REDIS_URL)
+    phones, _cold = prepare(DB_URL, REDIS_URL)
     os.environ["REDIS_URL"] = REDIS_URL
     from app import create_app
     from bench.ussd_floor import create_app as floor_app

@@ -13,6 +13,7 @@ A channel is built once per process and used from several threads.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,6 +81,13 @@ def http_session(pool: int):
     from requests.adapters import HTTPAdapter
 
     session = requests.Session()
+    # With trust_env, requests reads every variable of os.environ (proxies, CA bundle, ~/.netrc)
+    # on EVERY request: 12 % of a worker's CPU per SMS (bench/delivery_profile.py). Read the
+    # environment once, here; keep trust_env only when it names a proxy (no_proxy is per URL).
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if ca_bundle:
+        session.verify = ca_bundle
+    session.trust_env = any(k.lower().endswith("_proxy") for k in os.environ)
     for prefix in ("http://", "https://"):
         session.mount(prefix, HTTPAdapter(pool_connections=4, pool_maxsize=pool))
     return session

@@ -3,6 +3,12 @@
 ``queue_sms`` flushes a row in the caller's transaction and arranges, through
 :func:`db.on_commit`, that the sending job is enqueued only after that
 transaction commits. If Redis loses the job, the sweeper finds the row.
+
+The rows one transaction writes go in one job per priority: a lone reply is a
+``send_outbox`` job (RQ retries it), a treasurer's ``SAVE`` for 20 members (20
+receipts and her reply) one ``send_many`` job, claimed, sent (several requests
+in flight) and recorded as one batch, instead of 21 jobs of two transactions
+each (bench/endtoend.py).
 """
 from __future__ import annotations
 
@@ -47,11 +53,25 @@ def queue_sms(session: Session, *, to: str, text: str, language: str, kind: str,
                         priority=int(priority), kind=kind, dedupe_key=dedupe_key)
     session.add(msg)
     session.flush()
-    on_commit(session, _enqueue_after_commit, msg.id, int(priority))
+    _send_after_commit(session, msg.id, int(priority))
     return msg
 
 
-def _enqueue_after_commit(services, outbox_id: int, priority: int) -> None:
-    from messaging.dispatch import enqueue_send
+def _send_after_commit(session: Session, outbox_id: int, priority: int) -> None:
+    """Add ``outbox_id`` to this transaction's one enqueue hook (registered with the first row)."""
+    for fn, args in session.info.get("after_commit", []):
+        if fn is _enqueue_after_commit:
+            args[0].setdefault(priority, []).append(outbox_id)
+            return
+    on_commit(session, _enqueue_after_commit, {priority: [outbox_id]})
 
-    enqueue_send(services, outbox_id, priority)
+
+def _enqueue_after_commit(services, by_priority: dict[int, list[int]]) -> None:
+    from messaging.dispatch import enqueue_send
+    from outreach.bulk import enqueue_sends
+
+    for priority, ids in sorted(by_priority.items()):  # replies first
+        if len(ids) == 1:
+            enqueue_send(services, ids[0], priority)
+        else:
+            enqueue_sends(services, ids, priority)

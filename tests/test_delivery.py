@@ -362,3 +362,17 @@ def _children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 out.append(int(entry.name))
     return out
+
+
+def test_http_session_reads_the_environment_once(monkeypatch):
+    """requests re-reads os.environ on every request when trust_env: the session reads it at build."""
+    from channels import http_session
+
+    for key in list(os.environ):
+        if key.lower().endswith("_proxy") or key in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    session = http_session(4)
+    assert session.trust_env is False and session.verify == "/etc/ssl/certs/ca-certificates.crt"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert http_session(4).trust_env is True  # a proxy (and its no_proxy) is per URL: requests decides

@@ -20,6 +20,22 @@ def test_row_written_and_job_enqueued_only_after_commit(services):
         assert (row.status, row.encoding, row.segments) == (OutStatus.PENDING, "gsm7", 1)
 
 
+def test_one_transaction_rows_go_in_one_job_per_priority(services):
+    high, default = Queue("high", connection=services.redis), Queue("default", connection=services.redis)
+    with services.db.transaction() as s:
+        receipts = [queue_sms(s, to=f"+25471200000{n}", text=f"Receipt R{n}", language="en", kind="receipt",
+                              priority=Priority.REPLY).id for n in range(3, 6)]
+        notice = queue_sms(s, to="+254712000001", text="Meeting moved", language="en", kind="notice",
+                           priority=Priority.NOTICE).id
+    [job] = high.jobs
+    assert job.func_name == "outreach.jobs.send_many" and job.args == (receipts,)
+    assert default.job_ids == [services.job_id(f"send-{notice}")]  # a lone row keeps its own job
+    with services.db.transaction() as s:  # the next transaction starts a hook of its own
+        again = queue_sms(s, to="+254712000003", text="Asante", language="sw", kind="reply",
+                          priority=Priority.REPLY).id
+    assert high.job_ids[1:] == [services.job_id(f"send-{again}")]
+
+
 def test_rollback_enqueues_nothing(services):
     try:
         with services.db.transaction() as s:

@@ -5,11 +5,13 @@ import os
 import re
 
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from console.accounts import create_staff
 from groups.demo import seed_demo
 from groups.models import Group
+from messaging.models import OutboxMessage
+from outreach.models import Broadcast, BroadcastStatus
 from tests.browser import console_login
 from tests.smskit import run_jobs
 
@@ -49,3 +51,40 @@ def test_a_broadcast_in_two_languages_is_previewed_with_its_cost_confirmed_and_f
     expect(page.locator("#fig-delivered")).to_have_text("9")
     expect(page.locator("#fig-failed")).to_have_text("0")
     assert page.locator("#progress-bar").get_attribute("value") == "100"
+
+
+def _handled(live, count: int) -> None:
+    """Wait until the simulated phone's SMS reached the inbox, then run its command as the worker would."""
+    import time
+
+    from messaging.models import InboxMessage
+    from tests.smskit import run_commands
+
+    for _ in range(100):
+        with live.services.db.transaction() as s:
+            if s.scalar(select(func.count(InboxMessage.id))) >= count:
+                break
+        time.sleep(0.1)
+    run_commands(live.services)
+
+
+def test_bc_by_sms_on_the_simulated_phone_waits_for_yes(live_server, page):
+    live = live_server(WEBHOOK_TOKEN="browser-hook-token")
+    with live.services.db.transaction() as s:
+        seed_demo(s, history=False)
+        create_staff(s, phone=ADMIN[0], password=ADMIN[1], role="admin", name="Amina Admin")
+    console_login(page, live.url, *ADMIN)
+    page.goto(f"{live.url}/console/simulator?phone=%2B254712000099")  # Joseph, the coordinator
+    page.fill("#sms-text", "BC UPENDO Training moved to Friday 10:00")
+    page.click("#send-sms")
+    _handled(live, 1)
+    expect(page.locator("#sms-list")).to_contain_text("Reply YES within 10 minutes to send it.")
+    with live.services.db.transaction() as s:
+        assert s.scalar(select(Broadcast.status)) == BroadcastStatus.DRAFT
+        assert s.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "broadcast")) == 0
+    page.fill("#sms-text", "YES")
+    page.click("#send-sms")
+    _handled(live, 2)
+    expect(page.locator("#sms-list")).to_contain_text("Announcement B1 is being sent to 4 people.")
+    with live.services.db.transaction() as s:
+        assert s.scalar(select(Broadcast.status)) == BroadcastStatus.SENDING

@@ -24,7 +24,7 @@ from console.web import services, tr
 from groups.models import Group, GroupKind
 from i18n import N_
 from orgs.models import CoordinatorPlace
-from orgs.places import coordinator_clause, group_ids_in
+from orgs.places import coordinator_clause, exact_region_names, group_ids_in
 from reports.charts import line_chart
 from reports.read import Filters, GroupScope, rows, segment_prices
 from reports.read import dashboard as read_dashboard
@@ -52,6 +52,11 @@ def _scope(session, staff, filters: Filters | None = None) -> GroupScope | None:
     linked to her or under her places (read from their own rows). A place or project filter
     narrows it to those groups' ids (their own rows, joined by id)."""
     if filters is not None and (filters.place is not None or filters.project is not None):
+        every = staff.is_admin or (staff.coordinator is not None and staff.coordinator.all_groups)
+        if every and filters.project is None:  # a country or region: its totals per region, when exact
+            names = exact_region_names(session, filters.place)
+            if names is not None:
+                return GroupScope(names)
         return GroupScope((), group_ids=group_ids_in(filters.place, filters.project, group_filter(staff)))
     if staff.is_admin:
         return None

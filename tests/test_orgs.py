@@ -346,3 +346,19 @@ def test_a_coordinators_places_are_her_broadcast_scope(services, demo):
         one = bc.create_broadcast(s, coordinator=coord, target=bc.Target.parse("UPENDO"), message="x", key="o2")
         every = bc.create_broadcast(s, coordinator=coord, target=bc.Target.parse("ALL"), message="x", key="o3")
         assert one.recipients == every.recipients == 4  # UPENDO's members: the one group under Nyando
+
+
+def test_a_region_filter_reads_region_totals_only_when_the_names_are_exact(admin, services):
+    from orgs.places import exact_region_names
+
+    ids = _kenya_tree(services)
+    with services.db.transaction() as s:
+        assert exact_region_names(s, ids["kisumu"]) == ("Kisumu",)
+        assert exact_region_names(s, ids["nyando"]) is None  # a district: its groups' own rows
+        from groups.service import create_group
+
+        create_group(s, code="UGK", name="Kisumu Road, Uganda", kind="vsla", currency="UGX", country="UG",
+                     region="Kisumu")  # the same region name in another country
+        assert exact_region_names(s, ids["kisumu"]) is None
+    board = admin.get(f"/console/?place={ids['kisumu']}").get_data(as_text=True)
+    assert _figure(board, "groups") == "2"  # Kenya's Kisumu only, read group by group

@@ -73,6 +73,8 @@ def values(t: Translator) -> dict[str, object]:
         columns="phone, name, number, role", file="members.xlsx", numbers="3 7 12", typed="4821",
         old=t.date(DAY), next=t.date(DAY + dt.timedelta(days=7)), weekday=t.date(DAY, "EEEE"),
         timezone="Asia/Ho_Chi_Minh",
+        # the broadcast composer's text preview:
+        encoding="UCS2", saved=2, saving=money,
         # places, organisations and projects:
         country="XV", found="country, province", groups=12, members=240, metric="people_trained", rows=1480,
         # field staff, visit plans and referrals (field/):

@@ -132,6 +132,10 @@ def identify(db: Session, phone: str) -> Who | None:
     who = who_for(member, membership, group, groups=len(rows))
     worker = _field_worker(db, phone)  # a member promoted to field work: her visits from her own menu
     who.field_worker_id = worker.field_worker_id if worker is not None else 0
+    from programmes.models import Enrolment
+
+    # Only a programme's beneficiary is asked about grants and check-ins: nobody else's dial pays for it.
+    who.enrolled = db.scalar(select(Enrolment.id).where(Enrolment.member_id == member.id).limit(1)) is not None
     return who
 
 

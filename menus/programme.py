@@ -32,7 +32,7 @@ def _today(ctx: Ctx) -> dt.date:
 def start_prompt(ctx: Ctx) -> Move | None:
     """Guard of home, on a session's first hop only: a pending grant, then a due check-in."""
     who = ctx.state.who
-    if who is None or not who.member_id or ctx.hop.text != "" or ctx.state.seen != 0:
+    if who is None or not who.member_id or not who.enrolled or ctx.hop.text != "" or ctx.state.seen != 0:
         return None
     return _next_question(ctx, prompt=True)
 
@@ -82,7 +82,7 @@ def _then(ctx: Ctx, thanks: Say) -> Move:
 
 def has_business(ctx: Ctx) -> bool:
     who = ctx.state.who
-    if who is None or not who.member_id:
+    if who is None or not who.member_id or not who.enrolled:
         return False
     return checkin_due(ctx.db, who.member_id, _today(ctx)) is not None
 

@@ -45,6 +45,7 @@ class Who:
     groups: int = 1  # how many active groups she is in (more than one: she chooses on the first screen)
     coordinator_id: int = 0  # a coordinator (role "coordinator"; no member, group or membership: ids 0)
     field_worker_id: int = 0  # a field worker (role "field" when she is not a member; orgs.models.FieldWorker)
+    enrolled: bool = False  # in a programme: her session may start with a grant or business question
 
 
 @dataclass

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db import on_commit
 from groups.models import Group, Member, Membership, Status
 from i18n import N_, translator
 from messaging.models import Priority
@@ -154,6 +155,7 @@ def enrol_member(session: Session, programme: Programme, member: Member, on: dt.
                           region=region or (group.region if group else None), enrolled_on=on)
     session.add(enrolment)
     session.flush()
+    on_commit(session, _forget_caller, member.phone)  # her next USSD session asks the programme's questions
     reach(session, enrolment, "mobilised", on)
     return enrolment
 
@@ -461,3 +463,10 @@ def give_award(session: Session, business: Business, amount: int, on: dt.date, n
         reach(session, enrolment, "growing", on)
     session.flush()
     return award
+
+
+def _forget_caller(services, phone: str | None) -> None:
+    if phone:
+        from menus.state import forget_caller
+
+        forget_caller(services.redis, phone)

@@ -15,16 +15,14 @@ from urllib.parse import urlencode
 from babel.numbers import format_percent
 from flask import render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import select
 
 from console import bp
 from console.auth import current_staff, staff_required
 from console.scope import group_filter
 from console.web import services, tr
-from groups.models import Group, GroupKind
+from groups.models import GroupKind
 from i18n import N_
-from orgs.models import CoordinatorPlace
-from orgs.places import coordinator_clause, exact_region_names, group_ids_in
+from orgs.places import coordinator_group_ids, exact_region_names, group_ids_in
 from reports.charts import line_chart
 from reports.read import Filters, GroupScope, rows, segment_prices
 from reports.read import dashboard as read_dashboard
@@ -44,6 +42,7 @@ FIGURE_LABELS = {
     "sms_sent": N_("SMS sent this month"),
 }
 PER_PAGE = 50
+LISTED_IDS = 1000  # a coordinator's groups outside her regions sent as a list up to this many
 
 
 def _scope(session, staff, filters: Filters | None = None) -> GroupScope | None:
@@ -65,12 +64,17 @@ def _scope(session, staff, filters: Filters | None = None) -> GroupScope | None:
         return GroupScope()
     if coord.all_groups:
         return None
-    has_places = session.scalar(select(CoordinatorPlace.place_id)
-                                .where(CoordinatorPlace.coordinator_id == coord.id).limit(1)) is not None
-    if has_places:
-        return GroupScope(tuple(coord.regions or ()),
-                          group_ids=select(Group.id).where(coordinator_clause(coord)))
-    return GroupScope(tuple(coord.regions or ()), coordinator_id=coord.id)
+    # Her regions are read from the totals per region; the groups linked to her or under her
+    # places outside those regions from their own rows. Those groups are looked up first, by
+    # index (usually none or a few: the places migrated from her regions hold her regions'
+    # groups), so the statement joins a short list of ids, not a subquery the planner
+    # would guess at and answer with scans of every group's rows.
+    regions = tuple(coord.regions or ())
+    ids = coordinator_group_ids(coord, regions=False, outside=regions)
+    found = session.scalars(ids.limit(LISTED_IDS + 1)).all()
+    if len(found) > LISTED_IDS:  # many: the subquery (not a list of thousands of parameters)
+        return GroupScope(regions, group_ids=ids)
+    return GroupScope(regions, group_ids=sorted(found) if found else None)
 
 
 def _int_arg(name: str) -> int | None:

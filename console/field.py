@@ -28,7 +28,7 @@ from field.models import LenderBranch, PlanStatus, Referral, Visit, VisitPlan
 from field.plans import cancel_plan, plan_visit
 from field.visits import count_unvisited, flagged, last_visits, note_text, unvisited, visits_of
 from field.workers import ROLE_LABELS, add_worker, assign, groups_of, promote
-from groups.kinds import KIND_LABELS, size_warning
+from groups.kinds import KIND_LABELS, size_warning, size_warning_of
 from groups.models import Group, Member, Status
 from groups.phones import try_normalise
 from i18n import LANGUAGES, N_
@@ -138,8 +138,21 @@ def visits():
     return render_template("console/visits.html", rows=rows, recent=recent, weeks=weeks, total=total)
 
 
-def field_panel(group: Group) -> dict[str, Any]:
-    """What the group page shows of field work: its kind, size warning, visits, flag, referrals."""
+def field_panel(group: Group, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the group page shows of field work: its kind, size warning, visits, flag, referrals.
+
+    ``known``: what the group page's one statement read (``console.groups.page_lists``): the
+    group's ten latest visits as (day, worker's name, note), newest first, its active members
+    and its loan condition; without it, they are read here."""
+    if known is not None:
+        visits = known["visits"]
+        last = visits[0][0] if visits else None  # the newest visit's day: the latest
+        warning = size_warning_of(group, known["active_members"])
+        return dict(kind=KIND_LABELS.get(group.kind.value, group.kind.value),
+                    size_warning=warning.render(tr()) if warning else None,
+                    last=last, flagged=flagged(group, last, _today(), alert_weeks()), weeks=alert_weeks(),
+                    visits=[dict(on=on, worker=name or "", note=note_text(tr(), note)) for on, name, note in visits],
+                    condition=known["condition"] or refs.NONE)
     with services().db.transaction() as s:
         group = s.get(Group, group.id)
         last = last_visits(s, [group.id]).get(group.id)

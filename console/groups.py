@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Text,
+    Time,
     bindparam,
     case,
     cast,
@@ -31,7 +32,7 @@ from console.scope import group_filter, group_or_404
 from console.tables import GROUP_FILTERS, ROLE_LABELS, groups_table, loans_table, members_table, regions
 from console.web import _, services, tr, url_maker
 from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership, Role, Status
-from groups.schedule import meeting_on_or_after, rhythm_of
+from groups.schedule import Change, meeting_day_for, meeting_on_or_after, rhythm_of
 from groups.service import SetupError, create_group
 from i18n import LANGUAGES, N_
 from ledger.books import group_today
@@ -41,7 +42,7 @@ from ledger.money import AmountError, parse_amount
 from ledger.queries import Summary, group_summary
 from messaging.models import InboxMessage, OutboxMessage
 from orgs.models import Place
-from orgs.places import place_names, region_name, set_group_place
+from orgs.places import region_name, set_group_place
 from outreach.planner import reschedule
 from reports.models import FIGURES, ReportGroup
 
@@ -150,7 +151,7 @@ def _aware(when: dt.datetime) -> dt.datetime:
 
 _SLOTS: list[tuple[str, Any]] = [*((f"n{i}", BigInteger()) for i in range(1, 7)),
                                  *((f"s{i}", Text()) for i in range(1, 6)),
-                                 ("d1", Date()), ("d2", Date()), ("at", DateTime(timezone=True))]
+                                 ("d1", Date()), ("d2", Date()), ("at", DateTime(timezone=True)), ("t1", Time())]
 
 
 def _part(what: str, **cols: Any) -> Any:
@@ -160,8 +161,16 @@ def _part(what: str, **cols: Any) -> Any:
                                                   else cast(null(), type_)).label(name) for name, type_ in _SLOTS))
 
 
-def _page_statement(sms: int = 10, meetings: int = 6) -> Any:
+def _page_statement(sms: int = 10, meetings: int = 6, visits: int = 10) -> Any:
+    from field.models import LoanCondition, Visit
+    from groups.changes import MeetingChange
+    from orgs.models import FieldWorker
+
     gid = bindparam("group_id")
+    g, place, above = Group.__table__, Place.__table__.alias("group_place"), Place.__table__.alias("above")
+    mc, lc, fv, fw = MeetingChange.__table__, LoanCondition.__table__, Visit.__table__, FieldWorker.__table__
+    seen = (select(fv.c.id, fv.c.visited_on, fv.c.note, fw.c.name).outerjoin(fw, fw.c.id == fv.c.field_worker_id)
+            .where(fv.c.group_id == gid).order_by(fv.c.visited_on.desc(), fv.c.id.desc()).limit(visits).subquery())
     ms, p, ln, cy, mt = (Membership.__table__, Member.__table__, Loan.__table__, Cycle.__table__,
                          Meeting.__table__)
     inbox, outbox = InboxMessage.__table__, OutboxMessage.__table__
@@ -172,7 +181,8 @@ def _page_statement(sms: int = 10, meetings: int = 6) -> Any:
     went = (select(outbox.c.id, outbox.c.created_at, outbox.c.to_phone, outbox.c.text, outbox.c.status)
             .where(outbox.c.group_id == gid).order_by(outbox.c.id.desc()).limit(sms).subquery())  # (group_id, id)
     return union_all(
-        _part("member", n1=ms.c.id, n2=ms.c.member_id, n3=ms.c.number, n5=case((p.c.pin_locked, 1), else_=0),
+        _part("member", n1=ms.c.id, n2=ms.c.member_id, n3=ms.c.number,
+              n4=case((p.c.status == Status.ACTIVE, 1), else_=0), n5=case((p.c.pin_locked, 1), else_=0),
               n6=case((p.c.pin_hash.is_not(None), 1), else_=0), s1=ms.c.role, s2=p.c.name, s3=p.c.phone,
               s4=p.c.language, s5=ms.c.status).select_from(ms.join(p, p.c.id == ms.c.member_id)).where(ms.c.group_id == gid),
         _part("loan", n1=ln.c.id, n2=ln.c.principal, n3=ln.c.charge, n4=ln.c.principal_paid,
@@ -183,6 +193,15 @@ def _page_statement(sms: int = 10, meetings: int = 6) -> Any:
         _part("meeting", d1=met.c.on),
         _part("in", n1=came.c.id, at=came.c.received_at, s2=came.c.text, s3=came.c.from_phone),
         _part("out", n1=went.c.id, at=went.c.created_at, s2=went.c.text, s3=went.c.to_phone, s1=went.c.status),
+        # the names along the group's place path (its place and the places above it)
+        _part("place", n1=above.c.id, s2=above.c.name)
+        .select_from(g.join(place, place.c.id == g.c.place_id).join(above, place.c.path.startswith(above.c.path)))
+        .where(g.c.id == gid),
+        # its moved and cancelled meetings (a loan's instalments fall on its meeting days)
+        _part("change", d1=mc.c.regular_on, d2=mc.c.new_on, n1=case((mc.c.cancelled, 1), else_=0),
+              t1=mc.c.new_time).where(mc.c.group_id == gid),
+        _part("visit", n1=seen.c.id, d1=seen.c.visited_on, s1=seen.c.note, s2=seen.c.name),
+        _part("condition", s1=lc.c.condition).where(lc.c.group_id == gid),
     )
 
 
@@ -228,15 +247,32 @@ class PageLists(NamedTuple):
     cycles: list[CycleRow]  # newest first
     meetings: list[dt.date]  # the last six, newest first
     sms: list[dict[str, Any]]  # the ten latest, in and out, newest first
+    places: dict[int, str]  # place id -> name, for the group's place and those above it
+    changes: dict[dt.date, Change]  # its moved and cancelled meetings, by regular day
+    visits: list[tuple[dt.date, str | None, str]]  # the ten latest field visits (day, worker, note), newest first
+    active_members: int  # active memberships of active members (the size warning)
+    condition: str | None  # its loan condition, if one is set
 
 
 def page_lists(session: Session, group_id: int) -> PageLists:
     """Everything the group's page lists, in one statement whatever the size of the group."""
-    members, loans, cycles, meetings, came, went = [], [], [], [], [], []
+    members, loans, cycles, meetings, came, went, visits = [], [], [], [], [], [], []
+    places: dict[int, str] = {}
+    changes: dict[dt.date, Change] = {}
+    active, condition = 0, None
     for r in session.execute(_PAGE, {"group_id": group_id}):
         if r.what == "member":
             members.append(MemberRecord(r.n1, r.n2, r.n3, Role(r.s1), Status(r.s5), r.s2, r.s3, r.s4,
                                         bool(r.n5), bool(r.n6)))
+            active += members[-1].status == Status.ACTIVE and r.n4 == 1
+        elif r.what == "place":
+            places[r.n1] = r.s2
+        elif r.what == "change":
+            changes[r.d1] = Change(bool(r.n1), r.d2, r.t1)
+        elif r.what == "visit":
+            visits.append((r.n1, r.d1, r.s2, r.s1))
+        elif r.what == "condition":
+            condition = r.s1
         elif r.what == "loan":
             loans.append(LoanRecord(r.n1, r.n2, r.n3, r.n4, r.n5, r.n6, r.s1, r.d1, LoanStatus(r.s3), r.d2, r.s2))
         elif r.what == "cycle":
@@ -251,14 +287,18 @@ def page_lists(session: Session, group_id: int) -> PageLists:
     loans.sort(key=lambda loan: loan.id, reverse=True)
     cycles.sort(key=lambda c: c.number, reverse=True)
     meetings.sort(reverse=True)
-    return PageLists(members, loans, cycles, meetings, _sms_rows(came, went, 10))
+    visits.sort(key=lambda v: (v[1], v[0]), reverse=True)  # as ORDER BY visited_on DESC, id DESC
+    return PageLists(members, loans, cycles, meetings, _sms_rows(came, went, 10), places, changes,
+                     [(on, name, note) for _id, on, name, note in visits], int(active), condition)
 
 
 @bp.get("/groups/<int:group_id>")
 @staff_required
 def group_page(group_id: int):
     """Three statements whatever the size of the group (a test holds the number): the session's
-    staff member (``console.auth``), the group with its figures row, and :func:`page_lists`."""
+    staff member (``console.auth``), the group with its figures row and place path, and
+    :func:`page_lists` (its lists, place names, meeting changes, field visits, size, loan condition)."""
+    from console.field import field_panel
     staff = current_staff()
     with services().db.transaction() as s:
         found = s.execute(select(Group, ReportGroup, Place.path)
@@ -268,16 +308,20 @@ def group_page(group_id: int):
         if found is None:
             abort(404)
         group, row, path = found
-        place_path = " › ".join(place_names(s, path)) if path else ""
         lists = page_lists(s, group.id)
+        ids = [int(x) for x in path.strip("/").split("/") if x] if path else []
+        place_path = " › ".join(lists.places[i] for i in ids if i in lists.places)  # root first
         summary = books(s, group, row, lists.cycles)
         members = members_table(s, staff, {"group_id": group.id}, group=group, records=lists.members)
-        loans = loans_table(s, staff, {"group_id": group.id}, group=group, records=lists.loans)
+        meets = meeting_day_for(rhythm_of(group), lists.changes or None)
+        loans = loans_table(s, staff, {"group_id": group.id}, group=group, records=lists.loans, meets=meets)
+        field_view = field_panel(group, {"visits": lists.visits, "active_members": lists.active_members,
+                                         "condition": lists.condition})
     return render_template("console/group.html", group=group, summary=summary, members=members, loans=loans,
                            cycles=lists.cycles, past=lists.meetings, upcoming=upcoming_meetings(group), sms=lists.sms,
                            weekday=tr().weekday(group.meeting_weekday), roles=ROLE_LABELS,
                            edit_url=url_maker("console.member_edit", group_id=group.id, membership_id=None),
-                           place_path=place_path)
+                           place_path=place_path, field_view=field_view)
 
 
 # -- create and edit ----------------------------------------------------------------

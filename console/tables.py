@@ -164,9 +164,10 @@ def members_table(session: Session, staff: Staff, args: dict[str, Any], group: G
 
 
 def loans_table(session: Session, staff: Staff, args: dict[str, Any], group: Group | None = None,
-                records: Any = None) -> Table:
+                records: Any = None, meets: Any = None) -> Table:
     """``group``: the group already read (and its scope checked) by the caller's page; ``records``:
-    its loans already read (rows like ``_LOANS``'s, in its order)."""
+    its loans already read (rows like ``_LOANS``'s, in its order); ``meets``: its meeting days
+    (``groups.changes.meeting_days``'s function) already known."""
     group = group if group is not None else _group_arg(session, staff, args)
     today = dt.date.today()
     if records is None:
@@ -178,7 +179,8 @@ def loans_table(session: Session, staff: Staff, args: dict[str, Any], group: Gro
     rows = []
     from groups.changes import meeting_days
 
-    meets = meeting_days(session, [group.id]).get(group.id)
+    if meets is None:
+        meets = meeting_days(session, [group.id]).get(group.id)
     for r in records:
         loan = LoanRow(r.id, r.principal, r.charge, r.principal_paid, r.charge_paid, r.term, r.unit,
                        r.disbursed_on, r.status)

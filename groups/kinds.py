@@ -35,6 +35,10 @@ def active_members(session: Session, group: Group) -> int:
 
 def size_warning(session: Session, group: Group) -> SizeWarning | None:
     """A warning when the group's active members are outside its kind's size, else None."""
+    return size_warning_of(group, active_members(session, group))
+
+
+def size_warning_of(group: Group, n: int) -> SizeWarning | None:
+    """:func:`size_warning` for ``n`` active members already counted."""
     low, high = GROUP_SIZES.get(group.kind.value, (1, 10_000))
-    n = active_members(session, group)
     return SizeWarning(n, low, high) if n < low or n > high else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, union
 from sqlalchemy.orm import Session
 
 from groups.models import Group
@@ -163,6 +163,31 @@ def coordinator_clause(coordinator, regions: bool = True) -> ColumnElement[bool]
     if regions and coordinator.regions:
         clauses.append(Group.region.in_(list(coordinator.regions)))
     return or_(*clauses)
+
+
+def coordinator_group_ids(coordinator, regions: bool = True, outside: Iterable[str] = ()) -> Select:
+    """The ids of :func:`coordinator_clause`'s groups as a SELECT that reads indexes only.
+
+    The same groups, as a UNION of her linked groups, the groups under her places
+    (``groups.place_id``'s index) and, with ``regions``, her regions' groups
+    (``groups.region``'s index): an OR of ``IN (subquery)`` tests cannot use an
+    index, so ``coordinator_clause`` scans every group (300,000 rows, a third of
+    a second, once per reference in the dashboard's statement). ``outside``: only groups
+    whose region is none of these (or none).
+    """
+    from groups.models import CoordinatorGroup
+    from orgs.models import CoordinatorPlace
+
+    outside = list(outside)
+    keep = [or_(Group.region.is_(None), Group.region.not_in(outside))] if outside else []
+    parts = [select(Group.id.label("id")).join(CoordinatorGroup, CoordinatorGroup.group_id == Group.id)
+             .where(CoordinatorGroup.coordinator_id == coordinator.id, *keep),
+             select(Group.id.label("id")).where(under_places_of(
+                 select(CoordinatorPlace.place_id).where(CoordinatorPlace.coordinator_id == coordinator.id)), *keep)]
+    if regions and coordinator.regions:
+        parts.append(select(Group.id.label("id")).where(Group.region.in_(list(coordinator.regions)), *keep))
+    ids = union(*parts).subquery("coordinator_group_ids")
+    return select(ids.c.id)
 
 
 def coordinator_places(session: Session, coordinator_id: int) -> list[Place]:

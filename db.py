@@ -6,11 +6,12 @@ commands and jobs) commits.
 """
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -25,6 +26,12 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def value_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """An enum column stored as its members' values in a VARCHAR(16) (no native type), checked on write."""
+    return Enum(cls, name=name, native_enum=False, length=16,
+                values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -5,10 +5,10 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Integer, String, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
+from db import Base, value_enum
 from groups.models import Coordinator
 from i18n import N_
 
@@ -47,9 +47,7 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[StaffRole] = mapped_column(Enum(StaffRole, name="staff_role", native_enum=False, length=16,
-                                                 values_callable=lambda e: [m.value for m in e],
-                                                 validate_strings=True))
+    role: Mapped[StaffRole] = mapped_column(value_enum(StaffRole, "staff_role"))
     password_hash: Mapped[str] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(8), default="en")
     coordinator_id: Mapped[int | None] = mapped_column(

@@ -8,7 +8,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -16,12 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from db import Base, value_enum
 
 
 class Visit(Base):
@@ -57,7 +51,7 @@ class VisitPlan(Base):
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id", ondelete="RESTRICT"), index=True)
     visit_on: Mapped[dt.date] = mapped_column(Date)
     announce_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus, "visit_plan_status"), default=PlanStatus.PLANNED)
+    status: Mapped[PlanStatus] = mapped_column(value_enum(PlanStatus, "visit_plan_status"), default=PlanStatus.PLANNED)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
@@ -98,7 +92,7 @@ class Referral(Base):
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("lender_branches.id", ondelete="SET NULL"))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
     amount: Mapped[int] = mapped_column(Integer)  # minor units of the group's currency
-    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "referral_status"),
+    status: Mapped[ReferralStatus] = mapped_column(value_enum(ReferralStatus, "referral_status"),
                                                    default=ReferralStatus.REQUESTED, index=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)  # the USSD session's step
     decided_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))

@@ -14,7 +14,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
+from db import Base, value_enum
 
 
 class GroupKind(str, enum.Enum):
@@ -52,10 +51,6 @@ class Status(str, enum.Enum):
     INACTIVE = "inactive"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
-
 
 class Group(Base):
     """A savings group (SHG or VSLA) and its rules.
@@ -75,7 +70,7 @@ class Group(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[GroupKind] = mapped_column(_enum(GroupKind, "group_kind"))
+    kind: Mapped[GroupKind] = mapped_column(value_enum(GroupKind, "group_kind"))
     currency: Mapped[str] = mapped_column(String(3))
     country: Mapped[str] = mapped_column(String(2))
     language: Mapped[str] = mapped_column(String(8), default="en")
@@ -130,7 +125,7 @@ class Group(Base):
     loans_after_training: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # The day the group plans to share out its savings (the end of its cycle), when it has set one.
     share_out_on: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[Status] = mapped_column(_enum(Status, "group_status"), default=Status.ACTIVE)
+    status: Mapped[Status] = mapped_column(value_enum(Status, "group_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="group")
@@ -160,7 +155,7 @@ class Member(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)  # sent STOP
     plain_letters: Mapped[bool | None] = mapped_column(Boolean)  # None: follow the group
     gender: Mapped[str | None] = mapped_column(String(8))  # female | male | other; None: not recorded
-    status: Mapped[Status] = mapped_column(_enum(Status, "member_status"), default=Status.ACTIVE)
+    status: Mapped[Status] = mapped_column(value_enum(Status, "member_status"), default=Status.ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="member")
@@ -183,8 +178,8 @@ class Membership(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.MEMBER)
-    status: Mapped[Status] = mapped_column(_enum(Status, "membership_status"), default=Status.ACTIVE)
+    role: Mapped[Role] = mapped_column(value_enum(Role, "role"), default=Role.MEMBER)
+    status: Mapped[Status] = mapped_column(value_enum(Status, "membership_status"), default=Status.ACTIVE)
     joined_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     group: Mapped[Group] = relationship(back_populates="memberships")

@@ -22,7 +22,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -32,12 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from db import Base, value_enum
 
 
 class AccountCode(enum.StrEnum):
@@ -114,7 +108,7 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"))
-    code: Mapped[AccountCode] = mapped_column(_enum(AccountCode, "account_code"))
+    code: Mapped[AccountCode] = mapped_column(value_enum(AccountCode, "account_code"))
     # 0 for group accounts, else the member's id (a real column so the unique key holds).
     member_key: Mapped[int] = mapped_column(Integer, default=0)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
@@ -202,7 +196,7 @@ class Loan(LoanAmounts, Base):
     purpose: Mapped[str] = mapped_column(String(24))
     term: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(8))  # week | month
-    status: Mapped[LoanStatus] = mapped_column(_enum(LoanStatus, "loan_status"), default=LoanStatus.REQUESTED)
+    status: Mapped[LoanStatus] = mapped_column(value_enum(LoanStatus, "loan_status"), default=LoanStatus.REQUESTED)
     requested_on: Mapped[dt.date] = mapped_column(Date)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     # A coordinator who decided (a group without a chair, or the chair's own loan).
@@ -240,7 +234,7 @@ class Txn(Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("ledger_cycles.id", ondelete="RESTRICT"))
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_meetings.id", ondelete="RESTRICT"))
     idem_key: Mapped[str] = mapped_column(String(160), unique=True)
-    kind: Mapped[TxnKind] = mapped_column(_enum(TxnKind, "txn_kind"))
+    kind: Mapped[TxnKind] = mapped_column(value_enum(TxnKind, "txn_kind"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_loans.id", ondelete="RESTRICT"), index=True)
     on: Mapped[dt.date] = mapped_column(Date)  # the business (meeting) date

@@ -20,7 +20,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -29,12 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+from db import Base, value_enum
 
 
 class PlaceLevel(str, enum.Enum):
@@ -58,7 +52,7 @@ class Place(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("places.id", ondelete="RESTRICT"), index=True)
-    level: Mapped[PlaceLevel] = mapped_column(_enum(PlaceLevel, "place_level"))
+    level: Mapped[PlaceLevel] = mapped_column(value_enum(PlaceLevel, "place_level"))
     name: Mapped[str] = mapped_column(String(120))
     # An outside code (a statistics office's, a CSV's) to match re-imports on; optional.
     code: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -83,7 +77,7 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160), unique=True)
-    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))
+    kind: Mapped[OrgKind] = mapped_column(value_enum(OrgKind, "org_kind"))
     country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -112,7 +106,7 @@ class ProjectOrganisation(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), primary_key=True, index=True)
-    role: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "project_org_role"), primary_key=True)
+    role: Mapped[OrgKind] = mapped_column(value_enum(OrgKind, "project_org_role"), primary_key=True)
 
 
 class ProjectPlace(Base):
@@ -216,7 +210,7 @@ class FieldWorker(Base):
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(8), default="en")
-    role: Mapped[FieldRole] = mapped_column(_enum(FieldRole, "field_role"))
+    role: Mapped[FieldRole] = mapped_column(value_enum(FieldRole, "field_role"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")

@@ -23,7 +23,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -34,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
+from db import Base, value_enum
 from i18n import N_
 
 DEFAULT_STAGES = ["mobilised", "trained", "financed", "growing"]
@@ -56,10 +55,6 @@ CATEGORIES = {
 #: Default approximate monthly income bands, upper bounds in minor units (the last band is open).
 DEFAULT_BANDS = [500000, 1500000, 5000000]
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
 class Programme(Base):
@@ -227,7 +222,7 @@ class Grant(Base):
     value: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     given_on: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[GrantStatus] = mapped_column(_enum(GrantStatus, "grant_status"), default=GrantStatus.PENDING)
+    status: Mapped[GrantStatus] = mapped_column(value_enum(GrantStatus, "grant_status"), default=GrantStatus.PENDING)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     trade: Mapped[Trade] = relationship()
@@ -271,7 +266,7 @@ class CheckIn(Base):
 
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True)
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    trend: Mapped[Trend | None] = mapped_column(_enum(Trend, "business_trend"))
+    trend: Mapped[Trend | None] = mapped_column(value_enum(Trend, "business_trend"))
     income_band: Mapped[int | None] = mapped_column(Integer)  # index into the programme's bands
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base
+from db import Base, value_enum
 from groups.models import Group, Member
 from orgs.models import Centre
 
@@ -45,10 +45,6 @@ class Outcome(str, enum.Enum):
     WITHDRAWN = "withdrawn"  # no longer needed
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=16,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
-
 
 class SupportRequest(Base):
     """One request; ``ref`` is what the member and the staff quote to each other.
@@ -66,10 +62,10 @@ class SupportRequest(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id", ondelete="RESTRICT"))
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    category: Mapped[Category] = mapped_column(_enum(Category, "support_category"))
-    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus, "support_status"),
+    category: Mapped[Category] = mapped_column(value_enum(Category, "support_category"))
+    status: Mapped[RequestStatus] = mapped_column(value_enum(RequestStatus, "support_status"),
                                                   default=RequestStatus.NEW)
-    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "support_outcome"))
+    outcome: Mapped[Outcome | None] = mapped_column(value_enum(Outcome, "support_outcome"))
     # Idempotency: the USSD session and step that asked (a replayed hop adds nothing).
     key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

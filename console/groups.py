@@ -39,7 +39,7 @@ from ledger.books import group_today
 from ledger.figures import Figures
 from ledger.models import Cycle, Loan, LoanStatus, Meeting
 from ledger.money import AmountError, parse_amount
-from ledger.queries import Summary, group_summary
+from ledger.summaries import Summary, group_summary
 from messaging.models import InboxMessage, OutboxMessage
 from orgs.models import Place
 from orgs.places import region_name, set_group_place

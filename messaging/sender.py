@@ -21,11 +21,11 @@ Every send job goes through :func:`send_rows`:
    one back to ``pending`` with ``retry_at`` (backoff per row), ``failed``
    after :data:`MAX_ATTEMPTS`. One bad row never stops its batch.
 
-Jobs: ``send_outbox(id)`` (one reply or receipt; a transient failure raises
-for RQ's retry with backoff), ``send_many(ids)`` (reminder and broadcast
-chunks; its transient rows get one retry job after the backoff) and
-``drain(priority)`` (the sweeper's recovery: sends whatever of that priority
-is ready, batch after batch, until none is left).
+The jobs (``jobs.sms``) call :func:`deliver` (one reply or receipt; a
+transient failure raises for RQ's retry with backoff), :func:`send_chunk`
+(reminder and broadcast chunks; its transient rows get one retry job after
+the backoff) and :func:`drain_priority` (the sweeper's recovery: sends
+whatever of that priority is ready, batch after batch, until none is left).
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     DateTime,
@@ -56,16 +57,17 @@ from sqlalchemy.orm import Session
 import metrics
 from channels import Channel, Outgoing, Result, SendError, Sent
 from groups.models import Member
+from messaging.dispatch import MAX_ATTEMPTS, RETRY_INTERVALS, SEND_MANY
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.ratelimit import RateLimiter
 from messaging.reports import EARLY_KEY, Report, apply_report
 from reports.maintain import count_sms
 
+if TYPE_CHECKING:
+    from services import Services
+
 log = logging.getLogger("kassa.sender")
 
-#: Retry intervals (seconds), growing threefold; MAX_ATTEMPTS = first try + these.
-RETRY_INTERVALS = [10, 30, 90, 270, 810]
-MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
 #: Kinds a member's STOP opts her out of (receipts and replies still go).
 OPT_OUT_KINDS = frozenset({"reminder", "broadcast"})
 #: A bulk job books the provider's rate at most this far ahead (seconds), a slice at a time.
@@ -110,30 +112,17 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-# -- RQ jobs ---------------------------------------------------------------------------------
+# -- what the send jobs do (``jobs.sms``) ------------------------------------------------------
 
-def send_outbox(outbox_id: int) -> str:
-    """RQ job: send outbox row ``outbox_id`` (a reply or receipt: its own job, RQ retries it)."""
-    from worker import get_services
-
-    return deliver(get_services(), outbox_id)
-
-
-def send_many(outbox_ids: list[int]) -> dict:
-    """RQ job: send a chunk of rows (reminders, broadcasts, the sweeper's); never raises for a row."""
-    from worker import get_services
-
-    services = get_services()
+def send_chunk(services: Services, outbox_ids: list[int]) -> dict[str, int]:
+    """Send a chunk of rows (reminders, broadcasts); never raises for a row. Counts per new status."""
     outcome = send_rows(services, outbox_ids)
     schedule_retry(services, outcome)
-    return _counts(outcome)
+    return counts(outcome)
 
 
-def drain(priority: int) -> dict:
-    """RQ job: send every ready row of ``priority``, batch after batch (recovery after Redis lost its jobs)."""
-    from worker import get_services
-
-    services = get_services()
+def drain_priority(services: Services, priority: int) -> dict[str, int]:
+    """Send every ready row of ``priority``, batch after batch (recovery after Redis lost its jobs)."""
     total = Outcome()
     while True:
         outcome = send_batch(services, priority=priority)
@@ -141,14 +130,14 @@ def drain(priority: int) -> dict:
             break
         total.merge(outcome)
     schedule_retry(services, total)
-    return _counts(total)
+    return counts(total)
 
 
-def _counts(outcome: Outcome) -> dict:
-    counts: dict[str, int] = {}
+def counts(outcome: Outcome) -> dict[str, int]:
+    tally: dict[str, int] = {}
     for status in outcome.status.values():
-        counts[status] = counts.get(status, 0) + 1
-    return counts
+        tally[status] = tally.get(status, 0) + 1
+    return tally
 
 
 def deliver(services, outbox_id: int, channel: Channel | None = None) -> str:
@@ -170,7 +159,7 @@ def schedule_retry(services, outcome: Outcome) -> None:
     ids = sorted(outcome.retry)
     delay = dt.timedelta(seconds=min(outcome.retry.values()))
     try:
-        services.queue("default").enqueue_in(delay, "messaging.sender.send_many", ids,
+        services.queue("default").enqueue_in(delay, SEND_MANY, ids,
                                              job_id=services.job_id(f"retry-{ids[0]}-{time.time_ns()}"))
     except Exception:  # the rows are pending with retry_at: the sweeper takes them up
         log.warning("could not schedule the retry of %d rows; the sweeper will", len(ids), exc_info=True)
@@ -208,7 +197,7 @@ def send_batch(services, *, ids: list[int] | None = None, priority: int | None =
 def claim(services, *, ids: list[int] | None = None, priority: int | None = None,
           limit: int = 500) -> list[Claimed | int]:
     """Take pending rows in ONE statement; Claimed rows to send, ints for rows rejected (opted out)."""
-    from outreach.bulk import one_of
+    from messaging.bulk import one_of
 
     now = utcnow()
     t = OutboxMessage.__table__
@@ -337,7 +326,7 @@ RESULT_COLUMNS = (("id", Integer()), ("status", String()), ("provider", String()
 
 def record(services, rows: list[Claimed], results: dict[int, Result]) -> Outcome:
     """Write every row's outcome in ONE statement; then apply early delivery reports."""
-    from outreach.bulk import json_rows
+    from messaging.bulk import json_rows
 
     now = utcnow()
     outcome = Outcome()

@@ -16,8 +16,7 @@ from groups.changes import MeetingChange
 from groups.models import Group
 from groups.schedule import Change, Rhythm, next_slot, plan_after, plan_following
 from messaging.models import OutboxMessage
-from outreach.jobs import run_planner
-from outreach.planner import preview
+from outreach.planner import preview, run_planner
 from tests.outreach_helpers import utc
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone

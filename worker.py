@@ -86,7 +86,7 @@ class KassaWorker(SimpleWorker):
                 ok = super().perform_job(job, queue, execution)
             return ok
         finally:
-            metrics.job_done(job.func_name, queue.name, waited, time.perf_counter() - started, bool(ok))
+            metrics.job_done(job.func_name or "", queue.name, waited, time.perf_counter() - started, bool(ok))
 
 
 def work(burst: bool = False) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from commands.handle import Incoming, handle
@@ -24,6 +25,10 @@ from messaging.inbound import MAX_ATTEMPTS
 from messaging.models import InboxMessage, InStatus, Priority
 from messaging.outbox import queue_sms
 
+if TYPE_CHECKING:
+    from config import Config
+    from services import Services
+
 log = logging.getLogger("kassa.inbound")
 
 
@@ -31,7 +36,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def process(services, inbox_id: int) -> str | None:
+def process(services: Services, inbox_id: int) -> str | None:
     """Run the command in one transaction; a crash leaves the row for the sweeper."""
     try:
         with services.db.transaction() as session:
@@ -42,14 +47,14 @@ def process(services, inbox_id: int) -> str | None:
         return None
 
 
-def run(session: Session, config, inbox_id: int) -> str | None:
+def run(session: Session, config: Config, inbox_id: int) -> str | None:
     """Claim the row and handle its command; None when someone else already did."""
-    claimed = session.execute(
+    claimed = cast(CursorResult[Any], session.execute(
         update(InboxMessage).where(InboxMessage.id == inbox_id, InboxMessage.status == InStatus.RECEIVED)
-        .values(status=InStatus.DONE, processed_at=utcnow(), attempts=InboxMessage.attempts + 1)).rowcount
+        .values(status=InStatus.DONE, processed_at=utcnow(), attempts=InboxMessage.attempts + 1))).rowcount
     if not claimed:
         return None
-    row = session.get(InboxMessage, inbox_id)
+    row = session.get_one(InboxMessage, inbox_id)
     handled = handle(session, config, Incoming(row.from_phone, row.text, f"{row.provider}:{row.provider_message_id}",
                                                utcnow()))
     row.command = handled.command
@@ -57,7 +62,7 @@ def run(session: Session, config, inbox_id: int) -> str | None:
     return handled.result
 
 
-def _note_failure(services, inbox_id: int, exc: Exception) -> None:
+def _note_failure(services: Services, inbox_id: int, exc: Exception) -> None:
     with services.db.transaction() as session:
         row = session.get(InboxMessage, inbox_id)
         if row is None or row.status != InStatus.RECEIVED:

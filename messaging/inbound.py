@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,8 +29,12 @@ from groups.phones import try_normalise
 from messaging.dispatch import enqueue_inbox
 from messaging.models import InboxMessage, InStatus
 
+if TYPE_CHECKING:
+    from services import Services
+
 log = logging.getLogger("kassa.inbound")
 MAX_ATTEMPTS = 5
+UNIQUE = ["provider", "provider_message_id"]  # one row per provider's message id
 
 
 @dataclass(frozen=True)
@@ -56,19 +61,21 @@ def utcnow() -> dt.datetime:
 def store(session: Session, sms: Inbound) -> Stored:
     """Insert the inbox row unless this provider's message id is already there."""
     phone = try_normalise(sms.phone) or sms.phone.strip()[:32]
-    values = dict(provider=sms.provider, provider_message_id=sms.message_id[:80], from_phone=phone,
+    values: dict[str, Any] = dict(provider=sms.provider, provider_message_id=sms.message_id[:80], from_phone=phone,
                   to=sms.to[:32], text=sms.text, status=InStatus.RECEIVED, attempts=0, received_at=utcnow())
     dialect = session.get_bind().dialect.name
-    maker = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if maker is None:  # any other database: the unique constraint still refuses the copy
+    stmt: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        stmt = postgresql.insert(InboxMessage).on_conflict_do_nothing(index_elements=UNIQUE)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(InboxMessage).on_conflict_do_nothing(index_elements=UNIQUE)
+    else:  # any other database: the unique constraint still refuses the copy
         return _store_portable(session, values)
-    stmt = maker(InboxMessage).values(**values).on_conflict_do_nothing(
-        index_elements=["provider", "provider_message_id"]).returning(InboxMessage.id)
-    new_id = session.execute(stmt).scalar()
+    new_id = session.execute(stmt.values(**values).returning(InboxMessage.id)).scalar()
     return Stored(new_id, new_id is not None)
 
 
-def _store_portable(session: Session, values: dict) -> Stored:
+def _store_portable(session: Session, values: dict[str, Any]) -> Stored:
     from sqlalchemy.exc import IntegrityError
 
     try:
@@ -79,7 +86,7 @@ def _store_portable(session: Session, values: dict) -> Stored:
     return Stored(new_id, True)
 
 
-def receive(services, sms: Inbound) -> Stored:
+def receive(services: Services, sms: Inbound) -> Stored:
     """Store ``sms`` (committed before this returns); a new one gets its command run by a job."""
     with services.db.transaction() as session:
         stored = store(session, sms)

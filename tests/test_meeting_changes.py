@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+import commands.inbox
 import handlers.ussd
 import messaging.inbound
 from groups.changes import MeetingChange
@@ -30,6 +31,7 @@ NAIROBI = Rhythm("Africa/Nairobi", weekday=1, at=dt.time(14, 0))
 def clock(monkeypatch):
     now = {"at": NOW}
     monkeypatch.setattr(messaging.inbound, "utcnow", lambda: now["at"])
+    monkeypatch.setattr(commands.inbox, "utcnow", lambda: now["at"])  # the command's clock
     monkeypatch.setattr(handlers.ussd, "utcnow", lambda: now["at"])
     return now
 

@@ -63,7 +63,6 @@ from messaging.dispatch import MAX_ATTEMPTS, RETRY_INTERVALS, SEND_MANY
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.ratelimit import RateLimiter
 from messaging.reports import EARLY_KEY, Report, apply_report
-from reports.maintain import count_sms
 
 if TYPE_CHECKING:
     from redis.typing import EncodableT
@@ -81,6 +80,9 @@ STEAL = 50
 #: Redis journal of answers not yet recorded: ``{identity}`` -> hash outbox id -> JSON Sent.
 JOURNAL_KEY = "kassa:{}:sent"
 JOURNAL_SECONDS = 86400
+#: session.info key: the SMS a transaction recorded as sent, ``[(when, [(group id, segments), ...]), ...]``;
+#: the dashboard's counters (``reports.maintain``) count them before that transaction commits.
+SENT_SMS = "kassa.sms_sent"
 
 
 class TransientSendError(RuntimeError):
@@ -368,8 +370,9 @@ def record(services: Services, rows: list[Claimed], results: dict[int, Result]) 
                     sent_at=case((sent, now), else_=t.c.sent_at))
             .returning(t.c.group_id, t.c.segments, t.c.status)).all()
         # the dashboard's "SMS sent this month", in the same transaction as the rows it counts
-        count_sms(session, [(r.group_id, r.segments) for r in moved
-                            if r.status in (OutStatus.SENT.value, OutStatus.DELIVERED.value)], now)
+        session.info.setdefault(SENT_SMS, []).append(
+            (now, [(r.group_id, r.segments) for r in moved
+                   if r.status in (OutStatus.SENT.value, OutStatus.DELIVERED.value)]))
     _forget(services, [row.id for row in rows])
     _take_parked(services, [a for a in results.values() if isinstance(a, Sent) and not a.delivered])
     return outcome

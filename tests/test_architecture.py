@@ -23,7 +23,6 @@ KNOWN_CYCLES = [
      "console.exports", "console.field", "console.groups", "console.members", "console.orgs",
      "console.programmes", "console.simulator", "console.sms_log", "console.staff", "console.tables",
      "console.web"],
-    ["support.desk", "support.service"],
 ]
 
 

@@ -23,9 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from console import bp
 from console.audit import record
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.messages import explain
 from console.orgs import remember_choices
 from console.scope import group_filter, group_or_404

@@ -58,7 +58,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     from console import (  # noqa: F401  (the modules attach their routes to bp)
-        audit,
         auth,
         broadcasts,
         dashboard,

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 
 from config import Config, ConfigError
+from ledger import invalidation
 from logsetup import configure_logging
 from services import Services
 
@@ -17,7 +18,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg.check()
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TESTING=bool(cfg.extra.get("TESTING")))
-    app.extensions["kassa"] = Services.build(cfg)
+    services = app.extensions["kassa"] = Services.build(cfg)
+    invalidation.install(services.db.sessionmaker, lambda: services.redis)  # cached ledger reads dropped on commit
     configure_logging()
 
     import cli

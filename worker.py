@@ -1,7 +1,8 @@
-"""RQ entry points: ``python worker.py work`` (jobs), ``schedule`` (the one scheduler), ``plan`` (once, now).
+"""The worker process: ``python worker.py work`` (jobs), ``schedule`` (the one scheduler), ``plan`` (once, now).
 
-Jobs get a process-wide :class:`services.Services` built here from the
-environment (never at import time) through :func:`get_services`.
+The process builds its :class:`services.Services` from the environment
+(never at import time) and hands them to every job it runs (the jobs live in
+the ``jobs`` package; see :func:`jobs.running`).
 """
 from __future__ import annotations
 
@@ -11,10 +12,17 @@ import os
 import socket
 import sys
 import time
+from typing import Any
 
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
+from rq.executions import Execution
+from rq.job import Job
 
+import jobs
+import metrics
 from config import Config
+from jobs.renamed import KassaJob
+from ledger import invalidation
 from services import QUEUES, Services
 
 log = logging.getLogger("kassa.worker")
@@ -22,19 +30,25 @@ _services: Services | None = None
 
 
 def get_services() -> Services:
-    """The worker process's services, built on first use."""
+    """The worker process's services, built on first use (with the ledger's cache hooks installed)."""
     global _services
     if _services is None:
         cfg = Config.from_env()
         cfg.check()
-        _services = Services.build(cfg)
+        _services = start(Services.build(cfg))
     return _services
 
 
 def set_services(services: Services | None) -> None:
-    """Use ``services`` for jobs run in this process (tests, the CLI)."""
+    """Use ``services`` for the jobs this process runs (tests, the CLI)."""
     global _services
-    _services = services
+    _services = services if services is None else start(services)
+
+
+def start(services: Services) -> Services:
+    """What a process that runs jobs installs on its services before the first job."""
+    invalidation.install(services.db.sessionmaker, lambda: services.redis)
+    return services
 
 
 class KassaWorker(SimpleWorker):
@@ -43,11 +57,24 @@ class KassaWorker(SimpleWorker):
     Kassa's jobs are short database and HTTP calls: a fork per SMS cost more
     than the send, and a forked child would leave its metrics in a file of
     its own for every job. Run more worker processes for more throughput.
+    Every job runs on this worker's services; jobs enqueued under a name they
+    had before run under their new one (:mod:`jobs.renamed`).
     """
 
-    def perform_job(self, job, queue, execution) -> bool:  # noqa: ANN001
-        import metrics
+    job_class = KassaJob
 
+    def __init__(self, *args: Any, services: Services | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        """The services given, else this process's (built when the first job runs)."""
+        if self._services is None:
+            self._services = get_services()
+        return self._services
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         started = time.perf_counter()
         waited = None
         if job.enqueued_at is not None:
@@ -55,10 +82,11 @@ class KassaWorker(SimpleWorker):
             waited = (dt.datetime.now(dt.UTC) - enqueued).total_seconds()
         ok = False
         try:
-            ok = super().perform_job(job, queue, execution)
+            with jobs.running(self.services):
+                ok = super().perform_job(job, queue, execution)
             return ok
         finally:
-            metrics.job_done(job.func_name, queue.name, waited, time.perf_counter() - started, bool(ok))
+            metrics.job_done(job.func_name or "", queue.name, waited, time.perf_counter() - started, bool(ok))
 
 
 def work(burst: bool = False) -> None:
@@ -68,7 +96,7 @@ def work(burst: bool = False) -> None:
 
     services = get_services()
     _preload(services)
-    worker = KassaWorker([services.queue(q) for q in QUEUES], connection=services.redis,
+    worker = KassaWorker([services.queue(q) for q in QUEUES], connection=services.redis, services=services,
                          name=f"{socket.gethostname()}.{os.getpid()}")  # rq info shows host and pid
     worker.work(with_scheduler=True, burst=burst, logging_level=rq_log_level())
 
@@ -79,7 +107,7 @@ def _preload(services: Services) -> None:
 
     import channels
 
-    for module in ("messaging.sender", "messaging.inbound", "outreach.jobs", "outreach.broadcast"):
+    for module in ("jobs.sms", "jobs.outreach", "jobs.schedule"):
         importlib.import_module(module)
     channels.get_channel(services.config)  # imports the provider's SDK (the channel itself is built per process)
 
@@ -93,7 +121,8 @@ def schedule() -> None:
 
 def plan() -> None:
     """Run the reminder planner and the loan notices once, now (ops; the scheduler does it every minute)."""
-    from outreach.jobs import run_loan_notices, run_planner
+    from outreach.loans import run_loan_notices
+    from outreach.planner import run_planner
 
     services = get_services()
     log.info("reminders: %s", run_planner(services))

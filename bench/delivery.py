@@ -277,7 +277,7 @@ def run_floor(forms: list[dict], workers: int, port: int, threads: int,
 # -- Kassa --------------------------------------------------------------------------------------
 
 def run_kassa(services: Services, conninfo: str, messages: int, share: float, tag: str) -> tuple[int, float]:
-    from outreach.bulk import enqueue_sends
+    from messaging.bulk import enqueue_sends
 
     reminders, broadcasts = seed(conninfo, messages, share, tag)
     begin = time.perf_counter()
@@ -289,8 +289,8 @@ def run_kassa(services: Services, conninfo: str, messages: int, share: float, ta
 
 def run_flush(services: Services, conninfo: str, messages: int, share: float, tag: str) -> dict:
     """FLUSHALL a second into the send; the sweeper (as a minute later) hands the rest to drain jobs."""
+    from messaging.bulk import enqueue_sends
     from messaging.sweeper import sweep
-    from outreach.bulk import enqueue_sends
 
     reminders, broadcasts = seed(conninfo, messages, share, tag)
     begin = time.perf_counter()

@@ -228,7 +228,7 @@ def empty_queues(services: Services) -> None:
 
 
 def _planner_process(url: str, redis_url: str, limit: int, out) -> None:
-    from outreach.jobs import run_planner
+    from outreach.planner import run_planner
 
     services = Services.build(Config.from_env(overrides={"DATABASE_URL": url, "REDIS_URL": redis_url}))
     summary = run_planner(services, NOW, limit=limit)

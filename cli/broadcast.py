@@ -19,9 +19,9 @@ from rich.table import Table
 
 from cli import find_coordinator, services
 from i18n import LANGUAGES, translator
+from jobs.outreach import fan_out_pause
 from ledger.money import AmountError, parse_amount
 from outreach import broadcast as bc
-from outreach.jobs import fan_out_pause
 from outreach.models import Broadcast, BroadcastStatus
 
 broadcast = AppGroup("broadcast", help="Send an announcement to groups, a region or all, and follow it.")

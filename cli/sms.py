@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from messaging.inbound import process
+from commands.inbox import process
 from messaging.models import InboxMessage, OutboxMessage
 
 

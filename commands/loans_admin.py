@@ -19,9 +19,8 @@ from commands.parser import Grammar, Parsed
 from commands.registry import COORDINATOR, Command, pgettext, register
 from groups.models import Group, Member
 from i18n import N_
-from ledger.approvals import withdraw_loan
 from ledger.errors import LedgerError
-from ledger.loans import parse_ref
+from ledger.loans import parse_ref, withdraw_loan
 from ledger.models import Loan, LoanStatus
 from outreach.loan_news import tell_decision, tell_withdrawn
 from support.service import coordinators_of

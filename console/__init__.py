@@ -11,37 +11,10 @@ import datetime as dt
 import os
 import secrets
 
-from flask import Blueprint, Flask
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask
 
 from config import INSTANCE
-
-
-class _Console(Blueprint):
-    def get_send_file_max_age(self, filename: str | None) -> int | None:
-        """A versioned asset (``?v=<mtime>``, see ``asset()`` in templates) is cached for a year:
-        on a slow link a page costs no request for its CSS and script."""
-        from flask import request
-
-        return 365 * 24 * 3600 if request.args.get("v") else None
-
-
-bp = _Console("console", __name__, url_prefix="/console", template_folder="templates",
-              static_folder="static", static_url_path="/static")
-
-csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], key_prefix="kassa:limit",
-                  strategy="fixed-window")
-
-
-@limiter.request_filter
-def _outside_the_console() -> bool:
-    """Only the console's login is limited: USSD hops and webhooks skip the limiter's work."""
-    from flask import request
-
-    return request.blueprint != "console"
+from console.blueprint import bp, csrf, limiter
 
 
 def _secret_key(cfg) -> str:
@@ -85,7 +58,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     from console import (  # noqa: F401  (the modules attach their routes to bp)
-        audit,
         auth,
         broadcasts,
         dashboard,

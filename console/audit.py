@@ -1,16 +1,13 @@
-"""The audit log: every change made in the console (who, what, before/after, when), for admins."""
+"""The audit log: every change made in the console (who, what, before/after, when), for admins
+(the page that shows it: ``console.staff.audit_log``)."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import g, render_template, request
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from flask import g
+from sqlalchemy.orm import Session
 
-from console import bp
-from console.auth import staff_required
 from console.models import AuditEntry
-from console.web import services
 from i18n import N_
 
 PAGE = 50
@@ -59,15 +56,3 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list
     before, after = before or {}, after or {}
     return [(k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after))
             if before.get(k) != after.get(k)]
-
-
-@bp.get("/audit")
-@staff_required(role="admin")
-def audit_log():
-    page = max(1, request.args.get("page", 1, type=int))
-    with services().db.transaction() as s:
-        total = s.scalar(select(func.count(AuditEntry.id)))
-        entries = s.scalars(select(AuditEntry).options(joinedload(AuditEntry.staff))
-                            .order_by(AuditEntry.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
-    return render_template("console/audit.html", entries=entries, page=page,
-                           more=total > page * PAGE, changes=changes, actions=ACTIONS)

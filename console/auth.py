@@ -17,8 +17,8 @@ from flask_limiter import RateLimitExceeded
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from console import bp, limiter
 from console.accounts import find_staff, password_matches
+from console.blueprint import bp, limiter
 from console.models import Staff, StaffRole
 from console.web import _, services
 from groups.phones import try_normalise

@@ -16,9 +16,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from console import bp
 from console.audit import record
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.models import Staff
 from console.scope import group_filter
 from console.web import _, services, tr

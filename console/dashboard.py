@@ -16,8 +16,8 @@ from babel.numbers import format_percent
 from flask import render_template, request, url_for
 from markupsafe import Markup
 
-from console import bp
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.scope import group_filter
 from console.web import services, tr
 from groups.models import GroupKind

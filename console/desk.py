@@ -12,9 +12,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from console import bp
 from console.audit import ACTIONS, record
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.messages import explain
 from console.models import Staff
 from console.sms_log import OUT_LABELS

@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import Response, abort, request
 
-from console import bp
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.tables import TABLES, Column, Table, major
 from console.web import services, tr
 

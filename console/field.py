@@ -17,9 +17,9 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from console import bp
 from console.audit import record
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.scope import group_filter, group_or_404, visible_group_ids
 from console.web import _, services, tr
 from field import referrals as refs

@@ -23,14 +23,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from console import bp
 from console.audit import record
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.messages import explain
 from console.orgs import remember_choices
 from console.scope import group_filter, group_or_404
 from console.tables import GROUP_FILTERS, ROLE_LABELS, groups_table, loans_table, members_table, regions
 from console.web import _, services, tr, url_maker
+from groups.changes import reschedule
 from groups.models import CoordinatorGroup, Group, GroupKind, Member, Membership, Role, Status
 from groups.schedule import Change, meeting_day_for, meeting_on_or_after, rhythm_of
 from groups.service import SetupError, create_group
@@ -39,11 +40,10 @@ from ledger.books import group_today
 from ledger.figures import Figures
 from ledger.models import Cycle, Loan, LoanStatus, Meeting
 from ledger.money import AmountError, parse_amount
-from ledger.queries import Summary, group_summary
+from ledger.summaries import Summary, group_summary
 from messaging.models import InboxMessage, OutboxMessage
 from orgs.models import Place
 from orgs.places import region_name, set_group_place
-from outreach.planner import reschedule
 from reports.models import FIGURES, ReportGroup
 
 #: How far back the member page looks for a member's SMS: the outbox keeps no index by

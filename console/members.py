@@ -10,9 +10,9 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from console import bp
 from console.audit import record
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.groups import recent_sms
 from console.messages import explain
 from console.scope import group_or_404

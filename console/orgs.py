@@ -7,9 +7,9 @@ import datetime as dt
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from console import bp
 from console.audit import record
 from console.auth import staff_required
+from console.blueprint import bp
 from console.dashboard import percent
 from console.models import Staff
 from console.web import _, services

@@ -20,9 +20,9 @@ from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console import bp
 from console.audit import ACTIONS, record
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.models import Staff, StaffRole
 from console.scope import visible_group_ids
 from console.web import NAV, _, services

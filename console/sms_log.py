@@ -15,9 +15,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from console import bp
 from console.audit import ACTIONS, record
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.models import Staff, StaffRole
 from console.scope import visible_group_ids
 from console.web import NAV, _, services

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import object_session
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, object_session
 
-from console import bp
 from console.accounts import AccountError, create_staff, set_password
-from console.audit import record
+from console.audit import ACTIONS, changes, record
+from console.audit import PAGE as AUDIT_PAGE
 from console.auth import current_staff, staff_required
+from console.blueprint import bp
 from console.messages import explain
-from console.models import STAFF_ROLE_LABELS, Staff, StaffRole
+from console.models import STAFF_ROLE_LABELS, AuditEntry, Staff, StaffRole
 from console.orgs import remember_choices
 from console.tables import staff_table
 from console.web import _, services, tr
@@ -168,3 +169,15 @@ def staff_edit(staff_id: int):
             record(s, "staff.edit", f"staff {row.phone}", before, after)
     flash(_("Saved."), "info")
     return redirect(url_for("console.staff_list"), code=303)
+
+
+@bp.get("/audit")
+@staff_required(role="admin")
+def audit_log():
+    page = max(1, request.args.get("page", 1, type=int))
+    with services().db.transaction() as s:
+        total = s.scalar(select(func.count(AuditEntry.id)))
+        entries = s.scalars(select(AuditEntry).options(joinedload(AuditEntry.staff))
+                            .order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE).offset((page - 1) * AUDIT_PAGE)).all()
+    return render_template("console/audit.html", entries=entries, page=page,
+                           more=total > page * AUDIT_PAGE, changes=changes, actions=ACTIONS)

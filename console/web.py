@@ -9,7 +9,7 @@ from flask import current_app, g, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 
-from console import bp, csrf
+from console.blueprint import bp, csrf
 from i18n import LANGUAGES, N_, normalise_language, translator
 
 #: The main navigation: (endpoint, label msgid, role or None). Missing endpoints are left out.

@@ -103,9 +103,3 @@ def cancel_plan(session: Session, plan: VisitPlan) -> bool:
     plan.status = PlanStatus.CANCELLED
     session.flush()
     return True
-
-
-def task_announce_visits(services, now: dt.datetime) -> None:
-    """Scheduler task: announce the visits whose time has come."""
-    with services.db.transaction() as session:
-        announce_due(session, now)

@@ -96,8 +96,6 @@ def _record(session: Session, group: Group, slot: dt.date, actor_id: int | None,
     row.cancelled = bool(values.get("cancelled", False))
     row.new_on = values.get("new_on")  # type: ignore[assignment]
     row.new_time = values.get("new_time")  # type: ignore[assignment]
-    from outreach.planner import reschedule
-
     reschedule(group)  # the planner plans the group afresh, changes included
     session.flush()
     return row
@@ -158,3 +156,13 @@ def meeting_days(session: Session, group_ids: Iterable[int]) -> dict[int, Callab
     for row in session.scalars(select(MeetingChange).where(MeetingChange.group_id.in_(ids))):
         found.setdefault(row.group_id, {})[row.regular_on] = row.as_change()
     return {row.id: meeting_day_for(rhythm_of(row), found.get(row.id)) for row in rows}
+
+
+def reschedule(group: Group) -> None:
+    """Forget the group's plan; the reminder planner (``outreach.planner``) plans it
+    afresh on its next run.
+
+    Call after changing the meeting day, time, rhythm or reminder lead.
+    """
+    group.next_meeting_on = None
+    group.next_reminder_at = None

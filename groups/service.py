@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from groups.models import Group, GroupKind, Member, Membership, Role
+from groups.models import Coordinator, CoordinatorGroup, Group, GroupKind, Member, Membership, Role
 from groups.phones import PhoneError, normalise_phone
 from i18n import LANGUAGES
 
@@ -165,3 +165,18 @@ def read_csv(text: str) -> list[dict[str, str]]:
         raise SetupError(f"the CSV header needs the columns {', '.join(sorted(missing))}", "header",
                          columns=", ".join(sorted(missing)))
     return [{k.strip(): (v or "") for k, v in row.items() if k} for row in reader]
+
+
+def coordinators_of(session: Session, group: Group) -> list[Coordinator]:
+    """Who follows ``group``: its own coordinators, else those of its region, else national ones."""
+    direct = session.scalars(select(Coordinator).join(CoordinatorGroup).where(
+        CoordinatorGroup.group_id == group.id).order_by(Coordinator.id)).all()
+    if direct:
+        return list(direct)
+    if group.region:
+        regional = [c for c in session.scalars(select(Coordinator).order_by(Coordinator.id))
+                    if group.region in (c.regions or [])]
+        if regional:
+            return regional
+    return list(session.scalars(select(Coordinator).where(
+        Coordinator.all_groups.is_(True)).order_by(Coordinator.id)))

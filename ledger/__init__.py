@@ -42,20 +42,10 @@ from ledger.loans import (
 from ledger.meetings import Sheet, SheetRow, close_meeting, meeting_sheet, open_meeting
 from ledger.models import Loan, LoanStatus
 from ledger.money import AmountError, Money, parse_amount
-from ledger.queries import (
-    KIND_LABELS,
-    Entry,
-    Position,
-    Summary,
-    TrialLine,
-    audit,
-    group_summary,
-    member_position,
-    mini_statement,
-    trial_balance,
-)
+from ledger.queries import KIND_LABELS, Entry, Position, member_position, mini_statement
 from ledger.readcache import ReadCache, cached_position, cached_statement
 from ledger.shareout import Payout, ShareOut, plan_share_out, share_out
+from ledger.summaries import Summary, TrialLine, audit, group_summary, trial_balance
 
 __all__ = [
     "AMOUNT_MESSAGES", "AmountError", "Due", "KIND_LABELS", "Entry", "Instalment", "LOAN_PURPOSES", "LOAN_STATUS_LABELS",

@@ -8,7 +8,7 @@ Maker-checker, so that nobody approves her own loan:
 - a coordinator may always decide (the caller checks she follows the group).
 
 An approved loan the cash box cannot pay does not wait for ever: whoever may
-decide it can withdraw it (``withdraw_loan``: status ``cancelled``), and it
+decide it can withdraw it (``ledger.loans.withdraw_loan``: status ``cancelled``), and it
 lapses by itself after ``group.loan_expiry_meetings`` meetings have taken place
 since its approval (``expire_loans``: status ``expired``; 0 turns that off).
 Functions flush, never commit.
@@ -80,25 +80,6 @@ def check_decider(session: Session, group: Group, loan: Loan, actor: Member | No
     if mine & set(OFFICER_ORDER) and not other_chairs:
         return
     raise errors.not_allowed()
-
-
-def withdraw_loan(session: Session, group: Group, loan_ref: str, *, actor: Member | None,
-                  coordinator_id: int | None = None, reason: str | None = None) -> Loan:
-    """Cancel an approved loan not yet paid out (or decline a request still waiting)."""
-    from ledger.loans import LOAN_STATUS_LABELS, get_loan
-
-    loan = get_loan(session, group, loan_ref, lock=True)
-    check_decider(session, group, loan, actor, coordinator_id)
-    if loan.status not in (LoanStatus.APPROVED, LoanStatus.REQUESTED):
-        raise errors.loan_state(loan.ref, LOAN_STATUS_LABELS[loan.status.value])
-    loan.status = LoanStatus.CANCELLED if loan.status == LoanStatus.APPROVED else LoanStatus.DECLINED
-    loan.decline_reason = (reason or "")[:160] or None
-    if loan.status == LoanStatus.DECLINED:
-        loan.decided_by_id = actor.id if actor is not None else None
-        loan.decided_by_coordinator_id = coordinator_id
-        loan.decided_at = dt.datetime.now(dt.UTC)
-    session.flush()
-    return loan
 
 
 def meetings_since(group: Group, since: dt.datetime, now: dt.datetime, changes: Changes | None = None) -> int:

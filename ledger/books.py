@@ -30,8 +30,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from groups.models import Group, Member, Membership, Role, Status
 from ledger import errors
+from ledger.invalidation import touch
 from ledger.models import Account, AccountCode, Cycle, Line, Loan, Meeting, Txn, TxnKind
-from ledger.readcache import touch
 
 ACCOUNTS = cast(Table, Account.__table__)
 TXNS = cast(Table, Txn.__table__)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from groups.models import Coordinator, Group, Member, Membership, Role, Status
+from groups.service import coordinators_of
 from ledger import errors
 from ledger.books import (
     Leg,
@@ -268,8 +269,6 @@ def share_out_watchers(session: Session, group: Group, *, treasurer_id: int | No
     """Who stands in the chair's place for the share-out (see :class:`Watchers`)."""
     if _active(session, group, Role.CHAIR, None):
         return Watchers("chair", _active(session, group, Role.CHAIR, treasurer_id))
-    from support.service import coordinators_of
-
     coordinators = coordinators_of(session, group)
     if coordinators:
         return Watchers("coordinator", coordinators=coordinators)

@@ -4,7 +4,7 @@ The dashboard never sums the ledger when someone opens it: ``reports`` keeps a
 row of these figures per group, recomputed from here when a transaction that
 touched the group commits (see :func:`mark`). This module only reads.
 
-The figures are exactly :func:`ledger.queries.group_summary`'s (a test holds
+The figures are exactly :func:`ledger.summaries.group_summary`'s (a test holds
 them equal): balances by account code, active memberships, the active loans'
 principal and how much of it is more than 30 days late (PAR30 = ``par30`` /
 ``par_base``), and what this cycle's loans asked for up to today against what
@@ -28,7 +28,7 @@ from ledger.books import mark_figures as mark
 from ledger.books import natural
 from ledger.loans import LoanRow, Meets, days_past_due, due_by
 from ledger.models import Account, AccountCode, Cycle, Loan, LoanStatus, Meeting
-from ledger.queries import PAR_DAYS
+from ledger.summaries import PAR_DAYS
 
 
 @dataclass(slots=True)

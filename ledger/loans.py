@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from groups.models import Group, Member, Role
 from i18n import N_
 from ledger import errors
+from ledger.approvals import check_decider
 from ledger.books import (
     Leg,
     Posting,
@@ -358,8 +359,6 @@ def decide_loan(session: Session, group: Group, loan_ref: str, *, approve: bool,
 
 def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor: Member | None,
             reason: str | None, key: str, coordinator_id: int | None) -> Loan:
-    from ledger.approvals import check_decider
-
     loan = get_loan(session, group, loan_ref, lock=True)
     check_decider(session, group, loan, actor, coordinator_id)
     if loan.status != LoanStatus.REQUESTED:
@@ -370,6 +369,23 @@ def _decide(session: Session, group: Group, loan_ref: str, approve: bool, actor:
     loan.decided_at = dt.datetime.now(dt.UTC)
     loan.decision_key = key
     loan.decline_reason = None if approve else (reason or "")[:160] or None
+    session.flush()
+    return loan
+
+
+def withdraw_loan(session: Session, group: Group, loan_ref: str, *, actor: Member | None,
+                  coordinator_id: int | None = None, reason: str | None = None) -> Loan:
+    """Cancel an approved loan not yet paid out (or decline a request still waiting)."""
+    loan = get_loan(session, group, loan_ref, lock=True)
+    check_decider(session, group, loan, actor, coordinator_id)
+    if loan.status not in (LoanStatus.APPROVED, LoanStatus.REQUESTED):
+        raise errors.loan_state(loan.ref, LOAN_STATUS_LABELS[loan.status.value])
+    loan.status = LoanStatus.CANCELLED if loan.status == LoanStatus.APPROVED else LoanStatus.DECLINED
+    loan.decline_reason = (reason or "")[:160] or None
+    if loan.status == LoanStatus.DECLINED:
+        loan.decided_by_id = actor.id if actor is not None else None
+        loan.decided_by_coordinator_id = coordinator_id
+        loan.decided_at = dt.datetime.now(dt.UTC)
     session.flush()
     return loan
 

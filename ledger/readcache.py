@@ -13,7 +13,7 @@ generation is incremented. A reader that read the database before that
 commit stored its answer under the old generation, so nobody ever takes it:
 
 * the ledger's own core statements (:func:`ledger.books.post`) call
-  :func:`touch`;
+  :func:`ledger.invalidation.touch`;
 * any ORM change to a row with a ``group_id`` (loans, memberships,
   transactions marked reversed, cycles, meetings) or to a ``Group`` itself
   (its saving rule, its meeting day) is noticed at flush;
@@ -21,80 +21,26 @@ commit stored its answer under the old generation, so nobody ever takes it:
   so a rolled-back transaction invalidates nothing and a committed one
   cannot forget to.
 
+The marking and the increment are :mod:`ledger.invalidation`'s, installed on a
+process's sessions when it starts (``ledger.invalidation.install``).
+
 If Redis refuses the increment the answer can be stale for at most
 ``max_age`` seconds (logged); the database remains the only record.
 """
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-import logging
-from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from ledger.invalidation import GEN_KEY
+from ledger.loans import Due
+from ledger.queries import Entry, Position
 
-from db import SESSION_DB
-from groups.models import Group
-
-if TYPE_CHECKING:  # ledger.books imports this module; the read models come in at call time
-    from ledger.queries import Entry, Position
-
-log = logging.getLogger("kassa.ledger.cache")
-
-GEN_KEY = "lc:gen:{}"
 VALUE_KEY = "lc:{}:{}"  # group, field
-GEN_SECONDS = 2 * 24 * 3600  # far longer than any cached answer lives
-TOUCHED = "kassa.touched_groups"
 
 T = TypeVar("T")
-
-
-def touch(session: Session, group_id: int) -> None:
-    """Mark ``group_id``'s cached reads stale once ``session`` commits."""
-    session.info.setdefault(TOUCHED, set()).add(group_id)
-
-
-@event.listens_for(Session, "after_flush")
-def _noticed(session: Session, _context: Any) -> None:
-    for obj in itertools.chain(session.new, session.dirty, session.deleted):
-        gid = obj.id if isinstance(obj, Group) else getattr(obj, "group_id", None)
-        if isinstance(gid, int):
-            touch(session, gid)
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: the outer transaction may still roll back
-        return
-    touched = session.info.pop(TOUCHED, None)
-    if not touched:
-        return
-    db = session.info.get(SESSION_DB)
-    services = getattr(db, "services", None)
-    if services is None:  # a bare engine (seeding scripts): nothing cached to drop
-        return
-    invalidate(services.redis, touched)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _ended(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:  # the outermost: after a commit (already popped) or a rollback
-        session.info.pop(TOUCHED, None)
-
-
-def invalidate(client: Any, group_ids: Collection[int]) -> None:
-    """Start a new generation for each group: every answer cached before is dropped."""
-    try:
-        with client.pipeline(transaction=False) as pipe:
-            for gid in sorted(group_ids):
-                pipe.incr(GEN_KEY.format(gid))
-                pipe.expire(GEN_KEY.format(gid), GEN_SECONDS)
-            pipe.execute()
-    except Exception as exc:  # the commit stands; the cached answers age out
-        log.warning("could not drop cached ledger reads for %d groups: %s", len(group_ids), type(exc).__name__)
 
 
 class ReadCache:
@@ -144,9 +90,6 @@ def dump_position(pos: Position) -> dict[str, Any]:
 
 
 def load_position(values: dict[str, Any]) -> Position:
-    from ledger.loans import Due
-    from ledger.queries import Position
-
     values = dict(values)
     values["next_meeting"] = dt.date.fromisoformat(values["next_meeting"])
     due = values["next_instalment"]
@@ -159,7 +102,5 @@ def dump_entries(entries: list[Entry]) -> list[list[Any]]:
 
 
 def load_entries(rows: list[list[Any]]) -> list[Entry]:
-    from ledger.queries import Entry
-
     return [Entry(dt.date.fromisoformat(r[0]), r[1], r[2], r[3], r[4], r[5], r[6] if len(r) > 6 else None)
             for r in rows]

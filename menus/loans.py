@@ -13,9 +13,9 @@ from sqlalchemy import select
 import ledger
 from groups.models import Member, Role
 from i18n import N_
-from ledger.approvals import check_decider, withdraw_loan
+from ledger.approvals import check_decider
 from ledger.errors import MONEY_PARAMS
-from ledger.loans import LOAN_STATUS_LABELS, open_loans
+from ledger.loans import LOAN_STATUS_LABELS, open_loans, withdraw_loan
 from ledger.models import Loan, LoanStatus
 from ledger.money import amount_example
 from menus.engine import HOME, Choice, Ctx, End, Go, Invalid, Move, Say, Screen

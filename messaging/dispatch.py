@@ -1,5 +1,5 @@
-"""Handing outbox rows (and inbox rows) to RQ. The jobs live in messaging.sender
-and messaging.inbound; they are referenced by name so this module stays light.
+"""Handing outbox rows (and inbox rows) to RQ. The jobs live in the ``jobs`` package, above
+every domain module: they are referenced here by name, never imported.
 
 Every job id is prefixed with the database's identity (``services.job_id``):
 one Redis may outlive or serve several databases, and ``send-1`` of one must
@@ -16,6 +16,16 @@ log = logging.getLogger("kassa.dispatch")
 QUEUE_FOR_PRIORITY = {Priority.REPLY: "high", Priority.NOTICE: "default", Priority.BULK: "bulk"}
 LIVE_JOB_STATES = frozenset({"queued", "started", "scheduled", "deferred"})
 
+#: The RQ entry points this layer enqueues (``jobs.sms``), by dotted name.
+SEND_OUTBOX = "jobs.sms.send_outbox"  # one reply or receipt
+SEND_MANY = "jobs.sms.send_many"  # a chunk of reminders or broadcast messages
+DRAIN = "jobs.sms.drain"  # every ready row of a priority (the sweeper's recovery)
+PROCESS_INBOX = "jobs.sms.process_inbox"  # the command of a stored inbound SMS
+
+#: Retry intervals of a send (seconds), growing threefold; MAX_ATTEMPTS = first try + these.
+RETRY_INTERVALS = [10, 30, 90, 270, 810]
+MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
+
 
 def enqueue_send(services, outbox_id: int, priority: int) -> None:
     """Enqueue the send job for one outbox row; a lost enqueue is the sweeper's to fix.
@@ -25,11 +35,9 @@ def enqueue_send(services, outbox_id: int, priority: int) -> None:
     """
     from rq import Retry
 
-    from messaging.sender import RETRY_INTERVALS
-
     try:
         queue = services.queue(QUEUE_FOR_PRIORITY.get(Priority(priority), "default"))
-        queue.enqueue("messaging.sender.send_outbox", outbox_id, job_id=services.job_id(f"send-{outbox_id}"),
+        queue.enqueue(SEND_OUTBOX, outbox_id, job_id=services.job_id(f"send-{outbox_id}"),
                       retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS))
         metrics.sms_queued(queue.name)
     except Exception:  # Redis down: the row stays pending and the sweeper re-enqueues it
@@ -39,7 +47,7 @@ def enqueue_send(services, outbox_id: int, priority: int) -> None:
 def enqueue_inbox(services, inbox_id: int) -> None:
     """Enqueue the command run for one stored inbound SMS (the sweeper's path)."""
     try:
-        services.queue("high").enqueue("messaging.inbound.process_inbox", inbox_id,
+        services.queue("high").enqueue(PROCESS_INBOX, inbox_id,
                                        job_id=services.job_id(f"inbox-{inbox_id}"))
     except Exception:
         log.warning("could not enqueue inbox %s; the sweeper will", inbox_id, exc_info=True)
@@ -58,7 +66,7 @@ def enqueue_drains(services, priority: int) -> int:
         if job_alive(services, job_id):
             continue
         try:
-            queue.enqueue("messaging.sender.drain", int(priority), job_id=job_id, job_timeout=-1,
+            queue.enqueue(DRAIN, int(priority), job_id=job_id, job_timeout=-1,
                           result_ttl=0, failure_ttl=3600)
             started += 1
         except Exception:

@@ -67,8 +67,8 @@ def _send_after_commit(session: Session, outbox_id: int, priority: int) -> None:
 
 
 def _enqueue_after_commit(services, by_priority: dict[int, list[int]]) -> None:
+    from messaging.bulk import enqueue_sends
     from messaging.dispatch import enqueue_send
-    from outreach.bulk import enqueue_sends
 
     for priority, ids in sorted(by_priority.items()):  # replies first
         if len(ids) == 1:

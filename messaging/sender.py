@@ -21,11 +21,11 @@ Every send job goes through :func:`send_rows`:
    one back to ``pending`` with ``retry_at`` (backoff per row), ``failed``
    after :data:`MAX_ATTEMPTS`. One bad row never stops its batch.
 
-Jobs: ``send_outbox(id)`` (one reply or receipt; a transient failure raises
-for RQ's retry with backoff), ``send_many(ids)`` (reminder and broadcast
-chunks; its transient rows get one retry job after the backoff) and
-``drain(priority)`` (the sweeper's recovery: sends whatever of that priority
-is ready, batch after batch, until none is left).
+The jobs (``jobs.sms``) call :func:`deliver` (one reply or receipt; a
+transient failure raises for RQ's retry with backoff), :func:`send_chunk`
+(reminder and broadcast chunks; its transient rows get one retry job after
+the backoff) and :func:`drain_priority` (the sweeper's recovery: sends
+whatever of that priority is ready, batch after batch, until none is left).
 """
 from __future__ import annotations
 
@@ -35,13 +35,16 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     and_,
     case,
     exists,
@@ -56,16 +59,18 @@ from sqlalchemy.orm import Session
 import metrics
 from channels import Channel, Outgoing, Result, SendError, Sent
 from groups.models import Member
+from messaging.dispatch import MAX_ATTEMPTS, RETRY_INTERVALS, SEND_MANY
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.ratelimit import RateLimiter
 from messaging.reports import EARLY_KEY, Report, apply_report
-from reports.maintain import count_sms
+
+if TYPE_CHECKING:
+    from redis.typing import EncodableT
+
+    from services import Services
 
 log = logging.getLogger("kassa.sender")
 
-#: Retry intervals (seconds), growing threefold; MAX_ATTEMPTS = first try + these.
-RETRY_INTERVALS = [10, 30, 90, 270, 810]
-MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
 #: Kinds a member's STOP opts her out of (receipts and replies still go).
 OPT_OUT_KINDS = frozenset({"reminder", "broadcast"})
 #: A bulk job books the provider's rate at most this far ahead (seconds), a slice at a time.
@@ -75,6 +80,9 @@ STEAL = 50
 #: Redis journal of answers not yet recorded: ``{identity}`` -> hash outbox id -> JSON Sent.
 JOURNAL_KEY = "kassa:{}:sent"
 JOURNAL_SECONDS = 86400
+#: session.info key: the SMS a transaction recorded as sent, ``[(when, [(group id, segments), ...]), ...]``;
+#: the dashboard's counters (``reports.maintain``) count them before that transaction commits.
+SENT_SMS = "kassa.sms_sent"
 
 
 class TransientSendError(RuntimeError):
@@ -110,30 +118,17 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-# -- RQ jobs ---------------------------------------------------------------------------------
+# -- what the send jobs do (``jobs.sms``) ------------------------------------------------------
 
-def send_outbox(outbox_id: int) -> str:
-    """RQ job: send outbox row ``outbox_id`` (a reply or receipt: its own job, RQ retries it)."""
-    from worker import get_services
-
-    return deliver(get_services(), outbox_id)
-
-
-def send_many(outbox_ids: list[int]) -> dict:
-    """RQ job: send a chunk of rows (reminders, broadcasts, the sweeper's); never raises for a row."""
-    from worker import get_services
-
-    services = get_services()
+def send_chunk(services: Services, outbox_ids: list[int]) -> dict[str, int]:
+    """Send a chunk of rows (reminders, broadcasts); never raises for a row. Counts per new status."""
     outcome = send_rows(services, outbox_ids)
     schedule_retry(services, outcome)
-    return _counts(outcome)
+    return counts(outcome)
 
 
-def drain(priority: int) -> dict:
-    """RQ job: send every ready row of ``priority``, batch after batch (recovery after Redis lost its jobs)."""
-    from worker import get_services
-
-    services = get_services()
+def drain_priority(services: Services, priority: int) -> dict[str, int]:
+    """Send every ready row of ``priority``, batch after batch (recovery after Redis lost its jobs)."""
     total = Outcome()
     while True:
         outcome = send_batch(services, priority=priority)
@@ -141,17 +136,17 @@ def drain(priority: int) -> dict:
             break
         total.merge(outcome)
     schedule_retry(services, total)
-    return _counts(total)
+    return counts(total)
 
 
-def _counts(outcome: Outcome) -> dict:
-    counts: dict[str, int] = {}
+def counts(outcome: Outcome) -> dict[str, int]:
+    tally: dict[str, int] = {}
     for status in outcome.status.values():
-        counts[status] = counts.get(status, 0) + 1
-    return counts
+        tally[status] = tally.get(status, 0) + 1
+    return tally
 
 
-def deliver(services, outbox_id: int, channel: Channel | None = None) -> str:
+def deliver(services: Services, outbox_id: int, channel: Channel | None = None) -> str:
     """Claim, pace, send and record one row; its new status ("skipped" if not pending).
 
     A transient failure leaves the row pending with its backoff and raises
@@ -163,14 +158,14 @@ def deliver(services, outbox_id: int, channel: Channel | None = None) -> str:
     return outcome.status.get(outbox_id, "skipped")
 
 
-def schedule_retry(services, outcome: Outcome) -> None:
+def schedule_retry(services: Services, outcome: Outcome) -> None:
     """One job, after the shortest backoff, for the rows of a batch that failed transiently."""
     if not outcome.retry:
         return
     ids = sorted(outcome.retry)
     delay = dt.timedelta(seconds=min(outcome.retry.values()))
     try:
-        services.queue("default").enqueue_in(delay, "messaging.sender.send_many", ids,
+        services.queue("default").enqueue_in(delay, SEND_MANY, ids,
                                              job_id=services.job_id(f"retry-{ids[0]}-{time.time_ns()}"))
     except Exception:  # the rows are pending with retry_at: the sweeper takes them up
         log.warning("could not schedule the retry of %d rows; the sweeper will", len(ids), exc_info=True)
@@ -178,7 +173,7 @@ def schedule_retry(services, outcome: Outcome) -> None:
 
 # -- the batch ---------------------------------------------------------------------------------
 
-def send_rows(services, ids: list[int]) -> Outcome:
+def send_rows(services: Services, ids: list[int]) -> Outcome:
     """Send the pending rows among ``ids``, a claim of ``SMS_BATCH`` at a time."""
     size = services.config.SMS_BATCH
     total = Outcome()
@@ -187,7 +182,7 @@ def send_rows(services, ids: list[int]) -> Outcome:
     return total
 
 
-def send_batch(services, *, ids: list[int] | None = None, priority: int | None = None,
+def send_batch(services: Services, *, ids: list[int] | None = None, priority: int | None = None,
                channel: Channel | None = None, steal: bool = True) -> Outcome:
     """Claim (by ``ids``, or the next ready rows of ``priority``), send and record one batch."""
     channel = channel or services.channel()
@@ -205,13 +200,13 @@ def send_batch(services, *, ids: list[int] | None = None, priority: int | None =
     return outcome
 
 
-def claim(services, *, ids: list[int] | None = None, priority: int | None = None,
+def claim(services: Services, *, ids: list[int] | None = None, priority: int | None = None,
           limit: int = 500) -> list[Claimed | int]:
     """Take pending rows in ONE statement; Claimed rows to send, ints for rows rejected (opted out)."""
-    from outreach.bulk import one_of
+    from messaging.bulk import one_of
 
     now = utcnow()
-    t = OutboxMessage.__table__
+    t = cast(Table, OutboxMessage.__table__)
     with services.db.transaction() as session:
         where = [t.c.status == OutStatus.PENDING.value]
         if ids is not None:
@@ -230,7 +225,7 @@ def claim(services, *, ids: list[int] | None = None, priority: int | None = None
                         attempts=t.c.attempts + 1, updated_at=now)
                 .returning(t.c.id, t.c.to_phone, t.c.text, t.c.priority, t.c.attempts,
                            type_coerce(t.c.status, String()), t.c.language))
-        rows = session.execute(stmt).all()
+        rows = list(session.execute(stmt).all())
     rows.sort(key=lambda r: (r[3], r[0]))
     return [Claimed(r[0], r[1], r[2], r[3], r[4], r[6]) if r[5] == OutStatus.SENDING.value else r[0] for r in rows]
 
@@ -254,7 +249,7 @@ def _pool(size: int) -> ThreadPoolExecutor:
         return _pools[key]
 
 
-def _send(services, channel: Channel, rows: list[Claimed]) -> dict[int, Result]:
+def _send(services: Services, channel: Channel, rows: list[Claimed]) -> dict[int, Result]:
     """Hand ``rows`` to the provider, paced, several requests in flight; an answer for each row.
 
     The request threads only talk HTTP; this thread journals their answers in
@@ -271,7 +266,7 @@ def _send(services, channel: Channel, rows: list[Claimed]) -> dict[int, Result]:
     pool = _pool(config.SMS_SEND_CONCURRENCY) if parallel else None
     slice_size = max(1, int(config.SMS_RATE_PER_SECOND * BULK_AHEAD)) if limiter.limited else len(rows)
     results: dict[int, Result] = {}
-    pending: dict[Future, list[Outgoing]] = {}
+    pending: dict[Future[list[Result]], list[Outgoing]] = {}
 
     def collect(block: bool) -> None:
         """Journal and keep the answers in: all of them if ``block``, else those already there."""
@@ -286,7 +281,8 @@ def _send(services, channel: Channel, rows: list[Claimed]) -> dict[int, Result]:
 
     i = 0
     while i < len(requests):
-        batch, count = [], 0
+        batch: list[list[Outgoing]] = []
+        count = 0
         while i < len(requests) and (not batch or count + len(requests[i]) <= slice_size):
             batch.append(requests[i])
             count += len(requests[i])
@@ -315,9 +311,9 @@ def _send_group(channel: Channel, group: list[Outgoing]) -> list[Result]:
         return [SendError(channel.name, "error", f"{type(exc).__name__}: {exc}"[:200], permanent=False)] * len(group)
 
 
-def _journal(services, journal: str, answered: list[tuple[list[Outgoing], list[Result]]]) -> None:
+def _journal(services: Services, journal: str, answered: list[tuple[list[Outgoing], list[Result]]]) -> None:
     """Write what the provider took to the Redis journal (one pipeline), before anything else happens."""
-    sent = {m.outbox_id: json.dumps([a.provider, a.provider_id, a.delivered])
+    sent: dict[EncodableT, EncodableT] = {m.outbox_id: json.dumps([a.provider, a.provider_id, a.delivered])
             for group, answers in answered for m, a in zip(group, answers, strict=True) if isinstance(a, Sent)}
     if sent:
         try:
@@ -335,13 +331,13 @@ RESULT_COLUMNS = (("id", Integer()), ("status", String()), ("provider", String()
                   ("last_error", String()), ("retry_at", DateTime(timezone=True)))
 
 
-def record(services, rows: list[Claimed], results: dict[int, Result]) -> Outcome:
+def record(services: Services, rows: list[Claimed], results: dict[int, Result]) -> Outcome:
     """Write every row's outcome in ONE statement; then apply early delivery reports."""
-    from outreach.bulk import json_rows
+    from messaging.bulk import json_rows
 
     now = utcnow()
     outcome = Outcome()
-    values = []
+    values: list[tuple[int, str, str | None, str | None, str | None, dt.datetime | None]] = []
     tally: dict[tuple[str | None, str], int] = {}
     for row in rows:
         answer = results[row.id]
@@ -359,9 +355,9 @@ def record(services, rows: list[Claimed], results: dict[int, Result]) -> Outcome
             log.warning("outbox %s attempt %s: %s (%s)", row.id, row.attempts, answer, status.value)
         outcome.status[row.id] = status.value
         tally[(answer.provider, status.value)] = tally.get((answer.provider, status.value), 0) + 1
-    for (provider, status), count in tally.items():
-        metrics.sms_status(provider, status, count)
-    t = OutboxMessage.__table__
+    for (provider, state), count in tally.items():
+        metrics.sms_status(provider, state, count)
+    t = cast(Table, OutboxMessage.__table__)
     with services.db.transaction() as session:
         stamp = _stamp(session)
         src = json_rows(session, "result", RESULT_COLUMNS,
@@ -374,30 +370,31 @@ def record(services, rows: list[Claimed], results: dict[int, Result]) -> Outcome
                     sent_at=case((sent, now), else_=t.c.sent_at))
             .returning(t.c.group_id, t.c.segments, t.c.status)).all()
         # the dashboard's "SMS sent this month", in the same transaction as the rows it counts
-        count_sms(session, [(r.group_id, r.segments) for r in moved
-                            if r.status in (OutStatus.SENT.value, OutStatus.DELIVERED.value)], now)
+        session.info.setdefault(SENT_SMS, []).append(
+            (now, [(r.group_id, r.segments) for r in moved
+                   if r.status in (OutStatus.SENT.value, OutStatus.DELIVERED.value)]))
     _forget(services, [row.id for row in rows])
     _take_parked(services, [a for a in results.values() if isinstance(a, Sent) and not a.delivered])
     return outcome
 
 
-def _stamp(session: Session):
+def _stamp(session: Session) -> Callable[[Any], Any]:
     """A datetime as the dialect stores it, for a JSON-carried value (SQLite compares strings)."""
     if _pg(session):
         return lambda value: value.isoformat()
     process = OutboxMessage.__table__.c.retry_at.type.dialect_impl(session.get_bind().dialect).bind_processor(
         session.get_bind().dialect)
-    return process
+    return process if process is not None else (lambda value: value)
 
 
-def _forget(services, ids: list[int]) -> None:
+def _forget(services: Services, ids: list[int]) -> None:
     try:
         services.redis.hdel(JOURNAL_KEY.format(services.identity), *ids)
     except Exception:
         log.warning("could not clear the send journal", exc_info=True)
 
 
-def journalled(services, ids: list[int]) -> dict[int, Sent]:
+def journalled(services: Services, ids: list[int]) -> dict[int, Sent]:
     """The answers the journal holds for ``ids`` (rows a dead worker sent but never recorded)."""
     if not ids:
         return {}
@@ -410,7 +407,7 @@ def journalled(services, ids: list[int]) -> dict[int, Sent]:
     return out
 
 
-def record_journalled(services, found: dict[int, Sent]) -> None:
+def record_journalled(services: Services, found: dict[int, Sent]) -> None:
     """Record what the journal says was sent, for rows still ``sending`` (the sweeper's recovery)."""
     if not found:
         return
@@ -418,7 +415,7 @@ def record_journalled(services, found: dict[int, Sent]) -> None:
     record(services, rows, dict(found))
 
 
-def _take_parked(services, sent: list[Sent]) -> None:
+def _take_parked(services: Services, sent: list[Sent]) -> None:
     """Apply the delivery reports that arrived before their message ids were saved (one round trip)."""
     if not sent:
         return

@@ -1,6 +1,6 @@
 """The sweeper: the database remembers what Redis may forget.
 
-Run every minute by the scheduler (``scheduler.tasks()``), safe to run twice:
+Run every minute by the scheduler (``jobs.schedule.TASKS``), safe to run twice:
 
 - outbox rows still ``pending`` a minute after they were written (or after
   their backoff) in a priority whose RQ queue is empty (Redis lost the jobs,
@@ -100,7 +100,7 @@ def _draining(services, priority: int) -> bool:
 def _busy_priorities(services) -> set[int]:
     """Priorities whose queue still holds jobs: their pending rows wait in those jobs.
 
-    Reminders and broadcasts are sent by chunk jobs (``outreach.jobs.send_many``),
+    Reminders and broadcasts are sent by chunk jobs (``jobs.sms.send_many``),
     not one ``send-{id}`` job per row, so a row pending behind a long rate-limited
     queue is not lost: it is waiting its turn. Only when its queue has drained (or
     Redis lost it) are still-pending rows handed to drain jobs.

@@ -35,9 +35,9 @@ from sqlalchemy.orm import Session, aliased
 from db import on_commit
 from groups.models import Coordinator, Group, Member, Membership, Status
 from i18n import LANGUAGES, N_, Translator
+from messaging.bulk import insert_outbox_from_select, no_commit_wait, one_of, send_after_commit
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.outbox import variant
-from outreach.bulk import insert_outbox_from_select, no_commit_wait, one_of, send_after_commit
 from outreach.models import Broadcast, BroadcastGroup, BroadcastStatus, BroadcastText
 from outreach.texts import broadcast_text
 
@@ -495,7 +495,7 @@ def resume(session: Session, b: Broadcast, now: dt.datetime) -> int:
 
 def enqueue_fan_out(services, broadcast_id: int, attempt: int = 0) -> None:
     """Enqueue the fan-out job (deterministic id per attempt, so a duplicate enqueue is harmless)."""
-    services.queue("default").enqueue("outreach.jobs.fan_out", broadcast_id,
+    services.queue("default").enqueue("jobs.outreach.fan_out", broadcast_id,
                                       job_id=services.job_id(f"fanout-{broadcast_id}-{attempt}"), job_timeout="2h")
 
 

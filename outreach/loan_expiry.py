@@ -1,6 +1,6 @@
 """Approved loans the cash box never paid out lapse after the group's number of meetings.
 
-The scheduler runs ``task_expire_loans`` every few minutes: for each group with an
+The scheduler runs ``jobs.schedule.expire_loans`` every few minutes: for each group with an
 approved loan waiting (few groups at any time: one indexed query finds them), loans
 approved more than ``group.loan_expiry_meetings`` meetings ago (moved meetings at
 their new time, cancelled ones not counted) become ``expired`` and the borrower is
@@ -32,8 +32,3 @@ def expire_due_loans(session: Session, now: dt.datetime) -> list[str]:
                 tell_withdrawn(session, group, loan, borrower, expired=True)
             done.append(loan.ref)
     return done
-
-
-def task_expire_loans(services, now: dt.datetime) -> None:
-    with services.db.transaction() as session:
-        expire_due_loans(session, now)

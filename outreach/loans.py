@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -31,10 +31,13 @@ from groups.models import Group, Member, Membership, Status
 from groups.schedule import local_instant
 from ledger.loans import due_by, next_instalment
 from ledger.models import Loan, LoanStatus
+from messaging.bulk import insert_outbox_rows, one_of, send_after_commit
 from messaging.models import OutStatus, Priority
 from messaging.outbox import variant
-from outreach.bulk import insert_outbox_rows, one_of, send_after_commit
 from outreach.texts import loan_due_notice, overdue_notice
+
+if TYPE_CHECKING:
+    from services import Services
 
 BATCH = 1000
 KIND = "reminder"
@@ -170,3 +173,14 @@ def _notice(group: Any, loan: Loan, phone: str, lang: str, plain: bool, now: dt.
                 dedupe_key=f"rem:{kind}:{loan.id}:{nxt.on.isoformat()}:{loan.member_id}",
                 status=OutStatus.PENDING.value, attempts=0)
 
+
+def run_loan_notices(services: Services, now: dt.datetime | None = None, *, limit: int = BATCH) -> int:
+    """Run the daily loan checks due at ``now``; the number of notices written."""
+    now = now or dt.datetime.now(dt.UTC)
+    notices = 0
+    while True:
+        with services.db.transaction() as session:
+            result = plan_loan_notices(session, now, limit=limit)
+        notices += result.notices
+        if not result.checked:
+            return notices

@@ -16,9 +16,10 @@ that exists, so a replayed batch, a restarted or a second planner adds nothing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Date, DateTime, Integer, String, Text, and_, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -37,10 +38,7 @@ from groups.schedule import (
     rhythm_of,
 )
 from ledger.models import Cycle
-from messaging.models import OutStatus, Priority
-from messaging.outbox import variant
-from outreach import loans
-from outreach.bulk import (
+from messaging.bulk import (
     insert_outbox_from_select,
     insert_outbox_rows,
     json_rows,
@@ -49,7 +47,15 @@ from outreach.bulk import (
     one_of,
     send_after_commit,
 )
+from messaging.models import OutStatus, Priority
+from messaging.outbox import variant
+from outreach import loans
 from outreach.texts import MeetingFacts, meeting_reminder
+
+if TYPE_CHECKING:
+    from services import Services
+
+log = logging.getLogger("kassa.outreach")
 
 BATCH = 500  # groups per transaction
 KIND = "reminder"
@@ -79,15 +85,6 @@ class BatchResult:
     @property
     def touched(self) -> int:
         return self.planned + self.due
-
-
-def reschedule(group: Group) -> None:
-    """Forget the group's plan; the next planner run plans it afresh.
-
-    Call after changing the meeting day, time, rhythm or reminder lead.
-    """
-    group.next_meeting_on = None
-    group.next_reminder_at = None
 
 
 def plan_batch(session: Session, now: dt.datetime, *, limit: int = BATCH) -> BatchResult:
@@ -360,3 +357,32 @@ class _Row(dict):
     """A group row with attribute access (a plan's meeting date in place of the cursor's)."""
 
     __getattr__ = dict.__getitem__
+
+
+@dataclass
+class PlanSummary:
+    batches: int = 0
+    planned: int = 0
+    due: int = 0
+    stale: int = 0
+    reminders: int = 0
+
+
+def run_planner(services: Services, now: dt.datetime | None = None, *, limit: int = BATCH,
+                max_batches: int | None = None) -> PlanSummary:
+    """Plan until no group is due at ``now`` (default: the clock); one transaction per batch."""
+    now = now or dt.datetime.now(dt.UTC)
+    summary = PlanSummary()
+    while max_batches is None or summary.batches < max_batches:
+        with services.db.transaction() as session:
+            result = plan_batch(session, now, limit=limit)
+        if not result.touched:
+            break
+        summary.batches += 1
+        summary.planned += result.planned
+        summary.due += result.due
+        summary.stale += result.stale
+        summary.reminders += result.reminders
+    if summary.reminders or summary.stale:
+        log.info("reminders: %s", summary)
+    return summary

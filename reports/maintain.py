@@ -1,7 +1,7 @@
 """Keep the dashboard's aggregates up to date as transactions commit.
 
 Which groups changed is noticed the way the ledger read cache notices it
-(``ledger.readcache``): every posting marks its group (``ledger.books.post``
+(``ledger.invalidation``): every posting marks its group (``ledger.books.post``
 calls ``ledger.books.mark_figures``), and an ORM change to a membership, a
 meeting or a group marks that group at flush. Just before the transaction
 commits, in the same transaction, each marked group's figures are computed
@@ -15,6 +15,10 @@ not accumulated from what the postings said.
 Locks: group rows first (in id order), then the totals rows in key order, then
 the week rows in key order, so two committing transactions never wait for each
 other in a cycle. A totals row is locked only for the commit itself.
+
+SMS the sender recorded as sent in a transaction (``messaging.sender.SENT_SMS``)
+are counted for their groups and month in that transaction, just before it
+commits, the same way.
 
 The date-dependent figures (PAR30, overdue loans, repayment rate) move with
 the calendar too: :func:`refresh_due` recomputes the groups whose local date
@@ -35,6 +39,7 @@ from sqlalchemy.orm import Session
 from groups.models import Group, Membership
 from ledger.figures import MARKED, Figures, GroupKey, group_figures, mark
 from ledger.models import Meeting
+from messaging.sender import SENT_SMS
 from reports.models import (
     FIGURES,
     ReportGroup,
@@ -89,6 +94,8 @@ def _before_commit(session: Session) -> None:
         return
     if session.new or session.dirty or session.deleted:
         session.flush()  # what the ORM still holds (a changed group, a membership) is noticed now
+    for when, sent in session.info.pop(SENT_SMS, ()):  # SMS the sender recorded (messaging.sender.record)
+        count_sms(session, sent, when)
     marked = session.info.pop(MARKED, None)
     if not marked or session.info.get(SKIP):
         return
@@ -99,6 +106,7 @@ def _before_commit(session: Session) -> None:
 def _ended(session: Session, transaction: object) -> None:
     if getattr(transaction, "parent", None) is None:
         session.info.pop(MARKED, None)
+        session.info.pop(SENT_SMS, None)
 
 
 # -- writing -------------------------------------------------------------------------
@@ -207,7 +215,7 @@ def refresh_due(session: Session, now: dt.datetime, limit: int = 2000) -> int:
 
 
 def count_sms(session: Session, sent: Iterable[tuple[int | None, int]], when: dt.datetime) -> None:
-    """SMS the provider accepted (``messaging.sender``, a batch at a time), as (group id, segments),
+    """SMS the provider accepted (``messaging.sender``, a batch at a time, through ``SENT_SMS``), as (group id, segments),
     counted for their groups and month: one upsert per table for the whole batch."""
     per_group: dict[int, list[int]] = {}
     for group_id, segments in sent:

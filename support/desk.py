@@ -22,7 +22,15 @@ from i18n import LANGUAGES, N_, translator
 from messaging.models import Priority
 from messaging.outbox import queue_sms
 from orgs.models import Centre, CentrePlace, Place
-from support.models import OPEN_STATUSES, Category, Outcome, RequestStatus, SupportNote, SupportRequest
+from support.models import (
+    OPEN_STATUSES,
+    Category,
+    Outcome,
+    RequestStatus,
+    SupportNote,
+    SupportRequest,
+    new_ref,
+)
 
 STATUS_LABELS: dict[RequestStatus, str] = {
     # TRANSLATORS: a support request's state on the desk: nobody has it yet.
@@ -206,8 +214,6 @@ def register_walk_in(session: Session, *, name: str, phone: str, language: str, 
     The phone is optional: without one she is told in person, not by SMS. A
     number Kassa already knows is that person (members.phone is unique).
     """
-    from support.service import new_ref
-
     name = name.strip()
     if not name:
         raise DeskError("name", "a person needs a name")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from db import Base, value_enum
 from groups.models import Group, Member
@@ -91,3 +92,15 @@ class SupportNote(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# Unambiguous on a keypad and when read aloud over the phone (no 0/O, 1/I/L, 5/S, 2/Z, 8/B).
+_REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+
+
+def new_ref(session: Session) -> str:
+    """A short reference like ``H7KQ3``, not yet used."""
+    while True:
+        ref = "H" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(4))
+        if not session.scalar(select(SupportRequest.id).where(SupportRequest.ref == ref)):
+            return ref

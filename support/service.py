@@ -1,17 +1,17 @@
 """Opening support requests and telling the member and her coordinators. Flushes, never commits."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from groups.models import Coordinator, CoordinatorGroup, Group, Member
+from groups.models import Coordinator, Group, Member
+from groups.service import coordinators_of
 from i18n import N_, translator
 from messaging.models import Priority
 from messaging.outbox import queue_sms
-from support.models import Category, SupportRequest
+from support.models import Category, SupportRequest, new_ref
 
 #: Category -> label (catalog id), in menu order.
 CATEGORY_LABELS: dict[Category, str] = {
@@ -22,37 +22,11 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.OTHER: N_("Other help"),
 }
 
-# Unambiguous on a keypad and when read aloud over the phone (no 0/O, 1/I/L, 5/S, 2/Z, 8/B).
-_REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
-
 
 @dataclass(frozen=True)
 class Opened:
     request: SupportRequest
     replayed: bool
-
-
-def new_ref(session: Session) -> str:
-    """A short reference like ``H7KQ3``, not yet used."""
-    while True:
-        ref = "H" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(4))
-        if not session.scalar(select(SupportRequest.id).where(SupportRequest.ref == ref)):
-            return ref
-
-
-def coordinators_of(session: Session, group: Group) -> list[Coordinator]:
-    """Who follows ``group``: its own coordinators, else those of its region, else national ones."""
-    direct = session.scalars(select(Coordinator).join(CoordinatorGroup).where(
-        CoordinatorGroup.group_id == group.id).order_by(Coordinator.id)).all()
-    if direct:
-        return list(direct)
-    if group.region:
-        regional = [c for c in session.scalars(select(Coordinator).order_by(Coordinator.id))
-                    if group.region in (c.regions or [])]
-        if regional:
-            return regional
-    return list(session.scalars(select(Coordinator).where(
-        Coordinator.all_groups.is_(True)).order_by(Coordinator.id)))
 
 
 def open_request(session: Session, group: Group, member: Member, category: Category, *, key: str) -> Opened:

@@ -44,7 +44,7 @@ def inbox(services) -> list[InboxMessage]:
 
 def run_commands(services) -> None:
     """Run the command of every stored, not yet handled inbound SMS (the job's body)."""
-    from messaging.inbound import process
+    from commands.inbox import process
     from messaging.models import InStatus
 
     for row in inbox(services):

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from groups.models import Coordinator, Member
 from groups.service import add_member, get_group
+from jobs.schedule import resume_broadcasts as task_resume_broadcasts
 from messaging.models import OutboxMessage, OutStatus
 from outreach import broadcast as bc
-from outreach.jobs import task_resume_broadcasts
 from outreach.models import Broadcast, BroadcastStatus
 
 UTC = dt.UTC
@@ -206,7 +206,7 @@ def test_scheduler_resumes_a_stalled_broadcast(services, demo):
         bc.confirm(s, b, now - dt.timedelta(minutes=10), enqueue=False)
     task_resume_broadcasts(services, now)
     queue = Queue("default", connection=services.redis)
-    assert [j.func_name for j in queue.jobs] == ["outreach.jobs.fan_out"] and queue.jobs[0].args == (b.id,)
+    assert [j.func_name for j in queue.jobs] == ["jobs.outreach.fan_out"] and queue.jobs[0].args == (b.id,)
     with services.db.transaction() as s:
         assert bc.stalled_broadcasts(s, now - dt.timedelta(minutes=30)) == []
 

@@ -23,13 +23,14 @@ import pytest
 import responses
 from rq.registry import ScheduledJobRegistry
 
+import jobs
 import worker
 from bench.provider_stub import StubServer
+from jobs.sms import send_many as send_many_job
+from messaging.bulk import insert_outbox_rows, send_after_commit
 from messaging.models import OutStatus, Priority
 from messaging.ratelimit import RateLimiter
-from messaging.sender import send_many as send_many_job
 from messaging.sweeper import sweep
-from outreach.bulk import insert_outbox_rows, send_after_commit
 from tests.smskit import outbox, run_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +59,8 @@ def write(services, n: int, *, kind="reminder", priority=Priority.NOTICE, text=N
 
 def send_many(services, ids) -> dict:
     """The ``send_many`` job run in this process on the test's services."""
-    worker.set_services(services)
-    return send_many_job(ids)
+    with jobs.running(services):
+        return send_many_job(ids)
 
 
 def at_answer_for(request, fail=frozenset(), codes=None):
@@ -254,8 +255,8 @@ def test_job_ids_of_two_databases_on_one_redis_never_meet(make_app, tmp_path, re
     queue = first.queue("default")
     assert queue.job_ids == [first.job_id("send-1"), second.job_id("send-1")]  # none overwrote the other
     for services in (first, second):  # each database's worker runs its own job
-        worker.set_services(services)
-        queue.fetch_job(services.job_id("send-1")).perform()
+        with jobs.running(services):
+            queue.fetch_job(services.job_id("send-1")).perform()
         assert [m.status for m in outbox(services)] == [OutStatus.DELIVERED]
 
 

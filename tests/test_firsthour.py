@@ -28,8 +28,7 @@ from groups.models import Coordinator, Group
 from ledger.models import Loan, LoanStatus, Txn
 from logsetup import build_handler
 from messaging.models import OutboxMessage
-from outreach.jobs import run_planner
-from outreach.planner import preview
+from outreach.planner import preview, run_planner
 from support.models import SupportRequest
 from tests.smskit import at_sms, run_jobs
 from tests.test_foundation import ussd
@@ -115,7 +114,7 @@ def test_make_run_answers_at_port_with_real_balances_and_ctrl_c_leaves_nothing(t
         # the worker (another process) sends the reply; the web's /metrics adds up every process
         metrics = _wait_for(lambda: (m := scrape(requests.get(base + "/metrics", timeout=5).text))
                             and sample(m, "kassa_sms_received_total", provider="africastalking") >= 1
-                            and sample(m, "kassa_job_seconds_count", job="messaging.inbound.process_inbox",
+                            and sample(m, "kassa_job_seconds_count", job="jobs.sms.process_inbox",
                                        outcome="ok") >= 1 and m, what="the SMS in /metrics")
         assert sample(metrics, "kassa_ussd_hops_total", provider="africastalking", outcome="ok") >= 1
         assert sample(metrics, "kassa_sms_total", provider="console", status="delivered") >= 1
@@ -310,7 +309,7 @@ def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client, services, demo_bo
     assert grew("kassa_sms_received_total", provider="africastalking") == 1
     assert grew("kassa_sms_queued_total", queue="high") >= 1
     assert grew("kassa_sms_total", provider="console", status="delivered") >= 1
-    assert grew("kassa_job_seconds_count", job="messaging.sender.send_outbox", outcome="ok") >= 1
+    assert grew("kassa_job_seconds_count", job="jobs.sms.send_outbox", outcome="ok") >= 1
     assert ("kassa_queue_depth", (("queue", "high"),)) in after
     assert ("kassa_outbox_oldest_pending_seconds", ()) in after
 

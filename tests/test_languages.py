@@ -25,7 +25,8 @@ from i18n import LANGUAGES, translator
 from i18n.plain import PLAIN_READABLE, plain_letters
 from messaging.encoding import shape
 from messaging.models import InboxMessage, OutboxMessage
-from outreach.jobs import run_loan_notices, run_planner
+from outreach.loans import run_loan_notices
+from outreach.planner import run_planner
 from security.pins import set_pin
 from support.models import Category, SupportRequest
 from support.service import open_request
@@ -74,9 +75,10 @@ def _loan(services, phone: str, amount: int) -> str:
 
 
 def _crash_five_times(services, sms, phone: str, text: str) -> None:
+    from commands.inbox import process
     from commands.parser import Grammar
     from commands.registry import ANYONE, REGISTRY, Command, register
-    from messaging.inbound import MAX_ATTEMPTS, process
+    from messaging.inbound import MAX_ATTEMPTS
 
     def broken(ctx, parsed):  # noqa: ANN001
         raise RuntimeError("bug")

@@ -10,14 +10,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+import commands.inbox
 import handlers.ussd
 import messaging.inbound
 from groups.changes import MeetingChange
 from groups.models import Group
 from groups.schedule import Change, Rhythm, next_slot, plan_after, plan_following
 from messaging.models import OutboxMessage
-from outreach.jobs import run_planner
-from outreach.planner import preview
+from outreach.planner import preview, run_planner
 from tests.outreach_helpers import utc
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
@@ -31,6 +31,7 @@ NAIROBI = Rhythm("Africa/Nairobi", weekday=1, at=dt.time(14, 0))
 def clock(monkeypatch):
     now = {"at": NOW}
     monkeypatch.setattr(messaging.inbound, "utcnow", lambda: now["at"])
+    monkeypatch.setattr(commands.inbox, "utcnow", lambda: now["at"])  # the command's clock
     monkeypatch.setattr(handlers.ussd, "utcnow", lambda: now["at"])
     return now
 

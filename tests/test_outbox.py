@@ -28,7 +28,7 @@ def test_one_transaction_rows_go_in_one_job_per_priority(services):
         notice = queue_sms(s, to="+254712000001", text="Meeting moved", language="en", kind="notice",
                            priority=Priority.NOTICE).id
     [job] = high.jobs
-    assert job.func_name == "outreach.jobs.send_many" and job.args == (receipts,)
+    assert job.func_name == "jobs.sms.send_many" and job.args == (receipts,)
     assert default.job_ids == [services.job_id(f"send-{notice}")]  # a lone row keeps its own job
     with services.db.transaction() as s:  # the next transaction starts a hook of its own
         again = queue_sms(s, to="+254712000003", text="Asante", language="sw", kind="reply",

@@ -12,12 +12,12 @@ import pytest
 from rq import Queue
 from sqlalchemy import func, select, update
 
+from groups.changes import reschedule
 from groups.models import Group
 from groups.schedule import Rhythm, meeting_on_or_after, next_meeting, plan_after, plan_following
 from groups.service import add_member
 from messaging.models import OutboxMessage
-from outreach.jobs import run_planner
-from outreach.planner import plan_batch, reschedule
+from outreach.planner import plan_batch, run_planner
 from tests.outreach_helpers import make_group, utc
 
 STOCKHOLM = Rhythm("Europe/Stockholm", weekday=0, at=dt.time(10, 0))
@@ -240,7 +240,7 @@ def test_sending_is_enqueued_only_after_commit_in_chunks(services):
         result = plan_batch(s, utc(2026, 11, 23, 15))  # plans the groups; Nairobi's is due now
         assert result.reminders == 3 and queue.count == 0
     job = queue.jobs[0]
-    assert job.func_name == "outreach.jobs.send_many" and sorted(job.args[0]) == sorted(result.outbox_ids)
+    assert job.func_name == "jobs.sms.send_many" and sorted(job.args[0]) == sorted(result.outbox_ids)
 
 
 def test_planner_cost_follows_due_groups_not_all_groups(services):
@@ -341,4 +341,4 @@ def test_a_second_scheduler_does_nothing_while_the_first_holds_the_lock(services
         with pytest.raises(Stop):
             scheduler.run_forever(svc, sleep=one_turn)
     names = sorted(job.func_name for job in queue.jobs)
-    assert names == ["outreach.jobs.loan_notices", "outreach.jobs.plan_reminders"]
+    assert names == ["jobs.outreach.loan_notices", "jobs.outreach.plan_reminders"]

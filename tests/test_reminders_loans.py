@@ -13,7 +13,8 @@ import ledger
 from groups.models import Group, Member
 from ledger.models import Loan
 from messaging.models import OutboxMessage
-from outreach.jobs import run_loan_notices, run_planner
+from outreach.loans import run_loan_notices
+from outreach.planner import run_planner
 from tests.ledger_fixtures import key, make_books
 from tests.outreach_helpers import utc
 

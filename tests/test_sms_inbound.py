@@ -147,9 +147,10 @@ def test_a_crash_leaves_the_message_for_the_sweeper(client, services, demo):
 def test_a_command_that_always_crashes_is_set_aside_after_five_tries(client, services, demo):
     import datetime as dt
 
+    from commands.inbox import process
     from commands.parser import Grammar
     from commands.registry import ANYONE, REGISTRY, Command, register
-    from messaging.inbound import MAX_ATTEMPTS, process
+    from messaging.inbound import MAX_ATTEMPTS
 
     def broken(ctx, parsed):
         raise RuntimeError("bug")

@@ -201,7 +201,7 @@ def test_sweeper_leaves_rows_waiting_behind_a_busy_queue(services):
     work they are waiting, not lost, and the sweeper adds nothing; once it drains, it does."""
     ids = [queue_one(services, text=f"news {i}", priority=Priority.BULK) for i in range(3)]
     services.redis.flushdb()
-    services.queue("bulk").enqueue("outreach.jobs.send_many", ids, job_id="chunk-1")
+    services.queue("bulk").enqueue("jobs.sms.send_many", ids, job_id="chunk-1")
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
     assert sweep(services, later) == 0
     services.queue("bulk").empty()  # the chunk job lost with Redis

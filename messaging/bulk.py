@@ -126,19 +126,19 @@ def send_after_commit(session: Session, ids: Sequence[int], priority: int) -> No
 
 
 def enqueue_sends(services, ids: list[int], priority: int) -> None:
-    """One ``outreach.jobs.send_many`` job per chunk of ids, with a deterministic job id.
+    """One ``jobs.sms.send_many`` job per chunk of ids, with a deterministic job id.
 
     A lost enqueue (Redis down, process killed) leaves the rows pending for the
     outbox sweeper, so nothing is lost and nothing is sent twice.
     """
     import metrics
-    from messaging.dispatch import QUEUE_FOR_PRIORITY, log
+    from messaging.dispatch import QUEUE_FOR_PRIORITY, SEND_MANY, log
     from messaging.models import Priority
 
     try:
         queue = services.queue(QUEUE_FOR_PRIORITY.get(Priority(priority), "default"))
         with services.redis.pipeline() as pipe:
-            jobs = [queue.prepare_data("outreach.jobs.send_many", (ids[i:i + SEND_CHUNK],),
+            jobs = [queue.prepare_data(SEND_MANY, (ids[i:i + SEND_CHUNK],),
                                        job_id=services.job_id(
                                            f"send-many-{ids[i]}-{ids[min(i + SEND_CHUNK, len(ids)) - 1]}"))
                     for i in range(0, len(ids), SEND_CHUNK)]

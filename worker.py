@@ -15,6 +15,7 @@ import time
 from rq import SimpleWorker
 
 from config import Config
+from providers.registry import check_config
 from services import QUEUES, Services
 
 log = logging.getLogger("kassa.worker")
@@ -26,7 +27,7 @@ def get_services() -> Services:
     global _services
     if _services is None:
         cfg = Config.from_env()
-        cfg.check()
+        check_config(cfg)
         _services = Services.build(cfg)
     return _services
 
@@ -77,11 +78,11 @@ def _preload(services: Services) -> None:
     """Import what the jobs use before the first job, so no job pays for the imports."""
     import importlib
 
-    import channels
+    from providers.registry import get_channel
 
     for module in ("messaging.sender", "messaging.inbound", "outreach.jobs", "outreach.broadcast"):
         importlib.import_module(module)
-    channels.get_channel(services.config)  # imports the provider's SDK (the channel itself is built per process)
+    get_channel(services.config)  # imports the provider's SDK (the channel itself is built per process)
 
 
 def schedule() -> None:

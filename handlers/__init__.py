@@ -31,10 +31,11 @@ def _hardened(response: Response) -> Response:
 def _too_large(_exc: RequestEntityTooLarge) -> Response:
     """An oversized request: a USSD caller still gets a screen that ends her session."""
     from i18n import translator
-    from menus.hop import Reply
+    from providers.registry import PROVIDERS
 
     t = translator(current_app.extensions["kassa"].config.DEFAULT_LANGUAGE)
     text = t.gettext("Sorry, we could not read this request. Please dial again.")
-    if request.path.startswith("/ussd/"):
-        return Response(Reply(text, end=True).body, status=200, mimetype="text/plain")
+    for provider in PROVIDERS.values():
+        if provider.ussd is not None and request.path == provider.ussd.path:
+            return Response(provider.ussd.answer(text, True), status=200, mimetype="text/plain")
     return Response(text, status=413, mimetype="text/plain")

@@ -28,20 +28,10 @@ from db import on_commit
 from groups.phones import try_normalise
 from messaging.dispatch import enqueue_inbox
 from messaging.models import InboxMessage, InStatus, Priority
+from providers import Inbound  # one SMS as any provider delivers it, in neutral terms
 
 log = logging.getLogger("kassa.inbound")
 MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """One SMS as any provider delivers it, in neutral terms."""
-
-    provider: str
-    message_id: str
-    phone: str  # as the provider wrote it
-    text: str
-    to: str = ""
 
 
 @dataclass(frozen=True)

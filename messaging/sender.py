@@ -54,11 +54,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 import metrics
-from channels import Channel, Outgoing, Result, SendError, Sent
 from groups.models import Member
+from messaging.delivery_reports import EARLY_KEY, Report, apply_report
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.ratelimit import RateLimiter
-from messaging.reports import EARLY_KEY, Report, apply_report
+from providers import Channel, Delivery, Outgoing, Result, SendError, Sent
 from reports.maintain import count_sms
 
 log = logging.getLogger("kassa.sender")
@@ -436,4 +436,4 @@ def _take_parked(services, sent: list[Sent]) -> None:
         with services.db.transaction() as session:
             for s, raw in early:
                 status, error = json.loads(raw)
-                apply_report(session, Report(s.provider, s.provider_id, OutStatus(status), error))
+                apply_report(session, Report(s.provider, s.provider_id, Delivery(status), error))

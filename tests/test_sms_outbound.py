@@ -11,14 +11,14 @@ import pytest
 import responses
 from rq import Queue
 
-from channels import Outgoing, SendError
-from channels.africastalking import AfricasTalkingChannel
-from channels.twilio import TwilioChannel
 from messaging.models import OutStatus, Priority
 from messaging.outbox import queue_sms
 from messaging.ratelimit import RateLimiter
 from messaging.sender import MAX_ATTEMPTS, TransientSendError, deliver
 from messaging.sweeper import sweep
+from providers import Outgoing, SendError
+from providers.africastalking.send import AfricasTalkingChannel
+from providers.twilio.send import TwilioChannel
 from tests.smskit import outbox, run_jobs
 
 AT_URL = "https://api.africastalking.com/version1/messaging"

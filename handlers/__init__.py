@@ -1,7 +1,8 @@
 """HTTP endpoints per provider: parse the provider's request, call one neutral
 function, render the provider's answer. No business rule lives here.
 
-Every module in this package that defines a Blueprint named ``bp`` is registered.
+Every module in this package that defines a Blueprint named ``bp``, or a function
+``blueprint()`` making one (the provider endpoints, from the registry), is registered.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
-        bp = getattr(module, "bp", None)
+        make = getattr(module, "blueprint", None)
+        bp = make() if make is not None else getattr(module, "bp", None)
         if bp is not None:
             app.register_blueprint(bp)
 

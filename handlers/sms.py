@@ -45,16 +45,15 @@ def report(provider: Provider) -> Response:
     return _response(Answer("OK"))
 
 
-def _blueprint() -> Blueprint:
-    """Each provider's endpoints, at the paths it names."""
-    blueprint = Blueprint("sms", __name__)
+def blueprint() -> Blueprint:
+    """Each provider's endpoints, at the paths it names (read from the registry per app)."""
+    bp = Blueprint("sms", __name__)
     for p in PROVIDERS.values():
         if p.sms is None:
             continue
-        blueprint.add_url_rule(p.sms.inbound_path, view_func=view(inbound, p, f"{p.name}_inbound"), methods=["POST"])
+        bp.add_url_rule(p.sms.inbound_path, view_func=view(inbound, p, f"{p.name}_inbound"),
+                        methods=["POST"])
         if p.sms.report_path is not None:
-            blueprint.add_url_rule(p.sms.report_path, view_func=view(report, p, f"{p.name}_report"), methods=["POST"])
-    return blueprint
-
-
-bp = _blueprint()
+            bp.add_url_rule(p.sms.report_path, view_func=view(report, p, f"{p.name}_report"),
+                            methods=["POST"])
+    return bp

@@ -68,8 +68,8 @@ def _hop(provider: Provider) -> tuple[Response, str]:
     except Exception as exc:  # Redis or the database down or slow, or a bug: never a 500
         log.error("ussd hop failed session=%s: %s", hop.session_id, type(exc).__name__,
                   exc_info=log.isEnabledFor(logging.DEBUG))
-        return screen(provider, Reply(t.gettext("Service busy, please try again in a few minutes."), end=True)), \
-            "busy"
+        busy = t.gettext("Service busy, please try again in a few minutes.")
+        return screen(provider, Reply(busy, end=True)), "busy"
     log.debug("ussd hop session=%s screen=%s text=%s", hop.session_id, result.screen, result.scrubbed)
     return screen(provider, result.reply), "ok"
 
@@ -81,7 +81,8 @@ def events(provider: Provider) -> Response:
         return Response("", status=403)
     ended = provider.ussd.parse_ended(request.form)
     log.info("ussd session ended session=%s status=%s hops=%s ms=%s input=%s error=%s",
-             ended.session_id, ended.status, ended.hops, ended.millis, scrub_digits(ended.input)[:200], ended.error)
+             ended.session_id, ended.status, ended.hops, ended.millis, scrub_digits(ended.input)[:200],
+             ended.error)
     return Response("", status=200)
 
 
@@ -98,19 +99,17 @@ def _neutral(req: UssdRequest | None) -> Hop | None:
                network=req.network)
 
 
-def _blueprint() -> Blueprint:
-    """Each USSD gateway's endpoints, at the paths it names."""
-    blueprint = Blueprint("ussd", __name__)
+def blueprint() -> Blueprint:
+    """Each USSD gateway's endpoints, at the paths it names (read from the registry per app)."""
+    bp = Blueprint("ussd", __name__)
     for p in PROVIDERS.values():
         if p.ussd is None:
             continue
-        blueprint.add_url_rule(p.ussd.path, view_func=view(hop, p, p.name), methods=["POST"])
+        bp.add_url_rule(p.ussd.path, view_func=view(hop, p, p.name), methods=["POST"])
         if p.ussd.events_path is not None:
-            blueprint.add_url_rule(p.ussd.events_path, view_func=view(events, p, f"{p.name}_events"), methods=["POST"])
-    return blueprint
-
-
-bp = _blueprint()
+            bp.add_url_rule(p.ussd.events_path, view_func=view(events, p, f"{p.name}_events"),
+                            methods=["POST"])
+    return bp
 
 
 def utcnow() -> dt.datetime:

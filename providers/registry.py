@@ -37,9 +37,9 @@ def check_config(config: Config) -> None:
 
     provider = PROVIDERS.get(config.SMS_BACKEND)
     if provider is None:
-        names = list(PROVIDERS)
-        raise ConfigError(f"SMS_BACKEND must be {', '.join(names[:-1])} or {names[-1]}, not {config.SMS_BACKEND!r}")
+        *others, last = PROVIDERS
+        raise ConfigError(f"SMS_BACKEND must be {', '.join(others)} or {last}, not {config.SMS_BACKEND!r}")
     config.check(needs=[n for p in PROVIDERS.values() for n in p.needs(config)])
     if config.production and not provider.for_production:
-        real = [p.name for p in PROVIDERS.values() if p.for_production]
-        raise ConfigError(f"KASSA_ENV=production refuses SMS_BACKEND={provider.name}: choose {' or '.join(real)}.")
+        real = " or ".join(p.name for p in PROVIDERS.values() if p.for_production)
+        raise ConfigError(f"KASSA_ENV=production refuses SMS_BACKEND={provider.name}: choose {real}.")

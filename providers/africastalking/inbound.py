@@ -40,7 +40,8 @@ def stored() -> Answer:
 
 
 def ussd(form: Form) -> UssdRequest | None:
-    """A hop (``sessionId, serviceCode, phoneNumber, text, networkCode``); None without a usable session or phone."""
+    """A hop (``sessionId, serviceCode, phoneNumber, text, networkCode``); None without a usable
+    session id or a phone number."""
     session_id = form.get("sessionId", "")
     phone = form.get("phoneNumber", "")
     if not session_id or len(session_id) > 100 or not phone:

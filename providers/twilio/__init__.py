@@ -27,7 +27,9 @@ REPORT_PATH = "/sms/twilio/status"
 
 def needs(config: Config) -> list[str]:
     """What production must have given for this configuration."""
-    need = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "PUBLIC_URL"] if config.SMS_BACKEND == NAME else []
+    need = []
+    if config.SMS_BACKEND == NAME:
+        need = ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "PUBLIC_URL"]
     if config.setting("TWILIO_AUTH_TOKEN") and not config.PUBLIC_URL:
         need.append("PUBLIC_URL")
     return need

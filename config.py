@@ -107,7 +107,7 @@ class Config:
         return None if value is None or value == "" else str(value)
 
     def missing_secrets(self, needs: Iterable[str] = ()) -> list[str]:
-        """The variables production needs (``needs``: the providers', see ``providers.check_config``) but lacks."""
+        """The variables production needs (``needs``: the providers', see ``providers.registry``) but lacks."""
         need = ["WEBHOOK_TOKEN", "PIN_PEPPER", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", *needs]
         return [n for n in dict.fromkeys(need) if not self._given(n)]
 

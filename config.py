@@ -117,7 +117,7 @@ class Config:
     def check(self, needs: Iterable[str] = ()) -> None:
         """Refuse to run in production without the secrets Kassa and its providers (``needs``) need.
 
-        The providers' part (a known ``SMS_BACKEND``, their variables) is ``providers.check_config``,
+        The providers' part (a known ``SMS_BACKEND``, their variables) is ``providers.registry.check_config``,
         which calls this.
         """
         if self.production:

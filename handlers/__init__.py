@@ -39,5 +39,5 @@ def _too_large(_exc: RequestEntityTooLarge) -> Response:
     text = t.gettext("Sorry, we could not read this request. Please dial again.")
     for provider in PROVIDERS.values():
         if provider.ussd is not None and request.path == provider.ussd.path:
-            return Response(provider.ussd.answer(text, True), status=200, mimetype="text/plain")
+            return Response(provider.ussd.answer(text, True), status=200, mimetype=provider.ussd.mimetype)
     return Response(text, status=413, mimetype="text/plain")

@@ -39,7 +39,7 @@ REDIS_TIMEOUT = 0.5  # seconds, connect and each command
 def screen(provider: Provider, reply: Reply, status: int = 200) -> Response:
     """``reply`` as ``provider``'s gateway shows it."""
     assert provider.ussd is not None
-    return Response(provider.ussd.answer(reply.text, reply.end), status=status, mimetype="text/plain")
+    return Response(provider.ussd.answer(reply.text, reply.end), status=status, mimetype=provider.ussd.mimetype)
 
 
 def hop(provider: Provider) -> Response:

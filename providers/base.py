@@ -204,6 +204,7 @@ class UssdWebhooks:
     answer: Callable[[str, bool], str]  # (screen text, session ends) -> the gateway's body
     events_path: str | None = None
     parse_ended: Callable[[Form], UssdEnded] | None = None
+    mimetype: str = "text/plain"  # of ``answer``'s body
 
 
 @dataclass(frozen=True)

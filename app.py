@@ -9,13 +9,14 @@ from flask import Flask
 from config import Config, ConfigError
 from ledger import invalidation
 from logsetup import configure_logging
+from providers.registry import check_config
 from services import Services
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``config`` overrides environment values (tests pass their own)."""
     cfg = Config.from_env(overrides=config)
-    cfg.check()
+    check_config(cfg)
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TESTING=bool(cfg.extra.get("TESTING")))
     services = app.extensions["kassa"] = Services.build(cfg)

@@ -6,7 +6,7 @@ Nothing here opens a connection.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,10 @@ GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
 INSTANCE = Path(os.environ.get("KASSA_INSTANCE") or ROOT / "instance")
 
 
+#: Config's own bookkeeping, never read from the environment.
+_INNER = ("extra", "given", "env")
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot run Kassa; the message says what to set."""
 
@@ -27,12 +31,6 @@ class Config:
     DATABASE_URL: str = ""
     REDIS_URL: str = ""
     SMS_BACKEND: str = "console"
-    AT_USERNAME: str | None = None
-    AT_API_KEY: str | None = None
-    AT_SENDER_ID: str | None = None
-    TWILIO_ACCOUNT_SID: str | None = None
-    TWILIO_AUTH_TOKEN: str | None = None
-    TWILIO_FROM: str | None = None
     USSD_SERVICE_CODE: str = "*384*123#"
     WEBHOOK_TOKEN: str | None = None
     PUBLIC_URL: str | None = None
@@ -42,9 +40,6 @@ class Config:
     SMS_RATE_PER_SECOND: float = 10.0  # per provider account, shared by every worker (0: no limit)
     SMS_SEND_CONCURRENCY: int = 8  # provider requests in flight per worker process
     SMS_BATCH: int = 500  # outbox rows a send job claims (and records) in one statement
-    SMS_AT_RECIPIENTS: int = 500  # recipients of one identical text in one Africa's Talking request
-    AT_API_URL: str | None = None  # Africa's Talking API base (default: the SDK's); a stub in benchmarks
-    TWILIO_API_URL: str | None = None  # Twilio API base (default: the SDK's); a stub in benchmarks
     SMS_SEGMENT_PRICE: str = "0.80"  # what one SMS segment costs, in major units (broadcast previews)
     SMS_PRICE_CURRENCY: str = "KES"
     # More prices per segment, in the currency of the groups they are for: "INR=0.25,VND=250"
@@ -59,8 +54,11 @@ class Config:
     CONSOLE_SESSION_MINUTES: int = 480  # a console login lasts this long
     CONSOLE_LOGIN_LIMIT: str = "5 per 15 minutes"  # failed logins per account before it is locked
     CONSOLE_ADDRESS_LIMIT: str = "30 per 15 minutes"  # failed logins per address
+    # A provider's own variables (AT_USERNAME, TWILIO_AUTH_TOKEN, ...) are no fields: its folder
+    # lists them (providers/<name>/) and reads them with ``setting``, from ``extra`` or ``env``.
     extra: dict[str, Any] = field(default_factory=dict)
     given: set[str] = field(default_factory=set)  # names set explicitly (env or overrides)
+    env: dict[str, str] = field(default_factory=dict)  # the environment read
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -70,12 +68,13 @@ class Config:
             env = os.environ
         values: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name not in ("extra", "given") and env.get(f.name) not in (None, ""):
+            if f.name not in _INNER and env.get(f.name) not in (None, ""):
                 values[f.name] = env[f.name]
         cfg = cls(**values)
         cfg.given = set(values)
+        cfg.env = dict(env)
         for key, value in (overrides or {}).items():
-            if hasattr(cfg, key) and key not in ("extra", "given"):
+            if hasattr(cfg, key) and key not in _INNER:
                 setattr(cfg, key, value)
                 if value not in (None, ""):
                     cfg.given.add(key)
@@ -84,7 +83,6 @@ class Config:
         cfg.SMS_RATE_PER_SECOND = float(cfg.SMS_RATE_PER_SECOND)
         cfg.SMS_SEND_CONCURRENCY = max(1, int(cfg.SMS_SEND_CONCURRENCY))
         cfg.SMS_BATCH = max(1, int(cfg.SMS_BATCH))
-        cfg.SMS_AT_RECIPIENTS = max(1, int(cfg.SMS_AT_RECIPIENTS))
         cfg.USSD_SESSION_TTL = int(cfg.USSD_SESSION_TTL)
         cfg.USSD_RESUME_SECONDS = int(cfg.USSD_RESUME_SECONDS)
         cfg.LEDGER_CACHE_SECONDS = int(cfg.LEDGER_CACHE_SECONDS)
@@ -103,30 +101,32 @@ class Config:
     def embedded_redis(self) -> bool:
         return not self.REDIS_URL
 
-    def missing_secrets(self) -> list[str]:
-        """The variables production needs for the chosen backends but lacks."""
-        need = ["WEBHOOK_TOKEN", "PIN_PEPPER", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"]
-        if self.SMS_BACKEND == "africastalking":
-            need += ["AT_USERNAME", "AT_API_KEY"]
-        if self.SMS_BACKEND == "twilio":
-            need += ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "PUBLIC_URL"]
-        if self.TWILIO_AUTH_TOKEN and not self.PUBLIC_URL:
-            need.append("PUBLIC_URL")
-        return [n for n in dict.fromkeys(need) if n not in self.given]
+    def setting(self, name: str) -> str | None:
+        """A variable no field declares (a provider's): the override, else the environment; '' is unset."""
+        value = self.extra[name] if name in self.extra else self.env.get(name)
+        return None if value is None or value == "" else str(value)
 
-    def check(self) -> None:
-        """Refuse to run in production without the secrets the backends need."""
-        if self.SMS_BACKEND not in ("console", "africastalking", "twilio"):
-            raise ConfigError(f"SMS_BACKEND must be console, africastalking or twilio, not {self.SMS_BACKEND!r}")
+    def missing_secrets(self, needs: Iterable[str] = ()) -> list[str]:
+        """The variables production needs (``needs``: the providers', see ``providers.registry``) but lacks."""
+        need = ["WEBHOOK_TOKEN", "PIN_PEPPER", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", *needs]
+        return [n for n in dict.fromkeys(need) if not self._given(n)]
+
+    def _given(self, name: str) -> bool:
+        return name in self.given or (not hasattr(self, name) and self.setting(name) is not None)
+
+    def check(self, needs: Iterable[str] = ()) -> None:
+        """Refuse to run in production without the secrets Kassa and its providers (``needs``) need.
+
+        The providers' part (a known ``SMS_BACKEND``, their variables) is ``providers.registry.check_config``,
+        which calls this.
+        """
         if self.production:
-            missing = self.missing_secrets()
+            missing = self.missing_secrets(needs)
             if missing:
                 raise ConfigError(
                     "KASSA_ENV=production refuses to start: set " + ", ".join(missing)
                     + " (see README, 'Production configuration')."
                 )
-            if self.SMS_BACKEND == "console":
-                raise ConfigError("KASSA_ENV=production refuses SMS_BACKEND=console: choose africastalking or twilio.")
 
 
 def _load_dotenv() -> None:

@@ -99,7 +99,7 @@ class Services:
         """This process's SMS channel: one SDK client (one HTTP session) per process."""
         import os
 
-        from channels import get_channel
+        from providers.registry import get_channel
 
         if self._channel is None or self._channel[0] != os.getpid():  # a forked job builds its own
             self._channel = (os.getpid(), get_channel(self.config))

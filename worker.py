@@ -23,6 +23,7 @@ import metrics
 from config import Config
 from jobs.renamed import KassaJob
 from ledger import invalidation
+from providers.registry import check_config
 from services import QUEUES, Services
 
 log = logging.getLogger("kassa.worker")
@@ -34,7 +35,7 @@ def get_services() -> Services:
     global _services
     if _services is None:
         cfg = Config.from_env()
-        cfg.check()
+        check_config(cfg)
         _services = start(Services.build(cfg))
     return _services
 
@@ -105,11 +106,11 @@ def _preload(services: Services) -> None:
     """Import what the jobs use before the first job, so no job pays for the imports."""
     import importlib
 
-    import channels
+    from providers.registry import get_channel
 
     for module in ("jobs.sms", "jobs.outreach", "jobs.schedule"):
         importlib.import_module(module)
-    channels.get_channel(services.config)  # imports the provider's SDK (the channel itself is built per process)
+    get_channel(services.config)  # imports the provider's SDK (the channel itself is built per process)
 
 
 def schedule() -> None:

@@ -16,7 +16,7 @@ Each round, interleaved (the order alternates round by round):
    runs in the worker process, no fork), already running and registered, send
    them; the clock runs from the enqueue to the last row recorded ``sent``.
 2. **Floor**: W processes of a bare pooled HTTP client (one ``requests.Session``
-   from ``channels.http_session`` and ``SMS_SEND_CONCURRENCY`` threads each) post
+   from ``providers.http_session`` and ``SMS_SEND_CONCURRENCY`` threads each) post
    exactly the same requests to the same stub: no database, no Redis, no SDK.
 
 Reported: messages/s (total and per worker process), the ratio to the floor per
@@ -234,7 +234,7 @@ def floor_requests(messages: int, broadcast_share: float, provider: str = "afric
 
 
 def _floor_process(forms: list[dict], port: int, threads: int, provider: str, start_at: float, out) -> None:
-    from channels import http_session
+    from providers import http_session
 
     session = http_session(threads)
     if provider == "twilio":

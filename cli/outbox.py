@@ -10,12 +10,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from channels import Outgoing
-from channels.console import render_block
 from cli import services
 from groups.models import Group
 from groups.phones import PhoneError, normalise_phone
 from messaging.models import OutboxMessage, OutStatus
+from providers import Outgoing
+from providers.console.send import render_block
 
 outbox = AppGroup("outbox", help="The SMS Kassa sent or will send: list and show.")
 

@@ -10,11 +10,11 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
-from channels import Outgoing
-from channels.console import render_block
 from cli import services
 from groups.service import SetupError, get_group
 from outreach.planner import preview
+from providers import Outgoing
+from providers.console.send import render_block
 
 reminders = AppGroup("reminders", help="Meeting reminders: see what each member would get.")
 

@@ -1,10 +1,12 @@
-"""Africa's Talking USSD: form in, ``CON ``/``END `` text/plain out, never a 500.
+"""USSD hops: the gateway's form in, its screen text out (Africa's Talking: ``CON ``/``END ``
+text/plain), never a 500.
 
-Thin: authenticate, turn the form into a :class:`menus.hop.Hop`, call
-:func:`menus.driver.answer` inside one transaction, render. When Redis or the
-database is down or slow the member gets "service busy" well within 3 seconds:
-the hop's Redis client has sub-second timeouts and no retries, PostgreSQL gets
-a connect timeout and a per-hop statement timeout.
+Thin: authenticate, turn the gateway's form (``providers/<name>/``) into a
+:class:`menus.hop.Hop`, call :func:`menus.driver.answer` inside one transaction,
+render with the gateway's answer. When Redis or the database is down or slow the
+member gets "service busy" well within 3 seconds: the hop's Redis client has
+sub-second timeouts and no retries, PostgreSQL gets a connect timeout and a
+per-hop statement timeout.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 import metrics
 from db import BOUNDED
 from groups.phones import try_normalise
-from handlers.auth import at_token_ok
+from handlers.auth import authentic, view
 from i18n import translator
 from ledger.readcache import ReadCache
 from menus import build_machine
@@ -26,34 +28,37 @@ from menus.driver import answer
 from menus.engine import Deps
 from menus.hop import Hop, Reply
 from menus.state import SessionStore
+from providers import Provider, UssdRequest
+from providers.registry import PROVIDERS
 
-bp = Blueprint("ussd", __name__)
 log = logging.getLogger("kassa.ussd")
 
 REDIS_TIMEOUT = 0.5  # seconds, connect and each command
 
 
-def _plain(reply: Reply, status: int = 200) -> Response:
-    return Response(reply.body, status=status, mimetype="text/plain")
+def screen(provider: Provider, reply: Reply, status: int = 200) -> Response:
+    """``reply`` as ``provider``'s gateway shows it."""
+    assert provider.ussd is not None
+    return Response(provider.ussd.answer(reply.text, reply.end), status=status, mimetype=provider.ussd.mimetype)
 
 
-@bp.post("/ussd/africastalking")
-def africastalking() -> Response:
+def hop(provider: Provider) -> Response:
     started = time.perf_counter()
-    response, outcome = _africastalking()
-    metrics.ussd_hop("africastalking", time.perf_counter() - started, outcome)
+    response, outcome = _hop(provider)
+    metrics.ussd_hop(provider.name, time.perf_counter() - started, outcome)
     return response
 
 
-def _africastalking() -> tuple[Response, str]:
+def _hop(provider: Provider) -> tuple[Response, str]:
+    assert provider.ussd is not None
     services = current_app.extensions["kassa"]
     t = translator(services.config.DEFAULT_LANGUAGE)
-    if not at_token_ok():
-        return _plain(Reply(t.gettext("Not allowed."), end=True), status=403), "refused"
-    hop = _hop(request.form)
+    if not authentic(provider):
+        return screen(provider, Reply(t.gettext("Not allowed."), end=True), status=403), "refused"
+    hop = _neutral(provider.ussd.parse(request.form))
     if hop is None:
-        return _plain(Reply(t.gettext("Sorry, we could not read this request. Please dial again."), end=True)), \
-            "bad_request"
+        return screen(provider, Reply(t.gettext("Sorry, we could not read this request. Please dial again."),
+                                      end=True)), "bad_request"
     try:
         with services.db.transaction() as session:
             session.info[BOUNDED] = True
@@ -63,21 +68,21 @@ def _africastalking() -> tuple[Response, str]:
     except Exception as exc:  # Redis or the database down or slow, or a bug: never a 500
         log.error("ussd hop failed session=%s: %s", hop.session_id, type(exc).__name__,
                   exc_info=log.isEnabledFor(logging.DEBUG))
-        return _plain(Reply(t.gettext("Service busy, please try again in a few minutes."), end=True)), "busy"
+        busy = t.gettext("Service busy, please try again in a few minutes.")
+        return screen(provider, Reply(busy, end=True)), "busy"
     log.debug("ussd hop session=%s screen=%s text=%s", hop.session_id, result.screen, result.scrubbed)
-    return _plain(result.reply), "ok"
+    return screen(provider, result.reply), "ok"
 
 
-@bp.post("/ussd/africastalking/events")
-def events() -> Response:
+def events(provider: Provider) -> Response:
     """End-of-session notification: a log record only (never proof of anything)."""
-    if not at_token_ok():
+    assert provider.ussd is not None and provider.ussd.parse_ended is not None
+    if not authentic(provider):
         return Response("", status=403)
-    form = request.form
+    ended = provider.ussd.parse_ended(request.form)
     log.info("ussd session ended session=%s status=%s hops=%s ms=%s input=%s error=%s",
-             form.get("sessionId", "")[:80], form.get("status", "")[:20], form.get("hopsCount", "")[:6],
-             form.get("durationInMillis", "")[:10], scrub_digits(form.get("input", ""))[:200],
-             form.get("errorMessage", "")[:120])
+             ended.session_id, ended.status, ended.hops, ended.millis, scrub_digits(ended.input)[:200],
+             ended.error)
     return Response("", status=200)
 
 
@@ -86,13 +91,25 @@ def scrub_digits(text: str) -> str:
     return "*".join("#" * len(p) if sum(c.isdigit() for c in p) >= 4 else p for p in text.split("*"))
 
 
-def _hop(form: Any) -> Hop | None:
-    phone = try_normalise(form.get("phoneNumber", ""))  # a '+' decoded to ' ' is restored
-    session_id = form.get("sessionId", "")
-    if not session_id or len(session_id) > 100 or phone is None:
+def _neutral(req: UssdRequest | None) -> Hop | None:
+    phone = try_normalise(req.phone) if req is not None else None  # a '+' decoded to ' ' is restored
+    if req is None or phone is None:
         return None
-    return Hop(session_id=session_id, phone=phone, service_code=form.get("serviceCode", "")[:40],
-               text=form.get("text", "")[:1000], network=form.get("networkCode", "")[:10])
+    return Hop(session_id=req.session_id, phone=phone, service_code=req.service_code, text=req.text,
+               network=req.network)
+
+
+def blueprint() -> Blueprint:
+    """Each USSD gateway's endpoints, at the paths it names (read from the registry per app)."""
+    bp = Blueprint("ussd", __name__)
+    for p in PROVIDERS.values():
+        if p.ussd is None:
+            continue
+        bp.add_url_rule(p.ussd.path, view_func=view(hop, p, p.name), methods=["POST"])
+        if p.ussd.events_path is not None:
+            bp.add_url_rule(p.ussd.events_path, view_func=view(events, p, f"{p.name}_events"),
+                            methods=["POST"])
+    return bp
 
 
 def utcnow() -> dt.datetime:

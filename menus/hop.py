@@ -15,10 +15,8 @@ class Hop:
 
 @dataclass(frozen=True)
 class Reply:
+    """A screen and whether it ends the session (each gateway writes it its own way:
+    ``providers/<name>/``, e.g. Africa's Talking's ``CON ``/``END ``)."""
+
     text: str
     end: bool = False
-
-    @property
-    def body(self) -> str:
-        """The provider body: ``CON ...`` to continue, ``END ...`` to finish."""
-        return ("END " if self.end else "CON ") + self.text

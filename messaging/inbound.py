@@ -28,6 +28,7 @@ from db import on_commit
 from groups.phones import try_normalise
 from messaging.dispatch import enqueue_inbox
 from messaging.models import InboxMessage, InStatus
+from providers import Inbound  # one SMS as any provider delivers it, in neutral terms
 
 if TYPE_CHECKING:
     from services import Services
@@ -35,17 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kassa.inbound")
 MAX_ATTEMPTS = 5
 UNIQUE = ["provider", "provider_message_id"]  # one row per provider's message id
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """One SMS as any provider delivers it, in neutral terms."""
-
-    provider: str
-    message_id: str
-    phone: str  # as the provider wrote it
-    text: str
-    to: str = ""
 
 
 @dataclass(frozen=True)

@@ -57,12 +57,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 import metrics
-from channels import Channel, Outgoing, Result, SendError, Sent
 from groups.models import Member
+from messaging.delivery_reports import EARLY_KEY, Report, apply_report
 from messaging.dispatch import MAX_ATTEMPTS, RETRY_INTERVALS, SEND_MANY
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.ratelimit import RateLimiter
-from messaging.reports import EARLY_KEY, Report, apply_report
+from providers import Channel, Delivery, Outgoing, Result, SendError, Sent
 
 if TYPE_CHECKING:
     from redis.typing import EncodableT
@@ -433,4 +433,4 @@ def _take_parked(services: Services, sent: list[Sent]) -> None:
         with services.db.transaction() as session:
             for s, raw in early:
                 status, error = json.loads(raw)
-                apply_report(session, Report(s.provider, s.provider_id, OutStatus(status), error))
+                apply_report(session, Report(s.provider, s.provider_id, Delivery(status), error))

@@ -367,7 +367,7 @@ def _children(pid: int) -> list[int]:
 
 def test_http_session_reads_the_environment_once(monkeypatch):
     """requests re-reads os.environ on every request when trust_env: the session reads it at build."""
-    from channels import http_session
+    from providers import http_session
 
     for key in list(os.environ):
         if key.lower().endswith("_proxy") or key in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):

@@ -21,14 +21,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 import ledger
-from channels import Outgoing
-from channels.console import ConsoleChannel, render_block
 from groups.demo import DEMO_GROUPS
 from groups.models import Coordinator, Group
 from ledger.models import Loan, LoanStatus, Txn
 from logsetup import build_handler
 from messaging.models import OutboxMessage
 from outreach.planner import preview, run_planner
+from providers import Outgoing
+from providers.console.send import ConsoleChannel, render_block
 from support.models import SupportRequest
 from tests.smskit import at_sms, run_jobs
 from tests.test_foundation import ussd

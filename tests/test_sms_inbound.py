@@ -1,7 +1,6 @@
 """Inbound SMS webhooks: stored before the 200, replays change nothing, requests authenticated."""
 from __future__ import annotations
 
-import pytest
 from twilio.request_validator import RequestValidator
 
 from messaging.models import InStatus
@@ -34,23 +33,6 @@ def test_same_id_from_two_providers_are_two_messages(client, make_app, services,
     assert len(inbox(services)) == 2
 
 
-def test_africastalking_token_is_required_when_set(make_app, demo):
-    app = make_app(WEBHOOK_TOKEN="s3cret")
-    client = app.test_client()
-    services = app.extensions["kassa"]
-    assert at_sms(client, MEMBER, "HELP").status_code == 403
-    assert at_sms(client, MEMBER, "HELP", token="wrong").status_code == 403
-    assert inbox(services) == [] and outbox(services) == []
-    assert at_sms(client, MEMBER, "HELP", token="s3cret").status_code == 200
-
-
-@pytest.mark.parametrize("form", [{}, {"from": MEMBER, "text": "BAL"}, {"id": "x", "text": "BAL"}])
-def test_malformed_inbound_is_400_and_stores_nothing(client, services, form):
-    response = client.post("/sms/africastalking", data=form)
-    assert response.status_code == 400 and b"required" in response.data
-    assert inbox(services) == []
-
-
 def _twilio_form(sid="SM1", body="HELP", phone=MEMBER):
     return {"MessageSid": sid, "AccountSid": "AC1", "From": phone, "To": "+15005550006", "Body": body,
             "NumMedia": "0"}
@@ -58,26 +40,6 @@ def _twilio_form(sid="SM1", body="HELP", phone=MEMBER):
 
 def _signed(url: str, form: dict) -> dict:
     return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, form)}
-
-
-@pytest.mark.parametrize("path", ["/sms/twilio", "/sms/twilio/status"])
-def test_twilio_signature_checked_over_public_url(make_app, demo, path):
-    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_URL="https://kassa.example.org")
-    client = app.test_client()
-    form = _twilio_form() if path == "/sms/twilio" else {"MessageSid": "SM9", "MessageStatus": "sent"}
-    good = _signed("https://kassa.example.org" + path, form)
-    assert client.post(path, data=form, headers=good).status_code == 200
-    tampered = dict(form, **{"From" if "From" in form else "MessageStatus": "+254712000004"})
-    assert client.post(path, data=tampered, headers=good).status_code == 403
-    assert client.post(path, data=form).status_code == 403  # missing signature
-    wrong_url = _signed("http://localhost" + path, form)  # what the app sees behind the proxy
-    assert client.post(path, data=form, headers=wrong_url).status_code == 403
-
-
-def test_twilio_without_public_url_validates_the_request_url(make_app, demo):
-    client = make_app(TWILIO_AUTH_TOKEN=TOKEN).test_client()
-    form = _twilio_form(sid="SM2")
-    assert client.post("/sms/twilio", data=form, headers=_signed("http://localhost/sms/twilio", form)).status_code == 200
 
 
 def test_twilio_answers_empty_twiml_and_replies_through_the_outbox(make_app, demo):

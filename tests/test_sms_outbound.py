@@ -11,14 +11,14 @@ import pytest
 import responses
 from rq import Queue
 
-from channels import Outgoing, SendError
-from channels.africastalking import AfricasTalkingChannel
-from channels.twilio import TwilioChannel
 from messaging.models import OutStatus, Priority
 from messaging.outbox import queue_sms
 from messaging.ratelimit import RateLimiter
 from messaging.sender import MAX_ATTEMPTS, TransientSendError, deliver
 from messaging.sweeper import sweep
+from providers import Outgoing, SendError
+from providers.africastalking.send import AfricasTalkingChannel
+from providers.twilio.send import TwilioChannel
 from tests.smskit import outbox, run_jobs
 
 AT_URL = "https://api.africastalking.com/version1/messaging"
@@ -255,38 +255,6 @@ def test_rate_limit_is_one_schedule_shared_by_every_worker(services):
     assert other.reserve() == 0.0  # channels do not share a budget
 
 
-@pytest.mark.parametrize("form, status", [
-    ({"id": "ATXid_9", "status": "Success"}, OutStatus.DELIVERED),
-    ({"id": "ATXid_9", "status": "Failed", "failureReason": "UserInBlackList"}, OutStatus.FAILED),
-    ({"id": "ATXid_9", "status": "Rejected", "failureReason": "InvalidPhoneNumber"}, OutStatus.REJECTED),
-    ({"id": "ATXid_9", "status": "Buffered"}, OutStatus.SENT),
-])
-@responses.activate
-def test_africastalking_delivery_reports_replayed_three_times(make_app, form, status):
-    app = make_app(**AT_CONFIG)
-    services, client = app.extensions["kassa"], app.test_client()
-    responses.post(AT_URL, json=at_answer())
-    queue_one(services)
-    run_jobs(services)
-    for _ in range(3):
-        assert client.post("/sms/africastalking/delivery", data=form).status_code == 200
-    row = outbox(services)[0]
-    assert row.status == status
-    assert row.last_error == form.get("failureReason")
-
-
-@responses.activate
-def test_delivery_reports_never_move_back_from_a_final_state(make_app):
-    app = make_app(**AT_CONFIG)
-    services, client = app.extensions["kassa"], app.test_client()
-    responses.post(AT_URL, json=at_answer())
-    queue_one(services)
-    run_jobs(services)
-    for status in ("Success", "Sent", "Buffered", "Failed"):
-        client.post("/sms/africastalking/delivery", data={"id": "ATXid_9", "status": status})
-    assert outbox(services)[0].status == OutStatus.DELIVERED
-
-
 @responses.activate
 def test_a_delivery_report_that_overtakes_the_sender_is_applied(make_app):
     """Africa's Talking calls back before the send job has saved the message id."""
@@ -313,38 +281,6 @@ def test_a_report_for_an_unknown_message_changes_nothing(make_app):
     assert client.post("/sms/africastalking/delivery", data={"id": "ATXid_nobody", "status": "Success"}).status_code == 200
     assert outbox(services)[0].status == OutStatus.PENDING
     assert services.redis.ttl("kassa:dlr:africastalking:ATXid_nobody") > 0  # parked for a while, then gone
-
-
-@responses.activate
-def test_twilio_status_callbacks_race_and_21610_rejects(make_app):
-    app = make_app(**dict(TW_CONFIG, TWILIO_AUTH_TOKEN=None))
-    services, client = app.extensions["kassa"], app.test_client()
-    responses.post(TW_URL, json={"sid": "SM1", "status": "queued"}, status=201)
-    responses.post(TW_URL, json={"sid": "SM2", "status": "queued"}, status=201)
-    queue_one(services)
-    queue_one(services)
-    run_jobs(services)
-    for _ in range(3):
-        client.post("/sms/twilio/status", data={"MessageSid": "SM1", "MessageStatus": "delivered"})
-        client.post("/sms/twilio/status", data={"MessageSid": "SM1", "MessageStatus": "sent"})  # late
-        client.post("/sms/twilio/status", data={"MessageSid": "SM2", "MessageStatus": "failed",
-                                                "ErrorCode": "21610"})
-    assert [(m.provider_id, m.status) for m in outbox(services)] == [
-        ("SM1", OutStatus.DELIVERED), ("SM2", OutStatus.REJECTED)]
-
-
-@pytest.mark.parametrize("path, form", [
-    ("/sms/africastalking/delivery", {"id": "x", "status": "Exploded"}),
-    ("/sms/africastalking/delivery", {"status": "Success"}),
-    ("/sms/twilio/status", {"MessageSid": "SM1"}),
-])
-def test_malformed_delivery_reports_are_400(client, path, form):
-    assert client.post(path, data=form).status_code == 400
-
-
-def test_delivery_report_token_enforced(make_app):
-    client = make_app(WEBHOOK_TOKEN="s").test_client()
-    assert client.post("/sms/africastalking/delivery", data={"id": "x", "status": "Success"}).status_code == 403
 
 
 @responses.activate

@@ -1,6 +1,7 @@
 """Delivery reports: a provider says what became of a message; the outbox row follows.
 
-Each provider's status words map to ours in a table. Reports race and repeat,
+Each provider's status words map to ours in a table in its folder
+(``providers/<name>/status.py``); what arrives here is neutral. Reports race and repeat,
 so a report may only move a row up :data:`~messaging.models.STATUS_RANK`
 (pending < sending < sent < final), never down and never out of a final state.
 """
@@ -9,36 +10,22 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import metrics
 from messaging.models import STATUS_RANK, OutboxMessage, OutStatus
+from providers.base import Delivery, DeliveryReport
+
+if TYPE_CHECKING:
+    from services import Services
 
 log = logging.getLogger("kassa.sms")
 
-AT_STATUS = {
-    "Sent": OutStatus.SENT, "Submitted": OutStatus.SENT, "Buffered": OutStatus.SENT,
-    "Success": OutStatus.DELIVERED, "Failed": OutStatus.FAILED, "Rejected": OutStatus.REJECTED,
-}
-TWILIO_STATUS = {
-    "queued": OutStatus.SENT, "accepted": OutStatus.SENT, "scheduled": OutStatus.SENT,
-    "sending": OutStatus.SENT, "sent": OutStatus.SENT,
-    "delivered": OutStatus.DELIVERED, "read": OutStatus.DELIVERED,
-    "failed": OutStatus.FAILED, "undelivered": OutStatus.FAILED, "canceled": OutStatus.FAILED,
-}
-#: Twilio error codes that mean "never send to this number again" (the recipient sent STOP).
-TWILIO_REJECTING_ERRORS = frozenset({"21610"})
-
-
-@dataclass(frozen=True)
-class Report:
-    provider: str
-    provider_id: str
-    status: OutStatus
-    error: str | None = None
+#: A delivery report, in neutral terms (each provider's folder maps its own status words to these).
+Report = DeliveryReport
 
 
 class Applied(enum.Enum):
@@ -54,9 +41,10 @@ def apply_report(session: Session, report: Report) -> Applied:
         .with_for_update())
     if row is None:
         return Applied.UNKNOWN
-    if STATUS_RANK[report.status] <= STATUS_RANK[row.status]:
+    status = OutStatus(report.status.value)
+    if STATUS_RANK[status] <= STATUS_RANK[row.status]:
         return Applied.UNCHANGED
-    row.status = report.status
+    row.status = status
     if report.error:
         row.last_error = report.error[:255]
     session.flush()
@@ -73,7 +61,7 @@ EARLY_KEY = "kassa:dlr:{}:{}"
 EARLY_SECONDS = 3600
 
 
-def receive_report(services, report: Report) -> Applied:
+def receive_report(services: Services, report: Report) -> Applied:
     """Apply a provider's report, parking it if its message has no provider id yet."""
     with services.db.transaction() as session:
         outcome = apply_report(session, report)
@@ -92,7 +80,7 @@ def receive_report(services, report: Report) -> Applied:
     return outcome
 
 
-def take_parked(services, provider: str, provider_id: str) -> None:
+def take_parked(services: Services, provider: str, provider_id: str) -> None:
     """After the sender saved ``provider_id``: apply a report that arrived before it, if any."""
     try:
         raw = services.redis.getdel(EARLY_KEY.format(provider, provider_id))
@@ -102,23 +90,4 @@ def take_parked(services, provider: str, provider_id: str) -> None:
     if raw:
         status, error = json.loads(raw)
         with services.db.transaction() as session:
-            apply_report(session, Report(provider, provider_id, OutStatus(status), error))
-
-
-def at_report(form) -> Report | None:
-    """A Report from Africa's Talking's form, or None when it is malformed."""
-    status = AT_STATUS.get(form.get("status", ""))
-    if not form.get("id") or status is None:
-        return None
-    return Report("africastalking", form["id"], status, form.get("failureReason") or None)
-
-
-def twilio_report(form) -> Report | None:
-    """A Report from Twilio's status callback form, or None when it is malformed."""
-    status = TWILIO_STATUS.get(form.get("MessageStatus", ""))
-    if not form.get("MessageSid") or status is None:
-        return None
-    error = form.get("ErrorCode") or None
-    if error in TWILIO_REJECTING_ERRORS and status == OutStatus.FAILED:
-        status = OutStatus.REJECTED
-    return Report("twilio", form["MessageSid"], status, f"twilio {error}" if error else None)
+            apply_report(session, Report(provider, provider_id, Delivery(status), error))

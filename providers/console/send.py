@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from channels import Outgoing, Result, Sent, one_by_one, send_each
 from messaging.encoding import shape
+from providers.base import Outgoing, Result, Sent, one_by_one, send_each
 
 
 def render_block(msg: Outgoing) -> str:

@@ -15,12 +15,13 @@ message); :class:`KeepAliveSMS` sends the SDK's own request through one pooled
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import requests
 from africastalking.Service import DEFAULT_TIMEOUT_S, AfricasTalkingException, validate_phone
 from africastalking.SMS import SMSService
 
-from channels import Outgoing, Result, SendError, Sent, http_session
+from providers.base import Outgoing, Result, SendError, Sent, http_session
 
 NAME = "africastalking"
 OK, TRANSIENT, PERMANENT = "ok", "transient", "permanent"
@@ -44,7 +45,7 @@ STATUS_CODES: dict[int, str] = {
 }
 
 
-class KeepAliveSMS(SMSService):
+class KeepAliveSMS(SMSService):  # type: ignore[misc]  # the SDK ships no types
     """The SDK's SMS service, its POSTs sent through one keep-alive session."""
 
     def __init__(self, username: str, api_key: str, session: requests.Session,
@@ -54,7 +55,8 @@ class KeepAliveSMS(SMSService):
         if base_url:  # a local stub (benchmarks): same paths, another host
             self._baseUrl = base_url.rstrip("/") + "/version1"
 
-    def _make_request(self, url, method, headers, data, params, callback=None, timeout=DEFAULT_TIMEOUT_S):
+    def _make_request(self, url: str, method: str, headers: dict[str, str], data: Any, params: Any,
+                      callback: Any = None, timeout: Any = DEFAULT_TIMEOUT_S) -> Any:
         if method.upper() != "POST" or callback is not None:
             return super()._make_request(url, method, headers, data, params, callback, timeout)
         res = self.http.post(url=url, headers=headers, params=params, data=data, timeout=timeout)
@@ -97,7 +99,7 @@ class AfricasTalkingChannel:
     def send_group(self, msgs: list[Outgoing]) -> list[Result]:
         """One request for ``msgs`` (one text); each recipient's status read on its own."""
         results: dict[int, Result] = {}
-        valid = []
+        valid: list[Outgoing] = []
         for m in msgs:  # the SDK refuses the whole request for one malformed number: refuse that one only
             if validate_phone(m.to):
                 valid.append(m)
@@ -129,17 +131,20 @@ class AfricasTalkingChannel:
         return {m.outbox_id: _recipient_result(by_number.get(m.to), message) for m in msgs}
 
 
-def _as_dict(answer) -> dict:
+def _as_dict(answer: Any) -> dict[str, Any]:
     """The SDK returns a dict only for an exact ``application/json`` answer, else text."""
-    if isinstance(answer, dict):
-        return answer
-    try:
-        return json.loads(answer)
-    except (TypeError, ValueError):
-        raise SendError(NAME, "bad_answer", str(answer)[:200], permanent=False) from None
+    data = answer
+    if not isinstance(data, dict):
+        try:
+            data = json.loads(answer)
+        except (TypeError, ValueError):
+            data = None
+    if not isinstance(data, dict):
+        raise SendError(NAME, "bad_answer", str(answer)[:200], permanent=False)
+    return data
 
 
-def _recipient_result(recipient: dict | None, message: str) -> Result:
+def _recipient_result(recipient: dict[str, Any] | None, message: str) -> Result:
     """One recipient's entry of the answer -> Sent, or the SendError its statusCode means."""
     if recipient is None:
         return SendError(NAME, "no_recipient", message, permanent=False)

@@ -14,7 +14,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from channels import Outgoing, Result, SendError, Sent, http_session, one_by_one, send_each
+from providers.base import Outgoing, Result, SendError, Sent, http_session, one_by_one, send_each
 
 NAME = "twilio"
 TRANSIENT, PERMANENT = "transient", "permanent"

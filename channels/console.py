@@ -13,7 +13,7 @@ import sys
 from typing import TextIO
 
 from channels import Outgoing, Result, Sent, one_by_one, send_each
-from messaging.encoding import shape
+from text.gsm7 import shape
 
 
 def render_block(msg: Outgoing) -> str:

@@ -73,8 +73,9 @@ def plan_visit(session: Session, *, team: str, place_id: int, visit_on: dt.date,
 
 def _text(lang: str, plain: bool, sender: str, message: str) -> BroadcastText:
     from messaging.outbox import variant
+    from text.plain import Letters
 
-    v = variant(broadcast_text(lang, sender, message), plain)
+    v = variant(broadcast_text(lang, sender, message), Letters.of(plain))
     return BroadcastText(language=lang, plain=plain, text=v.text, encoding=v.encoding, segments=v.segments)
 
 

@@ -148,6 +148,7 @@ def _apologise(session: Session, row: InboxMessage) -> None:
 
     Unknown numbers get nothing (they are answered at most once a day elsewhere).
     """
+    from groups.letters import member_letters
     from groups.service import find_member
     from i18n import translator
     from messaging.outbox import queue_sms
@@ -162,4 +163,4 @@ def _apologise(session: Session, row: InboxMessage) -> None:
     text = t.gettext("Sorry, your message \"{start}\" could not be handled. Send it again later or ask your "
                      "treasurer.", start=start)
     queue_sms(session, to=row.from_phone, text=text, language=t.lang, kind="reply", priority=Priority.REPLY,
-              member_id=member.id, dedupe_key=f"inbox-failed:{row.id}", plain=bool(member.plain_letters))
+              member_id=member.id, dedupe_key=f"inbox-failed:{row.id}", letters=member_letters(session, member))

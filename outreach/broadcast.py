@@ -33,6 +33,7 @@ from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, sel
 from sqlalchemy.orm import Session, aliased
 
 from db import on_commit
+from groups.letters import plain_sql
 from groups.models import Coordinator, Group, Member, Membership, Status
 from i18n import LANGUAGES, N_, Translator
 from messaging.models import OutboxMessage, OutStatus, Priority
@@ -40,6 +41,7 @@ from messaging.outbox import variant
 from outreach.bulk import insert_outbox_from_select, no_commit_wait, one_of, send_after_commit
 from outreach.models import Broadcast, BroadcastGroup, BroadcastStatus, BroadcastText
 from outreach.texts import broadcast_text
+from text.plain import Letters
 
 FANOUT_BATCH = 500  # groups per transaction (15-25 members each: keeps the index plan)
 MAX_MESSAGE = 1000  # characters a coordinator may write
@@ -189,7 +191,7 @@ def _text(lang: str, plain: bool, sender: str, message: str) -> BroadcastText:
 
 def text_variant(lang: str, sender: str, message: str, plain: bool):
     """The announcement as a member in ``lang`` receives it: its body, encoding and segments."""
-    return variant(broadcast_text(lang, sender, " ".join(message.split())), plain)
+    return variant(broadcast_text(lang, sender, " ".join(message.split())), Letters.of(plain))
 
 
 # -- who receives it ---------------------------------------------------------------------
@@ -238,16 +240,12 @@ def _language():
     return case((Member.language.in_(list(LANGUAGES)), Member.language), else_=literal("en"))
 
 
-def _plain(b: Broadcast, group):
-    return true() if b.plain else func.coalesce(Member.plain_letters, group.plain_letters)
-
-
 def _recipients_by_variant(session: Session, b: Broadcast) -> list[tuple[str, bool, str, int]]:
     """(language, plain, group currency, recipients) for every variant the broadcast would send."""
     holders = _holders(b).subquery()
     g = aliased(Group)
     lang = _language()
-    keys = [lang, g.currency] if b.plain else [lang, g.currency, func.coalesce(Member.plain_letters, g.plain_letters)]
+    keys = [lang, g.currency] if b.plain else [lang, g.currency, plain_sql(Member.plain_letters, g.plain_letters)]
     rows = session.execute(
         select(func.count(), *keys).select_from(holders)
         .join(Member, Member.id == holders.c.member_id).join(g, g.id == holders.c.group_id)
@@ -558,7 +556,7 @@ def _rows(session: Session, broadcast_id: int, all_plain: bool, group_ids: list[
     t = BroadcastText
     narrowing = _narrowing(session, broadcast_id)
     group_plain = one_of(session, Membership.group_id, plain_groups)
-    plain = true() if all_plain else func.coalesce(Member.plain_letters, group_plain)
+    plain = true() if all_plain else plain_sql(Member.plain_letters, group_plain)
     r = (select(Member.phone, Member.id, Membership.group_id, Member.language,
                 _language().label("variant"), plain.label("plain"))
          .select_from(Membership).join(Member, Member.id == Membership.member_id)

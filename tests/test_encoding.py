@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from i18n.plain import plain_letters
-from messaging.encoding import GSM7, UCS2, is_gsm7, shape
+from text.gsm7 import GSM7, UCS2, is_gsm7, shape
+from text.plain import plain_letters
 
 
 @pytest.mark.parametrize("text,encoding,segments", [

@@ -1,7 +1,7 @@
 """A mobile team's visit schedule, announced to the villages it will visit.
 
 Each planned visit (team, place, day) holds a broadcast to the groups under that
-place (``outreach.broadcast``: the same fan-out, dedupe keys and resume as a
+place (``outreach.broadcast``, ``outreach.fanout``: the same fan-out, dedupe keys and resume as a
 coordinator's ``BC``), kept as a draft until the plan's ``announce_at``; the
 scheduler's ``announce-visits`` task then confirms it. The text is written in
 each language (the member reads her own), the day as a label: "Visit: {date}".

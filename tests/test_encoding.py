@@ -1,4 +1,4 @@
-"""Segment counting as the networks count (PROVIDERS.md §4), and plain letters."""
+"""Segment counting as the networks count (text/gsm7.py: 3GPP TS 23.038), and plain letters."""
 from __future__ import annotations
 
 import pytest

@@ -22,6 +22,7 @@ from i18n import LANGUAGES, translator
 from jobs.outreach import fan_out_pause
 from ledger.money import AmountError, parse_amount
 from outreach import broadcast as bc
+from outreach import fanout
 from outreach.models import Broadcast, BroadcastStatus
 
 broadcast = AppGroup("broadcast", help="Send an announcement to groups, a region or all, and follow it.")
@@ -55,7 +56,7 @@ def _price(price: str | None, currency: str | None) -> bc.Price:
 @click.option("--price-currency", default=None, help="Currency of the price (default SMS_PRICE_CURRENCY).")
 @click.option("--yes", is_flag=True, help="Send without asking to confirm.")
 @click.option("--background", is_flag=True, help="Fan out in the RQ worker instead of here.")
-@click.option("--batch", default=bc.FANOUT_BATCH, show_default=True, help="Groups per transaction.")
+@click.option("--batch", default=fanout.FANOUT_BATCH, show_default=True, help="Groups per transaction.")
 def send(message, codes, regions, everyone, as_phone, sender, plain, key, price, price_currency, yes,
          background, batch) -> None:
     """Preview MESSAGE to its recipients, confirm, and send it."""
@@ -90,7 +91,7 @@ def send(message, codes, regions, everyone, as_phone, sender, plain, key, price,
 
 @broadcast.command("resume")
 @click.argument("broadcast_id", type=int)
-@click.option("--batch", default=bc.FANOUT_BATCH, show_default=True)
+@click.option("--batch", default=fanout.FANOUT_BATCH, show_default=True)
 def resume(broadcast_id: int, batch: int) -> None:
     """Continue a broadcast's fan-out from where it stopped (no duplicate, no gap)."""
     with services().db.transaction() as session:
@@ -161,7 +162,7 @@ def _fan_out_with_progress(broadcast_id: int, total: int, batch: int) -> None:
     with Progress(TextColumn("broadcast {task.fields[id]}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn()) as bar:
         task = bar.add_task("fan-out", total=total or None, id=broadcast_id)
-        summary = bc.run_fan_out(services(), broadcast_id, batch=batch, pause=fan_out_pause(),
+        summary = fanout.run_fan_out(services(), broadcast_id, batch=batch, pause=fan_out_pause(),
                                  progress=lambda step: bar.advance(task, step.written))
         bar.update(task, total=max(total, summary.written), completed=summary.written)
     click.echo(f"broadcast {broadcast_id}: {summary.written} messages written to the outbox")

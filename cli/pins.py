@@ -6,6 +6,7 @@ from flask import current_app
 
 from cli import services
 from cli.groups import members
+from groups.letters import member_letters
 from groups.phones import PhoneError, normalise_phone
 from groups.service import find_member
 from i18n import translator
@@ -31,7 +32,7 @@ def members_reset_pin(phone: str, country: str | None) -> None:
         reset_pin(session, member)
         t = translator(member.language)
         queue_sms(session, to=member.phone, language=t.lang, kind="pin_reset", priority=Priority.NOTICE,
-                  member_id=member.id, text=t.gettext(
+                  letters=member_letters(session, member), member_id=member.id, text=t.gettext(
                       "Kassa: your PIN was reset by {chair}. Dial {code} to choose a new one.",
                       chair=t.gettext("your coordinator"), code=code))
     click.echo(f"PIN of {member.name} ({e164}) reset; she chooses a new one when she dials {code}.")

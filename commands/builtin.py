@@ -8,8 +8,8 @@ from commands.parser import Grammar, Parsed, match_key
 from commands.registry import ANYONE, REGISTRY, Command, pgettext, register
 from db import on_commit
 from i18n import LANGUAGES, N_, translator
-from i18n.plain import PLAIN_READABLE, plain_letters
-from messaging.encoding import shape
+from text.gsm7 import shape
+from text.plain import PLAIN_READABLE, plain_letters
 
 EVERYONE = frozenset({ANYONE})
 

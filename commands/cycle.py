@@ -23,10 +23,10 @@ from commands.parser import Grammar, Item, Parsed
 from commands.registry import COORDINATOR, Command, pgettext, register
 from groups.models import Group, Member, Membership, Role, Status
 from i18n import N_, Translator, translator
-from i18n.plain import plain_letters
 from ledger.errors import LedgerError
 from ledger.shareout import Payout, ShareOut
-from messaging.encoding import shape
+from text.gsm7 import shape
+from text.plain import plain_letters
 
 TREASURER = frozenset({"treasurer"})
 CHAIR = frozenset({"chair"})
@@ -108,11 +108,12 @@ def tell_coordinators(session, group: Group, watchers, render: Callable[[Transla
     """The share-out's notices to the coordinators standing in for a group without a chair."""
     from messaging.models import Priority
     from messaging.outbox import queue_sms
+    from text.plain import Letters
 
     for coordinator in watchers.coordinators:
         t = translator(coordinator.language)
         queue_sms(session, to=coordinator.phone, text=render(t), language=t.lang, kind="notice",
-                  priority=Priority.NOTICE, group_id=group.id)
+                  letters=Letters.FULL, priority=Priority.NOTICE, group_id=group.id)
 
 
 def coordinator_started(t: Translator, group: Group, preview: ledger.Preview) -> str:

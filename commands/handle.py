@@ -19,10 +19,12 @@ from commands import messages
 from commands.context import CommandError, Context, Outcome, Sender, identify
 from commands.parser import ParseError, parse_arguments, split_keyword
 from commands.registry import ANYONE, COORDINATOR, FIELD, REGISTRY, Command, keyword_table
-from groups.models import Group, Member, Membership
+from groups.letters import letters_for
+from groups.models import Group, Membership
 from i18n import translator
 from messaging.models import OutboxMessage, Priority
 from messaging.outbox import queue_sms
+from text.plain import Letters
 
 log = logging.getLogger("kassa.commands")
 
@@ -132,24 +134,18 @@ def _deliver(session: Session, sender: Sender, group: Group | None, outcome: Out
             continue  # the sender's own receipt is in her reply
         queue_sms(session, to=notice.member.phone, text=notice.text, language=notice.member.language,
                   kind=notice.kind, priority=Priority.REPLY, member_id=notice.member.id,
-                  group_id=notice.group.id, plain=_plain(notice.member, notice.group))
+                  group_id=notice.group.id, letters=letters_for(notice.member, notice.group))
     own = [n.text for n in outcome.notices if sender.member is not None and n.member.id == sender.member.id]
     _reply(session, sender, group, "\n".join([outcome.reply, *own]))
     for text in outcome.more:
         _reply(session, sender, group, text)
 
 
-def _plain(member: Member | None, group: Group | None) -> bool:
-    if member is not None and member.plain_letters is not None:
-        return member.plain_letters
-    return bool(group.plain_letters) if group is not None else False
-
-
 def _reply(session: Session, sender: Sender, group: Group | None, text: str) -> OutboxMessage:
     group = group or (sender.memberships[0].group if sender.memberships else None)
     return queue_sms(session, to=sender.phone, text=text, language=sender.language, kind="reply",
                      priority=Priority.REPLY, member_id=sender.member.id if sender.member else None,
-                     group_id=group.id if group is not None else None, plain=_plain(sender.member, group))
+                     group_id=group.id if group is not None else None, letters=letters_for(sender.member, group))
 
 
 def _unregistered(session: Session, config, sms: Incoming) -> Handled:
@@ -161,7 +157,7 @@ def _unregistered(session: Session, config, sms: Incoming) -> Handled:
     try:
         with session.begin_nested():
             queue_sms(session, to=sms.phone, text=messages.unregistered(t), language=t.lang,
-                      kind="reply", priority=Priority.REPLY, dedupe_key=key)
+                      kind="reply", priority=Priority.REPLY, dedupe_key=key, letters=Letters.FULL)
     except IntegrityError:  # a concurrent message from the same number won the race
         return Handled(None, "ignored")
     return Handled(None, "unregistered")

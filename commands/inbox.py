@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from commands.handle import Incoming, handle
 from commands.rules import redact_if_secret
+from groups.letters import member_letters
 from groups.service import find_member
 from i18n import translator
 from messaging.inbound import MAX_ATTEMPTS
@@ -90,4 +91,4 @@ def _apologise(session: Session, row: InboxMessage) -> None:
     text = t.gettext("Sorry, your message \"{start}\" could not be handled. Send it again later or ask your "
                      "treasurer.", start=start)
     queue_sms(session, to=row.from_phone, text=text, language=t.lang, kind="reply", priority=Priority.REPLY,
-              member_id=member.id, dedupe_key=f"inbox-failed:{row.id}", plain=bool(member.plain_letters))
+              member_id=member.id, dedupe_key=f"inbox-failed:{row.id}", letters=member_letters(session, member))

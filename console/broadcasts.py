@@ -26,6 +26,7 @@ from groups.models import Coordinator, Group, Role, Status
 from i18n import LANGUAGES, N_
 from orgs.models import Project, ProjectGroup
 from outreach import broadcast as bc
+from outreach import fanout
 from outreach.models import Broadcast, BroadcastStatus
 
 UTC = dt.UTC
@@ -300,7 +301,7 @@ def _act(broadcast_id: int, action: str) -> None:
                 flash(_("This announcement can no longer be cancelled."), "error")
                 return
         elif action == "resume":
-            retried = bc.resume(session, b, now)
+            retried = fanout.resume(session, b, now)
             flash(tr().ngettext("Resumed; {n} failed message will be tried again.",
                                 "Resumed; {n} failed messages will be tried again.", retried), "info")
         record(session, f"broadcast.{action}", f"B{b.id}", {"status": before}, {"status": b.status.value})

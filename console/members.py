@@ -20,6 +20,7 @@ from console.tables import ROLE_LABELS, loans_table, statement_table
 from console.web import _, services, tr
 from db import run_after_commit
 from groups.kinds import size_warning
+from groups.letters import letters_for
 from groups.models import Member, Membership, Role, Status
 from groups.phones import PhoneError
 from groups.service import CSV_COLUMNS, SetupError, add_member, import_members, read_csv
@@ -176,7 +177,7 @@ def member_reset_pin(group_id: int, member_id: int):
         reset_pin(s, member)
         t = translator(member.language)
         queue_sms(s, to=member.phone, language=t.lang, kind="pin_reset", priority=Priority.NOTICE,
-                  member_id=member.id, group_id=group.id, text=t.gettext(
+                  letters=letters_for(member, group), member_id=member.id, group_id=group.id, text=t.gettext(
                       "Kassa: your PIN was reset by {chair}. Dial {code} to choose a new one.",
                       chair=t.gettext("your coordinator"), code=cfg.USSD_SERVICE_CODE))
         record(s, "member.reset_pin", f"{group.code} {member.phone}", before, {"pin": "not set"},

@@ -26,6 +26,7 @@ from groups.phones import try_normalise
 from i18n import N_
 from messaging.models import InboxMessage, InStatus, OutboxMessage, OutStatus, Priority
 from messaging.outbox import queue_sms
+from text.plain import Letters
 
 PAGE = 50
 # Admins and coordinators (one entry each: a NAV entry names one role or none).
@@ -205,7 +206,8 @@ def message_resend(message_id: int):
             OutboxMessage.dedupe_key.like(_resend_key(msg) + "%"))) or 0
         new = queue_sms(s, to=msg.to_phone, text=msg.text, language=msg.language, kind=msg.kind,
                         priority=min(int(msg.priority), int(Priority.NOTICE)), member_id=msg.member_id,
-                        group_id=msg.group_id, dedupe_key=f"{_resend_key(msg)}{n + 1}")
+                        group_id=msg.group_id, dedupe_key=f"{_resend_key(msg)}{n + 1}",
+                        letters=Letters.FULL)  # its text is already in her letters: sent again as it was
         record(s, "message.resend", f"sms {msg.id}", {"status": msg.status.value},
                {"resent_as": new.id}, group_id=msg.group_id)
         new_id = new.id

@@ -1,7 +1,7 @@
 """A mobile team's visit schedule, announced to the villages it will visit.
 
 Each planned visit (team, place, day) holds a broadcast to the groups under that
-place (``outreach.broadcast``: the same fan-out, dedupe keys and resume as a
+place (``outreach.broadcast``, ``outreach.fanout``: the same fan-out, dedupe keys and resume as a
 coordinator's ``BC``), kept as a draft until the plan's ``announce_at``; the
 scheduler's ``announce-visits`` task then confirms it. The text is written in
 each language (the member reads her own), the day as a label: "Visit: {date}".
@@ -73,8 +73,9 @@ def plan_visit(session: Session, *, team: str, place_id: int, visit_on: dt.date,
 
 def _text(lang: str, plain: bool, sender: str, message: str) -> BroadcastText:
     from messaging.outbox import variant
+    from text.plain import Letters
 
-    v = variant(broadcast_text(lang, sender, message), plain)
+    v = variant(broadcast_text(lang, sender, message), Letters.of(plain))
     return BroadcastText(language=lang, plain=plain, text=v.text, encoding=v.encoding, segments=v.segments)
 
 

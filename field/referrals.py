@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from field.errors import FieldError
 from field.models import LenderBranch, LoanCondition, Referral, ReferralStatus
+from groups.letters import letters_for
 from groups.models import Coordinator, Group, Member, Membership, Role, Status
 from i18n import N_, translator
 from messaging.models import Priority
@@ -31,6 +32,7 @@ from messaging.outbox import queue_sms
 from orgs.conditions import CONDITIONS, NONE, UnknownCondition, require_known
 from orgs.models import Organisation, OrgKind, Place, ProjectGroup, ProjectOrganisation
 from support.service import coordinators_of
+from text.plain import Letters
 
 STATUS_LABELS = {
     ReferralStatus.REQUESTED.value: N_("Waiting for the chair"),
@@ -194,7 +196,7 @@ def request_referral(session: Session, group: Group, member: Member, organisatio
                          lender=org.name, amount=t.money(amount, group.currency), ref=referral.ref,
                          code=service_code)
         queue_sms(session, to=chair.phone, text=text, language=t.lang, kind="referral", priority=Priority.NOTICE,
-                  member_id=chair.id, group_id=group.id, dedupe_key=f"referral:{referral.ref}:{chair.id}")
+                  letters=letters_for(chair, group), member_id=chair.id, group_id=group.id, dedupe_key=f"referral:{referral.ref}:{chair.id}")
     for coordinator in coordinators:
         t = translator(coordinator.language)
         # TRANSLATORS: SMS to an NGO coordinator; APPROVE and DECLINE are SMS keywords, keep them.
@@ -202,7 +204,7 @@ def request_referral(session: Session, group: Group, member: Member, organisatio
                          "Reply APPROVE {ref} or DECLINE {ref}.", name=member.name, group=group.code,
                          lender=org.name, amount=t.money(amount, group.currency), ref=referral.ref)
         queue_sms(session, to=coordinator.phone, text=text, language=t.lang, kind="referral",
-                  priority=Priority.NOTICE, group_id=group.id,
+                  letters=Letters.FULL, priority=Priority.NOTICE, group_id=group.id,
                   dedupe_key=f"referral:{referral.ref}:c{coordinator.id}")
     return referral
 
@@ -271,7 +273,7 @@ def tell_member(session: Session, referral: Referral) -> None:
         if referral.note:
             text += " " + referral.note
     queue_sms(session, to=member.phone, text=text, language=t.lang, kind="referral", priority=Priority.NOTICE,
-              member_id=member.id, group_id=group.id,
+              letters=letters_for(member, group), member_id=member.id, group_id=group.id,
               dedupe_key=f"referral:{referral.ref}:{referral.status.value}:{member.id}")
 
 

@@ -35,7 +35,7 @@ class GroupKind(str, enum.Enum):
 
 
 #: The size each kind of group is meant to have (members), for a warning outside it:
-#: SHG 10-20 (NRLM, Kudumbashree), VSLA 10-25 (DOMAIN.md), flexible groups 10-25 (seed 004).
+#: SHG 10-20 (NRLM, Kudumbashree), VSLA 10-25 (docs/domain.md), flexible groups 10-25 (seed 004).
 GROUP_SIZES = {"shg": (10, 20), "vsla": (10, 25), "flexible": (10, 25)}
 
 
@@ -56,7 +56,7 @@ class Group(Base):
     """A savings group (SHG or VSLA) and its rules.
 
     ``code`` is the short code people type in SMS (``BC KAS1 ...``).
-    Defaults for loan rules follow the VSLA/SHG practice in DOMAIN.md.
+    Defaults for loan rules follow the VSLA/SHG practice in docs/domain.md.
     """
 
     __tablename__ = "groups"

@@ -11,7 +11,7 @@ When a change counts (``effective``):
   next meeting. Refused while today's meeting is open (it has postings and is
   not closed): two members at one meeting must not pay by two rules. After
   ``CLOSE`` (or before the meeting) the next meeting is the first to use it.
-- ``share`` (VSLA share value): from the next cycle. DOMAIN.md A1: the group
+- ``share`` (VSLA share value): from the next cycle. docs/domain.md A1: the group
   sets the share price at the start of the cycle and it stays fixed, so the
   open cycle keeps its own (``Cycle.share_value``) and the new value opens the
   next one (the share-out creates it from ``Group.share_value``). Before the
@@ -74,7 +74,7 @@ BUILTIN_FINES = {
     "absent": N_("Missed meeting"),
 }
 
-INTEREST_MAX_BP = 1000  # 10% a month (DOMAIN.md A1)
+INTEREST_MAX_BP = 1000  # 10% a month (docs/domain.md A1)
 LIMIT_RANGE = (1, 20)
 EXPIRY_RANGE = (0, 52)
 NAME_MAX = 30

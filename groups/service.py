@@ -14,7 +14,7 @@ from groups.models import Coordinator, CoordinatorGroup, Group, GroupKind, Membe
 from groups.phones import PhoneError, normalise_phone
 from i18n import LANGUAGES
 
-# Defaults from DOMAIN.md: VSLA service charge 10%/month, SHG 2%/month.
+# Defaults from docs/domain.md: VSLA service charge 10%/month, SHG 2%/month.
 SERVICE_CHARGE_DEFAULT_BP = {GroupKind.VSLA: 1000, GroupKind.SHG: 200, GroupKind.FLEXIBLE: 1000}
 
 

@@ -21,7 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, get_decimal_symbol
 
-from messaging.encoding import is_gsm7
+from text.gsm7 import is_gsm7
 
 HERE = Path(__file__).resolve().parent
 LOCALE_DIR = HERE / "locale"

@@ -122,8 +122,8 @@ def measure(text: str, sms: bool = True, screen: bool = True) -> str:
     A screen holds 160 GSM-7 characters or 80 others; a longer one is split
     into pages ("more"), which is allowed but slower for her to read.
     """
-    from menus.fit import budget_for, units
-    from messaging.encoding import shape
+    from text.gsm7 import shape, units
+    from text.screen import budget_for
 
     parts = []
     if sms:

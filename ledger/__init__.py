@@ -41,7 +41,7 @@ from ledger.loans import (
 )
 from ledger.meetings import Sheet, SheetRow, close_meeting, meeting_sheet, open_meeting
 from ledger.models import Loan, LoanStatus
-from ledger.money import AmountError, Money, parse_amount
+from ledger.money import AmountError, parse_amount
 from ledger.queries import KIND_LABELS, Entry, Position, member_position, mini_statement
 from ledger.readcache import ReadCache, cached_position, cached_statement
 from ledger.shareout import Payout, ShareOut, plan_share_out, share_out
@@ -49,7 +49,7 @@ from ledger.summaries import Summary, TrialLine, audit, group_summary, trial_bal
 
 __all__ = [
     "AMOUNT_MESSAGES", "AmountError", "Due", "KIND_LABELS", "Entry", "Instalment", "LOAN_PURPOSES", "LOAN_STATUS_LABELS",
-    "LedgerError", "Loan", "LoanStatus", "Money", "Payout", "Position", "Quote", "ReadCache", "Receipt", "ShareOut",
+    "LedgerError", "Loan", "LoanStatus", "Payout", "Position", "Quote", "ReadCache", "Receipt", "ShareOut",
     "Sheet", "SheetRow", "Summary", "TrialLine", "approved_loans", "audit", "cached_position", "cached_statement", "close_meeting",
     "decide_loan", "disburse_loan", "get_loan", "get_receipt", "group_summary", "group_today",
     "loan_limit", "meeting_sheet", "move_cash", "member_position", "mini_statement", "open_meeting",

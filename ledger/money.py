@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from babel.numbers import get_currency_precision
 
@@ -38,38 +37,6 @@ def amount_example(currency: str) -> str:
     Vietnamese and one and a half in English.
     """
     return str(_EXAMPLES.get(currency.upper(), 500))
-
-
-@dataclass(frozen=True, order=True)
-class Money:
-    amount: int  # minor units
-    currency: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
-            raise TypeError("Money.amount must be an int of minor units")
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
-    def _same(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise ValueError(f"currency mismatch {self.currency} vs {other.currency}")
-
-    def major_str(self) -> str:
-        """Plain decimal text, e.g. ``1500.50`` (for logs and CSV, not for people)."""
-        digits = minor_digits(self.currency)
-        sign = "-" if self.amount < 0 else ""
-        whole, frac = divmod(abs(self.amount), 10**digits) if digits else (abs(self.amount), 0)
-        return f"{sign}{whole}.{frac:0{digits}d}" if digits else f"{sign}{whole}"
 
 
 _GROUPED = re.compile(r"^\d{1,3}([,\s.]\d{3})+$")

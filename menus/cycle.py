@@ -19,6 +19,7 @@ from commands.cycle import (
     started_notice,
     tell_coordinators,
 )
+from groups.letters import letters_for
 from groups.models import Member, Membership
 from i18n import N_, translator
 from menus.engine import Choice, Ctx, End, Go, Move, Say, Screen
@@ -95,7 +96,7 @@ def _chosen(ctx: Ctx, target: str) -> Move:
 
 def _tell(ctx: Ctx, member: Member, text: str, kind: str) -> None:
     queue_sms(ctx.db, to=member.phone, text=text, language=member.language, kind=kind,
-              priority=Priority.NOTICE, member_id=member.id, group_id=ctx.group.id)
+              letters=letters_for(member, ctx.group), priority=Priority.NOTICE, member_id=member.id, group_id=ctx.group.id)
 
 
 #: Who was told of the share-out (``Watchers.tier``) -> the treasurer's answer; never "the chair" when there is none.

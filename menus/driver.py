@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from groups.letters import letters_for
 from groups.models import Group, Member, Membership, Status
 from i18n import N_, translator
 from menus.engine import HOME, Ctx, Deps, End, Go, Machine, Say
@@ -163,9 +164,8 @@ def _field_worker(db: Session, phone: str) -> Who | None:
 
 def who_for(member: Member, membership: Membership, group: Group, groups: int = 1) -> Who:
     """The session's caller as a member of ``group``."""
-    plain = member.plain_letters if member.plain_letters is not None else group.plain_letters
-    return Who(member_id=member.id, group_id=group.id, membership_id=membership.id,
-               role=membership.role.value, lang=member.language, plain=bool(plain), group_name=group.name,
+    return Who(member_id=member.id, group_id=group.id, membership_id=membership.id, role=membership.role.value,
+               lang=member.language, plain=letters_for(member, group).plain, group_name=group.name,
                currency=group.currency, timezone=group.timezone, meeting_weekday=group.meeting_weekday,
                meeting_time=group.meeting_time.strftime("%H:%M"), meeting_place=group.meeting_place or "",
                meeting_every_weeks=group.meeting_every_weeks,

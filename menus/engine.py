@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from groups.models import Group, Member, Membership
 from i18n import N_, Translator, translator
-from i18n.plain import PLAIN_READABLE, plain_letters
 from ledger.readcache import ReadCache
-from menus.fit import clip, fits, paginate
 from menus.hop import Hop, Reply
 from menus.state import State
+from text.plain import plain_letters
+from text.screen import clip, fits, paginate
 
 HOME = "home"
 BACK, TOP, MORE = "0", "00", "98"
@@ -314,13 +314,9 @@ class Machine:
             lines += [f"{n}. {text}" for n, (text, _) in enumerate(self.options(ctx, screen), start=1)]
             footer = [BACK + ". " + t.gettext("Back")] if screen.back and st.screen != HOME else []
         more = MORE + ". " + t.gettext("More")
+        # Her letters on every screen (groups.letters: hers, else her group's), as in her SMS:
+        # a screen never turns plain by itself to save a page, so no word changes its letters.
         pages = paginate(*_plain_all(lines, footer, more)) if self.plain(ctx) else paginate(lines, footer, more)
-        if len(pages) > 1 and not self.plain(ctx) and t.lang in PLAIN_READABLE:
-            # Plain letters fit twice as much (160 GSM-7 against 80 UCS-2): use them
-            # rather than make her page, where her language still reads naturally so.
-            plain_pages = paginate(*_plain_all(lines, footer, more))
-            if len(plain_pages) < len(pages):
-                pages = plain_pages
         st.pages = len(pages)
         st.page = min(st.page, st.pages - 1)
         st.shown = pages if len(pages) > 1 else []

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from groups.letters import letters_for
 from groups.models import Member, Membership, Status
 from i18n import N_, translator
 from menus.engine import Ctx, End, Go, Invalid, Move, Say, Screen
@@ -47,7 +48,7 @@ def _reset(ctx: Ctx) -> Move:
     reset_pin(ctx.db, who)
     t = translator(who.language)
     queue_sms(ctx.db, to=who.phone, language=t.lang, kind="pin_reset", priority=Priority.NOTICE,
-              member_id=who.id, group_id=ctx.group.id,
+              letters=letters_for(who, ctx.group), member_id=who.id, group_id=ctx.group.id,
               text=t.gettext("Kassa: your PIN was reset by {chair}. Dial {code} to choose a new one.",
                              chair=ctx.member.name, code=ctx.deps.service_code))
     return End(Say(N_("{name}: the PIN is reset."),

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from commands.rules import change_text
+from groups.letters import letters_for
 from groups.models import GroupKind, Member, Membership, Status
 from groups.rules import (
     NAME_MAX,
@@ -217,7 +218,7 @@ def _apply(ctx: Ctx) -> Move:
     for member in members:
         queue_sms(ctx.db, to=member.phone, text=change_text(translator(member.language), group, applied),
                   language=member.language, kind="rule_change", priority=Priority.NOTICE, member_id=member.id,
-                  group_id=group.id)
+                  group_id=group.id, letters=letters_for(member, group))
     if edit.rule == "pin" and ctx.state.who is not None:
         ctx.state.who.pin_for_balance = bool(edit.value)
         ctx.state.who_changed = True

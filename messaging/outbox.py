@@ -13,13 +13,14 @@ each (bench/endtoend.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from db import on_commit
-from i18n.plain import plain_letters
-from messaging.encoding import normalise, shape
 from messaging.models import OutboxMessage, Priority
+from text.gsm7 import shape
+from text.plain import Letters, in_letters
 
 
 @dataclass(frozen=True)
@@ -31,23 +32,24 @@ class Variant:
     segments: int
 
 
-def variant(text: str, plain: bool) -> Variant:
-    """``text`` as it will be sent (NFC, or plain letters when ``plain``), with its shape."""
-    body = plain_letters(text) if plain else normalise(text)
+def variant(text: str, letters: Letters) -> Variant:
+    """``text`` as it will be sent in ``letters`` (NFC, or plain letters), with its shape."""
+    body = in_letters(text, letters)
     s = shape(body)
     return Variant(body, s.encoding, s.segments)
 
 
-def queue_sms(session: Session, *, to: str, text: str, language: str, kind: str,
+def queue_sms(session: Session, *, to: str, text: str, language: str, kind: str, letters: Letters,
               priority: int = Priority.NOTICE, member_id: int | None = None,
-              group_id: int | None = None, dedupe_key: str | None = None,
-              plain: bool = False) -> OutboxMessage:
+              group_id: int | None = None, dedupe_key: str | None = None) -> OutboxMessage:
     """Add one outbound SMS to the outbox (flushed, not committed).
 
-    ``plain`` sends it in plain GSM-7 letters (cheaper). ``dedupe_key``, when
+    ``letters`` is required, so no text forgets the reader's style: a member's
+    comes from ``groups.letters`` (``letters_for(member, group)``); a text to a
+    coordinator or an unknown number says ``Letters.FULL``. ``dedupe_key``, when
     given, is unique in the database: the same key twice is refused there.
     """
-    v = variant(text, plain)
+    v = variant(text, letters)
     msg = OutboxMessage(to_phone=to, member_id=member_id, group_id=group_id, text=v.text,
                         language=language, encoding=v.encoding, segments=v.segments,
                         priority=int(priority), kind=kind, dedupe_key=dedupe_key)
@@ -66,7 +68,7 @@ def _send_after_commit(session: Session, outbox_id: int, priority: int) -> None:
     on_commit(session, _enqueue_after_commit, {priority: [outbox_id]})
 
 
-def _enqueue_after_commit(services, by_priority: dict[int, list[int]]) -> None:
+def _enqueue_after_commit(services: Any, by_priority: dict[int, list[int]]) -> None:
     from messaging.bulk import enqueue_sends
     from messaging.dispatch import enqueue_send
 

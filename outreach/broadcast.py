@@ -1,49 +1,60 @@
-"""Coordinator broadcasts: resolve the target within her scope, preview, fan out.
+"""Coordinator broadcasts: resolve the target within her scope, draft, preview, start.
 
 Life of a broadcast: ``create_broadcast`` (draft, its texts fixed for every
 language and letter style) -> ``preview`` (recipients, segments per language
 and encoding, cost and the saving with plain letters) -> ``confirm`` (status
-``sending``; the fan-out job is enqueued after the commit) -> ``fan_out_batch``
-until done.
-
-Fan-out walks the target groups in id order, a batch of groups per
-transaction: an INSERT ... SELECT writes the outbox rows of their members
-(``dedupe_key`` ``bc:<broadcast>:<member>``, unique, conflicts skipped, so a
-member of two target groups gets it once) and the same transaction moves
-``cursor`` to the last group id of the batch. A worker killed at any point
-leaves either the whole batch and its cursor or neither, so the next run
-resumes with no duplicate and no gap. On PostgreSQL ``run_fan_out`` writes
-two batches at once on two connections and moves the cursor once both have
-committed; a kill in between leaves rows past the cursor, and the resumed run
-writes those batches again with their existing keys skipped. Members who sent
-STOP or left are skipped when their batch is written. Each batch costs what its groups hold,
-whatever the size of the rest.
+``sending``; the fan-out job is enqueued after the commit). From there
+:mod:`outreach.fanout` writes its outbox rows in batches and resumes a stopped
+one; its public names (``run_fan_out``, ``fan_out_batch``, ``resume`` ...)
+stay importable from here for callers that drive a broadcast end to end.
+The preview counts recipients with the fan-out's own definitions (target,
+reachable, language, letter style), so it counts whom the fan-out writes.
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from db import on_commit
+from groups.letters import plain_sql
 from groups.models import Coordinator, Group, Member, Membership, Status
 from i18n import LANGUAGES, N_, Translator
-from messaging.bulk import insert_outbox_from_select, no_commit_wait, one_of, send_after_commit
-from messaging.models import OutboxMessage, OutStatus, Priority
-from messaging.outbox import variant
+from messaging.models import OutboxMessage
+from messaging.outbox import Variant, variant
+from outreach.fanout import (
+    FANOUT_BATCH,
+    FANOUT_LANES,
+    KIND,
+    Batch,
+    FanOutSummary,
+    dedupe_range,
+    enqueue_fan_out,
+    fan_out_batch,
+    member_language,
+    reachable,
+    resume,
+    run_fan_out,
+    stalled_broadcasts,
+    target_filter,
+)
 from outreach.models import Broadcast, BroadcastGroup, BroadcastStatus, BroadcastText
 from outreach.texts import broadcast_text
+from text.plain import Letters
 
-FANOUT_BATCH = 500  # groups per transaction (15-25 members each: keeps the index plan)
+__all__ = [  # the fan-out's names too: callers drive a broadcast end to end from here
+    "FANOUT_BATCH", "FANOUT_LANES", "KIND", "MAX_MESSAGE", "YES_WINDOW", "Batch", "BroadcastError", "Cost",
+    "FanOutSummary", "Preview", "PreviewLine", "Price", "Prices", "Scope", "StatusReport", "Target", "Waiting",
+    "broadcast_status", "cancel", "clean_message", "confirm", "confirm_waiting", "count_recipients",
+    "create_broadcast", "dedupe_range", "draft_by_sms", "enqueue_fan_out", "fan_out_batch", "preview",
+    "price_from_config", "prices_from_config", "recipient_languages", "resolve", "resume", "run_fan_out",
+    "stalled_broadcasts", "text_variant",
+]
+
 MAX_MESSAGE = 1000  # characters a coordinator may write
-KIND = "broadcast"
 UTC = dt.UTC
 
 
@@ -99,12 +110,11 @@ def resolve(session: Session, coordinator: Coordinator | None, target: Target) -
     ``coordinator=None`` is the operator (the CLI without ``--as``): every group.
     A coordinator's ALL means every group she serves (hers and her regions').
     """
-    unlimited = coordinator is None or coordinator.all_groups
     if target.projects and not target.codes and not target.regions:
         target = Target(everyone=True, projects=target.projects)
+    if coordinator is None or coordinator.all_groups:
+        return _resolve_unlimited(session, target)
     if target.everyone:
-        if unlimited:
-            return Scope((), (), True)
         from orgs.places import coordinator_clause  # her groups, and every group under her places
 
         mine = session.scalars(select(Group.id).where(coordinator_clause(coordinator, regions=False))
@@ -116,26 +126,38 @@ def resolve(session: Session, coordinator: Coordinator | None, target: Target) -
     if not target.codes and not target.regions:
         raise BroadcastError("no_target", N_("Say which groups: a group code, several codes, or ALL."))
     for region in target.regions:
-        if not unlimited and region not in (coordinator.regions or ()):
+        if region not in (coordinator.regions or ()):
             raise BroadcastError("not_your_region", N_("Region {region} is not one of yours."), region=region)
-    ids = [_group_in_scope(session, coordinator, code, unlimited) for code in target.codes]
+    ids = [_group_in_scope(session, coordinator, code) for code in target.codes]
     return Scope(tuple(dict.fromkeys(ids)), tuple(target.regions), False)
 
 
-def _group_in_scope(session: Session, coordinator: Coordinator | None, code: str, unlimited: bool) -> int:
+def _resolve_unlimited(session: Session, target: Target) -> Scope:
+    """:func:`resolve` for the operator or a coordinator of every group: any group, any region."""
+    if target.everyone:
+        return Scope((), (), True)
+    if not target.codes and not target.regions:
+        raise BroadcastError("no_target", N_("Say which groups: a group code, several codes, or ALL."))
+    ids = [_group_in_scope(session, None, code) for code in target.codes]
+    return Scope(tuple(dict.fromkeys(ids)), tuple(target.regions), False)
+
+
+def _group_in_scope(session: Session, coordinator: Coordinator | None, code: str) -> int:
+    """The id of group ``code``; refused when ``coordinator`` (None: no limit) does not serve it."""
     group = session.scalar(select(Group).where(Group.code == code))
     if group is None:
         raise BroadcastError("unknown_group", N_("There is no group {code}."), code=code)
-    if not unlimited and session.scalar(select(Group.id).where(Group.id == group.id,
-                                                               _serves(coordinator))) is None:
+    if coordinator is not None and session.scalar(select(Group.id).where(Group.id == group.id,
+                                                                          _serves(coordinator))) is None:
         raise BroadcastError("not_your_group", N_("Group {code} is not one of yours."), code=code)
     return group.id
 
 
-def _serves(coordinator: Coordinator):
+def _serves(coordinator: Coordinator) -> ColumnElement[bool]:
     from orgs.places import coordinator_clause
 
-    return coordinator_clause(coordinator)  # linked, under her places, or in her regions
+    clause: ColumnElement[bool] = coordinator_clause(coordinator)  # linked, under her places, or in her regions
+    return clause
 
 
 def clean_message(message: str) -> str:
@@ -187,71 +209,49 @@ def _text(lang: str, plain: bool, sender: str, message: str) -> BroadcastText:
     return BroadcastText(language=lang, plain=plain, text=v.text, encoding=v.encoding, segments=v.segments)
 
 
-def text_variant(lang: str, sender: str, message: str, plain: bool):
+def text_variant(lang: str, sender: str, message: str, plain: bool) -> Variant:
     """The announcement as a member in ``lang`` receives it: its body, encoding and segments."""
-    return variant(broadcast_text(lang, sender, " ".join(message.split())), plain)
+    return variant(broadcast_text(lang, sender, " ".join(message.split())), Letters.of(plain))
 
 
-# -- who receives it ---------------------------------------------------------------------
+# -- who receives it (the fan-out's definitions: outreach.fanout) -----------------------
 
-def _target_filter(b: Broadcast):
-    if b.all_groups:
-        chosen = true()
-    else:
-        conditions = [Group.id.in_(select(BroadcastGroup.group_id).where(BroadcastGroup.broadcast_id == b.id))]
-        if b.regions:
-            conditions.append(Group.region.in_(list(b.regions)))
-        chosen = or_(*conditions)
-    if b.project_ids:
-        from orgs.models import ProjectGroup
-
-        chosen = and_(chosen, Group.id.in_(select(ProjectGroup.group_id)
-                                           .where(ProjectGroup.project_id.in_(list(b.project_ids)))))
-    return chosen
-
-
-def _member_filter(b: Broadcast):
+def _member_filter(b: Broadcast) -> ColumnElement[bool]:
     """The narrowing by language and role (true when the broadcast has none)."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if b.languages:
-        conditions.append(_language().in_(list(b.languages)))
+        conditions.append(member_language().in_(list(b.languages)))
     if b.roles:
         conditions.append(Membership.role.in_(list(b.roles)))
     return and_(*conditions) if conditions else true()
 
 
-def _holders(b: Broadcast) -> Select:
+def _holders(b: Broadcast) -> Select[int, int]:
     """(member_id, group_id): each member with an active membership of a target group, once."""
     q = (select(Membership.member_id.label("member_id"), func.min(Membership.group_id).label("group_id"))
          .join(Group, Group.id == Membership.group_id)
-         .where(Membership.status == Status.ACTIVE, Group.status == Status.ACTIVE, _target_filter(b)))
+         .where(Membership.status == Status.ACTIVE, Group.status == Status.ACTIVE, target_filter(b)))
     if b.languages:
         q = q.join(Member, Member.id == Membership.member_id)
     return q.where(_member_filter(b)).group_by(Membership.member_id)
 
 
-def _reachable():
-    return and_(Member.status == Status.ACTIVE, Member.opted_out.is_(False))
-
-
-def _language():
-    return case((Member.language.in_(list(LANGUAGES)), Member.language), else_=literal("en"))
-
-
-def _plain(b: Broadcast, group):
-    return true() if b.plain else func.coalesce(Member.plain_letters, group.plain_letters)
-
-
 def _recipients_by_variant(session: Session, b: Broadcast) -> list[tuple[str, bool, str, int]]:
-    """(language, plain, group currency, recipients) for every variant the broadcast would send."""
+    """(language, plain, group currency, recipients) for every variant the broadcast would send.
+
+    A member of several target groups counts once, under her lowest group id; her letters are
+    ``groups.letters``' rule with that group (``b.plain``: plain letters for everyone).
+    """
     holders = _holders(b).subquery()
     g = aliased(Group)
-    lang = _language()
-    keys = [lang, g.currency] if b.plain else [lang, g.currency, func.coalesce(Member.plain_letters, g.plain_letters)]
+    lang = member_language()
+    keys: list[Any] = [lang, g.currency]
+    if not b.plain:
+        keys.append(plain_sql(Member.plain_letters, g.plain_letters))
     rows = session.execute(
         select(func.count(), *keys).select_from(holders)
         .join(Member, Member.id == holders.c.member_id).join(g, g.id == holders.c.group_id)
-        .where(_reachable()).group_by(*keys)).all()
+        .where(reachable()).group_by(*keys)).all()
     return [(row[1], b.plain or bool(row[3]), row[2], row[0]) for row in rows]
 
 
@@ -375,22 +375,24 @@ def preview(session: Session, b: Broadcast, price: Price | Prices) -> Preview:
     lines = []
     per_currency: dict[str, list[int]] = {}  # currency -> [recipients, segments, cost, plain_cost, priced]
     for lang, is_plain, group_currency, n in sorted(_recipients_by_variant(session, b)):
+        unit: int | None
         if isinstance(price, Price):
             currency, unit = price.currency, price.per_segment
         else:
             currency, unit = group_currency, price.of(group_currency)
         priced = unit is not None
-        unit = unit or 0
         text = texts[(lang, is_plain)]
+        per_segment = unit or 0
         lines.append(PreviewLine(lang, is_plain, text.encoding, text.segments, n,
-                                 n * text.segments * unit, currency, priced))
+                                 n * text.segments * per_segment, currency, priced))
         acc = per_currency.setdefault(currency, [0, 0, 0, 0, 1])
         acc[0] += n
         acc[1] += n * text.segments
-        acc[2] += n * text.segments * unit
-        acc[3] += n * texts[(lang, True)].segments * unit
+        acc[2] += n * text.segments * per_segment
+        acc[3] += n * texts[(lang, True)].segments * per_segment
         acc[4] = acc[4] and priced
-    costs = tuple(Cost(cur, *vals[:4], priced=bool(vals[4])) for cur, vals in sorted(per_currency.items()))
+    costs = tuple(Cost(cur, vals[0], vals[1], vals[2], vals[3], priced=bool(vals[4]))
+                  for cur, vals in sorted(per_currency.items()))
     return Preview(b.id, sum(x.recipients for x in lines), tuple(lines),
                    sum(x.recipients * x.segments for x in lines), costs)
 
@@ -470,218 +472,6 @@ def confirm_waiting(session: Session, coordinator: Coordinator, now: dt.datetime
     return Waiting(b)
 
 
-def resume(session: Session, b: Broadcast, now: dt.datetime) -> int:
-    """Take up a broadcast that stopped: its fan-out again, and its failed messages once more.
-
-    The fan-out resumes from its cursor (no duplicate, no gap); failed rows go back to
-    pending and are sent after the commit. Returns how many failed rows were retried.
-    """
-    if b.status == BroadcastStatus.SENDING:
-        b.updated_at = now
-        on_commit(session, enqueue_fan_out, b.id, int(now.timestamp()))
-    lo, hi = dedupe_range(b.id)
-    failed = list(session.scalars(select(OutboxMessage.id).where(
-        OutboxMessage.dedupe_key >= lo, OutboxMessage.dedupe_key < hi,
-        OutboxMessage.status == OutStatus.FAILED)))
-    if failed:
-        from sqlalchemy import update
-
-        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(failed))
-                        .values(status=OutStatus.PENDING, attempts=0, retry_at=None, last_error=None))
-        send_after_commit(session, failed, Priority.BULK)
-    session.flush()
-    return len(failed)
-
-
-def enqueue_fan_out(services, broadcast_id: int, attempt: int = 0) -> None:
-    """Enqueue the fan-out job (deterministic id per attempt, so a duplicate enqueue is harmless)."""
-    services.queue("default").enqueue("jobs.outreach.fan_out", broadcast_id,
-                                      job_id=services.job_id(f"fanout-{broadcast_id}-{attempt}"), job_timeout="2h")
-
-
-@dataclass(frozen=True)
-class Batch:
-    written: int  # outbox rows this batch wrote
-    cursor: int  # last group id done
-    done: bool
-    outbox_ids: list[int] = field(default_factory=list, repr=False)
-
-
-def fan_out_batch(session: Session, broadcast_id: int, *, batch: int = FANOUT_BATCH,
-                  now: dt.datetime | None = None) -> Batch:
-    """Write the outbox rows for the members of the next ``batch`` target groups; move the cursor past them.
-
-    The broadcast row is locked (PostgreSQL) so two workers take turns; either
-    way the unique dedupe keys make a repeated batch write nothing.
-    """
-    now = now or dt.datetime.now(UTC)
-    b = session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
-    if b is None or b.status != BroadcastStatus.SENDING:
-        return Batch(0, b.cursor if b else 0, True)
-    groups = _next_groups(session, b, batch)
-    if not groups:
-        b.status, b.finished_at, b.updated_at = BroadcastStatus.DONE, now, now
-        session.flush()
-        return Batch(0, b.cursor, True)
-    ids = _write_groups(session, b.id, b.plain, groups)  # with its cursor, below: together or not at all
-    b.cursor, b.written, b.updated_at = groups[-1].id, b.written + len(ids), now
-    session.flush()
-    return Batch(len(ids), groups[-1].id, False, ids)
-
-
-def _next_groups(session: Session, b: Broadcast, limit: int) -> list[Any]:
-    """The next ``limit`` target groups after the cursor: ``(id, plain_letters)`` rows."""
-    return list(session.execute(
-        select(Group.id, Group.plain_letters).where(Group.status == Status.ACTIVE, _target_filter(b),
-                                                    Group.id > b.cursor)
-        .order_by(Group.id).limit(limit)).all())
-
-
-def _write_groups(session: Session, broadcast_id: int, plain: bool, groups: list[Any]) -> list[int]:
-    """Outbox rows for the members of ``groups``; the new ids, sent after the commit."""
-    no_commit_wait(session)  # a lost batch is written again: its cursor had not moved either
-    ids = insert_outbox_from_select(session, _rows(session, broadcast_id, plain, [g.id for g in groups],
-                                                   [g.id for g in groups if g.plain_letters]))
-    send_after_commit(session, ids, Priority.BULK)
-    return ids
-
-
-def _rows(session: Session, broadcast_id: int, all_plain: bool, group_ids: list[int],
-          plain_groups: list[int]) -> Select:
-    """The outbox rows (OUTBOX_COLUMNS) for the reachable members of ``group_ids``.
-
-    The recipients are gathered first, each with her variant's language and
-    letter style (a group's style from ``plain_groups``, the ids of those
-    that want plain letters), in a MATERIALIZED CTE: the database walks only
-    memberships and members, then matches the few texts by a hash join.
-    """
-    t = BroadcastText
-    narrowing = _narrowing(session, broadcast_id)
-    group_plain = one_of(session, Membership.group_id, plain_groups)
-    plain = true() if all_plain else func.coalesce(Member.plain_letters, group_plain)
-    r = (select(Member.phone, Member.id, Membership.group_id, Member.language,
-                _language().label("variant"), plain.label("plain"))
-         .select_from(Membership).join(Member, Member.id == Membership.member_id)
-         .where(one_of(session, Membership.group_id, group_ids), Membership.status == Status.ACTIVE,
-                _reachable(), *narrowing)
-         .cte("r").prefix_with("MATERIALIZED", dialect="postgresql"))
-    return (select(r.c.phone, r.c.id, r.c.group_id, t.text, r.c.language, t.encoding, t.segments,
-                   literal(int(Priority.BULK)), literal(KIND), literal(f"bc:{broadcast_id}:") + cast(r.c.id, String),
-                   literal(OutStatus.PENDING.value), literal(0))
-            .select_from(r)
-            .join(t, and_(t.broadcast_id == broadcast_id, t.language == r.c.variant, t.plain == r.c.plain)))
-
-
-def _narrowing(session: Session, broadcast_id: int) -> list:
-    """The language and role narrowing of a broadcast, as WHERE conditions on its members."""
-    languages, roles = session.execute(select(Broadcast.languages, Broadcast.roles)
-                                       .where(Broadcast.id == broadcast_id)).one()
-    conditions = []
-    if languages:
-        conditions.append(_language().in_(list(languages)))
-    if roles:
-        conditions.append(Membership.role.in_(list(roles)))
-    return conditions
-
-
-@dataclass
-class FanOutSummary:
-    batches: int = 0
-    written: int = 0
-    cursor: int = 0
-    done: bool = False
-
-
-def run_fan_out(services, broadcast_id: int, *, batch: int = FANOUT_BATCH, pause: float = 0.0,
-                progress: Callable[[Batch], None] | None = None, lanes: int | None = None) -> FanOutSummary:
-    """Fan out until done, resuming from the stored cursor.
-
-    On SQLite (one writer at a time) each batch of ``batch`` groups is one
-    transaction that also moves the cursor. On PostgreSQL ``lanes`` batches are
-    written at once, each in its own transaction on its own connection (the
-    database's work spreads over the cores), and the cursor moves past them
-    only after every one has committed. A kill between the two leaves rows
-    past the cursor; the run that resumes writes those batches again and the
-    unique dedupe keys skip what is there: no duplicate, no gap.
-
-    ``pause`` sleeps after writing each part, before its commit: it paces a
-    broadcast and lets a test kill the process with a batch in flight.
-    """
-    if lanes is None:
-        lanes = FANOUT_LANES if services.db.engine.dialect.name == "postgresql" else 1
-    if lanes <= 1:
-        return _run_serial(services, broadcast_id, batch, pause, progress)
-    summary = FanOutSummary()
-    with ThreadPoolExecutor(lanes, thread_name_prefix="fanout") as pool:
-        while True:
-            with services.db.transaction() as session:
-                b = session.get(Broadcast, broadcast_id)
-                if b is None or b.status != BroadcastStatus.SENDING:
-                    summary.cursor, summary.done = (b.cursor if b else 0), True
-                    return summary
-                groups = _next_groups(session, b, batch * lanes)
-                plain_b, cursor = b.plain, b.cursor
-            if not groups:
-                _finish(services, broadcast_id)
-                summary.cursor, summary.done = cursor, True
-                return summary
-            parts = [groups[i:i + batch] for i in range(0, len(groups), batch)]  # at most ``lanes``
-            written = sum(pool.map(functools.partial(_write_part, services, broadcast_id, plain_b, pause=pause), parts))
-            last = groups[-1].id
-            with services.db.transaction() as session:
-                b = session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
-                if b is not None and b.cursor < last:
-                    b.cursor, b.written, b.updated_at = last, b.written + written, dt.datetime.now(UTC)
-            step = Batch(written, last, False)
-            summary.batches += 1
-            summary.written += written
-            summary.cursor = last
-            if progress:
-                progress(step)
-
-
-FANOUT_LANES = 2  # parts of a batch written at once on PostgreSQL (the machine's 2 cores)
-
-
-def _write_part(services, broadcast_id: int, plain: bool, groups: list[Any], *, pause: float) -> int:
-    """The outbox rows of ``groups``' members, in a transaction of their own; how many were new."""
-    with services.db.transaction() as session:
-        ids = _write_groups(session, broadcast_id, plain, groups)
-        if pause:
-            time.sleep(pause)
-    return len(ids)
-
-
-def _finish(services, broadcast_id: int) -> None:
-    """Mark the broadcast done; ``written`` recounted (a resumed batch skips rows it had written)."""
-    lo, hi = dedupe_range(broadcast_id)
-    with services.db.transaction() as session:
-        b = session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
-        if b is None or b.status != BroadcastStatus.SENDING:
-            return
-        now = dt.datetime.now(UTC)
-        b.written = session.scalar(select(func.count()).select_from(OutboxMessage)
-                                   .where(OutboxMessage.dedupe_key >= lo, OutboxMessage.dedupe_key < hi)) or 0
-        b.status, b.finished_at, b.updated_at = BroadcastStatus.DONE, now, now
-
-
-def _run_serial(services, broadcast_id: int, batch: int, pause: float,
-                progress: Callable[[Batch], None] | None) -> FanOutSummary:
-    summary = FanOutSummary()
-    while True:
-        with services.db.transaction() as session:
-            step = fan_out_batch(session, broadcast_id, batch=batch)
-            if pause and not step.done:
-                time.sleep(pause)
-        summary.cursor, summary.done = step.cursor, step.done
-        if step.done:
-            return summary
-        summary.batches += 1
-        summary.written += step.written
-        if progress:
-            progress(step)
-
-
 # -- status ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -699,11 +489,6 @@ class StatusReport:
     finished_at: dt.datetime | None
 
 
-def dedupe_range(broadcast_id: int) -> tuple[str, str]:
-    """The key range holding ``bc:<id>:<member>`` (the unique index answers it)."""
-    return f"bc:{broadcast_id}:", f"bc:{broadcast_id};"
-
-
 def broadcast_status(session: Session, broadcast_id: int) -> StatusReport | None:
     """Where a broadcast stands: fan-out progress and its messages by delivery status."""
     b = session.get(Broadcast, broadcast_id)
@@ -718,13 +503,3 @@ def broadcast_status(session: Session, broadcast_id: int) -> StatusReport | None
     return StatusReport(b.id, b.status.value, b.sender, b.message, b.recipients, b.written, b.cursor,
                         {s.value if hasattr(s, "value") else str(s): n for s, n in counts},
                         b.created_at, b.started_at, b.finished_at)
-
-
-def stalled_broadcasts(session: Session, now: dt.datetime, idle: dt.timedelta = dt.timedelta(minutes=2)
-                       ) -> Sequence[int]:
-    """Broadcasts still sending whose last batch is older than ``idle`` (their worker died)."""
-    since = now - idle
-    return list(session.scalars(
-        select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING,
-                                   or_(Broadcast.updated_at.is_(None), Broadcast.updated_at < since),
-                                   or_(Broadcast.started_at.is_(None), Broadcast.started_at < since))))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from groups.letters import letters_for
 from groups.models import Coordinator, Group, Member, Membership, Role, Status
 from i18n import N_, Translator, translator
 from ledger.approvals import Deciders, deciders
@@ -22,6 +23,7 @@ from ledger.models import Loan
 from messaging.models import Priority
 from messaging.outbox import queue_sms
 from support.service import coordinators_of
+from text.plain import Letters
 
 #: Decider tier -> what the borrower is told after asking (USSD).
 SENT_TO = {
@@ -61,7 +63,7 @@ def tell_deciders(session: Session, group: Group, loan: Loan, borrower: Member, 
                          name=borrower.name, ref=loan.ref, amount=t.money(loan.principal, group.currency),
                          term=_term(t, loan), code=service_code)
         queue_sms(session, to=person.phone, text=text, language=t.lang, kind="loan_request",
-                  priority=Priority.NOTICE, member_id=person.id, group_id=group.id,
+                  letters=letters_for(person, group), priority=Priority.NOTICE, member_id=person.id, group_id=group.id,
                   dedupe_key=f"loan_request:{loan.ref}:{person.id}")
     if found.tier == "coordinator":
         for coordinator in coordinators_of(session, group):
@@ -77,7 +79,7 @@ def tell_coordinator(session: Session, group: Group, loan: Loan, borrower: Membe
                      "or DECLINE {ref}.", name=borrower.name, group=group.code, ref=loan.ref,
                      amount=t.money(loan.principal, group.currency))
     queue_sms(session, to=coordinator.phone, text=text, language=t.lang, kind="loan_request",
-              priority=Priority.NOTICE, group_id=group.id, dedupe_key=f"loan_request:{loan.ref}:c{coordinator.id}")
+              letters=Letters.FULL, priority=Priority.NOTICE, group_id=group.id, dedupe_key=f"loan_request:{loan.ref}:c{coordinator.id}")
 
 
 def _treasurers(session: Session, group: Group) -> list[Member]:
@@ -105,7 +107,7 @@ def tell_decision(session: Session, group: Group, loan: Loan, borrower: Member, 
         text = t.gettext("{group}: your loan request {loan} for {amount} is not approved. {reason}",
                          group=group.name, loan=loan.ref, amount=amount, reason=reason_words(t, reason)).strip()
     queue_sms(session, to=borrower.phone, text=text, language=t.lang, kind="loan_decision",
-              priority=Priority.REPLY, member_id=borrower.id, group_id=group.id,
+              letters=letters_for(borrower, group), priority=Priority.REPLY, member_id=borrower.id, group_id=group.id,
               dedupe_key=f"loan_decision:{loan.ref}")
     if not approve:
         return
@@ -118,7 +120,7 @@ def tell_decision(session: Session, group: Group, loan: Loan, borrower: Member, 
                           "DISBURSE {ref}.", ref=loan.ref, amount=tt.money(loan.principal, group.currency),
                           name=borrower.name)
         queue_sms(session, to=treasurer.phone, text=note, language=tt.lang, kind="loan_decision",
-                  priority=Priority.NOTICE, member_id=treasurer.id, group_id=group.id,
+                  letters=letters_for(treasurer, group), priority=Priority.NOTICE, member_id=treasurer.id, group_id=group.id,
                   dedupe_key=f"loan_payout:{loan.ref}:{treasurer.id}")
 
 
@@ -137,5 +139,5 @@ def tell_withdrawn(session: Session, group: Group, loan: Loan, borrower: Member,
         text = t.gettext("{group}: your approved loan {loan} for {amount} is cancelled. {reason}",
                          group=group.name, loan=loan.ref, amount=amount, reason=reason_words(t, reason)).strip()
     queue_sms(session, to=borrower.phone, text=text, language=t.lang, kind="loan_decision",
-              priority=Priority.NOTICE, member_id=borrower.id, group_id=group.id,
+              letters=letters_for(borrower, group), priority=Priority.NOTICE, member_id=borrower.id, group_id=group.id,
               dedupe_key=f"loan_{'expired' if expired else 'cancelled'}:{loan.ref}")

@@ -23,10 +23,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from groups.changes import meeting_days
+from groups.letters import plain_sql
 from groups.models import Group, Member, Membership, Status
 from groups.schedule import local_instant
 from ledger.loans import due_by, next_instalment
@@ -35,6 +36,7 @@ from messaging.bulk import insert_outbox_rows, one_of, send_after_commit
 from messaging.models import OutStatus, Priority
 from messaging.outbox import variant
 from outreach.texts import loan_due_notice, overdue_notice
+from text.plain import Letters
 
 if TYPE_CHECKING:
     from services import Services
@@ -51,7 +53,7 @@ class LoanDue:
     member_id: int
     phone: str
     language: str
-    plain: bool
+    letters: Letters
     amount: int
     due_on: dt.date
 
@@ -59,7 +61,7 @@ class LoanDue:
 def _borrowers(session: Session, group_ids: list[int]) -> list[Any]:
     """Active loans of reachable members (active, in the group, no STOP) in ``group_ids``."""
     return session.execute(
-        select(Loan, Member.phone, Member.language, func.coalesce(Member.plain_letters, Group.plain_letters))
+        select(Loan, Member.phone, Member.language, plain_sql())
         .join(Member, Member.id == Loan.member_id).join(Group, Group.id == Loan.group_id)
         .join(Membership, (Membership.group_id == Loan.group_id) & (Membership.member_id == Loan.member_id))
         .where(one_of(session, Loan.group_id, group_ids), Loan.status == LoanStatus.ACTIVE, Member.status == Status.ACTIVE,
@@ -80,10 +82,10 @@ def instalments_for_meetings(session: Session, meetings: dict[int, dt.date]) -> 
     meets = meeting_days(session, {loan.group_id for loan, *_ in borrowers})
     for loan, phone, language, plain in borrowers:
         amount = max(0, due_by(loan, meetings[loan.group_id], meets.get(loan.group_id)) - loan.paid)
-        entry = owed.setdefault((loan.group_id, loan.member_id), [phone, language, bool(plain), 0])
+        entry = owed.setdefault((loan.group_id, loan.member_id), [phone, language, Letters.of(plain), 0])
         entry[3] += amount
-    return [LoanDue(gid, mid, phone, lang, plain, amount, meetings[gid])
-            for (gid, mid), (phone, lang, plain, amount) in owed.items() if amount > 0]
+    return [LoanDue(gid, mid, phone, lang, letters, amount, meetings[gid])
+            for (gid, mid), (phone, lang, letters, amount) in owed.items() if amount > 0]
 
 
 @dataclass
@@ -125,7 +127,7 @@ def plan_loan_notices(session: Session, now: dt.datetime, *, limit: int = BATCH)
     by_id = {g.id: g for g in groups}
     borrowers = _borrowers(session, list(by_id))
     meets = meeting_days(session, {loan.group_id for loan, *_ in borrowers})
-    rows = [_notice(by_id[loan.group_id], loan, phone, lang, bool(plain), now, meets.get(loan.group_id))
+    rows = [_notice(by_id[loan.group_id], loan, phone, lang, Letters.of(plain), now, meets.get(loan.group_id))
             for loan, phone, lang, plain in borrowers]
     result.outbox_ids = insert_outbox_rows(session, [r for r in rows if r])
     result.checked, result.notices = len(groups), len(result.outbox_ids)
@@ -151,7 +153,7 @@ def _local_day(group: Any, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(group.timezone)).date()
 
 
-def _notice(group: Any, loan: Loan, phone: str, lang: str, plain: bool, now: dt.datetime,
+def _notice(group: Any, loan: Loan, phone: str, lang: str, letters: Letters, now: dt.datetime,
             meets: Any = None) -> dict | None:
     """The outbox row of this loan's notice today, if it has one."""
     nxt = next_instalment(loan, meets)
@@ -167,7 +169,7 @@ def _notice(group: Any, loan: Loan, phone: str, lang: str, plain: bool, now: dt.
                                                currency=group.currency, due_on=nxt.on)
     else:
         return None
-    v = variant(text, plain)
+    v = variant(text, letters)
     return dict(to_phone=phone, member_id=loan.member_id, group_id=loan.group_id, text=v.text, language=lang,
                 encoding=v.encoding, segments=v.segments, priority=int(Priority.NOTICE), kind=KIND,
                 dedupe_key=f"rem:{kind}:{loan.id}:{nxt.on.isoformat()}:{loan.member_id}",

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from groups.changes import changes_of
+from groups.letters import letters_of
 from groups.models import Group, Member, Membership, Status
 from groups.schedule import (
     Plan,
@@ -51,6 +52,7 @@ from messaging.models import OutStatus, Priority
 from messaging.outbox import variant
 from outreach import loans
 from outreach.texts import MeetingFacts, meeting_reminder
+from text.plain import Letters
 
 if TYPE_CHECKING:
     from services import Services
@@ -177,9 +179,10 @@ def reminder_words(row: Any, language: str, loan: int | None = None, moved: dict
     return meeting_reminder(language, _facts(row, moved), loan=loan)
 
 
-def letters(row: Any, member_choice: int) -> bool:
-    """Plain letters for a member whose own choice is ``member_choice`` (see ``_member_plain``)."""
-    return bool(row.plain_letters) if member_choice == FOLLOW_GROUP else bool(member_choice)
+def letters(row: Any, member_choice: int) -> Letters:
+    """The letter style of a member of group ``row`` whose own choice is ``member_choice``
+    (see ``_member_plain``): ``groups.letters``' one rule."""
+    return letters_of(None if member_choice == FOLLOW_GROUP else bool(member_choice), row.plain_letters)
 
 
 def dedupe_prefix(group_id: int, meeting_on: dt.date, kind: str = "meeting") -> str:
@@ -221,16 +224,16 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime,
         session, select(Membership.group_id, Member.language, _member_plain()).distinct()
         .join(Member, Member.id == Membership.member_id), list(by_id))).all()
     words: dict[tuple[int, str], str] = {}  # the reminder, once per group and language ...
-    texts: dict[tuple[int, str, bool], Any] = {}  # ... as sent, once per letter style too
+    texts: dict[tuple[int, str, Letters], Any] = {}  # ... as sent, once per letter style too
     per_group: dict[int, list[tuple]] = {}
     for gid, lang, choice in combos:
         row = by_id[gid]
-        plain = letters(row, choice)
+        style = letters(row, choice)
         if (gid, lang) not in words:
             words[gid, lang] = reminder_words(row, lang, moved=moved)
-        if (gid, lang, plain) not in texts:
-            texts[gid, lang, plain] = variant(words[gid, lang], plain)
-        v = texts[gid, lang, plain]
+        if (gid, lang, style) not in texts:
+            texts[gid, lang, style] = variant(words[gid, lang], style)
+        v = texts[gid, lang, style]
         per_group.setdefault(gid, []).append(
             (gid, lang, choice, _prefix(row, moved), v.text, v.encoding, v.segments))
     for chunk in _chunks(per_group, MAX_VARIANTS):
@@ -293,8 +296,7 @@ def _write_loan_members(session: Session, by_id: dict[int, Any], now: dt.datetim
     rows = []
     for due in dues:
         row = by_id[due.group_id]
-        plain = due.plain
-        v = variant(reminder_words(row, due.language, loan=due.amount, moved=moved), plain)
+        v = variant(reminder_words(row, due.language, loan=due.amount, moved=moved), due.letters)
         rows.append(dict(to_phone=due.phone, member_id=due.member_id, group_id=due.group_id, text=v.text,
                          language=due.language, encoding=v.encoding, segments=v.segments,
                          priority=int(Priority.NOTICE), kind=KIND,
@@ -345,7 +347,7 @@ def preview(session: Session, group_id: int, now: dt.datetime) -> Preview:
     for member_id, phone, name, language, choice in members:
         due = dues.get(member_id)
         if due is not None:
-            v = variant(reminder_words(facts_row, due.language, loan=due.amount, moved=moved), due.plain)
+            v = variant(reminder_words(facts_row, due.language, loan=due.amount, moved=moved), due.letters)
         else:
             v = variant(reminder_words(facts_row, language, moved=moved), letters(facts_row, choice))
         lines.append(PreviewLine(member_id, phone, name, language, v.text, v.encoding, v.segments,

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import on_commit
+from groups.letters import letters_for
 from groups.models import Group, Member, Membership, Status
 from i18n import N_, translator
 from messaging.models import Priority
@@ -303,7 +304,7 @@ def _tell_completed(session: Session, programme: Programme, enrolment: Enrolment
     queue_sms(session, to=member.phone, text=t.gettext(COMPLETED_SMS, name=member.name, programme=programme.name),
               language=member.language, kind="notice", priority=Priority.NOTICE, member_id=member.id,
               group_id=enrolment.group_id, dedupe_key=f"prog:completed:{enrolment.id}",
-              plain=bool(member.plain_letters))
+              letters=letters_for(member, session.get(Group, enrolment.group_id)))
 
 
 def has_completed_training(session: Session, member_id: int, programme_id: int | None = None) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from console.models import DESK_ROLES, Staff, StaffRole
+from groups.letters import letters_for, member_letters
 from groups.models import Group, Member
 from groups.phones import normalise_phone
 from i18n import LANGUAGES, N_, translator
@@ -135,8 +136,10 @@ def _tell(session: Session, request: SupportRequest, msgid: str, step: str) -> N
     if member is None or not member.phone or member.opted_out:
         return  # a walk-in without a phone (or who sent STOP) is told in person
     t = translator(member.language)
+    group = session.get(Group, request.group_id) if request.group_id else None
+    letters = letters_for(member, group) if group is not None else member_letters(session, member)
     queue_sms(session, to=member.phone, text=t.gettext(msgid, ref=request.ref), language=t.lang,
-              kind="support", priority=Priority.NOTICE, member_id=member.id, group_id=request.group_id,
+              letters=letters, kind="support", priority=Priority.NOTICE, member_id=member.id, group_id=request.group_id,
               dedupe_key=f"support:{request.ref}:{step}")
 
 

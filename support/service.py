@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from groups.letters import letters_for
 from groups.models import Coordinator, Group, Member
 from groups.service import coordinators_of
 from i18n import N_, translator
 from messaging.models import Priority
 from messaging.outbox import queue_sms
 from support.models import Category, SupportRequest, new_ref
+from text.plain import Letters
 
 #: Category -> label (catalog id), in menu order.
 CATEGORY_LABELS: dict[Category, str] = {
@@ -55,7 +57,7 @@ def _tell_member(session: Session, request: SupportRequest, group: Group, member
     # Never the category (legal aid, psychological support ...): a phone is often shared.
     text = t.gettext("Kassa: your request {ref} is received. A coordinator will call you.", ref=request.ref)
     queue_sms(session, to=member.phone, text=text, language=t.lang, kind="support",
-              priority=Priority.NOTICE, member_id=member.id, group_id=group.id,
+              letters=letters_for(member, group), priority=Priority.NOTICE, member_id=member.id, group_id=group.id,
               dedupe_key=f"support:{request.ref}:member")
 
 
@@ -68,5 +70,5 @@ def _tell_coordinator(session: Session, request: SupportRequest, group: Group, m
                      ref=request.ref, service=t.gettext(CATEGORY_LABELS[request.category]),
                      name=member.name, phone=member.phone, group=group.code)
     queue_sms(session, to=coordinator.phone, text=text, language=t.lang, kind="support",
-              priority=Priority.NOTICE, group_id=group.id,
+              letters=Letters.FULL, priority=Priority.NOTICE, group_id=group.id,
               dedupe_key=f"support:{request.ref}:coord:{coordinator.id}")

@@ -13,6 +13,7 @@ from groups.service import add_member, get_group
 from jobs.schedule import resume_broadcasts as task_resume_broadcasts
 from messaging.models import OutboxMessage, OutStatus
 from outreach import broadcast as bc
+from outreach import fanout
 from outreach.models import Broadcast, BroadcastStatus
 
 UTC = dt.UTC
@@ -138,8 +139,8 @@ def test_parts_written_in_parallel_then_a_kill_before_the_cursor_moves(services,
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="p")
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
-        first_groups = bc._next_groups(s, b, 2)
-    assert bc._write_part(services, b.id, False, first_groups, pause=0) > 0  # committed; then the kill
+        first_groups = fanout._next_groups(s, b, 2)
+    assert fanout._write_part(services, b.id, False, first_groups, pause=0) > 0  # committed; then the kill
     with services.db.transaction() as s:
         assert s.get(Broadcast, b.id).cursor == 0
     summary = bc.run_fan_out(services, b.id, batch=1, lanes=2)

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from groups.models import Member
 from i18n import translator
-from messaging.encoding import shape
 from tests.smskit import at_sms, outbox, texts_to
+from text.gsm7 import shape
 
 TREASURER, CHAIR, MEMBER, OTHER = "+254712000001", "+254712000002", "+254712000003", "+254712000004"
 AZ_TREASURER, AZ_CHAIR, AZ_MEMBER = "+994501110001", "+994501110002", "+994501110003"

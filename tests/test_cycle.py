@@ -19,12 +19,12 @@ import ledger
 from groups.models import Group, Member, Membership, Status
 from groups.service import add_member, create_group
 from i18n import LANGUAGES, translator
-from i18n.plain import PLAIN_READABLE, plain_letters
 from ledger.models import Attendance, Cycle, Meeting, ShareOutRequest, Txn
-from messaging.encoding import shape
 from messaging.models import OutboxMessage
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
+from text.gsm7 import shape
+from text.plain import PLAIN_READABLE, plain_letters
 
 EN = translator("en")
 START = dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC)  # a Monday, 11:00 in Nairobi

@@ -32,6 +32,7 @@ from messaging.models import OutStatus, Priority
 from messaging.ratelimit import RateLimiter
 from messaging.sweeper import sweep
 from tests.smskit import outbox, run_jobs
+from text.plain import Letters
 
 ROOT = Path(__file__).resolve().parent.parent
 AT_URL = "https://api.africastalking.com/version1/messaging"
@@ -250,7 +251,7 @@ def test_job_ids_of_two_databases_on_one_redis_never_meet(make_app, tmp_path, re
     second = make_app(DATABASE_URL=other_url).extensions["kassa"]
     for services in (first, second):
         with services.db.transaction() as s:
-            assert queue_sms(s, to="+254712000003", text="Asante", language="sw", kind="reply").id == 1
+            assert queue_sms(s, letters=Letters.FULL, to="+254712000003", text="Asante", language="sw", kind="reply").id == 1
     assert first.job_id("send-1") != second.job_id("send-1")
     queue = first.queue("default")
     assert queue.job_ids == [first.job_id("send-1"), second.job_id("send-1")]  # none overwrote the other

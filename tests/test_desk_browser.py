@@ -21,6 +21,7 @@ from orgs.models import Centre, CentrePlace, PlaceLevel
 from orgs.places import add_place
 from support.models import Outcome, RequestStatus, SupportRequest
 from tests.browser import console_login
+from text.plain import Letters
 
 ADMIN = ("+254700000001", "correct horse battery")
 LAWYER = ("+254711000001", "lawyer password 1")
@@ -144,8 +145,8 @@ def test_messages_search_in_the_browser(live_server, page):
     with live.services.db.transaction() as s:
         upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
         for i in range(3):
-            queue_sms(s, to=FAITH, text=f"Reminder {i}", language="en", kind="reminder", group_id=upendo.id)
-        failed = queue_sms(s, to="+254712000004", text="Your loan L7 is approved.", language="en", kind="notice",
+            queue_sms(s, letters=Letters.FULL, to=FAITH, text=f"Reminder {i}", language="en", kind="reminder", group_id=upendo.id)
+        failed = queue_sms(s, letters=Letters.FULL, to="+254712000004", text="Your loan L7 is approved.", language="en", kind="notice",
                            group_id=upendo.id)
         failed.status, failed.attempts, failed.provider_id, failed.last_error = \
             OutStatus.FAILED, 2, "ATPid_9", "DeliveryFailure"

@@ -1,12 +1,12 @@
-"""Segment counting as the networks count (PROVIDERS.md §4), and plain letters."""
+"""Segment counting as the networks count (text/gsm7.py: 3GPP TS 23.038), and plain letters."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from i18n.plain import plain_letters
-from messaging.encoding import GSM7, UCS2, is_gsm7, shape
+from text.gsm7 import GSM7, UCS2, is_gsm7, shape
+from text.plain import plain_letters
 
 
 @pytest.mark.parametrize("text,encoding,segments", [

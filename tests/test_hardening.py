@@ -14,8 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from db import BOUNDED
 from groups.phones import PhoneError, normalise_phone
-from menus.fit import measure
-from messaging.encoding import GSM7, UCS2, shape
+from text.gsm7 import GSM7, UCS2, measure, shape
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tw-secret"

@@ -16,6 +16,7 @@ from messaging.inbound import Inbound, receive
 from messaging.models import InboxMessage, InStatus, OutStatus, Priority
 from messaging.outbox import queue_sms
 from tests.smskit import outbox, run_jobs
+from text.plain import Letters
 
 NOW = "2026-11-30T08:00:00+00:00"
 
@@ -23,7 +24,7 @@ NOW = "2026-11-30T08:00:00+00:00"
 def _row(services, n: int) -> int:
     with services.db.transaction() as s:
         return queue_sms(s, to=f"+25471200{n:04d}", text="Asante", language="sw", kind="reply",
-                         priority=Priority.REPLY).id
+                         priority=Priority.REPLY, letters=Letters.FULL).id
 
 
 def _clear(services) -> None:

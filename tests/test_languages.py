@@ -22,8 +22,6 @@ from groups.models import Coordinator, Group, Member
 from groups.schedule import next_meeting, rhythm_of
 from groups.service import add_member, create_group
 from i18n import LANGUAGES, translator
-from i18n.plain import PLAIN_READABLE, plain_letters
-from messaging.encoding import shape
 from messaging.models import InboxMessage, OutboxMessage
 from outreach.loans import run_loan_notices
 from outreach.planner import run_planner
@@ -32,6 +30,8 @@ from support.models import Category, SupportRequest
 from support.service import open_request
 from tests.smskit import at_sms
 from tests.ussd_phone import Phone
+from text.gsm7 import shape
+from text.plain import PLAIN_READABLE, plain_letters
 
 CODE = "TANLAP"
 TREASURER, CHAIR, LAN, HUONG = "+84912300001", "+84912300002", "+84912300003", "+84912300004"

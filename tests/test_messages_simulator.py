@@ -9,6 +9,7 @@ from messaging.models import InboxMessage, OutboxMessage, OutStatus
 from support.models import SupportRequest
 from tests.smskit import run_commands
 from tests.test_console import ADMIN, COORD, add_staff, login, post
+from text.plain import Letters
 
 FAITH = "+254712000003"
 TREASURER = "+254712000001"
@@ -145,7 +146,7 @@ def test_messages_scope_for_a_coordinator(client, services, demo):
         from messaging.outbox import queue_sms
 
         berde = s.scalar(select(Group).where(Group.code == "BERDE1"))
-        other = queue_sms(s, to=BERDE, text="Salam", language="az", kind="notice", group_id=berde.id).id
+        other = queue_sms(s, letters=Letters.FULL, to=BERDE, text="Salam", language="az", kind="notice", group_id=berde.id).id
     login(client, *COORD)
     assert f'data-id="{other}"' not in client.get("/console/messages").get_data(as_text=True)
     assert client.get(f"/console/messages/{other}").status_code == 404

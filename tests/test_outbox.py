@@ -6,12 +6,13 @@ from sqlalchemy import select
 
 from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.outbox import queue_sms
+from text.plain import Letters
 
 
 def test_row_written_and_job_enqueued_only_after_commit(services):
     high = Queue("high", connection=services.redis)
     with services.db.transaction() as s:
-        msg = queue_sms(s, to="+254712000003", text="Asante", language="sw", kind="reply",
+        msg = queue_sms(s, letters=Letters.FULL, to="+254712000003", text="Asante", language="sw", kind="reply",
                         priority=Priority.REPLY)
         assert high.count == 0  # not before the commit
     assert high.job_ids == [services.job_id(f"send-{msg.id}")]
@@ -23,15 +24,15 @@ def test_row_written_and_job_enqueued_only_after_commit(services):
 def test_one_transaction_rows_go_in_one_job_per_priority(services):
     high, default = Queue("high", connection=services.redis), Queue("default", connection=services.redis)
     with services.db.transaction() as s:
-        receipts = [queue_sms(s, to=f"+25471200000{n}", text=f"Receipt R{n}", language="en", kind="receipt",
+        receipts = [queue_sms(s, letters=Letters.FULL, to=f"+25471200000{n}", text=f"Receipt R{n}", language="en", kind="receipt",
                               priority=Priority.REPLY).id for n in range(3, 6)]
-        notice = queue_sms(s, to="+254712000001", text="Meeting moved", language="en", kind="notice",
+        notice = queue_sms(s, letters=Letters.FULL, to="+254712000001", text="Meeting moved", language="en", kind="notice",
                            priority=Priority.NOTICE).id
     [job] = high.jobs
     assert job.func_name == "jobs.sms.send_many" and job.args == (receipts,)
     assert default.job_ids == [services.job_id(f"send-{notice}")]  # a lone row keeps its own job
     with services.db.transaction() as s:  # the next transaction starts a hook of its own
-        again = queue_sms(s, to="+254712000003", text="Asante", language="sw", kind="reply",
+        again = queue_sms(s, letters=Letters.FULL, to="+254712000003", text="Asante", language="sw", kind="reply",
                           priority=Priority.REPLY).id
     assert high.job_ids[1:] == [services.job_id(f"send-{again}")]
 
@@ -39,7 +40,7 @@ def test_one_transaction_rows_go_in_one_job_per_priority(services):
 def test_rollback_enqueues_nothing(services):
     try:
         with services.db.transaction() as s:
-            queue_sms(s, to="+254712000003", text="x", language="en", kind="reply")
+            queue_sms(s, letters=Letters.FULL, to="+254712000003", text="x", language="en", kind="reply")
             raise RuntimeError("boom")
     except RuntimeError:
         pass
@@ -51,7 +52,7 @@ def test_rollback_enqueues_nothing(services):
 def test_plain_letters_make_azerbaijani_gsm7(services):
     with services.db.transaction() as s:
         msg = queue_sms(s, to="+994501110003", text="Yığımınız: 5 AZN", language="az",
-                        kind="receipt", plain=True)
+                        kind="receipt", letters=Letters.PLAIN)
     assert msg.encoding == "gsm7" and msg.text == "Yigiminiz: 5 AZN"
 
 

@@ -6,31 +6,32 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from messaging import encoding
 from messaging.outbox import variant
 from outreach.texts import MeetingFacts, broadcast_text, meeting_reminder
+from text import gsm7
+from text.plain import Letters
 
 
-def _slow_shape(text: str) -> encoding.SmsShape:
-    text = encoding.normalise(text)
-    sizes = [encoding.septets(ch) for ch in text]
+def _slow_shape(text: str) -> gsm7.SmsShape:
+    text = gsm7.normalise(text)
+    sizes = [gsm7.septets(ch) for ch in text]
     if all(s is not None for s in sizes):
-        return encoding.SmsShape(encoding.GSM7, sum(sizes), encoding._segments(sizes, 160, 153))
+        return gsm7.SmsShape(gsm7.GSM7, sum(sizes), gsm7._segments(sizes, 160, 153))
     units = [len(ch.encode("utf-16-be")) // 2 for ch in text]
-    return encoding.SmsShape(encoding.UCS2, sum(units), encoding._segments(units, 70, 67))
+    return gsm7.SmsShape(gsm7.UCS2, sum(units), gsm7._segments(units, 70, 67))
 
 
 @settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from("aZ 09.,:€[]{}^ÄöüçəğışİЖ😀ệ\n"), max_size=400))
 def test_the_quick_shape_equals_the_character_walk(text):
-    assert encoding.shape(text) == _slow_shape(text)
+    assert gsm7.shape(text) == _slow_shape(text)
 
 
 def test_reminder_without_place_or_amounts_is_short_and_plain_letters_are_gsm7():
     facts = MeetingFacts("Nhóm Bản Phố", dt.date(2026, 11, 29), dt.time(8, 0), "", "VND")
     text = meeting_reminder("vi", facts)
     assert "Bring" not in text and "08:00" in text
-    assert variant(text, False).encoding == "ucs2" and variant(text, True).encoding == "gsm7"
+    assert variant(text, Letters.FULL).encoding == "ucs2" and variant(text, Letters.PLAIN).encoding == "gsm7"
 
 
 def test_broadcast_names_the_sender_first():

@@ -13,6 +13,7 @@ from reports.charts import line_chart
 from reports.maintain import T_GROUPS, T_SMS_TOTALS
 from reports.read import Filters, GroupScope, dashboard, rows, segment_prices
 from tests.ledger_fixtures import key, make_books
+from text.plain import Letters
 
 
 def _two_groups(services):
@@ -30,9 +31,9 @@ def _two_groups(services):
         loan = ledger.request_loan(s, g, m, 30000, purpose="trade", term=4, unit="week", key=key())
         ledger.decide_loan(s, g, loan.ref, approve=True, actor=s.merge(shg.chair), key=key())
         ledger.disburse_loan(s, g, loan.ref, actor=s.merge(shg.treasurer), key=key())
-        ids = [queue_sms(s, to="+254700000001", text="Hello", language="en", kind="notice",
+        ids = [queue_sms(s, letters=Letters.FULL, to="+254700000001", text="Hello", language="en", kind="notice",
                          group_id=g.id).id,
-               queue_sms(s, to="+919000000001", text="Namaste", language="en", kind="notice",
+               queue_sms(s, letters=Letters.FULL, to="+919000000001", text="Namaste", language="en", kind="notice",
                          group_id=vsla.group.id).id]
     for oid in ids:
         assert deliver(services, oid) == "delivered"  # the console channel

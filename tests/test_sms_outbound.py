@@ -20,6 +20,7 @@ from providers import Outgoing, SendError
 from providers.africastalking.send import AfricasTalkingChannel
 from providers.twilio.send import TwilioChannel
 from tests.smskit import outbox, run_jobs
+from text.plain import Letters
 
 AT_URL = "https://api.africastalking.com/version1/messaging"
 TW_URL = "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json"
@@ -37,7 +38,7 @@ def at_answer(code=101, status="Success", message_id="ATXid_9"):
 
 def queue_one(services, text="Asante sana", priority=Priority.REPLY, kind="reply", **kw) -> int:
     with services.db.transaction() as s:
-        return queue_sms(s, to=kw.pop("to", "+254712000003"), text=text, language="sw", kind=kind,
+        return queue_sms(s, to=kw.pop("to", "+254712000003"), text=text, language="sw", kind=kind, letters=Letters.FULL,
                          priority=priority, **kw).id
 
 

@@ -55,9 +55,24 @@ def test_next_meeting_day_time_and_place(phone):
     assert body.startswith("CON Next meeting: Tuesday") and "14:00" in body and "Kondele church hall" in body
 
 
-def test_azerbaijani_home_fits_one_screen_in_plain_letters(phone):
-    """With ə, ğ, ş the home menu would need two 80-character screens; in plain
-    letters (160 GSM-7 characters) it fits one, so she is not made to page."""
+def test_azerbaijani_home_keeps_her_full_letters_and_pages(phone):
+    """Full letters (her group's style): the home menu needs two 80-character screens
+    and stays in ə, ğ, ş rather than turn plain on this screen alone (#11)."""
+    p = phone(AZ_MEMBER)
+    first = p.dial()
+    assert first.startswith("CON 1. Əmanətim") and "\n98. " in first
+    assert p.send("98") != first and p.send("0") == first
+
+
+@pytest.mark.parametrize("where", ["member", "group"])
+def test_azerbaijani_home_in_plain_letters_fits_one_screen(phone, services, where):
+    """Plain letters, her own choice or her group's: 160 GSM-7 characters a screen, one page."""
+    with services.db.transaction() as s:
+        m = s.scalar(select(Member).where(Member.phone == AZ_MEMBER))
+        if where == "member":
+            m.plain_letters = True
+        else:
+            m.memberships[0].group.plain_letters = True
     first = phone(AZ_MEMBER).dial()
     assert first.startswith("CON 1. Emanetim") and "\n98. " not in first
 
@@ -207,10 +222,9 @@ def test_change_language(phone, services):
     p.choose("Settings")
     p.choose("Language")
     body = p.choose("Azərbaycanca")
-    # her home in Azerbaijani would page, so it comes in plain letters (one screen)
-    assert body.startswith("CON Dil yadda saxlanildi.\n1. Emanetim")
+    assert body.startswith("CON Dil yadda saxlanıldı.\n1. Əmanətim")  # her group's full letters
     assert member(services, MEMBER).language == "az"
-    assert p.dial().startswith("CON 1. Emanetim")  # the next dial speaks it too
+    assert p.dial().startswith("CON 1. Əmanətim")  # the next dial speaks it too
 
 
 # -- PIN --------------------------------------------------------------------------------------

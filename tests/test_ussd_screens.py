@@ -18,9 +18,10 @@ from ledger.books import group_today
 from menus import build_machine
 from menus.driver import identify
 from menus.engine import Ctx, Deps, End, Say
-from menus.fit import budget_for, units
 from menus.hop import Hop
 from menus.state import State
+from text.gsm7 import units
+from text.screen import budget_for
 
 LONG_NAME = "Nguyễn Thị Phương Thảo Hoàng Lan"  # 32 characters, not GSM-7
 LONG_GROUP = "Özünə Dəstək Qrupu Bərdə rayonu Qarağacı kəndi"
@@ -203,7 +204,7 @@ def test_every_final_answer_fits_unclipped(services, long_group):
 
 @pytest.mark.parametrize("text", ["Savings: KES 1,600", "€uro [x]", "Yığımım: 1.500 ₼", "Tiết kiệm", "é\u0301", "😀 ok", ""])
 def test_screen_measure_agrees_with_sms_encoding(text):
-    from messaging.encoding import GSM7, shape
+    from text.gsm7 import GSM7, shape
 
     s = shape(text)
     assert units(text) == s.units and (budget_for(text) == 160) == (s.encoding == GSM7)

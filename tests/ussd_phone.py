@@ -4,8 +4,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from i18n.plain import plain_letters
-from menus.fit import budget_for, units
+from text.gsm7 import units
+from text.plain import plain_letters
+from text.screen import budget_for
 
 _ids = itertools.count(1)
 

@@ -20,6 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from messaging.models import InboxMessage, OutboxMessage, OutStatus, Priority
 from messaging.outbox import queue_sms
+from text.plain import Letters
 
 MEMBER = "+254712000003"  # a demo member (Upendo, Kenya)
 SENT_ID = "MSG-9"  # the provider id of the message a report is about
@@ -113,7 +114,8 @@ def _headers(case: Case, form: dict[str, str]) -> dict[str, str]:
 def _sent(services: Any, provider: str) -> None:
     """A message the provider took (id SENT_ID), as the sender leaves it."""
     with services.db.transaction() as s:
-        row = queue_sms(s, to=MEMBER, text="Asante sana", language="sw", kind="reply", priority=Priority.REPLY)
+        row = queue_sms(s, to=MEMBER, text="Asante sana", language="sw", kind="reply", priority=Priority.REPLY,
+                         letters=Letters.FULL)
         s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                   .values(provider=provider, provider_id=SENT_ID, status=OutStatus.SENT))
 

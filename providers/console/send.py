@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from messaging.encoding import shape
 from providers.base import Outgoing, Result, Sent, one_by_one, send_each
+from text.gsm7 import shape
 
 
 def render_block(msg: Outgoing) -> str:

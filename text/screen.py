@@ -6,39 +6,19 @@ any character is not (Azerbaijani ə, Vietnamese, Malayalam force UCS-2). The
 ``CON ``/``END `` prefix is not counted. Longer content is split into pages at
 line breaks (at spaces inside an over-long line); every page but the last ends
 with the "more" line, and the last page keeps the screen's own footer.
+Lengths are :func:`text.gsm7.measure`'s, the same count as an SMS's.
 """
 from __future__ import annotations
 
-import unicodedata
-from functools import lru_cache
-
-from messaging.encoding import septets as _septets
+from text.gsm7 import measure, units
 
 GSM7_BUDGET = 160
 UCS2_BUDGET = 80
 
 
-@lru_cache(maxsize=8192)
-def measure(text: str) -> tuple[bool, int]:
-    """(all GSM-7?, length as the network counts it: septets, else UTF-16 units), after NFC."""
-    text = unicodedata.normalize("NFC", text)
-    total = 0
-    for ch in text:
-        n = _septets(ch)
-        if n is None:
-            return False, len(text.encode("utf-16-le")) // 2
-        total += n
-    return True, total
-
-
 def budget_for(text: str) -> int:
     """The screen budget for ``text``: 160 if all GSM-7, else 80."""
     return GSM7_BUDGET if measure(text)[0] else UCS2_BUDGET
-
-
-def units(text: str) -> int:
-    """Length as the network counts it (septets for GSM-7, UTF-16 units otherwise)."""
-    return measure(text)[1]
 
 
 def fits(text: str) -> bool:

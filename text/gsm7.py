@@ -1,11 +1,16 @@
-"""SMS encoding and segment counting, exactly as the networks count them.
+"""SMS encoding, length and segment counting, exactly as the networks count them.
 
 GSM-7 (3GPP TS 23.038, via the ``gsm0338`` codec): 160 septets in one
 segment, 153 per segment when split; extension-table characters (``€ [ ] { }
 \\ ^ ~ |`` and form feed) take two septets and are never split across
 segments. Any other character switches the whole message to UCS-2: 70 UTF-16
 code units in one segment, 67 per segment when split, surrogate pairs kept
-together. ``ç`` is not GSM-7 (libraries disagree; the codec says no).
+together. ``ç`` is not GSM-7 (libraries disagree; the codec says no). A raw
+ESC is not GSM-7 either: sent as a septet it would be the escape to the
+extension table and turn the next character into another one.
+
+Every length is taken after NFC normalisation (decomposed combining marks
+would cost extra units).
 """
 from __future__ import annotations
 
@@ -33,18 +38,13 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=8192)  # per character: the planner shapes hundreds of thousands of texts
 def septets(ch: str) -> int | None:
-    """Septets of one character in GSM-7 (2 for the extension table), None if it has none.
-
-    A raw ESC has none: in GSM-7 it is the escape to the extension table, so
-    sent as a septet it would turn the next character into another one.
-    """
+    """Septets of one character in GSM-7 (2 for the extension table), None if it has none."""
     if ch == "\x1b":
         return None
     try:
         return len(ch.encode("gsm03.38"))
     except UnicodeEncodeError:
         return None
-
 
 
 def is_gsm7(text: str) -> bool:
@@ -55,17 +55,34 @@ def non_gsm_chars(text: str) -> set[str]:
     return {ch for ch in text if septets(ch) is None}
 
 
+@lru_cache(maxsize=8192)  # per text: a USSD screen measures the same lines while it pages
+def measure(text: str) -> tuple[bool, int]:
+    """(all GSM-7?, length as the network counts it: septets, else UTF-16 units), after NFC."""
+    text = normalise(text)
+    total = 0
+    for ch in text:
+        n = septets(ch)
+        if n is None:
+            return False, len(text.encode("utf-16-le")) // 2
+        total += n
+    return True, total
+
+
+def units(text: str) -> int:
+    """Length as the network counts it (septets for GSM-7, UTF-16 units otherwise)."""
+    return measure(text)[1]
+
+
 def shape(text: str) -> SmsShape:
     """Encoding, length in units and segment count of ``text`` (NFC-normalised)."""
     text = normalise(text)
     quick = _uniform_shape(text)
     if quick is not None:
         return quick
-    sizes = [septets(ch) for ch in text]
-    if all(s is not None for s in sizes):
-        return SmsShape(GSM7, sum(sizes), _segments(sizes, 160, 153))  # type: ignore[arg-type]
-    units = [len(ch.encode("utf-16-be")) // 2 for ch in text]
-    return SmsShape(UCS2, sum(units), _segments(units, 70, 67))
+    gsm, total = measure(text)
+    if gsm:
+        return SmsShape(GSM7, total, _segments([septets(ch) or 0 for ch in text], 160, 153))
+    return SmsShape(UCS2, total, _segments([len(ch.encode("utf-16-be")) // 2 for ch in text], 70, 67))
 
 
 def _uniform_shape(text: str) -> SmsShape | None:

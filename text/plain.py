@@ -1,18 +1,39 @@
 """Plain letters: the same words in GSM-7 only, so an SMS costs less and a
-USSD screen fits more.
+USSD screen fits more; and the two letter styles a member may get.
 
 Letters GSM-7 already has (ö, ü, å, é, Ç ...) stay as they are; every other
 letter is transliterated with ``anyascii`` (ə→e, ş→s, ğ→g, ı→i, Vietnamese
 without diacritics, Cyrillic and Indic scripts romanised).
+
+Which style a member gets is one rule, ``groups.letters.letters_for`` (her own
+choice, else her group's); this module only writes a text in a style.
 """
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from functools import lru_cache
 
 from anyascii import anyascii
 
-from messaging.encoding import is_gsm7, normalise
+from text.gsm7 import is_gsm7, normalise
+
+
+class Letters(StrEnum):
+    """A letter style: her language's own letters, or plain GSM-7 letters (cheaper)."""
+
+    FULL = "full"
+    PLAIN = "plain"
+
+    @classmethod
+    def of(cls, plain: bool | None) -> Letters:
+        """``PLAIN`` when ``plain`` is true; ``FULL`` when false or unset."""
+        return cls.PLAIN if plain else cls.FULL
+
+    @property
+    def plain(self) -> bool:
+        return self is Letters.PLAIN
+
 
 #: Currency signs GSM-7 lacks, written as their ISO codes (anyascii would say "d" for ₫).
 CURRENCY_SIGNS = {"₫": "VND", "₼": "AZN", "₹": "INR", "₽": "RUB", "₸": "KZT", "₺": "TRY", "₴": "UAH",
@@ -30,7 +51,7 @@ def _char(ch: str) -> str:
     return "".join(c for c in anyascii(ch) if is_gsm7(c))  # drops control characters
 
 
-class _Table(dict):
+class _Table(dict[int, str]):
     """``str.translate``'s table, each character's plain letters worked out on first sight."""
 
     def __missing__(self, code: int) -> str:
@@ -53,6 +74,11 @@ def plain_letters(text: str) -> str:
             text = text.replace(native, latin)
     plain = normalise(text).translate(_TABLE)
     return _GLUED.sub(lambda m: f"{m.group(1)} " if m.group(1) else f" {m.group(2)}", plain)
+
+
+def in_letters(text: str, letters: Letters) -> str:
+    """``text`` as written in ``letters``: plain letters, or her own letters (NFC)."""
+    return plain_letters(text) if letters is Letters.PLAIN else normalise(text)
 
 
 #: Languages whose plain letters still read naturally (Latin script). Russian,

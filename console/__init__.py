@@ -16,7 +16,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
-from config import INSTANCE
+import services
+from config import INSTANCE, Config
 
 
 class _Console(Blueprint):
@@ -44,7 +45,7 @@ def _outside_the_console() -> bool:
     return request.blueprint != "console"
 
 
-def _secret_key(cfg) -> str:
+def _secret_key(cfg: Config) -> str:
     """The configured SECRET_KEY, else one kept in instance/ (development; production requires it)."""
     if cfg.SECRET_KEY:
         return cfg.SECRET_KEY
@@ -58,7 +59,7 @@ def _secret_key(cfg) -> str:
     return path.read_text().strip()
 
 
-def _limiter_storage(cfg) -> str:
+def _limiter_storage(cfg: Config) -> str:
     """Flask-Limiter counts in Redis (REDIS_URL); only a lone dev process without one counts in memory."""
     url = cfg.REDIS_URL
     if not url:
@@ -69,7 +70,7 @@ def _limiter_storage(cfg) -> str:
 
 
 def init_app(app: Flask) -> None:
-    cfg = app.extensions["kassa"].config
+    cfg = services.of(app).config
     app.config.update(
         SECRET_KEY=_secret_key(cfg),
         SESSION_COOKIE_NAME="kassa_console",

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -63,10 +64,10 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list
 
 @bp.get("/audit")
 @staff_required(role="admin")
-def audit_log():
+def audit_log() -> ResponseReturnValue:
     page = max(1, request.args.get("page", 1, type=int))
     with services().db.transaction() as s:
-        total = s.scalar(select(func.count(AuditEntry.id)))
+        total = s.scalar(select(func.count(AuditEntry.id))) or 0
         entries = s.scalars(select(AuditEntry).options(joinedload(AuditEntry.staff))
                             .order_by(AuditEntry.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
     return render_template("console/audit.html", entries=entries, page=page,

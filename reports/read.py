@@ -41,6 +41,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnClause
 
 from groups.models import CoordinatorGroup
 from ledger.figures import Figures
@@ -156,7 +157,7 @@ class GroupScope:
     """
 
     regions: tuple[str, ...] = ()
-    group_ids: Collection[int] | Select | None = None
+    group_ids: Collection[int] | Select[int] | None = None
     coordinator_id: int | None = None  # and the groups linked to this coordinator (coordinator_groups)
 
     def ids(self) -> Any:
@@ -166,10 +167,10 @@ class GroupScope:
         return None if self.group_ids is None else _ids(self.group_ids)
 
 
-Scope = GroupScope | Collection[int] | Select | None
+Scope = GroupScope | Collection[int] | Select[int] | None
 
 
-def _ids(ids: Collection[int] | Select) -> Any:
+def _ids(ids: Collection[int] | Select[int]) -> Any:
     return ids if isinstance(ids, Select) else sorted(set(ids))
 
 
@@ -209,7 +210,7 @@ def _key_filters(table: Any, filters: Filters) -> list[Any]:
 
 _NO_TEXT = cast(null(), String)
 _NO_DATE = cast(null(), Date)
-_ZEROS = [literal_column("0") for _ in FIGURES]
+_ZEROS: list[ColumnClause[Any]] = [literal_column("0") for _ in FIGURES]
 
 
 def _tag(name: str) -> Any:
@@ -225,7 +226,7 @@ def _bound_filters(table: Any, filters: Filters) -> list[Any]:
     return conds
 
 
-_SHAPES: dict[tuple[bool, bool, bool], Any] = {}
+_SHAPES: dict[tuple[bool, bool, bool, bool, bool], Any] = {}
 
 
 def _statement(scope: GroupScope | None, filters: Filters) -> Any:

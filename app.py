@@ -8,7 +8,7 @@ from flask import Flask
 
 from config import Config, ConfigError
 from logsetup import configure_logging
-from services import Services
+from services import EXTENSION, Services
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -17,7 +17,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cfg.check()
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TESTING=bool(cfg.extra.get("TESTING")))
-    app.extensions["kassa"] = Services.build(cfg)
+    app.extensions[EXTENSION] = Services.build(cfg)
     configure_logging()
 
     import cli

@@ -43,6 +43,7 @@ import requests  # noqa: E402
 
 from bench import dashboard_seed  # noqa: E402
 from bench.ussd import serve  # noqa: E402
+from services import of as services_of  # noqa: E402
 
 if TYPE_CHECKING:
     from flask.testing import FlaskClient
@@ -133,7 +134,7 @@ def cpu_in_process(url: str, env: dict[str, str], rounds: int, n: int) -> str:
     for name, values in cpu.items():
         med = statistics.median(values)
         lines.append(f"| {name} | {med:.2f} | {percentile(values, .95):.2f} | {med / floor50:.1f} |")
-    kassa.extensions["kassa"].close()
+    services_of(kassa).close()
     return "\n".join(lines) + "\n"
 
 

@@ -45,6 +45,8 @@ from typing import Any
 
 import requests
 
+from services import of as services_of
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENDERS = ["+254712000003", "+254712000004", "+254712000002", "+254712000001", "+994501110003",
            "+994501110004", "+84912000003", "+84912000004"]
@@ -126,7 +128,7 @@ def _prepare(db_url: str) -> None:
 
     migrations.recreate(db_url)
     app = create_app({"DATABASE_URL": db_url})
-    services = app.extensions["kassa"]
+    services = services_of(app)
     with services.db.transaction() as session:
         seed_demo(session, history=True)
     services.redis.flushdb()  # the demo's help-request SMS stay pending: not part of the load

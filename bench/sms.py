@@ -27,6 +27,8 @@ from typing import Any
 
 import requests
 
+from services import of as services_of
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROUNDS = 10
 SENDERS = ["+254712000003", "+254712000004", "+254712000002", "+994501110003", "+994501110004"]
@@ -135,7 +137,7 @@ def _prepare(db_url: str) -> None:
 
     migrations.upgrade(db_url)
     app = create_app({"DATABASE_URL": db_url})
-    services = app.extensions["kassa"]
+    services = services_of(app)
     truncate_all(services.db.engine)
     with services.db.transaction() as session:
         seed_demo(session)

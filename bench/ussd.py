@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from services import of as services_of
+
 ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kassa_ussd")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
@@ -192,7 +194,7 @@ def busy_times() -> dict[str, float]:
             "sessionId": f"busy-{name}", "phoneNumber": "+254713099999", "text": ""}).get_data(as_text=True)
         result[name] = round(time.perf_counter() - start, 2)
         assert body.startswith("END "), body
-        app.extensions["kassa"].close()
+        services_of(app).close()
     listener.close()
     return result
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
+
+import services
 
 
 def init_app(app: Flask) -> None:
@@ -33,7 +35,7 @@ def _too_large(_exc: RequestEntityTooLarge) -> Response:
     from i18n import translator
     from menus.hop import Reply
 
-    t = translator(current_app.extensions["kassa"].config.DEFAULT_LANGUAGE)
+    t = translator(services.current().config.DEFAULT_LANGUAGE)
     text = t.gettext("Sorry, we could not read this request. Please dial again.")
     if request.path.startswith("/ussd/"):
         return Response(Reply(text, end=True).body, status=200, mimetype="text/plain")

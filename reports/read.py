@@ -119,12 +119,13 @@ class Dashboard:
         return sum(getattr(line.figures, name) for line in self.lines)
 
 
-def segment_prices(config: Any, provider: str | None = None) -> dict[str, int]:
+def segment_prices(config: object, provider: str | None = None) -> dict[str, int]:
     """Price of one SMS segment per group currency, in its minor units (``SMS_SEGMENT_PRICE(S)``).
 
     ``SMS_SEGMENT_PRICES`` lists ``CUR=amount`` for every provider and ``CUR:provider=amount``
     for one provider (``INR=0.25,INR:twilio=0.40``); the provider's own price wins. ``provider``
-    defaults to the configured ``SMS_BACKEND``.
+    defaults to the configured ``SMS_BACKEND``. ``config`` is a :class:`config.Config` or anything with
+    those names (each one read with a default).
     """
     provider = (provider or getattr(config, "SMS_BACKEND", "") or "").strip().lower()
     pairs = [(getattr(config, "SMS_PRICE_CURRENCY", "") or "KES", str(getattr(config, "SMS_SEGMENT_PRICE", "")))]

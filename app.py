@@ -10,7 +10,7 @@ from config import Config, ConfigError
 from ledger import invalidation
 from logsetup import configure_logging
 from providers.registry import check_config
-from services import Services
+from services import EXTENSION, Services
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -19,7 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     check_config(cfg)
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, TESTING=bool(cfg.extra.get("TESTING")))
-    services = app.extensions["kassa"] = Services.build(cfg)
+    services = app.extensions[EXTENSION] = Services.build(cfg)
     invalidation.install(services.db.sessionmaker, lambda: services.redis)  # cached ledger reads dropped on commit
     configure_logging()
 

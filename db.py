@@ -34,7 +34,7 @@ def value_enum(cls: type[enum.Enum], name: str) -> Enum:
                 values_callable=lambda e: [m.value for m in e], validate_strings=True)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's recipe:
     # take it over (autocommit at the driver, BEGIN emitted by us below).
     dbapi_conn.isolation_level = None
@@ -50,7 +50,7 @@ STATEMENT_TIMEOUT_MS = 1000  # a USSD hop's statements (sessions marked BOUNDED)
 BOUNDED = "kassa.bounded"  # session.info: this session serves a caller who waits (statement timeout applies)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout,
     PostgreSQL a connect timeout on every connection."""
     if url.startswith("sqlite"):
@@ -78,7 +78,7 @@ def on_commit(session: Session, fn: Callable[..., None], *args: Any) -> None:
     session.info.setdefault("after_commit", []).append((fn, args))
 
 
-def run_after_commit(session: Session, services: Any) -> None:
+def run_after_commit(session: Session, services: object) -> None:
     """Run (and clear) the hooks registered with :func:`on_commit`."""
     hooks = session.info.pop("after_commit", [])
     for fn, args in hooks:
@@ -101,9 +101,10 @@ SESSION_DB = "kassa.db"  # session.info key: the Database a session came from
 class Database:
     """An engine and its session factory. Create one per process."""
 
-    def __init__(self, url: str, services: Any = None, **engine_kwargs) -> None:
+    def __init__(self, url: str, services: object = None, **engine_kwargs: Any) -> None:
         self.url = url
-        self.services = services  # passed to on_commit hooks
+        # passed to on_commit hooks, opaque here (the bottom layer cannot name services.Services)
+        self.services = services
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={SESSION_DB: self})
         if self.engine.dialect.name == "postgresql":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TextIO
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
@@ -20,7 +21,7 @@ def rq_log_level() -> str:
     return (os.environ.get("RQ_LOG_LEVEL") or "WARNING").upper()
 
 
-def build_handler(stream=None) -> logging.Handler:
+def build_handler(stream: TextIO | None = None) -> logging.Handler:
     """A handler writing to ``stream`` (stderr) in the format ``LOG_FORMAT`` asks for."""
     handler = logging.StreamHandler(stream or sys.stderr)
     if (os.environ.get("LOG_FORMAT") or "text").lower() == "json":
@@ -33,7 +34,7 @@ def build_handler(stream=None) -> logging.Handler:
     return handler
 
 
-def configure_logging(stream=None, *, force: bool = False) -> None:
+def configure_logging(stream: TextIO | None = None, *, force: bool = False) -> None:
     """Install the root handler once per process (``force`` replaces it: tests)."""
     root = logging.getLogger()
     if root.handlers and not force:

@@ -17,9 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
+    from services import Services
 
 log = logging.getLogger("kassa.metrics")
 
@@ -72,10 +79,10 @@ def job_done(job: str, queue: str, waited: float | None, seconds: float, ok: boo
 class StateCollector:
     """Gauges read at scrape time: RQ queue depth and the outbox's oldest pending age."""
 
-    def __init__(self, services) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         from services import QUEUES
 
         depth = GaugeMetricFamily("kassa_queue_depth", "Jobs waiting in each RQ queue", labels=["queue"])
@@ -94,13 +101,13 @@ class StateCollector:
         yield age
 
 
-def oldest_pending_age(services, now: dt.datetime | None = None) -> float:
+def oldest_pending_age(services: Services, now: dt.datetime | None = None) -> float:
     from sqlalchemy import func, select
 
     from messaging.models import OutboxMessage, OutStatus
 
     with services.db.engine.connect() as conn:
-        oldest = conn.execute(select(func.min(OutboxMessage.created_at))
+        oldest: dt.datetime | str | None = conn.execute(select(func.min(OutboxMessage.created_at))
                               .where(OutboxMessage.status == OutStatus.PENDING)).scalar()
     if oldest is None:
         return 0.0
@@ -111,7 +118,7 @@ def oldest_pending_age(services, now: dt.datetime | None = None) -> float:
     return max(0.0, ((now or dt.datetime.now(dt.UTC)) - oldest).total_seconds())
 
 
-def render(services) -> bytes:
+def render(services: Services) -> bytes:
     """The text ``/metrics`` answers: this process's (or all processes') numbers plus the state gauges."""
     from prometheus_client import REGISTRY
 
@@ -119,7 +126,7 @@ def render(services) -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # unannotated in prometheus-client
         out = generate_latest(registry)
     else:
         out = generate_latest(REGISTRY)

@@ -10,14 +10,20 @@ from __future__ import annotations
 import atexit
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from config import INSTANCE, Config
 from db import Database
 
+if TYPE_CHECKING:
+    from channels import Channel
+    from flask import Flask
+    from rq import Queue
+
 QUEUES = ("high", "default", "bulk")  # replies and receipts before bulk
+EXTENSION = "kassa"  # the key of a Flask app's Services in ``app.extensions``
 
 
 def embedded_redis_socket() -> tuple[str, Any]:
@@ -39,6 +45,20 @@ def redis_from_url(url: str, **kwargs: Any) -> redis.Redis:
     return redis.Redis.from_url(url, **kwargs)
 
 
+def of(app: Flask) -> Services:
+    """The Services ``create_app`` built for ``app``."""
+    services = app.extensions[EXTENSION]
+    assert isinstance(services, Services), "app was not built by create_app"
+    return services
+
+
+def current() -> Services:
+    """The Services of the app handling this request or CLI command (Flask's ``current_app``)."""
+    from flask import current_app
+
+    return of(current_app)
+
+
 @dataclass
 class Services:
     config: Config
@@ -46,7 +66,7 @@ class Services:
     _redis: redis.Redis | None = field(default=None, repr=False)
     _lite: Any | None = field(default=None, repr=False)
     _identity: str | None = field(default=None, repr=False)
-    _channel: tuple[int, Any] | None = field(default=None, repr=False)
+    _channel: tuple[int, Channel] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, config: Config) -> Services:
@@ -88,6 +108,7 @@ class Services:
             except IntegrityError:  # another process made it first
                 with self.db.transaction() as session:
                     token = session.scalar(select(DatabaseIdentity.token).where(DatabaseIdentity.id == 1))
+            assert token is not None  # the other process's row, committed before our insert failed
             self._identity = token
         return self._identity
 
@@ -95,7 +116,7 @@ class Services:
         """An RQ job id that cannot meet another database's job of the same name."""
         return f"{self.identity}-{name}"
 
-    def channel(self):
+    def channel(self) -> Channel:
         """This process's SMS channel: one SDK client (one HTTP session) per process."""
         import os
 
@@ -105,7 +126,7 @@ class Services:
             self._channel = (os.getpid(), get_channel(self.config))
         return self._channel[1]
 
-    def queue(self, name: str = "default"):
+    def queue(self, name: str = "default") -> Queue:
         from rq import Queue
 
         return Queue(name, connection=self.redis)

@@ -34,6 +34,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,6 +43,10 @@ import requests  # noqa: E402
 
 from bench import dashboard_seed  # noqa: E402
 from bench.ussd import serve  # noqa: E402
+from services import of as services_of  # noqa: E402
+
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
 
 ADMIN = ("+254700000001", "bench admin password")
 COORD = ("+254700000002", "bench coordinator password")
@@ -68,10 +73,17 @@ def ensure_staff(url: str) -> None:
     engine.dispose()
 
 
+def _csrf_token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    if found is None:
+        raise RuntimeError("no CSRF token on the login page")
+    return found.group(1)
+
+
 def login(host: str, phone: str, password: str) -> requests.Session:
     client = requests.Session()
     html = client.get(f"{host}/console/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    token = _csrf_token(html)
     r = client.post(f"{host}/console/login", data={"phone": phone, "password": password, "csrf_token": token},
                     allow_redirects=False)
     assert r.status_code == 303, (r.status_code, r.text[:300])
@@ -92,10 +104,10 @@ def cpu_in_process(url: str, env: dict[str, str], rounds: int, n: int) -> str:
     kassa = create_app({**env, "TESTING": False})
     floor = floor_app().test_client()
 
-    def client_for(phone: str, password: str):
+    def client_for(phone: str, password: str) -> FlaskClient:
         c = kassa.test_client()
         html = c.get("/console/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        token = _csrf_token(html)
         assert c.post("/console/login", data={"phone": phone, "password": password,
                                               "csrf_token": token}).status_code == 303
         return c
@@ -122,7 +134,7 @@ def cpu_in_process(url: str, env: dict[str, str], rounds: int, n: int) -> str:
     for name, values in cpu.items():
         med = statistics.median(values)
         lines.append(f"| {name} | {med:.2f} | {percentile(values, .95):.2f} | {med / floor50:.1f} |")
-    kassa.extensions["kassa"].close()
+    services_of(kassa).close()
     return "\n".join(lines) + "\n"
 
 
@@ -178,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def report(rounds: list[dict[str, list[float]]], args, load_before: list[str], load_after: list[str]) -> str:
+def report(rounds: list[dict[str, list[float]]], args: argparse.Namespace, load_before: list[str], load_after: list[str]) -> str:
     names = list(rounds[0])
     lines = [f"\n{dt.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, Python "
              f"{platform.python_version()}; gunicorn -w 1 (sync) for Kassa and for the floor; "

@@ -23,7 +23,7 @@ def create_app() -> Flask:
     page = app.jinja_env.from_string(PAGE)  # compiled once, as Kassa's templates are
 
     @app.get("/floor")
-    def floor():
+    def floor() -> str:
         with engine.connect() as conn:
             row = conn.execute(text("SELECT group_id, region, savings FROM report_groups WHERE group_id = 12345")
                                ).one()

@@ -169,13 +169,14 @@ def seed_activity(outbox_rows: int = 2_000_000, inbox_rows: int = 300_000) -> No
         assert group is not None, "seed the groups first"
         first = s.scalar(select(Membership.id).where(Membership.group_id == group.id)
                          .order_by(Membership.number).limit(1))
+        assert first is not None, "seed the groups first"
         s.execute(update(Membership).where(Membership.id == first).values(role=Role.TREASURER))
         s.execute(update(Membership).where(Membership.id == first + 1).values(role=Role.CHAIR))
         posted = seed_history(s, group)
         s.commit()
     engine.dispose()
     with connect() as conn:
-        members = conn.execute("SELECT count(*) FROM members").fetchone()[0]
+        members = conn.execute("SELECT count(*) FROM members").fetchall()[0][0]
         reached = min(outbox_rows, members)
         conn.execute("""
             INSERT INTO outbox (to_phone, member_id, group_id, text, language, encoding, segments, priority,

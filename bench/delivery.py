@@ -40,7 +40,9 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.queues import Queue
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -97,7 +99,7 @@ class CpuMeter:
         self._start = (proc_cpu(self.workers), proc_cpu([self.stub]), _children_cpu(), machine_busy())
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         end = (proc_cpu(self.workers), proc_cpu([self.stub]), _children_cpu(), machine_busy())
         self.workers_s, self.stub_s, self.clients_s, self.machine_s = (b - a for a, b in zip(self._start, end, strict=True))
 
@@ -115,7 +117,7 @@ def phone(i: int) -> str:
 
 # -- the stub and the workers -------------------------------------------------------------------
 
-def start_stub(port: int) -> subprocess.Popen:
+def start_stub(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "bench.provider_stub", "--port", str(port)], cwd=ROOT)
     wait_for(f"http://127.0.0.1:{port}/health")
     return proc
@@ -135,7 +137,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
         time.sleep(0.1)
 
 
-def worker_env(url: str, redis_url: str, port: int, concurrency: int, provider: str = "africastalking") -> dict:
+def worker_env(url: str, redis_url: str, port: int, concurrency: int, provider: str = "africastalking") -> dict[str, Any]:
     stub = f"http://127.0.0.1:{port}"
     return dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, SMS_BACKEND=provider,
                 AT_USERNAME="kassa", AT_API_KEY="bench-key", AT_API_URL=stub,
@@ -159,7 +161,7 @@ def setup_schema(conninfo: str, url: str, schema: str = SCHEMA) -> None:
     migrations.upgrade(url)
 
 
-def start_workers(n: int, env: dict) -> list[subprocess.Popen]:
+def start_workers(n: int, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
     """``python worker.py work`` processes (KassaWorker: jobs run in the worker process, no fork)."""
     cmd = [sys.executable, "worker.py", "work"]
     return [subprocess.Popen(cmd, cwd=ROOT, env=env,
@@ -167,7 +169,7 @@ def start_workers(n: int, env: dict) -> list[subprocess.Popen]:
             for _ in range(n)]
 
 
-def stop(procs: list[subprocess.Popen]) -> None:
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
     for p in procs:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGTERM)
@@ -203,7 +205,7 @@ def seed(conninfo: str, messages: int, broadcast_share: float, tag: str) -> tupl
 
 def unsent(conninfo: str) -> int:
     with psycopg.connect(conninfo, options=f"-csearch_path={SCHEMA}") as conn:
-        return conn.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").fetchone()[0]
+        return int(conn.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").fetchall()[0][0])
 
 
 def wait_sent(conninfo: str, timeout: float = 1800) -> float:
@@ -217,23 +219,24 @@ def wait_sent(conninfo: str, timeout: float = 1800) -> float:
 
 # -- the floor ----------------------------------------------------------------------------------
 
-def floor_requests(messages: int, broadcast_share: float, provider: str = "africastalking") -> list[dict]:
+def floor_requests(messages: int, broadcast_share: float, provider: str = "africastalking") -> list[dict[str, Any]]:
     """The same forms Kassa's channel posts, for the same rows (Twilio: one message per request)."""
     broadcasts = int(messages * broadcast_share) // CHUNK * CHUNK
     reminders = messages - broadcasts
     if provider == "twilio":
-        base = {"From": "+15005550006", "StatusCallback": "http://127.0.0.1:9/sms/twilio/status"}
-        return ([dict(base, To=phone(i), Body=REMINDER.format(i)) for i in range(1, reminders + 1)]
-                + [dict(base, To=phone(i), Body=BROADCAST) for i in range(1, broadcasts + 1)])
-    base = {"username": "kassa", "bulkSMSMode": 1}
+        twilio = {"From": "+15005550006", "StatusCallback": "http://127.0.0.1:9/sms/twilio/status"}
+        return ([dict(twilio, To=phone(i), Body=REMINDER.format(i)) for i in range(1, reminders + 1)]
+                + [dict(twilio, To=phone(i), Body=BROADCAST) for i in range(1, broadcasts + 1)])
+    base: dict[str, Any] = {"username": "kassa", "bulkSMSMode": 1}
     out = [dict(base, to=phone(i), message=REMINDER.format(i)) for i in range(1, reminders + 1)]
     for start in range(1, broadcasts + 1, CHUNK):
-        out.append(dict(base, to=",".join(phone(i) for i in range(start, start + CHUNK)), message=BROADCAST,
-                        enqueue=1))
+        out.append({**base, "to": ",".join(phone(i) for i in range(start, start + CHUNK)), "message": BROADCAST,
+                    "enqueue": 1})
     return out
 
 
-def _floor_process(forms: list[dict], port: int, threads: int, provider: str, start_at: float, out) -> None:
+def _floor_process(forms: list[dict[str, Any]], port: int, threads: int, provider: str, start_at: float,
+                   out: Queue[Any]) -> None:
     from providers import http_session
 
     session = http_session(threads)
@@ -245,7 +248,7 @@ def _floor_process(forms: list[dict], port: int, threads: int, provider: str, st
         url = f"http://127.0.0.1:{port}/version1/messaging"
         headers = {"Accept": "application/json", "apiKey": "bench-key"}
 
-    def post(form: dict) -> int:
+    def post(form: dict[str, Any]) -> int:
         res = session.post(url, data=form, headers=headers, timeout=(3.05, 9.05))
         res.raise_for_status()
         body = res.json()
@@ -259,7 +262,7 @@ def _floor_process(forms: list[dict], port: int, threads: int, provider: str, st
     out.put((sent, time.perf_counter() - begin))
 
 
-def run_floor(forms: list[dict], workers: int, port: int, threads: int,
+def run_floor(forms: list[dict[str, Any]], workers: int, port: int, threads: int,
               provider: str = "africastalking") -> tuple[int, float]:
     ctx = mp.get_context("fork")
     out = ctx.Queue()
@@ -287,7 +290,7 @@ def run_kassa(services: Services, conninfo: str, messages: int, share: float, ta
     return len(reminders) + len(broadcasts), end - begin
 
 
-def run_flush(services: Services, conninfo: str, messages: int, share: float, tag: str) -> dict:
+def run_flush(services: Services, conninfo: str, messages: int, share: float, tag: str) -> dict[str, Any]:
     """FLUSHALL a second into the send; the sweeper (as a minute later) hands the rest to drain jobs."""
     from messaging.bulk import enqueue_sends
     from messaging.sweeper import sweep

@@ -36,7 +36,7 @@ def by_package(stats: pstats.Stats, n: int) -> str:
 
     sums: dict[str, float] = {}
     total = 0.0
-    for (filename, line, func), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
+    for (filename, line, func), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]  # pstats keeps its table undeclared
         name = f"{filename}:{line}({func})"
         total += tt
         if any(w in name for w in WAITS):

@@ -41,11 +41,15 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 
 from bench import delivery as d
 from bench.ussd import serve
+
+if TYPE_CHECKING:
+    from services import Services
 
 SCHEMA = "bench_endtoend"
 MEMBERS = 20
@@ -157,7 +161,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def warm_up(base: str, stub: str, services, workers: int) -> None:
+def warm_up(base: str, stub: str, services: Services, workers: int) -> None:
     """Every server answers before the clock runs: the web process (/ready: its database and Redis),
     the stub, the workers (registered with RQ), and one SAVE end to end (not counted)."""
     d.wait_for(base + "/ready", 60)

@@ -24,11 +24,11 @@ def create_app() -> Flask:
     metadata.create_all(engine)
 
     @app.get("/health")
-    def health():
+    def health() -> str:
         return "ok"
 
     @app.post("/floor")
-    def one_insert():
+    def one_insert() -> str:
         with engine.begin() as conn:
             conn.execute(insert(floor).values(msg_id=request.form.get("id", ""), body=request.form.get("text", "")))
         return "OK"

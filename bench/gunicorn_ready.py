@@ -11,7 +11,7 @@ from pathlib import Path
 runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
 
 
-def post_worker_init(worker) -> None:  # noqa: ANN001 (gunicorn's hook)
+def post_worker_init(worker: object) -> None:  # gunicorn's hook
     ready = os.environ.get("BENCH_READY_DIR")
     if ready:
         with open(os.path.join(ready, str(os.getpid())), "w"):

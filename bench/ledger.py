@@ -113,8 +113,8 @@ def postings(make: sessionmaker[Session], backend: str) -> list[Figure]:
     t0 = time.perf_counter()
     for i in range(n):
         with make.begin() as s:
-            g, t = s.get(Group, gid), s.get(Member, tid)
-            ledger.record_saving(s, g, s.get(Member, mids[i % MEMBERS]), key=f"one-{i}", actor=t,
+            g, t = s.get_one(Group, gid), s.get_one(Member, tid)
+            ledger.record_saving(s, g, s.get_one(Member, mids[i % MEMBERS]), key=f"one-{i}", actor=t,
                                  on=start + dt.timedelta(weeks=i // MEMBERS))
     one = n / (time.perf_counter() - t0)
     meetings = 20
@@ -133,7 +133,7 @@ def _meeting(make: sessionmaker[Session], gid: int, tid: int, mids: list[int], o
         g, t = s.get(Group, gid), s.get(Member, tid)
         assert g is not None and t is not None
         for mid in mids:
-            m = s.get(Member, mid)
+            m = s.get_one(Member, mid)
             ledger.record_saving(s, g, m, key=f"{tag}-s-{mid}", actor=t, on=on)
             ledger.record_social(s, g, m, key=f"{tag}-c-{mid}", actor=t, on=on)
             if fines and (mid + on.toordinal() // 7) % 5 == 0:
@@ -226,9 +226,9 @@ def _loans(make: sessionmaker[Session], gid: int, tid: int, mids: list[int]) -> 
         assert chair_ms is not None
         chair_ms.role = Role.CHAIR
         s.flush()
-        t, chair = s.get(Member, tid), s.get(Member, mids[1])
+        t, chair = s.get_one(Member, tid), s.get(Member, mids[1])
         for mid in mids[2:]:
-            m = s.get(Member, mid)
+            m = s.get_one(Member, mid)
             loan = ledger.request_loan(s, g, m, 100000, purpose="trade", term=12, unit="week", key=f"ask-{mid}")
             ledger.decide_loan(s, g, loan.ref, approve=True, actor=chair, key=f"ok-{mid}")
             ledger.disburse_loan(s, g, loan.ref, actor=t, key=f"pay-{mid}")

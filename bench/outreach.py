@@ -30,7 +30,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from multiprocessing.queues import Queue
 from pathlib import Path
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -194,11 +196,11 @@ def floor(conn: psycopg.Connection, where: str, parallel: int = 1) -> Figure:
                 buf.write(chunk)
         buf.seek(0)
         parts.append(buf)
-    rows = conn.execute(f"SELECT count(*) FROM outbox WHERE {where}").fetchone()[0]
+    rows = conn.execute(f"SELECT count(*) FROM outbox WHERE {where}").fetchall()[0][0]
     conn.commit()
     conns = [psycopg.connect(conn.info.dsn, options=f"-csearch_path={SCHEMA}") for _ in parts]
 
-    def write(pair: tuple[psycopg.Connection, object]) -> None:
+    def write(pair: tuple[psycopg.Connection[Any], IO[bytes]]) -> None:
         c, buf = pair
         with c.cursor() as cur, cur.copy(f"COPY outbox_floor ({cols}) FROM STDIN") as copy:
             while data := buf.read(1 << 20):
@@ -224,10 +226,10 @@ def truncate_outbox(conn: psycopg.Connection) -> None:
 
 def empty_queues(services: Services) -> None:
     for name in ("high", "default", "bulk"):
-        services.queue(name).empty()
+        services.queue(name).empty()  # type: ignore[no-untyped-call]  # unannotated in rq
 
 
-def _planner_process(url: str, redis_url: str, limit: int, out) -> None:
+def _planner_process(url: str, redis_url: str, limit: int, out: Queue[tuple[int, int, int]]) -> None:
     from outreach.planner import run_planner
 
     services = Services.build(Config.from_env(overrides={"DATABASE_URL": url, "REDIS_URL": redis_url}))
@@ -241,7 +243,7 @@ def run_planners(services: Services, n: int, limit: int) -> tuple[int, int, int]
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
-    out = ctx.Queue()
+    out: Queue[tuple[int, int, int]] = ctx.Queue()
     procs = [ctx.Process(target=_planner_process, args=(services.config.DATABASE_URL, services.config.REDIS_URL,
                                                          limit, out)) for _ in range(n)]
     for p in procs:
@@ -249,7 +251,7 @@ def run_planners(services: Services, n: int, limit: int) -> tuple[int, int, int]
     results = [out.get() for _ in procs]
     for p in procs:
         p.join()
-    return tuple(sum(r[i] for r in results) for i in range(3))  # type: ignore[return-value]
+    return (sum(r[0] for r in results), sum(r[1] for r in results), sum(r[2] for r in results))
 
 
 def bench_planner(services: Services, conn: psycopg.Connection, groups: int, planners: int,
@@ -269,7 +271,7 @@ def bench_planner(services: Services, conn: psycopg.Connection, groups: int, pla
     borrowers, named = conn.execute(
         "SELECT count(DISTINCT o.member_id), count(*) FILTER (WHERE o.language = 'en' AND o.text ILIKE '%loan%') "
         "FROM outbox o JOIN ledger_loans l ON l.member_id = o.member_id AND l.status = 'active' "
-        "WHERE o.kind = 'reminder'").fetchone()
+        "WHERE o.kind = 'reminder'").fetchall()[0]
     conn.commit()
     print(f"  reminders to {borrowers:,} borrowers; {named:,} of the English ones name a loan instalment "
           "(the planner's per-borrower path)", flush=True)
@@ -356,7 +358,7 @@ def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def report(figures: list[Figure], ratios: dict[str, list[float]], args) -> str:
+def report(figures: list[Figure], ratios: dict[str, list[float]], args: argparse.Namespace) -> str:
     import statistics
 
     out = io.StringIO()

@@ -29,18 +29,28 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import dashboard_seed  # noqa: E402
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    import psycopg
+    from sqlalchemy.orm import Session
+
+    from reports.read import Filters, GroupScope
+
 DISTRICTS = 10
 
 
-def add_tree(conn) -> None:
+def add_tree(conn: psycopg.Connection[Any]) -> None:
     """The place tree and the project, once (skipped when the groups already sit in places)."""
-    if conn.execute("SELECT count(*) FROM groups WHERE place_id IS NULL").fetchone()[0] == 0:
+    if conn.execute("SELECT count(*) FROM groups WHERE place_id IS NULL").fetchall()[0][0] == 0:
         return
     from babel import Locale
 
@@ -52,22 +62,22 @@ def add_tree(conn) -> None:
     countries = [r[0] for r in conn.execute("SELECT DISTINCT country FROM groups ORDER BY 1")]
     for code in countries:
         cid = conn.execute("INSERT INTO places (level, name, code, path) VALUES ('country', %s, %s, '') RETURNING id",
-                           (names.get(code, code), code)).fetchone()[0]
+                           (names.get(code, code), code)).fetchall()[0][0]
         conn.execute("UPDATE places SET path = %s WHERE id = %s", (f"/{cid}/", cid))
         regions = [r[0] for r in conn.execute("SELECT DISTINCT region FROM groups WHERE country = %s", (code,))]
         for region in regions:
             rid = conn.execute("INSERT INTO places (parent_id, level, name, path) VALUES (%s, 'region', %s, '') "
-                               "RETURNING id", (cid, region)).fetchone()[0]
+                               "RETURNING id", (cid, region)).fetchall()[0][0]
             conn.execute("UPDATE places SET path = %s WHERE id = %s", (f"/{cid}/{rid}/", rid))
             for d in range(DISTRICTS):
                 did = conn.execute("INSERT INTO places (parent_id, level, name, path) VALUES (%s, 'district', %s, '')"
-                                   " RETURNING id", (rid, f"{region}-D{d}")).fetchone()[0]
+                                   " RETURNING id", (rid, f"{region}-D{d}")).fetchall()[0][0]
                 conn.execute("UPDATE places SET path = %s WHERE id = %s", (f"/{cid}/{rid}/{did}/", did))
     conn.execute(f"""
         UPDATE groups g SET place_id = d.id
         FROM places c JOIN places r ON r.parent_id = c.id JOIN places d ON d.parent_id = r.id
         WHERE c.code = g.country AND r.name = g.region AND d.name = g.region || '-D' || ((g.id / 140) % {DISTRICTS})""")
-    pid = conn.execute("INSERT INTO projects (code, name) VALUES ('BENCH', 'Bench project') RETURNING id").fetchone()[0]
+    pid = conn.execute("INSERT INTO projects (code, name) VALUES ('BENCH', 'Bench project') RETURNING id").fetchall()[0][0]
     conn.execute("INSERT INTO project_groups (project_id, group_id) SELECT %s, id FROM groups WHERE id %% 4 = 0", (pid,))
     conn.execute("ANALYZE places")
     conn.execute("ANALYZE groups")
@@ -75,7 +85,7 @@ def add_tree(conn) -> None:
     conn.commit()
 
 
-def cases(session):
+def cases(session: Session) -> list[tuple[str, Callable[[], GroupScope] | None, Filters, int | None]]:
     from sqlalchemy import func, select
 
     from groups.models import Group
@@ -87,13 +97,13 @@ def cases(session):
     r5 = session.scalar(select(Place.id).where(Place.level == "region", Place.name == region))
     district = session.scalar(select(Place.id).where(Place.parent_id == r5).order_by(Place.id).limit(1))
     big = session.execute(select(Group.country, func.count()).group_by(Group.country)
-                          .order_by(func.count().desc()).limit(1)).first()[0]
+                          .order_by(func.count().desc()).limit(1)).one()[0]
     country = session.scalar(select(Place.id).where(Place.code == big, Place.level == "country"))
     project = session.scalar(select(Project.id).where(Project.code == "BENCH"))
 
-    def ids(place=None, proj=None):
+    def ids(place: int | None = None, proj: int | None = None) -> GroupScope:
         """The scope the console's dashboard reads for an admin (console.dashboard._scope)."""
-        if proj is None and (names := exact_region_names(session, place)) is not None:
+        if proj is None and place is not None and (names := exact_region_names(session, place)) is not None:
             return GroupScope(names)
         return GroupScope((), group_ids=group_ids_in(place, proj))
 
@@ -138,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; groups per case: "
               + ", ".join(f"{name}: {n:,}" for name, _s, _f, n in plan if n is not None))
         for rnd in range(1, args.rounds + 1):
-            def timed(fn) -> float:
+            def timed(fn: Callable[[], object]) -> float:
                 times = []
                 for _ in range(args.reads):
                     t0 = time.perf_counter()
@@ -149,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             floor = timed(lambda: session.execute(text("SELECT 1")).scalar())
             row = []
             for name, scope, filters, _n in plan:
-                ms = timed(lambda s=scope, f=filters: dashboard(session, s() if callable(s) else s, f,
-                                                                today=today, prices={}))
+                def read(s: Callable[[], GroupScope] | None = scope, f: Filters = filters) -> object:
+                    return dashboard(session, s() if s is not None else s, f, today=today, prices={})
+
+                ms = timed(read)
                 ratios.setdefault(name, []).append(ms / floor)
                 row.append(f"{name} {ms * 1000:.1f} ms")
             print(f"round {rnd}: floor {floor * 1000:.2f} ms; " + "; ".join(row), flush=True)

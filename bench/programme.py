@@ -26,12 +26,14 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import Engine, insert, select, text  # noqa: E402
 
 SCHEMA = "prog_bench"
 TODAY = dt.date(2026, 11, 30)
@@ -45,14 +47,14 @@ def base_url() -> str:
     return url
 
 
-def engine():
+def engine() -> Engine:
     from db import make_engine
 
     sep = "&" if "?" in base_url() else "?"
     return make_engine(f"{base_url()}{sep}options=-csearch_path%3D{SCHEMA}")
 
 
-def _chunks(rows: list[dict], n: int = 20_000):
+def _chunks(rows: list[dict[str, Any]], n: int = 20_000) -> Iterator[list[dict[str, Any]]]:
     for i in range(0, len(rows), n):
         yield rows[i:i + n]
 
@@ -173,7 +175,7 @@ def measure(rounds: int, requests: int) -> None:
     eng = engine()
     coordinator = select(Group.id).where(Group.region == "Region 07")
     floor_sql = text("SELECT count(*) FROM enrolments WHERE programme_id = 1")
-    cases = {
+    cases: dict[str, Callable[[Session], object]] = {
         "floor: count(*) of the programme's enrolments": lambda s: s.execute(floor_sql).scalar(),
         "report by region, admin (100,000)": lambda s: programme_report(s, 1, by="region", today=TODAY),
         "report by gender, admin": lambda s: programme_report(s, 1, by="gender", today=TODAY),

@@ -72,7 +72,8 @@ class StubServer:
         return app
 
     async def _admit(self, request: web.Request, count: int) -> None:
-        self.peers.add(request.transport.get_extra_info("peername")[:2])
+        if request.transport is not None:
+            self.peers.add(request.transport.get_extra_info("peername")[:2])
         self.requests += 1
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -81,6 +82,7 @@ class StubServer:
                 self.held += 1
                 self._holding.append(request)
                 self._held_one.set()
+            assert self._released is not None  # set by _run before the server starts
             await self._released.wait()
             if request.transport is None or request.transport.is_closing():  # the sender died waiting
                 raise web.HTTPServiceUnavailable()
@@ -182,16 +184,18 @@ class StubServer:
     def release(self) -> None:
         """Answer the held requests and every one after them."""
         self.hold_after = None
-        if self._loop is not None:
+        if self._loop is not None and self._released is not None:
             self._loop.call_soon_threadsafe(self._released.set)
 
     def stop(self) -> None:
         if self._loop is None:
             return
         self.release()
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        if self._thread is not None:
+            self._thread.join(10)
 
 
 def main() -> None:

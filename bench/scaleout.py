@@ -41,8 +41,11 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
+
+from services import of as services_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENDERS = ["+254712000003", "+254712000004", "+254712000002", "+254712000001", "+994501110003",
@@ -62,7 +65,7 @@ class Outcome:
     delivered: int
     max_attempts: int
     distinct_provider_ids: int
-    jobs_by_worker: dict[str, Counter] = field(default_factory=dict)
+    jobs_by_worker: dict[str, Counter[str]] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -77,15 +80,15 @@ class Outcome:
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
-def _env(db_url: str, redis_url: str, metrics_dir: str) -> dict:
+def _env(db_url: str, redis_url: str, metrics_dir: str) -> dict[str, Any]:
     return dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, SMS_BACKEND="console",
                 SMS_RATE_PER_SECOND="1000000", LOG_LEVEL="WARNING", PROMETHEUS_MULTIPROC_DIR=metrics_dir)
 
 
-def _start_web(env: dict) -> tuple[subprocess.Popen, str]:
+def _start_web(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _port()
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", "--no-control-socket", "app:create_app()"],
@@ -102,12 +105,12 @@ def _start_web(env: dict) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("web process did not start")
 
 
-def _start_worker(env: dict) -> subprocess.Popen:
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "worker.py", "work"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
     for p in procs:
         p.terminate()
     for p in procs:
@@ -125,7 +128,7 @@ def _prepare(db_url: str) -> None:
 
     migrations.recreate(db_url)
     app = create_app({"DATABASE_URL": db_url})
-    services = app.extensions["kassa"]
+    services = services_of(app)
     with services.db.transaction() as session:
         seed_demo(session, history=True)
     services.redis.flushdb()  # the demo's help-request SMS stay pending: not part of the load
@@ -160,7 +163,7 @@ def _post(bases: list[str], n: int, prefix: str, threads: int) -> None:
         raise RuntimeError(f"{len(errors)} posts failed, e.g. {errors[0]}")
 
 
-def _count(db_url: str, prefix: str):
+def _count(db_url: str, prefix: str) -> tuple[int, int, int, int, int]:
     from sqlalchemy import func, select
 
     from db import make_engine
@@ -180,7 +183,7 @@ def _count(db_url: str, prefix: str):
         engine.dispose()
 
 
-def _jobs_by_worker(redis_url: str, db_url: str) -> dict[str, Counter]:
+def _jobs_by_worker(redis_url: str, db_url: str) -> dict[str, Counter[str]]:
     """Which worker ran each job (RQ keeps finished jobs, with their worker's name, for 500 s)."""
     import redis
     from rq.job import Job
@@ -194,12 +197,12 @@ def _jobs_by_worker(redis_url: str, db_url: str) -> dict[str, Counter]:
         ids = [f"inbox-{i}" for i in conn.execute(select(InboxMessage.id)).scalars()]
         ids += [f"send-{i}" for i in conn.execute(select(OutboxMessage.id)).scalars()]
     engine.dispose()
-    conn = redis.Redis.from_url(redis_url)
-    shares: dict[str, Counter] = {}
-    for job in Job.fetch_many(ids, connection=conn):
+    client = redis.Redis.from_url(redis_url)
+    shares: dict[str, Counter[str]] = {}
+    for job in Job.fetch_many(ids, connection=client):
         if job is not None:
-            shares.setdefault(job.worker_name or "?", Counter())[job.func_name.rsplit(".", 1)[-1]] += 1
-    conn.close()
+            shares.setdefault(job.worker_name or "?", Counter())[(job.func_name or "?").rsplit(".", 1)[-1]] += 1
+    client.close()
     return shares
 
 
@@ -210,7 +213,7 @@ def run_setup(name: str, db_url: str, redis_url: str, webs: int, workers: int, n
     _prepare(db_url)
     metrics_dir = tempfile.mkdtemp(prefix="kassa-metrics-")
     env = _env(db_url, redis_url, metrics_dir)
-    procs: list[subprocess.Popen] = []
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         bases = []
         for _ in range(webs):

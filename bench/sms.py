@@ -23,8 +23,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import requests
+
+from services import of as services_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROUNDS = 10
@@ -53,10 +56,10 @@ class Figures:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
-def _serve(target: str, port: int, workers: int, env: dict) -> subprocess.Popen:
+def _serve(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """gunicorn serving ``target``, returned once every worker has loaded the app and it answers."""
     import tempfile
 
@@ -93,13 +96,13 @@ class Series:
         return Figures(self.name, len(self.latencies), self.seconds, q[49], q[94], q[98], max(self.latencies))
 
 
-def _fire(url: str, forms: list[dict], threads: int, series: Series | None = None) -> None:
+def _fire(url: str, forms: list[dict[str, Any]], threads: int, series: Series | None = None) -> None:
     """POST every form, spread over ``threads`` clients; latency in milliseconds."""
     latencies: list[float] = []
     lock = threading.Lock()
     chunks = [forms[i::threads] for i in range(threads)]
 
-    def client(chunk: list[dict]) -> None:
+    def client(chunk: list[dict[str, Any]]) -> None:
         session, mine = requests.Session(), []
         for form in chunk:
             start = time.perf_counter()
@@ -121,7 +124,7 @@ def _fire(url: str, forms: list[dict], threads: int, series: Series | None = Non
         series.latencies.extend(latencies)
 
 
-def _forms(n: int, prefix: str) -> list[dict]:
+def _forms(n: int, prefix: str) -> list[dict[str, Any]]:
     return [{"from": SENDERS[i % len(SENDERS)], "to": "12345", "text": "HELP", "date": "2026-11-25 10:00:00",
              "id": f"{prefix}{i}", "linkId": "", "networkCode": "99999"} for i in range(n)]
 
@@ -134,7 +137,7 @@ def _prepare(db_url: str) -> None:
 
     migrations.upgrade(db_url)
     app = create_app({"DATABASE_URL": db_url})
-    services = app.extensions["kassa"]
+    services = services_of(app)
     truncate_all(services.db.engine)
     with services.db.transaction() as session:
         seed_demo(session)
@@ -152,7 +155,7 @@ def _stored(db_url: str) -> int:
     with engine.connect() as conn:
         count = conn.scalar(select(func.count()).select_from(InboxMessage))
     engine.dispose()
-    return count
+    return int(count or 0)
 
 
 def main(argv: list[str]) -> int:
@@ -205,7 +208,7 @@ def main(argv: list[str]) -> int:
     return 0 if stored == sent else 1
 
 
-def _report(db_url: str, opts, figures: list[tuple[str, Figures]], stored: int, sent: int) -> None:
+def _report(db_url: str, opts: argparse.Namespace, figures: list[tuple[str, Figures]], stored: int, sent: int) -> None:
     backend = db_url.split(":", 1)[0]
     print(f"\nSMS inbound webhook, {backend}, gunicorn -w {opts.workers}, {opts.threads} client threads, "
           f"{opts.requests} requests each; {os.cpu_count()} cores, Python {platform.python_version()}")

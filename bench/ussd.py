@@ -27,6 +27,9 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from services import of as services_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kassa_ussd")
@@ -62,7 +65,7 @@ def _vacuum(db_url: str) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
-def _seed(db_url: str) -> list[str]:
+def _seed(db_url: str) -> tuple[list[str], list[str]]:
     import ledger
     from db import Database
     from groups.demo import seed_demo
@@ -93,7 +96,7 @@ def _seed(db_url: str) -> list[str]:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -119,7 +122,7 @@ def serve(app_spec: str, workers: int, env: dict[str, str], port: int | None = N
         shutil.rmtree(ready, ignore_errors=True)
 
 
-def _wait_listening(port: int, proc: subprocess.Popen) -> None:
+def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
     """Until the port accepts a connection (a server started by a test: no ready files)."""
     for _ in range(300):
         if proc.poll() is not None:
@@ -132,7 +135,7 @@ def _wait_listening(port: int, proc: subprocess.Popen) -> None:
     raise RuntimeError("server did not start")
 
 
-def _wait_ready(port: int, proc: subprocess.Popen, ready: str, workers: int, seconds: float = 120) -> None:
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], ready: str, workers: int, seconds: float = 120) -> None:
     """Until ``workers`` workers have loaded the app (gunicorn_ready.py) and a request gets an answer."""
     import requests
 
@@ -151,7 +154,7 @@ def _wait_ready(port: int, proc: subprocess.Popen, ready: str, workers: int, sec
 
 
 def load(host: str, phones: list[str], *, users: int, rate: float | None, duration: float,
-         cold: list[str] | None = None) -> dict:
+         cold: list[str] | None = None) -> dict[str, Any]:
     """One locust run; with ``cold``, half the journeys dial from those phones, each once, their
     caller cache emptied first (as if their last call were more than a minute ago)."""
     cmd = [sys.executable, "-m", "bench.ussd_load", "--host", host, "--phones", ",".join(phones),
@@ -168,7 +171,8 @@ def load(host: str, phones: list[str], *, users: int, rate: float | None, durati
         client.close()
         cmd += ["--cold-phones", ",".join(cold), "--cold-share", "0.5"]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 def busy_times() -> dict[str, float]:
@@ -190,7 +194,7 @@ def busy_times() -> dict[str, float]:
             "sessionId": f"busy-{name}", "phoneNumber": "+254713099999", "text": ""}).get_data(as_text=True)
         result[name] = round(time.perf_counter() - start, 2)
         assert body.startswith("END "), body
-        app.extensions["kassa"].close()
+        services_of(app).close()
     listener.close()
     return result
 
@@ -206,10 +210,11 @@ def main(argv: list[str]) -> int:
     args = ap.parse_args(argv)
     phones, cold = prepare(DB_URL, REDIS_URL)
     env = {"DATABASE_URL": DB_URL, "REDIS_URL": REDIS_URL, "PIN_PEPPER": PEPPER, "SMS_BACKEND": "console"}
-    servers = [("floor", "bench.ussd_floor:create_app()", {}), ("kassa", "app:create_app()", {})]
+    servers: list[tuple[str, str, dict[str, str]]] = [("floor", "bench.ussd_floor:create_app()", {}),
+                                                      ("kassa", "app:create_app()", {})]
     if args.cold:  # the same journeys with every ledger read going to the database
         servers.append(("kassa, no read cache", "app:create_app()", {"LEDGER_CACHE_SECONDS": "0"}))
-    runs: dict[str, list[dict]] = {name: [] for name, _, _ in servers}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in servers}
     loads = []
     for n in range(args.rounds):  # alternating, so all see the same machine (others share it)
         load0 = _loadavg()
@@ -230,14 +235,14 @@ def _loadavg() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def _median(results: Iterable[dict]) -> dict:
+def _median(results: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Field by field median of several runs' results."""
     found = list(results)
     return {k: round(statistics.median(r[k] for r in found), 2) if isinstance(found[0][k], (int, float))
             else found[0][k] for k in found[0]}
 
 
-def report(runs: dict[str, list[dict]], loads: list[str], busy: dict, args: argparse.Namespace) -> None:
+def report(runs: dict[str, list[dict[str, Any]]], loads: list[str], busy: dict[str, Any], args: argparse.Namespace) -> None:
     """Every round, the median of the per-round ratios, and whether each paced run reached its rate."""
     print(f"\n{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores; "
           f"gunicorn -w {args.workers} (sync); PostgreSQL + Redis on localhost; locust FastHttpUser, {args.users} "

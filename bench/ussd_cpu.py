@@ -23,24 +23,32 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 # JOURNEY from bench.ussd, not bench.ussd_load: importing that one lets gevent patch the sockets
 from bench.ussd import DB_URL, JOURNEY, PEPPER, REDIS_URL, prepare
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
 LABELS = ["dial (home)", "My savings", "back", "Next meeting", "home (00)", "Money in and out", "next page (98)",
           "home (00)"]
 
 
-def _call(app: Callable, body: bytes) -> bytes:
+def _call(app: WSGIApplication, body: bytes) -> bytes:
     env = {"REQUEST_METHOD": "POST", "PATH_INFO": "/ussd/africastalking", "SERVER_NAME": "bench",
            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
            "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(body)),
            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr}
-    return b"".join(app(env, lambda status, headers: None))
+    def start_response(status: str, headers: list[tuple[str, str]],
+                       exc_info: object = None) -> Callable[[bytes], object]:
+        return lambda data: None
+
+    return b"".join(app(env, start_response))
 
 
-def per_hop(app: Callable, phones: list[str], journeys: int, tag: str) -> list[float]:
+def per_hop(app: WSGIApplication, phones: list[str], journeys: int, tag: int) -> list[float]:
     """Mean CPU ms of each hop of the journey over ``journeys`` journeys (after as many to warm up)."""
     ids = itertools.count()
     totals = [0.0] * len(JOURNEY)

@@ -18,7 +18,7 @@ def create_app() -> Flask:
     @app.post("/ussd/africastalking")
     def hop() -> Response:
         key = "floor:" + request.form.get("sessionId", "")
-        seen = client.get(key) or b""
+        seen: bytes = client.get(key) or b""  # type: ignore[assignment]  # decode_responses is off: bytes
         client.set(key, request.form.get("text", ""), ex=180)
         return Response("CON " + seen.decode()[:20], mimetype="text/plain")
 

@@ -12,6 +12,8 @@ the journeys made warm and cold, and (paced) the rate asked for.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from gevent import monkey
 
 monkey.patch_all()
@@ -55,7 +57,8 @@ def make_user(phones: list[str], per_user_rate: float | None, cold_phones: list[
             self.restart()
 
         def restart(self) -> None:
-            self.session_id, self.step, self.typed = f"bench-{next(_session_ids)}", 0, []
+            self.typed: list[str] = []
+            self.session_id, self.step = f"bench-{next(_session_ids)}", 0
             n = next(_journey_no)
             if cold_phones and int((n + 1) * cold_share) > int(n * cold_share):
                 self.phone = next(cold_pool)
@@ -85,15 +88,16 @@ def make_user(phones: list[str], per_user_rate: float | None, cold_phones: list[
     return Member
 
 
-@events.request.add_listener
-def _record(request_type, name, response_time, response_length, exception=None, **_):  # noqa: ANN001
+@events.request.add_listener  # type: ignore[untyped-decorator]  # locust's EventHook is unannotated
+def _record(request_type: str, name: str, response_time: float, response_length: int,
+            exception: BaseException | None = None, **_: object) -> None:
     latencies.append(response_time)
     if exception is not None:
         errors["count"] += 1
 
 
 def run(host: str, phones: list[str], users: int, rate: float | None, warmup: float, duration: float,
-        cold_phones: list[str] | None = None, cold_share: float = 0.0) -> dict:
+        cold_phones: list[str] | None = None, cold_share: float = 0.0) -> dict[str, Any]:
     user = make_user(phones, rate / users if rate else None, cold_phones, cold_share)
     env = Environment(user_classes=[user], host=host, events=events)
     runner = env.create_local_runner()

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import TYPE_CHECKING
 
 from flask import Flask
+from sqlalchemy.orm import Session
+
+from services import current as services
+
+if TYPE_CHECKING:
+    from groups.models import Coordinator
+
+__all__ = ["find_coordinator", "init_app", "services"]
 
 
 def init_app(app: Flask) -> None:
@@ -17,13 +26,7 @@ def init_app(app: Flask) -> None:
             app.cli.add_command(command)
 
 
-def services():
-    from flask import current_app
-
-    return current_app.extensions["kassa"]
-
-
-def find_coordinator(session, phone: str):
+def find_coordinator(session: Session, phone: str) -> Coordinator:
     """The coordinator with ``phone`` (any format), or a CLI error that says why not."""
     import click
     from sqlalchemy import select

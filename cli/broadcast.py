@@ -57,8 +57,9 @@ def _price(price: str | None, currency: str | None) -> bc.Price:
 @click.option("--yes", is_flag=True, help="Send without asking to confirm.")
 @click.option("--background", is_flag=True, help="Fan out in the RQ worker instead of here.")
 @click.option("--batch", default=fanout.FANOUT_BATCH, show_default=True, help="Groups per transaction.")
-def send(message, codes, regions, everyone, as_phone, sender, plain, key, price, price_currency, yes,
-         background, batch) -> None:
+def send(message: str, codes: tuple[str, ...], regions: tuple[str, ...], everyone: bool, as_phone: str | None,
+         sender: str | None, plain: bool, key: str | None, price: str | None, price_currency: str | None,
+         yes: bool, background: bool, batch: int) -> None:
     """Preview MESSAGE to its recipients, confirm, and send it."""
     target = bc.Target(codes=tuple(c.upper() for c in codes), regions=tuple(regions), everyone=everyone)
     cost = _price(price, price_currency)
@@ -78,11 +79,11 @@ def send(message, codes, regions, everyone, as_phone, sender, plain, key, price,
         raise click.ClickException("nobody to send to: no active member who has not sent STOP")
     if not yes and not click.confirm(f"Send to {view.recipients} people?", default=False):
         with db.transaction() as session:
-            bc.cancel(session, session.get(Broadcast, b.id))
+            bc.cancel(session, session.get_one(Broadcast, b.id))
         click.echo(f"broadcast {b.id} cancelled; nothing sent")
         return
     with db.transaction() as session:
-        bc.confirm(session, session.get(Broadcast, b.id), dt.datetime.now(UTC), enqueue=background)
+        bc.confirm(session, session.get_one(Broadcast, b.id), dt.datetime.now(UTC), enqueue=background)
     if background:
         click.echo(f"broadcast {b.id} queued; follow it with: flask broadcast status {b.id}")
         return

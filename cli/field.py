@@ -6,6 +6,7 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cli import services
 from field.errors import FieldError
@@ -24,7 +25,7 @@ def _fail(exc: FieldError) -> click.ClickException:
     return click.ClickException(exc.render(translator("en")))
 
 
-def _groups(session, codes: str) -> list[int]:
+def _groups(session: Session, codes: str) -> list[int]:
     ids = []
     for code in [c.strip().upper() for c in (codes or "").split(",") if c.strip()]:
         gid = session.scalar(select(Group.id).where(Group.code == code))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, make_url, select
+from sqlalchemy.orm import Session
 
 from cli import services
 from console.demo import seed_demo_staff
@@ -84,9 +85,10 @@ groups = AppGroup("groups", help="Create and list savings groups.")
 @click.option("--social-fund", default=None, help="Social fund contribution per meeting.")
 @click.option("--share-out-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="YYYY-MM-DD: the day the cycle ends with a share-out.")
-def groups_create(code, name, kind, currency, country, language, timezone, region, meeting_day,
-                  meeting_time, meeting_place, every_weeks, saving, share_value, social_fund,
-                  share_out_on) -> None:
+def groups_create(code: str, name: str, kind: str, currency: str, country: str, language: str, timezone: str,
+                  region: str | None, meeting_day: str, meeting_time: str, meeting_place: str, every_weeks: int,
+                  saving: str | None, share_value: str | None, social_fund: str | None,
+                  share_out_on: dt.datetime | None) -> None:
     """Create a savings group."""
     try:
         money = {k: parse_amount(v, currency) for k, v in
@@ -126,7 +128,7 @@ members = AppGroup("members", help="Add or import members.")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["member", "treasurer", "chair", "secretary"]), default="member")
 @click.option("--language", default=None)
-def members_add(group_code, phone, name, role, language) -> None:
+def members_add(group_code: str, phone: str, name: str, role: str, language: str | None) -> None:
     """Add one member to a group (phone parsed with the group's country)."""
     try:
         with services().db.transaction() as session:
@@ -138,7 +140,7 @@ def members_add(group_code, phone, name, role, language) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-def _size_note(session, group) -> None:
+def _size_note(session: Session, group: Group) -> None:
     from groups.kinds import size_warning
     from i18n import translator
 
@@ -151,7 +153,7 @@ def _size_note(session, group) -> None:
 @click.argument("group_code")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-bad", is_flag=True, help="Import the good rows even if some are bad.")
-def members_import(group_code, csv_file: Path, skip_bad: bool) -> None:
+def members_import(group_code: str, csv_file: Path, skip_bad: bool) -> None:
     """Import members from CSV (phone,name[,role,language,number]); all or nothing."""
     try:
         rows = read_csv(csv_file.read_text(encoding="utf-8-sig"))

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 import ledger
 from cli import services
+from groups.models import Group
 from groups.phones import PhoneError, normalise_phone
 from groups.service import SetupError, find_member, get_group
 from i18n import translator
@@ -16,14 +18,14 @@ from i18n import translator
 group_cli = AppGroup("ledger", help="Read a group's books: summary, statement, trial balance, audit.")
 
 
-def _group(session, code: str):
+def _group(session: Session, code: str) -> Group:
     try:
         return get_group(session, code)
     except SetupError as err:
         raise click.ClickException(str(err)) from None
 
 
-def _share_out(group) -> str:
+def _share_out(group: Group) -> str:
     if group.share_out_on is None:
         return "not set"
     days = (group.share_out_on - ledger.group_today(group)).days

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cli import services
 from groups.models import Group
@@ -34,7 +35,7 @@ projects = AppGroup("projects", help="Projects: period, funders, implementer, ta
 centres = AppGroup("centres", help="Centres and the places they cover.")
 
 
-def _say(msgid: str, **params) -> str:
+def _say(msgid: str, **params: object) -> str:
     return translator("en").gettext(msgid, **params)
 
 
@@ -60,7 +61,7 @@ def places_list() -> None:
             click.echo(f"{'  ' * depth}{place.name} ({place.level.value}, #{place.id}){code}")
 
 
-def _place(session, text: str) -> Place:
+def _place(session: Session, text: str) -> Place:
     """A place by id, code, or path of names (``Kenya/Kisumu``)."""
     if text.isdigit() and (p := session.get(Place, int(text))) is not None:
         return p
@@ -68,7 +69,7 @@ def _place(session, text: str) -> Place:
         return p
     parent = None
     for name in [n.strip() for n in text.split("/") if n.strip()]:
-        same = Place.parent_id == parent.id if parent else Place.parent_id.is_(None)
+        same = (Place.parent_id == parent.id) if parent else Place.parent_id.is_(None)
         parent = session.scalar(select(Place).where(same, Place.name == name))
         if parent is None:
             raise click.ClickException(f"no place {text!r} (an id, a code, or names such as Kenya/Kisumu)")
@@ -77,7 +78,7 @@ def _place(session, text: str) -> Place:
     return parent
 
 
-def _org(session, name: str) -> int:
+def _org(session: Session, name: str) -> int:
     found = session.scalar(select(Organisation.id).where(Organisation.name == name))
     if found is None:
         raise click.ClickException(f"no organisation {name!r} (flask orgs add)")
@@ -121,7 +122,9 @@ def _date(text: str | None) -> dt.date | None:
 @click.option("--partner", "partners", multiple=True, help="Organisation name (repeatable).")
 @click.option("--place", "places_", multiple=True, help="Target area: id, code or Country/Region/... (repeatable).")
 @click.option("--target", "targets", multiple=True, help="metric=number, such as groups_formed=40 (repeatable).")
-def projects_add(code, name, starts, ends, implementer, funders, partners, places_, targets) -> None:
+def projects_add(code: str, name: str, starts: str | None, ends: str | None, implementer: str | None,
+                 funders: tuple[str, ...], partners: tuple[str, ...], places_: tuple[str, ...],
+                 targets: tuple[str, ...]) -> None:
     """Create a project (or update the one with that code)."""
     parsed: dict[str, int] = {}
     for item in targets:
@@ -148,7 +151,7 @@ def projects_add(code, name, starts, ends, implementer, funders, partners, place
 @click.option("--group", "groups_", multiple=True, help="Group code (repeatable).")
 @click.option("--in-areas", is_flag=True, help="Every group under the project's target areas.")
 @click.option("--with-members", is_flag=True, help="Enrol the groups' members too.")
-def projects_enrol(code, groups_, in_areas, with_members) -> None:
+def projects_enrol(code: str, groups_: tuple[str, ...], in_areas: bool, with_members: bool) -> None:
     with services().db.transaction() as session:
         project = session.scalar(select(Project).where(Project.code == code.strip().upper()))
         if project is None:
@@ -169,7 +172,7 @@ def projects_enrol(code, groups_, in_areas, with_members) -> None:
 @projects.command("show")
 @click.argument("code")
 @click.option("--place", "place", help="Only under this place (id, code or Country/Region/...).")
-def projects_show(code, place) -> None:
+def projects_show(code: str, place: str | None) -> None:
     """Targets against actual figures."""
     t = translator("en")
     with services().db.transaction() as session:
@@ -188,7 +191,7 @@ def projects_show(code, place) -> None:
 @click.option("--at", "at", help="Where the centre stands: id, code or Country/Region/...")
 @click.option("--covers", multiple=True, help="A place it covers (repeatable).")
 @click.option("--target-days", default=7, show_default=True)
-def centres_add(name, at, covers, target_days) -> None:
+def centres_add(name: str, at: str | None, covers: tuple[str, ...], target_days: int) -> None:
     try:
         with services().db.transaction() as session:
             centre = save_centre(session, name, _place(session, at).id if at else None,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from cli import services
 from cli.groups import members
@@ -24,7 +23,7 @@ def members_reset_pin(phone: str, country: str | None) -> None:
         e164 = normalise_phone(phone, country)
     except PhoneError as exc:
         raise click.ClickException(str(exc)) from None
-    code = current_app.extensions["kassa"].config.USSD_SERVICE_CODE
+    code = services().config.USSD_SERVICE_CODE
     with services().db.transaction() as session:
         member = find_member(session, e164)
         if member is None:

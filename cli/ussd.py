@@ -7,10 +7,13 @@ fields and the cumulative ``text`` the gateway would send.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+from cli import services
 
 
 @click.command("ussd")
@@ -21,7 +24,7 @@ from flask.cli import with_appcontext
 @click.option("--input", "inputs", multiple=True, help="Answers to send without prompting.")
 def ussd(phone: str, url: str | None, service_code: str | None, inputs: tuple[str, ...]) -> None:
     """Dial Kassa as PHONE and answer its screens (type 'q' to hang up)."""
-    cfg = current_app.extensions["kassa"].config
+    cfg = services().config
     post = _poster(url, cfg.WEBHOOK_TOKEN)
     session_id = "cli-" + uuid.uuid4().hex[:12]
     code = service_code or cfg.USSD_SERVICE_CODE
@@ -41,18 +44,18 @@ def ussd(phone: str, url: str | None, service_code: str | None, inputs: tuple[st
         typed.append(answer.strip())
 
 
-def _poster(url: str | None, token: str | None):
+def _poster(url: str | None, token: str | None) -> Callable[[dict[str, str]], str]:
     query = {"token": token} if token else {}
     if url:
         import requests
 
-        def post(form: dict) -> str:
+        def post(form: dict[str, str]) -> str:
             return requests.post(url.rstrip("/") + "/ussd/africastalking", data=form,
                                  params=query, timeout=10).text
         return post
     client = current_app.test_client()
 
-    def post_local(form: dict) -> str:
+    def post_local(form: dict[str, str]) -> str:
         return client.post("/ussd/africastalking", data=form, query_string=query).get_data(as_text=True)
     return post_local
 COMMANDS = [ussd]

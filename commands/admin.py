@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -22,6 +23,9 @@ from groups.changes import ChangeError, cancel_meeting, move_meeting, next_meeti
 from groups.models import Group, Member, Membership, Role, Status
 from i18n import N_, Translator, translator
 from support.service import coordinators_of
+
+if TYPE_CHECKING:
+    from services import Services
 
 CHAIR = frozenset({"chair"})
 
@@ -212,7 +216,7 @@ def run_role(ctx: Context, parsed: Parsed) -> Outcome:
                              number=target.number, role=t.gettext(ROLE_LABELS[role])), notices)
 
 
-def _forget_caller(services, phone: str) -> None:
+def _forget_caller(services: Services, phone: str) -> None:
     from menus.state import forget_caller
 
     forget_caller(services.redis, phone)

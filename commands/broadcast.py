@@ -12,11 +12,12 @@ from __future__ import annotations
 from commands.context import CommandError, Context, Outcome
 from commands.parser import Grammar, Parsed
 from commands.registry import COORDINATOR, Command, pgettext, register
+from groups.models import Coordinator
 from i18n import N_
 from outreach.broadcast import BroadcastError, Preview, confirm_waiting, draft_by_sms, prices_from_config
 
 
-def _coordinator(ctx: Context):
+def _coordinator(ctx: Context) -> Coordinator:
     coordinator = ctx.sender.coordinator
     if coordinator is None:
         raise CommandError(ctx.t.gettext("Only a coordinator can send to groups."))

@@ -1,6 +1,8 @@
 """Commands for everyone registered: BAL, HELP, LANG, STOP, START."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ledger
 from commands.context import CommandError, Context, Outcome
 from commands.handle import authorise
@@ -10,6 +12,9 @@ from db import on_commit
 from i18n import LANGUAGES, N_, translator
 from text.gsm7 import shape
 from text.plain import PLAIN_READABLE, plain_letters
+
+if TYPE_CHECKING:
+    from services import Services
 
 EVERYONE = frozenset({ANYONE})
 
@@ -103,7 +108,7 @@ def run_lang(ctx: Context, parsed: Parsed) -> Outcome:
     return Outcome(translator(code).gettext("Kassa will write to you in {language}.", language=LANGUAGES[code]))
 
 
-def _forget_caller(services, phone: str) -> None:
+def _forget_caller(services: Services, phone: str) -> None:
     from menus.state import forget_caller
 
     forget_caller(services.redis, phone)

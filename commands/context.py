@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config import Config
 from groups.models import Coordinator, Group, Member, Membership, Status
 from i18n import Translator, translator
 from orgs.models import FieldWorker
@@ -88,7 +89,7 @@ class Context:
     """Everything a command's ``run`` needs: one transaction, one sender, one role."""
 
     session: Session
-    config: object
+    config: Config
     sender: Sender
     membership: Membership | None  # the membership whose role allowed the command
     key: str  # idempotency base: the provider and its message id
@@ -99,7 +100,21 @@ class Context:
         return self.membership.group if self.membership is not None else None
 
     @property
+    def role_group(self) -> Group:
+        """The group of a command that a member's role allowed (every group command has one)."""
+        if self.membership is None:
+            raise RuntimeError("a group command run without the membership that allowed it")
+        return self.membership.group
+
+    @property
     def actor(self) -> Member | None:
+        return self.sender.member
+
+    @property
+    def member(self) -> Member:
+        """The sender as a member (every command a member's role allowed has one)."""
+        if self.sender.member is None:
+            raise RuntimeError("a member's command run for a sender who is no member")
         return self.sender.member
 
     @property

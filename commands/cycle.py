@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import ledger
 from commands.context import CommandError, Context, Notice, Outcome
@@ -23,6 +24,7 @@ from commands.parser import Grammar, Item, Parsed
 from commands.registry import COORDINATOR, Command, pgettext, register
 from groups.models import Group, Member, Membership, Role, Status
 from i18n import N_, Translator, translator
+from ledger.cycle import Watchers
 from ledger.errors import LedgerError
 from ledger.shareout import Payout, ShareOut
 from text.gsm7 import shape
@@ -35,21 +37,21 @@ PAGE_SEGMENTS = 2  # each SMS of a long answer (the share-out preview) costs at 
 
 
 def _refused(ctx: Context, exc: LedgerError) -> CommandError:
-    return CommandError(exc.render(ctx.t, ctx.group.currency))
+    return CommandError(exc.render(ctx.t, ctx.role_group.currency))
 
 
 def _officers(ctx: Context, *roles: Role) -> list[Member]:
     """The group's active members holding ``roles``, but not the sender."""
     return list(ctx.session.scalars(select(Member).join(Membership, Membership.member_id == Member.id).where(
-        Membership.group_id == ctx.group.id, Membership.role.in_(roles), Membership.status == Status.ACTIVE,
-        Member.id != ctx.actor.id).order_by(Membership.number)))
+        Membership.group_id == ctx.role_group.id, Membership.role.in_(roles), Membership.status == Status.ACTIVE,
+        Member.id != ctx.member.id).order_by(Membership.number)))
 
 
 def _numbers(ctx: Context) -> dict[int, tuple[int, str]]:
     """member id -> (her number in the group, her first name), for every membership, left or not."""
     rows = ctx.session.execute(select(Membership.member_id, Membership.number, Member.name)
                                .join(Member, Member.id == Membership.member_id)
-                               .where(Membership.group_id == ctx.group.id))
+                               .where(Membership.group_id == ctx.role_group.id))
     return {mid: (number, (name.split() or ["?"])[0]) for mid, number, name in rows}
 
 
@@ -78,7 +80,7 @@ def run_shareout(ctx: Context, parsed: Parsed) -> Outcome:
 
 def _start(ctx: Context) -> Outcome:
     try:
-        preview = ledger.start_share_out(ctx.session, ctx.group, actor=ctx.actor, now=ctx.now)
+        preview = ledger.start_share_out(ctx.session, ctx.role_group, actor=ctx.member, now=ctx.now)
     except LedgerError as exc:
         raise _refused(ctx, exc) from None
     t, names = ctx.t, _numbers(ctx)
@@ -97,14 +99,15 @@ def _start(ctx: Context) -> Outcome:
     lines.append(t.gettext("To pay out {total}, send SHAREOUT {code} within 30 minutes.",
                            total=ctx.money(preview.total), code=preview.code))
     texts = pages(lines)
-    watchers = ledger.share_out_watchers(ctx.session, ctx.group, treasurer_id=ctx.actor.id)
-    notices = [Notice(m, ctx.group, started_notice(translator(m.language), ctx.group, preview), kind="notice")
+    watchers = ledger.share_out_watchers(ctx.session, ctx.role_group, treasurer_id=ctx.member.id)
+    notices = [Notice(m, ctx.role_group, started_notice(translator(m.language), ctx.role_group, preview), kind="notice")
                for m in watchers.members]
-    tell_coordinators(ctx.session, ctx.group, watchers, lambda t: coordinator_started(t, ctx.group, preview))
+    tell_coordinators(ctx.session, ctx.role_group, watchers, lambda t: coordinator_started(t, ctx.role_group, preview))
     return Outcome(texts[0], notices, texts[1:])
 
 
-def tell_coordinators(session, group: Group, watchers, render: Callable[[Translator], str]) -> None:
+def tell_coordinators(session: Session, group: Group, watchers: Watchers,
+                      render: Callable[[Translator], str]) -> None:
     """The share-out's notices to the coordinators standing in for a group without a chair."""
     from messaging.models import Priority
     from messaging.outbox import queue_sms
@@ -167,7 +170,7 @@ def _payout_sentence(t: Translator, group: Group, payout: Payout, ref: str, mone
 
 def _confirm(ctx: Context, code: str) -> Outcome:
     try:
-        done = ledger.confirm_share_out(ctx.session, ctx.group, code, actor=ctx.actor, now=ctx.now)
+        done = ledger.confirm_share_out(ctx.session, ctx.role_group, code, actor=ctx.member, now=ctx.now)
     except LedgerError as exc:
         raise _refused(ctx, exc) from None
     # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
@@ -183,15 +186,15 @@ def _confirm(ctx: Context, code: str) -> Outcome:
         member = ctx.session.get(Member, p.member_id)
         if member is None or p.total <= 0:
             continue
-        text = payout_text(translator(member.language), ctx.group, p, done.ref)
-        if member.id == ctx.actor.id:
+        text = payout_text(translator(member.language), ctx.role_group, p, done.ref)
+        if member.id == ctx.member.id:
             more.append(text)  # her own payout as its own SMS, not appended to a long reply
         else:
-            notices.append(Notice(member, ctx.group, text))
-    watchers = ledger.share_out_watchers(ctx.session, ctx.group, treasurer_id=ctx.actor.id)
+            notices.append(Notice(member, ctx.role_group, text))
+    watchers = ledger.share_out_watchers(ctx.session, ctx.role_group, treasurer_id=ctx.member.id)
     for m in watchers.members:
-        notices.append(Notice(m, ctx.group, done_notice(translator(m.language), ctx.group, done), kind="notice"))
-    tell_coordinators(ctx.session, ctx.group, watchers, lambda t: coordinator_done(t, ctx.group, done))
+        notices.append(Notice(m, ctx.role_group, done_notice(translator(m.language), ctx.role_group, done), kind="notice"))
+    tell_coordinators(ctx.session, ctx.role_group, watchers, lambda t: coordinator_done(t, ctx.role_group, done))
     return Outcome(reply, notices, more)
 
 
@@ -218,7 +221,9 @@ def run_hold(ctx: Context, parsed: Parsed) -> Outcome:
     except LedgerError as exc:
         raise CommandError(exc.render(ctx.t, group.currency)) from None
     chair = ctx.membership is not None and ctx.membership.role == Role.CHAIR
-    who = ctx.sender.coordinator.name if coordinator_id is not None else (ctx.actor.name if ctx.actor else "?")
+    coordinator = ctx.sender.coordinator
+    who = coordinator.name if coordinator is not None and coordinator_id is not None else (
+        ctx.actor.name if ctx.actor else "?")
     notices = []
     treasurers = ctx.session.scalars(select(Member).join(Membership, Membership.member_id == Member.id).where(
         Membership.group_id == group.id, Membership.role == Role.TREASURER, Membership.status == Status.ACTIVE))
@@ -243,25 +248,25 @@ def run_socialpay(ctx: Context, parsed: Parsed) -> Outcome:
     who = membership.member
     reason = parsed.text.strip()
     try:
-        receipt = ledger.pay_social_fund(ctx.session, ctx.group, who, item.amount, reason=reason or "-",
-                                         key=f"{ctx.key}:1", actor=ctx.actor)
+        receipt = ledger.pay_social_fund(ctx.session, ctx.role_group, who, item.amount, reason=reason or "-",
+                                         key=f"{ctx.key}:1", actor=ctx.member)
     except LedgerError as exc:
         raise CommandError(item_problem(ctx.t, parsed.command, 1, item.text,
-                                        exc.render(ctx.t, ctx.group.currency).rstrip(".।"))) from None
+                                        exc.render(ctx.t, ctx.role_group.currency).rstrip(".।"))) from None
     wt = translator(who.language)
     # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
-    notices = [Notice(who, ctx.group, wt.gettext(
-        "{group}: you received {amount} from the social fund. Receipt {ref}.", group=ctx.group.name,
-        amount=wt.money(receipt.amount, ctx.group.currency), ref=receipt.ref))]
+    notices = [Notice(who, ctx.role_group, wt.gettext(
+        "{group}: you received {amount} from the social fund. Receipt {ref}.", group=ctx.role_group.name,
+        amount=wt.money(receipt.amount, ctx.role_group.currency), ref=receipt.ref))]
     for chair in _officers(ctx, Role.CHAIR):
         if chair.id == who.id:
             continue
         ct = translator(chair.language)
         # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
-        notices.append(Notice(chair, ctx.group, ct.gettext(
+        notices.append(Notice(chair, ctx.role_group, ct.gettext(
             "Kassa: {amount} paid from the social fund to {name} ({reason}). Left in the fund: {balance}.",
-            amount=ct.money(receipt.amount, ctx.group.currency), name=who.name,
-            reason=reason or "-", balance=ct.money(receipt.balance, ctx.group.currency)), kind="notice"))
+            amount=ct.money(receipt.amount, ctx.role_group.currency), name=who.name,
+            reason=reason or "-", balance=ct.money(receipt.balance, ctx.role_group.currency)), kind="notice"))
     # TRANSLATORS: the group's mutual-help fund, not the state social fund: see the glossary.
     reply = ctx.t.gettext("SOCIALPAY: {amount} to #{number}. Left in the social fund: {balance}. Receipt {ref}.",
                           amount=ctx.money(receipt.amount), number=membership.number,
@@ -291,7 +296,7 @@ def _people(ctx: Context, parsed: Parsed) -> list[Membership]:
 def run_absent(ctx: Context, parsed: Parsed) -> Outcome:
     people = _people(ctx, parsed)
     try:
-        ledger.mark_absent(ctx.session, ctx.group, [m.member for m in people], actor=ctx.actor, on=ctx.today())
+        ledger.mark_absent(ctx.session, ctx.role_group, [m.member for m in people], actor=ctx.member, on=ctx.today())
     except LedgerError as exc:
         raise _refused(ctx, exc) from None
     numbers = ", ".join(f"#{m.number}" for m in people)
@@ -314,12 +319,12 @@ def summary_text(t: Translator, currency: str, summary: ledger.MeetingSummary) -
 def run_close(ctx: Context, parsed: Parsed) -> Outcome:
     """Close today's meeting: its postings become final, attendance is recorded, officers get the summary."""
     try:
-        summary = ledger.close_with_attendance(ctx.session, ctx.group, actor=ctx.actor, on=ctx.today())
+        summary = ledger.close_with_attendance(ctx.session, ctx.role_group, actor=ctx.member, on=ctx.today())
     except LedgerError as exc:
         raise _refused(ctx, exc) from None
-    notices = [Notice(officer, ctx.group, summary_text(translator(officer.language), ctx.group.currency, summary),
+    notices = [Notice(officer, ctx.role_group, summary_text(translator(officer.language), ctx.role_group.currency, summary),
                       kind="notice") for officer in _officers(ctx, Role.CHAIR, Role.TREASURER)]
-    return Outcome(f"{parsed.command}: " + summary_text(ctx.t, ctx.group.currency, summary), notices)
+    return Outcome(f"{parsed.command}: " + summary_text(ctx.t, ctx.role_group.currency, summary), notices)
 
 
 def run_leave(ctx: Context, parsed: Parsed) -> Outcome:
@@ -329,18 +334,18 @@ def run_leave(ctx: Context, parsed: Parsed) -> Outcome:
     membership = people[0]
     who = membership.member
     try:
-        left = ledger.leave_group(ctx.session, ctx.group, who, key=ctx.key, actor=ctx.actor)
+        left = ledger.leave_group(ctx.session, ctx.role_group, who, key=ctx.key, actor=ctx.member)
     except LedgerError as exc:
         raise _refused(ctx, exc) from None
-    wt, currency = translator(who.language), ctx.group.currency
+    wt, currency = translator(who.language), ctx.role_group.currency
     if left.deducted:
         text = wt.gettext("{group}: you have left the group. You receive {amount} (savings {savings} - loan "
-                          "{loan}).", group=ctx.group.name, amount=wt.money(left.paid, currency),
+                          "{loan}).", group=ctx.role_group.name, amount=wt.money(left.paid, currency),
                           savings=wt.money(left.savings, currency), loan=wt.money(left.deducted, currency))
     else:
         text = wt.gettext("{group}: you have left the group. You receive your savings, {amount}.",
-                          group=ctx.group.name, amount=wt.money(left.paid, currency))
-    notices = [Notice(who, ctx.group, text + (f" {left.ref}" if left.ref else ""), kind="notice")]
+                          group=ctx.role_group.name, amount=wt.money(left.paid, currency))
+    notices = [Notice(who, ctx.role_group, text + (f" {left.ref}" if left.ref else ""), kind="notice")]
     reply = ctx.t.gettext("LEAVE: #{number} {name} has left. Pay her {amount}.", number=membership.number,
                           name=who.name, amount=ctx.money(left.paid))
     return Outcome(reply + (f" {left.ref}" if left.ref else ""), notices)

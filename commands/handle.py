@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from commands import messages
 from commands.context import CommandError, Context, Outcome, Sender, identify
-from commands.parser import ParseError, parse_arguments, split_keyword
+from commands.parser import Keyword, ParseError, parse_arguments, split_keyword
 from commands.registry import ANYONE, COORDINATOR, FIELD, REGISTRY, Command, keyword_table
+from config import Config
 from groups.letters import letters_for
 from groups.models import Group, Membership
 from i18n import translator
@@ -43,7 +44,7 @@ class Handled:
     result: str  # accepted | refused | unregistered | ignored
 
 
-def handle(session: Session, config, sms: Incoming) -> Handled:
+def handle(session: Session, config: Config, sms: Incoming) -> Handled:
     """Run ``sms`` as a command and queue every SMS it causes (flushes; the caller commits)."""
     sender = identify(session, sms.phone)
     if not sender.registered:
@@ -104,7 +105,7 @@ def authorise(sender: Sender, command: Command) -> Authority:
     return REFUSED
 
 
-def _run(session: Session, config, sms: Incoming, sender: Sender, command: Command,
+def _run(session: Session, config: Config, sms: Incoming, sender: Sender, command: Command,
          membership: Membership | None, typed: str, rest: str) -> Handled:
     ctx = Context(session, config, sender, membership, sms.key, sms.now)
     currency = ctx.group.currency if ctx.group is not None else None
@@ -122,9 +123,7 @@ def _run(session: Session, config, sms: Incoming, sender: Sender, command: Comma
     return Handled(command.keyword, "refused" if outcome.refused else "accepted")
 
 
-def _entry(command: Command):
-    from commands.parser import Keyword
-
+def _entry(command: Command) -> Keyword:
     return Keyword(command.keyword, command.grammar)
 
 
@@ -148,7 +147,7 @@ def _reply(session: Session, sender: Sender, group: Group | None, text: str) -> 
                      group_id=group.id if group is not None else None, letters=letters_for(sender.member, group))
 
 
-def _unregistered(session: Session, config, sms: Incoming) -> Handled:
+def _unregistered(session: Session, config: Config, sms: Incoming) -> Handled:
     """At most one reply a day to a number Kassa does not know (each SMS costs money)."""
     key = f"unregistered:{sms.phone}:{sms.now.date().isoformat()}"
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):

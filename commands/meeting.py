@@ -8,6 +8,7 @@ the command; the caller rolls the whole SMS back and the reply names the item.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -16,9 +17,13 @@ from commands.context import CommandError, Context, Notice, Outcome
 from commands.messages import item_problem
 from commands.parser import Grammar, Item, Parsed
 from commands.registry import Command, pgettext, register
-from groups.models import Member, Membership, Status
+from groups.models import Group, Member, Membership, Status
 from groups.phones import try_normalise
 from i18n import N_, Translator, translator
+
+if TYPE_CHECKING:
+    from ledger.books import Receipt
+    from ledger.errors import LedgerError
 
 TREASURER = frozenset({"treasurer"})
 CHAIR = frozenset({"chair"})
@@ -41,20 +46,20 @@ GENERIC_RECEIPT = N_("{group}: {amount} recorded. Receipt {ref}.")
 
 def resolve(ctx: Context, command: str, item: Item) -> Membership:
     """The member ``item.who`` names in the sender's group: her number there, or her phone."""
-    group = ctx.group
+    group = ctx.role_group
     query = select(Membership).where(Membership.group_id == group.id, Membership.status == Status.ACTIVE)
     if len(item.who) <= 4 and not item.who.startswith("+"):
         membership = ctx.session.scalar(query.where(Membership.number == int(item.who)))
     else:
         phone = try_normalise(item.who, group.country)
-        membership = phone and ctx.session.scalar(query.join(Member).where(Member.phone == phone))
+        membership = ctx.session.scalar(query.join(Member).where(Member.phone == phone)) if phone else None
     if membership is None:
         raise CommandError(item_problem(ctx.t, command, item.index, item.text,
                                         ctx.t.gettext("no member {who} in your group", who=item.who)))
     return membership
 
 
-def receipt_text(t: Translator, group, receipt) -> str:
+def receipt_text(t: Translator, group: Group, receipt: Receipt) -> str:
     """The receipt SMS for ``receipt`` in the member's language (VSLA savings: shares and their value)."""
     if receipt.kind == "saving" and receipt.shares:
         value = receipt.amount // receipt.shares
@@ -76,17 +81,19 @@ def receipt_text(t: Translator, group, receipt) -> str:
                      original=receipt.reverses or "")
 
 
-def _ledger_problem(ctx: Context, command: str, item: Item, exc) -> CommandError:
+def _ledger_problem(ctx: Context, command: str, item: Item, exc: LedgerError) -> CommandError:
     return CommandError(item_problem(ctx.t, command, item.index, item.text,
-                                     exc.render(ctx.t, ctx.group.currency).rstrip(".।")))
+                                     exc.render(ctx.t, ctx.role_group.currency).rstrip(".।")))
 
 
-def post_items(ctx: Context, parsed: Parsed, post: Callable[[Member, Item, str], object]) -> Outcome:
+def post_items(ctx: Context, parsed: Parsed, post: Callable[[Member, Item, str], Receipt]) -> Outcome:
     """Post every item or none; a receipt to each member and one summary to the sender."""
     members = [resolve(ctx, parsed.command, item) for item in parsed.items]
     _refuse_repeats(ctx, parsed, members)
     from ledger.errors import LedgerError
-    notices, parts, total = [], [], 0
+    notices: list[Notice] = []
+    parts: list[str] = []
+    total = 0
     for item, membership in zip(parsed.items, members, strict=True):
         try:
             receipt = post(membership.member, item, f"{ctx.key}:{item.index}")
@@ -95,7 +102,7 @@ def post_items(ctx: Context, parsed: Parsed, post: Callable[[Member, Item, str],
         total += receipt.amount
         parts.append(f"#{membership.number} {receipt.ref}")
         t = translator(membership.member.language)
-        notices.append(Notice(membership.member, ctx.group, receipt_text(t, ctx.group, receipt)))
+        notices.append(Notice(membership.member, ctx.role_group, receipt_text(t, ctx.role_group, receipt)))
     reply = ctx.t.ngettext("{command}: {n} member, total {total}.", "{command}: {n} members, total {total}.",
                            len(parts), command=parsed.command, total=ctx.money(total))
     return Outcome(reply + " " + ", ".join(parts), notices)
@@ -111,7 +118,7 @@ def _refuse_repeats(ctx: Context, parsed: Parsed, members: list[Membership]) -> 
         seen[membership.id] = item
 
 
-def shares_typed(group, item: Item, share_value: int | None = None) -> int | None:
+def shares_typed(group: Group, item: Item, share_value: int | None = None) -> int | None:
     """In a share-based (VSLA) group a small whole number is shares, not money: ``SAVE 3 2`` buys
     2 shares. Small means less than one share's value in the currency's major units; a larger
     amount (``SAVE 3 100000``) is money and must be whole shares."""
@@ -129,13 +136,13 @@ def run_save(ctx: Context, parsed: Parsed) -> Outcome:
 
     from ledger.books import open_cycle
 
-    cycle = open_cycle(ctx.session, ctx.group)
+    cycle = open_cycle(ctx.session, ctx.role_group)
     value = cycle.share_value if cycle is not None and cycle.share_value else None
 
-    def post(member: Member, item: Item, key: str):
-        shares = shares_typed(ctx.group, item, value)
-        return ledger.record_saving(ctx.session, ctx.group, member, amount=None if shares else item.amount,
-                                    shares=shares, key=key, actor=ctx.actor, on=ctx.today())
+    def post(member: Member, item: Item, key: str) -> Receipt:
+        shares = shares_typed(ctx.role_group, item, value)
+        return ledger.record_saving(ctx.session, ctx.role_group, member, amount=None if shares else item.amount,
+                                    shares=shares, key=key, actor=ctx.member, on=ctx.today())
 
     return post_items(ctx, parsed, post)
 
@@ -143,13 +150,27 @@ def run_save(ctx: Context, parsed: Parsed) -> Outcome:
 def run_social(ctx: Context, parsed: Parsed) -> Outcome:
 
     return post_items(ctx, parsed, lambda member, item, key: ledger.record_social(
-        ctx.session, ctx.group, member, item.amount, key=key, actor=ctx.actor, on=ctx.today()))
+        ctx.session, ctx.role_group, member, item.amount, key=key, actor=ctx.member, on=ctx.today()))
 
 
 def run_repay(ctx: Context, parsed: Parsed) -> Outcome:
 
     return post_items(ctx, parsed, lambda member, item, key: ledger.record_repayment(
-        ctx.session, ctx.group, member, item.amount, key=key, actor=ctx.actor, on=ctx.today()))
+        ctx.session, ctx.role_group, member, _amount(item), key=key, actor=ctx.member, on=ctx.today()))
+
+
+def _amount(item: Item) -> int:
+    """The amount of an item whose grammar requires one (the parser refuses an item without)."""
+    if item.amount is None:
+        raise RuntimeError(f"item {item.index} reached its command without an amount")
+    return item.amount
+
+
+def _ref(parsed: Parsed) -> str:
+    """The receipt or loan number of a REF command (the parser refuses one without)."""
+    if parsed.ref is None:
+        raise RuntimeError(f"{parsed.command} reached its command without a number")
+    return parsed.ref
 
 
 def run_fine(ctx: Context, parsed: Parsed) -> Outcome:
@@ -158,12 +179,12 @@ def run_fine(ctx: Context, parsed: Parsed) -> Outcome:
     from groups.rules import find_fine
 
     reason = parsed.text.strip().lower() or None
-    named = find_fine(ctx.group, reason)  # a fine type's code or the chair's name for it
+    named = find_fine(ctx.role_group, reason)  # a fine type's code or the chair's name for it
 
-    def post(member: Member, item: Item, key: str):
+    def post(member: Member, item: Item, key: str) -> Receipt:
         fine_type = reason if item.amount is None or named else None
-        return ledger.record_fine(ctx.session, ctx.group, member, item.amount, fine_type=fine_type, key=key,
-                                  actor=ctx.actor, on=ctx.today())
+        return ledger.record_fine(ctx.session, ctx.role_group, member, item.amount, fine_type=fine_type, key=key,
+                                  actor=ctx.member, on=ctx.today())
 
     return post_items(ctx, parsed, post)
 
@@ -181,26 +202,26 @@ def run_undo(ctx: Context, parsed: Parsed) -> Outcome:
     from ledger.errors import LedgerError
 
     try:
-        receipt = ledger.reverse(ctx.session, ctx.group, parsed.ref, reason=parsed.text or "UNDO by SMS",
-                          key=ctx.key, actor=ctx.actor)
+        receipt = ledger.reverse(ctx.session, ctx.role_group, _ref(parsed), reason=parsed.text or "UNDO by SMS",
+                          key=ctx.key, actor=ctx.member)
     except LedgerError as exc:
         raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
     reply = ctx.t.gettext("UNDO: receipt {ref} cancelled, correction {new}.", ref=parsed.ref, new=receipt.ref)
     return Outcome(reply, _notices(ctx, receipt))
 
 
-def _notices(ctx: Context, receipt) -> list[Notice]:
+def _notices(ctx: Context, receipt: Receipt) -> list[Notice]:
     member = _member(ctx, receipt.member_id)
     if member is None:
         return []
-    return [Notice(member, ctx.group, receipt_text(translator(member.language), ctx.group, receipt))]
+    return [Notice(member, ctx.role_group, receipt_text(translator(member.language), ctx.role_group, receipt))]
 
 
 def run_disburse(ctx: Context, parsed: Parsed) -> Outcome:
     from ledger.errors import LedgerError
 
     try:
-        receipt = ledger.disburse_loan(ctx.session, ctx.group, parsed.ref, actor=ctx.actor, key=ctx.key)
+        receipt = ledger.disburse_loan(ctx.session, ctx.role_group, _ref(parsed), actor=ctx.member, key=ctx.key)
     except LedgerError as exc:
         raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
     if receipt.member_id is not None:  # a loan paid out finances her in her programmes
@@ -216,22 +237,22 @@ def _decide(ctx: Context, parsed: Parsed, approve: bool) -> Outcome:
     from ledger.errors import LedgerError
 
     try:
-        loan = ledger.decide_loan(ctx.session, ctx.group, parsed.ref, approve=approve, actor=ctx.actor,
+        loan = ledger.decide_loan(ctx.session, ctx.role_group, _ref(parsed), approve=approve, actor=ctx.actor,
                            reason=parsed.text or None, key=ctx.key)
     except LedgerError as exc:
         raise _ledger_problem(ctx, parsed.command, _ref_item(parsed), exc) from None
     borrower = _member(ctx, loan.member_id)
     t = translator(borrower.language) if borrower is not None else ctx.t
-    amount = t.money(loan.principal, ctx.group.currency)
+    amount = t.money(loan.principal, ctx.role_group.currency)
     if approve:
         text = t.gettext("{group}: your loan request {loan} for {amount} is approved. The treasurer will "
-                         "pay it out.", group=ctx.group.name, loan=loan.ref, amount=amount)
+                         "pay it out.", group=ctx.role_group.name, loan=loan.ref, amount=amount)
         reply = ctx.t.gettext("APPROVE: loan {loan} approved.", loan=loan.ref)
     else:
         text = t.gettext("{group}: your loan request {loan} for {amount} is not approved. {reason}",
-                         group=ctx.group.name, loan=loan.ref, amount=amount, reason=parsed.text).strip()
+                         group=ctx.role_group.name, loan=loan.ref, amount=amount, reason=parsed.text).strip()
         reply = ctx.t.gettext("DECLINE: loan {loan} declined.", loan=loan.ref)
-    notices = [Notice(borrower, ctx.group, text, kind="notice")] if borrower is not None else []
+    notices = [Notice(borrower, ctx.role_group, text, kind="notice")] if borrower is not None else []
     return Outcome(reply, notices)
 
 

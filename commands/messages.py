@@ -58,7 +58,7 @@ def parse_error(t: Translator, exc: ParseError) -> str:
         # TRANSLATORS: an example follows; keep "3 500" (member number 3, amount 500).
         return t.gettext("{command}: write each member's number and amount, e.g. {command} 3 500 4 500.",
                          command=exc.command)
-    if exc.code in ("missing_amount", "bad_amount", "bad_who"):
+    if exc.code in ("missing_amount", "bad_amount", "bad_who") and exc.item is not None:
         return item_problem(t, exc.command, exc.item.index, exc.item.text, _item_reason(t, exc))
     if exc.code == "missing_ref":
         # TRANSLATORS: a receipt number looks like R1042, a loan number like L17.

@@ -71,7 +71,7 @@ class ParseError(Exception):
     item: Item | None = None
     token: str = ""
     reason: str = ""  # AmountError.reason for bad_amount
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.command} {self.token}".strip()
@@ -146,10 +146,11 @@ def _items(command: str, typed: str, rest: str, currency: str | None, reason_ok:
             break  # the rest is the reason
         who, amount_text = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else None
         item_text = who if amount_text is None else f"{who} {amount_text}"
-        if not _WHO.match(who):
+        who_match = _WHO.match(who)
+        if who_match is None:
             raise ParseError("bad_who", command, typed, Item(len(items) + 1, who, None, who), who)
         if reason_ok and (amount_text is None or not _HAS_DIGIT.search(amount_text)):
-            items.append(Item(len(items) + 1, _WHO.match(who).group(1), None, who))
+            items.append(Item(len(items) + 1, who_match.group(1), None, who))
             i += 1
             break  # "FINE 3 late": no amount, the reason names the fine
         if amount_text is None:

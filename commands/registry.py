@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from commands.parser import Grammar, Keyword, match_key
 from i18n import translator
@@ -52,14 +52,14 @@ class Command:
         return replace(self, roles=self.card) if self.card is not None else self
 
 
-class _Registry(dict):
+class _Registry(dict[str, Command]):
     """Keyword -> Command; any change empties the keyword-table cache."""
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: str, value: Command) -> None:
         super().__setitem__(key, value)
         _table.cache_clear()
 
-    def pop(self, key, *default):
+    def pop(self, key: str, *default: Any) -> Any:
         _table.cache_clear()
         return super().pop(key, *default)
 

@@ -13,11 +13,12 @@ import secrets
 
 from flask import Flask
 
-from config import INSTANCE
+import services
+from config import INSTANCE, Config
 from console.blueprint import bp, csrf, limiter
 
 
-def _secret_key(cfg) -> str:
+def _secret_key(cfg: Config) -> str:
     """The configured SECRET_KEY, else one kept in instance/ (development; production requires it)."""
     if cfg.SECRET_KEY:
         return cfg.SECRET_KEY
@@ -31,7 +32,7 @@ def _secret_key(cfg) -> str:
     return path.read_text().strip()
 
 
-def _limiter_storage(cfg) -> str:
+def _limiter_storage(cfg: Config) -> str:
     """Flask-Limiter counts in Redis (REDIS_URL); only a lone dev process without one counts in memory."""
     url = cfg.REDIS_URL
     if not url:
@@ -42,7 +43,7 @@ def _limiter_storage(cfg) -> str:
 
 
 def init_app(app: Flask) -> None:
-    cfg = app.extensions["kassa"].config
+    cfg = services.of(app).config
     app.config.update(
         SECRET_KEY=_secret_key(cfg),
         SESSION_COOKIE_NAME="kassa_console",

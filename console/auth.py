@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import ParamSpec, overload
 from urllib.parse import urlparse
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_limiter import RateLimitExceeded
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from config import Config
 from console.accounts import find_staff, password_matches
 from console.blueprint import bp, limiter
 from console.models import Staff, StaffRole
@@ -28,6 +30,14 @@ from i18n import LANGUAGES
 def current_staff() -> Staff | None:
     """The staff member logged in on this request (detached, with her coordinator loaded)."""
     return getattr(g, "staff", None)
+
+
+def logged_in_staff() -> Staff:
+    """The staff member of a page behind :func:`staff_required` (always logged in there)."""
+    staff = current_staff()
+    if staff is None:  # a view or helper reached without @staff_required: a programming error
+        raise RuntimeError("logged_in_staff() outside a @staff_required view")
+    return staff
 
 
 @bp.before_request
@@ -44,14 +54,27 @@ def _load_staff() -> None:
     g.staff = staff
 
 
-def staff_required(fn: Callable | None = None, *, role: str | None = None) -> Any:
+P = ParamSpec("P")
+View = Callable[P, ResponseReturnValue]
+
+
+@overload
+def staff_required(fn: View[P]) -> View[P]: ...
+
+
+@overload
+def staff_required(*, role: str | None = None) -> Callable[[View[P]], View[P]]: ...
+
+
+def staff_required(fn: View[P] | None = None, *, role: str | None = None
+                   ) -> View[P] | Callable[[View[P]], View[P]]:
     """``@staff_required`` (any staff) or ``@staff_required(role="admin")``.
 
     Not logged in: to the login page (and back afterwards). Wrong role: 404.
     """
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: View[P]) -> View[P]:
         @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
             staff = current_staff()
             if staff is None:
                 return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
@@ -67,7 +90,7 @@ def _account_key() -> str:
     return "account:" + (try_normalise(phone) or phone.lower()[:40])
 
 
-def _failed(response) -> bool:
+def _failed(response: Response) -> bool:
     return response.status_code == 401
 
 
@@ -77,10 +100,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("console.dashboard")
 
 
-def _login_limits():
-    from flask import current_app
-
-    return current_app.extensions["kassa"].config
+def _login_limits() -> Config:
+    return services().config
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -88,7 +109,7 @@ def _login_limits():
                deduct_when=_failed, scope="console-login-account")
 @limiter.limit(lambda: _login_limits().CONSOLE_ADDRESS_LIMIT, methods=["POST"], deduct_when=_failed,
                scope="console-login-address")
-def login():
+def login() -> ResponseReturnValue:
     if request.method == "GET":
         if current_staff() is not None:
             return redirect(url_for("console.dashboard"))
@@ -97,7 +118,7 @@ def login():
     with services().db.transaction() as s:
         staff = find_staff(s, phone)
         ok = password_matches(staff, request.form.get("password", "")) and staff is not None and staff.active
-        if ok:
+        if ok and staff is not None:
             staff.last_login_at = dt.datetime.now(dt.UTC)
             staff_id, epoch = staff.id, staff.session_epoch
     if not ok:
@@ -113,20 +134,20 @@ def login():
 
 
 @bp.errorhandler(RateLimitExceeded)
-def _too_many(_exc):
+def _too_many(_exc: RateLimitExceeded) -> ResponseReturnValue:
     flash(_("Too many failed logins. This account is locked for a while; try again later."), "error")
     return render_template("console/login.html", phone=request.form.get("phone", ""), next=""), 429
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("console.login"), code=303)
 
 
 @bp.post("/language")
-def choose_language():
+def choose_language() -> ResponseReturnValue:
     """The language picker: stored on her account when logged in, else for this browser."""
     lang = request.form.get("lang", "")
     if lang not in LANGUAGES:

@@ -13,11 +13,13 @@ import secrets
 from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
+from flask.typing import ResponseReturnValue
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from console.audit import record
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.models import Staff
 from console.scope import group_filter
@@ -39,7 +41,7 @@ ROLE_LABELS = {"member": N_("Member"), "treasurer": N_("Treasurer"), "chair": N_
                "secretary": N_("Secretary")}
 
 
-def _labels() -> dict:
+def _labels() -> dict[str, object]:
     return {"status_labels": {k: _(v) for k, v in STATUS_LABELS.items()},
             "role_labels": {k: _(v) for k, v in ROLE_LABELS.items()}}
 
@@ -54,7 +56,7 @@ def _coordinator(session: Session, staff: Staff) -> Coordinator | None:
     return coordinator
 
 
-def _mine(staff: Staff):
+def _mine(staff: Staff) -> ColumnElement[bool]:
     """A WHERE clause on ``Broadcast``: every one for an admin, a coordinator's own."""
     if staff.is_admin:
         return Broadcast.id.isnot(None)
@@ -94,7 +96,7 @@ def _choices(session: Session, staff: Staff) -> Choices:
     return Choices(groups, regions, projects)
 
 
-def _target(session: Session, form) -> bc.Target:
+def _target(session: Session, form: MultiDict[str, str]) -> bc.Target:
     """The form's target: ALL, or the chosen groups and regions; narrowed by project, language, role."""
     ids = [int(x) for x in form.getlist("group") if x.isdigit()]
     codes = tuple(session.scalars(select(Group.code).where(Group.id.in_(ids)))) if ids else ()
@@ -105,7 +107,7 @@ def _target(session: Session, form) -> bc.Target:
                      roles=tuple(x for x in form.getlist("role") if x in ROLES))
 
 
-def _texts(form) -> dict[str, str]:
+def _texts(form: MultiDict[str, str]) -> dict[str, str]:
     return {lang: form.get(f"text_{lang}", "").strip() for lang in LANGUAGES if form.get(f"text_{lang}", "").strip()}
 
 
@@ -122,8 +124,8 @@ def _probe(session: Session, staff: Staff, target: bc.Target) -> Broadcast:
 
 @bp.get("/broadcasts")
 @staff_required
-def broadcasts():
-    staff = current_staff()
+def broadcasts() -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as session:
         rows = list(session.scalars(select(Broadcast).where(_mine(staff)).order_by(Broadcast.id.desc()).limit(100)))
         return render_template("console/broadcasts.html", rows=rows, **_labels())
@@ -131,8 +133,8 @@ def broadcasts():
 
 @bp.get("/broadcasts/new")
 @staff_required
-def broadcast_new():
-    staff = current_staff()
+def broadcast_new() -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as session:
         _coordinator(session, staff)
         return render_template("console/broadcast_new.html", choices=_choices(session, staff), form=request.args,
@@ -141,9 +143,9 @@ def broadcast_new():
 
 @bp.post("/broadcasts/recipients")
 @staff_required
-def broadcast_recipients():
+def broadcast_recipients() -> ResponseReturnValue:
     """htmx: the count of recipients and a text box per language they read (typed texts kept)."""
-    staff = current_staff()
+    staff = logged_in_staff()
     session = services().db.sessionmaker()
     try:
         try:
@@ -161,9 +163,9 @@ def broadcast_recipients():
 
 @bp.post("/broadcasts/text-preview")
 @staff_required
-def broadcast_text_preview():
+def broadcast_text_preview() -> ResponseReturnValue:
     """htmx: one language's text as members will get it: letters, encoding, segments, plain letters."""
-    staff = current_staff()
+    staff = logged_in_staff()
     lang = request.form.get("lang", "en")
     if lang not in LANGUAGES:
         abort(400)
@@ -176,9 +178,9 @@ def broadcast_text_preview():
 
 @bp.post("/broadcasts")
 @staff_required
-def broadcast_create():
+def broadcast_create() -> ResponseReturnValue:
     """Save the draft (nothing is sent) and show its preview with the cost."""
-    staff = current_staff()
+    staff = logged_in_staff()
     form = request.form
     texts = _texts(form)
     key = f"console:{staff.id}:{form.get('nonce', '')}"
@@ -211,15 +213,15 @@ def broadcast_create():
     return redirect(url_for("console.broadcast_page", broadcast_id=broadcast_id))
 
 
-def _target_summary(b: Broadcast) -> dict:
+def _target_summary(b: Broadcast) -> dict[str, object]:
     return {"all": b.all_groups, "groups": [g.group_id for g in b.groups], "regions": list(b.regions),
             "projects": list(b.project_ids), "languages": list(b.languages), "roles": list(b.roles)}
 
 
 @bp.get("/broadcasts/<int:broadcast_id>")
 @staff_required
-def broadcast_page(broadcast_id: int):
-    staff = current_staff()
+def broadcast_page(broadcast_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as session:
         b = _broadcast_or_404(session, staff, broadcast_id)
         view = bc.preview(session, b, bc.prices_from_config(services().config))
@@ -274,9 +276,9 @@ def figures(report: bc.StatusReport | None, b: Broadcast, now: dt.datetime | Non
 
 @bp.get("/broadcasts/<int:broadcast_id>/progress")
 @staff_required
-def broadcast_progress(broadcast_id: int):
+def broadcast_progress(broadcast_id: int) -> ResponseReturnValue:
     """htmx: the progress bar and the delivery figures (polled while it sends)."""
-    staff = current_staff()
+    staff = logged_in_staff()
     with services().db.transaction() as session:
         b = _broadcast_or_404(session, staff, broadcast_id)
         return render_template("console/_broadcast_progress.html", b=b,
@@ -284,7 +286,7 @@ def broadcast_progress(broadcast_id: int):
 
 
 def _act(broadcast_id: int, action: str) -> None:
-    staff = current_staff()
+    staff = logged_in_staff()
     now = dt.datetime.now(UTC)
     with services().db.transaction() as session:
         b = _broadcast_or_404(session, staff, broadcast_id)
@@ -309,6 +311,6 @@ def _act(broadcast_id: int, action: str) -> None:
 
 @bp.post("/broadcasts/<int:broadcast_id>/<any(confirm, cancel, resume):action>")
 @staff_required
-def broadcast_act(broadcast_id: int, action: str):
+def broadcast_act(broadcast_id: int, action: str) -> ResponseReturnValue:
     _act(broadcast_id, action)
     return redirect(url_for("console.broadcast_page", broadcast_id=broadcast_id))

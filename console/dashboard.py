@@ -14,17 +14,20 @@ from urllib.parse import urlencode
 
 from babel.numbers import format_percent
 from flask import render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
+from console.models import Staff
 from console.scope import group_filter
 from console.web import services, tr
 from groups.models import GroupKind
 from i18n import N_
 from orgs.places import coordinator_group_ids, exact_region_names, group_ids_in
 from reports.charts import line_chart
-from reports.read import Filters, GroupScope, rows, segment_prices
+from reports.read import Dashboard, Filters, GroupScope, rows, segment_prices
 from reports.read import dashboard as read_dashboard
 
 KINDS = [kind.value for kind in GroupKind]  # shown as SHG / VSLA, as the groups list does
@@ -45,14 +48,14 @@ PER_PAGE = 50
 LISTED_IDS = 1000  # a coordinator's groups outside her regions sent as a list up to this many
 
 
-def _scope(session, staff, filters: Filters | None = None) -> GroupScope | None:
+def _scope(session: Session, staff: Staff, filters: Filters | None = None) -> GroupScope | None:
     """Who sees what, as ``console.scope.group_filter`` says, in the form the aggregates read fast:
     None for every group; else her regions (read from the totals per region) and the groups
     linked to her or under her places (read from their own rows). A place or project filter
     narrows it to those groups' ids (their own rows, joined by id)."""
     if filters is not None and (filters.place is not None or filters.project is not None):
         every = staff.is_admin or (staff.coordinator is not None and staff.coordinator.all_groups)
-        if every and filters.project is None:  # a country or region: its totals per region, when exact
+        if every and filters.project is None and filters.place is not None:  # a country or region: its totals per region, when exact
             names = exact_region_names(session, filters.place)
             if names is not None:
                 return GroupScope(names)
@@ -115,10 +118,10 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def _charts(board) -> list[dict]:
+def _charts(board: Dashboard) -> list[dict[str, object]]:
     """Per currency: savings, loans outstanding, PAR30; then members and meetings over every currency."""
     t = tr()
-    out: list[dict] = []
+    out: list[dict[str, object]] = []
     if not board.trends:
         return out
     weeks = board.trends[0].weeks
@@ -143,8 +146,8 @@ def _charts(board) -> list[dict]:
 
 @bp.get("/")
 @staff_required
-def dashboard():
-    staff = current_staff()
+def dashboard() -> ResponseReturnValue:
+    staff = logged_in_staff()
     filters = _filters()
     with services().db.transaction() as session:
         board = read_dashboard(session, _scope(session, staff, filters), filters, today=_today(),
@@ -156,9 +159,9 @@ def dashboard():
 
 @bp.get("/dashboard/groups")
 @staff_required
-def dashboard_groups():
+def dashboard_groups() -> ResponseReturnValue:
     """The groups behind one figure of the dashboard, largest first."""
-    staff = current_staff()
+    staff = logged_in_staff()
     filters = _filters()
     figure = request.args.get("figure", "groups")
     if figure not in FIGURE_LABELS:

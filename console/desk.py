@@ -6,17 +6,20 @@ Who sees what is :func:`support.desk.request_filter`; every change is audited.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from console.audit import ACTIONS, record
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.messages import explain
-from console.models import Staff
+from console.models import Staff, StaffRole
 from console.sms_log import OUT_LABELS
 from console.tables import PAGE, TABLES, Column, Table
 from console.web import NAV, _, services, tr
@@ -105,8 +108,8 @@ def desk_table(session: Session, staff: Staff, args: dict[str, Any], page: int |
 
 @bp.get("/desk", endpoint="desk")
 @staff_required
-def desk_page():
-    staff = current_staff()
+def desk_page() -> ResponseReturnValue:
+    staff = logged_in_staff()
     page = max(1, request.args.get("page", 1, type=int))
     args = request.args.to_dict()
     with services().db.transaction() as s:
@@ -129,8 +132,8 @@ def _request_or_404(session: Session, staff: Staff, ref: str) -> SupportRequest:
 
 @bp.get("/desk/<ref>")
 @staff_required
-def desk_request(ref: str):
-    staff = current_staff()
+def desk_request(ref: str) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         req = _request_or_404(s, staff, ref)
         notes = list(s.scalars(select(SupportNote).where(SupportNote.request_id == req.id)
@@ -151,13 +154,13 @@ def desk_request(ref: str):
                            sms_labels=OUT_LABELS)
 
 
-def _role_labels() -> dict:
+def _role_labels() -> dict[StaffRole, str]:
     from console.models import STAFF_ROLE_LABELS
 
     return STAFF_ROLE_LABELS
 
 
-def _back(ref: str):
+def _back(ref: str) -> WerkzeugResponse:
     return redirect(url_for("console.desk_request", ref=ref), code=303)
 
 
@@ -168,22 +171,23 @@ def _snapshot(req: SupportRequest) -> dict[str, Any]:
 
 @bp.post("/desk/<ref>/assign")
 @staff_required
-def desk_assign(ref: str):
-    staff = current_staff()
+def desk_assign(ref: str) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         req = _request_or_404(s, staff, ref)
         take = request.form.get("take") == "1"
         if take:  # "I take it": anyone who sees an unassigned request may take it herself
             if req.assigned_to_id is not None:
                 abort(400)
-            to = s.get(Staff, staff.id)
+            to = s.get_one(Staff, staff.id)
         else:
             if not desk.can_manage(staff):
                 abort(404)
-            to = s.get(Staff, _int(request.form.get("staff_id")) or 0)
-            if to is None or to.id not in {p.id for p in desk.assignable_staff(s, req)}:
+            chosen = s.get(Staff, _int(request.form.get("staff_id")) or 0)
+            if chosen is None or chosen.id not in {p.id for p in desk.assignable_staff(s, req)}:
                 flash(_("Choose someone from the list."), "error")
                 return _back(req.ref)
+            to = chosen
         if req.status == RequestStatus.CLOSED:
             flash(_("This request is closed."), "error")
             return _back(req.ref)
@@ -200,8 +204,8 @@ def desk_assign(ref: str):
 
 @bp.post("/desk/<ref>/start")
 @staff_required
-def desk_start(ref: str):
-    staff = current_staff()
+def desk_start(ref: str) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         req = _request_or_404(s, staff, ref)
         if not desk.can_work(staff, req):
@@ -217,8 +221,8 @@ def desk_start(ref: str):
 
 @bp.post("/desk/<ref>/close")
 @staff_required
-def desk_close(ref: str):
-    staff = current_staff()
+def desk_close(ref: str) -> ResponseReturnValue:
+    staff = logged_in_staff()
     outcome = request.form.get("outcome", "")
     note = request.form.get("note", "").strip()
     with services().db.transaction() as s:
@@ -242,8 +246,8 @@ def desk_close(ref: str):
 
 @bp.post("/desk/<ref>/note")
 @staff_required
-def desk_note(ref: str):
-    staff = current_staff()
+def desk_note(ref: str) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         req = _request_or_404(s, staff, ref)
         text = request.form.get("text", "")
@@ -259,8 +263,8 @@ def desk_note(ref: str):
 
 @bp.route("/desk/walk-in", methods=["GET", "POST"])
 @staff_required
-def desk_walk_in():
-    staff = current_staff()
+def desk_walk_in() -> ResponseReturnValue:
+    staff = logged_in_staff()
     form = request.form.to_dict() if request.method == "POST" else {"language": tr().lang}
     errors: dict[str, str] = {}
     with services().db.transaction() as s:
@@ -311,7 +315,7 @@ def desk_walk_in():
 
 @bp.route("/desk/centres", methods=["GET", "POST"])
 @staff_required(role="admin")
-def desk_centres():
+def desk_centres() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     with services().db.transaction() as s:
         if request.method == "POST":
@@ -354,7 +358,8 @@ def counts_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
     ], rows, keep)
 
 
-def stacked_bars(title: str, months: list[str], series: list[tuple[str, str, list[int]]], fmt) -> str:
+def stacked_bars(title: str, months: list[str], series: list[tuple[str, str, list[int]]],
+                 fmt: Callable[[int], str]) -> str:
     """An SVG bar per month, stacked by category (``series``: css class, label, values). Server-drawn
     like reports.charts: no script; the legend and labels are translated text, escaped."""
     from html import escape
@@ -370,7 +375,7 @@ def stacked_bars(title: str, months: list[str], series: list[tuple[str, str, lis
              f'<line x1="{left}" y1="{top + inner_h}" x2="{width - right}" y2="{top + inner_h}" class="axis"/>']
     for i, month in enumerate(months):
         x = left + inner_w * i / n + 2
-        y = top + inner_h
+        y: float = top + inner_h
         for css, label, values in series:
             h = inner_h * values[i] / peak
             if h:
@@ -392,8 +397,8 @@ def stacked_bars(title: str, months: list[str], series: list[tuple[str, str, lis
 
 @bp.get("/desk/figures", endpoint="support_figures")
 @staff_required
-def desk_counts():
-    staff = current_staff()
+def desk_counts() -> ResponseReturnValue:
+    staff = logged_in_staff()
     args = request.args.to_dict()
     with services().db.transaction() as s:
         table = counts_table(s, staff, args)

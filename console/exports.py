@@ -5,11 +5,13 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, abort, request
+from flask.typing import ResponseReturnValue
 
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.tables import TABLES, Column, Table, major
 from console.web import services, tr
@@ -49,7 +51,7 @@ def _headers(table: Table) -> list[str]:
     return headers
 
 
-def _records(table: Table):
+def _records(table: Table) -> Iterator[list[Any]]:
     money = any(c.kind == "money" for c in table.columns)
     for row in table.rows:
         values = [_plain(table, c, row) for c in table.columns]
@@ -89,13 +91,13 @@ def to_xlsx(table: Table) -> bytes:
 
 @bp.get("/export/<name>.<fmt>")
 @staff_required
-def export(name: str, fmt: str):
+def export(name: str, fmt: str) -> ResponseReturnValue:
     build = TABLES.get(name)
     if build is None or fmt not in ("csv", "xlsx"):
         abort(404)
     args = request.args.to_dict()
     with services().db.transaction() as s:
-        table = build(s, current_staff(), args)
+        table = build(s, logged_in_staff(), args)
     stamp = dt.date.today().isoformat()
     filename = f"kassa-{name}-{stamp}.{fmt}"
     if fmt == "csv":

@@ -15,10 +15,11 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from console.audit import record
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.scope import group_filter, group_or_404, visible_group_ids
 from console.web import _, services, tr
@@ -33,6 +34,7 @@ from groups.models import Group, Member, Status
 from groups.phones import try_normalise
 from i18n import LANGUAGES, N_
 from orgs.conditions import CONDITIONS
+from orgs.conditions import NONE as NO_CONDITION
 from orgs.models import FieldWorker, Organisation, OrgKind, Place
 
 FLAGGED_ROWS = 200  # the Visits page lists this many flagged groups (the count says how many in all)
@@ -50,7 +52,7 @@ def _today() -> dt.date:
 
 @bp.get("/field")
 @staff_required(role="admin")
-def field_workers():
+def field_workers() -> ResponseReturnValue:
     with services().db.transaction() as s:
         workers = list(s.scalars(select(FieldWorker).order_by(FieldWorker.name)))
         counts = dict(s.execute(select(Visit.field_worker_id, func.count()).group_by(Visit.field_worker_id)).all())
@@ -63,7 +65,7 @@ def field_workers():
 
 @bp.post("/field")
 @staff_required(role="admin")
-def field_worker_add():
+def field_worker_add() -> ResponseReturnValue:
     form = request.form
     try:
         with services().db.transaction() as s:
@@ -90,7 +92,7 @@ def field_worker_add():
 
 @bp.get("/field/<int:worker_id>")
 @staff_required(role="admin")
-def field_worker(worker_id: int):
+def field_worker(worker_id: int) -> ResponseReturnValue:
     with services().db.transaction() as s:
         worker = s.get(FieldWorker, worker_id) or abort(404)
         mine = {g.id for g in groups_of(s, worker)}
@@ -103,7 +105,7 @@ def field_worker(worker_id: int):
 
 @bp.post("/field/<int:worker_id>/groups")
 @staff_required(role="admin")
-def field_worker_groups(worker_id: int):
+def field_worker_groups(worker_id: int) -> ResponseReturnValue:
     ids = [int(x) for x in request.form.getlist("group_id") if x.isdigit()]
     try:
         with services().db.transaction() as s:
@@ -122,8 +124,8 @@ def field_worker_groups(worker_id: int):
 
 @bp.get("/visits")
 @staff_required
-def visits():
-    staff = current_staff()
+def visits() -> ResponseReturnValue:
+    staff = logged_in_staff()
     weeks = alert_weeks()
     with services().db.transaction() as s:
         found = unvisited(s, _today(), weeks, where=group_filter(staff), limit=FLAGGED_ROWS)
@@ -152,9 +154,9 @@ def field_panel(group: Group, known: dict[str, Any] | None = None) -> dict[str, 
                     size_warning=warning.render(tr()) if warning else None,
                     last=last, flagged=flagged(group, last, _today(), alert_weeks()), weeks=alert_weeks(),
                     visits=[dict(on=on, worker=name or "", note=note_text(tr(), note)) for on, name, note in visits],
-                    condition=known["condition"] or refs.NONE)
+                    condition=known["condition"] or NO_CONDITION)
     with services().db.transaction() as s:
-        group = s.get(Group, group.id)
+        group = s.get_one(Group, group.id)
         last = last_visits(s, [group.id]).get(group.id)
         warning = size_warning(s, group)
         return dict(kind=KIND_LABELS.get(group.kind.value, group.kind.value),
@@ -168,11 +170,11 @@ def field_panel(group: Group, known: dict[str, Any] | None = None) -> dict[str, 
 def unvisited_count() -> int:
     """Groups in the staff member's scope nobody has visited in VISIT_ALERT_WEEKS weeks (the dashboard)."""
     with services().db.transaction() as s:
-        return count_unvisited(s, _today(), alert_weeks(), where=group_filter(current_staff()))
+        return count_unvisited(s, _today(), alert_weeks(), where=group_filter(logged_in_staff()))
 
 
 @bp.app_context_processor
-def _field_helpers() -> dict:
+def _field_helpers() -> dict[str, object]:
     return {"field_panel": field_panel, "unvisited_count": unvisited_count, "loan_conditions": lambda: CONDITIONS}
 
 
@@ -180,7 +182,7 @@ def _field_helpers() -> dict:
 
 @bp.get("/visit-plans")
 @staff_required(role="admin")
-def visit_plans():
+def visit_plans() -> ResponseReturnValue:
     with services().db.transaction() as s:
         rows = [dict(id=p.id, team=p.team, place=name, on=p.visit_on, at=p.announce_at, status=p.status.value)
                 for p, name in s.execute(select(VisitPlan, Place.name).join(Place, Place.id == VisitPlan.place_id)
@@ -191,7 +193,7 @@ def visit_plans():
 
 @bp.post("/visit-plans")
 @staff_required(role="admin")
-def visit_plan_add():
+def visit_plan_add() -> ResponseReturnValue:
     form = request.form
     try:
         day = dt.date.fromisoformat(form.get("visit_on", ""))
@@ -203,7 +205,7 @@ def visit_plan_add():
     try:
         with services().db.transaction() as s:
             plan = plan_visit(s, team=form.get("team", ""), place_id=place_id, visit_on=day, announce_at=at,
-                              sender=form.get("sender", "").strip() or "Kassa", staff_id=current_staff().id,
+                              sender=form.get("sender", "").strip() or "Kassa", staff_id=logged_in_staff().id,
                               today=_today())
             record(s, "visit_plan.add", f"{plan.team} {plan.visit_on}", None,
                    {"team": plan.team, "place_id": plan.place_id, "visit_on": plan.visit_on.isoformat(),
@@ -217,7 +219,7 @@ def visit_plan_add():
 
 @bp.post("/visit-plans/<int:plan_id>/cancel")
 @staff_required(role="admin")
-def visit_plan_cancel(plan_id: int):
+def visit_plan_cancel(plan_id: int) -> ResponseReturnValue:
     with services().db.transaction() as s:
         plan = s.get(VisitPlan, plan_id) or abort(404)
         if cancel_plan(s, plan):
@@ -230,7 +232,7 @@ def visit_plan_cancel(plan_id: int):
 
 @bp.get("/lenders")
 @staff_required(role="admin")
-def lenders():
+def lenders() -> ResponseReturnValue:
     with services().db.transaction() as s:
         orgs = list(s.scalars(select(Organisation).where(Organisation.kind == OrgKind.LENDER)
                               .order_by(Organisation.name)))
@@ -246,7 +248,7 @@ def lenders():
 
 @bp.post("/lenders/<int:org_id>/branches")
 @staff_required(role="admin")
-def lender_branch_add(org_id: int):
+def lender_branch_add(org_id: int) -> ResponseReturnValue:
     form = request.form
     try:
         with services().db.transaction() as s:
@@ -265,21 +267,22 @@ def lender_branch_add(org_id: int):
 
 @bp.post("/lenders/<int:org_id>/condition")
 @staff_required(role="admin")
-def lender_condition(org_id: int):
+def lender_condition(org_id: int) -> ResponseReturnValue:
     return _set_condition(organisation_id=org_id, back=url_for("console.lenders"))
 
 
 @bp.post("/groups/<int:group_id>/loan-condition")
 @staff_required(role="admin")
-def group_loan_condition(group_id: int):
+def group_loan_condition(group_id: int) -> ResponseReturnValue:
     return _set_condition(group_id=group_id, back=url_for("console.group_page", group_id=group_id) + "#field")
 
 
-def _set_condition(*, back: str, group_id: int | None = None, organisation_id: int | None = None):
+def _set_condition(*, back: str, group_id: int | None = None, organisation_id: int | None = None
+                   ) -> ResponseReturnValue:
     name = request.form.get("condition", "")
     try:
         with services().db.transaction() as s:
-            group = group_or_404(s, current_staff(), group_id) if group_id is not None else None
+            group = group_or_404(s, logged_in_staff(), group_id) if group_id is not None else None
             if organisation_id is not None and s.get(Organisation, organisation_id) is None:
                 abort(404)
             before = refs.condition_of(s, group=group, organisation_id=organisation_id)
@@ -297,8 +300,8 @@ def _set_condition(*, back: str, group_id: int | None = None, organisation_id: i
 
 @bp.get("/referrals")
 @staff_required
-def referrals():
-    staff = current_staff()
+def referrals() -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         q = (select(Referral, Member.name, Group.code, Group.currency, Organisation.name)
              .join(Member, Member.id == Referral.member_id).join(Group, Group.id == Referral.group_id)
@@ -313,12 +316,12 @@ def referrals():
 
 @bp.post("/referrals/<int:referral_id>")
 @staff_required
-def referral_move(referral_id: int):
+def referral_move(referral_id: int) -> ResponseReturnValue:
     status = request.form.get("status", "")
     try:
         with services().db.transaction() as s:
             referral = s.get(Referral, referral_id) or abort(404)
-            group_or_404(s, current_staff(), referral.group_id)
+            group_or_404(s, logged_in_staff(), referral.group_id)
             before = referral.status.value
             refs.move(s, referral, status)
             record(s, "referral.status", referral.ref, {"status": before}, {"status": referral.status.value},

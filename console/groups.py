@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 from zoneinfo import available_timezones
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -22,9 +24,10 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from console.audit import record
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.messages import explain
 from console.orgs import remember_choices
@@ -62,8 +65,8 @@ SMS_STATUS = {"pending": N_("Waiting"), "sending": N_("Sending"), "sent": N_("Se
 
 @bp.get("/groups")
 @staff_required
-def groups():
-    staff = current_staff()
+def groups() -> ResponseReturnValue:
+    staff = logged_in_staff()
     args = {k: request.args.get(k, "") for k in GROUP_FILTERS}
     page = max(1, request.args.get("page", 1, type=int))
     with services().db.transaction() as s:
@@ -87,7 +90,7 @@ def upcoming_meetings(group: Group, n: int = 6) -> list[dt.date]:
     return out
 
 
-def _sms_rows(incoming, outgoing, limit: int) -> list[dict[str, Any]]:
+def _sms_rows(incoming: Iterable[Sequence[Any]], outgoing: Iterable[Sequence[Any]], limit: int) -> list[dict[str, Any]]:
     rows = [dict(at=r[0], direction="in", phone=r[1], text=r[2], status="") for r in incoming]
     rows += [dict(at=r[0], direction="out", phone=r[1], text=r[2], status=SMS_STATUS.get(_value(r[3]), ""))
              for r in outgoing]
@@ -166,7 +169,7 @@ def _page_statement(sms: int = 10, meetings: int = 6, visits: int = 10) -> Any:
     from groups.changes import MeetingChange
     from orgs.models import FieldWorker
 
-    gid = bindparam("group_id")
+    gid: BindParameter[int] = bindparam("group_id")
     g, place, above = Group.__table__, Place.__table__.alias("group_place"), Place.__table__.alias("above")
     mc, lc, fv, fw = MeetingChange.__table__, LoanCondition.__table__, Visit.__table__, FieldWorker.__table__
     seen = (select(fv.c.id, fv.c.visited_on, fv.c.note, fw.c.name).outerjoin(fw, fw.c.id == fv.c.field_worker_id)
@@ -294,12 +297,12 @@ def page_lists(session: Session, group_id: int) -> PageLists:
 
 @bp.get("/groups/<int:group_id>")
 @staff_required
-def group_page(group_id: int):
+def group_page(group_id: int) -> ResponseReturnValue:
     """Three statements whatever the size of the group (a test holds the number): the session's
     staff member (``console.auth``), the group with its figures row and place path, and
     :func:`page_lists` (its lists, place names, meeting changes, field visits, size, loan condition)."""
     from console.field import field_panel
-    staff = current_staff()
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         found = s.execute(select(Group, ReportGroup, Place.path)
                           .outerjoin(ReportGroup, ReportGroup.group_id == Group.id)
@@ -451,7 +454,8 @@ def _new_group_fields(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, s
     return values, errors
 
 
-def _form_page(template_values: dict[str, Any], errors: dict[str, str], group: Group | None, status: int = 200):
+def _form_page(template_values: dict[str, Any], errors: dict[str, str], group: Group | None,
+               status: int = 200) -> ResponseReturnValue:
     return render_template("console/group_form.html", form=template_values, errors=errors, group=group,
                            languages=LANGUAGES, timezones=TIMEZONES, kinds=[k.value for k in GroupKind],
                            weekdays=[tr().weekday(i) for i in range(7)]), status
@@ -473,7 +477,7 @@ def _chosen_place(s: Session, form: dict[str, str]) -> Place | None:
 
 @bp.route("/groups/new", methods=["GET", "POST"])
 @staff_required
-def group_new():
+def group_new() -> ResponseReturnValue:
     if request.method == "GET":
         return _form_page(_form_values(None), {}, None)
     form = request.form.to_dict()
@@ -482,7 +486,7 @@ def group_new():
     errors.update(rule_errors)
     if errors:
         return _form_page(form, errors, None, 400)
-    staff = current_staff()
+    staff = logged_in_staff()
     try:
         with services().db.transaction() as s:
             if rules.get("service_charge_bp") is None:
@@ -507,8 +511,8 @@ def group_new():
 
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
 @staff_required
-def group_edit(group_id: int):
-    staff = current_staff()
+def group_edit(group_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         group = group_or_404(s, staff, group_id)
         remember_choices(s)

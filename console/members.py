@@ -8,10 +8,13 @@ import secrets
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from console.audit import record
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.groups import recent_sms
 from console.messages import explain
@@ -21,7 +24,7 @@ from console.web import _, services, tr
 from db import run_after_commit
 from groups.kinds import size_warning
 from groups.letters import letters_for
-from groups.models import Member, Membership, Role, Status
+from groups.models import Group, Member, Membership, Role, Status
 from groups.phones import PhoneError
 from groups.service import CSV_COLUMNS, SetupError, add_member, import_members, read_csv
 from i18n import LANGUAGES, translator
@@ -36,8 +39,8 @@ IMPORT_MAX_BYTES = 1024 * 1024
 IMPORT_KEY = "console:import:{}"
 
 
-def _membership(s, group_id: int, membership_id: int) -> tuple[Any, Membership]:
-    group = group_or_404(s, current_staff(), group_id)
+def _membership(s: Session, group_id: int, membership_id: int) -> tuple[Group, Membership]:
+    group = group_or_404(s, logged_in_staff(), group_id)
     m = s.scalar(select(Membership).where(Membership.id == membership_id, Membership.group_id == group.id))
     if m is None:
         abort(404)
@@ -46,13 +49,13 @@ def _membership(s, group_id: int, membership_id: int) -> tuple[Any, Membership]:
 
 @bp.post("/groups/<int:group_id>/members")
 @staff_required
-def member_add(group_id: int):
+def member_add(group_id: int) -> ResponseReturnValue:
     form = request.form
     role = form.get("role", "member")
     language = form.get("language") or None
     try:
         with services().db.transaction() as s:
-            group = group_or_404(s, current_staff(), group_id)
+            group = group_or_404(s, logged_in_staff(), group_id)
             if role not in ROLE_LABELS or (language and language not in LANGUAGES):
                 abort(400)
             m = _reactivate(s, group, form) or add_member(s, group, phone=form.get("phone", ""),
@@ -72,7 +75,7 @@ def member_add(group_id: int):
     return redirect(url_for("console.group_page", group_id=group_id) + "#members", code=303)
 
 
-def _reactivate(s, group, form) -> Membership | None:
+def _reactivate(s: Session, group: Group, form: MultiDict[str, str]) -> Membership | None:
     """A removed member added again gets her old membership (and number) back."""
     from groups.phones import normalise_phone
 
@@ -91,7 +94,7 @@ def _reactivate(s, group, form) -> Membership | None:
 
 @bp.route("/groups/<int:group_id>/members/<int:membership_id>/edit", methods=["GET", "POST"])
 @staff_required
-def member_edit(group_id: int, membership_id: int):
+def member_edit(group_id: int, membership_id: int) -> ResponseReturnValue:
     with services().db.transaction() as s:
         group, m = _membership(s, group_id, membership_id)
         if request.method == "GET":
@@ -116,13 +119,13 @@ def member_edit(group_id: int, membership_id: int):
                 Membership.group_id == group.id, Membership.number == number)):
             errors["number"] = _("Member number {number} is taken in group {group}.", number=number,
                                  group=group.code)
-        if errors:
+        if errors or number is None:
             return render_template("console/member_form.html", group=group, m=m, errors=errors,
                                    languages=LANGUAGES, roles=ROLE_LABELS), 400
         before = {"name": m.member.name, "language": m.member.language, "role": m.role.value, "number": m.number}
         after = {"name": name[:120], "language": language, "role": role, "number": number}
         if before != after:
-            m.member.name, m.member.language = after["name"], language
+            m.member.name, m.member.language = name[:120], language
             m.role, m.number = Role(role), number
             record(s, "member.edit", f"{group.code} #{m.number} {m.member.phone}", before, after, group_id=group.id)
     flash(_("Saved."), "info")
@@ -131,7 +134,7 @@ def member_edit(group_id: int, membership_id: int):
 
 @bp.post("/groups/<int:group_id>/members/<int:membership_id>/remove")
 @staff_required
-def member_remove(group_id: int, membership_id: int):
+def member_remove(group_id: int, membership_id: int) -> ResponseReturnValue:
     with services().db.transaction() as s:
         group, m = _membership(s, group_id, membership_id)
         if m.status == Status.ACTIVE:
@@ -147,8 +150,8 @@ def member_remove(group_id: int, membership_id: int):
 
 @bp.get("/groups/<int:group_id>/members/<int:member_id>")
 @staff_required
-def member_page(group_id: int, member_id: int):
-    staff = current_staff()
+def member_page(group_id: int, member_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         group = group_or_404(s, staff, group_id)
         m = s.scalar(select(Membership).where(Membership.group_id == group.id, Membership.member_id == member_id))
@@ -165,10 +168,10 @@ def member_page(group_id: int, member_id: int):
 
 @bp.post("/groups/<int:group_id>/members/<int:member_id>/reset-pin")
 @staff_required
-def member_reset_pin(group_id: int, member_id: int):
+def member_reset_pin(group_id: int, member_id: int) -> ResponseReturnValue:
     cfg = services().config
     with services().db.transaction() as s:
-        group = group_or_404(s, current_staff(), group_id)
+        group = group_or_404(s, logged_in_staff(), group_id)
         m = s.scalar(select(Membership).where(Membership.group_id == group.id, Membership.member_id == member_id))
         if m is None:
             abort(404)
@@ -246,12 +249,12 @@ def _read_xlsx(data: bytes) -> list[dict[str, str]]:
     return rows
 
 
-def _dry_run(group_id: int, rows: list[dict[str, str]]):
+def _dry_run(group_id: int, rows: list[dict[str, str]]) -> tuple[str, list[tuple[int, dict[str, str], str]]]:
     """Every row tried in a transaction that is always rolled back: nothing is written."""
     db = services().db
     s = db.sessionmaker()
     try:
-        group = group_or_404(s, current_staff(), group_id)
+        group = group_or_404(s, logged_in_staff(), group_id)
         report = import_members(s, group, rows)
         return group.code, [(line, rows[line - 2], explain(tr(), exc)) for line, exc in report.problems]
     finally:
@@ -261,9 +264,9 @@ def _dry_run(group_id: int, rows: list[dict[str, str]]):
 
 @bp.route("/groups/<int:group_id>/import", methods=["GET", "POST"])
 @staff_required
-def member_import(group_id: int):
+def member_import(group_id: int) -> ResponseReturnValue:
     with services().db.transaction() as s:
-        group = group_or_404(s, current_staff(), group_id)
+        group = group_or_404(s, logged_in_staff(), group_id)
     if request.method == "GET":
         return render_template("console/import.html", group=group, columns=CSV_COLUMNS)
     upload = request.files.get("file")
@@ -278,25 +281,25 @@ def member_import(group_id: int):
     _code, bad = _dry_run(group.id, rows)
     token = secrets.token_urlsafe(16)
     services().redis.set(IMPORT_KEY.format(token), json.dumps(
-        {"staff": current_staff().id, "group": group.id, "rows": rows, "file": upload.filename}), ex=IMPORT_SECONDS)
+        {"staff": logged_in_staff().id, "group": group.id, "rows": rows, "file": upload.filename}), ex=IMPORT_SECONDS)
     return render_template("console/import_preview.html", group=group, token=token, rows=rows, bad=bad,
                            good=len(rows) - len(bad), filename=upload.filename, columns=CSV_COLUMNS)
 
 
 @bp.post("/groups/<int:group_id>/import/confirm")
 @staff_required
-def member_import_confirm(group_id: int):
+def member_import_confirm(group_id: int) -> ResponseReturnValue:
     key = IMPORT_KEY.format(request.form.get("token", ""))
     raw = services().redis.get(key)
     saved = json.loads(raw) if raw else None
-    if not saved or saved["staff"] != current_staff().id or saved["group"] != group_id:
+    if not saved or saved["staff"] != logged_in_staff().id or saved["group"] != group_id:
         flash(_("This preview has expired. Upload the file again."), "error")
         return redirect(url_for("console.member_import", group_id=group_id), code=303)
     skip_bad = request.form.get("mode") == "skip"
     db = services().db
     s = db.sessionmaker()
     try:
-        group = group_or_404(s, current_staff(), group_id)
+        group = group_or_404(s, logged_in_staff(), group_id)
         report = import_members(s, group, saved["rows"], skip_bad=skip_bad)
         if not report.committed:
             s.rollback()

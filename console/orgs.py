@@ -3,9 +3,12 @@ filter every report shares (``place_choices`` / ``project_choices`` in templates
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from console.audit import record
 from console.auth import staff_required
@@ -64,15 +67,15 @@ def _error(exc: OrgError) -> str:
 
 # -- what every report's filter offers ------------------------------------------------
 
-def _places_of(s) -> list[tuple[int, str]]:
+def _places_of(s: Session) -> list[tuple[int, str]]:
     return [(p.id, "\u00a0\u00a0" * depth + p.name) for p, depth in tree(s)]
 
 
-def _projects_of(s) -> list[tuple[int, str]]:
+def _projects_of(s: Session) -> list[tuple[int, str]]:
     return [(p.id, f"{p.code} · {p.name}") for p in s.scalars(select(Project).order_by(Project.code))]
 
 
-def remember_choices(session) -> None:
+def remember_choices(session: Session) -> None:
     """Read the filter's choices with the view's own session (a page drawn inside its transaction:
     SQLite would refuse a second one)."""
     g.orgs_places, g.orgs_projects = _places_of(session), _projects_of(session)
@@ -83,18 +86,20 @@ def place_choices() -> list[tuple[int, str]]:
     if "orgs_places" not in g:
         with services().db.transaction() as s:
             remember_choices(s)
-    return g.orgs_places
+    places: list[tuple[int, str]] = g.orgs_places
+    return places
 
 
 def project_choices() -> list[tuple[int, str]]:
     if "orgs_projects" not in g:
         with services().db.transaction() as s:
             remember_choices(s)
-    return g.orgs_projects
+    projects: list[tuple[int, str]] = g.orgs_projects
+    return projects
 
 
 @bp.app_context_processor
-def _filter_helpers() -> dict:
+def _filter_helpers() -> dict[str, object]:
     return {"place_choices": place_choices, "project_choices": project_choices, "level_labels": LEVEL_LABELS}
 
 
@@ -106,7 +111,7 @@ def _place_ids(values: list[str]) -> list[int]:
 
 @bp.get("/places")
 @staff_required(role="admin")
-def places():
+def places() -> ResponseReturnValue:
     with services().db.transaction() as s:
         rows = tree(s)
         counts = dict(s.execute(select(Group.place_id, func.count()).where(Group.place_id.is_not(None))
@@ -117,7 +122,7 @@ def places():
 
 @bp.post("/places")
 @staff_required(role="admin")
-def place_add():
+def place_add() -> ResponseReturnValue:
     form = request.form
     name = form.get("name", "").strip()
     level = form.get("level", "")
@@ -131,8 +136,8 @@ def place_add():
             problem = _("Choose a level from the list.")
         elif parent_id and parent is None:
             problem = _("Choose places from the list.")
-        elif s.scalar(select(Place.id).where(Place.parent_id == (parent.id if parent else None)
-                                             if parent else Place.parent_id.is_(None), Place.name == name)):
+        elif s.scalar(select(Place.id).where((Place.parent_id == parent.id) if parent else Place.parent_id.is_(None),
+                                             Place.name == name)):
             problem = _("{name} is already there.", name=name)
         if problem:
             flash(problem, "error")
@@ -146,7 +151,7 @@ def place_add():
 
 @bp.post("/places/<int:place_id>/rename")
 @staff_required(role="admin")
-def place_rename(place_id: int):
+def place_rename(place_id: int) -> ResponseReturnValue:
     name = request.form.get("name", "").strip()
     with services().db.transaction() as s:
         place = s.get(Place, place_id)
@@ -168,7 +173,7 @@ def place_rename(place_id: int):
 
 @bp.post("/places/import")
 @staff_required(role="admin")
-def places_import():
+def places_import() -> ResponseReturnValue:
     upload = request.files.get("file")
     data = upload.read(MAX_UPLOAD + 1) if upload else b""
     if not data or len(data) > MAX_UPLOAD:
@@ -181,7 +186,7 @@ def places_import():
             rows = tree(s)
             return render_template("console/places.html", rows=rows, counts={}, levels=list(LEVEL_LABELS),
                                    errors=errors), 400
-        record(s, "place.import", upload.filename or "places.csv", None,
+        record(s, "place.import", (upload.filename if upload else None) or "places.csv", None,
                {"rows": result.rows, "added": result.added, "codes": result.updated})
     flash(_("{rows} rows read: {added} places added.", rows=result.rows, added=result.added), "info")
     return redirect(url_for("console.places"), code=303)
@@ -189,7 +194,8 @@ def places_import():
 
 # -- centres ----------------------------------------------------------------------------
 
-def _centre_page(centre: Centre | None, form: dict, covers: set[int], status: int = 200, error: str = ""):
+def _centre_page(centre: Centre | None, form: dict[str, Any], covers: set[int], status: int = 200,
+                 error: str = "") -> ResponseReturnValue:
     with services().db.transaction() as s:
         centres = list(s.scalars(select(Centre).order_by(Centre.name)))
         cover_names = {c.id: [p.name for p in s.scalars(select(Place).join(CentrePlace).where(
@@ -201,13 +207,13 @@ def _centre_page(centre: Centre | None, form: dict, covers: set[int], status: in
 
 @bp.get("/centres")
 @staff_required(role="admin")
-def centres():
+def centres() -> ResponseReturnValue:
     return _centre_page(None, {"target_days": "7", "active": "1"}, set())
 
 
 @bp.get("/centres/<int:centre_id>")
 @staff_required(role="admin")
-def centre_edit(centre_id: int):
+def centre_edit(centre_id: int) -> ResponseReturnValue:
     with services().db.transaction() as s:
         centre = s.get(Centre, centre_id) or abort(404)
         covers = set(s.scalars(select(CentrePlace.place_id).where(CentrePlace.centre_id == centre.id)))
@@ -219,7 +225,7 @@ def centre_edit(centre_id: int):
 @bp.post("/centres")
 @bp.post("/centres/<int:centre_id>")
 @staff_required(role="admin")
-def centre_save(centre_id: int | None = None):
+def centre_save(centre_id: int | None = None) -> ResponseReturnValue:
     form = request.form.to_dict()
     covers = set(_place_ids(request.form.getlist("covers")))
     place = form.get("place", "")
@@ -248,7 +254,7 @@ def centre_save(centre_id: int | None = None):
 @bp.route("/organisations", methods=["GET", "POST"])
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
 @staff_required(role="admin")
-def organisations(org_id: int | None = None):
+def organisations(org_id: int | None = None) -> ResponseReturnValue:
     error, form = "", request.form.to_dict()
     with services().db.transaction() as s:
         org = s.get(Organisation, org_id) if org_id else None
@@ -273,7 +279,7 @@ def organisations(org_id: int | None = None):
 
 # -- projects ---------------------------------------------------------------------------
 
-def _project_form_values(s, project: Project | None) -> dict:
+def _project_form_values(s: Session, project: Project | None) -> dict[str, Any]:
     if project is None:
         return {"code": "", "name": "", "starts_on": "", "ends_on": "", "implementer": "", "funders": [],
                 "partners": [], "places": [], "targets": {}}
@@ -297,7 +303,7 @@ def _date(text: str) -> dt.date | None:
 
 @bp.get("/projects")
 @staff_required(role="admin")
-def projects():
+def projects() -> ResponseReturnValue:
     with services().db.transaction() as s:
         found = list(s.scalars(select(Project).order_by(Project.code)))
         groups = dict(s.execute(select(ProjectGroup.project_id, func.count()).group_by(ProjectGroup.project_id)).all())
@@ -307,7 +313,7 @@ def projects():
 @bp.route("/projects/new", methods=["GET", "POST"])
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @staff_required(role="admin")
-def project_edit(project_id: int | None = None):
+def project_edit(project_id: int | None = None) -> ResponseReturnValue:
     error = ""
     with services().db.transaction() as s:
         project = s.get(Project, project_id) if project_id else None
@@ -349,7 +355,7 @@ def project_edit(project_id: int | None = None):
 
 @bp.get("/projects/<int:project_id>")
 @staff_required(role="admin")
-def project_page(project_id: int):
+def project_page(project_id: int) -> ResponseReturnValue:
     place = request.args.get("place", "")
     place_id = int(place) if place.isdigit() else None
     with services().db.transaction() as s:
@@ -385,7 +391,7 @@ def project_page(project_id: int):
 
 @bp.post("/projects/<int:project_id>/enrol")
 @staff_required(role="admin")
-def project_enrol(project_id: int):
+def project_enrol(project_id: int) -> ResponseReturnValue:
     f = request.form
     what = f.get("what", "")
     with services().db.transaction() as s:

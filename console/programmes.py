@@ -12,11 +12,13 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from console.audit import ACTIONS, record
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.models import Staff
 from console.scope import group_filter
@@ -68,7 +70,7 @@ PAGE = 50
 
 # -- scope -------------------------------------------------------------------------------
 
-def scope_groups(staff: Staff):
+def scope_groups(staff: Staff) -> Select[int] | None:
     """A SELECT of the group ids ``staff`` may see, or None for the whole programme (an admin)."""
     if staff.is_admin:
         return None
@@ -94,7 +96,7 @@ def programme_or_404(session: Session, staff: Staff, programme_id: Any) -> Progr
     return found
 
 
-def _scoped_enrolments(staff: Staff, programme: Programme):
+def _scoped_enrolments(staff: Staff, programme: Programme) -> Select[Enrolment]:
     q = select(Enrolment).where(Enrolment.programme_id == programme.id)
     groups = scope_groups(staff)
     return q if groups is None else q.where(Enrolment.group_id.in_(groups))
@@ -111,7 +113,7 @@ def _date(text: str | None) -> dt.date | None:
 
 def report_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
     programme = programme_or_404(session, staff, args.get("programme_id"))
-    by = args.get("by") if args.get("by") in DIMENSIONS else "region"
+    by = str(args["by"]) if args.get("by") in DIMENSIONS else "region"
     start, end = _date(args.get("start")), _date(args.get("end"))
     report = programme_report(session, programme.id, by=by, groups=scope_groups(staff), start=start, end=end)
     rows, total = mask(report)
@@ -210,16 +212,16 @@ TABLES.update({"programme_report": report_table, "programme_trades": trades_tabl
 
 @bp.get("/programmes")
 @staff_required
-def programmes():
+def programmes() -> ResponseReturnValue:
     with services().db.transaction() as s:
-        found = visible_programmes(s, current_staff())
+        found = visible_programmes(s, logged_in_staff())
         return render_template("console/programmes.html", programmes=found)
 
 
 @bp.get("/programmes/<int:programme_id>")
 @staff_required
-def programme_page(programme_id: int):
-    staff = current_staff()
+def programme_page(programme_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     args = {k: request.args.get(k, "") for k in ("by", "start", "end")}
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
@@ -251,8 +253,8 @@ def _sessions(s: Session, staff: Staff, programme: Programme) -> list[dict[str, 
 
 @bp.get("/programmes/<int:programme_id>/beneficiaries")
 @staff_required
-def programme_beneficiaries(programme_id: int):
-    staff = current_staff()
+def programme_beneficiaries(programme_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     page = max(1, request.args.get("page", 1, type=int))
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
@@ -263,8 +265,8 @@ def programme_beneficiaries(programme_id: int):
 
 @bp.post("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>/stage")
 @staff_required
-def programme_stage(programme_id: int, enrolment_id: int):
-    staff = current_staff()
+def programme_stage(programme_id: int, enrolment_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
         enrolment = s.scalar(_scoped_enrolments(staff, programme).where(Enrolment.id == enrolment_id))
@@ -296,8 +298,8 @@ def _session_form_data(s: Session, staff: Staff, programme: Programme) -> dict[s
 
 @bp.route("/programmes/<int:programme_id>/sessions/new", methods=["GET", "POST"])
 @staff_required
-def programme_session_new(programme_id: int):
-    staff = current_staff()
+def programme_session_new(programme_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
         data = _session_form_data(s, staff, programme)
@@ -315,7 +317,7 @@ def programme_session_new(programme_id: int):
             errors["group_id"] = _("Choose a group from the list.")
         if on is None:
             errors["on"] = _("Write the date as YYYY-MM-DD.")
-        if errors:
+        if errors or course is None or group is None or on is None:
             return render_template("console/programme_session_form.html", programme=programme, errors=errors,
                                    form=form, **data), 400
         ts = add_session(s, course, on, group_id=group.id, trainer_id=trainer.id if trainer else None,
@@ -352,8 +354,8 @@ def _roster(s: Session, programme: Programme, ts: TrainingSession) -> list[dict[
 
 @bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>", methods=["GET", "POST"])
 @staff_required
-def programme_session(programme_id: int, session_id: int):
-    staff = current_staff()
+def programme_session(programme_id: int, session_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
         ts = _session_or_404(s, staff, programme, session_id)
@@ -400,11 +402,11 @@ def _money(text: str | None, currency: str) -> int | None:
 
 @bp.get("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>")
 @staff_required
-def programme_beneficiary(programme_id: int, enrolment_id: int):
+def programme_beneficiary(programme_id: int, enrolment_id: int) -> ResponseReturnValue:
     from programmes.models import Award, Business, StageReached, Trade
     from programmes.service import programme_trades
 
-    staff = current_staff()
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
         e = _enrolment_or_404(s, staff, programme, enrolment_id)
@@ -423,17 +425,17 @@ def programme_beneficiary(programme_id: int, enrolment_id: int):
                                today=dt.date.today())
 
 
-def _back(programme_id: int, enrolment_id: int):
+def _back(programme_id: int, enrolment_id: int) -> WerkzeugResponse:
     return redirect(url_for("console.programme_beneficiary", programme_id=programme_id,
                             enrolment_id=enrolment_id), code=303)
 
 
 @bp.post("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>/grants")
 @staff_required
-def programme_grant(programme_id: int, enrolment_id: int):
+def programme_grant(programme_id: int, enrolment_id: int) -> ResponseReturnValue:
     from programmes.service import give_grant, programme_trades
 
-    staff, form = current_staff(), request.form
+    staff, form = logged_in_staff(), request.form
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
         e = _enrolment_or_404(s, staff, programme, enrolment_id)
@@ -455,10 +457,10 @@ def programme_grant(programme_id: int, enrolment_id: int):
 
 @bp.post("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>/businesses")
 @staff_required
-def programme_business(programme_id: int, enrolment_id: int):
+def programme_business(programme_id: int, enrolment_id: int) -> ResponseReturnValue:
     from programmes.service import programme_trades, start_business
 
-    staff, form = current_staff(), request.form
+    staff, form = logged_in_staff(), request.form
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
         e = _enrolment_or_404(s, staff, programme, enrolment_id)
@@ -476,11 +478,11 @@ def programme_business(programme_id: int, enrolment_id: int):
 
 @bp.post("/programmes/<int:programme_id>/beneficiaries/<int:enrolment_id>/businesses/<int:business_id>/awards")
 @staff_required
-def programme_award(programme_id: int, enrolment_id: int, business_id: int):
+def programme_award(programme_id: int, enrolment_id: int, business_id: int) -> ResponseReturnValue:
     from programmes.models import Business
     from programmes.service import give_award
 
-    staff, form = current_staff(), request.form
+    staff, form = logged_in_staff(), request.form
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
         e = _enrolment_or_404(s, staff, programme, enrolment_id)
@@ -500,10 +502,10 @@ def programme_award(programme_id: int, enrolment_id: int, business_id: int):
 
 @bp.post("/programmes/<int:programme_id>/groups")
 @staff_required
-def programme_enrol_group(programme_id: int):
+def programme_enrol_group(programme_id: int) -> ResponseReturnValue:
     from programmes.service import enrol_group
 
-    staff = current_staff()
+    staff = logged_in_staff()
     with services().db.transaction() as s:
         programme = programme_or_404(s, staff, programme_id)
         group = s.scalar(select(Group).where(Group.code == (request.form.get("code") or "").strip().upper(),

@@ -17,11 +17,12 @@ import secrets
 from typing import Any
 
 from flask import abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.audit import ACTIONS, record
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.models import Staff, StaffRole
 from console.scope import visible_group_ids
@@ -67,7 +68,8 @@ def _people(session: Session, staff: Staff) -> list[tuple[str, str, str]]:
     visible = visible_group_ids(session, staff)
     if visible is not None:
         stmt = stmt.where(Group.id.in_(visible or {-1}))
-    return [tuple(r) for r in session.execute(stmt.order_by(Group.code, Membership.number).limit(PICK_LIMIT))]
+    return [(phone, name, code) for phone, name, code
+            in session.execute(stmt.order_by(Group.code, Membership.number).limit(PICK_LIMIT))]
 
 
 def _phone_or_400() -> str:
@@ -78,7 +80,7 @@ def _phone_or_400() -> str:
 
 
 def _checked_phone() -> str:
-    staff = current_staff()
+    staff = logged_in_staff()
     _allowed(staff)
     phone = _phone_or_400()
     with services().db.transaction() as s:
@@ -97,8 +99,8 @@ def _webhook(path: str, form: dict[str, str]) -> Any:
 
 @bp.get("/simulator")
 @staff_required
-def simulator():
-    staff = current_staff()
+def simulator() -> ResponseReturnValue:
+    staff = logged_in_staff()
     _allowed(staff)
     with services().db.transaction() as s:
         people = _people(s, staff)
@@ -109,7 +111,7 @@ def simulator():
 
 @bp.post("/simulator/ussd")
 @staff_required
-def simulator_ussd():
+def simulator_ussd() -> ResponseReturnValue:
     """One USSD hop: ``dial`` starts a session; else ``answer`` is appended to the session's text."""
     phone = _checked_phone()
     if request.form.get("hangup") == "1":
@@ -135,14 +137,14 @@ def simulator_ussd():
     return _screen(phone, session_id, text, screen, ended)
 
 
-def _screen(phone: str, session_id: str, text: str, screen: str, ended: bool):
+def _screen(phone: str, session_id: str, text: str, screen: str, ended: bool) -> ResponseReturnValue:
     return render_template("console/_simulator_screen.html", phone=phone, session_id=session_id, text=text,
                            screen=screen, ended=ended, code=services().config.USSD_SERVICE_CODE)
 
 
 @bp.post("/simulator/sms")
 @staff_required
-def simulator_sms():
+def simulator_sms() -> ResponseReturnValue:
     """An SMS from the simulated phone, through the inbound webhook (a worker runs its command)."""
     phone = _checked_phone()
     text = request.form.get("text", "").strip()
@@ -158,11 +160,11 @@ def simulator_sms():
 
 @bp.get("/simulator/inbox")
 @staff_required
-def simulator_inbox():
+def simulator_inbox() -> ResponseReturnValue:
     return _inbox(_checked_phone())
 
 
-def _inbox(phone: str, note: str | None = None):
+def _inbox(phone: str, note: str | None = None) -> ResponseReturnValue:
     with services().db.transaction() as s:
         rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.to_phone == phone)
                               .order_by(OutboxMessage.id.desc()).limit(SHOWN_SMS)))

@@ -12,11 +12,12 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from console.audit import ACTIONS, record
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.models import Staff, StaffRole
 from console.scope import visible_group_ids
@@ -131,8 +132,8 @@ def _args() -> dict[str, str]:
 
 @bp.get("/messages")
 @staff_required
-def messages():
-    staff = current_staff()
+def messages() -> ResponseReturnValue:
+    staff = logged_in_staff()
     _allowed(staff)
     args = _args()
     with services().db.transaction() as s:
@@ -145,8 +146,8 @@ def messages():
 
 @bp.get("/messages/inbox")
 @staff_required
-def inbox():
-    staff = current_staff()
+def inbox() -> ResponseReturnValue:
+    staff = logged_in_staff()
     _allowed(staff)
     args = _args()
     with services().db.transaction() as s:
@@ -175,8 +176,8 @@ def _resend_key(msg: OutboxMessage) -> str:
 
 @bp.get("/messages/<int:message_id>")
 @staff_required
-def message_page(message_id: int):
-    staff = current_staff()
+def message_page(message_id: int) -> ResponseReturnValue:
+    staff = logged_in_staff()
     _allowed(staff)
     with services().db.transaction() as s:
         msg = _message_or_404(s, staff, message_id)
@@ -193,9 +194,9 @@ def message_page(message_id: int):
 
 @bp.post("/messages/<int:message_id>/resend")
 @staff_required
-def message_resend(message_id: int):
+def message_resend(message_id: int) -> ResponseReturnValue:
     """A failed SMS queued again as a new outbox row (the failed one stays as it was, for the record)."""
-    staff = current_staff()
+    staff = logged_in_staff()
     _allowed(staff)
     with services().db.transaction() as s:
         msg = _message_or_404(s, staff, message_id)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, object_session
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from console.accounts import AccountError, create_staff, set_password
 from console.audit import ACTIONS, changes, record
 from console.audit import PAGE as AUDIT_PAGE
-from console.auth import current_staff, staff_required
+from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
 from console.messages import explain
 from console.models import STAFF_ROLE_LABELS, AuditEntry, Staff, StaffRole
@@ -33,9 +34,9 @@ def _account_error(exc: AccountError) -> str:
 
 @bp.get("/staff")
 @staff_required(role="admin")
-def staff_list():
+def staff_list() -> ResponseReturnValue:
     with services().db.transaction() as s:
-        table = staff_table(s, current_staff(), {})
+        table = staff_table(s, logged_in_staff(), {})
         centres = _centres(s)
     return render_template("console/staff.html", table=table, languages=LANGUAGES, form={}, errors={},
                            roles=ROLE_CHOICES, centres=centres)
@@ -43,7 +44,7 @@ def staff_list():
 
 @bp.post("/staff")
 @staff_required(role="admin")
-def staff_new():
+def staff_new() -> ResponseReturnValue:
     form = request.form.to_dict()
     role = form.get("role", "")
     if role not in ROLES:
@@ -63,7 +64,7 @@ def staff_new():
         message = _account_error(exc) if isinstance(exc, AccountError) else explain(tr(), exc)
         flash(message, "error")
         with services().db.transaction() as s:
-            table = staff_table(s, current_staff(), {})
+            table = staff_table(s, logged_in_staff(), {})
             centres = _centres(s)
         form.pop("password", None)
         return render_template("console/staff.html", table=table, languages=LANGUAGES, form=form,
@@ -76,11 +77,11 @@ ROLES = [r.value for r in StaffRole]
 ROLE_CHOICES = [(r.value, STAFF_ROLE_LABELS[r]) for r in StaffRole]
 
 
-def _centres(s) -> list[tuple[int, str]]:
+def _centres(s: Session) -> list[tuple[int, str]]:
     return [(c.id, c.name) for c in s.scalars(select(Centre).where(Centre.active.is_(True)).order_by(Centre.name))]
 
 
-def _centre_id(s, value: str) -> int | None:
+def _centre_id(s: Session, value: str) -> int | None:
     """The chosen centre (an id from the list), else None."""
     try:
         centre = s.get(Centre, int(value)) if value else None
@@ -89,22 +90,28 @@ def _centre_id(s, value: str) -> int | None:
     return centre.id if centre is not None else None
 
 
+def _session_of(row: Staff) -> Session:
+    session = object_session(row)
+    assert session is not None, "a staff row read in this request's transaction"
+    return session
+
+
 def _scope_values(row: Staff) -> dict[str, str]:
     coord = row.coordinator
-    places = ", ".join(p.name for p in coordinator_places(object_session(row), coord.id)) if coord and coord.id else ""
+    places = ", ".join(p.name for p in coordinator_places(_session_of(row), coord.id)) if coord and coord.id else ""
     return {"regions": ", ".join(coord.regions or []) if coord else "",
             "groups": ", ".join(sorted(g.code for g in coord.groups)) if coord else "", "places": places}
 
 
 def _place_ids_of(row: Staff) -> list[int]:
     coord = row.coordinator
-    return [p.id for p in coordinator_places(object_session(row), coord.id)] if coord and coord.id else []
+    return [p.id for p in coordinator_places(_session_of(row), coord.id)] if coord and coord.id else []
 
 
 @bp.route("/staff/<int:staff_id>", methods=["GET", "POST"])
 @staff_required(role="admin")
-def staff_edit(staff_id: int):
-    me = current_staff()
+def staff_edit(staff_id: int) -> ResponseReturnValue:
+    me = logged_in_staff()
     with services().db.transaction() as s:
         row = s.get(Staff, staff_id)
         if row is None:

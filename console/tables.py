@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort, url_for
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from console.models import STAFF_ROLE_LABELS, AuditEntry, Staff
@@ -62,7 +62,7 @@ def major(minor: int, currency: str) -> Decimal:
 GROUP_FILTERS = ("q", "region", "kind", "place", "project")
 
 
-def groups_query(staff: Staff, args: dict[str, Any]):
+def groups_query(staff: Staff, args: dict[str, Any]) -> Select[Group]:
     q = (args.get("q") or "").strip()
     stmt = select(Group).where(group_filter(staff))
     if q:
@@ -236,7 +236,7 @@ def staff_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
         abort(404)
     from orgs.models import Centre
 
-    centres = dict(session.execute(select(Centre.id, Centre.name)).all())
+    centres: dict[int | None, str] = dict(session.execute(select(Centre.id, Centre.name)).all())
     rows = [dict(id=s.id, name=s.name, phone=s.phone, role=STAFF_ROLE_LABELS[s.role],
                  centre=centres.get(s.centre_id, ""), language=s.language,
                  active=N_("Yes") if s.active else N_("No"), last_login=s.last_login_at)
@@ -255,7 +255,7 @@ def staff_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
 def audit_table(session: Session, staff: Staff, args: dict[str, Any]) -> Table:
     if not staff.is_admin:
         abort(404)
-    names = dict(session.execute(select(Staff.id, Staff.name)).all())
+    names: dict[int | None, str] = dict(session.execute(select(Staff.id, Staff.name)).all())
     rows = [dict(at=e.at, who=names.get(e.staff_id, ""), action=e.action, target=e.target,
                  before=e.before or {}, after=e.after or {})
             for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10_000))]

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 
 from console.blueprint import bp, csrf
-from i18n import LANGUAGES, N_, normalise_language, translator
+from i18n import LANGUAGES, N_, Translator, normalise_language, translator
+from services import current as services
+
+if TYPE_CHECKING:
+    from console.tables import Table
+
+__all__ = ["services"]  # console modules take the request's Services from here
 
 #: The main navigation: (endpoint, label msgid, role or None). Missing endpoints are left out.
 NAV = [
@@ -31,25 +40,23 @@ NAV = [
 ]
 
 
-def services():
-    return current_app.extensions["kassa"]
-
-
 def language() -> str:
     """The staff member's language, else the one picked on the login page, else the browser's."""
     staff = getattr(g, "staff", None)
     if staff is not None:
         return normalise_language(staff.language)
-    if session.get("lang") in LANGUAGES:
-        return session["lang"]
+    chosen = session.get("lang")
+    if isinstance(chosen, str) and chosen in LANGUAGES:
+        return chosen
     return normalise_language(request.accept_languages.best_match(list(LANGUAGES)))
 
 
-def tr():
+def tr() -> Translator:
     """The :class:`i18n.Translator` of this request."""
-    if "console_t" not in g:
-        g.console_t = translator(language())
-    return g.console_t
+    t: Translator | None = g.get("console_t")
+    if t is None:
+        t = g.console_t = translator(language())
+    return t
 
 
 def _(message: str, **params: object) -> str:
@@ -90,7 +97,10 @@ def _number_in(lang: str, n: int) -> str:
     return translator(lang).number(n)
 
 
-def _cell_formats(t) -> dict[str, object]:
+Cell = Callable[[Any, dict[str, Any]], Any]  # (value, row) -> what the cell shows
+
+
+def _cell_formats(t: Translator) -> dict[str, Cell]:
     """Column kind -> how a cell of that kind is written (as ``_macros.html``'s ``cell`` did)."""
     return {
         # a masked figure ("<5", "–", programme reports) is shown as it is
@@ -102,7 +112,7 @@ def _cell_formats(t) -> dict[str, object]:
     }
 
 
-def table_rows(table) -> list[tuple[dict, Markup]]:
+def table_rows(table: Table) -> list[tuple[dict[str, Any], Markup]]:
     """A table's rows as the page shows them: (row, the row's cells as HTML), every value escaped.
 
     Written here in one pass: a Jinja expression per cell (a macro call, an escape, a join)
@@ -118,19 +128,20 @@ def table_rows(table) -> list[tuple[dict, Markup]]:
             v = row[key]
             text = escape(fmt(v, row) if fmt else v)
             if link is not None and (url := link(row)):
-                text = f'<a href="{escape(url)}">{text}</a>'
-            cells.append(f"{td}{text}</td>")
+                cells.append(f'{td}<a href="{escape(url)}">{text}</a></td>')
+            else:
+                cells.append(f"{td}{text}</td>")
         out.append((row, Markup("".join(cells))))
     return out
 
 
-def url_maker(endpoint: str, **fixed: object):
+def url_maker(endpoint: str, **fixed: object) -> Callable[[int], str]:
     """``url_for(endpoint, **fixed, key=value)`` for many values of one integer path argument:
     the URL is built once with a marker, then the marker replaced (url_for per table row costs)."""
     (key,) = [k for k, v in fixed.items() if v is None]
     marker = "987654321987"
-    base = url_for(endpoint, **{**fixed, key: int(marker)})
-    head, _sep, tail = base.partition(marker)
+    values: dict[str, Any] = {**fixed, key: int(marker)}
+    head, _sep, tail = url_for(endpoint, **values).partition(marker)
     return lambda value: f"{head}{int(value)}{tail}"
 
 
@@ -148,22 +159,22 @@ def asset(filename: str) -> str:
 
 
 @bp.context_processor
-def _helpers() -> dict:
+def _helpers() -> dict[str, Any]:
     t = tr()
     return {"nav_items": nav_items, "asset": asset, "table_rows": table_rows, "_": t.gettext, "gettext": t.gettext, "ngettext": t.ngettext, "pgettext": t.pgettext,
             "t": t, "lang": t.lang, "LANGUAGES": LANGUAGES, "staff": getattr(g, "staff", None)}
 
 
-def page_error(status: int, title: str, text: str):
+def page_error(status: int, title: str, text: str) -> tuple[str, int]:
     return render_template("console/error.html", title=title, text=text), status
 
 
 @bp.errorhandler(CSRFError)
-def _csrf_error(_exc):
+def _csrf_error(_exc: CSRFError) -> ResponseReturnValue:
     return page_error(400, _("The form has expired"),
                       _("This form was not accepted. Go back, reload the page and try again."))
 
 
 @bp.errorhandler(404)
-def _not_found(_exc):
+def _not_found(_exc: Exception) -> ResponseReturnValue:
     return page_error(404, _("Not found"), _("There is no such page, or it is not yours to see."))

@@ -9,6 +9,7 @@ each language (the member reads her own), the day as a label: "Visit: {date}".
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,9 @@ from orgs.places import groups_under
 from outreach.broadcast import cancel, confirm
 from outreach.models import Broadcast, BroadcastGroup, BroadcastStatus, BroadcastText
 from outreach.texts import broadcast_text
+
+if TYPE_CHECKING:
+    pass
 
 
 def announcement(lang: str, team: str, place: str, day: dt.date) -> str:

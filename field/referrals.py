@@ -100,7 +100,7 @@ def branch_for(session: Session, organisation_id: int, group: Group) -> LenderBr
     group_path = session.scalar(select(Place.path).where(Place.id == group.place_id)) if group.place_id else None
     best, depth = branches[0], -1
     if group_path:
-        paths = dict(session.execute(select(Place.id, Place.path).where(
+        paths: dict[int | None, str] = dict(session.execute(select(Place.id, Place.path).where(
             Place.id.in_([b.place_id for b in branches if b.place_id]))).all())
         for b in branches:
             path = paths.get(b.place_id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from field.errors import FieldError
 from field.models import Visit
 from groups.models import Group, Status
-from i18n import N_
+from i18n import N_, Translator
 from orgs.models import FieldWorker, FieldWorkerGroup
 
 NOTE_LENGTH = 160
@@ -135,6 +135,6 @@ def visits_of(session: Session, *, group_id: int | None = None, worker_id: int |
             session.execute(q.order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(limit))]
 
 
-def note_text(t, note: str) -> str:
+def note_text(t: Translator, note: str) -> str:
     """A stored note as the reader reads it (a set note's code in her words)."""
     return t.gettext(SET_NOTES[note]) if note in SET_NOTES else note

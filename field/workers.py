@@ -8,6 +8,7 @@ worker row then keeps her ``member_id`` and her phone, name and language.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from groups.models import Coordinator, Group, Member, Status
 from groups.phones import PhoneError, normalise_phone
 from i18n import LANGUAGES, N_
 from orgs.models import FieldRole, FieldWorker, FieldWorkerGroup
+
+if TYPE_CHECKING:
+    from services import Services
 
 #: Role -> how people read it (console, USSD).
 ROLE_LABELS = {
@@ -62,7 +66,7 @@ def add_worker(session: Session, *, phone: str, name: str, role: str, language: 
     return worker
 
 
-def _forget_caller(services, phone: str) -> None:
+def _forget_caller(services: Services, phone: str) -> None:
     from menus.state import forget_caller
 
     forget_caller(services.redis, phone)

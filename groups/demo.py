@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from groups.models import Coordinator, Group, Membership
 from groups.service import add_member, create_group, find_member
 
-DEMO_GROUPS = [
+DEMO_GROUPS: list[dict[str, Any]] = [
     dict(code="BERDE1", name="Özünə Dəstək Qrupu Bərdə", kind="shg", currency="AZN", country="AZ",
          language="az", timezone="Asia/Baku", region="Bərdə", meeting_weekday=3,
          meeting_time=dt.time(15, 0), meeting_place="İcma resurs mərkəzi", saving_amount=500,
@@ -37,7 +38,7 @@ DEMO_GROUPS = [
                   ("+254712000004", "Esther Mutua", "member")]),
 ]
 
-DEMO_COORDINATORS = [
+DEMO_COORDINATORS: list[dict[str, Any]] = [
     dict(phone="+254712000099", name="Joseph Otieno", organisation="Hand in Hand Kenya",
          language="en", regions=["Kisumu"], groups=["UPENDO"]),
     dict(phone="+994501110099", name="Elvin Qasımov", organisation="İcma resurs mərkəzi",
@@ -54,7 +55,7 @@ def seed_demo(session: Session, *, history: bool = True) -> list[tuple[str, str,
     ``history``: give each group that has no books yet eight weeks of meetings
     (see :mod:`groups.demo_history`).
     """
-    people = []
+    people: list[tuple[str, str, str, str]] = []
     for spec in DEMO_GROUPS:
         spec = dict(spec)
         members = spec.pop("members")
@@ -71,7 +72,7 @@ def seed_demo(session: Session, *, history: bool = True) -> list[tuple[str, str,
         coord = session.scalar(select(Coordinator).where(Coordinator.phone == spec["phone"]))
         if coord is None:
             coord = Coordinator(**spec)
-            coord.groups = [session.scalar(select(Group).where(Group.code == c)) for c in codes]
+            coord.groups = [session.execute(select(Group).where(Group.code == c)).scalar_one() for c in codes]
             session.add(coord)
             session.flush()
         people.append((coord.phone, coord.name, ", ".join(codes), "coordinator"))
@@ -79,7 +80,7 @@ def seed_demo(session: Session, *, history: bool = True) -> list[tuple[str, str,
         from groups.demo_history import seed_history
 
         for spec in DEMO_GROUPS:
-            seed_history(session, session.scalar(select(Group).where(Group.code == spec["code"])))
+            seed_history(session, session.execute(select(Group).where(Group.code == spec["code"])).scalar_one())
     return people
 
 

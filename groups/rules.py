@@ -39,7 +39,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -47,6 +47,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from db import Base
 from groups.models import Group, GroupKind, Member
 from i18n import N_, Translator
+
+if TYPE_CHECKING:
+    from services import Services
 
 #: The rule words of ``RULE <word> ...`` (English, as on the card), in menu order.
 RULES = ("saving", "share", "interest", "limit", "fine", "pin", "expiry", "loans", "keep")
@@ -437,7 +440,7 @@ def _forget_callers(session: Session, group: Group) -> None:
         on_commit(session, _forget, phone)
 
 
-def _forget(services: Any, phone: str) -> None:
+def _forget(services: Services, phone: str) -> None:
     from menus.state import forget_caller
 
     forget_caller(services.redis, phone)

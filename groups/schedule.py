@@ -16,7 +16,7 @@ UTC instant, never the local time people read):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -166,7 +166,7 @@ def next_slot(rhythm: Rhythm, now: dt.datetime, changes: Changes | None) -> dt.d
     return best[1]
 
 
-def meeting_day_for(rhythm: Rhythm, changes: Changes | None = None):
+def meeting_day_for(rhythm: Rhythm, changes: Changes | None = None) -> Callable[[dt.date], dt.date]:
     """A function: a date -> the day of the group's first meeting on or after it (a cancelled
     meeting passes to the next one, a moved one counts on its new day). Loan instalments
     fall on meeting days by it (``ledger.loans.schedule``)."""

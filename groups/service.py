@@ -5,6 +5,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -29,7 +30,7 @@ class SetupError(ValueError):
 
 
 def create_group(session: Session, *, code: str, name: str, kind: str, currency: str,
-                 country: str, language: str = "en", timezone: str = "UTC", **rules) -> Group:
+                 country: str, language: str = "en", timezone: str = "UTC", **rules: Any) -> Group:
     """Create a group; ``rules`` are any other Group columns (meeting day, amounts...)."""
     code = code.strip().upper()
     if not code.isalnum() or len(code) > 16:

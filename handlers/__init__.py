@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
+
+import services
 
 
 def init_app(app: Flask) -> None:
@@ -35,7 +37,7 @@ def _too_large(_exc: RequestEntityTooLarge) -> Response:
     from i18n import translator
     from providers.registry import PROVIDERS
 
-    t = translator(current_app.extensions["kassa"].config.DEFAULT_LANGUAGE)
+    t = translator(services.current().config.DEFAULT_LANGUAGE)
     text = t.gettext("Sorry, we could not read this request. Please dial again.")
     for provider in PROVIDERS.values():
         if provider.ussd is not None and request.path == provider.ussd.path:

@@ -1,23 +1,27 @@
 """Liveness, readiness (which dependency is down) and Prometheus metrics."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from collections.abc import Callable
+
+from flask import Blueprint, Response, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 import metrics
+from services import Services, current
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
-def health():
+def health() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
 @bp.get("/ready")
-def ready():
+def ready() -> ResponseReturnValue:
     """200 when the database and Redis answer; else 503 naming each one that does not, and why."""
-    services = current_app.extensions["kassa"]
+    services = current()
     checks = {"database": _check(lambda: _db_ping(services)),
               "redis": _check(services.redis.ping)}
     down = [name for name, v in checks.items() if v != "ok"]
@@ -25,16 +29,16 @@ def ready():
 
 
 @bp.get("/metrics")
-def prometheus():
-    return Response(metrics.render(current_app.extensions["kassa"]), mimetype=metrics.CONTENT_TYPE)
+def prometheus() -> ResponseReturnValue:
+    return Response(metrics.render(current()), mimetype=metrics.CONTENT_TYPE)
 
 
-def _db_ping(services) -> None:
+def _db_ping(services: Services) -> None:
     with services.db.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
 
 
-def _check(fn) -> str:
+def _check(fn: Callable[[], object]) -> str:
     try:
         fn()
         return "ok"

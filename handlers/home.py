@@ -7,9 +7,11 @@ console is part of the app, a link to it. In the visitor's language
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template_string, request
+from flask.typing import ResponseReturnValue
 
 from groups.demo import demo_people
 from i18n import LANGUAGES, translator
+from services import current
 
 bp = Blueprint("home", __name__)
 
@@ -57,8 +59,8 @@ def console_url() -> str | None:
 
 
 @bp.get("/")
-def index():
-    services = current_app.extensions["kassa"]
+def index() -> ResponseReturnValue:
+    services = current()
     lang = request.args.get("lang") or request.accept_languages.best_match(list(LANGUAGES)) or "en"
     t = translator(lang)
     with services.db.transaction() as session:

@@ -172,7 +172,7 @@ class Translator:
 
     def weekday(self, weekday: int) -> str:
         """Name of ``weekday`` (Monday = 0) in this language."""
-        return self.locale.days["format"]["wide"][weekday]
+        return str(self.locale.days["format"]["wide"][weekday])
 
 
 #: Swahili parts of the day by the 24-hour clock hour, as people say them with the hour.

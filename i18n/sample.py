@@ -166,7 +166,7 @@ def _home_menus(t: Translator) -> list[tuple[str, str]]:
 
 
 def _entry(t: Translator, m: Message, params: dict[str, object]) -> list[str]:
-    ids = m.id if isinstance(m.id, tuple) else (m.id,)
+    ids = tuple(m.id) if not isinstance(m.id, str) else (m.id,)
     lines = [f"msgid: {ids[0]}"]
     if m.context == KEYWORD_CONTEXT:
         return lines + [f"  keywords: {t.pgettext(KEYWORD_CONTEXT, ids[0])}"]

@@ -130,11 +130,11 @@ def mentions(concept: Concept, msgid: str) -> bool:
 
 
 def _ids(m: Message) -> tuple[str, ...]:
-    return m.id if isinstance(m.id, tuple) else (m.id,)
+    return tuple(m.id) if not isinstance(m.id, str) else (m.id,)
 
 
 def _strings(m: Message) -> tuple[str, ...]:
-    return tuple(s for s in (m.string if isinstance(m.string, tuple) else (m.string,)) if s)
+    return tuple(s for s in (m.string if not isinstance(m.string, str) else (m.string,)) or () if s)
 
 
 def read_catalog(path: Path, lang: str | None = None) -> Catalog:
@@ -175,7 +175,7 @@ def check_message(lang: str, msgid: str, translations: Iterable[str]) -> list[Pr
 
 def _keywords_listed(catalog: Catalog, command: str) -> list[str]:
     m = catalog.get(command, context=KEYWORD_CONTEXT)
-    return m.string.replace(",", " ").split() if m is not None and m.string else []
+    return m.string.replace(",", " ").split() if m is not None and isinstance(m.string, str) and m.string else []
 
 
 def check(lang: str, catalog: Catalog | None = None) -> list[Problem]:

@@ -8,8 +8,8 @@ refuses the duplicate, not our code.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -27,10 +27,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
+from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.selectable import NamedFromClause
 from sqlalchemy.types import TypeEngine
 
 from db import on_commit
 from messaging.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from services import Services
 
 #: Outbox columns the fan-out fills, in this order (the rest take their defaults).
 OUTBOX_COLUMNS = ("to_phone", "member_id", "group_id", "text", "language", "encoding", "segments",
@@ -38,12 +44,12 @@ OUTBOX_COLUMNS = ("to_phone", "member_id", "group_id", "text", "language", "enco
 SEND_CHUNK = 500
 
 
-def _insert(session: Session):
+def _insert(session: Session) -> Callable[[TableClause], Any]:
     return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)
 
 
-def json_rows(session: Session, name: str, columns: Sequence[tuple[str, TypeEngine]],
-              rows: Sequence[Sequence[Any]]):
+def json_rows(session: Session, name: str, columns: Sequence[tuple[str, TypeEngine[Any]]],
+              rows: Sequence[Sequence[Any]]) -> NamedFromClause:
     """``rows`` as a table in the query, sent as ONE JSON parameter.
 
     Thousands of bound values cost SQLAlchemy more to compile than the
@@ -58,7 +64,7 @@ def json_rows(session: Session, name: str, columns: Sequence[tuple[str, TypeEngi
     return select(*(func.json_extract(each.c.value, f"$.{c}").label(c) for c, _ in columns)).subquery(name)
 
 
-def one_of(session: Session, col: ColumnElement[int], values: Sequence[int]) -> ColumnElement[bool]:
+def one_of(session: Session, col: SQLCoreOperations[int], values: Sequence[int]) -> ColumnElement[bool]:
     """``col IN (values)``; on PostgreSQL ``col = ANY(:values)``, ONE array parameter.
 
     A thousand separate parameters cost SQLAlchemy and the driver more to
@@ -90,9 +96,9 @@ def no_commit_wait(session: Session) -> None:
         session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
-def insert_outbox_from_select(session: Session, source: Select) -> list[int]:
+def insert_outbox_from_select(session: Session, source: Select[*tuple[Any, ...]]) -> list[int]:
     """INSERT INTO outbox (OUTBOX_COLUMNS) ``source`` skipping existing dedupe keys; new row ids."""
-    table = OutboxMessage.__table__
+    table: TableClause = OutboxMessage.__table__  # type: ignore[assignment]  # a mapped class's table
     no_jit(session)
     stmt = (_insert(session)(table).from_select(list(OUTBOX_COLUMNS), source)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
@@ -125,7 +131,7 @@ def send_after_commit(session: Session, ids: Sequence[int], priority: int) -> No
         on_commit(session, enqueue_sends, list(ids), int(priority))
 
 
-def enqueue_sends(services, ids: list[int], priority: int) -> None:
+def enqueue_sends(services: Services, ids: list[int], priority: int) -> None:
     """One ``jobs.sms.send_many`` job per chunk of ids, with a deterministic job id.
 
     A lost enqueue (Redis down, process killed) leaves the rows pending for the

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -43,7 +44,7 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def pending_model_changes(url: str) -> list:
+def pending_model_changes(url: str) -> list[Any]:
     """Differences between the models and the migrated database (empty when current)."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -55,6 +56,7 @@ def pending_model_changes(url: str) -> list:
     try:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            return compare_metadata(ctx, metadata)
+            diff: list[Any] = compare_metadata(ctx, metadata)
+            return diff
     finally:
         engine.dispose()

@@ -1,6 +1,6 @@
 """Alembic environment: the URL comes from the caller (see migrations/__init__.py)."""
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import Connection, pool
 
 from db import make_engine
 from dbschema import metadata
@@ -20,7 +20,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("migrations need sqlalchemy.url (see migrations/__init__.py)")
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             _run_sqlite(conn)
@@ -29,13 +32,15 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run_sqlite(conn) -> None:
+def _run_sqlite(conn: Connection) -> None:
     """SQLite changes a column or a constraint by copying the table, dropping it and renaming the
     copy; with foreign keys on, dropping a table others point at fails (or, worse, fires their
     ON DELETE actions). SQLite's own recipe: foreign keys off around the migration (the pragma
     is a no-op inside a transaction, so it is set before Alembic's begins), then every
     reference checked before they are on again."""
     raw = conn.connection.dbapi_connection
+    if raw is None:
+        raise RuntimeError("the SQLite connection is closed")
     raw.execute("PRAGMA foreign_keys=OFF")
     try:
         _run(conn)
@@ -46,7 +51,7 @@ def _run_sqlite(conn) -> None:
         raise RuntimeError(f"the migration left broken references: {broken[:5]}")
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata,
                       render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
     with context.begin_transaction():

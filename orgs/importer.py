@@ -30,7 +30,7 @@ MAX_ROWS = 50_000
 class RowError:
     line: int
     message: str  # an N_() msgid with str.format fields
-    params: dict = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,6 +132,7 @@ def import_places(session: Session, data: bytes | str) -> ImportResult:
                     parent = country_place(session, name)
                     result.added += known is None
                     continue
+                assert parent is not None, "a chain starts at its country"
                 found = session.scalar(select(Place).where(Place.parent_id == parent.id, Place.name == name))
                 last = i == len(chain) - 1
                 if found is not None and found.level != level:

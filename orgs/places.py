@@ -10,8 +10,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
 
-from groups.models import Group
+from groups.models import Coordinator, Group
 from orgs.models import Place, PlaceLevel
 
 
@@ -40,7 +41,7 @@ def paths_of(session: Session, place_ids: Iterable[int]) -> list[str]:
     return list(session.scalars(select(Place.path).where(Place.id.in_(ids))))
 
 
-def under(path_column: ColumnElement[str], paths: Iterable[str]) -> ColumnElement[bool]:
+def under(path_column: SQLCoreOperations[str], paths: Iterable[str]) -> ColumnElement[bool]:
     """True for rows whose place path lies in (or is) one of ``paths``."""
     clauses = [path_column.startswith(p, autoescape=True) for p in paths]
     return or_(*clauses) if clauses else false()
@@ -97,7 +98,7 @@ def country_place(session: Session, code: str) -> Place:
     return found or add_place(session, country_name(code), PlaceLevel.COUNTRY, code=code)
 
 
-def under_places_of(place_ids) -> ColumnElement[bool]:
+def under_places_of(place_ids: Iterable[int] | Select[int]) -> ColumnElement[bool]:
     """Like :func:`groups_under` without a session: ``place_ids`` may be a SELECT of place ids."""
     from sqlalchemy.orm import aliased
 
@@ -147,7 +148,7 @@ def tree(session: Session, max_depth: int | None = None) -> list[tuple[Place, in
     return out
 
 
-def coordinator_clause(coordinator, regions: bool = True) -> ColumnElement[bool]:
+def coordinator_clause(coordinator: Coordinator, regions: bool = True) -> ColumnElement[bool]:
     """A WHERE clause on ``Group``: the groups a coordinator serves (not counting ``all_groups``).
 
     Her linked groups, the groups under her places (``coordinator_places``, the subtree) and,
@@ -165,7 +166,7 @@ def coordinator_clause(coordinator, regions: bool = True) -> ColumnElement[bool]
     return or_(*clauses)
 
 
-def coordinator_group_ids(coordinator, regions: bool = True, outside: Iterable[str] = ()) -> Select:
+def coordinator_group_ids(coordinator: Coordinator, regions: bool = True, outside: Iterable[str] = ()) -> Select[int]:
     """The ids of :func:`coordinator_clause`'s groups as a SELECT that reads indexes only.
 
     The same groups, as a UNION of her linked groups, the groups under her places
@@ -208,7 +209,8 @@ def set_coordinator_places(session: Session, coordinator_id: int, place_ids: Ite
     session.flush()
 
 
-def group_ids_in(place_id: int | None = None, project_id: int | None = None, *where: ColumnElement[bool]):
+def group_ids_in(place_id: int | None = None, project_id: int | None = None,
+                 *where: ColumnElement[bool]) -> Select[int]:
     """A SELECT of the ids of the groups under ``place_id`` (its subtree) and in ``project_id``,
     and ``where`` (a staff member's scope): what the reports read against ``report_groups`` by join."""
     from orgs.models import ProjectGroup

@@ -9,6 +9,7 @@ told once (the outbox key ``loan_expired:L17``). Safe to run twice.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from groups.models import Group, Member, Status
 from ledger.approvals import expire_loans
 from ledger.models import Loan, LoanStatus
 from outreach.loan_news import tell_withdrawn
+
+if TYPE_CHECKING:
+    pass
 
 
 def expire_due_loans(session: Session, now: dt.datetime) -> list[str]:

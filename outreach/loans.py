@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from groups.changes import meeting_days
@@ -58,15 +58,15 @@ class LoanDue:
     due_on: dt.date
 
 
-def _borrowers(session: Session, group_ids: list[int]) -> list[Any]:
+def _borrowers(session: Session, group_ids: list[int]) -> list[Row[Loan, str, str, bool]]:
     """Active loans of reachable members (active, in the group, no STOP) in ``group_ids``."""
-    return session.execute(
+    return list(session.execute(
         select(Loan, Member.phone, Member.language, plain_sql())
         .join(Member, Member.id == Loan.member_id).join(Group, Group.id == Loan.group_id)
         .join(Membership, (Membership.group_id == Loan.group_id) & (Membership.member_id == Loan.member_id))
         .where(one_of(session, Loan.group_id, group_ids), Loan.status == LoanStatus.ACTIVE, Member.status == Status.ACTIVE,
                Member.opted_out.is_(False), Membership.status == Status.ACTIVE)
-        .order_by(Loan.id)).all()
+        .order_by(Loan.id)).all())
 
 
 def instalments_for_meetings(session: Session, meetings: dict[int, dt.date]) -> list[LoanDue]:
@@ -154,7 +154,7 @@ def _local_day(group: Any, now: dt.datetime) -> dt.date:
 
 
 def _notice(group: Any, loan: Loan, phone: str, lang: str, letters: Letters, now: dt.datetime,
-            meets: Any = None) -> dict | None:
+            meets: Any = None) -> dict[str, Any] | None:
     """The outbox row of this loan's notice today, if it has one."""
     nxt = next_instalment(loan, meets)
     if nxt is None:

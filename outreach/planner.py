@@ -19,9 +19,23 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Date, DateTime, Integer, String, Text, and_, cast, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -161,7 +175,12 @@ def _advance(session: Session, plans: Iterable[tuple[int, Plan]],
     session.execute(update(Group), params)
 
 
-def _recipients(session: Session, stmt, group_ids: list[int]):
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+#: (group id, language, member_plain, prefix, text, encoding, segments): one text of a group (VARIANT_COLUMNS)
+Variant = tuple[int, str, int, str, str, str, int]
+
+
+def _recipients(session: Session, stmt: SelectT, group_ids: list[int]) -> SelectT:
     return stmt.where(one_of(session, Membership.group_id, group_ids), Membership.status == Status.ACTIVE,
                       Member.status == Status.ACTIVE, Member.opted_out.is_(False))
 
@@ -225,7 +244,7 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime,
         .join(Member, Member.id == Membership.member_id), list(by_id))).all()
     words: dict[tuple[int, str], str] = {}  # the reminder, once per group and language ...
     texts: dict[tuple[int, str, Letters], Any] = {}  # ... as sent, once per letter style too
-    per_group: dict[int, list[tuple]] = {}
+    per_group: dict[int, list[Variant]] = {}
     for gid, lang, choice in combos:
         row = by_id[gid]
         style = letters(row, choice)
@@ -244,14 +263,14 @@ def _write_reminders(session: Session, rows: list[Any], now: dt.datetime,
 FOLLOW_GROUP = 2  # _member_plain() of a member who left her letter style to the group
 
 
-def _member_plain():
+def _member_plain() -> ColumnElement[int]:
     """The member's own letter style as 0 (no), 1 (yes) or FOLLOW_GROUP: a plain value to join on."""
     return func.coalesce(cast(Member.plain_letters, Integer), FOLLOW_GROUP)
 
 
-def _chunks(per_group: dict[int, list[tuple]], limit: int) -> Iterable[list[tuple]]:
+def _chunks(per_group: dict[int, list[Variant]], limit: int) -> Iterable[list[Variant]]:
     """Variants in chunks of at most ``limit``, never splitting a group."""
-    chunk: list[tuple] = []
+    chunk: list[Variant] = []
     for variants in per_group.values():
         if chunk and len(chunk) + len(variants) > limit:
             yield chunk
@@ -265,7 +284,7 @@ VARIANT_COLUMNS = (("group_id", Integer()), ("language", String()), ("member_pla
                    ("prefix", String()), ("text", Text()), ("encoding", String()), ("segments", Integer()))
 
 
-def _rows_select(session: Session, variants: list[tuple]):
+def _rows_select(session: Session, variants: list[Variant]) -> Select[*tuple[Any, ...]]:
     """Outbox rows (OUTBOX_COLUMNS) for the recipients of the groups named in ``variants``.
 
     The recipients are gathered first (a MATERIALIZED CTE: PostgreSQL cannot
@@ -355,7 +374,7 @@ def preview(session: Session, group_id: int, now: dt.datetime) -> Preview:
     return Preview(plan.meeting_on, plan.remind_at, lines, moved.get(group_id))
 
 
-class _Row(dict):
+class _Row(dict[str, Any]):
     """A group row with attribute access (a plan's meeting date in place of the cursor's)."""
 
     __getattr__ = dict.__getitem__

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from groups.models import Group
 from i18n import N_
@@ -16,19 +17,22 @@ from orgs.metrics import metric
 from programmes.models import Business, Enrolment, Programme
 
 
-def _programmes(project_id: int):
+def _programmes(project_id: int) -> Select[int]:
     return select(Programme.id).where(Programme.project_id == project_id)
 
 
-def _under(session: Session, column, place_ids: Iterable[int] | None):
+def _under(session: Session, column: SQLCoreOperations[int | None], place_ids: Iterable[int] | None
+           ) -> ColumnElement[bool] | None:
     if place_ids is None:
         return None
     from orgs.places import groups_under
 
-    return column.in_(select(Group.id).where(groups_under(session, place_ids)))
+    clause: ColumnElement[bool] = column.in_(select(Group.id).where(groups_under(session, place_ids)))
+    return clause
 
 
-def _count_enrolments(session: Session, project_id: int, place_ids: Iterable[int] | None, *where) -> int:
+def _count_enrolments(session: Session, project_id: int, place_ids: Iterable[int] | None,
+                      *where: ColumnElement[bool]) -> int:
     q = select(func.count()).select_from(Enrolment).where(Enrolment.programme_id.in_(_programmes(project_id)), *where)
     under = _under(session, Enrolment.group_id, place_ids)
     return int(session.scalar(q if under is None else q.where(under)) or 0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import String, and_, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -90,11 +90,14 @@ def _month(column: Any) -> ColumnElement[str]:
     return func.substr(cast(column, String), literal_column("1"), literal_column("7"))
 
 
-def _scoped(stmt: Select, column: Any, groups: Select | None) -> Select:
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+
+
+def _scoped(stmt: AnySelect, column: Any, groups: Select[int] | None) -> AnySelect:
     return stmt if groups is None else stmt.where(column.in_(groups))
 
 
-def _people_key(by: str) -> tuple[Any, list]:
+def _people_key(by: str) -> tuple[Any, list[tuple[Any, Any]]]:
     """The grouping expression over enrolments, and the joins it needs."""
     if by == "gender":
         return Member.gender, [(Member, Member.id == Enrolment.member_id)]
@@ -103,7 +106,7 @@ def _people_key(by: str) -> tuple[Any, list]:
     return Enrolment.region, []
 
 
-def _people(session: Session, programme_id: int, by: str, groups: Select | None, start: dt.date | None,
+def _people(session: Session, programme_id: int, by: str, groups: Select[int] | None, start: dt.date | None,
             end: dt.date | None, keyed: bool = True) -> dict[Any, dict[str, int]]:
     key, joins = _people_key(by) if keyed else (literal("all"), [])
     sums = [func.sum(case((_in(col, start, end), 1), else_=0)).label(name) for name, col in _DATES.items()]
@@ -114,7 +117,7 @@ def _people(session: Session, programme_id: int, by: str, groups: Select | None,
     return {row.k: {name: int(getattr(row, name) or 0) for name in _DATES} for row in session.execute(stmt)}
 
 
-def _people_by_month(session: Session, programme_id: int, groups: Select | None, start: dt.date | None,
+def _people_by_month(session: Session, programme_id: int, groups: Select[int] | None, start: dt.date | None,
                      end: dt.date | None) -> dict[Any, dict[str, int]]:
     out: dict[Any, dict[str, int]] = {}
     for name, col in _DATES.items():
@@ -126,7 +129,7 @@ def _people_by_month(session: Session, programme_id: int, groups: Select | None,
     return out
 
 
-def _business_sums(today: dt.date, start: dt.date | None, end: dt.date | None) -> list:
+def _business_sums(today: dt.date, start: dt.date | None, end: dt.date | None) -> list[Any]:
     started = _in(Business.started_on, start, end)
     def lasted(col: Any) -> ColumnElement[bool]:
         return and_(started, col <= today, or_(Business.closed_on.is_(None), Business.closed_on >= col))
@@ -135,7 +138,7 @@ def _business_sums(today: dt.date, start: dt.date | None, end: dt.date | None) -
             func.sum(case((lasted(Business.twelve_months_on), 1), else_=0)).label("active_12m")]
 
 
-def _business_key(by: str) -> tuple[Any, list]:
+def _business_key(by: str) -> tuple[Any, list[tuple[Any, Any]]]:
     owner = Enrolment.id == Business.enrolment_id
     if by == "gender":
         return (case((Business.enrolment_id.is_(None), literal("__group")), else_=Member.gender),
@@ -148,7 +151,7 @@ def _business_key(by: str) -> tuple[Any, list]:
     return Business.region, []
 
 
-def _businesses(session: Session, programme_id: int, by: str, groups: Select | None, today: dt.date,
+def _businesses(session: Session, programme_id: int, by: str, groups: Select[int] | None, today: dt.date,
                 start: dt.date | None, end: dt.date | None, keyed: bool = True) -> dict[Any, dict[str, int]]:
     key, joins = _business_key(by) if keyed else (literal("all"), [])
     stmt = select(key.label("k"), *_business_sums(today, start, end)).select_from(Business)
@@ -158,7 +161,7 @@ def _businesses(session: Session, programme_id: int, by: str, groups: Select | N
     return {row.k: {name: int(getattr(row, name) or 0) for name in BUSINESS} for row in session.execute(stmt)}
 
 
-def programme_report(session: Session, programme_id: int, *, by: str = "region", groups: Select | None = None,
+def programme_report(session: Session, programme_id: int, *, by: str = "region", groups: Select[int] | None = None,
                      start: dt.date | None = None, end: dt.date | None = None,
                      today: dt.date | None = None) -> Report:
     """The programme's figures by ``by`` (region, category, gender, period), raw counts (unmasked).
@@ -195,7 +198,7 @@ def _label(by: str, key: Any) -> str | None:
     return key or NOT_RECORDED
 
 
-def _stages(session: Session, programme_id: int, groups: Select | None, start: dt.date | None,
+def _stages(session: Session, programme_id: int, groups: Select[int] | None, start: dt.date | None,
             end: dt.date | None) -> dict[str, int]:
     stmt = _scoped(select(StageReached.stage, func.count())
                    .where(StageReached.programme_id == programme_id, _in(StageReached.reached_on, start, end)),
@@ -203,7 +206,7 @@ def _stages(session: Session, programme_id: int, groups: Select | None, start: d
     return {stage: int(n) for stage, n in session.execute(stmt)}
 
 
-def _trades(session: Session, programme_id: int, groups: Select | None, start: dt.date | None,
+def _trades(session: Session, programme_id: int, groups: Select[int] | None, start: dt.date | None,
             end: dt.date | None) -> list[dict[str, Any]]:
     confirmed = case((Grant.status == GrantStatus.CONFIRMED, 1), else_=0)
     pending = case((Grant.status == GrantStatus.PENDING, 1), else_=0)

@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -51,6 +52,9 @@ from programmes.models import (
     TrainingSession,
     Trend,
 )
+
+if TYPE_CHECKING:
+    from services import Services
 
 TRADES_CSV = Path(__file__).resolve().parent / "data" / "trades.csv"
 
@@ -466,7 +470,7 @@ def give_award(session: Session, business: Business, amount: int, on: dt.date, n
     return award
 
 
-def _forget_caller(services, phone: str | None) -> None:
+def _forget_caller(services: Services, phone: str | None) -> None:
     if phone:
         from menus.state import forget_caller
 

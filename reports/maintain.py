@@ -30,11 +30,13 @@ import datetime as dt
 import itertools
 import logging
 from collections.abc import Collection, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from groups.models import Group, Membership
 from ledger.figures import MARKED, Figures, GroupKey, group_figures, mark
@@ -111,14 +113,16 @@ def _ended(session: Session, transaction: object) -> None:
 
 # -- writing -------------------------------------------------------------------------
 
-def _insert(session: Session, table: Table):
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
+def _insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
-_UPSERTS: dict[tuple[str, str, tuple[str, ...]], object] = {}
+_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Executable] = {}
 
 
-def _add(session: Session, table: Table, keys: list[str], rows: list[dict], columns: list[str]) -> None:
+def _add(session: Session, table: Table, keys: list[str], rows: list[dict[str, Any]], columns: list[str]) -> None:
     """Upsert ``rows``: insert, or add each of ``columns`` to the row already there (statement built once)."""
     if not rows:
         return
@@ -153,8 +157,8 @@ def _refresh(session: Session, ids: list[int], now: dt.datetime) -> None:
     pg = session.get_bind().dialect.name == "postgresql"
     old = {r.group_id: r for r in session.execute(_OLD_FOR_UPDATE if pg else _OLD, {"ids": ids})}
     zones = {gid: g.timezone for gid in ids if (g := session.get(Group, gid)) is not None}
-    group_rows: list[dict] = []
-    group_weeks: list[dict] = []
+    group_rows: list[dict[str, Any]] = []
+    group_weeks: list[dict[str, Any]] = []
     by_key: dict[GroupKey, Figures] = {}
     by_key_week: dict[tuple[GroupKey, dt.date], Figures] = {}
     for gid in ids:
@@ -166,7 +170,7 @@ def _refresh(session: Session, ids: list[int], now: dt.datetime) -> None:
         prev = Figures() if before is None else Figures(*(getattr(before, c) for c in FIGURES))
         prev_key = None if before is None else GroupKey(before.region, before.kind, before.currency)
         delta = fig.minus(prev)
-        if prev_key == key:
+        if before is not None and prev_key == key:
             if delta.is_zero() and before.as_of == day:
                 continue
             moves = [(key, delta)]

@@ -27,11 +27,16 @@ from ledger.figures import Figures
 FIGURES = Figures.names()
 
 
-#: A mixin with one BigInteger column per figure (minor units or counts), 0 by default.
-_Figures = type("_Figures", (), {
-    "__annotations__": {name: Mapped[int] for name in FIGURES},
-    **{name: mapped_column(BigInteger, default=0, server_default="0") for name in FIGURES},
-})
+class _Figures:
+    """A mixin with one BigInteger column per figure (minor units or counts), 0 by default.
+
+    The columns are added below, one per name in ``FIGURES`` (read with ``getattr``)."""
+
+    __annotations__ = {name: Mapped[int] for name in FIGURES}
+
+
+for _name in FIGURES:
+    setattr(_Figures, _name, mapped_column(BigInteger, default=0, server_default="0"))
 
 
 class _Key:

@@ -41,6 +41,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnClause
 
 from groups.models import CoordinatorGroup
 from ledger.figures import Figures
@@ -118,12 +119,13 @@ class Dashboard:
         return sum(getattr(line.figures, name) for line in self.lines)
 
 
-def segment_prices(config: Any, provider: str | None = None) -> dict[str, int]:
+def segment_prices(config: object, provider: str | None = None) -> dict[str, int]:
     """Price of one SMS segment per group currency, in its minor units (``SMS_SEGMENT_PRICE(S)``).
 
     ``SMS_SEGMENT_PRICES`` lists ``CUR=amount`` for every provider and ``CUR:provider=amount``
     for one provider (``INR=0.25,INR:twilio=0.40``); the provider's own price wins. ``provider``
-    defaults to the configured ``SMS_BACKEND``.
+    defaults to the configured ``SMS_BACKEND``. ``config`` is a :class:`config.Config` or anything with
+    those names (each one read with a default).
     """
     provider = (provider or getattr(config, "SMS_BACKEND", "") or "").strip().lower()
     pairs = [(getattr(config, "SMS_PRICE_CURRENCY", "") or "KES", str(getattr(config, "SMS_SEGMENT_PRICE", "")))]
@@ -156,7 +158,7 @@ class GroupScope:
     """
 
     regions: tuple[str, ...] = ()
-    group_ids: Collection[int] | Select | None = None
+    group_ids: Collection[int] | Select[int] | None = None
     coordinator_id: int | None = None  # and the groups linked to this coordinator (coordinator_groups)
 
     def ids(self) -> Any:
@@ -166,10 +168,10 @@ class GroupScope:
         return None if self.group_ids is None else _ids(self.group_ids)
 
 
-Scope = GroupScope | Collection[int] | Select | None
+Scope = GroupScope | Collection[int] | Select[int] | None
 
 
-def _ids(ids: Collection[int] | Select) -> Any:
+def _ids(ids: Collection[int] | Select[int]) -> Any:
     return ids if isinstance(ids, Select) else sorted(set(ids))
 
 
@@ -209,7 +211,7 @@ def _key_filters(table: Any, filters: Filters) -> list[Any]:
 
 _NO_TEXT = cast(null(), String)
 _NO_DATE = cast(null(), Date)
-_ZEROS = [literal_column("0") for _ in FIGURES]
+_ZEROS: list[ColumnClause[Any]] = [literal_column("0") for _ in FIGURES]
 
 
 def _tag(name: str) -> Any:
@@ -225,7 +227,7 @@ def _bound_filters(table: Any, filters: Filters) -> list[Any]:
     return conds
 
 
-_SHAPES: dict[tuple[bool, bool, bool], Any] = {}
+_SHAPES: dict[tuple[bool, bool, bool, bool, bool], Any] = {}
 
 
 def _statement(scope: GroupScope | None, filters: Filters) -> Any:

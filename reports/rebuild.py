@@ -128,10 +128,12 @@ def rebuild(session: Session, now: dt.datetime, progress: Callable[[int], None] 
 def _rebuild_sms(session: Session) -> None:
     # sent_at is set once, when the provider accepts a message (what it charges for), whatever
     # a delivery report says later: the same messages the sender counts as it goes.
-    per_group: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0, 0])
+    per_group: dict[tuple[int | None, dt.date], list[int]] = defaultdict(lambda: [0, 0])
     for gid, at, segments in session.execute(
             select(OutboxMessage.group_id, OutboxMessage.sent_at, OutboxMessage.segments)
             .where(OutboxMessage.group_id.is_not(None), OutboxMessage.sent_at.is_not(None))):
+        if at is None:  # not selected (the WHERE): for the type checker
+            continue
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)
         cell = per_group[(gid, month_of(at))]

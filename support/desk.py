@@ -250,7 +250,7 @@ def is_overdue(request: SupportRequest, target_days: int | None, now: dt.datetim
     return (now or _now()) - created > dt.timedelta(days=target_days)
 
 
-def month_column(session: Session):
+def month_column(session: Session) -> ColumnElement[str]:
     """``YYYY-MM`` of ``SupportRequest.created_at`` (UTC), in the database's own dialect."""
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", SupportRequest.created_at), "YYYY-MM")
@@ -281,7 +281,7 @@ def monthly_counts(session: Session, *, where: ColumnElement[bool] | None = None
     if centre_id is not None:
         stmt = stmt.where(SupportRequest.centre_id == centre_id)
     stmt = stmt.group_by(month, SupportRequest.centre_id, SupportRequest.category)
-    grouped: dict[tuple[str, int | None], Counter] = {}
+    grouped: dict[tuple[str, int | None], Counter[Category]] = {}
     for m, cid, category, n in session.execute(stmt):
         grouped.setdefault((m, cid), Counter())[Category(category)] += int(n)
     return [CountRow(m, cid, {c: grouped[(m, cid)].get(c, 0) for c in Category})

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import sys
 
+from babel.messages.catalog import Message
 from babel.messages.pofile import read_po, write_po
 
 
-def _key(message):
+def _key(message: Message) -> tuple[object, str | None]:
     return (message.id, message.context)
 
 
 def merge(target: str, sources: list[str]) -> int:
     with open(target, "rb") as fh:
         catalog = read_po(fh)
-    known = {}
+    known: dict[tuple[object, str | None], str | tuple[str, ...] | list[str]] = {}
     for path in sources:
         with open(path, "rb") as fh:
             for m in read_po(fh):

@@ -16,8 +16,10 @@ Revision ID: orgs02
 Revises: orgs01
 """
 import json
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import Connection, Row
 from alembic import op
 
 revision = 'orgs02'
@@ -38,19 +40,21 @@ coordinator_places = sa.table('coordinator_places', sa.column('coordinator_id', 
 def _country_name(code: str) -> str:
     from babel import Locale
 
-    return Locale('en').territories.get(code, code)
+    return str(Locale('en').territories.get(code, code))
 
 
-def _add(conn, name: str, level: str, parent: tuple[int, str] | None, code: str | None = None) -> tuple[int, str]:
-    new_id = conn.execute(places.insert().values(
+def _add(conn: Connection, name: str, level: str, parent: tuple[int, str] | None, code: str | None = None) -> tuple[int, str]:
+    key = conn.execute(places.insert().values(
         name=name[:120], level=level, parent_id=parent[0] if parent else None, code=code, path='')
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    assert key is not None  # a single-row INSERT
+    new_id: int = key[0]
     path = f"{parent[1] if parent else '/'}{new_id}/"
     conn.execute(places.update().where(places.c.id == new_id).values(path=path))
     return new_id, path
 
 
-def _find(conn, name: str, parent_id: int | None):
+def _find(conn: Connection, name: str, parent_id: int | None) -> Row[Any, Any] | None:
     same_parent = places.c.parent_id == parent_id if parent_id is not None else places.c.parent_id.is_(None)
     return conn.execute(sa.select(places.c.id, places.c.path).where(same_parent, places.c.name == name[:120])).first()
 
@@ -97,12 +101,12 @@ def upgrade() -> None:
             name = (name or '').strip()
             if not name:
                 continue
-            found = {r[0] for r in conn.execute(sa.select(places.c.id).where(
+            region_ids = {r[0] for r in conn.execute(sa.select(places.c.id).where(
                 places.c.level == 'region', places.c.name == name[:120]))}
-            if not found:
+            if not region_ids:
                 root = _find(conn, name, None)
-                found = {root[0] if root else _add(conn, name, 'region', None)[0]}
-            ids |= found
+                region_ids = {root[0] if root else _add(conn, name, 'region', None)[0]}
+            ids |= region_ids
         for place_id in sorted(ids):
             conn.execute(coordinator_places.insert().values(coordinator_id=coord_id, place_id=place_id))
 

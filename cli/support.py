@@ -6,9 +6,9 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from cli import find_coordinator, services
+from groups.service import coordinators_of
 from support.desk import close
 from support.models import Outcome, RequestStatus, SupportRequest
-from support.service import coordinators_of
 
 support = AppGroup("support", help="Members' requests for help (business, legal, psychological, other).")
 

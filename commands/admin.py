@@ -21,8 +21,8 @@ from commands.registry import COORDINATOR, Command, pgettext, register
 from db import on_commit
 from groups.changes import ChangeError, cancel_meeting, move_meeting, next_meeting_of
 from groups.models import Group, Member, Membership, Role, Status
+from groups.service import coordinators_of
 from i18n import N_, Translator, translator
-from support.service import coordinators_of
 
 if TYPE_CHECKING:
     from services import Services

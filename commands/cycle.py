@@ -202,7 +202,7 @@ def _hold_group(ctx: Context, parsed: Parsed) -> tuple[Group, int | None]:
     """The sender's own group; a coordinator names the group by its code (HOLD UPENDO)."""
     if ctx.group is not None:
         return ctx.group, None
-    from support.service import coordinators_of
+    from groups.service import coordinators_of
 
     coordinator, words = ctx.sender.coordinator, parsed.text.split()
     group = ctx.session.scalar(select(Group).where(Group.code == words[0].upper())) if words else None

@@ -18,12 +18,12 @@ from commands.messages import ROLE_NAMES, item_problem
 from commands.parser import Grammar, Parsed
 from commands.registry import COORDINATOR, Command, pgettext, register
 from groups.models import Group, Member
+from groups.service import coordinators_of
 from i18n import N_
 from ledger.errors import LedgerError
 from ledger.loans import parse_ref, withdraw_loan
 from ledger.models import Loan, LoanStatus
 from outreach.loan_news import tell_decision, tell_withdrawn
-from support.service import coordinators_of
 
 DECIDERS = frozenset({"chair", "secretary", "treasurer", COORDINATOR})
 CHAIR = frozenset({"chair"})

@@ -180,10 +180,10 @@ def staff_edit(staff_id: int) -> ResponseReturnValue:
 
 @bp.get("/audit")
 @staff_required(role="admin")
-def audit_log():
+def audit_log() -> ResponseReturnValue:
     page = max(1, request.args.get("page", 1, type=int))
     with services().db.transaction() as s:
-        total = s.scalar(select(func.count(AuditEntry.id)))
+        total = s.scalar(select(func.count(AuditEntry.id))) or 0
         entries = s.scalars(select(AuditEntry).options(joinedload(AuditEntry.staff))
                             .order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE).offset((page - 1) * AUDIT_PAGE)).all()
     return render_template("console/audit.html", entries=entries, page=page,

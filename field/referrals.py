@@ -26,12 +26,12 @@ from field.errors import FieldError
 from field.models import LenderBranch, LoanCondition, Referral, ReferralStatus
 from groups.letters import letters_for
 from groups.models import Coordinator, Group, Member, Membership, Role, Status
+from groups.service import coordinators_of
 from i18n import N_, translator
 from messaging.models import Priority
 from messaging.outbox import queue_sms
 from orgs.conditions import CONDITIONS, NONE, UnknownCondition, require_known
 from orgs.models import Organisation, OrgKind, Place, ProjectGroup, ProjectOrganisation
-from support.service import coordinators_of
 from text.plain import Letters
 
 STATUS_LABELS = {

@@ -7,9 +7,13 @@ never be mistaken for ``send-1`` of another."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import metrics
 from messaging.models import Priority
+
+if TYPE_CHECKING:
+    from services import Services
 
 log = logging.getLogger("kassa.dispatch")
 
@@ -27,7 +31,7 @@ RETRY_INTERVALS = [10, 30, 90, 270, 810]
 MAX_ATTEMPTS = len(RETRY_INTERVALS) + 1
 
 
-def enqueue_send(services, outbox_id: int, priority: int) -> None:
+def enqueue_send(services: Services, outbox_id: int, priority: int) -> None:
     """Enqueue the send job for one outbox row; a lost enqueue is the sweeper's to fix.
 
     Transient provider failures are retried by RQ with exponential backoff
@@ -44,7 +48,7 @@ def enqueue_send(services, outbox_id: int, priority: int) -> None:
         log.warning("could not enqueue outbox %s; the sweeper will", outbox_id, exc_info=True)
 
 
-def enqueue_inbox(services, inbox_id: int) -> None:
+def enqueue_inbox(services: Services, inbox_id: int) -> None:
     """Enqueue the command run for one stored inbound SMS (the sweeper's path)."""
     try:
         services.queue("high").enqueue(PROCESS_INBOX, inbox_id,
@@ -57,7 +61,7 @@ def enqueue_inbox(services, inbox_id: int) -> None:
 DRAINS = 2
 
 
-def enqueue_drains(services, priority: int) -> int:
+def enqueue_drains(services: Services, priority: int) -> int:
     """Start the drain jobs of ``priority`` that are not running; how many were started."""
     queue = services.queue(QUEUE_FOR_PRIORITY.get(Priority(priority), "default"))
     started = 0
@@ -74,7 +78,7 @@ def enqueue_drains(services, priority: int) -> int:
     return started
 
 
-def job_alive(services, job_id: str) -> bool:
+def job_alive(services: Services, job_id: str) -> bool:
     """True when RQ still holds ``job_id`` waiting or running (so re-enqueueing would double it)."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job

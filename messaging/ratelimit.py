@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 _RESERVE = """
 local t = redis.call('TIME')
@@ -34,7 +38,7 @@ return slot - now
 class RateLimiter:
     """``rate`` messages per second on ``channel`` (an account), shared by all workers; 0: no limit."""
 
-    def __init__(self, redis, channel: str, rate: float,
+    def __init__(self, redis: Redis, channel: str, rate: float,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.key = f"kassa:rate:{channel}"
         self.rate = rate

@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select, update
 
 from messaging.dispatch import DRAINS, QUEUE_FOR_PRIORITY, enqueue_drains, enqueue_inbox, job_alive
 from messaging.models import InboxMessage, InStatus, OutboxMessage, OutStatus
+
+if TYPE_CHECKING:
+    from services import Services
 
 log = logging.getLogger("kassa.sweeper")
 
@@ -35,13 +39,13 @@ INBOX_AFTER = dt.timedelta(seconds=60)
 BATCH = 1000
 
 
-def sweep(services, now: dt.datetime) -> int:
+def sweep(services: Services, now: dt.datetime) -> int:
     """Recover lost work; return how many rows were handed to RQ again."""
     released = _release_stuck_sends(services, now)
     return released + _requeue_outbox(services, now) + _requeue_inbox(services, now)
 
 
-def _release_stuck_sends(services, now: dt.datetime) -> int:
+def _release_stuck_sends(services: Services, now: dt.datetime) -> int:
     """Rows a dead worker claimed: recorded from the journal when it answers, else pending and drained."""
     from messaging.sender import journalled, record_journalled
 
@@ -72,7 +76,7 @@ def _release_stuck_sends(services, now: dt.datetime) -> int:
     return released
 
 
-def _requeue_outbox(services, now: dt.datetime) -> int:
+def _requeue_outbox(services: Services, now: dt.datetime) -> int:
     """Hand each priority with lost ready rows to its drain jobs; how many rows were lost."""
     busy = _busy_priorities(services)
     with services.db.transaction() as session:
@@ -93,11 +97,11 @@ def _requeue_outbox(services, now: dt.datetime) -> int:
     return lost
 
 
-def _draining(services, priority: int) -> bool:
+def _draining(services: Services, priority: int) -> bool:
     return any(job_alive(services, services.job_id(f"drain-{int(priority)}-{k}")) for k in range(DRAINS))
 
 
-def _busy_priorities(services) -> set[int]:
+def _busy_priorities(services: Services) -> set[int]:
     """Priorities whose queue still holds jobs: their pending rows wait in those jobs.
 
     Reminders and broadcasts are sent by chunk jobs (``jobs.sms.send_many``),
@@ -108,7 +112,7 @@ def _busy_priorities(services) -> set[int]:
     return {int(prio) for prio, name in QUEUE_FOR_PRIORITY.items() if services.queue(name).count}
 
 
-def _requeue_inbox(services, now: dt.datetime) -> int:
+def _requeue_inbox(services: Services, now: dt.datetime) -> int:
     with services.db.transaction() as session:
         ids = session.scalars(
             select(InboxMessage.id)

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from groups.letters import letters_for
 from groups.models import Coordinator, Group, Member, Membership, Role, Status
+from groups.service import coordinators_of
 from i18n import N_, Translator, translator
 from ledger.approvals import Deciders, deciders
 from ledger.models import Loan
 from messaging.models import Priority
 from messaging.outbox import queue_sms
-from support.service import coordinators_of
 from text.plain import Letters
 
 #: Decider tier -> what the borrower is told after asking (USSD).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 import time_machine
@@ -26,6 +27,15 @@ from messaging.models import OutboxMessage
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+
+    from services import Services
+
+T = TypeVar("T")
 EN = translator("en")
 START = dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC)  # a Monday, 11:00 in Nairobi
 PIN = "4071"
@@ -36,7 +46,7 @@ def kes(minor: int) -> str:
 
 
 @contextmanager
-def meeting(week: int):
+def meeting(week: int) -> Iterator[None]:
     """The clock at the group's meeting, ``week`` weeks after the first one."""
     with time_machine.travel(START + dt.timedelta(weeks=week), tick=True):
         yield
@@ -45,7 +55,7 @@ def meeting(week: int):
 class Group_:
     """One group's phones: SMS in, what each phone was sent."""
 
-    def __init__(self, client, services, code: str, people: dict[int, str]) -> None:
+    def __init__(self, client: FlaskClient, services: Services, code: str, people: dict[int, str]) -> None:
         self.client, self.services, self.code, self.people = client, services, code, people
 
     def sms(self, number: int, text: str) -> list[str]:
@@ -97,13 +107,13 @@ class Group_:
         assert "Choose a new 4-digit PIN" in phone.screen, phone.screen
         phone.walk(PIN, PIN)
 
-    def read(self, fn):
+    def read(self, fn: Callable[[Session, Group], T]) -> T:
         with self.services.db.transaction() as s:
             group = s.scalar(select(Group).where(Group.code == self.code))
             return fn(s, group)
 
 
-def _setup(services, code: str, kind: str, people: list[tuple[str, str, str]], **rules) -> dict[int, str]:
+def _setup(services: Services, code: str, kind: str, people: list[tuple[str, str, str]], **rules: Any) -> dict[int, str]:
     with services.db.transaction() as s:
         group = create_group(s, code=code, name=f"{code.title()} Group", kind=kind, currency="KES", country="KE",
                              timezone="Africa/Nairobi", meeting_weekday=0, meeting_time=dt.time(11, 0), **rules)
@@ -124,7 +134,7 @@ def _books_sound(g: Group_) -> None:
     assert g.read(lambda s, group: sum(line.balance for line in ledger.trial_balance(s, group))) == 0
 
 
-def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
+def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client: FlaskClient, services: Services) -> None:
     people = [("+254711100001", "Amina Odhiambo", "treasurer"), ("+254711100002", "Bahati Wafula", "chair"),
               ("+254711100003", "Chiku Atieno", "member"), ("+254711100004", "Dalila Akinyi", "member"),
               ("+254711100005", "Eshe Kemunto", "member"), ("+254711100006", "Furaha Nafula", "member")]
@@ -240,7 +250,7 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
         assert attendance == 1  # Dalila, once
 
 
-def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(client, services):
+def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(client: FlaskClient, services: Services) -> None:
     people = [("+254722200001", "Grace Wanjiku", "treasurer"), ("+254722200002", "Mary Achieng", "chair"),
               ("+254722200003", "Faith Njeri", "member"), ("+254722200004", "Esther Mutua", "member"),
               ("+254722200005", "Joy Chebet", "member")]
@@ -339,7 +349,7 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
 # -- every new SMS fits, in every language (the budgets of tests/test_languages.py) ------------
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_every_cycle_sms_fits_in_every_language(client, services, lang):
+def test_every_cycle_sms_fits_in_every_language(client: FlaskClient, services: Services, lang) -> None:
     from tests.test_languages import CHAIR, HUONG, LAN, TREASURER, _group
 
     with services.db.transaction() as s:
@@ -364,7 +374,7 @@ def test_every_cycle_sms_fits_in_every_language(client, services, lang):
     assert all(r.language == lang for r in rows)
 
 
-def _all(services) -> list[OutboxMessage]:
+def _all(services: Services) -> list[OutboxMessage]:
     with services.db.transaction() as s:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
@@ -377,7 +387,7 @@ def _counts(g: Group_) -> tuple[int, int]:
                                         Membership.status == Status.ACTIVE))))
 
 
-def test_share_out_refusals_expiry_and_hold(client, services):
+def test_share_out_refusals_expiry_and_hold(client: FlaskClient, services: Services) -> None:
     people = [("+254733300001", "Amina Odhiambo", "treasurer"), ("+254733300002", "Bahati Wafula", "chair"),
               ("+254733300003", "Chiku Atieno", "member")]
     with meeting(0):
@@ -409,7 +419,7 @@ def test_share_out_refusals_expiry_and_hold(client, services):
         assert g.read(lambda s, group: ledger.group_summary(s, group).cycle) == 1
 
 
-def test_leaving_grants_and_attendance_refusals(client, services):
+def test_leaving_grants_and_attendance_refusals(client: FlaskClient, services: Services) -> None:
     people = [("+254744400001", "Grace Wanjiku", "treasurer"), ("+254744400002", "Mary Achieng", "chair"),
               ("+254744400003", "Faith Njeri", "member"), ("+254744400004", "Esther Mutua", "member")]
     with meeting(0):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -14,13 +15,19 @@ from i18n import translator
 from tests.ledger_fixtures import key
 from tests.test_console import ADMIN, COORD, add_staff, client_from, login
 
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
-def _save_everyone(services, code: str) -> int:
+def _save_everyone(services: Services, code: str) -> int:
     """Every member of group ``code`` saves the rule; the group's savings."""
     with services.db.transaction() as s:
         g = s.scalar(select(Group).where(Group.code == code))
@@ -35,7 +42,7 @@ def _cells(html: str, figure: str) -> list[str]:
     return re.findall(rf'data-figure="{figure}" href="[^"]*">([^<]+)</a>', html)
 
 
-def test_admin_sees_every_group_per_currency(app, services, demo):
+def test_admin_sees_every_group_per_currency(app: Flask, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     client = client_from(app, "10.1.0.1")
     assert login(client, *ADMIN).status_code == 303
@@ -61,7 +68,7 @@ def test_admin_sees_every_group_per_currency(app, services, demo):
     assert set(re.findall(r'<tr data-currency="(\w+)">', vsla)) == kinds
 
 
-def test_coordinator_sees_only_her_groups(app, services, demo):
+def test_coordinator_sees_only_her_groups(app: Flask, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph")  # linked to the demo coordinator by phone
     client = client_from(app, "10.1.0.2")
     assert login(client, *COORD).status_code == 303
@@ -76,13 +83,13 @@ def test_coordinator_sees_only_her_groups(app, services, demo):
     assert rows.count('href="/console/groups/') == len(mine)
 
 
-def demo_codes(services) -> list[str]:
+def demo_codes(services: Services) -> list[str]:
     with services.db.transaction() as s:
         return list(s.scalars(select(Group.code)))
 
 
 @pytest.mark.parametrize("lang", ["az", "ru", "vi", "sv", "sw", "hi", "ml"])
-def test_dashboard_words_in_every_language(app, services, demo, lang):
+def test_dashboard_words_in_every_language(app: Flask, services: Services, demo: DemoPeople, lang: str) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin", language=lang)
     client = client_from(app, "10.1.0.3")
     assert login(client, *ADMIN).status_code == 303

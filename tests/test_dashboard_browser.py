@@ -3,6 +3,7 @@ SMS, run through the webhook and the real job path, its figures equal ``flask le
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -15,11 +16,16 @@ from messaging.models import OutboxMessage, OutStatus
 from tests.browser import console_login
 from tests.smskit import run_jobs
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser import Live, LiveServer
+
 ADMIN = ("+254700000001", "correct horse battery")
 TREASURER, CHAIR, FAITH = "+254712000001", "+254712000002", "+254712000003"
 
 
-def sms(live, phone: str, text: str) -> None:
+def sms(live: Live, phone: str, text: str) -> None:
     """An SMS as Africa's Talking posts it; then the worker runs the queued jobs (command, replies)."""
     client = live.app.test_client()
     form = {"from": phone, "to": "12345", "text": text, "date": "2026-11-30 09:00:00",
@@ -28,7 +34,7 @@ def sms(live, phone: str, text: str) -> None:
     run_jobs(live.services)
 
 
-def summary_lines(live) -> dict[str, str]:
+def summary_lines(live: Live) -> dict[str, str]:
     result = live.app.test_cli_runner().invoke(args=["ledger", "summary", "UPENDO"])
     assert result.exit_code == 0, result.output
     return {m.group(1): m.group(2).strip() for m in re.finditer(r"^  (.+?)\s{2,}(.+)$", result.output, re.M)}
@@ -38,7 +44,7 @@ def percent(text: str) -> float:
     return float(re.search(r"[\d.]+", text.replace(",", "")).group(0))
 
 
-def test_dashboard_equals_ledger_summary_after_treasurer_sms(live_server, page):
+def test_dashboard_equals_ledger_summary_after_treasurer_sms(live_server: LiveServer, page: Page):
     live = live_server()
     services = live.services
     with services.db.transaction() as s:  # empty books: every figure comes from the SMS below

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import random
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -21,18 +22,25 @@ from support.models import Category, Outcome, RequestStatus, SupportNote, Suppor
 from support.service import open_request
 from tests.test_console import ADMIN, COORD, login, post
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 LAWYER = ("+254711000001", "lawyer password 1")
 PSYCH = ("+254711000002", "psychologist pw 2")
 FAITH = "+254712000003"
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
 @pytest.fixture
-def centres(services, demo):
+def centres(services: Services, demo: DemoPeople) -> dict[str, int]:
     """Kenya > Kisumu (region) > Kisumu East (district), covered by the Kisumu centre; a second centre
     (Nairobi) covers nothing. UPENDO meets in Kisumu East."""
     with services.db.transaction() as s:
@@ -48,25 +56,25 @@ def centres(services, demo):
         return {"kisumu": kis.id, "nairobi": nairobi.id}
 
 
-def ask(services, phone=FAITH, category=Category.LEGAL, key="k1") -> str:
+def ask(services: Services, phone: str = FAITH, category: Category = Category.LEGAL, key: str = "k1") -> str:
     with services.db.transaction() as s:
         member = s.scalar(select(Member).where(Member.phone == phone))
         group = member.memberships[0].group
         return open_request(s, group, member, category, key=key).request.ref
 
 
-def texts_to(services, phone) -> list[str]:
+def texts_to(services: Services, phone: str) -> list[str]:
     with services.db.transaction() as s:
         return list(s.scalars(select(OutboxMessage.text).where(OutboxMessage.to_phone == phone)
                               .order_by(OutboxMessage.id)))
 
 
-def staff(services, phone, password, role, name, centre_id=None) -> int:
+def staff(services: Services, phone: str, password: str, role: str, name: str, centre_id: int | None = None) -> int:
     with services.db.transaction() as s:
         return create_staff(s, phone=phone, password=password, role=role, name=name, centre_id=centre_id).id
 
 
-def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(services, centres):
+def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(services: Services, centres: dict[str, int]) -> None:
     ref = ask(services)
     with services.db.transaction() as s:
         req = s.scalar(select(SupportRequest).where(SupportRequest.ref == ref))
@@ -76,7 +84,7 @@ def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(services
             centres["nairobi"]
 
 
-def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_category(services, centres):
+def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_category(services: Services, centres: dict[str, int]) -> None:
     lawyer_id = staff(services, *LAWYER, "lawyer", "Lydia Lawyer", centres["kisumu"])
     ref = ask(services)
     before = len(texts_to(services, FAITH))
@@ -108,7 +116,7 @@ def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_categ
         assert s.scalar(select(func.count()).select_from(SupportNote)) == 1
 
 
-def test_the_sms_is_in_her_language(services, centres):
+def test_the_sms_is_in_her_language(services: Services, centres: dict[str, int]) -> None:
     with services.db.transaction() as s:
         member = s.scalar(select(Member).where(Member.phone == FAITH))
         member.language = "sw"
@@ -123,7 +131,7 @@ def test_the_sms_is_in_her_language(services, centres):
 
 # -- the console ----------------------------------------------------------------------
 
-def test_console_assign_take_close_and_scope(client, app, services, centres):
+def test_console_assign_take_close_and_scope(client: FlaskClient, app: Flask, services: Services, centres: dict[str, int]) -> None:
     staff(services, *ADMIN, "admin", "Amina Admin")
     lawyer_id = staff(services, *LAWYER, "lawyer", "Lydia Lawyer", centres["kisumu"])
     staff(services, *PSYCH, "psychologist", "Nora Nairobi", centres["nairobi"])
@@ -166,7 +174,7 @@ def test_console_assign_take_close_and_scope(client, app, services, centres):
     assert actions.count("support.assign") == 2 and "support.close" in actions
 
 
-def test_coordinator_sees_her_groups_requests(client, services, centres):
+def test_coordinator_sees_her_groups_requests(client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
     staff(services, *COORD, "coordinator", "Joseph Otieno")
     ref = ask(services)
     with services.db.transaction() as s:
@@ -179,7 +187,7 @@ def test_coordinator_sees_her_groups_requests(client, services, centres):
     assert ref in page and far not in page
 
 
-def test_overdue_requests_are_highlighted(client, services, centres):
+def test_overdue_requests_are_highlighted(client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
     staff(services, *ADMIN, "admin", "Amina Admin")
     old, new = ask(services), ask(services, key="k9")
     with services.db.transaction() as s:
@@ -191,7 +199,7 @@ def test_overdue_requests_are_highlighted(client, services, centres):
     assert f'data-ref="{new}" class="overdue"' not in html and f'data-ref="{new}"' in html
 
 
-def test_walk_in_without_and_with_a_phone(client, services, centres):
+def test_walk_in_without_and_with_a_phone(client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
     staff(services, *ADMIN, "admin", "Amina Admin")
     login(client, *ADMIN)
     form = {"name": "Grace Walk-in", "phone": "", "language": "sw", "category": "psychological",
@@ -221,7 +229,7 @@ def test_walk_in_without_and_with_a_phone(client, services, centres):
 
 # -- the counts ------------------------------------------------------------------------
 
-def test_monthly_counts_equal_the_rows_behind_them(client, services, centres):
+def test_monthly_counts_equal_the_rows_behind_them(client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
     staff(services, *ADMIN, "admin", "Amina Admin")
     rng = random.Random(14)
     with services.db.transaction() as s:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -22,18 +23,23 @@ from orgs.places import add_place
 from support.models import Outcome, RequestStatus, SupportRequest
 from tests.browser import console_login
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser import Live, LiveServer
+
 ADMIN = ("+254700000001", "correct horse battery")
 LAWYER = ("+254711000001", "lawyer password 1")
 FAITH = "+254712000003"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def shot(page, name: str) -> None:
+def shot(page: Page, name: str) -> None:
     if os.environ.get("KASSA_DOCS_SCREENSHOTS"):
         page.screenshot(path=str(DOCS / name), full_page=True)
 
 
-def setup(live) -> None:
+def setup(live: Live) -> None:
     with live.services.db.transaction() as s:
         seed_demo(s, history=False)
         ke = add_place(s, "Kenya", PlaceLevel.COUNTRY)
@@ -48,7 +54,7 @@ def setup(live) -> None:
                      centre_id=centre.id)
 
 
-def answer(page, choice_word: str | None = None, value: str | None = None) -> None:
+def answer(page: Page, choice_word: str | None = None, value: str | None = None) -> None:
     """Answer the USSD screen on the simulated phone: the number of ``choice_word``, or ``value``."""
     if value is None:
         screen = page.locator("#ussd-text").inner_text()
@@ -62,12 +68,12 @@ def answer(page, choice_word: str | None = None, value: str | None = None) -> No
                            " return e && e.innerText !== b; }", arg=before)
 
 
-def logout(page) -> None:
+def logout(page: Page) -> None:
     with page.expect_navigation():
         page.click("#logout")
 
 
-def test_legal_help_from_the_simulator_to_closed_with_both_sms(live_server, page):
+def test_legal_help_from_the_simulator_to_closed_with_both_sms(live_server: LiveServer, page: Page) -> None:
     live = live_server(WEBHOOK_TOKEN="browser-hook-token")
     setup(live)
 
@@ -135,7 +141,7 @@ def test_legal_help_from_the_simulator_to_closed_with_both_sms(live_server, page
     assert "legal" not in sms.lower()
 
 
-def test_messages_search_in_the_browser(live_server, page):
+def test_messages_search_in_the_browser(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     setup(live)
     from messaging.models import OutStatus

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
@@ -38,6 +39,17 @@ from security.pins import set_pin
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
+    from sqlalchemy.orm import Session
+    from werkzeug.test import TestResponse
+
+    from services import Services
+    from tests.fixture_types import MakeApp
+
 ADMIN = ("+254700000001", "correct horse battery")
 MOBILISER = "+254722000100"
 PEPPER = "test-pepper"
@@ -48,25 +60,25 @@ LENDER_PHONE = "+254733000500"
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False, VISIT_ALERT_WEEKS=4)
 
 
-def token(client, path="/console/login") -> str:
+def token(client: FlaskClient, path: str = "/console/login") -> str:
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def login(client, phone, password):
+def login(client: FlaskClient, phone: str, password: str) -> TestResponse:
     return client.post("/console/login", data={"phone": phone, "password": password, "csrf_token": token(client)})
 
 
-def post(client, path, data, page="/console/"):
+def post(client: FlaskClient, path: str, data: Mapping[str, object], page: str = "/console/") -> TestResponse:
     return client.post(path, data={**data, "csrf_token": token(client, page)})
 
 
 @pytest.fixture
-def world(services):
+def world(services: Services) -> dict[str, int]:
     """A project over two districts of Kisumu, a group in a village of each, a lender with a target."""
     with services.db.transaction() as s:
         ke = add_place(s, "Kenya", PlaceLevel.COUNTRY)
@@ -103,7 +115,7 @@ def world(services):
 
 
 def test_a_mobiliser_visits_a_group_the_other_is_flagged_and_a_referral_counts_against_the_target(
-        client, services, world):
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     five_weeks_on = dt.datetime.now(dt.UTC) + dt.timedelta(weeks=5)
     with time_machine.travel(five_weeks_on, tick=True):
         assert login(client, *ADMIN).status_code == 303
@@ -188,7 +200,7 @@ def test_a_mobiliser_visits_a_group_the_other_is_flagged_and_a_referral_counts_a
             assert METRICS["referrals"].count(s, world["project"], None) == 1
 
 
-def test_field_worker_ussd_journey_logs_a_visit_with_a_set_or_typed_note(client, services, world):
+def test_field_worker_ussd_journey_logs_a_visit_with_a_set_or_typed_note(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from field.workers import add_worker, assign
 
@@ -210,7 +222,7 @@ def test_field_worker_ussd_journey_logs_a_visit_with_a_set_or_typed_note(client,
             (world["b"], "training", "ussd"), (world["a"], "chair ill, treasurer kept the box", "ussd")]
 
 
-def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(client, services, world):
+def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from field.workers import assign, promote
 
@@ -225,7 +237,7 @@ def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(cl
     assert "VISIT" in texts_to(services, A_MEMBER)[-1]
 
 
-def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(client, services, world):
+def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from field.referrals import add_branch
 
@@ -253,7 +265,7 @@ def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(cl
     assert texts_to(services, B_CHAIR)[-1] == "Referral F1 is already decided."
 
 
-def test_a_referral_below_the_limit_is_not_offered_and_a_loan_still_works(client, services, world):
+def test_a_referral_below_the_limit_is_not_offered_and_a_loan_still_works(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         group = s.get(Group, world["b"])
         her, treasurer = (s.scalar(select(Member).where(Member.phone == p)) for p in (B_MEMBER, B_TREASURER))
@@ -264,7 +276,7 @@ def test_a_referral_below_the_limit_is_not_offered_and_a_loan_still_works(client
     assert member.send("100").startswith("CON What is it for?")
 
 
-def test_no_lender_means_the_old_refusal_above_the_limit(client, services, world):
+def test_no_lender_means_the_old_refusal_above_the_limit(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         s.execute(ProjectOrganisation.__table__.delete())
         group = s.get(Group, world["b"])
@@ -277,7 +289,7 @@ def test_no_lender_means_the_old_refusal_above_the_limit(client, services, world
     assert "Type a smaller amount" in member.screen and "Kisumu Microfinance" not in member.screen
 
 
-def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_applies(client, services, world):
+def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_applies(client: FlaskClient, services: Services, world: dict[str, int]):
     assert login(client, *ADMIN).status_code == 303
     r = post(client, f"/console/lenders/{world['lender']}/condition", {"condition": "training_completed_typo"},
              page="/console/lenders")
@@ -300,7 +312,7 @@ def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_appli
     assert member.send("2580") == "END This loan needs a condition Kassa cannot check yet. Ask your coordinator."
 
     @condition("test_never", "No condition")
-    def _never(session, member_id):
+    def _never(session: Session, member_id: int) -> bool:
         return False
     try:
         post(client, f"/console/groups/{world['b']}/loan-condition", {"condition": "test_never"},
@@ -313,7 +325,7 @@ def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_appli
         assert s.scalar(select(Referral)) is None
 
 
-def test_a_visit_plan_announces_the_visit_in_each_members_language_at_its_time(client, services, world):
+def test_a_visit_plan_announces_the_visit_in_each_members_language_at_its_time(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     from field.plans import announce_due
 
     with services.db.transaction() as s:
@@ -345,7 +357,7 @@ def test_a_visit_plan_announces_the_visit_in_each_members_language_at_its_time(c
     assert sent[B_MEMBER] == texts["sw"] and sent[B_CHAIR] == texts["en"]
 
 
-def test_a_plan_for_a_place_without_groups_or_in_the_past_is_refused(client, services, world):
+def test_a_plan_for_a_place_without_groups_or_in_the_past_is_refused(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     assert login(client, *ADMIN).status_code == 303
     r = post(client, "/console/visit-plans", {"team": "Legal aid", "place_id": str(world["west_village"]),
                                               "visit_on": "2020-01-01", "announce_at": "2019-12-30T08:00"},
@@ -356,7 +368,7 @@ def test_a_plan_for_a_place_without_groups_or_in_the_past_is_refused(client, ser
         assert s.scalar(select(VisitPlan)) is None and s.scalar(select(Broadcast)) is None
 
 
-def test_flexible_group_saves_any_amount_on_any_day_and_warns_outside_its_size(client, services, runner):
+def test_flexible_group_saves_any_amount_on_any_day_and_warns_outside_its_size(client: FlaskClient, services: Services, runner: FlaskCliRunner) -> None:
     with services.db.transaction() as s:
         g = create_group(s, code="TANTH", name="Thôn 9 Tân Thịnh", kind="flexible", currency="VND", country="VN",
                          language="vi", timezone="Asia/Ho_Chi_Minh", meeting_weekday=0)
@@ -377,7 +389,7 @@ def test_flexible_group_saves_any_amount_on_any_day_and_warns_outside_its_size(c
     assert "This group has 3 members; groups of its kind have 10 to 25." in result.output
 
 
-def test_flask_field_add_promote_and_list(runner, services, world):
+def test_flask_field_add_promote_and_list(runner: FlaskCliRunner, services: Services, world: dict[str, int]) -> None:
     result = runner.invoke(args=["field", "add", MOBILISER, "Akinyi", "--role", "mobiliser", "--groups", "kisa,KISB"])
     assert result.exit_code == 0, result.output
     assert "2 groups" in result.output
@@ -392,7 +404,7 @@ def test_flask_field_add_promote_and_list(runner, services, world):
         assert s.scalar(select(LenderBranch)) is None
 
 
-def test_a_coordinator_declines_by_sms_another_groups_chair_cannot_and_the_member_is_told(client, services, world):
+def test_a_coordinator_declines_by_sms_another_groups_chair_cannot_and_the_member_is_told(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     from groups.models import Coordinator, CoordinatorGroup
 
     coordinator_phone = "+254712999001"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +33,17 @@ from support.service import open_request
 from tests.smskit import at_sms
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+
+    from commands.context import Context, Outcome
+    from commands.parser import Parsed
+    from i18n import Translator
+    from services import Services
+
 CODE = "TANLAP"
 TREASURER, CHAIR, LAN, HUONG = "+84912300001", "+84912300002", "+84912300003", "+84912300004"
 COORDINATOR = "+84912300099"
@@ -39,7 +51,7 @@ SAVING = 2_500_000  # VND has no minor digits
 PIN = "2580"
 
 
-def _group(session, lang: str) -> Group:
+def _group(session: Session, lang: str) -> Group:
     group = create_group(
         session, code=CODE, name="Nhóm tiết kiệm và vốn vay thôn Bản Phố xã Tân Lập", kind="shg",
         currency="VND", country="VN", language=lang, timezone="Asia/Ho_Chi_Minh", region="Lào Cai",
@@ -58,14 +70,14 @@ def _group(session, lang: str) -> Group:
     return group
 
 
-def _refs(services, phone: str, prefix: str) -> list[str]:
+def _refs(services: Services, phone: str, prefix: str) -> list[str]:
     with services.db.transaction() as s:
         texts = s.scalars(select(OutboxMessage.text).where(OutboxMessage.to_phone == phone)
                           .order_by(OutboxMessage.id))
         return [r for text in texts for r in re.findall(rf"\b{prefix}\d+\b", text)]
 
 
-def _loan(services, phone: str, amount: int) -> str:
+def _loan(services: Services, phone: str, amount: int) -> str:
     with services.db.transaction() as s:
         group = s.scalar(select(Group).where(Group.code == CODE))
         member = s.scalar(select(Member).where(Member.phone == phone))
@@ -73,12 +85,12 @@ def _loan(services, phone: str, amount: int) -> str:
                                    key=f"lang-loan-{phone}").ref
 
 
-def _crash_five_times(services, sms, phone: str, text: str) -> None:
+def _crash_five_times(services: Services, sms: Callable[[str, str], object], phone: str, text: str) -> None:
     from commands.parser import Grammar
     from commands.registry import ANYONE, REGISTRY, Command, register
     from messaging.inbound import MAX_ATTEMPTS, process
 
-    def broken(ctx, parsed):  # noqa: ANN001
+    def broken(ctx: Context, parsed: Parsed) -> Outcome:
         raise RuntimeError("bug")
 
     register(Command("BROKEN", Grammar.NONE, frozenset({ANYONE}), broken, "BROKEN"))
@@ -92,7 +104,7 @@ def _crash_five_times(services, sms, phone: str, text: str) -> None:
         REGISTRY.pop("BROKEN")
 
 
-def _run_sms_scenario(client, services, lang: str) -> None:
+def _run_sms_scenario(client: FlaskClient, services: Services, lang: str) -> None:
     with services.db.transaction() as s:
         _group(s, lang)
     sms = lambda phone, text: at_sms(client, phone, text)  # noqa: E731
@@ -136,14 +148,14 @@ def _run_sms_scenario(client, services, lang: str) -> None:
         run_loan_notices(services, now)
 
 
-def _outbox(services) -> list[OutboxMessage]:
+def _outbox(services: Services) -> list[OutboxMessage]:
     with services.db.transaction() as s:
         return list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind != "broadcast")
                               .order_by(OutboxMessage.id)))
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_every_sms_fits_in_every_language(client, services, lang):
+def test_every_sms_fits_in_every_language(client: FlaskClient, services: Services, lang) -> None:
     _run_sms_scenario(client, services, lang)
     rows = _outbox(services)
     kinds = {row.kind for row in rows}
@@ -165,7 +177,7 @@ def test_every_sms_fits_in_every_language(client, services, lang):
     assert not plain_too_long, f"{lang}: over 1 segment in plain letters: {plain_too_long}"
 
 
-def test_segment_report_counts_match_the_outbox(client, services):
+def test_segment_report_counts_match_the_outbox(client: FlaskClient, services: Services) -> None:
     """The outbox stores the same encoding and segment count the report computes."""
     _run_sms_scenario(client, services, "az")
     for row in _outbox(services):
@@ -175,7 +187,7 @@ def test_segment_report_counts_match_the_outbox(client, services):
 
 # -- one full member journey per language, through the USSD endpoint ---------------------------
 
-def _journey_group(services, lang: str) -> None:
+def _journey_group(services: Services, lang: str) -> None:
     with services.db.transaction() as s:
         group = _group(s, lang)
         treasurer = s.scalar(select(Member).where(Member.phone == TREASURER))
@@ -187,14 +199,14 @@ def _journey_group(services, lang: str) -> None:
         set_pin(s, lan, PIN, "test-pepper")
 
 
-def _shows(t, screen: str, amount: int) -> bool:
+def _shows(t: Translator, screen: str, amount: int) -> bool:
     """``amount`` is on ``screen`` as her language writes it (USSD may use the ISO code)."""
     forms = {t.money(amount, "VND"), t.money(amount, "VND", plain=True)}
     return any(f in screen or plain_letters(f) in screen for f in forms)
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_full_member_journey_in_every_language(client, services, lang):
+def test_full_member_journey_in_every_language(client: FlaskClient, services: Services, lang) -> None:
     t = translator(lang)
     _journey_group(services, lang)
     phone = Phone(client, LAN)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
 from sqlalchemy import func, select
@@ -23,11 +23,24 @@ from groups.models import Group, Member
 from ledger.models import Txn
 from tests.ledger_fixtures import MONDAY, make_books
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from services import Services
+
 HOLD = 0.3  # seconds the first writer keeps its transaction open after posting
 
 
+class Setup(TypedDict):
+    group: int
+    t1: int
+    t2: int
+    chair: int
+    members: list[int]
+
+
 @pytest.fixture
-def setup(services):
+def setup(services: Services) -> Setup:
     """A committed group with two treasurers, its chair and four members who saved."""
     with services.db.transaction() as s:
         books = make_books(s, "CONC1", "shg", n_members=4)
@@ -35,7 +48,7 @@ def setup(services):
 
         second = add_member(s, books.group, phone="+254711999001", name="Second treasurer",
                             role="treasurer").member
-        ids = dict(group=books.group.id, t1=books.treasurer.id, t2=second.id, chair=books.chair.id,
+        ids: Setup = dict(group=books.group.id, t1=books.treasurer.id, t2=second.id, chair=books.chair.id,
                    members=[m.id for m in books.members])
     return ids
 
@@ -76,17 +89,17 @@ def _overlapping(url: str, first: Callable[[Any], Any], second: Callable[[Any], 
     return results
 
 
-def _load(session, ids, *names):
+def _load(session: Session, ids: Setup, *names: str | int) -> list[Any]:
     group = session.get(Group, ids["group"])
     return [group] + [session.get(Member, ids[n]) if isinstance(n, str) else session.get(Member, n)
                       for n in names]
 
 
-def test_two_treasurers_posting_at_once_both_land(db_url, services, setup):
+def test_two_treasurers_posting_at_once_both_land(db_url: str, services: Services, setup: Setup) -> None:
     ids = setup
 
     def saves(actor: str, member_ids: list[int], tag: str) -> Callable[[Any], Any]:
-        def work(s):
+        def work(s: Session):
             group, treasurer = _load(s, ids, actor)
             return [ledger.record_saving(s, group, s.get(Member, mid), key=f"{tag}-{mid}", actor=treasurer,
                                          on=MONDAY) for mid in member_ids]
@@ -100,7 +113,7 @@ def test_two_treasurers_posting_at_once_both_land(db_url, services, setup):
         assert ledger.audit(s, group) == []
 
 
-def test_two_pay_outs_of_one_loan_pay_once(db_url, services, setup):
+def test_two_pay_outs_of_one_loan_pay_once(db_url: str, services: Services, setup: Setup) -> None:
     ids = setup
     with services.db.transaction() as s:
         group, t1, chair, m = _load(s, ids, "t1", "chair", ids["members"][0])
@@ -111,7 +124,7 @@ def test_two_pay_outs_of_one_loan_pay_once(db_url, services, setup):
         ref = loan.ref
 
     def pay(actor: str, key: str) -> Callable[[Any], Any]:
-        def work(s):
+        def work(s: Session):
             group, treasurer = _load(s, ids, actor)
             return ledger.disburse_loan(s, group, ref, actor=treasurer, key=key)
         return work
@@ -126,11 +139,11 @@ def test_two_pay_outs_of_one_loan_pay_once(db_url, services, setup):
         assert ledger.audit(s, group) == []
 
 
-def test_the_same_key_from_two_connections_posts_once(db_url, services, setup):
+def test_the_same_key_from_two_connections_posts_once(db_url: str, services: Services, setup: Setup) -> None:
     ids = setup
 
     def save(actor: str) -> Callable[[Any], Any]:
-        def work(s):
+        def work(s: Session):
             group, treasurer, member = _load(s, ids, actor, ids["members"][0])
             return ledger.record_saving(s, group, member, key="sms-42", actor=treasurer, on=MONDAY)
         return work

@@ -1,6 +1,8 @@
 """Messages (outbox/inbox search, history, resend) and the phone simulator, through the test client."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from sqlalchemy import func, select
 
@@ -10,22 +12,31 @@ from support.models import SupportRequest
 from tests.smskit import run_commands
 from tests.test_console import ADMIN, COORD, add_staff, login, post
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+    from werkzeug.test import TestResponse
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 FAITH = "+254712000003"
 TREASURER = "+254712000001"
 BERDE = "+994501110001"
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False, WEBHOOK_TOKEN="hook-secret")
 
 
-def ussd(client, phone, text, session="s1", token="hook-secret"):
+def ussd(client: FlaskClient, phone: str, text: str, session: str = "s1", token: str = "hook-secret") -> TestResponse:
     return client.post("/ussd/africastalking", query_string={"token": token},
                        data={"sessionId": session, "phoneNumber": phone, "serviceCode": "*384*123#", "text": text})
 
 
-def hop(client, phone, answer="", session_id="", text="", dial=False):
+def hop(client: FlaskClient, phone: str, answer: str = "", session_id: str = "", text: str = "",
+        dial: bool = False) -> str:
     data = {"phone": phone, "answer": answer, "session_id": session_id, "text": text}
     if dial:
         data["dial"] = "1"
@@ -34,14 +45,14 @@ def hop(client, phone, answer="", session_id="", text="", dial=False):
     return r.get_data(as_text=True)
 
 
-def hidden(html, name):
+def hidden(html: str, name: str) -> str:
     import re
 
     m = re.search(rf'name="{name}" value="([^"]*)"', html)
     return m.group(1) if m else ""
 
 
-def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client, services, demo):
+def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client: FlaskClient, services: Services, demo: DemoPeople):
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     assert ussd(client, FAITH, "", token="wrong").status_code == 403  # the webhook still wants its token
@@ -52,7 +63,7 @@ def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client, services
     # walk to "Ask for help" -> Legal aid -> yes, whatever the menu's numbers are
     import re
 
-    def pick(html, word):
+    def pick(html: str, word: str) -> str:
         return re.search(rf"(\d+)\. ?{word}", html).group(1)
 
     html = hop(client, FAITH, pick(html, "Ask for help"), sid, "")
@@ -69,7 +80,7 @@ def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client, services
     assert req.ref in inbox
 
 
-def test_simulator_sms_goes_through_the_inbound_webhook(client, services, demo):
+def test_simulator_sms_goes_through_the_inbound_webhook(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     r = post(client, "/console/simulator/sms", {"phone": TREASURER, "text": "SAVE 1 200"}, page="/console/simulator")
@@ -82,7 +93,7 @@ def test_simulator_sms_goes_through_the_inbound_webhook(client, services, demo):
     assert "200" in html and 'class="sms"' in html
 
 
-def test_simulator_scope_for_a_coordinator(client, services, demo):
+def test_simulator_scope_for_a_coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     login(client, *COORD)
     assert client.get("/console/simulator").status_code == 200
@@ -95,13 +106,13 @@ def test_simulator_scope_for_a_coordinator(client, services, demo):
         assert s.scalar(select(func.count()).select_from(InboxMessage)) == 0
 
 
-def test_simulator_is_for_staff_only(client, services, demo):
+def test_simulator_is_for_staff_only(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     assert client.get("/console/simulator").status_code == 302
     r = client.post("/console/simulator/ussd", data={"phone": FAITH, "dial": "1"})
     assert r.status_code in (302, 400)  # no session: the login page (or the CSRF refusal)
 
 
-def test_messages_search_history_and_resend(client, services, demo):
+def test_messages_search_history_and_resend(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     r = post(client, "/console/simulator/sms", {"phone": TREASURER, "text": "SAVE 1 200"}, page="/console/simulator")
@@ -138,7 +149,7 @@ def test_messages_search_history_and_resend(client, services, demo):
             OutboxMessage.dedupe_key.like("resend:%"))) == 1
 
 
-def test_messages_scope_for_a_coordinator(client, services, demo):
+def test_messages_scope_for_a_coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     with services.db.transaction() as s:
         from groups.models import Group

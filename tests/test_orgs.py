@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +16,15 @@ from orgs.models import CentrePlace, CoordinatorPlace, Place, PlaceLevel, Projec
 from orgs.places import add_place, country_place, find_or_add, set_group_place
 from tests.test_console import ADMIN, COORD, add_staff, login, post, token
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 CSV = """country,region,district,commune,village,code
 VN,Yên Bái,Văn Chấn,Tân Thịnh,Thôn 9,VN-T9
 VN,Yên Bái,Văn Chấn,Tân Thịnh,Thôn 10,
@@ -24,18 +34,18 @@ Kenya,Kisumu,Nyando,,,KE-NY
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
 @pytest.fixture
-def admin(client, services, demo):
+def admin(client: FlaskClient, services: Services, demo: DemoPeople) -> FlaskClient:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     assert login(client, *ADMIN).status_code == 303
     return client
 
 
-def place_id(services, *names):
+def place_id(services: Services, *names: str) -> int:
     with services.db.transaction() as s:
         parent = None
         for name in names:
@@ -45,14 +55,14 @@ def place_id(services, *names):
         return parent
 
 
-def tree_of(services):
+def tree_of(services: Services) -> list[tuple[int, str, str, str]]:
     with services.db.transaction() as s:
         return sorted((p.path.count("/") - 1, p.level.value, p.name, p.code) for p in s.scalars(select(Place)))
 
 
 # -- CSV import ----------------------------------------------------------------------
 
-def test_places_import_from_csv_is_idempotent(runner, services, tmp_path):
+def test_places_import_from_csv_is_idempotent(runner: FlaskCliRunner, services: Services, tmp_path: Path) -> None:
     f = tmp_path / "places.csv"
     f.write_text(CSV, encoding="utf-8")
     r = runner.invoke(args=["places", "import", str(f)])
@@ -75,7 +85,7 @@ def test_places_import_from_csv_is_idempotent(runner, services, tmp_path):
     ("country,region,code\nVN,Yên Bái,A1\nVN,Lào Cai,A1\n", "Row 3: the code A1 belongs to another place"),
     ("country,region,district\nVN,Yên Bái,Văn Chấn\nVN,Văn Chấn\n", ""),  # a district and a region may share a name
 ])
-def test_a_bad_row_imports_nothing_and_says_which(runner, services, tmp_path, bad, says):
+def test_a_bad_row_imports_nothing_and_says_which(runner: FlaskCliRunner, services: Services, tmp_path: Path, bad: str, says: str) -> None:
     f = tmp_path / "bad.csv"
     f.write_text(bad, encoding="utf-8")
     r = runner.invoke(args=["places", "import", str(f)])
@@ -86,7 +96,7 @@ def test_a_bad_row_imports_nothing_and_says_which(runner, services, tmp_path, ba
     assert tree_of(services) == []
 
 
-def test_console_upload_of_places_shows_errors_per_row(admin, services):
+def test_console_upload_of_places_shows_errors_per_row(admin: FlaskClient, services: Services) -> None:
     bad = "country,region\nVN,Yên Bái\nZZ,Nowhere\n"
     before = tree_of(services)
     r = post(admin, "/console/places/import", {"file": (io.BytesIO(bad.encode()), "p.csv")},
@@ -104,7 +114,7 @@ def test_console_upload_of_places_shows_errors_per_row(admin, services):
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "place.import")) == 1
 
 
-def test_console_adds_and_renames_places_and_groups_follow(admin, services):
+def test_console_adds_and_renames_places_and_groups_follow(admin: FlaskClient, services: Services) -> None:
     # The demo's groups sit in their country and region already (as the migration put them).
     kenya, kisumu = place_id(services, "Kenya"), place_id(services, "Kenya", "Kisumu")
     with services.db.transaction() as s:
@@ -139,14 +149,14 @@ def test_console_adds_and_renames_places_and_groups_follow(admin, services):
     assert "Nyando is already there." in r.get_data(as_text=True)
 
 
-def group_id(services, code):
+def group_id(services: Services, code: str) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(Group.id).where(Group.code == code))
+        return s.scalars(select(Group.id).where(Group.code == code)).one()
 
 
 # -- coordinator scope by places -------------------------------------------------------
 
-def _kenya_tree(services):
+def _kenya_tree(services: Services) -> dict[str, int]:
     """Kenya > Kisumu > {Nyando (UPENDO), Muhoroni (a new group MUHO)}; Azerbaijan > Bərdə (BERDE1)."""
     from groups.service import create_group
 
@@ -165,7 +175,7 @@ def _kenya_tree(services):
         return {"ke": ke.id, "kisumu": kisumu.id, "nyando": nyando.id, "muhoroni": muhoroni.id, "berde": berde.id}
 
 
-def test_a_coordinators_places_give_her_the_subtree(client, services, demo):
+def test_a_coordinators_places_give_her_the_subtree(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     ids = _kenya_tree(services)
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     with services.db.transaction() as s:  # scope by places only: no linked group, no region names
@@ -193,7 +203,7 @@ def test_a_coordinators_places_give_her_the_subtree(client, services, demo):
         assert sorted(g.code for g in groups_of(ctx)) == ["MUHO", "UPENDO"]
 
 
-def test_admin_sets_a_coordinators_places_on_her_page(admin, services):
+def test_admin_sets_a_coordinators_places_on_her_page(admin: FlaskClient, services: Services) -> None:
     ids = _kenya_tree(services)
     staff_id = add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     page = f"/console/staff/{staff_id}"
@@ -213,7 +223,7 @@ def _figure(html: str, name: str) -> str:
     return re.search(rf'id="fig-{name}"[^>]*>\s*<span class="value">([^<]+)<', html).group(1)
 
 
-def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(admin, services):
+def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(admin: FlaskClient, services: Services) -> None:
     ids = _kenya_tree(services)
     board = admin.get("/console/").get_data(as_text=True)
     assert _figure(board, "groups") == "4" and 'id="filter-place"' in board
@@ -243,7 +253,7 @@ def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(ad
 
 # -- organisations, projects, centres --------------------------------------------------
 
-def test_project_with_two_districts_and_a_target_shows_the_actual(admin, services):
+def test_project_with_two_districts_and_a_target_shows_the_actual(admin: FlaskClient, services: Services) -> None:
     """End to end through the console: organisations, a project over two districts with a target of
     groups formed, groups formed in those districts and enrolled; the project page shows the actual."""
     ids = _kenya_tree(services)
@@ -288,7 +298,7 @@ def test_project_with_two_districts_and_a_target_shows_the_actual(admin, service
     assert out.status_code in (302, 303)
 
 
-def test_projects_and_centres_from_the_command_line(runner, services, demo, tmp_path):
+def test_projects_and_centres_from_the_command_line(runner: FlaskCliRunner, services: Services, demo: DemoPeople, tmp_path: Path) -> None:
     ids = _kenya_tree(services)
     assert runner.invoke(args=["orgs", "add", "We Effect", "--kind", "funder"]).exit_code == 0
     r = runner.invoke(args=["projects", "add", "WE1", "Savings in Kisumu", "--funder", "We Effect",
@@ -310,7 +320,7 @@ def test_projects_and_centres_from_the_command_line(runner, services, demo, tmp_
         assert list(s.scalars(select(CentrePlace.place_id))) == [ids["berde"]]
 
 
-def test_centre_page_creates_a_centre_covering_districts(admin, services):
+def test_centre_page_creates_a_centre_covering_districts(admin: FlaskClient, services: Services) -> None:
     ids = _kenya_tree(services)
     r = post(admin, "/console/centres", {"name": "Kisumu resource centre", "place": str(ids["kisumu"]),
                                          "covers": [str(ids["nyando"]), str(ids["muhoroni"])],
@@ -322,7 +332,7 @@ def test_centre_page_creates_a_centre_covering_districts(admin, services):
     assert r.status_code == 400
 
 
-def test_org_pages_are_for_admins_only(client, services, demo):
+def test_org_pages_are_for_admins_only(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     assert login(client, *COORD).status_code == 303
     for path in ("/console/places", "/console/projects", "/console/centres", "/console/organisations",
@@ -330,7 +340,7 @@ def test_org_pages_are_for_admins_only(client, services, demo):
         assert client.get(path).status_code == 404
 
 
-def test_a_coordinators_places_are_her_broadcast_scope(services, demo):
+def test_a_coordinators_places_are_her_broadcast_scope(services: Services, demo: DemoPeople) -> None:
     from outreach import broadcast as bc
 
     ids = _kenya_tree(services)
@@ -348,7 +358,7 @@ def test_a_coordinators_places_are_her_broadcast_scope(services, demo):
         assert one.recipients == every.recipients == 4  # UPENDO's members: the one group under Nyando
 
 
-def test_a_region_filter_reads_region_totals_only_when_the_names_are_exact(admin, services):
+def test_a_region_filter_reads_region_totals_only_when_the_names_are_exact(admin: FlaskClient, services: Services) -> None:
     from orgs.places import exact_region_names
 
     ids = _kenya_tree(services)

@@ -22,16 +22,16 @@ def _slow_shape(text: str) -> encoding.SmsShape:
 
 @settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from("aZ 09.,:€[]{}^ÄöüçəğışİЖ😀ệ\n"), max_size=400))
-def test_the_quick_shape_equals_the_character_walk(text):
+def test_the_quick_shape_equals_the_character_walk(text) -> None:
     assert encoding.shape(text) == _slow_shape(text)
 
 
-def test_reminder_without_place_or_amounts_is_short_and_plain_letters_are_gsm7():
+def test_reminder_without_place_or_amounts_is_short_and_plain_letters_are_gsm7() -> None:
     facts = MeetingFacts("Nhóm Bản Phố", dt.date(2026, 11, 29), dt.time(8, 0), "", "VND")
     text = meeting_reminder("vi", facts)
     assert "Bring" not in text and "08:00" in text
     assert variant(text, False).encoding == "ucs2" and variant(text, True).encoding == "gsm7"
 
 
-def test_broadcast_names_the_sender_first():
+def test_broadcast_names_the_sender_first() -> None:
     assert broadcast_text("en", "HiH", "  Training  moved. ") == "HiH: Training  moved."

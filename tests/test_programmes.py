@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import random
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -33,15 +34,24 @@ from tests.smskit import at_sms, texts_to
 from tests.test_console import ADMIN, COORD, add_staff, login, post, token
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
+    from sqlalchemy.orm import Session
+
+    from programmes.models import Business
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 TODAY = dt.date(2026, 11, 30)
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
-def _world(s, seed: int = 7) -> Programme:
+def _world(s: Session, seed: int = 7) -> Programme:
     """Five groups in three regions, 60 beneficiaries; attendance, grants, businesses at random."""
     rng = random.Random(seed)
     service.load_trades(s)
@@ -83,7 +93,7 @@ def _world(s, seed: int = 7) -> Programme:
     return programme
 
 
-def _rows_behind(s, pid: int, region: str | None = None) -> dict[str, int]:
+def _rows_behind(s: Session, pid: int, region: str | None = None) -> dict[str, int]:
     """Each figure counted straight from the rows that prove it (not from the enrolment's dates)."""
     enr = select(Enrolment.id).where(Enrolment.programme_id == pid)
     if region is not None:
@@ -96,7 +106,7 @@ def _rows_behind(s, pid: int, region: str | None = None) -> dict[str, int]:
     biz = [b for b in s.scalars(select(Business).where(Business.programme_id == pid))
            if region is None or b.region == region]
 
-    def lasted(b, months):
+    def lasted(b: Business, months: int) -> bool:
         mark = service.add_months(b.started_on, months)
         return mark <= TODAY and (b.closed_on is None or b.closed_on >= mark)
     attended = set(s.scalars(select(Attendance.enrolment_id).distinct()))
@@ -108,7 +118,7 @@ def _rows_behind(s, pid: int, region: str | None = None) -> dict[str, int]:
                 active_6m=sum(lasted(b, 6) for b in biz), active_12m=sum(lasted(b, 12) for b in biz))
 
 
-def test_report_counts_equal_the_rows_behind_them(services):
+def test_report_counts_equal_the_rows_behind_them(services: Services) -> None:
     with services.db.transaction() as s:
         pid = _world(s).id
     with services.db.transaction() as s:
@@ -141,7 +151,7 @@ def test_report_counts_equal_the_rows_behind_them(services):
         assert in_period["trained"] == 0  # every session was 150-180 days ago
 
 
-def test_masking_hides_small_counts_and_what_would_give_them_away():
+def test_masking_hides_small_counts_and_what_would_give_them_away() -> None:
     assert mask_column([12, 3, 40], 55) == ([HIDDEN, MASKED, 40], 55)  # the 3 cannot be found as 55-12-40
     assert mask_column([12, 3, 4, 40], 59) == ([12, MASKED, MASKED, 40], 59)
     assert mask_column([0, 9], 9) == ([MASKED, HIDDEN], 9)
@@ -150,7 +160,7 @@ def test_masking_hides_small_counts_and_what_would_give_them_away():
     assert mask_column([5, 6], 11) == ([5, 6], 11)
 
 
-def test_masked_report_never_shows_a_count_under_five(services):
+def test_masked_report_never_shows_a_count_under_five(services: Services) -> None:
     with services.db.transaction() as s:
         pid = _world(s).id
     with services.db.transaction() as s:
@@ -165,7 +175,7 @@ def test_masked_report_never_shows_a_count_under_five(services):
 # -- the console ------------------------------------------------------------------------------
 
 @pytest.fixture
-def programme_world(services, demo):
+def programme_world(services: Services, demo: DemoPeople) -> dict[str, int]:
     """The demo's Upendo group enrolled with two more groups, Faith with a category."""
     with services.db.transaction() as s:
         pid = _world(s).id
@@ -182,7 +192,7 @@ def programme_world(services, demo):
         return dict(pid=pid, session=ts.id, upendo=upendo.id)
 
 
-def test_admin_sees_the_report_categories_per_person_and_exports(client, services, programme_world):
+def test_admin_sees_the_report_categories_per_person_and_exports(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     pid = programme_world["pid"]
@@ -201,7 +211,7 @@ def test_admin_sees_the_report_categories_per_person_and_exports(client, service
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
 
 
-def test_coordinator_sees_her_groups_only_and_never_a_persons_category(client, services, programme_world):
+def test_coordinator_sees_her_groups_only_and_never_a_persons_category(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")  # Upendo, region Kisumu
     login(client, *COORD)
     pid = programme_world["pid"]
@@ -219,7 +229,7 @@ def test_coordinator_sees_her_groups_only_and_never_a_persons_category(client, s
     assert [r[0] for r in report[1:]] == ["Kisumu", "All"]
 
 
-def test_attendance_in_the_console_is_recorded_once_and_audited(client, services, programme_world):
+def test_attendance_in_the_console_is_recorded_once_and_audited(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     login(client, *COORD)
     pid, sid = programme_world["pid"], programme_world["session"]
@@ -239,7 +249,7 @@ def test_attendance_in_the_console_is_recorded_once_and_audited(client, services
     assert client.post(page, data={"present": [str(ids[2])]}).status_code == 400  # no CSRF token
 
 
-def test_new_session_form_checks_its_fields(client, services, programme_world):
+def test_new_session_form_checks_its_fields(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     pid = programme_world["pid"]
@@ -256,7 +266,7 @@ def test_new_session_form_checks_its_fields(client, services, programme_world):
         assert (ts.on, ts.venue, ts.group_id) == (dt.date(2026, 12, 2), "Hall", programme_world["upendo"])
 
 
-def test_a_coordinator_of_another_region_cannot_see_the_programme_page(client, services, programme_world):
+def test_a_coordinator_of_another_region_cannot_see_the_programme_page(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from groups.models import Coordinator
 
@@ -269,7 +279,7 @@ def test_a_coordinator_of_another_region_cannot_see_the_programme_page(client, s
 
 # -- ATT, grants, the loan rule, trades ---------------------------------------------------------------
 
-def test_att_from_a_coordinator_of_the_group_and_not_from_another(client, services, programme_world):
+def test_att_from_a_coordinator_of_the_group_and_not_from_another(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     sid = programme_world["session"]
     at_sms(client, "+254712000099", f"ATT {sid} 3 4")  # Joseph: Upendo is his
     assert texts_to(services, "+254712000099")[-1].startswith(f"Session {sid} (Financial literacy): 2 recorded")
@@ -282,7 +292,7 @@ def test_att_from_a_coordinator_of_the_group_and_not_from_another(client, servic
         assert s.scalar(select(func.count()).select_from(Attendance).where(Attendance.session_id == sid)) == 2
 
 
-def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(client, services, demo):
+def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         service.load_trades(s)
         programme = service.create_programme(s, code="P", name="P", currency="KES", trades=["poultry"])
@@ -303,7 +313,7 @@ def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(client, service
     assert "She says it did not arrive" in html and "50 chicks" in html
 
 
-def test_without_the_group_rule_a_loan_needs_no_training(client, services, demo):
+def test_without_the_group_rule_a_loan_needs_no_training(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     from tests.test_ussd import give_pin
 
     give_pin(services, "+254712000003")
@@ -315,7 +325,7 @@ def test_without_the_group_rule_a_loan_needs_no_training(client, services, demo)
         assert upendo.loans_after_training is False
 
 
-def test_trades_load_from_the_fixture_idempotently(runner, services):
+def test_trades_load_from_the_fixture_idempotently(runner: FlaskCliRunner, services: Services) -> None:
     first = runner.invoke(args=["programmes", "trades"])
     assert first.output.strip() == "trades: 26 added, 0 updated"
     assert runner.invoke(args=["programmes", "trades"]).output.strip() == "trades: 0 added, 0 updated"
@@ -323,7 +333,7 @@ def test_trades_load_from_the_fixture_idempotently(runner, services):
         assert s.scalar(select(func.count()).select_from(Trade)) == 26
 
 
-def test_project_actuals_count_the_programmes_of_the_project(services):
+def test_project_actuals_count_the_programmes_of_the_project(services: Services) -> None:
     from orgs.metrics import METRICS
     from orgs.models import Project
 
@@ -342,7 +352,7 @@ def test_project_actuals_count_the_programmes_of_the_project(services):
         assert METRICS["people_trained"].count(s, project.id + 1, None) == 0
 
 
-def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client, services, programme_world):
+def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     from console.models import AuditEntry
 
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
@@ -362,7 +372,7 @@ def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client, services
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "programme.stage")) == 1
 
 
-def test_grant_business_award_and_enrolment_from_the_console(client, services, programme_world):
+def test_grant_business_award_and_enrolment_from_the_console(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     from programmes.models import Award
 
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
@@ -397,7 +407,7 @@ def test_grant_business_award_and_enrolment_from_the_console(client, services, p
                         .where(Group.code == "BERDE1")) == 0
 
 
-def test_the_loan_rule_is_set_on_the_group_form(client, services, demo):
+def test_the_loan_rule_is_set_on_the_group_form(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     from console.groups import _form_values
 
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
@@ -415,7 +425,7 @@ def test_the_loan_rule_is_set_on_the_group_form(client, services, demo):
         assert s.get(Group, gid).loans_after_training is False
 
 
-def test_a_lender_may_require_completed_training(services):
+def test_a_lender_may_require_completed_training(services: Services) -> None:
     """The programmes register the ``training_completed`` loan-source condition (orgs.conditions)."""
     from orgs.conditions import met, require_known
     from programmes.models import Enrolment

@@ -10,6 +10,7 @@ shows all of it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, TypedDict
 
 import pytest
 import time_machine
@@ -27,12 +28,26 @@ from tests.smskit import at_sms, texts_to
 from tests.test_ussd import CHAIR, MEMBER, TREASURER, give_pin
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 TRAINER = "+254712000050"
 OUTSIDER = "+254712000004"  # Esther, a member, not the trainer
 
 
+class Journey(TypedDict):
+    programme: int
+    first: int
+    second: int
+    today: dt.date
+
+
 @pytest.fixture
-def setup(services, demo):
+def setup(services: Services, demo: DemoPeople) -> Journey:
     """The programme as staff set it up: trades, a course of two sessions, the trainer, Faith's savings."""
     with services.db.transaction() as s:
         service.load_trades(s)
@@ -55,25 +70,25 @@ def setup(services, demo):
         second = service.add_session(s, course, today - dt.timedelta(days=1), group_id=group.id,
                                      trainer_id=trainer.id, venue="Church hall")
         service.enrol_group(s, programme, group, today - dt.timedelta(days=7))
-        ids = dict(programme=programme.id, first=first.id, second=second.id, today=today)
+        ids: Journey = dict(programme=programme.id, first=first.id, second=second.id, today=today)
     for number, pin in ((MEMBER, "2580"), (CHAIR, "1357")):
         give_pin(services, number, pin)
     return ids
 
 
-def _faith_enrolment(s, programme_id):
-    faith = s.scalar(select(Member).where(Member.phone == MEMBER))
+def _faith_enrolment(s: Session, programme_id: int) -> Enrolment | None:
+    faith = s.scalars(select(Member).where(Member.phone == MEMBER)).one()
     return s.scalar(select(Enrolment).where(Enrolment.member_id == faith.id,
                                             Enrolment.programme_id == programme_id))
 
 
-def _ask_loan(client) -> str:
+def _ask_loan(client: FlaskClient) -> str:
     faith = Phone(client, MEMBER)
     faith.dial()
     return faith.choose("Ask for a loan")
 
 
-def test_one_beneficiary_from_enrolment_to_business_check_ins(client, services, setup):
+def test_one_beneficiary_from_enrolment_to_business_check_ins(client: FlaskClient, services: Services, setup: Journey) -> None:
     pid = setup["programme"]
     # 1. Before training: the loan is refused, clearly, and nothing is asked.
     assert _ask_loan(client) == "END You can ask for a loan once you have completed your business training."

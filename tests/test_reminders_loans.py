@@ -6,6 +6,7 @@ to a fixed day so the calendar of the test is known.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -17,8 +18,12 @@ from outreach.jobs import run_loan_notices, run_planner
 from tests.ledger_fixtures import key, make_books
 from tests.outreach_helpers import utc
 
+if TYPE_CHECKING:
+    from ledger.loans import Instalment
+    from services import Services
 
-def _borrower(services, *, amount: int, term: int, unit: str, paid_out: dt.date) -> tuple[int, int]:
+
+def _borrower(services: Services, *, amount: int, term: int, unit: str, paid_out: dt.date) -> tuple[int, int]:
     """An SHG meeting on Mondays in Nairobi with one active loan; (loan id, borrower id)."""
     with services.db.transaction() as s:
         books = make_books(s, "LOAN1", "shg", n_members=2)
@@ -33,7 +38,7 @@ def _borrower(services, *, amount: int, term: int, unit: str, paid_out: dt.date)
         return loan.id, borrower.id
 
 
-def _texts(services, member_id=None):
+def _texts(services: Services, member_id: int | None = None) -> dict[str | None, str]:
     with services.db.transaction() as s:
         q = select(OutboxMessage.dedupe_key, OutboxMessage.text).where(OutboxMessage.kind == "reminder")
         if member_id:
@@ -41,7 +46,7 @@ def _texts(services, member_id=None):
         return dict(s.execute(q.order_by(OutboxMessage.id)).all())
 
 
-def test_meeting_reminder_tells_the_borrower_her_instalment(services):
+def test_meeting_reminder_tells_the_borrower_her_instalment(services: Services) -> None:
     loan_id, borrower = _borrower(services, amount=40000, term=4, unit="week", paid_out=dt.date(2026, 11, 2))
     with services.db.transaction() as s:
         loan = s.get(Loan, loan_id)
@@ -57,15 +62,15 @@ def test_meeting_reminder_tells_the_borrower_her_instalment(services):
     assert others and all("loan" not in t for t in others)
 
 
-def _meets(services, loan_id):
+def _meets(services: Services, loan_id: int) -> list[Instalment]:
     from groups.changes import meeting_days
 
     with services.db.transaction() as s:
-        loan = s.get(Loan, loan_id)
+        loan = s.get_one(Loan, loan_id)
         return ledger.loans.loan_schedule(loan, meeting_days(s, [loan.group_id])[loan.group_id])
 
 
-def test_an_instalment_falls_on_a_meeting_day_then_one_overdue_notice(services):
+def test_an_instalment_falls_on_a_meeting_day_then_one_overdue_notice(services: Services) -> None:
     loan_id, borrower = _borrower(services, amount=30000, term=2, unit="month", paid_out=dt.date(2026, 10, 15))
     with services.db.transaction() as s:
         first = ledger.loans.loan_schedule(s.get(Loan, loan_id))[0]
@@ -83,7 +88,7 @@ def test_an_instalment_falls_on_a_meeting_day_then_one_overdue_notice(services):
     assert keys == [f"rem:overdue:{loan_id}:2026-11-16:{borrower}"]
 
 
-def test_a_paid_instalment_gets_no_overdue_notice(services):
+def test_a_paid_instalment_gets_no_overdue_notice(services: Services) -> None:
     loan_id, borrower = _borrower(services, amount=30000, term=2, unit="month", paid_out=dt.date(2026, 10, 15))
     with services.db.transaction() as s:
         loan = s.get(Loan, loan_id)

@@ -261,6 +261,6 @@ class Dashboard(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-def test_dashboard_figures_equal_the_ledger_summary(db_url):
+def test_dashboard_figures_equal_the_ledger_summary(db_url: str) -> None:
     Dashboard.url = db_url
     run_state_machine_as_test(Dashboard, settings=settings.get_profile("reports-stateful"))

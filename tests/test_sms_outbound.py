@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -21,6 +22,13 @@ from messaging.sender import MAX_ATTEMPTS, TransientSendError, deliver
 from messaging.sweeper import sweep
 from tests.smskit import outbox, run_jobs
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+    from requests import PreparedRequest
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 AT_URL = "https://api.africastalking.com/version1/messaging"
 TW_URL = "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json"
 AT_CONFIG = dict(SMS_BACKEND="africastalking", AT_USERNAME="kassa", AT_API_KEY="k3y", AT_SENDER_ID="KASSA",
@@ -29,20 +37,21 @@ TW_CONFIG = dict(SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID="AC123", TWILIO_AUTH_T
                  TWILIO_FROM="+15005550006", PUBLIC_URL="https://kassa.example.org", SMS_RATE_PER_SECOND=1000)
 
 
-def at_answer(code=101, status="Success", message_id="ATXid_9"):
+def at_answer(code: int = 101, status: str = "Success", message_id: str = "ATXid_9") -> dict[str, Any]:
     return {"SMSMessageData": {"Message": "Sent to 1/1 Total Cost: KES 0.8000", "Recipients": [
         {"statusCode": code, "number": "+254712000003", "status": status, "cost": "KES 0.8000",
          "messageId": message_id}]}}
 
 
-def queue_one(services, text="Asante sana", priority=Priority.REPLY, kind="reply", **kw) -> int:
+def queue_one(services: Services, text: str = "Asante sana", priority: int = Priority.REPLY, kind: str = "reply",
+              **kw: Any) -> int:
     with services.db.transaction() as s:
         return queue_sms(s, to=kw.pop("to", "+254712000003"), text=text, language="sw", kind=kind,
                          priority=priority, **kw).id
 
 
 @responses.activate
-def test_africastalking_request_is_formed_as_the_api_expects(make_app):
+def test_africastalking_request_is_formed_as_the_api_expects(make_app: MakeApp) -> None:
     services = make_app(**AT_CONFIG).extensions["kassa"]
     responses.post(AT_URL, json=at_answer())
     oid = queue_one(services, text="Yığım: 5 AZN")
@@ -57,7 +66,7 @@ def test_africastalking_request_is_formed_as_the_api_expects(make_app):
 
 
 @responses.activate
-def test_africastalking_bulk_asks_at_to_queue(make_app):
+def test_africastalking_bulk_asks_at_to_queue(make_app: MakeApp) -> None:
     services = make_app(**AT_CONFIG).extensions["kassa"]
     responses.post(AT_URL, json=at_answer())
     queue_one(services, priority=Priority.BULK, kind="broadcast")
@@ -66,7 +75,7 @@ def test_africastalking_bulk_asks_at_to_queue(make_app):
 
 
 @responses.activate
-def test_africastalking_answer_as_text_is_still_read(make_app):
+def test_africastalking_answer_as_text_is_still_read(make_app: MakeApp) -> None:
     """The SDK returns a str unless content-type is exactly application/json."""
     services = make_app(**AT_CONFIG).extensions["kassa"]
     responses.post(AT_URL, body=json.dumps(at_answer(message_id="ATXid_txt")),
@@ -77,7 +86,7 @@ def test_africastalking_answer_as_text_is_still_read(make_app):
 
 
 @responses.activate
-def test_twilio_request_is_formed_as_the_api_expects(make_app):
+def test_twilio_request_is_formed_as_the_api_expects(make_app: MakeApp) -> None:
     services = make_app(**TW_CONFIG).extensions["kassa"]
     responses.post(TW_URL, json={"sid": "SM42", "status": "queued"}, status=201)
     queue_one(services, text="Your savings: 500 KES")
@@ -93,7 +102,7 @@ def test_twilio_request_is_formed_as_the_api_expects(make_app):
 
 @pytest.mark.parametrize("code, permanent", [(21610, True), (21211, True), (20429, False), (30001, False)])
 @responses.activate
-def test_twilio_error_table(code, permanent):
+def test_twilio_error_table(code: int, permanent: bool) -> None:
     status = 429 if code == 20429 else 400
     responses.post(TW_URL, json={"code": code, "message": "no", "status": status}, status=status)
     with pytest.raises(SendError) as err:
@@ -103,14 +112,14 @@ def test_twilio_error_table(code, permanent):
 
 @pytest.mark.parametrize("code, permanent", [(403, True), (406, True), (405, False), (500, False)])
 @responses.activate
-def test_africastalking_recipient_status_table(code, permanent):
+def test_africastalking_recipient_status_table(code: int, permanent: bool) -> None:
     responses.post(AT_URL, json=at_answer(code=code, status="Failed"))
     with pytest.raises(SendError) as err:
         AfricasTalkingChannel("kassa", "k3y").send(Outgoing(1, "+254712000003", "hi"))
     assert (err.value.code, err.value.permanent) == (str(code), permanent)
 
 
-def test_africastalking_refuses_a_malformed_number_before_any_http(make_app):
+def test_africastalking_refuses_a_malformed_number_before_any_http(make_app: MakeApp) -> None:
     with responses.RequestsMock() as mock:  # any HTTP call would fail this test
         with pytest.raises(SendError) as err:
             AfricasTalkingChannel("kassa", "k3y").send(Outgoing(1, "0712000003", "hi"))
@@ -118,7 +127,7 @@ def test_africastalking_refuses_a_malformed_number_before_any_http(make_app):
 
 
 @responses.activate
-def test_permanent_failure_is_rejected_and_never_retried(make_app):
+def test_permanent_failure_is_rejected_and_never_retried(make_app: MakeApp) -> None:
     services = make_app(**TW_CONFIG).extensions["kassa"]
     responses.post(TW_URL, json={"code": 21610, "message": "unsubscribed", "status": 400}, status=400)
     oid = queue_one(services)
@@ -129,7 +138,7 @@ def test_permanent_failure_is_rejected_and_never_retried(make_app):
 
 
 @responses.activate
-def test_transient_failure_backs_off_then_fails_after_max_attempts(make_app):
+def test_transient_failure_backs_off_then_fails_after_max_attempts(make_app: MakeApp) -> None:
     services = make_app(**AT_CONFIG).extensions["kassa"]
     responses.post(AT_URL, body="gateway down", status=503)
     oid = queue_one(services)
@@ -143,7 +152,7 @@ def test_transient_failure_backs_off_then_fails_after_max_attempts(make_app):
 
 
 @responses.activate
-def test_rq_retries_a_transient_failure_with_backoff(make_app):
+def test_rq_retries_a_transient_failure_with_backoff(make_app: MakeApp) -> None:
     services = make_app(**AT_CONFIG).extensions["kassa"]
     responses.post(AT_URL, body="gateway down", status=503)
     oid = queue_one(services)
@@ -153,7 +162,7 @@ def test_rq_retries_a_transient_failure_with_backoff(make_app):
     assert outbox(services)[0].status == OutStatus.PENDING
 
 
-def test_console_backend_prints_and_marks_delivered(make_app, capsys):
+def test_console_backend_prints_and_marks_delivered(make_app: MakeApp, capsys: pytest.CaptureFixture[str]) -> None:
     services = make_app().extensions["kassa"]
     queue_one(services, text="Habari")
     run_jobs(services)
@@ -161,7 +170,7 @@ def test_console_backend_prints_and_marks_delivered(make_app, capsys):
     assert outbox(services)[0].status == OutStatus.DELIVERED
 
 
-def test_reminders_are_not_sent_to_a_member_who_sent_stop(services, demo):
+def test_reminders_are_not_sent_to_a_member_who_sent_stop(services: Services, demo: DemoPeople) -> None:
     from sqlalchemy import update
 
     from groups.models import Member
@@ -178,7 +187,7 @@ def test_reminders_are_not_sent_to_a_member_who_sent_stop(services, demo):
 
 
 @responses.activate
-def test_redis_flushed_with_pending_messages_sweeper_sends_each_exactly_once(make_app):
+def test_redis_flushed_with_pending_messages_sweeper_sends_each_exactly_once(make_app: MakeApp) -> None:
     services = make_app(**AT_CONFIG).extensions["kassa"]
     responses.post(AT_URL, json=at_answer())
     ids = [queue_one(services, text=f"receipt {i}", priority=Priority(i % 3)) for i in range(12)]
@@ -196,7 +205,7 @@ def test_redis_flushed_with_pending_messages_sweeper_sends_each_exactly_once(mak
     assert [m.status for m in outbox(services)] == [OutStatus.SENT] * len(ids)
 
 
-def test_sweeper_leaves_rows_waiting_behind_a_busy_queue(services):
+def test_sweeper_leaves_rows_waiting_behind_a_busy_queue(services: Services) -> None:
     """Bulk rows sent by chunk jobs have no per-row job; while their queue still holds
     work they are waiting, not lost, and the sweeper adds nothing; once it drains, it does."""
     ids = [queue_one(services, text=f"news {i}", priority=Priority.BULK) for i in range(3)]
@@ -208,13 +217,13 @@ def test_sweeper_leaves_rows_waiting_behind_a_busy_queue(services):
     assert sweep(services, later) == 3
 
 
-def test_sweeper_leaves_fresh_rows_and_backoff_alone(services):
+def test_sweeper_leaves_fresh_rows_and_backoff_alone(services: Services) -> None:
     queue_one(services)
     services.redis.flushdb()
     assert sweep(services, dt.datetime.now(dt.UTC)) == 0  # written just now: its job may be coming
 
 
-def test_sweeper_releases_a_send_interrupted_by_a_dead_worker(services):
+def test_sweeper_releases_a_send_interrupted_by_a_dead_worker(services: Services) -> None:
     from sqlalchemy import update
 
     from messaging.models import OutboxMessage
@@ -229,7 +238,7 @@ def test_sweeper_releases_a_send_interrupted_by_a_dead_worker(services):
     assert (row.id, row.status, row.attempts) == (oid, OutStatus.DELIVERED, 2)
 
 
-def test_replies_and_receipts_go_before_bulk(make_app, capsys):
+def test_replies_and_receipts_go_before_bulk(make_app: MakeApp, capsys: pytest.CaptureFixture[str]) -> None:
     services = make_app(SMS_RATE_PER_SECOND=1000).extensions["kassa"]
     for i in range(3):
         queue_one(services, text=f"broadcast {i}", priority=Priority.BULK, kind="broadcast")
@@ -240,7 +249,7 @@ def test_replies_and_receipts_go_before_bulk(make_app, capsys):
     assert printed == ["receipt", "reminder", "broadcast 0", "broadcast 1", "broadcast 2"]
 
 
-def test_rate_limit_is_one_schedule_shared_by_every_worker(services):
+def test_rate_limit_is_one_schedule_shared_by_every_worker(services: Services) -> None:
     """Two workers (two limiters on one Redis) get consecutive slots one step apart."""
     waits: list[float] = []
     first, second = (RateLimiter(services.redis, "twilio", rate=1.0, sleep=waits.append) for _ in range(2))
@@ -262,7 +271,7 @@ def test_rate_limit_is_one_schedule_shared_by_every_worker(services):
     ({"id": "ATXid_9", "status": "Buffered"}, OutStatus.SENT),
 ])
 @responses.activate
-def test_africastalking_delivery_reports_replayed_three_times(make_app, form, status):
+def test_africastalking_delivery_reports_replayed_three_times(make_app: MakeApp, form, status) -> None:
     app = make_app(**AT_CONFIG)
     services, client = app.extensions["kassa"], app.test_client()
     responses.post(AT_URL, json=at_answer())
@@ -276,7 +285,7 @@ def test_africastalking_delivery_reports_replayed_three_times(make_app, form, st
 
 
 @responses.activate
-def test_delivery_reports_never_move_back_from_a_final_state(make_app):
+def test_delivery_reports_never_move_back_from_a_final_state(make_app: MakeApp) -> None:
     app = make_app(**AT_CONFIG)
     services, client = app.extensions["kassa"], app.test_client()
     responses.post(AT_URL, json=at_answer())
@@ -288,13 +297,13 @@ def test_delivery_reports_never_move_back_from_a_final_state(make_app):
 
 
 @responses.activate
-def test_a_delivery_report_that_overtakes_the_sender_is_applied(make_app):
+def test_a_delivery_report_that_overtakes_the_sender_is_applied(make_app: MakeApp) -> None:
     """Africa's Talking calls back before the send job has saved the message id."""
     app = make_app(**AT_CONFIG)
     services, client = app.extensions["kassa"], app.test_client()
     answers = []
 
-    def send(request):
+    def send(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
         answers.append(client.post("/sms/africastalking/delivery", data={"id": "ATXid_9", "status": "Success"}))
         return 201, {}, json.dumps(at_answer())
 
@@ -306,7 +315,7 @@ def test_a_delivery_report_that_overtakes_the_sender_is_applied(make_app):
     assert not services.redis.keys("kassa:dlr:*")  # taken
 
 
-def test_a_report_for_an_unknown_message_changes_nothing(make_app):
+def test_a_report_for_an_unknown_message_changes_nothing(make_app: MakeApp) -> None:
     app = make_app(**AT_CONFIG)
     services, client = app.extensions["kassa"], app.test_client()
     queue_one(services)
@@ -316,7 +325,7 @@ def test_a_report_for_an_unknown_message_changes_nothing(make_app):
 
 
 @responses.activate
-def test_twilio_status_callbacks_race_and_21610_rejects(make_app):
+def test_twilio_status_callbacks_race_and_21610_rejects(make_app: MakeApp) -> None:
     app = make_app(**dict(TW_CONFIG, TWILIO_AUTH_TOKEN=None))
     services, client = app.extensions["kassa"], app.test_client()
     responses.post(TW_URL, json={"sid": "SM1", "status": "queued"}, status=201)
@@ -338,17 +347,17 @@ def test_twilio_status_callbacks_race_and_21610_rejects(make_app):
     ("/sms/africastalking/delivery", {"status": "Success"}),
     ("/sms/twilio/status", {"MessageSid": "SM1"}),
 ])
-def test_malformed_delivery_reports_are_400(client, path, form):
+def test_malformed_delivery_reports_are_400(client: FlaskClient, path: str, form) -> None:
     assert client.post(path, data=form).status_code == 400
 
 
-def test_delivery_report_token_enforced(make_app):
+def test_delivery_report_token_enforced(make_app: MakeApp) -> None:
     client = make_app(WEBHOOK_TOKEN="s").test_client()
     assert client.post("/sms/africastalking/delivery", data={"id": "x", "status": "Success"}).status_code == 403
 
 
 @responses.activate
-def test_two_workers_on_one_row_send_it_once(make_app):
+def test_two_workers_on_one_row_send_it_once(make_app: MakeApp) -> None:
     """The sweeper and a retry (or two workers) may run the same send job at once."""
     import threading
 
@@ -364,7 +373,7 @@ def test_two_workers_on_one_row_send_it_once(make_app):
     assert sorted(results) == ["sent", "skipped", "skipped", "skipped"] and len(responses.calls) == 1
 
 
-def test_the_sweeper_is_a_scheduled_task():
+def test_the_sweeper_is_a_scheduled_task() -> None:
     import scheduler
 
     [task] = [t for t in scheduler.tasks() if t.name == "sms-sweeper"]

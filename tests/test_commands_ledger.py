@@ -185,6 +185,6 @@ def test_close_makes_the_meeting_final(client: FlaskClient, services: Services, 
     (FAITH, "BAL", f"Upendo Women Group: your savings {kes(0)}."),
     (NERMIN, "qalıq", f"Özünə Dəstək Qrupu Bərdə: əmanətiniz {azn(0)}."),
 ])
-def test_balance_before_any_saving(client: FlaskClient, services: Services, demo: DemoPeople, phone, text: str, expected) -> None:
+def test_balance_before_any_saving(client: FlaskClient, services: Services, demo: DemoPeople, phone: str, text: str, expected: str) -> None:
     at_sms(client, phone, text)
     assert last(services, phone) == expected

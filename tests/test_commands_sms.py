@@ -58,7 +58,7 @@ def test_help_in_azerbaijani_by_alias(client: FlaskClient, services: Services, d
     (AZ_MEMBER, "yığım 3 500", "Bağışlayın, SAVE əmrini yalnız xəzinədar göndərə bilər."),
     (AZ_TREASURER, "təsdiq L1", "Bağışlayın, APPROVE əmrini yalnız sədr göndərə bilər."),
 ])
-def test_commands_are_refused_outside_the_senders_role(client: FlaskClient, services: Services, demo: DemoPeople, phone, text: str, expected: str) -> None:
+def test_commands_are_refused_outside_the_senders_role(client: FlaskClient, services: Services, demo: DemoPeople, phone: str, text: str, expected: str) -> None:
     assert reply(client, services, phone, text) == expected
     assert len(outbox(services)) == 1  # the refusal, nothing else
 
@@ -99,7 +99,7 @@ def test_lang_changes_the_language_of_every_later_reply(client: FlaskClient, ser
     (MEMBER, "STOP", "start", "no more reminders"),
     (AZ_MEMBER, "dayan", "BAŞLA", "Daha xatırlatma"),
 ])
-def test_stop_and_start(client: FlaskClient, services: Services, demo: DemoPeople, phone, stop: str, start: str, said: str) -> None:
+def test_stop_and_start(client: FlaskClient, services: Services, demo: DemoPeople, phone: str, stop: str, start: str, said: str) -> None:
     assert said in reply(client, services, phone, stop)
     assert member(services, phone).opted_out is True
     reply(client, services, phone, start)

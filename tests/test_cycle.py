@@ -349,7 +349,7 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
 # -- every new SMS fits, in every language (the budgets of tests/test_languages.py) ------------
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_every_cycle_sms_fits_in_every_language(client: FlaskClient, services: Services, lang) -> None:
+def test_every_cycle_sms_fits_in_every_language(client: FlaskClient, services: Services, lang: str) -> None:
     from tests.test_languages import CHAIR, HUONG, LAN, TREASURER, _group
 
     with services.db.transaction() as s:

@@ -44,7 +44,7 @@ def percent(text: str) -> float:
     return float(re.search(r"[\d.]+", text.replace(",", "")).group(0))
 
 
-def test_dashboard_equals_ledger_summary_after_treasurer_sms(live_server: LiveServer, page: Page):
+def test_dashboard_equals_ledger_summary_after_treasurer_sms(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     services = live.services
     with services.db.transaction() as s:  # empty books: every figure comes from the SMS below

@@ -146,7 +146,7 @@ def test_the_same_number_twice_goes_in_two_requests_and_a_malformed_one_alone_is
 
 
 @responses.activate
-def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_exactly_once(make_app: MakeApp):
+def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_exactly_once(make_app: MakeApp) -> None:
     """The old chunk job stopped at row k: the rows after it stayed pending, untried."""
     services = make_app(**AT_CONFIG).extensions["kassa"]
     k = 3
@@ -178,7 +178,7 @@ def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_e
 
 
 @responses.activate
-def test_an_http_error_on_one_request_retries_only_that_requests_rows(make_app: MakeApp):
+def test_an_http_error_on_one_request_retries_only_that_requests_rows(make_app: MakeApp) -> None:
     services = make_app(**dict(AT_CONFIG, SMS_SEND_CONCURRENCY=4)).extensions["kassa"]
     calls = []
 

@@ -26,7 +26,7 @@ from messaging.encoding import GSM7, UCS2, is_gsm7, shape
     ("ç", UCS2, 1),  # not GSM-7, whatever some libraries say
     ("Tiết kiệm", UCS2, 1),
 ])
-def test_segments(text, encoding, segments: int) -> None:
+def test_segments(text: str, encoding: str, segments: int) -> None:
     s = shape(text)
     assert (s.encoding, s.segments) == (encoding, segments)
 
@@ -47,12 +47,12 @@ def test_plain_letters(source: str, plain: str) -> None:
 
 
 @given(st.text(max_size=400))
-def test_plain_letters_are_always_gsm7(text) -> None:
+def test_plain_letters_are_always_gsm7(text: str) -> None:
     assert is_gsm7(plain_letters(text))
 
 
 @given(st.text(max_size=600))
-def test_segments_bound_units(text) -> None:
+def test_segments_bound_units(text: str) -> None:
     s = shape(text)
     per = (153 if s.encoding == GSM7 else 67)
     single = (160 if s.encoding == GSM7 else 70)

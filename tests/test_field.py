@@ -289,7 +289,7 @@ def test_no_lender_means_the_old_refusal_above_the_limit(client: FlaskClient, se
     assert "Type a smaller amount" in member.screen and "Kisumu Microfinance" not in member.screen
 
 
-def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_applies(client: FlaskClient, services: Services, world: dict[str, int]):
+def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_applies(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     assert login(client, *ADMIN).status_code == 303
     r = post(client, f"/console/lenders/{world['lender']}/condition", {"condition": "training_completed_typo"},
              page="/console/lenders")

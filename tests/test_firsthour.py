@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from flask.testing import FlaskClient, FlaskCliRunner
+    from playwright.sync_api import Page
     from sqlalchemy.orm import Session
 
     from groups.models import Member
@@ -306,7 +307,7 @@ def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner: Fl
 
 # -- operations -------------------------------------------------------------------------------
 
-def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client: FlaskClient, services: Services, demo_books: DemoPeople):
+def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     before = scrape(client.get("/metrics").get_data(as_text=True))
     ussd(client, "+254712000003", "1")
     at_sms(client, "+254712000003", "BAL", run=False)
@@ -368,7 +369,7 @@ def test_rq_job_lines_are_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> N
 
 # -- the landing page in a real browser ---------------------------------------------------------
 
-def test_landing_page_in_chromium_switches_language(live_server: LiveServer, page, demo_books: DemoPeople) -> None:
+def test_landing_page_in_chromium_switches_language(live_server: LiveServer, page: Page, demo_books: DemoPeople) -> None:
     """Through the suite's one Chromium (tests/browser.py): a second sync Playwright in the
     same thread would fail once the console's browser tests have started theirs."""
     base = live_server().url

@@ -59,7 +59,7 @@ def test_unknown_number_gets_polite_end(client: FlaskClient, demo: DemoPeople) -
 
 
 @pytest.mark.parametrize("form", [{}, {"sessionId": "x"}, {"phoneNumber": "garbage", "sessionId": "x"}])
-def test_malformed_requests_get_end_not_500(client: FlaskClient, form) -> None:
+def test_malformed_requests_get_end_not_500(client: FlaskClient, form: dict[str, str]) -> None:
     r = client.post("/ussd/africastalking", data=form)
     assert r.status_code == 200 and r.get_data(as_text=True).startswith("END ")
 

@@ -34,7 +34,7 @@ def test_every_language_has_a_glossary() -> None:
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
-def test_catalog_follows_its_glossary(lang) -> None:
+def test_catalog_follows_its_glossary(lang: str) -> None:
     problems = check(lang)
     assert not problems, _report(problems)
 
@@ -86,7 +86,7 @@ def test_every_concept_has_a_source_and_a_note() -> None:
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
-def test_glossary_keywords_are_what_the_command_registry_accepts(lang) -> None:
+def test_glossary_keywords_are_what_the_command_registry_accepts(lang: str) -> None:
     """Each concept's keywords are exactly the aliases the SMS command registry takes in that language."""
     import commands.builtin  # noqa: F401  (registers the commands)
     import commands.meeting  # noqa: F401
@@ -125,7 +125,7 @@ BROKEN = [
 
 
 @pytest.mark.parametrize("msgid, placeholder", BROKEN)
-def test_a_date_inside_a_sentence_is_found(msgid, placeholder) -> None:
+def test_a_date_inside_a_sentence_is_found(msgid: str, placeholder: str) -> None:
     hits = date_outside_labels(msgid)
     assert hits and any(h.endswith(placeholder) for h in hits), hits
 

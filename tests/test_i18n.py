@@ -50,7 +50,7 @@ def code_ids() -> set[tuple[str, str | None]]:
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_catalog_is_current_with_the_code(lang) -> None:
+def test_catalog_is_current_with_the_code(lang: str) -> None:
     ids = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in _entries(lang)}
     missing = code_ids() - ids
     stale = ids - code_ids()
@@ -59,7 +59,7 @@ def test_catalog_is_current_with_the_code(lang) -> None:
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_no_empty_or_fuzzy_entries(lang) -> None:
+def test_no_empty_or_fuzzy_entries(lang: str) -> None:
     bad = [m.id for m in _entries(lang) if "fuzzy" in m.flags
            or not (all(m.string) if isinstance(m.string, tuple) else m.string)]
     assert not bad, f"{lang}: empty or fuzzy: {bad[:5]}"
@@ -70,7 +70,7 @@ def _names(text: str) -> set[str]:
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_placeholders_match_the_source(lang) -> None:
+def test_placeholders_match_the_source(lang: str) -> None:
     wrong = []
     for m in _entries(lang):
         ids = m.id if isinstance(m.id, tuple) else (m.id,)
@@ -83,14 +83,14 @@ def test_placeholders_match_the_source(lang) -> None:
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_no_ussd_prefix_inside_a_translation(lang) -> None:
+def test_no_ussd_prefix_inside_a_translation(lang: str) -> None:
     for m in _entries(lang):
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
         assert not any(s.startswith(("CON ", "END ")) for s in strings), m.id
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_every_translation_formats(lang) -> None:
+def test_every_translation_formats(lang: str) -> None:
     t = translator(lang)
     for m in _entries(lang):
         if isinstance(m.id, str) and not m.context:

@@ -20,7 +20,7 @@ from i18n import DATE_FORMATS, LANGUAGES, SMS_DATE_FORMATS, swahili_time, transl
     ((0, 0), "saa 6 usiku"),
     ((5, 10), "saa 11 na dakika 10 alfajiri"),
 ])
-def test_swahili_time_counts_from_sunrise(clock, swahili: str) -> None:
+def test_swahili_time_counts_from_sunrise(clock: tuple[int, int], swahili: str) -> None:
     assert swahili_time(dt.time(*clock)) == swahili
 
 
@@ -31,7 +31,7 @@ def test_swahili_time_has_the_clock_beside_it_and_other_languages_the_clock() ->
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_dates_spell_the_month_in_full_or_write_it_in_digits(lang) -> None:
+def test_dates_spell_the_month_in_full_or_write_it_in_digits(lang: str) -> None:
     t = translator(lang)
     day = dt.date(2026, 12, 20)
     wide = t.locale.months["format"]["wide"][12]

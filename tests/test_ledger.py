@@ -126,7 +126,7 @@ def test_vsla_buys_shares_at_the_cycles_share_value(session: Session, vsla: Book
     ({"shares": 0}, "not_positive"),
     ({"shares": 2, "amount": 5000}, "off_rule"),
 ])
-def test_vsla_refuses_what_is_not_1_to_5_whole_shares(session: Session, vsla: Books, kwargs, code: str) -> None:
+def test_vsla_refuses_what_is_not_1_to_5_whole_shares(session: Session, vsla: Books, kwargs: dict[str, int], code: str) -> None:
     with pytest.raises(LedgerError) as e:
         ledger.record_saving(session, vsla.group, vsla.members[0], key=key(), actor=vsla.treasurer,
                              on=MONDAY, **kwargs)
@@ -199,7 +199,7 @@ def test_a_key_used_in_another_group_is_refused(session: Session, shg: Books) ->
 
 
 @pytest.mark.parametrize("amount", [0, -500, 10.5, True])
-def test_amounts_must_be_positive_integers(session: Session, shg: Books, amount) -> None:
+def test_amounts_must_be_positive_integers(session: Session, shg: Books, amount: int | float) -> None:
     with pytest.raises(LedgerError, match="not_positive"):
         ledger.record_fine(session, shg.group, shg.members[0], amount, key=key(), actor=shg.treasurer)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
@@ -26,6 +26,7 @@ from tests.ledger_fixtures import MONDAY, make_books
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from ledger.books import Receipt
     from services import Services
 
 HOLD = 0.3  # seconds the first writer keeps its transaction open after posting
@@ -89,8 +90,8 @@ def _overlapping(url: str, first: Callable[[Any], Any], second: Callable[[Any], 
     return results
 
 
-def _load(session: Session, ids: Setup, *names: str | int) -> list[Any]:
-    group = session.get(Group, ids["group"])
+def _load(session: Session, ids: Mapping[str, object], *names: str | int) -> list[Any]:
+    group: Any = session.get(Group, ids["group"])
     return [group] + [session.get(Member, ids[n]) if isinstance(n, str) else session.get(Member, n)
                       for n in names]
 
@@ -99,7 +100,7 @@ def test_two_treasurers_posting_at_once_both_land(db_url: str, services: Service
     ids = setup
 
     def saves(actor: str, member_ids: list[int], tag: str) -> Callable[[Any], Any]:
-        def work(s: Session):
+        def work(s: Session) -> list[Receipt]:
             group, treasurer = _load(s, ids, actor)
             return [ledger.record_saving(s, group, s.get(Member, mid), key=f"{tag}-{mid}", actor=treasurer,
                                          on=MONDAY) for mid in member_ids]
@@ -124,7 +125,7 @@ def test_two_pay_outs_of_one_loan_pay_once(db_url: str, services: Services, setu
         ref = loan.ref
 
     def pay(actor: str, key: str) -> Callable[[Any], Any]:
-        def work(s: Session):
+        def work(s: Session) -> Receipt:
             group, treasurer = _load(s, ids, actor)
             return ledger.disburse_loan(s, group, ref, actor=treasurer, key=key)
         return work
@@ -143,7 +144,7 @@ def test_the_same_key_from_two_connections_posts_once(db_url: str, services: Ser
     ids = setup
 
     def save(actor: str) -> Callable[[Any], Any]:
-        def work(s: Session):
+        def work(s: Session) -> Receipt:
             group, treasurer, member = _load(s, ids, actor, ids["members"][0])
             return ledger.record_saving(s, group, member, key="sms-42", actor=treasurer, on=MONDAY)
         return work

@@ -161,7 +161,7 @@ def test_the_next_meeting_screen_shows_the_new_day(client: FlaskClient, services
     (TREASURER, "CANCEL", "Sorry, only the chair can send CANCEL."),
     (FAITH, "MOVE 2026-12-10", "Sorry, only the chair can send MOVE."),
 ])
-def test_bad_input_gets_a_clear_answer_and_changes_nothing(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime], phone, text: str, answer: str) -> None:
+def test_bad_input_gets_a_clear_answer_and_changes_nothing(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime], phone: str, text: str, answer: str) -> None:
     at_sms(client, phone, text)
     assert texts_to(services, phone)[-1] == answer
     with services.db.transaction() as s:

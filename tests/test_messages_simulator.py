@@ -52,7 +52,7 @@ def hidden(html: str, name: str) -> str:
     return m.group(1) if m else ""
 
 
-def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client: FlaskClient, services: Services, demo: DemoPeople):
+def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     assert ussd(client, FAITH, "", token="wrong").status_code == 403  # the webhook still wants its token

@@ -22,7 +22,7 @@ def _slow_shape(text: str) -> encoding.SmsShape:
 
 @settings(max_examples=300)
 @given(st.text(alphabet=st.sampled_from("aZ 09.,:€[]{}^ÄöüçəğışİЖ😀ệ\n"), max_size=400))
-def test_the_quick_shape_equals_the_character_walk(text) -> None:
+def test_the_quick_shape_equals_the_character_walk(text: str) -> None:
     assert encoding.shape(text) == _slow_shape(text)
 
 

@@ -55,7 +55,7 @@ def test_africastalking_token_is_required_when_set(make_app: MakeApp, demo: Demo
 
 
 @pytest.mark.parametrize("form", [{}, {"from": MEMBER, "text": "BAL"}, {"id": "x", "text": "BAL"}])
-def test_malformed_inbound_is_400_and_stores_nothing(client: FlaskClient, services: Services, form) -> None:
+def test_malformed_inbound_is_400_and_stores_nothing(client: FlaskClient, services: Services, form: dict[str, str]) -> None:
     response = client.post("/sms/africastalking", data=form)
     assert response.status_code == 400 and b"required" in response.data
     assert inbox(services) == []

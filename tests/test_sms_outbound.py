@@ -271,7 +271,8 @@ def test_rate_limit_is_one_schedule_shared_by_every_worker(services: Services) -
     ({"id": "ATXid_9", "status": "Buffered"}, OutStatus.SENT),
 ])
 @responses.activate
-def test_africastalking_delivery_reports_replayed_three_times(make_app: MakeApp, form, status) -> None:
+def test_africastalking_delivery_reports_replayed_three_times(make_app: MakeApp, form: dict[str, str],
+                                                             status: OutStatus) -> None:
     app = make_app(**AT_CONFIG)
     services, client = app.extensions["kassa"], app.test_client()
     responses.post(AT_URL, json=at_answer())
@@ -347,7 +348,7 @@ def test_twilio_status_callbacks_race_and_21610_rejects(make_app: MakeApp) -> No
     ("/sms/africastalking/delivery", {"status": "Success"}),
     ("/sms/twilio/status", {"MessageSid": "SM1"}),
 ])
-def test_malformed_delivery_reports_are_400(client: FlaskClient, path: str, form) -> None:
+def test_malformed_delivery_reports_are_400(client: FlaskClient, path: str, form: dict[str, str]) -> None:
     assert client.post(path, data=form).status_code == 400
 
 

@@ -30,7 +30,7 @@ UTC = dt.UTC
 KES = bc.Price(80, "KES")
 
 
-def _outbox(services: Services) -> Sequence[Row[tuple[int | None, str, str, str, str | None, str]]]:
+def _outbox(services: Services) -> Sequence[Row[int | None, str, str, str, str | None, str]]:
     with services.db.transaction() as s:
         return s.execute(select(OutboxMessage.member_id, OutboxMessage.text, OutboxMessage.language,
                                 OutboxMessage.encoding, OutboxMessage.dedupe_key, OutboxMessage.kind)).all()
@@ -42,7 +42,7 @@ def _coordinator(s: Session, phone: str) -> Coordinator:
 
 def test_cli_previews_then_sends_once_to_every_member_in_her_language(runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
-        s.scalar(select(Member).where(Member.phone == "+254712000004")).opted_out = True  # sent STOP
+        s.scalars(select(Member).where(Member.phone == "+254712000004")).one().opted_out = True  # sent STOP
     result = runner.invoke(args=["broadcast", "send", "Training on Friday at 10.", "--all", "--sender", "HiH",
                                  "--yes", "--price", "0.80"])
     assert result.exit_code == 0, result.output
@@ -133,13 +133,13 @@ def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(ser
     bc.run_fan_out(services, b.id, batch=1)
     bc.run_fan_out(services, b.id, batch=1)  # a replayed job
     with services.db.transaction() as s:  # a cursor moved back (a stale job) rewrites nothing
-        s.get(Broadcast, b.id).cursor = 0
-        s.get(Broadcast, b.id).status = BroadcastStatus.SENDING
+        s.get_one(Broadcast, b.id).cursor = 0
+        s.get_one(Broadcast, b.id).status = BroadcastStatus.SENDING
     bc.run_fan_out(services, b.id, batch=2)
     keys = Counter(r.dedupe_key for r in _outbox(services))
     assert len(keys) == 13 and max(keys.values()) == 1
     with services.db.transaction() as s:
-        b = s.get(Broadcast, b.id)
+        b = s.get_one(Broadcast, b.id)
         assert b.status == BroadcastStatus.DONE and b.written == 13
 
 
@@ -152,12 +152,12 @@ def test_parts_written_in_parallel_then_a_kill_before_the_cursor_moves(services:
         first_groups = bc._next_groups(s, b, 2)
     assert bc._write_part(services, b.id, False, first_groups, pause=0) > 0  # committed; then the kill
     with services.db.transaction() as s:
-        assert s.get(Broadcast, b.id).cursor == 0
+        assert s.get_one(Broadcast, b.id).cursor == 0
     summary = bc.run_fan_out(services, b.id, batch=1, lanes=2)
     keys = Counter(r.dedupe_key for r in _outbox(services))
     assert summary.done and len(keys) == 13 and max(keys.values()) == 1
     with services.db.transaction() as s:
-        b = s.get(Broadcast, b.id)
+        b = s.get_one(Broadcast, b.id)
         assert b.status == BroadcastStatus.DONE and b.written == 13
 
 
@@ -178,7 +178,7 @@ def test_status_counts_rows_by_delivery(runner: FlaskCliRunner, services: Servic
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
     bc.run_fan_out(services, b.id)
     with services.db.transaction() as s:
-        row = s.scalar(select(OutboxMessage).limit(1))
+        row = s.scalars(select(OutboxMessage).limit(1)).one()
         row.status = OutStatus.DELIVERED
     with services.db.transaction() as s:
         report = bc.broadcast_status(s, b.id)
@@ -290,9 +290,9 @@ def test_resume_takes_up_a_stopped_fan_out_and_retries_failed_messages(services:
         first = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         first[0].status, first[0].attempts, first[0].last_error = OutStatus.FAILED, 5, "gave up"
     with services.db.transaction() as s:
-        assert bc.resume(s, s.get(Broadcast, bid), dt.datetime.now(UTC)) == 1
+        assert bc.resume(s, s.get_one(Broadcast, bid), dt.datetime.now(UTC)) == 1
     with services.db.transaction() as s:
-        assert s.get(OutboxMessage, first[0].id).status == OutStatus.PENDING
+        assert s.get_one(OutboxMessage, first[0].id).status == OutStatus.PENDING
     assert any(j.startswith(services.job_id(f"fanout-{bid}-")) for j in Queue("default", connection=services.redis).job_ids)
     bc.run_fan_out(services, bid)
     assert len(_outbox(services)) == 13

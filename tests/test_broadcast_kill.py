@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.UTC
 
 
-def _state(engine: Engine, broadcast_id: int) -> tuple[int, int, BroadcastStatus, Sequence[Row[tuple[int | None, int | None]]]]:
+def _state(engine: Engine, broadcast_id: int) -> tuple[int, int, BroadcastStatus, Sequence[Row[int | None, int | None]]]:
     """Read-only look (a plain engine: on SQLite it never waits for the writer's lock)."""
     with Session(engine) as s:
         b = s.get_one(Broadcast, broadcast_id)

@@ -17,6 +17,7 @@ import ledger
 from groups.models import Group, Member
 from i18n import translator
 from ledger.models import Txn
+from tests.found import found
 from tests.smskit import at_sms, outbox, texts_to
 
 if TYPE_CHECKING:
@@ -41,13 +42,13 @@ def azn(minor: int) -> str:
 
 def postings(services: Services) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(func.count()).select_from(Txn))
+        return s.scalars(select(func.count()).select_from(Txn)).one()
 
 
 def position(services: Services, code: str, phone: str) -> Position:
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == code))
-        member = s.scalar(select(Member).where(Member.phone == phone))
+        group = s.scalars(select(Group).where(Group.code == code)).one()
+        member = s.scalars(select(Member).where(Member.phone == phone)).one()
         return ledger.member_position(s, group, member, ledger.group_today(group))
 
 
@@ -110,7 +111,7 @@ def test_social_and_fines(client: FlaskClient, services: Services, demo: DemoPeo
 
 def test_undo_reverses_and_tells_the_member(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SAVE 3 200")
-    ref = re.search(r"Receipt (R\d+)", last(services, FAITH)).group(1)
+    ref = found(r"Receipt (R\d+)", last(services, FAITH)).group(1)
     at_sms(client, TREASURER, f"UNDO {ref} wrong member")
     assert last(services, TREASURER).startswith(f"UNDO: receipt {ref} cancelled, correction R")
     assert last(services, FAITH).startswith(f"Upendo Women Group: receipt {ref} of {kes(20000)} was cancelled")
@@ -123,8 +124,8 @@ def test_undo_reverses_and_tells_the_member(client: FlaskClient, services: Servi
 def test_a_loan_from_request_to_repayment(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SAVE 3 200 4 200 1 200")
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
-        faith = s.scalar(select(Member).where(Member.phone == FAITH))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
+        faith = s.scalars(select(Member).where(Member.phone == FAITH)).one()
         loan = ledger.request_loan(s, group, faith, 40000, purpose="trade", term=4, unit="week", key="ussd:test:1")
         loan_ref = loan.ref
     at_sms(client, TREASURER, f"APPROVE {loan_ref}")
@@ -149,8 +150,8 @@ def test_a_loan_from_request_to_repayment(client: FlaskClient, services: Service
 def test_decline_in_azerbaijani(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, AZ_TREASURER, "yığım 3 5")
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "BERDE1"))
-        nermin = s.scalar(select(Member).where(Member.phone == NERMIN))
+        group = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
+        nermin = s.scalars(select(Member).where(Member.phone == NERMIN)).one()
         loan_ref = ledger.request_loan(s, group, nermin, 1000, purpose="farm", term=2, unit="month", key="u:1").ref
     at_sms(client, AZ_CHAIR, f"rədd {loan_ref} indi pul azdır")
     assert last(services, AZ_CHAIR) == f"DECLINE: {loan_ref} borcu rədd olundu."
@@ -161,13 +162,13 @@ def test_decline_in_azerbaijani(client: FlaskClient, services: Services, demo: D
 def test_unknown_loan_or_another_groups_loan_is_refused(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, AZ_TREASURER, "yığım 3 5")
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "BERDE1"))
-        nermin = s.scalar(select(Member).where(Member.phone == NERMIN))
+        group = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
+        nermin = s.scalars(select(Member).where(Member.phone == NERMIN)).one()
         loan_ref = ledger.request_loan(s, group, nermin, 1000, purpose="farm", term=2, unit="month", key="u:2").ref
     at_sms(client, CHAIR, f"APPROVE {loan_ref}")  # Upendo's chair, Bərdə's loan
     assert last(services, CHAIR).startswith(f"APPROVE: item 1 ({loan_ref}): ")
     with services.db.transaction() as s:
-        assert ledger.get_loan(s, s.scalar(select(Group).where(Group.code == "BERDE1")), loan_ref).status.value == "requested"
+        assert ledger.get_loan(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one(), loan_ref).status.value == "requested"
 
 
 def test_close_makes_the_meeting_final(client: FlaskClient, services: Services, demo: DemoPeople) -> None:

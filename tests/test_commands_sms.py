@@ -24,7 +24,7 @@ COORDINATOR = "+254712000099"
 
 def member(services: Services, phone: str) -> Member:
     with services.db.transaction() as s:
-        return s.scalar(select(Member).where(Member.phone == phone))
+        return s.scalars(select(Member).where(Member.phone == phone)).one()
 
 
 def reply(client: FlaskClient, services: Services, phone: str, text: str) -> str:

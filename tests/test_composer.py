@@ -118,7 +118,7 @@ def test_a_failed_broadcast_is_resumed_from_the_console(admin: FlaskClient, serv
     post(admin, f"/console/broadcasts/{bid}/confirm", {}, page=f"/console/broadcasts/{bid}")
     run_jobs(services)
     with services.db.transaction() as s:
-        row = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "broadcast").limit(1))
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "broadcast").limit(1)).one()
         row.status, row.last_error = OutStatus.FAILED, "provider gave up"
     assert 'id="fig-failed">1<' in admin.get(f"/console/broadcasts/{bid}/progress").get_data(as_text=True)
     post(admin, f"/console/broadcasts/{bid}/resume", {}, page=f"/console/broadcasts/{bid}")

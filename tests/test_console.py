@@ -17,6 +17,7 @@ from console.accounts import create_staff
 from console.models import AuditEntry, Staff
 from groups.models import Coordinator, Group, Member, Membership, Status
 from messaging.models import OutboxMessage
+from tests.found import found
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -50,7 +51,7 @@ def client_from(app: Flask, addr: str) -> FlaskClient:
 
 def token(client: FlaskClient, path: str = "/console/login") -> str:
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return found(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def login(client: FlaskClient, phone: str, password: str) -> TestResponse:
@@ -109,7 +110,7 @@ def test_login_lands_on_the_dashboard_and_logout_ends_the_session(client: FlaskC
 def test_the_password_is_stored_as_an_argon2id_hash(services: Services) -> None:
     add_staff(services, *ADMIN, "admin")
     with services.db.transaction() as s:
-        stored = s.scalar(select(Staff.password_hash))
+        stored = s.scalars(select(Staff.password_hash)).one()
     assert stored.startswith("$argon2id$") and ADMIN[1] not in stored
 
 
@@ -118,7 +119,7 @@ def test_a_new_password_ends_older_sessions(admin: FlaskClient, services: Servic
     from console.accounts import set_password
 
     with other.db.transaction() as s:
-        set_password(s, s.scalar(select(Staff)), "another good password")
+        set_password(s, s.scalars(select(Staff)).one(), "another good password")
     assert admin.get("/console/").status_code == 302
 
 
@@ -157,7 +158,7 @@ def test_staff_add_command(runner: FlaskCliRunner, services: Services) -> None:
                            input="prompted password\nprompted password\n")
     assert result.exit_code == 0, result.output
     with services.db.transaction() as s:
-        coord = s.scalar(select(Coordinator).where(Coordinator.phone == "+254712000123"))
+        coord = s.scalars(select(Coordinator).where(Coordinator.phone == "+254712000123")).one()
         assert coord.regions == ["Kisumu"]
         assert s.scalar(select(func.count(Staff.id))) == 2
 
@@ -231,7 +232,7 @@ def test_create_a_group_refuses_bad_fields_then_creates_and_audits(admin: FlaskC
                 page="/console/groups/new")
     assert good.status_code == 303
     with services.db.transaction() as s:
-        g = s.scalar(select(Group).where(Group.code == "NEW1"))
+        g = s.scalars(select(Group).where(Group.code == "NEW1")).one()
         assert (g.saving_amount, g.social_fund_amount, g.service_charge_bp, g.language) == (20000, 5000, 200, "sw")
     assert audit_actions(services)[-1][0] == "group.create"
     again = post(admin, "/console/groups/new", {"code": "NEW1", "name": "Twice", "kind": "shg", "currency": "KES",
@@ -258,7 +259,7 @@ def test_a_coordinators_new_group_is_hers(coordinator: FlaskClient, services: Se
 def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         g.next_reminder_at = g.created_at
     form = admin.get(f"/console/groups/{gid}/edit").get_data(as_text=True)
     assert 'value="200"' in form  # the saving rule in major units
@@ -269,7 +270,7 @@ def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin: Flask
                   loan_limit_multiplier="3", service_charge="2")
     assert post(admin, f"/console/groups/{gid}/edit", fields).status_code == 303
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         assert g.meeting_weekday == 4 and g.next_reminder_at is None and g.saving_amount == 20000
     action, before, after = audit_actions(services)[-1]
     assert action == "group.edit" and before == {"meeting_weekday": 1} and after == {"meeting_weekday": 4}
@@ -291,7 +292,7 @@ def test_add_edit_and_remove_a_member(admin: FlaskClient, services: Services) ->
                                                         "language": "sw"})
     assert ok.status_code == 303
     with services.db.transaction() as s:
-        m = s.scalar(select(Membership).join(Member).where(Member.phone == "+254712000777"))
+        m = s.scalars(select(Membership).join(Member).where(Member.phone == "+254712000777")).one()
         mid, number = m.id, m.number
     resp = post(admin, f"/console/groups/{gid}/members/{mid}/edit",
                 {"name": "Akinyi Otieno", "number": str(number), "role": "treasurer", "language": "sw"})
@@ -301,7 +302,7 @@ def test_add_edit_and_remove_a_member(admin: FlaskClient, services: Services) ->
     assert taken.status_code == 400 and "Member number 1 is taken" in taken.get_data(as_text=True)
     assert post(admin, f"/console/groups/{gid}/members/{mid}/remove", {}).status_code == 303
     with services.db.transaction() as s:
-        m = s.get(Membership, mid)
+        m = s.get_one(Membership, mid)
         assert (m.member.name, m.role.value, m.status) == ("Akinyi Otieno", "treasurer", Status.INACTIVE)
     assert [a for a, _b, _c in audit_actions(services)] == ["member.add", "member.edit", "member.remove"]
 
@@ -309,15 +310,15 @@ def test_add_edit_and_remove_a_member(admin: FlaskClient, services: Services) ->
 def test_member_page_and_pin_reset(admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     with services.db.transaction() as s:
-        member = s.scalar(select(Member).where(Member.phone == "+254712000003"))
+        member = s.scalars(select(Member).where(Member.phone == "+254712000003")).one()
         member.pin_hash, member.pin_locked, mid = "x", True, member.id
     page = admin.get(f"/console/groups/{gid}/members/{mid}").get_data(as_text=True)
     assert "Faith Njeri" in page and "Locked after wrong tries." in page
     assert post(admin, f"/console/groups/{gid}/members/{mid}/reset-pin", {}).status_code == 303
     with services.db.transaction() as s:
-        member = s.get(Member, mid)
+        member = s.get_one(Member, mid)
         assert member.pin_hash is None and not member.pin_locked
-        sms = s.scalar(select(OutboxMessage).where(OutboxMessage.member_id == mid))
+        sms = s.scalars(select(OutboxMessage).where(OutboxMessage.member_id == mid)).one()
         assert "PIN was reset" in sms.text
     assert audit_actions(services)[-1][0] == "member.reset_pin"
     assert "PIN was reset" in admin.get(f"/console/groups/{gid}/members/{mid}").get_data(as_text=True)
@@ -333,9 +334,9 @@ def _upload(client: FlaskClient, gid: int, name: str, data: bytes) -> TestRespon
         content_type="multipart/form-data")
 
 
-def _members(services: Services, gid: int) -> int | None:
+def _members(services: Services, gid: int) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(func.count(Membership.id)).where(Membership.group_id == gid))
+        return s.scalars(select(func.count(Membership.id)).where(Membership.group_id == gid)).one()
 
 
 def test_import_previews_every_bad_row_and_writes_nothing_until_confirmed(admin: FlaskClient, services: Services) -> None:
@@ -348,7 +349,7 @@ def test_import_previews_every_bad_row_and_writes_nothing_until_confirmed(admin:
     assert resp.status_code == 200 and "2 good rows, 2 bad rows" in page
     assert "Bad phone number 0712" in page and "The role boss is not one of" in page
     assert _members(services, gid) == before
-    tok = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    tok = found(r'name="token" value="([^"]+)"', page).group(1)
     refused = post(admin, f"/console/groups/{gid}/import/confirm", {"token": tok, "mode": "all"})
     assert refused.status_code == 303 and _members(services, gid) == before
     assert "Nothing was imported: 2 rows are bad" in admin.get(refused.headers["Location"]).get_data(as_text=True)
@@ -371,10 +372,10 @@ def test_import_from_xlsx(admin: FlaskClient, services: Services) -> None:
     book.save(buf)
     page = _upload(admin, gid, "members.xlsx", buf.getvalue()).get_data(as_text=True)
     assert "2 good rows, 0 bad rows" in page
-    tok = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    tok = found(r'name="token" value="([^"]+)"', page).group(1)
     post(admin, f"/console/groups/{gid}/import/confirm", {"token": tok, "mode": "all"})
     with services.db.transaction() as s:
-        m = s.scalar(select(Membership).join(Member).where(Member.phone == "+254712000901"))
+        m = s.scalars(select(Membership).join(Member).where(Member.phone == "+254712000901")).one()
         assert (m.number, m.role.value) == (40, "secretary")
 
 

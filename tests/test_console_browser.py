@@ -55,22 +55,22 @@ def test_wrong_password_then_the_lock(live_server: LiveServer, page: Page) -> No
 COORD = ("+254712000099", "coordinator password")  # Joseph Otieno in the demo: UPENDO, region Kisumu
 
 
-def _group_id(services: Services, code: str) -> int | None:
+def _group_id(services: Services, code: str) -> int:
     from sqlalchemy import select
 
     from groups.models import Group
 
     with services.db.transaction() as s:
-        return s.scalar(select(Group.id).where(Group.code == code))
+        return s.scalars(select(Group.id).where(Group.code == code)).one()
 
 
-def _members(services: Services, gid: int) -> int | None:
+def _members(services: Services, gid: int) -> int:
     from sqlalchemy import func, select
 
     from groups.models import Membership
 
     with services.db.transaction() as s:
-        return s.scalar(select(func.count(Membership.id)).where(Membership.group_id == gid))
+        return s.scalars(select(func.count(Membership.id)).where(Membership.group_id == gid)).one()
 
 
 def _seed_demo(services: Services) -> None:

@@ -24,6 +24,7 @@ from i18n.plain import PLAIN_READABLE, plain_letters
 from ledger.models import Attendance, Cycle, Meeting, ShareOutRequest, Txn
 from messaging.encoding import shape
 from messaging.models import OutboxMessage
+from tests.found import found
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 
@@ -109,7 +110,7 @@ class Group_:
 
     def read(self, fn: Callable[[Session, Group], T]) -> T:
         with self.services.db.transaction() as s:
-            group = s.scalar(select(Group).where(Group.code == self.code))
+            group = s.scalars(select(Group).where(Group.code == self.code)).one()
             return fn(s, group)
 
 
@@ -204,7 +205,7 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client: FlaskClient
         assert text.startswith(f"SHAREOUT preview: cash box {kes(cash)}, ")
         assert "#3 Chiku:" in text and f"(loan {kes(25000)} taken off)" in text  # 550 owed, 300 repaid
         assert "#6" not in text  # she left with her savings
-        code = re.search(r"send SHAREOUT (\d{4}) within 30 minutes", text).group(1)
+        code = found(r"send SHAREOUT (\d{4}) within 30 minutes", text).group(1)
         assert g.last(2).startswith("Kassa: the treasurer started the share-out, ")
         assert g.reply(2, "HOLD") == "HOLD: the share-out is on hold. Nothing was paid out."
         assert g.last(1) == "Kassa: the chair put the share-out on hold. Nothing was paid out."
@@ -212,7 +213,7 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client: FlaskClient
         assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Txn).where(
             Txn.kind == "share_out"))) == 0
         again = "\n".join(g.sms(1, "shareout"))
-        code = re.search(r"send SHAREOUT (\d{4})", again).group(1)
+        code = found(r"send SHAREOUT (\d{4})", again).group(1)
         assert g.reply(1, "SHAREOUT 0000" if code != "0000" else "SHAREOUT 0001").endswith(
             "is not the share-out code.")
         social = g.read(lambda s, group: ledger.group_summary(s, group).social_fund)
@@ -343,7 +344,7 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
         assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Meeting).where(
             Meeting.group_id == group.id, Meeting.on == dt.date(2027, 1, 25)))) == 0  # cancelled: nothing held
         _books_sound(g)
-        assert g.read(lambda s, group: s.get(Member, 1).name) == "Grace Wanjiku"
+        assert g.read(lambda s, group: s.get_one(Member, 1).name) == "Grace Wanjiku"
 
 
 # -- every new SMS fits, in every language (the budgets of tests/test_languages.py) ------------
@@ -382,7 +383,7 @@ def _all(services: Services) -> list[OutboxMessage]:
 # -- refusals: each answers why and changes nothing ---------------------------------------------
 
 def _counts(g: Group_) -> tuple[int, int]:
-    return g.read(lambda s, group: (s.scalar(select(func.count()).select_from(Txn)),
+    return g.read(lambda s, group: (s.scalars(select(func.count()).select_from(Txn)).one(),
                                     s.scalar(select(func.count()).select_from(Membership).where(
                                         Membership.status == Status.ACTIVE))))
 
@@ -411,7 +412,7 @@ def test_share_out_refusals_expiry_and_hold(client: FlaskClient, services: Servi
         assert g.reply(1, "LEAVE 3") == owes
         g.sms(1, "REPAY 3 250")
         before = _counts(g)
-        code = re.search(r"SHAREOUT (\d{4})", "\n".join(g.sms(1, "SHAREOUT"))).group(1)
+        code = found(r"SHAREOUT (\d{4})", "\n".join(g.sms(1, "SHAREOUT"))).group(1)
     with time_machine.travel(START + dt.timedelta(minutes=31), tick=True):
         assert g.reply(1, f"SHAREOUT {code}") == "The share-out code has expired. Send SHAREOUT for a new one."
         assert g.reply(2, "HOLD") == "No share-out is waiting. The treasurer starts one with SHAREOUT."

@@ -12,6 +12,7 @@ from console.models import Staff
 from console.scope import visible_group_ids
 from groups.models import Group, Membership, Role
 from i18n import translator
+from tests.found import found
 from tests.ledger_fixtures import key
 from tests.test_console import ADMIN, COORD, add_staff, client_from, login
 
@@ -30,7 +31,7 @@ def app(make_app: MakeApp) -> Flask:
 def _save_everyone(services: Services, code: str) -> int:
     """Every member of group ``code`` saves the rule; the group's savings."""
     with services.db.transaction() as s:
-        g = s.scalar(select(Group).where(Group.code == code))
+        g = s.scalars(select(Group).where(Group.code == code)).one()
         ms = list(s.scalars(select(Membership).where(Membership.group_id == g.id)))
         treasurer = next(m.member for m in ms if m.role == Role.TREASURER)
         for m in ms:
@@ -49,7 +50,7 @@ def test_admin_sees_every_group_per_currency(app: Flask, services: Services, dem
     _save_everyone(services, "UPENDO")
     with services.db.transaction() as s:
         groups = list(s.scalars(select(Group)))
-        summary = ledger.group_summary(s, s.scalar(select(Group).where(Group.code == "UPENDO")))
+        summary = ledger.group_summary(s, s.scalars(select(Group).where(Group.code == "UPENDO")).one())
     html = client.get("/console/").get_data(as_text=True)
     currencies = sorted({g.currency for g in groups})
     assert re.findall(r'<tr data-currency="(\w+)">', html) == currencies  # one line per currency
@@ -59,7 +60,7 @@ def test_admin_sees_every_group_per_currency(app: Flask, services: Services, dem
     assert "<script>" not in html.split("<main>")[1]  # the charts need no script
     # each figure links to the groups behind it
     kes_row = html.split('<tr data-currency="KES">')[1].split("</tr>")[0]
-    link = re.search(r'data-figure="savings" href="([^"]+)"', kes_row).group(1).replace("&amp;", "&")
+    link = found(r'data-figure="savings" href="([^"]+)"', kes_row).group(1).replace("&amp;", "&")
     rows = client.get(link).get_data(as_text=True)
     assert "UPENDO" in rows and "Savings" in rows
     # filters: a kind with no KES group leaves no KES line
@@ -74,9 +75,9 @@ def test_coordinator_sees_only_her_groups(app: Flask, services: Services, demo: 
     assert login(client, *COORD).status_code == 303
     _save_everyone(services, "UPENDO")
     html = client.get("/console/").get_data(as_text=True)
-    groups = int(re.search(r'id="fig-groups"[^>]*>\s*<span class="value">([\d,]+)', html).group(1))
+    groups = int(found(r'id="fig-groups"[^>]*>\s*<span class="value">([\d,]+)', html).group(1))
     with services.db.transaction() as s:
-        staff = s.scalar(select(Staff).where(Staff.phone == COORD[0]))
+        staff = s.scalars(select(Staff).where(Staff.phone == COORD[0])).one()
         mine = visible_group_ids(s, staff)
     assert groups == len(mine) < len(demo_codes(services))
     rows = client.get("/console/dashboard/groups?figure=groups").get_data(as_text=True)

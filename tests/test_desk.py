@@ -52,13 +52,13 @@ def centres(services: Services, demo: DemoPeople) -> dict[str, int]:
         s.add_all([nairobi, kis])
         s.flush()
         s.add(CentrePlace(centre_id=kis.id, place_id=kisumu.id))
-        s.scalar(select(Group).where(Group.code == "UPENDO")).place_id = east.id
+        s.scalars(select(Group).where(Group.code == "UPENDO")).one().place_id = east.id
         return {"kisumu": kis.id, "nairobi": nairobi.id}
 
 
 def ask(services: Services, phone: str = FAITH, category: Category = Category.LEGAL, key: str = "k1") -> str:
     with services.db.transaction() as s:
-        member = s.scalar(select(Member).where(Member.phone == phone))
+        member = s.scalars(select(Member).where(Member.phone == phone)).one()
         group = member.memberships[0].group
         return open_request(s, group, member, category, key=key).request.ref
 
@@ -77,10 +77,10 @@ def staff(services: Services, phone: str, password: str, role: str, name: str, c
 def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(services: Services, centres: dict[str, int]) -> None:
     ref = ask(services)
     with services.db.transaction() as s:
-        req = s.scalar(select(SupportRequest).where(SupportRequest.ref == ref))
+        req = s.scalars(select(SupportRequest).where(SupportRequest.ref == ref)).one()
         assert req.centre_id == centres["kisumu"] and req.status == RequestStatus.NEW
         # BERDE1 has no place: the first active centre (by id) takes it
-        assert desk.centre_for_group(s, s.scalar(select(Group).where(Group.code == "BERDE1"))).id == \
+        assert desk.centre_for_group(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one()).id == \
             centres["nairobi"]
 
 
@@ -89,8 +89,8 @@ def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_categ
     ref = ask(services)
     before = len(texts_to(services, FAITH))
     with services.db.transaction() as s:
-        req = s.scalar(select(SupportRequest).where(SupportRequest.ref == ref))
-        lawyer = s.get(Staff, lawyer_id)
+        req = s.scalars(select(SupportRequest).where(SupportRequest.ref == ref)).one()
+        lawyer = s.get_one(Staff, lawyer_id)
         assert desk.assign(s, req, lawyer) is True
         assert desk.assign(s, req, lawyer) is False  # the same again: nothing
         assert req.status == RequestStatus.ASSIGNED
@@ -101,13 +101,13 @@ def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_categ
     assert texts == [f"Kassa: your request {ref} has been taken up. Someone will contact you soon."]
     psych_id = staff(services, *PSYCH, "psychologist", "Pat", centres["kisumu"])
     with services.db.transaction() as s:
-        req = s.scalar(select(SupportRequest).where(SupportRequest.ref == ref))
-        desk.assign(s, req, s.get(Staff, psych_id))  # re-assigned: she is not told again
+        req = s.scalars(select(SupportRequest).where(SupportRequest.ref == ref)).one()
+        desk.assign(s, req, s.get_one(Staff, psych_id))  # re-assigned: she is not told again
         assert desk.close(s, req, Outcome.RESOLVED) is True
         assert desk.close(s, req, Outcome.REFERRED) is False  # closed stays closed
         assert req.outcome == Outcome.RESOLVED and req.closed_at is not None
         with pytest.raises(desk.DeskError):
-            desk.assign(s, req, s.get(Staff, lawyer_id))
+            desk.assign(s, req, s.get_one(Staff, lawyer_id))
     texts = texts_to(services, FAITH)[before:]
     assert len(texts) == 2 and texts[1] == f"Kassa: your request {ref} is closed. Thank you. Ask again at any time."
     for text in texts:  # never the category, never the note
@@ -118,12 +118,12 @@ def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_categ
 
 def test_the_sms_is_in_her_language(services: Services, centres: dict[str, int]) -> None:
     with services.db.transaction() as s:
-        member = s.scalar(select(Member).where(Member.phone == FAITH))
+        member = s.scalars(select(Member).where(Member.phone == FAITH)).one()
         member.language = "sw"
     ref = ask(services)
     lawyer_id = staff(services, *LAWYER, "lawyer", "Lydia Lawyer", centres["kisumu"])
     with services.db.transaction() as s:
-        desk.assign(s, s.scalar(select(SupportRequest).where(SupportRequest.ref == ref)), s.get(Staff, lawyer_id))
+        desk.assign(s, s.scalars(select(SupportRequest).where(SupportRequest.ref == ref)).one(), s.get_one(Staff, lawyer_id))
         msg = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"support:{ref}:taken")).one()
     assert msg.language == "sw" and ref in msg.text and "Kassa" in msg.text
     assert msg.text != f"Kassa: your request {ref} has been taken up. Someone will contact you soon."
@@ -178,8 +178,8 @@ def test_coordinator_sees_her_groups_requests(client: FlaskClient, services: Ser
     staff(services, *COORD, "coordinator", "Joseph Otieno")
     ref = ask(services)
     with services.db.transaction() as s:
-        berde = s.scalar(select(Member).join(Member.memberships).where(
-            Member.phone.like("+994%")).limit(1))
+        berde = s.scalars(select(Member).join(Member.memberships).where(
+            Member.phone.like("+994%")).limit(1)).one()
         phone = berde.phone
     far = ask(services, phone=phone, key="k3")
     assert login(client, *COORD).status_code == 303
@@ -191,7 +191,7 @@ def test_overdue_requests_are_highlighted(client: FlaskClient, services: Service
     staff(services, *ADMIN, "admin", "Amina Admin")
     old, new = ask(services), ask(services, key="k9")
     with services.db.transaction() as s:
-        s.scalar(select(SupportRequest).where(SupportRequest.ref == old)).created_at = \
+        s.scalars(select(SupportRequest).where(SupportRequest.ref == old)).one().created_at = \
             dt.datetime.now(dt.UTC) - dt.timedelta(days=6)  # Kisumu's target: 5 days
     login(client, *ADMIN)
     html = client.get("/console/desk").get_data(as_text=True)
@@ -233,8 +233,8 @@ def test_monthly_counts_equal_the_rows_behind_them(client: FlaskClient, services
     staff(services, *ADMIN, "admin", "Amina Admin")
     rng = random.Random(14)
     with services.db.transaction() as s:
-        faith = s.scalar(select(Member).where(Member.phone == FAITH))
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        faith = s.scalars(select(Member).where(Member.phone == FAITH)).one()
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         for i in range(120):
             s.add(SupportRequest(ref=f"T{i:04d}", member_id=faith.id, group_id=upendo.id,
                                  centre_id=rng.choice([centres["kisumu"], centres["nairobi"], None]),

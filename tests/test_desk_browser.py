@@ -22,6 +22,7 @@ from orgs.models import Centre, CentrePlace, PlaceLevel
 from orgs.places import add_place
 from support.models import Outcome, RequestStatus, SupportRequest
 from tests.browser import console_login
+from tests.found import found
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -48,7 +49,7 @@ def setup(live: Live) -> None:
         s.add(centre)
         s.flush()
         s.add(CentrePlace(centre_id=centre.id, place_id=kisumu.id))
-        s.scalar(select(Group).where(Group.code == "UPENDO")).place_id = kisumu.id
+        s.scalars(select(Group).where(Group.code == "UPENDO")).one().place_id = kisumu.id
         create_staff(s, phone=ADMIN[0], password=ADMIN[1], role="admin", name="Amina Admin")
         create_staff(s, phone=LAWYER[0], password=LAWYER[1], role="lawyer", name="Lydia Wanjiru",
                      centre_id=centre.id)
@@ -58,7 +59,7 @@ def answer(page: Page, choice_word: str | None = None, value: str | None = None)
     """Answer the USSD screen on the simulated phone: the number of ``choice_word``, or ``value``."""
     if value is None:
         screen = page.locator("#ussd-text").inner_text()
-        value = re.search(rf"(\d+)\. ?{re.escape(choice_word)}", screen).group(1)
+        value = found(rf"(\d+)\. ?{re.escape(choice_word)}", screen).group(1)
     page.fill("#answer", "")
     for key in value:  # on the drawn keypad, as a member would
         page.click(f'.key[data-key="{key}"]')
@@ -148,7 +149,7 @@ def test_messages_search_in_the_browser(live_server: LiveServer, page: Page) -> 
     from messaging.outbox import queue_sms
 
     with live.services.db.transaction() as s:
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         for i in range(3):
             queue_sms(s, to=FAITH, text=f"Reminder {i}", language="en", kind="reminder", group_id=upendo.id)
         failed = queue_sms(s, to="+254712000004", text="Your loan L7 is approved.", language="en", kind="notice",

@@ -36,6 +36,7 @@ from orgs.models import (
 from orgs.places import add_place
 from outreach.models import Broadcast, BroadcastStatus
 from security.pins import set_pin
+from tests.found import found
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 
@@ -66,7 +67,7 @@ def app(make_app: MakeApp) -> Flask:
 
 def token(client: FlaskClient, path: str = "/console/login") -> str:
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return found(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def login(client: FlaskClient, phone: str, password: str) -> TestResponse:
@@ -109,7 +110,7 @@ def world(services: Services) -> dict[str, int]:
                    ProjectTarget(project_id=project.id, metric="referrals", target=2)])
         create_staff(s, phone=ADMIN[0], password=ADMIN[1], role="admin", name="Amina Admin")
         for phone in (B_MEMBER, B_CHAIR, A_MEMBER):
-            set_pin(s, s.scalar(select(Member).where(Member.phone == phone)), "2580", PEPPER)
+            set_pin(s, s.scalars(select(Member).where(Member.phone == phone)).one(), "2580", PEPPER)
         return dict(project=project.id, lender=lender.id, east=east.id, west=west.id, west_village=v_west.id,
                     a=groups["KISA"].id, b=groups["KISB"].id)
 
@@ -185,7 +186,7 @@ def test_a_mobiliser_visits_a_group_the_other_is_flagged_and_a_referral_counts_a
             assert METRICS["referrals"].count(s, world["project"], [world["east"]]) == 0
             assert METRICS["visits"].count(s, world["project"], None) == 1
             # Outside the group's books: no loan, no posting for her.
-            assert ledger.pending_loans(s, s.get(Group, world["b"])) == []
+            assert ledger.pending_loans(s, s.get_one(Group, world["b"])) == []
 
         # Staff record what the lender did: approved, then repaid (still counted).
         with services.db.transaction() as s:
@@ -196,7 +197,7 @@ def test_a_mobiliser_visits_a_group_the_other_is_flagged_and_a_referral_counts_a
         post(client, f"/console/referrals/{referral_id}", {"status": "approved"}, page="/console/referrals")
         post(client, f"/console/referrals/{referral_id}", {"status": "repaid"}, page="/console/referrals")
         with services.db.transaction() as s:
-            assert s.get(Referral, referral_id).status == ReferralStatus.REPAID
+            assert s.get_one(Referral, referral_id).status == ReferralStatus.REPAID
             assert METRICS["referrals"].count(s, world["project"], None) == 1
 
 
@@ -226,7 +227,7 @@ def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(cl
     with services.db.transaction() as s:
         from field.workers import assign, promote
 
-        worker = promote(s, s.scalar(select(Member).where(Member.phone == A_MEMBER)), "crp")
+        worker = promote(s, s.scalars(select(Member).where(Member.phone == A_MEMBER)).one(), "crp")
         assign(s, worker, [world["b"]])
     phone = Phone(client, A_MEMBER)
     phone.dial()
@@ -241,9 +242,9 @@ def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(cl
     with services.db.transaction() as s:
         from field.referrals import add_branch
 
-        add_branch(s, s.get(Organisation, world["lender"]), name="Kisumu Town", phone=LENDER_PHONE)
-        group = s.get(Group, world["b"])
-        her, treasurer = (s.scalar(select(Member).where(Member.phone == p)) for p in (B_MEMBER, B_TREASURER))
+        add_branch(s, s.get_one(Organisation, world["lender"]), name="Kisumu Town", phone=LENDER_PHONE)
+        group = s.get_one(Group, world["b"])
+        her, treasurer = (s.scalars(select(Member).where(Member.phone == p)).one() for p in (B_MEMBER, B_TREASURER))
         ledger.record_saving(s, group, her, amount=50000, key="t-save", actor=treasurer)
     member = Phone(client, B_MEMBER)
     member.dial()
@@ -254,7 +255,7 @@ def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(cl
     chair = Phone(client, B_CHAIR)
     chair.dial()
     with services.db.transaction() as s:
-        set_pin(s, s.scalar(select(Member).where(Member.phone == B_CHAIR)), "1357", PEPPER)
+        set_pin(s, s.scalars(select(Member).where(Member.phone == B_CHAIR)).one(), "1357", PEPPER)
     assert "F1 KISB Member" in chair.choose("Referrals")
     chair.choose(next(line[3:] for line in chair.screen[4:].split("\n") if line.startswith("1. ")))
     assert chair.choose("Confirm").startswith("CON Confirm F1?")
@@ -267,8 +268,8 @@ def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(cl
 
 def test_a_referral_below_the_limit_is_not_offered_and_a_loan_still_works(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
-        group = s.get(Group, world["b"])
-        her, treasurer = (s.scalar(select(Member).where(Member.phone == p)) for p in (B_MEMBER, B_TREASURER))
+        group = s.get_one(Group, world["b"])
+        her, treasurer = (s.scalars(select(Member).where(Member.phone == p)).one() for p in (B_MEMBER, B_TREASURER))
         ledger.record_saving(s, group, her, amount=50000, key="t-save", actor=treasurer)
     member = Phone(client, B_MEMBER)
     member.dial()
@@ -279,8 +280,8 @@ def test_a_referral_below_the_limit_is_not_offered_and_a_loan_still_works(client
 def test_no_lender_means_the_old_refusal_above_the_limit(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         s.execute(ProjectOrganisation.__table__.delete())
-        group = s.get(Group, world["b"])
-        her, treasurer = (s.scalar(select(Member).where(Member.phone == p)) for p in (B_MEMBER, B_TREASURER))
+        group = s.get_one(Group, world["b"])
+        her, treasurer = (s.scalars(select(Member).where(Member.phone == p)).one() for p in (B_MEMBER, B_TREASURER))
         ledger.record_saving(s, group, her, amount=50000, key="t-save", actor=treasurer)
     member = Phone(client, B_MEMBER)
     member.dial()
@@ -301,8 +302,8 @@ def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_appli
         assert s.scalar(select(LoanCondition)) is None
         # A condition stored, then no longer registered (a feature switched off): refused, never met.
         s.add(LoanCondition(organisation_id=world["lender"], condition="gone_feature"))
-        group = s.get(Group, world["b"])
-        her, treasurer = (s.scalar(select(Member).where(Member.phone == p)) for p in (B_MEMBER, B_TREASURER))
+        group = s.get_one(Group, world["b"])
+        her, treasurer = (s.scalars(select(Member).where(Member.phone == p)).one() for p in (B_MEMBER, B_TREASURER))
         ledger.record_saving(s, group, her, amount=50000, key="t-save", actor=treasurer)
     member = Phone(client, B_MEMBER)
     member.dial()
@@ -329,7 +330,7 @@ def test_a_visit_plan_announces_the_visit_in_each_members_language_at_its_time(c
     from field.plans import announce_due
 
     with services.db.transaction() as s:
-        s.scalar(select(Member).where(Member.phone == B_MEMBER)).language = "sw"
+        s.scalars(select(Member).where(Member.phone == B_MEMBER)).one().language = "sw"
     assert login(client, *ADMIN).status_code == 303
     visit_on = dt.date.today() + dt.timedelta(days=10)
     r = post(client, "/console/visit-plans", {"team": "Legal aid", "place_id": str(world["west_village"]),
@@ -338,8 +339,8 @@ def test_a_visit_plan_announces_the_visit_in_each_members_language_at_its_time(c
                                               "sender": "Hand in Hand"}, page="/console/visit-plans")
     assert r.status_code == 303
     with services.db.transaction() as s:
-        plan = s.scalar(select(VisitPlan))
-        b = s.get(Broadcast, plan.broadcast_id)
+        plan = s.scalars(select(VisitPlan)).one()
+        b = s.get_one(Broadcast, plan.broadcast_id)
         assert b.status == BroadcastStatus.DRAFT and b.recipients == 3  # group B's three members
         texts = {t.language: t.text for t in b.texts if not t.plain}
         assert "Legal aid" in texts["en"] and "Visit: " in texts["en"] and "Otonglo" in texts["en"]
@@ -381,8 +382,8 @@ def test_flexible_group_saves_any_amount_on_any_day_and_warns_outside_its_size(c
     receipts = texts_to(services, "+84912300002")
     assert len(receipts) == 2 and all("Receipt R" in r for r in receipts)
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "TANTH"))
-        hoa = s.scalar(select(Member).where(Member.phone == "+84912300002"))
+        group = s.scalars(select(Group).where(Group.code == "TANTH")).one()
+        hoa = s.scalars(select(Member).where(Member.phone == "+84912300002")).one()
         assert ledger.member_position(s, group, hoa, dt.date.today()).savings == 49500
     result = runner.invoke(args=["members", "add", "TANTH", "+84912300003", "Mai"])
     assert result.exit_code == 0
@@ -411,13 +412,13 @@ def test_a_coordinator_declines_by_sms_another_groups_chair_cannot_and_the_membe
     with services.db.transaction() as s:
         from field.referrals import add_branch
 
-        add_branch(s, s.get(Organisation, world["lender"]), name="Kisumu Town", phone=LENDER_PHONE)
+        add_branch(s, s.get_one(Organisation, world["lender"]), name="Kisumu Town", phone=LENDER_PHONE)
         c = Coordinator(phone=coordinator_phone, name="Joseph", language="en")
         s.add(c)
         s.flush()
         s.add(CoordinatorGroup(coordinator_id=c.id, group_id=world["b"]))
-        group = s.get(Group, world["b"])
-        her, treasurer = (s.scalar(select(Member).where(Member.phone == p)) for p in (B_MEMBER, B_TREASURER))
+        group = s.get_one(Group, world["b"])
+        her, treasurer = (s.scalars(select(Member).where(Member.phone == p)).one() for p in (B_MEMBER, B_TREASURER))
         ledger.record_saving(s, group, her, amount=50000, key="t-save", actor=treasurer)
     member = Phone(client, B_MEMBER)
     member.dial()
@@ -433,7 +434,7 @@ def test_a_coordinator_declines_by_sms_another_groups_chair_cannot_and_the_membe
     told = texts_to(services, B_MEMBER)[-1]
     assert "was declined" in told and told.endswith("too much for now")
     with services.db.transaction() as s:
-        referral = s.scalar(select(Referral))
+        referral = s.scalars(select(Referral)).one()
         assert referral.status == ReferralStatus.DECLINED and referral.decided_by_coordinator_id is not None
         assert METRICS["referrals"].count(s, world["project"], None) == 0
     # Loans keep their references: APPROVE L... still goes to the loan commands.

@@ -42,7 +42,7 @@ def test_admin_adds_a_field_worker_gives_her_a_group_and_sees_the_unvisited_flag
         page.click("#save-groups")
     assert page.locator(".flash.info").inner_text() == "Saved."
     with live.services.db.transaction() as s:
-        worker = s.scalar(select(FieldWorker))
+        worker = s.scalars(select(FieldWorker)).one()
         assert [g.code for g in groups_of(s, worker)] == ["KISA"]
     page.goto(f"{live.url}/console/")
     assert page.locator("#unvisited-alert").inner_text() == "2 groups not visited lately"

@@ -51,7 +51,7 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def scrape(text: str) -> dict[tuple[str, tuple], float]:
+def scrape(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of a Prometheus text page: (name, sorted labels) -> value."""
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
@@ -202,7 +202,7 @@ def test_landing_page_links_the_console_once_the_app_has_it(make_app: MakeApp) -
 def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         for spec in DEMO_GROUPS:
-            group = s.scalar(select(Group).where(Group.code == spec["code"]))
+            group = s.scalars(select(Group).where(Group.code == spec["code"])).one()
             summary = ledger.group_summary(s, group)
             assert summary.savings > 0 and summary.social_fund > 0 and summary.fines > 0
             loans = list(s.scalars(select(Loan).where(Loan.group_id == group.id)))
@@ -210,11 +210,11 @@ def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(serv
             assert summary.overdue_loans == 1 and summary.active_loans == 2
             meetings = {on for on in s.scalars(select(Txn.on).where(Txn.group_id == group.id))}
             assert len(meetings) == 8 and max(meetings) < ledger.group_today(group)
-            assert s.scalar(select(func.count()).select_from(SupportRequest)
-                            .where(SupportRequest.group_id == group.id)) == 1
+            assert s.scalars(select(func.count()).select_from(SupportRequest)
+                            .where(SupportRequest.group_id == group.id)).one() == 1
             assert any(group in c.groups for c in s.scalars(select(Coordinator)))
             assert 0 < (group.share_out_on - ledger.group_today(group)).days <= 14  # a share-out due soon
-        member = ledger.member_position(s, s.scalar(select(Group).where(Group.code == "UPENDO")),
+        member = ledger.member_position(s, s.scalars(select(Group).where(Group.code == "UPENDO")).one(),
                                         _member(s, "+254712000003"))
         assert member.savings == 8 * 20000
         txns = s.scalar(select(func.count()).select_from(Txn))
@@ -288,7 +288,7 @@ def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one
 
 def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         shown = preview(s, group.id, dt.datetime.now(dt.UTC))
     eve = shown.remind_at + dt.timedelta(seconds=1)
     result = runner.invoke(args=["reminders", "preview", "UPENDO", "--at", eve.isoformat()])

@@ -30,14 +30,14 @@ EN = translator("en")
 
 def role_of(services: Services, code: str, phone: str) -> Role:
     with services.db.transaction() as s:
-        return s.scalar(select(Membership.role).join(Group).join(Member).where(
-            Group.code == code, Member.phone == phone))
+        return s.scalars(select(Membership.role).join(Group).join(Member).where(
+            Group.code == code, Member.phone == phone)).one()
 
 
 @pytest.fixture
 def two_groups(services: Services, demo: DemoPeople) -> Services:
     with services.db.transaction() as s:
-        berde = s.scalar(select(Group).where(Group.code == "BERDE1"))
+        berde = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
         add_member(s, berde, phone=FAITH, name="Faith Njeri", role="treasurer")
     return services
 
@@ -126,7 +126,7 @@ def test_a_coordinator_dials_her_groups_help_requests_and_loans_waiting(client: 
     from support.service import open_request
 
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         people = {m.phone: m for m in s.scalars(select(Member))}
         ledger.record_saving(s, group, people[CHAIR], key="s", actor=people[TREASURER],
                              on=group_today(group) - dt.timedelta(weeks=1))

@@ -25,6 +25,7 @@ from i18n import translator
 from messaging.models import InboxMessage, OutboxMessage
 from reports.maintain import SKIP
 from reports.models import ReportGroup
+from tests.found import found
 from tests.ledger_fixtures import key
 from tests.test_console import ADMIN, add_staff, login
 
@@ -57,7 +58,7 @@ def admin(client: FlaskClient, services: Services) -> FlaskClient:
 
 def upendo(services: Services) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(Group.id).where(Group.code == "UPENDO"))
+        return s.scalars(select(Group.id).where(Group.code == "UPENDO")).one()
 
 
 def statements(services: Services, client: FlaskClient, path: str) -> tuple[str, list[str]]:
@@ -81,7 +82,7 @@ def statements(services: Services, client: FlaskClient, path: str) -> tuple[str,
 def grow(services: Services, group_id: int, members: int = 30, loans: int = 12) -> None:
     """``members`` more members who save, ``loans`` more loans paid out, and SMS both ways."""
     with services.db.transaction() as s:
-        g = s.get(Group, group_id)
+        g = s.get_one(Group, group_id)
         people = dict(s.execute(select(Membership.role, Member).join(Member)
                                 .where(Membership.group_id == g.id, Membership.status == Status.ACTIVE)).all())
         treasurer, chair = people[Role.TREASURER], people[Role.CHAIR]
@@ -121,7 +122,7 @@ def _books(page: str) -> dict[str, str]:
 def _expected(services: Services, gid: int) -> dict[str, str]:
     t = translator("en")
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         summary = ledger.group_summary(s, g)
     money = {"Savings": summary.savings, "Social fund": summary.social_fund, "Cash box": summary.cash_box,
              "Bank": summary.bank, "Loans outstanding": summary.loans_outstanding,
@@ -179,7 +180,7 @@ def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first
         days = list(s.scalars(select(Meeting.on).where(Meeting.group_id == gid).order_by(Meeting.on.desc())))
     assert len(days) == 8  # the demo's eight weeks
     page = admin.get(f"/console/groups/{gid}").get_data(as_text=True)
-    held = htmllib.unescape(re.search(r">Held: ([^<]+)</p>", page).group(1))
+    held = htmllib.unescape(found(r">Held: ([^<]+)</p>", page).group(1))
     assert held.split(" · ") == [t.date(d, "d MMM") for d in days[:6]]
     assert "Cycle 1: open. Start date:" in page and "This cycle" in page
 
@@ -198,7 +199,7 @@ def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_giv
 
     gid = upendo(services)
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         set_group_place(s, g, place_for_region(s, "KE", "Nakuru"))
         today = dt.date.today()
         for i in range(12):  # more than the page lists: the ten newest, the newest one its last visit
@@ -210,11 +211,11 @@ def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_giv
         s.add(LoanCondition(group_id=gid, condition=NONE))
     with app.test_request_context("/console/"):
         with services.db.transaction() as s:
-            g = s.get(Group, gid)
+            g = s.get_one(Group, gid)
             lists = page_lists(s, gid)
             known = {"visits": lists.visits, "active_members": lists.active_members, "condition": lists.condition}
             folded_panel = field_panel(g, known)  # reads nothing
-            path = s.scalar(select(Place.path).where(Place.id == g.place_id))
+            path = s.scalars(select(Place.path).where(Place.id == g.place_id)).one()
             ids = [int(x) for x in path.strip("/").split("/") if x]
             assert [lists.places[i] for i in ids] == place_names(s, path) == ["Kenya", "Nakuru"]
             folded = meeting_day_for(rhythm_of(g), lists.changes or None)

@@ -29,7 +29,7 @@ TOKEN = "tw-secret"
 MEMBER = "+254712000003"
 
 
-def _twilio_form(sid: str) -> dict:
+def _twilio_form(sid: str) -> dict[str, str]:
     return {"MessageSid": sid, "AccountSid": "AC1", "From": MEMBER, "To": "+15005550006", "Body": "HELP",
             "NumMedia": "0"}
 
@@ -91,7 +91,7 @@ def _procfile(process: str) -> str:
     return next(line.split(":", 1)[1].strip() for line in lines if line.startswith(f"{process}:"))
 
 
-def _get(url: str, data: dict | None = None) -> tuple[list[str], str]:
+def _get(url: str, data: dict[str, str] | None = None) -> tuple[list[str], str]:
     """The ``Server`` headers of the answer to ``url`` (a POST of ``data`` if given) and its body."""
     body = urllib.parse.urlencode(data).encode() if data else None
     try:

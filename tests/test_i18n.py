@@ -75,7 +75,7 @@ def test_placeholders_match_the_source(lang: str) -> None:
     for m in _entries(lang):
         ids = m.id if isinstance(m.id, tuple) else (m.id,)
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        expected = set().union(*(_names(i) for i in ids))
+        expected: set[str] = set().union(*(_names(i) for i in ids))
         for s in strings:
             if s and _names(s) != expected and not (len(ids) > 1 and _names(s) <= expected):
                 wrong.append((m.id, s))

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from flask.testing import FlaskClient
     from sqlalchemy.orm import Session
+    from werkzeug.test import TestResponse
 
     from commands.context import Context, Outcome
     from commands.parser import Parsed
@@ -79,8 +80,8 @@ def _refs(services: Services, phone: str, prefix: str) -> list[str]:
 
 def _loan(services: Services, phone: str, amount: int) -> str:
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == CODE))
-        member = s.scalar(select(Member).where(Member.phone == phone))
+        group = s.scalars(select(Group).where(Group.code == CODE)).one()
+        member = s.scalars(select(Member).where(Member.phone == phone)).one()
         return ledger.request_loan(s, group, member, amount, purpose="trade", term=4, unit="week",
                                    key=f"lang-loan-{phone}").ref
 
@@ -97,7 +98,7 @@ def _crash_five_times(services: Services, sms: Callable[[str, str], object], pho
     try:
         sms(phone, text)
         with services.db.transaction() as s:
-            inbox_id = s.scalar(select(InboxMessage.id).order_by(InboxMessage.id.desc()).limit(1))
+            inbox_id = s.scalars(select(InboxMessage.id).order_by(InboxMessage.id.desc()).limit(1)).one()
         for _ in range(MAX_ATTEMPTS):
             process(services, inbox_id)
     finally:
@@ -107,7 +108,7 @@ def _crash_five_times(services: Services, sms: Callable[[str, str], object], pho
 def _run_sms_scenario(client: FlaskClient, services: Services, lang: str) -> None:
     with services.db.transaction() as s:
         _group(s, lang)
-    sms = lambda phone, text: at_sms(client, phone, text)  # noqa: E731
+    sms: Callable[[str, str], TestResponse] = lambda phone, text: at_sms(client, phone, text)  # noqa: E731
     sms(TREASURER, f"SAVE 3 {SAVING:,} 4 {SAVING}")
     sms(TREASURER, "SOCIAL 3 50000 4 50,000")
     sms(TREASURER, "FINE 4 late")
@@ -138,8 +139,8 @@ def _run_sms_scenario(client: FlaskClient, services: Services, lang: str) -> Non
     sms(CHAIR, "CANCEL")
     sms(TREASURER, "CLOSE")
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == CODE))
-        member = s.scalar(select(Member).where(Member.phone == LAN))
+        group = s.scalars(select(Group).where(Group.code == CODE)).one()
+        member = s.scalars(select(Member).where(Member.phone == LAN)).one()
         open_request(s, group, member, Category.LEGAL, key="lang-help")
     start = dt.datetime.now(dt.UTC)
     for day in range(0, 36):  # a week of meeting reminders, then a month of loan notices
@@ -190,8 +191,8 @@ def test_segment_report_counts_match_the_outbox(client: FlaskClient, services: S
 def _journey_group(services: Services, lang: str) -> None:
     with services.db.transaction() as s:
         group = _group(s, lang)
-        treasurer = s.scalar(select(Member).where(Member.phone == TREASURER))
-        lan = s.scalar(select(Member).where(Member.phone == LAN))
+        treasurer = s.scalars(select(Member).where(Member.phone == TREASURER)).one()
+        lan = s.scalars(select(Member).where(Member.phone == LAN)).one()
         today = ledger.group_today(group)
         for weeks in (3, 2, 1):
             ledger.record_saving(s, group, lan, key=f"j-save-{weeks}", actor=treasurer,

@@ -233,7 +233,7 @@ def test_reversal_mirrors_every_leg_and_is_final(session: Session, shg: Books) -
     r = ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t, on=MONDAY)
     undo = ledger.reverse(session, g, r.ref.lower(), reason="typo", key="undo-1", actor=t)
     assert legs_of(session, undo.ref) == sorted((acct, -amount) for acct, amount in legs_of(session, r.ref))
-    original = session.get(Txn, int(r.ref[1:]))
+    original = session.get_one(Txn, int(r.ref[1:]))
     assert original.reversed and original.amount == 20000  # marked, never edited
     assert ledger.reverse(session, g, r.ref, reason="typo", key="undo-1", actor=t).replayed
     with pytest.raises(LedgerError, match="already_reversed"):
@@ -344,7 +344,7 @@ def test_pay_out_never_exceeds_the_cash_box(session: Session, shg: Books) -> Non
     with pytest.raises(LedgerError) as e:
         ledger.disburse_loan(session, g, loan.ref, actor=t, key=key())
     assert code_of(e) == "cash_box_short" and e.value.params == {"amount": 50000, "cash": 40000}
-    assert session.get(Loan, loan.id).status == ledger.LoanStatus.APPROVED
+    assert session.get_one(Loan, loan.id).status == ledger.LoanStatus.APPROVED
 
 
 def test_pay_out_and_repayments_charge_first_until_closed(session: Session, shg: Books) -> None:
@@ -361,11 +361,11 @@ def test_pay_out_and_repayments_charge_first_until_closed(session: Session, shg:
         ledger.record_repayment(session, g, m, 30601, key=key(), actor=t)
     assert code_of(e) == "over_repayment" and e.value.params["outstanding"] == 30600
     last = ledger.record_repayment(session, g, m, 30600, key=key(), actor=t)
-    assert last.balance == 0 and session.get(Loan, loan.id).status == ledger.LoanStatus.CLOSED
+    assert last.balance == 0 and session.get_one(Loan, loan.id).status == ledger.LoanStatus.CLOSED
     with pytest.raises(LedgerError, match="no_loan"):
         ledger.record_repayment(session, g, m, 100, key=key(), actor=t)
     undo = ledger.reverse(session, g, last.ref, reason="counted twice", key=key(), actor=t)
-    assert undo.balance == 30600 and session.get(Loan, loan.id).status == ledger.LoanStatus.ACTIVE
+    assert undo.balance == 30600 and session.get_one(Loan, loan.id).status == ledger.LoanStatus.ACTIVE
     sound(session, g)
 
 
@@ -382,7 +382,7 @@ def test_pay_out_is_reversible_only_before_repayments(session: Session, shg: Boo
     _saved(session, shg, shg.members[1], weeks=3)
     loan, paid = _active_loan(session, shg, m, amount=40000)
     ledger.reverse(session, g, paid.ref, reason="paid to the wrong person", key=key(), actor=t)
-    assert session.get(Loan, loan.id).status == ledger.LoanStatus.APPROVED
+    assert session.get_one(Loan, loan.id).status == ledger.LoanStatus.APPROVED
     again = ledger.disburse_loan(session, g, loan.ref, actor=t, key=key())
     ledger.record_repayment(session, g, m, 1000, key=key(), actor=t)
     with pytest.raises(LedgerError, match="loan_has_repayments"):

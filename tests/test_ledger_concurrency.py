@@ -102,14 +102,14 @@ def test_two_treasurers_posting_at_once_both_land(db_url: str, services: Service
     def saves(actor: str, member_ids: list[int], tag: str) -> Callable[[Any], Any]:
         def work(s: Session) -> list[Receipt]:
             group, treasurer = _load(s, ids, actor)
-            return [ledger.record_saving(s, group, s.get(Member, mid), key=f"{tag}-{mid}", actor=treasurer,
+            return [ledger.record_saving(s, group, s.get_one(Member, mid), key=f"{tag}-{mid}", actor=treasurer,
                                          on=MONDAY) for mid in member_ids]
         return work
 
     results = _overlapping(db_url, saves("t1", ids["members"][:2], "a"), saves("t2", ids["members"][2:], "b"))
     assert all(isinstance(r, list) for r in results.values()), results
     with services.db.transaction() as s:
-        group = s.get(Group, ids["group"])
+        group = s.get_one(Group, ids["group"])
         assert ledger.group_summary(s, group, MONDAY).cash_box == 4 * 20000
         assert ledger.audit(s, group) == []
 
@@ -119,7 +119,7 @@ def test_two_pay_outs_of_one_loan_pay_once(db_url: str, services: Services, setu
     with services.db.transaction() as s:
         group, t1, chair, m = _load(s, ids, "t1", "chair", ids["members"][0])
         for mid in ids["members"]:
-            ledger.record_saving(s, group, s.get(Member, mid), key=f"save-{mid}", actor=t1, on=MONDAY)
+            ledger.record_saving(s, group, s.get_one(Member, mid), key=f"save-{mid}", actor=t1, on=MONDAY)
         loan = ledger.request_loan(s, group, m, 30000, purpose="trade", term=4, unit="week", key="ask")
         ledger.decide_loan(s, group, loan.ref, approve=True, actor=chair, key="yes")
         ref = loan.ref
@@ -134,7 +134,7 @@ def test_two_pay_outs_of_one_loan_pay_once(db_url: str, services: Services, setu
     assert isinstance(results["first"], ledger.Receipt), results
     assert isinstance(results["second"], ledger.LedgerError) and results["second"].code == "loan_state"
     with services.db.transaction() as s:
-        group = s.get(Group, ids["group"])
+        group = s.get_one(Group, ids["group"])
         assert ledger.group_summary(s, group).cash_box == 4 * 20000 - 30000
         assert s.scalar(select(func.count(Txn.id)).where(Txn.kind == "disbursement")) == 1
         assert ledger.audit(s, group) == []
@@ -155,4 +155,4 @@ def test_the_same_key_from_two_connections_posts_once(db_url: str, services: Ser
     assert (first.ref, first.replayed, second.ref, second.replayed) == (first.ref, False, first.ref, True)
     with services.db.transaction() as s:
         assert s.scalar(select(func.count(Txn.id))) == 1
-        assert ledger.group_summary(s, s.get(Group, ids["group"])).cash_box == 20000
+        assert ledger.group_summary(s, s.get_one(Group, ids["group"])).cash_box == 20000

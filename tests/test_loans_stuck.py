@@ -47,8 +47,8 @@ def save(services: Services, code: str, phone: str, times: int = 1) -> None:
     """She saved the group's fixed amount at each of the last ``times`` meetings."""
     with services.db.transaction() as s:
         group, people = _people(s, code)
-        treasurer = s.scalar(select(Member).join(Membership).where(
-            Membership.group_id == group.id, Membership.role == Role.TREASURER))
+        treasurer = s.scalars(select(Member).join(Membership).where(
+            Membership.group_id == group.id, Membership.role == Role.TREASURER)).one()
         for weeks in range(1, times + 1):
             ledger.record_saving(s, group, people[phone], key=f"save-{phone}-{weeks}", actor=treasurer,
                                  on=group_today(group) - dt.timedelta(weeks=weeks))
@@ -63,7 +63,7 @@ def request(services: Services, code: str, phone: str, amount: int, key: str = "
 
 def status(services: Services, ref: str) -> LoanStatus:
     with services.db.transaction() as s:
-        return s.get(Loan, int(ref[1:])).status
+        return s.get_one(Loan, int(ref[1:])).status
 
 
 def ask_by_ussd(client: FlaskClient, phone: str, amount: str, pin: str) -> str:
@@ -141,7 +141,7 @@ def test_an_approved_loan_expires_after_the_groups_number_of_meetings(client: Fl
     with services.db.transaction() as s:
         group, _ = _people(s)
         group.loan_expiry_meetings = 2
-        decided = s.get(Loan, int(approved[1:])).decided_at
+        decided = s.get_one(Loan, int(approved[1:])).decided_at
     decided = decided if decided.tzinfo else decided.replace(tzinfo=dt.UTC)
     # Upendo meets on Tuesdays at 14:00 Nairobi (11:00 UTC): find the second meeting after the approval.
     with services.db.transaction() as s:
@@ -204,8 +204,8 @@ def test_the_chairs_own_request_goes_to_the_secretary_who_approves_it(client: Fl
     at_sms(client, LALE, f"APPROVE {ref}")
     assert status(services, ref) == LoanStatus.APPROVED
     with services.db.transaction() as s:
-        loan = s.get(Loan, int(ref[1:]))
-        assert loan.decided_by_id == s.scalar(select(Member.id).where(Member.phone == LALE))
+        loan = s.get_one(Loan, int(ref[1:]))
+        assert loan.decided_by_id == s.scalars(select(Member.id).where(Member.phone == LALE)).one()
     assert texts_to(services, AZ_TREASURER)[-1].startswith("Kassa:") and ref in texts_to(services, AZ_TREASURER)[-1]
 
 

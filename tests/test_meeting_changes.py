@@ -112,7 +112,7 @@ def test_move_tells_members_and_the_reminder_follows_the_new_day(client: FlaskCl
     assert texts_to(services, FAITH) == ["Upendo Women Group: meeting moved. Old date: Tuesday 8. "
                                          "New date: Thursday 10, 16:00."]
     seen = simulate(services, utc(2026, 12, 7, 8), utc(2026, 12, 15, 12))
-    by_day = {}
+    by_day: dict[dt.datetime, set[str]] = {}
     for key, at in seen.items():
         by_day.setdefault(at, set()).add(key.split(":")[1])
     assert by_day == {utc(2026, 12, 9, 15): {"meeting@1600"}, utc(2026, 12, 14, 15): {"meeting"}}
@@ -123,7 +123,7 @@ def test_move_tells_members_and_the_reminder_follows_the_new_day(client: FlaskCl
 def test_reminders_preview_of_a_moved_meeting_shows_what_the_planner_sends(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
     at_sms(client, CHAIR, "MOVE 2026-12-10 16:00")
     with services.db.transaction() as s:
-        shown = preview(s, s.scalar(select(Group.id).where(Group.code == "UPENDO")), NOW)
+        shown = preview(s, s.scalars(select(Group.id).where(Group.code == "UPENDO")).one(), NOW)
     assert shown.meeting_on == dt.date(2026, 12, 8) and shown.moved_to == (dt.date(2026, 12, 10), dt.time(16, 0))
     assert shown.remind_at == utc(2026, 12, 9, 15)  # the evening before the new day
     run_planner(services, shown.remind_at)

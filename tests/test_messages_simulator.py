@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from console.models import AuditEntry
 from messaging.models import InboxMessage, OutboxMessage, OutStatus
 from support.models import SupportRequest
+from tests.found import found
 from tests.smskit import run_commands
 from tests.test_console import ADMIN, COORD, add_staff, login, post
 
@@ -61,10 +62,9 @@ def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client: FlaskCli
     sid = hidden(html, "session_id")
     assert sid.startswith("sim-")
     # walk to "Ask for help" -> Legal aid -> yes, whatever the menu's numbers are
-    import re
 
     def pick(html: str, word: str) -> str:
-        return re.search(rf"(\d+)\. ?{word}", html).group(1)
+        return found(rf"(\d+)\. ?{word}", html).group(1)
 
     html = hop(client, FAITH, pick(html, "Ask for help"), sid, "")
     text = hidden(html, "text")
@@ -140,7 +140,7 @@ def test_messages_search_history_and_resend(client: FlaskClient, services: Servi
     with services.db.transaction() as s:
         new = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"resend:{failed_id}:1")).one()
         assert new.text == failed.text and new.to_phone == phone and new.status == OutStatus.PENDING
-        assert s.get(OutboxMessage, failed_id).status == OutStatus.FAILED
+        assert s.get_one(OutboxMessage, failed_id).status == OutStatus.FAILED
         assert "message.resend" in list(s.scalars(select(AuditEntry.action)))
     # a message that did not fail is not sent again
     r = post(client, f"/console/messages/{new.id}/resend", {}, page=f"/console/messages/{failed_id}")
@@ -155,7 +155,7 @@ def test_messages_scope_for_a_coordinator(client: FlaskClient, services: Service
         from groups.models import Group
         from messaging.outbox import queue_sms
 
-        berde = s.scalar(select(Group).where(Group.code == "BERDE1"))
+        berde = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
         other = queue_sms(s, to=BERDE, text="Salam", language="az", kind="notice", group_id=berde.id).id
     login(client, *COORD)
     assert f'data-id="{other}"' not in client.get("/console/messages").get_data(as_text=True)

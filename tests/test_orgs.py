@@ -14,6 +14,7 @@ from console.models import AuditEntry
 from groups.models import Coordinator, CoordinatorGroup, Group
 from orgs.models import CentrePlace, CoordinatorPlace, Place, PlaceLevel, Project, ProjectGroup, ProjectMember
 from orgs.places import add_place, country_place, find_or_add, set_group_place
+from tests.found import found
 from tests.test_console import ADMIN, COORD, add_staff, login, post, token
 
 if TYPE_CHECKING:
@@ -50,12 +51,12 @@ def place_id(services: Services, *names: str) -> int:
         parent = None
         for name in names:
             same = Place.parent_id == parent if parent else Place.parent_id.is_(None)
-            parent = s.scalar(select(Place.id).where(same, Place.name == name))
+            parent = s.scalars(select(Place.id).where(same, Place.name == name)).one()
             assert parent is not None, names
-        return parent
+        return parent  # type: ignore[return-value]  # asserted in the loop, which runs at least once
 
 
-def tree_of(services: Services) -> list[tuple[int, str, str, str]]:
+def tree_of(services: Services) -> list[tuple[int, str, str, str | None]]:
     with services.db.transaction() as s:
         return sorted((p.path.count("/") - 1, p.level.value, p.name, p.code) for p in s.scalars(select(Place)))
 
@@ -118,8 +119,8 @@ def test_console_adds_and_renames_places_and_groups_follow(admin: FlaskClient, s
     # The demo's groups sit in their country and region already (as the migration put them).
     kenya, kisumu = place_id(services, "Kenya"), place_id(services, "Kenya", "Kisumu")
     with services.db.transaction() as s:
-        assert s.get(Group, group_id(services, "UPENDO")).place_id == kisumu
-        assert s.get(Place, kisumu).parent_id == kenya
+        assert s.get_one(Group, group_id(services, "UPENDO")).place_id == kisumu
+        assert s.get_one(Place, kisumu).parent_id == kenya
     r = post(admin, "/console/places", {"name": "Uganda", "level": "country", "parent": ""}, page="/console/places")
     assert r.status_code == 303 and place_id(services, "Uganda")
     r = post(admin, "/console/places", {"name": "Kenya", "level": "country", "parent": ""}, page="/console/places",
@@ -137,13 +138,13 @@ def test_console_adds_and_renames_places_and_groups_follow(admin: FlaskClient, s
     r = post(admin, f"/console/groups/{gid}/edit", fields)
     assert r.status_code == 303, r.get_data(as_text=True)
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         assert (g.place_id, g.region) == (nyando, "Kisumu")
     assert "Kenya › Kisumu › Nyando" in admin.get(f"/console/groups/{gid}").get_data(as_text=True)
     r = post(admin, f"/console/places/{kisumu}/rename", {"name": "Kisumu County"}, page="/console/places")
     assert r.status_code == 303
     with services.db.transaction() as s:
-        assert s.get(Group, gid).region == "Kisumu County"
+        assert s.get_one(Group, gid).region == "Kisumu County"
     r = post(admin, "/console/places", {"name": "Nyando", "level": "district", "parent": str(kisumu)},
              page="/console/places", follow_redirects=True)
     assert "Nyando is already there." in r.get_data(as_text=True)
@@ -167,8 +168,8 @@ def _kenya_tree(services: Services) -> dict[str, int]:
         muhoroni = add_place(s, "Muhoroni", PlaceLevel.DISTRICT, kisumu)
         az = country_place(s, "AZ")
         berde = find_or_add(s, "Bərdə", PlaceLevel.REGION, az)
-        set_group_place(s, s.scalar(select(Group).where(Group.code == "UPENDO")), nyando)
-        set_group_place(s, s.scalar(select(Group).where(Group.code == "BERDE1")), berde)
+        set_group_place(s, s.scalars(select(Group).where(Group.code == "UPENDO")).one(), nyando)
+        set_group_place(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one(), berde)
         muho = create_group(s, code="MUHO", name="Muhoroni Savers", kind="vsla", currency="KES", country="KE",
                             share_value=10000)
         set_group_place(s, muho, muhoroni)
@@ -179,7 +180,7 @@ def test_a_coordinators_places_give_her_the_subtree(client: FlaskClient, service
     ids = _kenya_tree(services)
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     with services.db.transaction() as s:  # scope by places only: no linked group, no region names
-        coord = s.scalar(select(Coordinator).where(Coordinator.phone == COORD[0]))
+        coord = s.scalars(select(Coordinator).where(Coordinator.phone == COORD[0])).one()
         coord.regions = []
         s.query(CoordinatorGroup).filter_by(coordinator_id=coord.id).delete()
         s.add(CoordinatorPlace(coordinator_id=coord.id, place_id=ids["kisumu"]))
@@ -196,7 +197,7 @@ def test_a_coordinators_places_give_her_the_subtree(client: FlaskClient, service
         pass
 
     with services.db.transaction() as s:
-        coord = s.scalar(select(Coordinator).where(Coordinator.phone == COORD[0]))
+        coord = s.scalars(select(Coordinator).where(Coordinator.phone == COORD[0])).one()
         ctx = Ctx()
         ctx.db = s
         ctx.state = type("State", (), {"who": type("Who", (), {"coordinator_id": coord.id})()})()
@@ -212,7 +213,7 @@ def test_admin_sets_a_coordinators_places_on_her_page(admin: FlaskClient, servic
                            "groups": "", "places": [str(ids["berde"])], "active": "1"}, page=page)
     assert r.status_code == 303
     with services.db.transaction() as s:
-        coord = s.scalar(select(Coordinator).where(Coordinator.phone == COORD[0]))
+        coord = s.scalars(select(Coordinator).where(Coordinator.phone == COORD[0])).one()
         assert list(s.scalars(select(CoordinatorPlace.place_id).where(
             CoordinatorPlace.coordinator_id == coord.id))) == [ids["berde"]]
 
@@ -220,7 +221,7 @@ def test_admin_sets_a_coordinators_places_on_her_page(admin: FlaskClient, servic
 # -- the reports' place and project filters --------------------------------------------
 
 def _figure(html: str, name: str) -> str:
-    return re.search(rf'id="fig-{name}"[^>]*>\s*<span class="value">([^<]+)<', html).group(1)
+    return found(rf'id="fig-{name}"[^>]*>\s*<span class="value">([^<]+)<', html).group(1)
 
 
 def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(admin: FlaskClient, services: Services) -> None:
@@ -286,12 +287,12 @@ def test_project_with_two_districts_and_a_target_shows_the_actual(admin: FlaskCl
             "MUHO", "UPENDO"]
         assert s.scalar(select(func.count()).select_from(ProjectMember).where(ProjectMember.project_id == pid)) > 0
     page = admin.get(f"/console/projects/{pid}").get_data(as_text=True)
-    row = re.search(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
+    row = found(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
     assert re.search(r'class="num actual">2<', row) and re.search(r'class="num target">4<', row) and "50.0%" in row
     assert "World Bank" in page and "Ministry of Labour" in page and "Kenya › Kisumu › Nyando" in page
     # The place filter narrows the actuals to a district; the roll-up shows each area.
     page = admin.get(f"/console/projects/{pid}?place={ids['nyando']}").get_data(as_text=True)
-    row = re.search(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
+    row = found(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
     assert re.search(r'class="num actual">1<', row)
     # A coordinator cannot see the project pages.
     out = admin.post("/console/logout", data={"csrf_token": token(admin, "/console/")})

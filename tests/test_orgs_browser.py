@@ -48,9 +48,9 @@ def _seed(live: Live) -> dict[str, int]:
         nyando = add_place(s, "Nyando", PlaceLevel.DISTRICT, kisumu)
         muhoroni = add_place(s, "Muhoroni", PlaceLevel.DISTRICT, kisumu)
         berde = find_or_add(s, "Bərdə", PlaceLevel.REGION, country_place(s, "AZ"))
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         set_group_place(s, upendo, nyando)
-        set_group_place(s, s.scalar(select(Group).where(Group.code == "BERDE1")), berde)
+        set_group_place(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one(), berde)
         muho = create_group(s, code="MUHO", name="Muhoroni Savers", kind="vsla", currency="KES", country="KE",
                             share_value=10000)
         set_group_place(s, muho, muhoroni)

@@ -21,7 +21,7 @@ def test_row_written_and_job_enqueued_only_after_commit(services: Services) -> N
         assert high.count == 0  # not before the commit
     assert high.job_ids == [services.job_id(f"send-{msg.id}")]
     with services.db.transaction() as s:
-        row = s.scalar(select(OutboxMessage))
+        row = s.scalars(select(OutboxMessage)).one()
         assert (row.status, row.encoding, row.segments) == (OutStatus.PENDING, "gsm7", 1)
 
 

@@ -113,7 +113,7 @@ def test_the_vietnamese_treasurers_help_card_is_in_vietnamese(client: FlaskClien
 
 def test_todays_meeting_lists_the_loans_to_pay_out(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         people = {m.phone: m for m in s.scalars(select(Member))}
         ledger.record_saving(s, group, people[FAITH], key="s1", actor=people[TREASURER],
                              on=group_today(group) - dt.timedelta(weeks=1))

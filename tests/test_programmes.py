@@ -68,7 +68,7 @@ def _world(s: Session, seed: int = 7) -> Programme:
                        role="treasurer" if n == 0 else "member")
         enrolled = service.enrol_group(s, programme, group, TODAY - dt.timedelta(days=rng.randint(200, 500)))
         for e in enrolled:
-            member = s.get(Member, e.member_id)
+            member = s.get_one(Member, e.member_id)
             member.gender = rng.choice(["female", "female", "male", None])
             if rng.random() < 0.3:
                 service.set_categories(s, member, rng.sample(["disability", "fallen", "displaced"], rng.randint(1, 2)))
@@ -179,15 +179,15 @@ def programme_world(services: Services, demo: DemoPeople) -> dict[str, int]:
     """The demo's Upendo group enrolled with two more groups, Faith with a category."""
     with services.db.transaction() as s:
         pid = _world(s).id
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
-        programme = s.get(Programme, pid)
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
+        programme = s.get_one(Programme, pid)
         service.enrol_group(s, programme, upendo, TODAY)
-        faith = s.scalar(select(Member).where(Member.phone == "+254712000003"))
+        faith = s.scalars(select(Member).where(Member.phone == "+254712000003")).one()
         service.set_categories(s, faith, ["displaced"])
         trainer = FieldWorker(phone="+254712000050", name="Peter Trainer", role=FieldRole.TRAINER)
         s.add(trainer)
         s.flush()
-        course = s.scalar(select(Course).where(Course.programme_id == pid, Course.code == "FIN"))
+        course = s.scalars(select(Course).where(Course.programme_id == pid, Course.code == "FIN")).one()
         ts = service.add_session(s, course, TODAY, group_id=upendo.id, trainer_id=trainer.id)
         return dict(pid=pid, session=ts.id, upendo=upendo.id)
 
@@ -296,10 +296,10 @@ def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(client: FlaskCl
     with services.db.transaction() as s:
         service.load_trades(s)
         programme = service.create_programme(s, code="P", name="P", currency="KES", trades=["poultry"])
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         (e, *_) = [x for x in service.enrol_group(s, programme, upendo, TODAY)
-                   if s.get(Member, x.member_id).phone == "+254712000003"]
-        trade = s.scalar(select(Trade).where(Trade.code == "poultry"))
+                   if s.get_one(Member, x.member_id).phone == "+254712000003"]
+        trade = s.scalars(select(Trade).where(Trade.code == "poultry")).one()
         service.give_grant(s, e, trade, "50 chicks", 1200000, TODAY)
     faith = Phone(client, "+254712000003")
     assert faith.dial().startswith("CON Did you receive 50 chicks (KES 12,000)?")
@@ -321,7 +321,7 @@ def test_without_the_group_rule_a_loan_needs_no_training(client: FlaskClient, se
     faith.dial()
     assert "completed your business training" not in faith.choose("Ask for a loan")
     with services.db.transaction() as s:
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         assert upendo.loans_after_training is False
 
 
@@ -379,7 +379,7 @@ def test_grant_business_award_and_enrolment_from_the_console(client: FlaskClient
     login(client, *COORD)
     pid = programme_world["pid"]
     with services.db.transaction() as s:
-        faith = s.scalar(select(Member).where(Member.phone == "+254712000003"))
+        faith = s.scalars(select(Member).where(Member.phone == "+254712000003")).one()
         eid = s.scalar(select(Enrolment.id).where(Enrolment.programme_id == pid, Enrolment.member_id == faith.id))
         trade = s.scalar(select(Trade.id).where(Trade.code == "poultry"))
     page = f"/console/programmes/{pid}/beneficiaries/{eid}"
@@ -393,7 +393,7 @@ def test_grant_business_award_and_enrolment_from_the_console(client: FlaskClient
     with services.db.transaction() as s:
         (grant,) = s.scalars(select(Grant).where(Grant.enrolment_id == eid))
         assert (grant.items, grant.value, grant.status) == ("30 hens", 1200000, GrantStatus.PENDING)
-        business = s.scalar(select(Business).where(Business.enrolment_id == eid))
+        business = s.scalars(select(Business).where(Business.enrolment_id == eid)).one()
     assert post(client, f"{page}/businesses/{business.id}/awards", {"amount": "5000", "on": "2026-11-29"},
                 page=page).status_code == 303
     with services.db.transaction() as s:
@@ -413,16 +413,16 @@ def test_the_loan_rule_is_set_on_the_group_form(client: FlaskClient, services: S
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     with services.db.transaction() as s:
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         form, gid = _form_values(upendo), upendo.id
     path = f"/console/groups/{gid}/edit"
     assert 'name="loans_after_training"' in client.get(path).get_data(as_text=True)
     assert post(client, path, {**form, "loans_after_training": "1"}, page=path).status_code == 303
     with services.db.transaction() as s:
-        assert s.get(Group, gid).loans_after_training is True
+        assert s.get_one(Group, gid).loans_after_training is True
     assert post(client, path, {**form, "loans_after_training": ""}, page=path).status_code == 303
     with services.db.transaction() as s:
-        assert s.get(Group, gid).loans_after_training is False
+        assert s.get_one(Group, gid).loans_after_training is False
 
 
 def test_a_lender_may_require_completed_training(services: Services) -> None:

@@ -51,10 +51,10 @@ def setup(services: Services, demo: DemoPeople) -> Journey:
     """The programme as staff set it up: trades, a course of two sessions, the trainer, Faith's savings."""
     with services.db.transaction() as s:
         service.load_trades(s)
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         group.loans_after_training = True
-        faith = s.scalar(select(Member).where(Member.phone == MEMBER))
-        treasurer = s.scalar(select(Member).where(Member.phone == TREASURER))
+        faith = s.scalars(select(Member).where(Member.phone == MEMBER)).one()
+        treasurer = s.scalars(select(Member).where(Member.phone == TREASURER)).one()
         today = group_today(group)
         for weeks in (3, 2, 1):
             ledger.record_saving(s, group, faith, key=f"t-save-{weeks}", actor=treasurer,
@@ -116,7 +116,7 @@ def test_one_beneficiary_from_enrolment_to_business_check_ins(client: FlaskClien
 
     # 3. A grant (given by the programme); she confirms it at the start of her next USSD session.
     with services.db.transaction() as s:
-        trade = s.scalar(select(Trade).where(Trade.code == "tailoring"))
+        trade = s.scalars(select(Trade).where(Trade.code == "tailoring")).one()
         service.give_grant(s, _faith_enrolment(s, pid), trade, "Sewing machine", 2500000, setup["today"])
     faith = Phone(client, MEMBER)
     assert faith.dial() == "CON Did you receive Sewing machine (KES 25,000)?\n1. Yes\n2. No\n0. Back"
@@ -137,7 +137,7 @@ def test_one_beneficiary_from_enrolment_to_business_check_ins(client: FlaskClien
         loan = s.scalars(select(Loan)).one()
         assert (loan.status, loan.purpose) == (LoanStatus.REQUESTED, "crafts")
         trade = s.scalar(select(Trade).where(Trade.code == "tailoring"))
-        service.start_business(s, s.get(Programme, pid), trade, setup["today"], enrolment=_faith_enrolment(s, pid))
+        service.start_business(s, s.get_one(Programme, pid), trade, setup["today"], enrolment=_faith_enrolment(s, pid))
 
     # 5. Two monthly check-ins: asked at the start of a session, once a month.
     first_month = dt.datetime.combine(setup["today"].replace(day=1) + dt.timedelta(days=40),

@@ -92,7 +92,7 @@ def _simulate(services: Services, start: dt.datetime, end: dt.datetime, step: dt
     return seen
 
 
-def _reminders(services: Services) -> Sequence[Row[tuple[int, str | None, int | None, int | None, str, str]]]:
+def _reminders(services: Services) -> Sequence[Row[int, str | None, int | None, int | None, str, str]]:
     with services.db.transaction() as s:
         return s.execute(select(OutboxMessage.id, OutboxMessage.dedupe_key, OutboxMessage.group_id,
                                 OutboxMessage.member_id, OutboxMessage.text, OutboxMessage.kind)).all()
@@ -179,7 +179,7 @@ def test_a_planner_down_through_the_meeting_skips_it_and_plans_the_next(services
     summary = run_planner(services, utc(2026, 11, 25))  # woke up after Tuesday's meeting
     assert summary.stale == 1 and summary.reminders == 0
     with services.db.transaction() as s:
-        group = s.scalar(select(Group))
+        group = s.scalars(select(Group)).one()
         assert group.next_meeting_on == dt.date(2026, 12, 1)
 
 
@@ -198,7 +198,7 @@ def test_members_added_after_the_reminder_hour_are_reminded_before_the_meeting(s
         make_group(s, "NBI", n=0, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0))
     assert run_planner(services, utc(2026, 11, 23, 16)).reminders == 0  # Monday 19:00 in Nairobi: nobody yet
     with services.db.transaction() as s:
-        group = s.scalar(select(Group))
+        group = s.scalars(select(Group)).one()
         for i in range(2):
             add_member(s, group, phone=f"+2547199900{i:02d}", name=f"Late {i}")
     summary = run_planner(services, utc(2026, 11, 23, 16, 1))  # the scheduler's next minute
@@ -234,7 +234,7 @@ def test_rescheduling_replans_from_the_new_day(services: Services) -> None:
         make_group(s, "NBI", n=1, timezone="Africa/Nairobi", meeting_weekday=1)
     run_planner(services, utc(2026, 11, 20))
     with services.db.transaction() as s:
-        group = s.scalar(select(Group))
+        group = s.scalars(select(Group)).one()
         group.meeting_weekday = 4  # Friday
         reschedule(group)
     run_planner(services, utc(2026, 11, 20, 1))

@@ -49,7 +49,7 @@ def _texts(services: Services, member_id: int | None = None) -> dict[str | None,
 def test_meeting_reminder_tells_the_borrower_her_instalment(services: Services) -> None:
     loan_id, borrower = _borrower(services, amount=40000, term=4, unit="week", paid_out=dt.date(2026, 11, 2))
     with services.db.transaction() as s:
-        loan = s.get(Loan, loan_id)
+        loan = s.get_one(Loan, loan_id)
         first = ledger.loans.loan_schedule(loan)[0]
     assert first.on == dt.date(2026, 11, 9)
     run_planner(services, utc(2026, 11, 5))  # plans Monday 9th; reminder Sunday 8th 18:00 EAT
@@ -73,7 +73,7 @@ def _meets(services: Services, loan_id: int) -> list[Instalment]:
 def test_an_instalment_falls_on_a_meeting_day_then_one_overdue_notice(services: Services) -> None:
     loan_id, borrower = _borrower(services, amount=30000, term=2, unit="month", paid_out=dt.date(2026, 10, 15))
     with services.db.transaction() as s:
-        first = ledger.loans.loan_schedule(s.get(Loan, loan_id))[0]
+        first = ledger.loans.loan_schedule(s.get_one(Loan, loan_id))[0]
     assert first.on == dt.date(2026, 11, 15)  # a month after the pay-out is a Sunday: not a meeting day
     assert _meets(services, loan_id)[0].on == dt.date(2026, 11, 16)  # so it falls on Monday's meeting
     run_loan_notices(services, utc(2026, 11, 13, 12))  # schedules the daily checks
@@ -91,10 +91,10 @@ def test_an_instalment_falls_on_a_meeting_day_then_one_overdue_notice(services: 
 def test_a_paid_instalment_gets_no_overdue_notice(services: Services) -> None:
     loan_id, borrower = _borrower(services, amount=30000, term=2, unit="month", paid_out=dt.date(2026, 10, 15))
     with services.db.transaction() as s:
-        loan = s.get(Loan, loan_id)
-        group = s.get(Group, loan.group_id)
-        treasurer = s.scalar(select(Member).where(Member.name == "Member 1"))  # make_books: treasurer first
-        ledger.record_repayment(s, group, s.get(Member, borrower), ledger.loans.loan_schedule(loan)[0].amount,
+        loan = s.get_one(Loan, loan_id)
+        group = s.get_one(Group, loan.group_id)
+        treasurer = s.scalars(select(Member).where(Member.name == "Member 1")).one()  # make_books: treasurer first
+        ledger.record_repayment(s, group, s.get_one(Member, borrower), ledger.loans.loan_schedule(loan)[0].amount,
                                 key=key(), actor=treasurer)
     run_loan_notices(services, utc(2026, 11, 13, 12))
     run_loan_notices(services, utc(2026, 11, 17, 15, 5))  # the day after the meeting it fell on

@@ -4,7 +4,6 @@ without a chair. Everything through ``POST /sms/africastalking`` and ``POST /uss
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import time_machine
@@ -16,6 +15,7 @@ from groups.rules import RuleChange
 from groups.service import add_member, create_group
 from i18n import translator
 from messaging.models import InboxMessage
+from tests.found import found
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 
@@ -208,7 +208,7 @@ def test_a_vsla_share_value_waits_for_the_next_cycle(client: FlaskClient, servic
         _sms(client, services, TREASURER, "SAVE 3 1")
         assert texts_to(services, MEMBER)[-1].startswith(f"Jamii Group: shares bought: 1 ({kes(10000)}).")
         preview = "\n".join(_sms(client, services, TREASURER, "SHAREOUT"))
-        code = re.search(r"send SHAREOUT (\d{4})", preview).group(1)
+        code = found(r"send SHAREOUT (\d{4})", preview).group(1)
         assert _reply(client, services, CHAIR, f"RULE KEEP 100 {PIN}").startswith(
             "RULE: a share-out is waiting for its code.")
         assert _sms(client, services, TREASURER, f"SHAREOUT {code}")[0].startswith("SHAREOUT done")
@@ -314,7 +314,7 @@ def test_share_out_without_a_chair_goes_to_the_coordinator_who_may_hold_it(clien
         _no_chair_group(services, coordinator=True)
         _sms(client, services, TREASURER, "SAVE 1 500 2 500 3 500")
         preview = "\n".join(_sms(client, services, TREASURER, "SHAREOUT"))
-        code = re.search(r"send SHAREOUT (\d{4})", preview).group(1)
+        code = found(r"send SHAREOUT (\d{4})", preview).group(1)
         told = texts_to(services, COORD)
         assert told == [f"Kassa: Bila Group has no chair. Its treasurer started the share-out, {kes(150000)} to 3 "
                         "members. Send HOLD BILA to stop it."]
@@ -369,7 +369,7 @@ def test_instalments_fall_on_meeting_days_and_follow_a_cancelled_meeting(client:
         p.choose("Ask for a loan")
         p.walk(PIN, PIN)
         p.walk("1000", "1", "1")
-        ref = re.search(r"\bL\d+\b", p.send(PIN)).group(0)
+        ref = found(r"\bL\d+\b", p.send(PIN)).group(0)
         _sms(client, services, CHAIR, f"APPROVE {ref}")
         _sms(client, services, TREASURER, f"DISBURSE {ref}")
         bal = _reply(client, services, MEMBER, "BAL")

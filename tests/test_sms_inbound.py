@@ -66,7 +66,7 @@ def _twilio_form(sid: str = "SM1", body: str = "HELP", phone: str = MEMBER) -> d
             "NumMedia": "0"}
 
 
-def _signed(url: str, form: dict) -> dict:
+def _signed(url: str, form: dict[str, str]) -> dict[str, str]:
     return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, form)}
 
 

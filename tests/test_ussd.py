@@ -74,7 +74,7 @@ def test_azerbaijani_home_fits_one_screen_in_plain_letters(phone: Callable[[str]
 def test_russian_home_pages_with_98_and_back_with_0(phone: Callable[[str], Phone], services: Services) -> None:
     """Cyrillic stays Cyrillic (plain letters would change the script), so it pages."""
     with services.db.transaction() as s:
-        s.scalar(select(Member).where(Member.phone == AZ_MEMBER)).language = "ru"
+        s.scalars(select(Member).where(Member.phone == AZ_MEMBER)).one().language = "ru"
     p = phone(AZ_MEMBER)
     first = p.dial()
     assert first.startswith("CON 1. ") and "\n98. " in first and not first.isascii()
@@ -133,7 +133,7 @@ def test_who_is_calling_is_read_once_per_minute(phone: Callable[[str], Phone], s
     phone(MEMBER).dial()
     assert 0 < services.redis.ttl(f"ussd:w:{MEMBER}") <= 60
     with services.db.transaction() as s:  # she leaves; a new dial within the minute still knows her
-        s.scalar(select(Member).where(Member.phone == MEMBER)).status = "inactive"
+        s.scalars(select(Member).where(Member.phone == MEMBER)).one().status = "inactive"
     assert phone(MEMBER).dial().startswith("CON ")
     services.redis.delete(f"ussd:w:{MEMBER}")  # the minute is over
     assert phone(MEMBER).dial().startswith("END This number is not registered.")
@@ -289,7 +289,7 @@ def test_only_the_chair_resets_pins(phone: Callable[[str], Phone]) -> None:
 def test_coordinator_resets_a_pin_from_the_cli(runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
     give_pin(services, MEMBER)
     with services.db.transaction() as s:
-        m = s.scalar(select(Member).where(Member.phone == MEMBER))
+        m = s.scalars(select(Member).where(Member.phone == MEMBER)).one()
         m.pin_locked, m.pin_failures = True, 3
     result = runner.invoke(args=["members", "reset-pin", "0712000003", "--country", "KE"])
     assert result.exit_code == 0, result.output
@@ -376,7 +376,7 @@ def test_next_meeting_of_a_fortnightly_group_skips_its_off_week(phone: Callable[
     weekly = next_meeting(Rhythm("Africa/Nairobi", 1, dt.time(14, 0)), dt.datetime.now(dt.UTC))
     fortnight_later = weekly + dt.timedelta(weeks=1)
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         group.meeting_every_weeks, group.meeting_anchor = 2, fortnight_later
     p = phone(MEMBER)
     p.dial()

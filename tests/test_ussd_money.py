@@ -98,7 +98,7 @@ def test_ask_for_a_loan_end_to_end(faith: Phone, books: Services) -> None:
 
 def _group(services: Services) -> Group:
     with services.db.transaction() as s:
-        return s.scalar(select(Group).where(Group.code == "UPENDO"))
+        return s.scalars(select(Group).where(Group.code == "UPENDO")).one()
 
 
 def _request(services: Services, amount: int = 100000) -> str:

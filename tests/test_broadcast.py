@@ -182,6 +182,7 @@ def test_status_counts_rows_by_delivery(runner: FlaskCliRunner, services: Servic
         row.status = OutStatus.DELIVERED
     with services.db.transaction() as s:
         report = bc.broadcast_status(s, b.id)
+        assert report is not None
     assert report.status == "done" and report.written == 4
     assert report.by_status == {"pending": 3, "delivered": 1}
     out = runner.invoke(args=["broadcast", "status", str(b.id)]).output

@@ -68,7 +68,7 @@ def _handled(live: Live, count: int) -> None:
 
     for _ in range(100):
         with live.services.db.transaction() as s:
-            if s.scalar(select(func.count(InboxMessage.id))) >= count:
+            if s.scalars(select(func.count(InboxMessage.id))).one() >= count:
                 break
         time.sleep(0.1)
     run_commands(live.services)

@@ -384,8 +384,8 @@ def _all(services: Services) -> list[OutboxMessage]:
 
 def _counts(g: Group_) -> tuple[int, int]:
     return g.read(lambda s, group: (s.scalars(select(func.count()).select_from(Txn)).one(),
-                                    s.scalar(select(func.count()).select_from(Membership).where(
-                                        Membership.status == Status.ACTIVE))))
+                                    s.scalars(select(func.count()).select_from(Membership).where(
+                                        Membership.status == Status.ACTIVE)).one()))
 
 
 def test_share_out_refusals_expiry_and_hold(client: FlaskClient, services: Services) -> None:

@@ -285,7 +285,7 @@ def test_project_with_two_districts_and_a_target_shows_the_actual(admin: FlaskCl
     with services.db.transaction() as s:
         assert sorted(s.scalars(select(Group.code).join(ProjectGroup).where(ProjectGroup.project_id == pid))) == [
             "MUHO", "UPENDO"]
-        assert s.scalar(select(func.count()).select_from(ProjectMember).where(ProjectMember.project_id == pid)) > 0
+        assert s.scalars(select(func.count()).select_from(ProjectMember).where(ProjectMember.project_id == pid)).one() > 0
     page = admin.get(f"/console/projects/{pid}").get_data(as_text=True)
     row = found(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
     assert re.search(r'class="num actual">2<', row) and re.search(r'class="num target">4<', row) and "50.0%" in row

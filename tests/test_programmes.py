@@ -262,7 +262,7 @@ def test_new_session_form_checks_its_fields(client: FlaskClient, services: Servi
                              "on": "2026-12-02", "venue": "Hall"}, page=path)
     assert ok.status_code == 303
     with services.db.transaction() as s:
-        ts = s.scalars(select(TrainingSession).order_by(TrainingSession.id.desc())).first()
+        ts = s.scalars(select(TrainingSession).order_by(TrainingSession.id.desc()).limit(1)).one()
         assert (ts.on, ts.venue, ts.group_id) == (dt.date(2026, 12, 2), "Hall", programme_world["upendo"])
 
 
@@ -359,7 +359,7 @@ def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client: FlaskCli
     login(client, *ADMIN)
     pid = programme_world["pid"]
     with services.db.transaction() as s:
-        e = s.scalars(select(Enrolment).where(Enrolment.programme_id == pid).order_by(Enrolment.id)).first()
+        e = s.scalars(select(Enrolment).where(Enrolment.programme_id == pid).order_by(Enrolment.id).limit(1)).one()
         eid = e.id
     page = f"/console/programmes/{pid}/beneficiaries"
     path = f"/console/programmes/{pid}/beneficiaries/{eid}/stage"

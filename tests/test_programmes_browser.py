@@ -37,6 +37,7 @@ def _seed(services: Services, *staff: tuple[str, str, str, str]) -> int:
         demo = seed_programme_demo(s)
         for phone, password, role, name in staff:
             create_staff(s, phone=phone, password=password, role=role, name=name)
+        assert demo is not None
         return demo.id
 
 
@@ -90,7 +91,7 @@ def test_recording_a_training_session_and_its_attendance(live_server: LiveServer
     flash = page.locator(".flash").inner_text()
     assert "The trainer records attendance with ATT" in flash
     with live.services.db.transaction() as s:
-        ts = s.scalars(select(TrainingSession).order_by(TrainingSession.id.desc())).first()
+        ts = s.scalars(select(TrainingSession).order_by(TrainingSession.id.desc()).limit(1)).one()
         sid = ts.id
     assert page.locator("#session-title").inner_text() == f"Session {sid}: Digital literacy"
     page.check("label:has-text('Faith Njeri') input")

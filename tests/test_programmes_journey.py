@@ -76,10 +76,10 @@ def setup(services: Services, demo: DemoPeople) -> Journey:
     return ids
 
 
-def _faith_enrolment(s: Session, programme_id: int) -> Enrolment | None:
+def _faith_enrolment(s: Session, programme_id: int) -> Enrolment:
     faith = s.scalars(select(Member).where(Member.phone == MEMBER)).one()
-    return s.scalar(select(Enrolment).where(Enrolment.member_id == faith.id,
-                                            Enrolment.programme_id == programme_id))
+    return s.scalars(select(Enrolment).where(Enrolment.member_id == faith.id,
+                                             Enrolment.programme_id == programme_id)).one()
 
 
 def _ask_loan(client: FlaskClient) -> str:
@@ -136,7 +136,7 @@ def test_one_beneficiary_from_enrolment_to_business_check_ins(client: FlaskClien
     with services.db.transaction() as s:
         loan = s.scalars(select(Loan)).one()
         assert (loan.status, loan.purpose) == (LoanStatus.REQUESTED, "crafts")
-        trade = s.scalar(select(Trade).where(Trade.code == "tailoring"))
+        trade = s.scalars(select(Trade).where(Trade.code == "tailoring")).one()
         service.start_business(s, s.get_one(Programme, pid), trade, setup["today"], enrolment=_faith_enrolment(s, pid))
 
     # 5. Two monthly check-ins: asked at the start of a session, once a month.

@@ -117,6 +117,7 @@ def programme_trade(s: Session) -> Trade:
 
 def _ctx(session: Session, phone: str, lang: str, plain: bool, screen: str) -> Ctx:
     who = identify(session, phone)
+    assert who is not None
     who.lang, who.plain = lang, plain
     state = State(phone=phone, who=who, screen=screen, data=dict(SCREEN_DATA.get(screen, {})))
     state.data["reset_member"] = who.member_id
@@ -256,6 +257,7 @@ def _member(s: Session, long_group: LongGroup) -> Member:
 
 def _ctx_coordinator(session: Session, lang: str, plain: bool, screen: str) -> Ctx:
     who = identify(session, "+84912999999")
+    assert who is not None
     who.lang, who.plain = lang, plain
     state = State(phone="+84912999999", who=who, screen=screen, data={"coord_group": 1})
     hop = Hop(session_id="render", phone="+84912999999", service_code="*384*123#", text="")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from services import QUEUES
 
 if TYPE_CHECKING:
     from flask.testing import FlaskClient
+    from requests import PreparedRequest
     from werkzeug.test import TestResponse
 
     from services import Services
@@ -78,3 +80,9 @@ def run_jobs(services: Services) -> None:
         InlineWorker([services.queue(q) for q in QUEUES], connection=services.redis).work(burst=True)
     finally:
         worker.set_services(None)
+
+
+def posted_form(request: PreparedRequest) -> dict[str, list[str]]:
+    """The form a provider client posted (what ``responses`` recorded), as ``parse_qs`` reads it."""
+    assert isinstance(request.body, str), request.body
+    return parse_qs(request.body)

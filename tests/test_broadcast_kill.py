@@ -58,6 +58,7 @@ def test_sigkill_mid_fan_out_then_resume_every_recipient_exactly_once(services: 
                FLASK_APP="app")
     proc = subprocess.Popen([sys.executable, "-m", "flask", "broadcast", "resume", str(b.id), "--batch", "1"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
     reader = create_engine(db_url)
     try:
         deadline = time.monotonic() + 60
@@ -73,7 +74,7 @@ def test_sigkill_mid_fan_out_then_resume_every_recipient_exactly_once(services: 
     cursor, written, status, rows = _state(reader, b.id)
     assert status == BroadcastStatus.SENDING and 20 <= written < expected
     # every group up to the cursor is complete, none after it was started: the killed batch left nothing
-    assert len(rows) == written == 10 * cursor and all(g <= cursor for _, g in rows)
+    assert len(rows) == written == 10 * cursor and all(g is not None and g <= cursor for _, g in rows)
 
     bc.run_fan_out(services, b.id, batch=2)
 

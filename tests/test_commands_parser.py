@@ -67,7 +67,7 @@ def test_one_bad_amount_is_named_by_its_position(items: list[tuple[int, int, boo
     parts[bad] = f"{items[bad][0]} {junk}"
     with pytest.raises(ParseError) as err:
         parse("SAVE " + " ".join(parts), TABLE, "KES")
-    assert err.value.code == "bad_amount" and err.value.item.index == bad + 1
+    assert err.value.code == "bad_amount" and err.value.item is not None and err.value.item.index == bad + 1
 
 
 # Every command, in English and in Azerbaijani (catalog aliases; accents optional).

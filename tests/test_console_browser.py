@@ -89,10 +89,10 @@ def test_a_coordinator_cannot_open_another_coordinators_group(live_server: LiveS
     assert page.locator("#groups-table tbody tr").count() == 1
     assert "UPENDO" in page.locator("#groups-table").inner_text()
     response = page.goto(f"{live.url}/console/groups/{_group_id(live.services, 'BERDE1')}")
-    assert response.status == 404
+    assert response is not None and response.status == 404
     assert page.locator("h1").inner_text() == "Not found"
     response = page.goto(f"{live.url}/console/groups/{_group_id(live.services, 'UPENDO')}")
-    assert response.status == 200 and "Upendo Women Group" in page.locator("#group-name").inner_text()
+    assert response is not None and response.status == 200 and "Upendo Women Group" in page.locator("#group-name").inner_text()
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(live_server: LiveServer, page: Page) -> None:

@@ -79,7 +79,7 @@ def test_coordinator_sees_only_her_groups(app: Flask, services: Services, demo: 
     with services.db.transaction() as s:
         staff = s.scalars(select(Staff).where(Staff.phone == COORD[0])).one()
         mine = visible_group_ids(s, staff)
-    assert groups == len(mine) < len(demo_codes(services))
+    assert mine is not None and groups == len(mine) < len(demo_codes(services))
     rows = client.get("/console/dashboard/groups?figure=groups").get_data(as_text=True)
     assert rows.count('href="/console/groups/') == len(mine)
 

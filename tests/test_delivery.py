@@ -18,7 +18,6 @@ import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -31,7 +30,7 @@ from messaging.ratelimit import RateLimiter
 from messaging.sender import send_many as send_many_job
 from messaging.sweeper import sweep
 from outreach.bulk import insert_outbox_rows, send_after_commit
-from tests.smskit import outbox, run_jobs
+from tests.smskit import outbox, posted_form, run_jobs
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator
@@ -73,7 +72,7 @@ def send_many(services: Services, ids: list[int]) -> dict[str, Any]:
 
 def at_answer_for(request: PreparedRequest, fail: Collection[str] = frozenset(),
                   codes: dict[str, int] | None = None) -> tuple[int, dict[str, str], str]:
-    form = parse_qs(request.body)
+    form = posted_form(request)
     numbers = form["to"][0].split(",")
     recipients = []
     for n in numbers:
@@ -117,7 +116,7 @@ def test_one_text_to_many_is_one_request_and_each_recipient_is_read_on_its_own(m
     ids = write(services, 6, kind="broadcast", priority=Priority.BULK, text="Training moved to Friday")
     run_jobs(services)
     [call] = responses.calls
-    form = parse_qs(call.request.body)
+    form = posted_form(call.request)
     assert form["to"] == [",".join(phone(i) for i in range(6))] and form["enqueue"] == ["1"]
     rows = {m.id: m for m in outbox(services)}
     assert [rows[i].status for i in ids] == [OutStatus.SENT, OutStatus.SENT, OutStatus.REJECTED,
@@ -140,7 +139,7 @@ def test_the_same_number_twice_goes_in_two_requests_and_a_malformed_one_alone_is
     with services.db.transaction() as s:
         s.execute(update(OutboxMessage).where(OutboxMessage.id == bad).values(to_phone="0712000009"))
     send_many(services, [*ids, bad])
-    assert sorted(parse_qs(c.request.body)["to"][0] for c in responses.calls) == sorted([
+    assert sorted(posted_form(c.request)["to"][0] for c in responses.calls) == sorted([
         f"{phone(0)},{phone(1)}", phone(0)])
     assert [m.status for m in outbox(services)] == [OutStatus.SENT] * 3 + [OutStatus.REJECTED]
 
@@ -154,7 +153,7 @@ def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_e
     sent: list[str] = []
 
     def answer(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
-        numbers = parse_qs(request.body)["to"][0].split(",")
+        numbers = posted_form(request)["to"][0].split(",")
         fail = set(numbers) & failing
         failing.difference_update(fail)  # fails once
         sent.extend(n for n in numbers if n not in fail)
@@ -165,8 +164,10 @@ def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_e
     run_jobs(services)
     rows = {m.id: m for m in outbox(services)}
     assert [rows[i].status for i in ids] == [OutStatus.SENT] * k + [OutStatus.PENDING] + [OutStatus.SENT] * 4
-    assert rows[ids[k]].attempts == 1 and rows[ids[k]].retry_at.replace(tzinfo=None) > dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    registry = ScheduledJobRegistry(queue=services.queue("default"))
+    retry_at = rows[ids[k]].retry_at
+    assert retry_at is not None
+    assert rows[ids[k]].attempts == 1 and retry_at.replace(tzinfo=None) > dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    registry = ScheduledJobRegistry(queue=services.queue("default"))  # type: ignore[no-untyped-call]  # rq: not annotated
     [job_id] = registry.get_job_ids()
     job = services.queue("default").fetch_job(job_id)
     assert job.args == ([ids[k]],)  # only row k waits for its backoff
@@ -183,7 +184,7 @@ def test_an_http_error_on_one_request_retries_only_that_requests_rows(make_app: 
     calls = []
 
     def answer(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
-        numbers = parse_qs(request.body)["to"][0].split(",")
+        numbers = posted_form(request)["to"][0].split(",")
         calls.append(numbers)
         if phone(5) in numbers and sum(phone(5) in c for c in calls) == 1:
             return 503, {}, "gateway down"
@@ -334,6 +335,7 @@ def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_rest
                **{k: str(v) for k, v in cfg.items()})
     proc = subprocess.Popen([sys.executable, "-c", "import worker; worker.work()"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stderr is not None
     try:
         deadline = time.monotonic() + 60
         while not stub.wait_held(0.05):  # woken as the stub holds the request; the worker must stay alive

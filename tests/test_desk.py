@@ -80,8 +80,8 @@ def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(services
         req = s.scalars(select(SupportRequest).where(SupportRequest.ref == ref)).one()
         assert req.centre_id == centres["kisumu"] and req.status == RequestStatus.NEW
         # BERDE1 has no place: the first active centre (by id) takes it
-        assert desk.centre_for_group(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one()).id == \
-            centres["nairobi"]
+        centre = desk.centre_for_group(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one())
+        assert centre is not None and centre.id == centres["nairobi"]
 
 
 def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_category(services: Services, centres: dict[str, int]) -> None:
@@ -96,7 +96,7 @@ def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_categ
         assert req.status == RequestStatus.ASSIGNED
         desk.add_note(s, req, lawyer, "Land dispute with her brother-in-law; call after 5pm.")
         desk.start(s, req)
-        assert req.status == RequestStatus.IN_PROGRESS
+        assert req.status == RequestStatus.IN_PROGRESS  # type: ignore[comparison-overlap]  # desk.start() moved it
     texts = texts_to(services, FAITH)[before:]
     assert texts == [f"Kassa: your request {ref} has been taken up. Someone will contact you soon."]
     psych_id = staff(services, *PSYCH, "psychologist", "Pat", centres["kisumu"])
@@ -247,7 +247,7 @@ def test_monthly_counts_equal_the_rows_behind_them(client: FlaskClient, services
         rows = [(r.created_at.strftime("%Y-%m"), r.centre_id, r.category) for r in s.scalars(select(SupportRequest))]
         counts = desk.monthly_counts(s)
         year = desk.monthly_counts(s, year=2026, centre_id=centres["kisumu"])
-    expected: dict = {}
+    expected: dict[tuple[str, int | None, Category], int] = {}
     for key in rows:
         expected[key] = expected.get(key, 0) + 1
     got = {(r.month, r.centre_id, c): n for r in counts for c, n in r.counts.items() if n}

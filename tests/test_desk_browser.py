@@ -59,6 +59,7 @@ def answer(page: Page, choice_word: str | None = None, value: str | None = None)
     """Answer the USSD screen on the simulated phone: the number of ``choice_word``, or ``value``."""
     if value is None:
         screen = page.locator("#ussd-text").inner_text()
+        assert choice_word is not None
         value = found(rf"(\d+)\. ?{re.escape(choice_word)}", screen).group(1)
     page.fill("#answer", "")
     for key in value:  # on the drawn keypad, as a member would
@@ -129,7 +130,8 @@ def test_legal_help_from_the_simulator_to_closed_with_both_sms(live_server: Live
     with live.services.db.transaction() as s:
         req = s.scalars(select(SupportRequest)).one()
         assert req.status == RequestStatus.CLOSED and req.outcome == Outcome.REFERRED
-    assert page.goto(f"{live.url}/console/simulator").status == 404  # the simulator is not a lawyer's
+    response = page.goto(f"{live.url}/console/simulator")
+    assert response is not None and response.status == 404  # the simulator is not a lawyer's
     logout(page)
 
     # 4. the member's phone shows both SMS (polled from the outbox), without the kind of help

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 import psutil
 import pytest
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from flask.testing import FlaskClient, FlaskCliRunner
     from playwright.sync_api import Page
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
     from groups.models import Member
@@ -74,7 +75,7 @@ def _free_port() -> int:
     pytest.skip("no free port in 5600-5699")
 
 
-def _wait_for(fn: Callable[[], T], seconds: float = 120.0, what: str = "condition") -> T:
+def _wait_for(fn: Callable[[], T | Literal[False] | None], seconds: float = 120.0, what: str = "condition") -> T:
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -100,7 +101,7 @@ def _embedded_redis(instance: Path) -> list[psutil.Process]:
 
 def _alive(p: psutil.Process) -> bool:
     try:
-        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        return bool(p.is_running() and p.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 
@@ -213,7 +214,7 @@ def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(serv
             assert s.scalars(select(func.count()).select_from(SupportRequest)
                             .where(SupportRequest.group_id == group.id)).one() == 1
             assert any(group in c.groups for c in s.scalars(select(Coordinator)))
-            assert 0 < (group.share_out_on - ledger.group_today(group)).days <= 14  # a share-out due soon
+            assert group.share_out_on and 0 < (group.share_out_on - ledger.group_today(group)).days <= 14  # a share-out due soon
         member = ledger.member_position(s, s.scalars(select(Group).where(Group.code == "UPENDO")).one(),
                                         _member(s, "+254712000003"))
         assert member.savings == 8 * 20000
@@ -233,16 +234,18 @@ def test_flask_ledger_summary_shows_the_demo_books_and_the_share_out(runner: Fla
     assert re.search(r"share-out due\s+\d{4}-\d\d-\d\d \(in 12 days\)", out), out
 
 
-def _member(session: Session, phone: str) -> Member | None:
+def _member(session: Session, phone: str) -> Member:
     from groups.service import find_member
 
-    return find_member(session, phone)
+    member = find_member(session, phone)
+    assert member is not None, phone
+    return member
 
 
 def test_flask_demo_reset_starts_again(runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         txns = s.scalar(select(func.count()).select_from(Txn))
-        s.execute(Group.__table__.update().values(name="renamed"))
+        s.execute(cast("Table", Group.__table__).update().values(name="renamed"))
     result = runner.invoke(args=["demo", "--reset", "--yes"])
     assert result.exit_code == 0, result.output
     assert "emptied" in result.output and "+84912000099" in result.output
@@ -314,7 +317,7 @@ def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client: FlaskClient, serv
     run_jobs(services)  # the worker's jobs: the command, then sending its reply
     r = client.get("/metrics")
     after = scrape(r.get_data(as_text=True))
-    assert r.status_code == 200 and r.mimetype.startswith("text/plain")
+    assert r.status_code == 200 and (r.mimetype or "").startswith("text/plain")
 
     def grew(name: str, **labels: str) -> float:
         return sample(after, name, **labels) - sample(before, name, **labels)
@@ -340,7 +343,8 @@ def test_oldest_pending_age_is_read_from_the_outbox(services: Services, demo_boo
 
 def test_ready_names_the_dependency_that_is_down(make_app: MakeApp) -> None:
     r = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client().get("/ready")
-    assert r.status_code == 503 and r.json["down"] == ["redis"] and r.json["database"] == "ok"
+    assert r.status_code == 503 and r.json is not None
+    assert r.json["down"] == ["redis"] and r.json["database"] == "ok"
     assert "ConnectionError" in r.json["redis"]
 
 

@@ -28,13 +28,13 @@ def test_health_and_ready(client: FlaskClient) -> None:
     assert client.get("/health").status_code == 200
     r = client.get("/ready")
     assert r.status_code == 200, r.json
-    assert r.json["database"] == "ok" and r.json["redis"] == "ok"
+    assert r.json is not None and r.json["database"] == "ok" and r.json["redis"] == "ok"
 
 
 def test_ready_is_503_when_redis_is_down(make_app: MakeApp) -> None:
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
     r = app.test_client().get("/ready")
-    assert r.status_code == 503 and r.json["redis"].startswith("error")
+    assert r.status_code == 503 and r.json is not None and r.json["redis"].startswith("error")
 
 
 def test_home_menu_in_members_language(client: FlaskClient, demo: DemoPeople) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 import html as htmllib
 import re
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from sqlalchemy import event, insert, select, update
@@ -32,7 +32,7 @@ from tests.test_console import ADMIN, add_staff, login
 if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Table
 
     from services import Services
     from tests.fixture_types import DemoPeople, MakeApp
@@ -148,7 +148,7 @@ def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(admi
     with services.db.transaction() as s:
         s.info[SKIP] = True  # change the row behind the commit hooks' back
         if stale == "no row":
-            s.execute(ReportGroup.__table__.delete().where(ReportGroup.group_id == gid))
+            s.execute(cast("Table", ReportGroup.__table__).delete().where(ReportGroup.group_id == gid))
         else:  # yesterday's row: its date-dependent figures are out of date (here: every figure)
             s.execute(update(ReportGroup).where(ReportGroup.group_id == gid).values(
                 refresh_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), savings=ReportGroup.savings + 1,
@@ -222,7 +222,7 @@ def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_giv
             separate = meeting_days(s, [gid])[gid]
             days = [today + dt.timedelta(days=d) for d in range(-60, 60)]
             assert [folded(d) for d in days] == [separate(d) for d in days]
-        assert folded_panel == field_panel(SimpleNamespace(id=gid))  # its own reads, in its own transaction
+        assert folded_panel == field_panel(cast("Group", SimpleNamespace(id=gid)))  # its own reads, in its own transaction
     assert len(lists.changes) == 2 and lists.condition == NONE
     assert lists.active_members == len([m for m in lists.members if m.status == Status.ACTIVE]) >= 1
     assert len(lists.visits) == 10 and lists.visits[0][0] == today and folded_panel["last"] == today

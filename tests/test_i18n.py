@@ -73,8 +73,8 @@ def _names(text: str) -> set[str]:
 def test_placeholders_match_the_source(lang: str) -> None:
     wrong = []
     for m in _entries(lang):
-        ids = m.id if isinstance(m.id, tuple) else (m.id,)
-        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        ids = m.id if isinstance(m.id, (tuple, list)) else (m.id,)
+        strings = m.string if isinstance(m.string, (tuple, list)) else (m.string,)
         expected: set[str] = set().union(*(_names(i) for i in ids))
         for s in strings:
             if s and _names(s) != expected and not (len(ids) > 1 and _names(s) <= expected):
@@ -86,7 +86,7 @@ def test_placeholders_match_the_source(lang: str) -> None:
 def test_no_ussd_prefix_inside_a_translation(lang: str) -> None:
     for m in _entries(lang):
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        assert not any(s.startswith(("CON ", "END ")) for s in strings), m.id
+        assert not any(isinstance(s, str) and s.startswith(("CON ", "END ")) for s in strings), m.id
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))

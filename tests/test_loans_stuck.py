@@ -142,6 +142,7 @@ def test_an_approved_loan_expires_after_the_groups_number_of_meetings(client: Fl
         group, _ = _people(s)
         group.loan_expiry_meetings = 2
         decided = s.get_one(Loan, int(approved[1:])).decided_at
+        assert decided is not None
     decided = decided if decided.tzinfo else decided.replace(tzinfo=dt.UTC)
     # Upendo meets on Tuesdays at 14:00 Nairobi (11:00 UTC): find the second meeting after the approval.
     with services.db.transaction() as s:

@@ -58,6 +58,7 @@ def simulate(services: Services, start: dt.datetime, end: dt.datetime,
     while now <= end:
         run_planner(services, now)
         for row in reminders(services):
+            assert row.dedupe_key is not None
             seen.setdefault(row.dedupe_key, now)
         now += step
     return seen

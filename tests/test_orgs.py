@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
     from flask import Flask
     from flask.testing import FlaskClient, FlaskCliRunner
+    from sqlalchemy.orm import Session
 
+    from menus.engine import Ctx as MenuCtx
     from services import Services
     from tests.fixture_types import DemoPeople, MakeApp
 
@@ -194,14 +196,15 @@ def test_a_coordinators_places_give_her_the_subtree(client: FlaskClient, service
     from menus.coordinator import groups_of
 
     class Ctx:  # the menu's context: who is dialling, and a session
-        pass
+        db: Session
+        state: object
 
     with services.db.transaction() as s:
         coord = s.scalars(select(Coordinator).where(Coordinator.phone == COORD[0])).one()
         ctx = Ctx()
         ctx.db = s
         ctx.state = type("State", (), {"who": type("Who", (), {"coordinator_id": coord.id})()})()
-        assert sorted(g.code for g in groups_of(ctx)) == ["MUHO", "UPENDO"]
+        assert sorted(g.code for g in groups_of(cast("MenuCtx", ctx))) == ["MUHO", "UPENDO"]
 
 
 def test_admin_sets_a_coordinators_places_on_her_page(admin: FlaskClient, services: Services) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,8 @@ def _slow_shape(text: str) -> encoding.SmsShape:
     text = encoding.normalise(text)
     sizes = [encoding.septets(ch) for ch in text]
     if all(s is not None for s in sizes):
-        return encoding.SmsShape(encoding.GSM7, sum(sizes), encoding._segments(sizes, 160, 153))
+        septets = cast("list[int]", sizes)
+        return encoding.SmsShape(encoding.GSM7, sum(septets), encoding._segments(septets, 160, 153))
     units = [len(ch.encode("utf-16-be")) // 2 for ch in text]
     return encoding.SmsShape(encoding.UCS2, sum(units), encoding._segments(units, 70, 67))
 

@@ -13,7 +13,7 @@ import pytest
 from rq import Queue
 from sqlalchemy import func, select, update
 
-from groups.models import Group
+from groups.models import Group, Status
 from groups.schedule import Rhythm, meeting_on_or_after, next_meeting, plan_after, plan_following
 from groups.service import add_member
 from messaging.models import OutboxMessage
@@ -151,8 +151,8 @@ def test_opted_out_and_inactive_members_get_nothing(services: Services) -> None:
         group = make_group(s, "NBI", n=4, timezone="Africa/Nairobi", meeting_weekday=1)
         members = [m.member for m in group.memberships]
         members[0].opted_out = True
-        members[1].status = "inactive"
-        group.memberships[2].status = "inactive"
+        members[1].status = Status.INACTIVE
+        group.memberships[2].status = Status.INACTIVE
         keep = members[3].id
     run_planner(services, utc(2026, 11, 23, 15))
     assert [r.member_id for r in _reminders(services)] == [keep]
@@ -349,5 +349,5 @@ def test_a_second_scheduler_does_nothing_while_the_first_holds_the_lock(services
     for svc in (services, other, services):
         with pytest.raises(Stop):
             scheduler.run_forever(svc, sleep=one_turn)
-    names = sorted(job.func_name for job in queue.jobs)
+    names = sorted(str(job.func_name) for job in queue.jobs)
     assert names == ["outreach.jobs.loan_notices", "outreach.jobs.plan_reminders"]

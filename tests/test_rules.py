@@ -39,7 +39,7 @@ def kes(minor: int) -> str:
 
 
 def _group(services: Services, kind: str = "shg", code: str = "RULES", **rules: Any) -> None:
-    base = dict(saving_amount=50000) if kind == "shg" else dict(share_value=10000, shares_min=1, shares_max=5)
+    base: dict[str, Any] = dict(saving_amount=50000) if kind == "shg" else dict(share_value=10000, shares_min=1, shares_max=5)
     base.update(fine_types={"late": 1000}, **rules)
     with services.db.transaction() as s:
         group = create_group(s, code=code, name="Jamii Group", kind=kind, currency="KES", country="KE",

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from sqlalchemy import select
 
-from groups.models import Member
+from groups.models import Member, Status
 from messaging.models import OutboxMessage
 from security.pins import pin_matches, set_pin
 from support.models import SupportRequest
@@ -133,7 +133,7 @@ def test_who_is_calling_is_read_once_per_minute(phone: Callable[[str], Phone], s
     phone(MEMBER).dial()
     assert 0 < services.redis.ttl(f"ussd:w:{MEMBER}") <= 60
     with services.db.transaction() as s:  # she leaves; a new dial within the minute still knows her
-        s.scalars(select(Member).where(Member.phone == MEMBER)).one().status = "inactive"
+        s.scalars(select(Member).where(Member.phone == MEMBER)).one().status = Status.INACTIVE
     assert phone(MEMBER).dial().startswith("CON ")
     services.redis.delete(f"ussd:w:{MEMBER}")  # the minute is over
     assert phone(MEMBER).dial().startswith("END This number is not registered.")
@@ -237,6 +237,7 @@ def test_first_money_action_sets_the_pin_twice(phone: Callable[[str], Phone], se
     p.send("2580")
     assert p.send("2580").startswith("CON PIN saved.")
     saved = member(services, MEMBER)
+    assert saved.pin_hash is not None
     assert saved.pin_hash.startswith("$argon2id$") and "2580" not in saved.pin_hash
     assert pin_matches(saved.pin_hash, "2580", PEPPER) and not pin_matches(saved.pin_hash, "2580", "other")
 
@@ -250,7 +251,7 @@ def test_change_pin(phone: Callable[[str], Phone], services: Services) -> None:
     assert p.send("2580").startswith("CON Choose a new 4-digit PIN.")
     p.walk("3691", "3691")
     assert p.screen.startswith("CON PIN saved.")
-    assert pin_matches(member(services, MEMBER).pin_hash, "3691", PEPPER)
+    assert pin_matches(member(services, MEMBER).pin_hash or "", "3691", PEPPER)
 
 
 def test_three_wrong_pins_lock_until_the_chair_resets(phone: Callable[[str], Phone], services: Services) -> None:
@@ -309,7 +310,7 @@ def test_pin_digits_never_reach_logs_redis_or_database(phone: Callable[[str], Ph
     assert p.screen.startswith("CON PIN saved.")
     assert "7394" not in caplog.text and "#" in caplog.text
     for key in services.redis.keys("ussd:*"):
-        assert b"7394" not in services.redis.get(key)
+        assert b"7394" not in cast(bytes, services.redis.get(key))
     with services.db.transaction() as s:
         assert "7394" not in str(s.scalar(select(Member.pin_hash).where(Member.phone == MEMBER)))
 

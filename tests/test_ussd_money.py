@@ -154,6 +154,7 @@ def test_my_loan_after_payout_shows_next_instalment_and_lateness(faith: Phone, b
     with books.db.transaction() as s:
         loan = s.scalars(select(Loan)).one()
         first = ledger.loans.next_instalment(loan)
+        assert first is not None
     assert f"Loan {ref}: you owe {kes(loan.total)}" in body and f"Next instalment: {kes(first.amount)}\nDue date: " in body
     assert "Late" not in body
     with books.db.transaction() as s:  # as if it had been paid out three months ago

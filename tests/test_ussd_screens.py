@@ -7,7 +7,7 @@ they must fit whole, unclipped. New catalogs are picked up from i18n.LANGUAGES.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import pytest
 
@@ -24,6 +24,7 @@ from menus.hop import Hop
 from menus.state import State
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
     from groups.models import Group, Member
@@ -44,7 +45,7 @@ class LongGroup(TypedDict):
     phones: dict[str, str]
 
 #: Data each screen expects to find in the session when it is shown.
-SCREEN_DATA = {
+SCREEN_DATA: dict[str, dict[str, object]] = {
     "loan_amount": {"limit": 9 * BIG},
     "loan_confirm": {"amount": 8 * BIG, "purpose": "services", "term": 6},
     "chair_loan": {"loan": "L1"},
@@ -88,7 +89,7 @@ def long_group(services: Services) -> LongGroup:
         ledger.request_loan(s, group, her, 8 * BIG, purpose="services", term=6, unit="month", key="long-loan")
         _programme(s, group, her, today)
         s.flush()
-        s.execute(Membership.__table__.update().values(number=Membership.number + 100000)
+        s.execute(cast("Table", Membership.__table__).update().values(number=Membership.number + 100000)
                   .where(Membership.group_id == group.id))
         return {"chair": chair.id, "treasurer": treasurer.id, "member": her.id, "phones": {
             "chair": chair.phone, "treasurer": treasurer.phone, "member": her.phone}}

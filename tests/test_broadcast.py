@@ -40,7 +40,8 @@ def _coordinator(s: Session, phone: str) -> Coordinator:
     return s.scalars(select(Coordinator).where(Coordinator.phone == phone)).one()
 
 
-def test_cli_previews_then_sends_once_to_every_member_in_her_language(runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
+def test_cli_previews_then_sends_once_to_every_member_in_her_language(
+        runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         s.scalars(select(Member).where(Member.phone == "+254712000004")).one().opted_out = True  # sent STOP
     result = runner.invoke(args=["broadcast", "send", "Training on Friday at 10.", "--all", "--sender", "HiH",
@@ -55,7 +56,8 @@ def test_cli_previews_then_sends_once_to_every_member_in_her_language(runner: Fl
     assert {r.kind for r in rows} == {"broadcast"}
 
 
-def test_cli_asks_and_a_no_sends_nothing(runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
+def test_cli_asks_and_a_no_sends_nothing(runner: FlaskCliRunner, services: Services,
+                                         demo: DemoPeople) -> None:
     result = runner.invoke(args=["broadcast", "send", "Hello", "--group", "UPENDO"], input="n\n")
     assert result.exit_code == 0 and "cancelled" in result.output
     assert _outbox(services) == []
@@ -63,7 +65,8 @@ def test_cli_asks_and_a_no_sends_nothing(runner: FlaskCliRunner, services: Servi
         assert s.scalar(select(Broadcast.status)) == BroadcastStatus.CANCELLED
 
 
-def test_preview_counts_segments_by_language_and_encoding_and_the_plain_saving(services: Services, demo: DemoPeople) -> None:
+def test_preview_counts_segments_by_language_and_encoding_and_the_plain_saving(
+        services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="k1",
                                 message="Görüş cümə günü saat 10-da olacaq. " * 3, sender="İcma mərkəzi")
@@ -120,7 +123,8 @@ def test_region_and_a_member_in_two_target_groups_gets_it_once(services: Service
     assert len(rows) == 9 == len({r.member_id for r in rows})
 
 
-def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(services: Services, demo: DemoPeople) -> None:
+def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(
+        services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="x")
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
@@ -143,7 +147,8 @@ def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(ser
         assert b.status == BroadcastStatus.DONE and b.written == 13
 
 
-def test_parts_written_in_parallel_then_a_kill_before_the_cursor_moves(services: Services, demo: DemoPeople) -> None:
+def test_parts_written_in_parallel_then_a_kill_before_the_cursor_moves(
+        services: Services, demo: DemoPeople) -> None:
     """Lanes commit their parts first and move the cursor after: a kill in between leaves rows past
     the cursor, which the resumed run skips by their keys; ``written`` is recounted at the end."""
     with services.db.transaction() as s:
@@ -223,7 +228,8 @@ def test_scheduler_resumes_a_stalled_broadcast(services: Services, demo: DemoPeo
         assert bc.stalled_broadcasts(s, now - dt.timedelta(minutes=30)) == []
 
 
-def test_narrowing_by_language_role_and_project_counts_what_the_fan_out_writes(services: Services, demo: DemoPeople) -> None:
+def test_narrowing_by_language_role_and_project_counts_what_the_fan_out_writes(
+        services: Services, demo: DemoPeople) -> None:
     from orgs.models import Project, ProjectGroup
 
     with services.db.transaction() as s:
@@ -259,7 +265,8 @@ def test_narrowing_by_language_role_and_project_counts_what_the_fan_out_writes(s
                 assert {r.group_id for r in rows} == {get_group(s, "BANPHO").id}
 
 
-def test_a_text_per_language_and_the_cost_in_each_group_currency(services: Services, demo: DemoPeople) -> None:
+def test_a_text_per_language_and_the_cost_in_each_group_currency(
+        services: Services, demo: DemoPeople) -> None:
     prices = bc.Prices({"KES": 80, "AZN": 4})  # no VND price configured
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="multi",
@@ -280,7 +287,8 @@ def test_a_text_per_language_and_the_cost_in_each_group_currency(services: Servi
     assert sent["az"].endswith("Cümə günü iclas.") and sent["vi"].endswith("Họp vào thứ Sáu.")
 
 
-def test_resume_takes_up_a_stopped_fan_out_and_retries_failed_messages(services: Services, demo: DemoPeople) -> None:
+def test_resume_takes_up_a_stopped_fan_out_and_retries_failed_messages(
+        services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="r", message="Hi")
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)

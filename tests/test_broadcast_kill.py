@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.UTC
 
 
-def _state(engine: Engine, broadcast_id: int) -> tuple[int, int, BroadcastStatus, Sequence[Row[int | None, int | None]]]:
+def _state(engine: Engine,
+           broadcast_id: int) -> tuple[int, int, BroadcastStatus, Sequence[Row[int | None, int | None]]]:
     """Read-only look (a plain engine: on SQLite it never waits for the writer's lock)."""
     with Session(engine) as s:
         b = s.get_one(Broadcast, broadcast_id)
@@ -45,7 +46,8 @@ def _state(engine: Engine, broadcast_id: int) -> tuple[int, int, BroadcastStatus
         return b.cursor, b.written, b.status, rows
 
 
-def test_sigkill_mid_fan_out_then_resume_every_recipient_exactly_once(services: Services, db_url: str, redis_url: str) -> None:
+def test_sigkill_mid_fan_out_then_resume_every_recipient_exactly_once(
+        services: Services, db_url: str, redis_url: str) -> None:
     with services.db.transaction() as s:
         for code in ("KA", "KB", "KC", "KD", "KE", "KF"):
             make_group(s, code, n=10, timezone="Africa/Nairobi")

@@ -31,7 +31,8 @@ def _status(services: Services, broadcast_id: int = 1) -> str:
         return s.get_one(Broadcast, broadcast_id).status.value
 
 
-def test_bc_previews_and_waits_for_yes_before_anything_goes_out(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_bc_previews_and_waits_for_yes_before_anything_goes_out(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, JOSEPH, "BC UPENDO Training moved to Friday 10:00", msg_id="ATXid_bc1")
     (answer,) = texts_to(services, JOSEPH)
     assert answer.startswith("Announcement B1 would go to 4 people: 4 SMS, about KES")
@@ -53,7 +54,8 @@ def test_bc_previews_and_waits_for_yes_before_anything_goes_out(client: FlaskCli
     assert len(outbox(services, kind="broadcast")) == 4 and len(texts_to(services, JOSEPH)) == 3
 
 
-def test_yes_after_ten_minutes_sends_nothing(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_yes_after_ten_minutes_sends_nothing(client: FlaskClient, services: Services,
+                                             demo: DemoPeople) -> None:
     start = dt.datetime.now(dt.UTC)
     with time_machine.travel(start, tick=False):
         at_sms(client, JOSEPH, "BC UPENDO Meeting moved", msg_id="ATXid_late1")
@@ -76,19 +78,22 @@ def test_yes_sends_only_the_newest_bc(client: FlaskClient, services: Services, d
     assert {m.text for m in outbox(services, kind="broadcast")} == {"Hand in Hand Kenya: Second text"}
 
 
-def test_a_member_cannot_say_yes_for_a_coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_member_cannot_say_yes_for_a_coordinator(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, JOSEPH, "BC UPENDO hello")
     at_sms(client, MEMBER, "YES")
     assert "coordinator" in texts_to(services, MEMBER)[-1] and _status(services) == "draft"
 
 
-def test_the_same_sms_delivered_twice_makes_one_broadcast(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_the_same_sms_delivered_twice_makes_one_broadcast(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, JOSEPH, "BC ALL Meeting", msg_id="ATXid_same")
     at_sms(client, JOSEPH, "BC ALL Meeting", msg_id="ATXid_same")
     assert _count(services) == 1
 
 
-def test_outside_her_scope_is_refused_in_her_language_and_nothing_is_made(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_outside_her_scope_is_refused_in_her_language_and_nothing_is_made(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, ELVIN, "BC UPENDO Salam")
     assert texts_to(services, ELVIN) == ["UPENDO qrupu sizin qruplarınızdan deyil."]
     at_sms(client, JOSEPH, "BC NOPE hello")

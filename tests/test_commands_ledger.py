@@ -56,7 +56,8 @@ def last(services: Services, phone: str) -> str:
     return texts_to(services, phone)[-1]
 
 
-def test_one_sms_for_the_group_replayed_three_times_posts_once(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_one_sms_for_the_group_replayed_three_times_posts_once(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     for _ in range(3):
         assert at_sms(client, TREASURER, "SAVE 3 200, 4 200 1 200", msg_id="ATXid_meeting").status_code == 200
     assert postings(services) == 3
@@ -80,7 +81,8 @@ def test_receipts_in_each_members_language(client: FlaskClient, services: Servic
     assert (row.kind, row.language, row.encoding, row.priority) == ("receipt", "az", "ucs2", 0)
 
 
-def test_one_bad_item_and_nothing_is_posted(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_one_bad_item_and_nothing_is_posted(client: FlaskClient, services: Services,
+                                            demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SAVE 3 200 4 150 1 200")
     assert postings(services) == 0
     reply = last(services, TREASURER)
@@ -109,7 +111,8 @@ def test_social_and_fines(client: FlaskClient, services: Services, demo: DemoPeo
     assert postings(services) == 4
 
 
-def test_undo_reverses_and_tells_the_member(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_undo_reverses_and_tells_the_member(client: FlaskClient, services: Services,
+                                            demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SAVE 3 200")
     ref = found(r"Receipt (R\d+)", last(services, FAITH)).group(1)
     at_sms(client, TREASURER, f"UNDO {ref} wrong member")
@@ -159,7 +162,8 @@ def test_decline_in_azerbaijani(client: FlaskClient, services: Services, demo: D
                                       "təsdiq olunmadı. indi pul azdır")
 
 
-def test_unknown_loan_or_another_groups_loan_is_refused(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_unknown_loan_or_another_groups_loan_is_refused(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, AZ_TREASURER, "yığım 3 5")
     with services.db.transaction() as s:
         group = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
@@ -186,6 +190,7 @@ def test_close_makes_the_meeting_final(client: FlaskClient, services: Services, 
     (FAITH, "BAL", f"Upendo Women Group: your savings {kes(0)}."),
     (NERMIN, "qalıq", f"Özünə Dəstək Qrupu Bərdə: əmanətiniz {azn(0)}."),
 ])
-def test_balance_before_any_saving(client: FlaskClient, services: Services, demo: DemoPeople, phone: str, text: str, expected: str) -> None:
+def test_balance_before_any_saving(client: FlaskClient, services: Services, demo: DemoPeople, phone: str,
+                                   text: str, expected: str) -> None:
     at_sms(client, phone, text)
     assert last(services, phone) == expected

@@ -36,7 +36,9 @@ items_strategy = st.lists(
 @given(command=st.sampled_from(ITEM_COMMANDS), language=st.sampled_from(["en", "az"]),
        style=st.integers(0, 2), items=items_strategy,
        between=st.sampled_from([" ", ", ", " , ", "; ", "\n", "   "]))
-def test_any_well_formed_items_message_reads_back(command: str, language: str, style: int, items: list[tuple[int, int, bool, str]], between: str) -> None:
+def test_any_well_formed_items_message_reads_back(
+        command: str, language: str, style: int, items: list[tuple[int, int, bool, str]],
+        between: str) -> None:
     keyword = aliases(REGISTRY[command], language)[-1]  # the language's own word when it has one
     text = spell(keyword, style) + " " + between.join(
         f"{who}{sep}{major(amount, grouped)}" for who, amount, grouped, sep in items)
@@ -61,7 +63,8 @@ def test_any_text_is_read_or_refused_with_a_reason(text: str) -> None:
 
 @PROPERTY
 @given(items=items_strategy, bad=st.integers(0, 24), junk=st.sampled_from(["abc", "5x", "-3", "0", "1.234"]))
-def test_one_bad_amount_is_named_by_its_position(items: list[tuple[int, int, bool, str]], bad: int, junk: str) -> None:
+def test_one_bad_amount_is_named_by_its_position(
+        items: list[tuple[int, int, bool, str]], bad: int, junk: str) -> None:
     bad = bad % len(items)
     parts = [f"{who} {major(amount, False)}" for who, amount, _, _ in items]
     parts[bad] = f"{items[bad][0]} {junk}"
@@ -134,7 +137,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("text, command, items, fields", CASES)
-def test_every_command_in_english_and_azerbaijani(text: str, command: str, items: list[tuple[str, int]], fields: dict[str, str]) -> None:
+def test_every_command_in_english_and_azerbaijani(
+        text: str, command: str, items: list[tuple[str, int]], fields: dict[str, str]) -> None:
     parsed = parse(text, TABLE, "AZN")
     assert parsed.command == command
     assert [(i.who, i.amount) for i in parsed.items] == items

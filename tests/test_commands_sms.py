@@ -32,7 +32,8 @@ def reply(client: FlaskClient, services: Services, phone: str, text: str) -> str
     return texts_to(services, phone)[-1]
 
 
-def test_help_lists_what_each_role_may_send(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_help_lists_what_each_role_may_send(client: FlaskClient, services: Services,
+                                            demo: DemoPeople) -> None:
     member_help = reply(client, services, MEMBER, "HELP")
     assert "BAL" in member_help and "STOP" in member_help and "SAVE" not in member_help
     at_sms(client, TREASURER, "help")
@@ -58,23 +59,28 @@ def test_help_in_azerbaijani_by_alias(client: FlaskClient, services: Services, d
     (AZ_MEMBER, "yığım 3 500", "Bağışlayın, SAVE əmrini yalnız xəzinədar göndərə bilər."),
     (AZ_TREASURER, "təsdiq L1", "Bağışlayın, APPROVE əmrini yalnız sədr göndərə bilər."),
 ])
-def test_commands_are_refused_outside_the_senders_role(client: FlaskClient, services: Services, demo: DemoPeople, phone: str, text: str, expected: str) -> None:
+def test_commands_are_refused_outside_the_senders_role(
+        client: FlaskClient, services: Services, demo: DemoPeople, phone: str, text: str,
+        expected: str) -> None:
     assert reply(client, services, phone, text) == expected
     assert len(outbox(services)) == 1  # the refusal, nothing else
 
 
-def test_a_treasurer_cannot_name_another_groups_member(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_treasurer_cannot_name_another_groups_member(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     text = reply(client, services, TREASURER, f"SAVE 3 500 {AZ_MEMBER} 500")
     assert text == f"SAVE: item 2 ({AZ_MEMBER} 500): no member {AZ_MEMBER} in your group. Nothing was recorded."
     assert len(outbox(services)) == 1
 
 
-def test_a_treasurer_with_an_unknown_number_is_told_which_item(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_treasurer_with_an_unknown_number_is_told_which_item(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     text = reply(client, services, AZ_TREASURER, "yığım 3 5, 77 5")
     assert text == "SAVE: 2 nömrəli sətir (77 5): qrupunuzda 77 nömrəli üzv yoxdur. Heç nə yazılmadı."
 
 
-def test_a_bad_amount_is_named_in_the_reply(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_bad_amount_is_named_in_the_reply(client: FlaskClient, services: Services,
+                                            demo: DemoPeople) -> None:
     text = reply(client, services, TREASURER, "SAVE 3 500 4 5OO")
     assert text == 'SAVE: item 2 (4 5OO): "5OO" is not an amount. Nothing was recorded.'
 
@@ -85,7 +91,8 @@ def test_unknown_command_names_the_word(client: FlaskClient, services: Services,
         'Bağışlayın, "ödəniş" Kassa əmri deyil. Siyahı üçün HELP göndərin.')
 
 
-def test_lang_changes_the_language_of_every_later_reply(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_lang_changes_the_language_of_every_later_reply(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     assert reply(client, services, MEMBER, "LANG az") == "Bundan sonra Kassa sizə bu dildə yazacaq: Azərbaycanca."
     assert member(services, MEMBER).language == "az"
     assert "bu siyahı" in reply(client, services, MEMBER, "HELP")
@@ -99,14 +106,16 @@ def test_lang_changes_the_language_of_every_later_reply(client: FlaskClient, ser
     (MEMBER, "STOP", "start", "no more reminders"),
     (AZ_MEMBER, "dayan", "BAŞLA", "Daha xatırlatma"),
 ])
-def test_stop_and_start(client: FlaskClient, services: Services, demo: DemoPeople, phone: str, stop: str, start: str, said: str) -> None:
+def test_stop_and_start(client: FlaskClient, services: Services, demo: DemoPeople, phone: str, stop: str,
+                        start: str, said: str) -> None:
     assert said in reply(client, services, phone, stop)
     assert member(services, phone).opted_out is True
     reply(client, services, phone, start)
     assert member(services, phone).opted_out is False
 
 
-def test_replies_are_tracked_outbox_rows_with_exact_encoding(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_replies_are_tracked_outbox_rows_with_exact_encoding(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     reply(client, services, AZ_MEMBER, "kömək")
     reply(client, services, MEMBER, "HELP")
     az, en = outbox(services)
@@ -115,13 +124,15 @@ def test_replies_are_tracked_outbox_rows_with_exact_encoding(client: FlaskClient
     assert az.segments >= 2 and en.segments >= 1
 
 
-def test_terminal_phone_texts_through_the_endpoint(runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
+def test_terminal_phone_texts_through_the_endpoint(
+        runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
     result = runner.invoke(args=["sms", TREASURER, "HELP"])
     assert result.exit_code == 0, result.output
     assert f"--> {TREASURER} (reply, gsm7," in result.output and "SAVE" in result.output
 
 
-def test_lang_by_sms_changes_her_next_ussd_screen(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_lang_by_sms_changes_her_next_ussd_screen(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     """The USSD caller cache (60 s) is dropped when LANG changes her language by SMS."""
     from tests.ussd_phone import Phone
 

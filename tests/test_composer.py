@@ -48,7 +48,8 @@ def _broadcast(services: Services, bid: int) -> tuple[str, int, dict[str, str]]:
         return b.status.value, b.recipients, dict(b.messages)
 
 
-def test_the_recipient_count_and_one_text_box_per_language_before_anything_is_made(admin: FlaskClient, services: Services) -> None:
+def test_the_recipient_count_and_one_text_box_per_language_before_anything_is_made(
+        admin: FlaskClient, services: Services) -> None:
     page = "/console/broadcasts/new"
     html = admin.get(page).get_data(as_text=True)
     assert 'id="composer"' in html and "UPENDO" in html
@@ -65,7 +66,8 @@ def test_the_recipient_count_and_one_text_box_per_language_before_anything_is_ma
         assert s.scalar(select(func.count(Broadcast.id))) == 0  # counting made nothing
 
 
-def test_text_preview_shows_letters_encoding_segments_and_the_plain_saving(admin: FlaskClient, services: Services) -> None:
+def test_text_preview_shows_letters_encoding_segments_and_the_plain_saving(
+        admin: FlaskClient, services: Services) -> None:
     page = "/console/broadcasts/new"
     shape = post(admin, "/console/broadcasts/text-preview", {"lang": "vi", "text_vi": "Họp vào thứ Sáu lúc 8 giờ."},
                  page=page).get_data(as_text=True)
@@ -83,7 +85,8 @@ def test_a_missing_language_is_refused_and_nothing_is_made(admin: FlaskClient, s
         assert s.scalar(select(func.count(Broadcast.id))) == 0
 
 
-def test_compose_preview_with_cost_confirm_and_follow_to_the_end(admin: FlaskClient, services: Services) -> None:
+def test_compose_preview_with_cost_confirm_and_follow_to_the_end(
+        admin: FlaskClient, services: Services) -> None:
     texts = {"text_en": "Training on Friday.", "text_az": "Cümə günü təlim var.", "text_vi": "Thứ Sáu có tập huấn."}
     r = post(admin, "/console/broadcasts", {"everyone": "1", "nonce": "n2", **texts}, page="/console/broadcasts/new")
     assert r.status_code == 302
@@ -127,7 +130,8 @@ def test_a_failed_broadcast_is_resumed_from_the_console(admin: FlaskClient, serv
     assert 'id="fig-failed">0<' in progress and 'id="fig-delivered">4<' in progress
 
 
-def test_a_coordinator_sends_only_to_her_groups_and_sees_only_her_broadcasts(coordinator: FlaskClient, services: Services, client: FlaskClient) -> None:
+def test_a_coordinator_sends_only_to_her_groups_and_sees_only_her_broadcasts(
+        coordinator: FlaskClient, services: Services, client: FlaskClient) -> None:
     page = "/console/broadcasts/new"
     html = coordinator.get(page).get_data(as_text=True)
     assert "UPENDO" in html and "BERDE1" not in html

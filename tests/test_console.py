@@ -38,7 +38,8 @@ def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
-def add_staff(services: Services, phone: str, password: str, role: str, name: str = "Staff Member", **kw: Any) -> int:
+def add_staff(services: Services, phone: str, password: str, role: str, name: str = "Staff Member",
+              **kw: Any) -> int:
     with services.db.transaction() as s:
         return create_staff(s, phone=phone, password=password, role=role, name=name, **kw).id
 
@@ -97,7 +98,8 @@ def test_cookies_are_secure_httponly_samesite_by_default(make_app: MakeApp, serv
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_login_lands_on_the_dashboard_and_logout_ends_the_session(client: FlaskClient, services: Services) -> None:
+def test_login_lands_on_the_dashboard_and_logout_ends_the_session(
+        client: FlaskClient, services: Services) -> None:
     add_staff(services, *ADMIN, "admin")
     resp = login(client, *ADMIN)
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/console/")
@@ -114,7 +116,8 @@ def test_the_password_is_stored_as_an_argon2id_hash(services: Services) -> None:
     assert stored.startswith("$argon2id$") and ADMIN[1] not in stored
 
 
-def test_a_new_password_ends_older_sessions(admin: FlaskClient, services: Services, make_app: MakeApp) -> None:
+def test_a_new_password_ends_older_sessions(admin: FlaskClient, services: Services,
+                                            make_app: MakeApp) -> None:
     other = services  # same app
     from console.accounts import set_password
 
@@ -181,7 +184,8 @@ def test_a_coordinator_sees_only_her_groups(coordinator: FlaskClient, services: 
 
 # -- CSRF ----------------------------------------------------------------------------
 
-def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(admin: FlaskClient, services: Services) -> None:
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
+        admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     resp = admin.post(f"/console/groups/{gid}/members", data={"phone": "+254712000555", "name": "No Token"})
     assert resp.status_code == 400
@@ -208,7 +212,8 @@ def test_groups_search_and_filters(admin: FlaskClient) -> None:
     assert "<html" not in partial.get_data(as_text=True) and "UPENDO" in partial.get_data(as_text=True)
 
 
-def test_create_a_group_refuses_bad_fields_then_creates_and_audits(admin: FlaskClient, services: Services) -> None:
+def test_create_a_group_refuses_bad_fields_then_creates_and_audits(
+        admin: FlaskClient, services: Services) -> None:
     bad = post(admin, "/console/groups/new", {"code": "NEW1", "name": "", "kind": "shg", "currency": "KES",
                                               "country": "KE", "language": "en", "timezone": "Mars/Base",
                                               "meeting_weekday": "2", "meeting_time": "25:00",
@@ -256,7 +261,8 @@ def test_a_coordinators_new_group_is_hers(coordinator: FlaskClient, services: Se
     assert coordinator.get(resp.headers["Location"]).status_code == 200
 
 
-def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin: FlaskClient, services: Services) -> None:
+def test_edit_a_group_audits_before_and_after_and_replans_reminders(
+        admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     with services.db.transaction() as s:
         g = s.get_one(Group, gid)
@@ -339,7 +345,8 @@ def _members(services: Services, gid: int) -> int:
         return s.scalars(select(func.count(Membership.id)).where(Membership.group_id == gid)).one()
 
 
-def test_import_previews_every_bad_row_and_writes_nothing_until_confirmed(admin: FlaskClient, services: Services) -> None:
+def test_import_previews_every_bad_row_and_writes_nothing_until_confirmed(
+        admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     before = _members(services, gid)
     data = (b"phone,name,role\n0712000801,Amani,member\n0712,Too Short,member\n"

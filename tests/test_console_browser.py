@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 ADMIN = ("+254700000001", "correct horse battery")
 
 
-def add_staff(services: Services, phone: str = ADMIN[0], password: str = ADMIN[1], role: str = "admin", name: str = "Amina Admin",
-              **kw: Any) -> Staff:
+def add_staff(services: Services, phone: str = ADMIN[0], password: str = ADMIN[1], role: str = "admin",
+              name: str = "Amina Admin", **kw: Any) -> Staff:
     with services.db.transaction() as s:
         return create_staff(s, phone=phone, password=password, role=role, name=name, **kw)
 
@@ -113,7 +113,8 @@ def test_a_form_posted_without_its_csrf_token_is_refused(live_server: LiveServer
     assert _members(live.services, gid) == before
 
 
-def test_a_group_created_in_the_console_is_dialled_at_once_over_ussd(live_server: LiveServer, page: Page) -> None:
+def test_a_group_created_in_the_console_is_dialled_at_once_over_ussd(
+        live_server: LiveServer, page: Page) -> None:
     live = live_server()
     add_staff(live.services)
     console_login(page, live.url, *ADMIN)
@@ -143,7 +144,8 @@ def test_a_group_created_in_the_console_is_dialled_at_once_over_ussd(live_server
     assert "Akiba yangu" in text and "Mkutano wa leo" in text, text
 
 
-def test_a_csv_with_one_bad_row_is_previewed_and_refused(live_server: LiveServer, page: Page, tmp_path: Path) -> None:
+def test_a_csv_with_one_bad_row_is_previewed_and_refused(
+        live_server: LiveServer, page: Page, tmp_path: Path) -> None:
     live = live_server()
     _seed_demo(live.services)
     add_staff(live.services)

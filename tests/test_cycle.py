@@ -114,7 +114,8 @@ class Group_:
             return fn(s, group)
 
 
-def _setup(services: Services, code: str, kind: str, people: list[tuple[str, str, str]], **rules: Any) -> dict[int, str]:
+def _setup(services: Services, code: str, kind: str, people: list[tuple[str, str, str]],
+           **rules: Any) -> dict[int, str]:
     with services.db.transaction() as s:
         group = create_group(s, code=code, name=f"{code.title()} Group", kind=kind, currency="KES", country="KE",
                              timezone="Africa/Nairobi", meeting_weekday=0, meeting_time=dt.time(11, 0), **rules)
@@ -251,7 +252,8 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client: FlaskClient
         assert attendance == 1  # Dalila, once
 
 
-def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(client: FlaskClient, services: Services) -> None:
+def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(
+        client: FlaskClient, services: Services) -> None:
     people = [("+254722200001", "Grace Wanjiku", "treasurer"), ("+254722200002", "Mary Achieng", "chair"),
               ("+254722200003", "Faith Njeri", "member"), ("+254722200004", "Esther Mutua", "member"),
               ("+254722200005", "Joy Chebet", "member")]

@@ -90,7 +90,8 @@ def demo_codes(services: Services) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["az", "ru", "vi", "sv", "sw", "hi", "ml"])
-def test_dashboard_words_in_every_language(app: Flask, services: Services, demo: DemoPeople, lang: str) -> None:
+def test_dashboard_words_in_every_language(app: Flask, services: Services, demo: DemoPeople,
+                                           lang: str) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin", language=lang)
     client = client_from(app, "10.1.0.3")
     assert login(client, *ADMIN).status_code == 303

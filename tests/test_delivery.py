@@ -125,7 +125,8 @@ def test_one_text_to_many_is_one_request_and_each_recipient_is_read_on_its_own(m
 
 
 @responses.activate
-def test_the_same_number_twice_goes_in_two_requests_and_a_malformed_one_alone_is_refused(make_app: MakeApp) -> None:
+def test_the_same_number_twice_goes_in_two_requests_and_a_malformed_one_alone_is_refused(
+        make_app: MakeApp) -> None:
     services = make_app(**AT_CONFIG).extensions["kassa"]
     responses.add_callback(responses.POST, AT_URL, callback=lambda r: at_answer_for(r))
     ids = write(services, 3, kind="broadcast", priority=Priority.BULK, text="Hello")
@@ -145,7 +146,8 @@ def test_the_same_number_twice_goes_in_two_requests_and_a_malformed_one_alone_is
 
 
 @responses.activate
-def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_exactly_once(make_app: MakeApp) -> None:
+def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_exactly_once(
+        make_app: MakeApp) -> None:
     """The old chunk job stopped at row k: the rows after it stayed pending, untried."""
     services = make_app(**AT_CONFIG).extensions["kassa"]
     k = 3
@@ -199,7 +201,8 @@ def test_an_http_error_on_one_request_retries_only_that_requests_rows(make_app: 
     assert {m.status for m in outbox(services)} == {OutStatus.SENT}
 
 
-def test_one_keep_alive_session_per_process_several_requests_in_flight(make_app: MakeApp, stub: StubServer) -> None:
+def test_one_keep_alive_session_per_process_several_requests_in_flight(
+        make_app: MakeApp, stub: StubServer) -> None:
     cfg = dict(AT_CONFIG, AT_API_URL=stub.url, SMS_SEND_CONCURRENCY=4)
     services = make_app(**cfg).extensions["kassa"]
     assert services.channel() is services.channel()
@@ -226,7 +229,8 @@ def test_claim_takes_each_row_once_when_two_workers_race(make_app: MakeApp, stub
 
 # -- priorities and pacing ----------------------------------------------------------------------
 
-def test_a_broadcast_job_sends_a_waiting_reply_first(make_app: MakeApp, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_broadcast_job_sends_a_waiting_reply_first(
+        make_app: MakeApp, capsys: pytest.CaptureFixture[str]) -> None:
     services = make_app().extensions["kassa"]  # console: prints in the order sent
     ids = write(services, 3, kind="broadcast", priority=Priority.BULK, text="News", enqueue=False)
     [reply] = write(services, 1, kind="receipt", priority=Priority.REPLY, text="Receipt: 200 KES", start=5,
@@ -250,7 +254,8 @@ def test_bulk_never_books_the_rate_far_ahead_of_a_reply(services: Services) -> N
 
 # -- job ids across databases -------------------------------------------------------------------
 
-def test_job_ids_of_two_databases_on_one_redis_never_meet(make_app: MakeApp, tmp_path: Path, redis_url: str) -> None:
+def test_job_ids_of_two_databases_on_one_redis_never_meet(
+        make_app: MakeApp, tmp_path: Path, redis_url: str) -> None:
     import migrations
     from messaging.outbox import queue_sms
 
@@ -289,7 +294,8 @@ def test_a_database_emptied_gets_a_new_identity(make_app: MakeApp, db_url: str) 
 
 # -- Redis loses everything mid-send ------------------------------------------------------------
 
-def test_flushall_mid_send_everything_sent_once_by_a_few_drain_jobs(make_app: MakeApp, stub: StubServer) -> None:
+def test_flushall_mid_send_everything_sent_once_by_a_few_drain_jobs(
+        make_app: MakeApp, stub: StubServer) -> None:
     """The old sweeper forked one RQ job per row; now one drain job per priority (two) per sweep."""
     cfg = dict(AT_CONFIG, AT_API_URL=stub.url, SMS_BATCH=50, SMS_SEND_CONCURRENCY=1)
     services = make_app(**cfg).extensions["kassa"]
@@ -318,8 +324,8 @@ def test_flushall_mid_send_everything_sent_once_by_a_few_drain_jobs(make_app: Ma
 
 # -- a worker killed mid-batch --------------------------------------------------------------------
 
-def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_restart(make_app: MakeApp, stub: StubServer, db_url: str,
-                                                                                     redis_url: str) -> None:
+def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_restart(
+        make_app: MakeApp, stub: StubServer, db_url: str, redis_url: str) -> None:
     """A real worker process (KassaWorker: RQ's SimpleWorker, the job runs in the worker process
     itself, no work horse) is killed with SIGKILL while its batch is half sent.
 

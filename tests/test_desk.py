@@ -69,12 +69,14 @@ def texts_to(services: Services, phone: str) -> list[str]:
                               .order_by(OutboxMessage.id)))
 
 
-def staff(services: Services, phone: str, password: str, role: str, name: str, centre_id: int | None = None) -> int:
+def staff(services: Services, phone: str, password: str, role: str, name: str,
+          centre_id: int | None = None) -> int:
     with services.db.transaction() as s:
         return create_staff(s, phone=phone, password=password, role=role, name=name, centre_id=centre_id).id
 
 
-def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(services: Services, centres: dict[str, int]) -> None:
+def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(
+        services: Services, centres: dict[str, int]) -> None:
     ref = ask(services)
     with services.db.transaction() as s:
         req = s.scalars(select(SupportRequest).where(SupportRequest.ref == ref)).one()
@@ -84,7 +86,8 @@ def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(services
         assert centre is not None and centre.id == centres["nairobi"]
 
 
-def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_category(services: Services, centres: dict[str, int]) -> None:
+def test_assign_and_close_tell_her_by_sms_once_in_her_language_without_the_category(
+        services: Services, centres: dict[str, int]) -> None:
     lawyer_id = staff(services, *LAWYER, "lawyer", "Lydia Lawyer", centres["kisumu"])
     ref = ask(services)
     before = len(texts_to(services, FAITH))
@@ -131,7 +134,8 @@ def test_the_sms_is_in_her_language(services: Services, centres: dict[str, int])
 
 # -- the console ----------------------------------------------------------------------
 
-def test_console_assign_take_close_and_scope(client: FlaskClient, app: Flask, services: Services, centres: dict[str, int]) -> None:
+def test_console_assign_take_close_and_scope(client: FlaskClient, app: Flask, services: Services,
+                                             centres: dict[str, int]) -> None:
     staff(services, *ADMIN, "admin", "Amina Admin")
     lawyer_id = staff(services, *LAWYER, "lawyer", "Lydia Lawyer", centres["kisumu"])
     staff(services, *PSYCH, "psychologist", "Nora Nairobi", centres["nairobi"])
@@ -174,7 +178,8 @@ def test_console_assign_take_close_and_scope(client: FlaskClient, app: Flask, se
     assert actions.count("support.assign") == 2 and "support.close" in actions
 
 
-def test_coordinator_sees_her_groups_requests(client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
+def test_coordinator_sees_her_groups_requests(client: FlaskClient, services: Services,
+                                              centres: dict[str, int]) -> None:
     staff(services, *COORD, "coordinator", "Joseph Otieno")
     ref = ask(services)
     with services.db.transaction() as s:
@@ -187,7 +192,8 @@ def test_coordinator_sees_her_groups_requests(client: FlaskClient, services: Ser
     assert ref in page and far not in page
 
 
-def test_overdue_requests_are_highlighted(client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
+def test_overdue_requests_are_highlighted(client: FlaskClient, services: Services,
+                                          centres: dict[str, int]) -> None:
     staff(services, *ADMIN, "admin", "Amina Admin")
     old, new = ask(services), ask(services, key="k9")
     with services.db.transaction() as s:
@@ -199,7 +205,8 @@ def test_overdue_requests_are_highlighted(client: FlaskClient, services: Service
     assert f'data-ref="{new}" class="overdue"' not in html and f'data-ref="{new}"' in html
 
 
-def test_walk_in_without_and_with_a_phone(client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
+def test_walk_in_without_and_with_a_phone(client: FlaskClient, services: Services,
+                                          centres: dict[str, int]) -> None:
     staff(services, *ADMIN, "admin", "Amina Admin")
     login(client, *ADMIN)
     form = {"name": "Grace Walk-in", "phone": "", "language": "sw", "category": "psychological",
@@ -229,7 +236,8 @@ def test_walk_in_without_and_with_a_phone(client: FlaskClient, services: Service
 
 # -- the counts ------------------------------------------------------------------------
 
-def test_monthly_counts_equal_the_rows_behind_them(client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
+def test_monthly_counts_equal_the_rows_behind_them(
+        client: FlaskClient, services: Services, centres: dict[str, int]) -> None:
     staff(services, *ADMIN, "admin", "Amina Admin")
     rng = random.Random(14)
     with services.db.transaction() as s:

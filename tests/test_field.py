@@ -202,7 +202,8 @@ def test_a_mobiliser_visits_a_group_the_other_is_flagged_and_a_referral_counts_a
             assert METRICS["referrals"].count(s, world["project"], None) == 1
 
 
-def test_field_worker_ussd_journey_logs_a_visit_with_a_set_or_typed_note(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_field_worker_ussd_journey_logs_a_visit_with_a_set_or_typed_note(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from field.workers import add_worker, assign
 
@@ -224,7 +225,8 @@ def test_field_worker_ussd_journey_logs_a_visit_with_a_set_or_typed_note(client:
             (world["b"], "training", "ussd"), (world["a"], "chair ill, treasurer kept the box", "ussd")]
 
 
-def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from field.workers import assign, promote
 
@@ -239,7 +241,8 @@ def test_a_promoted_member_logs_visits_from_her_own_menu_and_help_lists_visit(cl
     assert "VISIT" in texts_to(services, A_MEMBER)[-1]
 
 
-def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from field.referrals import add_branch
 
@@ -267,7 +270,8 @@ def test_chair_confirms_a_referral_on_ussd_and_a_late_decline_changes_nothing(cl
     assert texts_to(services, B_CHAIR)[-1] == "Referral F1 is already decided."
 
 
-def test_a_referral_below_the_limit_is_not_offered_and_a_loan_still_works(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_a_referral_below_the_limit_is_not_offered_and_a_loan_still_works(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         group = s.get_one(Group, world["b"])
         her, treasurer = (s.scalars(select(Member).where(Member.phone == p)).one() for p in (B_MEMBER, B_TREASURER))
@@ -278,7 +282,8 @@ def test_a_referral_below_the_limit_is_not_offered_and_a_loan_still_works(client
     assert member.send("100").startswith("CON What is it for?")
 
 
-def test_no_lender_means_the_old_refusal_above_the_limit(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_no_lender_means_the_old_refusal_above_the_limit(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         s.execute(cast("Table", ProjectOrganisation.__table__).delete())
         group = s.get_one(Group, world["b"])
@@ -291,7 +296,8 @@ def test_no_lender_means_the_old_refusal_above_the_limit(client: FlaskClient, se
     assert "Type a smaller amount" in member.screen and "Kisumu Microfinance" not in member.screen
 
 
-def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_applies(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_applies(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     assert login(client, *ADMIN).status_code == 303
     r = post(client, f"/console/lenders/{world['lender']}/condition", {"condition": "training_completed_typo"},
              page="/console/lenders")
@@ -327,7 +333,8 @@ def test_an_unregistered_condition_is_refused_clearly_and_a_registered_one_appli
         assert s.scalar(select(Referral)) is None
 
 
-def test_a_visit_plan_announces_the_visit_in_each_members_language_at_its_time(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_a_visit_plan_announces_the_visit_in_each_members_language_at_its_time(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     from field.plans import announce_due
 
     with services.db.transaction() as s:
@@ -359,7 +366,8 @@ def test_a_visit_plan_announces_the_visit_in_each_members_language_at_its_time(c
     assert sent[B_MEMBER] == texts["sw"] and sent[B_CHAIR] == texts["en"]
 
 
-def test_a_plan_for_a_place_without_groups_or_in_the_past_is_refused(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_a_plan_for_a_place_without_groups_or_in_the_past_is_refused(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     assert login(client, *ADMIN).status_code == 303
     r = post(client, "/console/visit-plans", {"team": "Legal aid", "place_id": str(world["west_village"]),
                                               "visit_on": "2020-01-01", "announce_at": "2019-12-30T08:00"},
@@ -370,7 +378,8 @@ def test_a_plan_for_a_place_without_groups_or_in_the_past_is_refused(client: Fla
         assert s.scalar(select(VisitPlan)) is None and s.scalar(select(Broadcast)) is None
 
 
-def test_flexible_group_saves_any_amount_on_any_day_and_warns_outside_its_size(client: FlaskClient, services: Services, runner: FlaskCliRunner) -> None:
+def test_flexible_group_saves_any_amount_on_any_day_and_warns_outside_its_size(
+        client: FlaskClient, services: Services, runner: FlaskCliRunner) -> None:
     with services.db.transaction() as s:
         g = create_group(s, code="TANTH", name="Thôn 9 Tân Thịnh", kind="flexible", currency="VND", country="VN",
                          language="vi", timezone="Asia/Ho_Chi_Minh", meeting_weekday=0)
@@ -391,7 +400,8 @@ def test_flexible_group_saves_any_amount_on_any_day_and_warns_outside_its_size(c
     assert "This group has 3 members; groups of its kind have 10 to 25." in result.output
 
 
-def test_flask_field_add_promote_and_list(runner: FlaskCliRunner, services: Services, world: dict[str, int]) -> None:
+def test_flask_field_add_promote_and_list(runner: FlaskCliRunner, services: Services,
+                                          world: dict[str, int]) -> None:
     result = runner.invoke(args=["field", "add", MOBILISER, "Akinyi", "--role", "mobiliser", "--groups", "kisa,KISB"])
     assert result.exit_code == 0, result.output
     assert "2 groups" in result.output
@@ -406,7 +416,8 @@ def test_flask_field_add_promote_and_list(runner: FlaskCliRunner, services: Serv
         assert s.scalar(select(LenderBranch)) is None
 
 
-def test_a_coordinator_declines_by_sms_another_groups_chair_cannot_and_the_member_is_told(client: FlaskClient, services: Services, world: dict[str, int]) -> None:
+def test_a_coordinator_declines_by_sms_another_groups_chair_cannot_and_the_member_is_told(
+        client: FlaskClient, services: Services, world: dict[str, int]) -> None:
     from groups.models import Coordinator, CoordinatorGroup
 
     coordinator_phone = "+254712999001"

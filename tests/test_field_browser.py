@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 ADMIN = ("+254700000001", "correct horse battery")
 
 
-def test_admin_adds_a_field_worker_gives_her_a_group_and_sees_the_unvisited_flag(live_server: LiveServer, page: Page) -> None:
+def test_admin_adds_a_field_worker_gives_her_a_group_and_sees_the_unvisited_flag(
+        live_server: LiveServer, page: Page) -> None:
     live = live_server(VISIT_ALERT_WEEKS=1)
     with live.services.db.transaction() as s:
         create_staff(s, phone=ADMIN[0], password=ADMIN[1], role="admin", name="Amina Admin")

@@ -75,7 +75,8 @@ def _free_port() -> int:
     pytest.skip("no free port in 5600-5699")
 
 
-def _wait_for(fn: Callable[[], T | Literal[False] | None], seconds: float = 120.0, what: str = "condition") -> T:
+def _wait_for(fn: Callable[[], T | Literal[False] | None], seconds: float = 120.0,
+              what: str = "condition") -> T:
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -178,7 +179,8 @@ def _session_of(p: psutil.Process) -> int | None:
 
 # -- the landing page -------------------------------------------------------------------------
 
-def test_landing_page_lists_endpoints_and_demo_phones_in_her_language(client: FlaskClient, demo_books: DemoPeople) -> None:
+def test_landing_page_lists_endpoints_and_demo_phones_in_her_language(
+        client: FlaskClient, demo_books: DemoPeople) -> None:
     r = client.get("/")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and r.mimetype == "text/html"
@@ -200,7 +202,8 @@ def test_landing_page_links_the_console_once_the_app_has_it(make_app: MakeApp) -
 
 # -- demo data with a past --------------------------------------------------------------------
 
-def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(services: Services, demo_books: DemoPeople) -> None:
+def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(
+        services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         for spec in DEMO_GROUPS:
             group = s.scalars(select(Group).where(Group.code == spec["code"])).one()
@@ -228,7 +231,8 @@ def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(serv
         assert s.scalar(select(func.count()).select_from(SupportRequest)) == 3
 
 
-def test_flask_ledger_summary_shows_the_demo_books_and_the_share_out(runner: FlaskCliRunner, demo_books: DemoPeople) -> None:
+def test_flask_ledger_summary_shows_the_demo_books_and_the_share_out(
+        runner: FlaskCliRunner, demo_books: DemoPeople) -> None:
     out = runner.invoke(args=["ledger", "summary", "UPENDO"]).output
     assert "savings                  KES 6,400" in out and "1 overdue" in out
     assert re.search(r"share-out due\s+\d{4}-\d\d-\d\d \(in 12 days\)", out), out
@@ -242,7 +246,8 @@ def _member(session: Session, phone: str) -> Member:
     return member
 
 
-def test_flask_demo_reset_starts_again(runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
+def test_flask_demo_reset_starts_again(runner: FlaskCliRunner, services: Services,
+                                       demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         txns = s.scalar(select(func.count()).select_from(Txn))
         s.execute(cast("Table", Group.__table__).update().values(name="renamed"))
@@ -271,7 +276,8 @@ def test_console_prints_each_sms_as_one_block_with_to_language_and_segments() ->
     assert "2 segments (GSM-7)" in render_block(Outgoing(1, "+1", "x" * 200))
 
 
-def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one(runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
+def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one(
+        runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         ids = {m.to_phone: m.id for m in s.scalars(select(OutboxMessage))}
     listed = runner.invoke(args=["outbox", "list"]).output
@@ -289,7 +295,8 @@ def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one
 
 # -- reminders on demand ----------------------------------------------------------------------
 
-def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
+def test_reminders_preview_prints_exactly_what_the_planner_then_sends(
+        runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         shown = preview(s, group.id, dt.datetime.now(dt.UTC))
@@ -310,7 +317,8 @@ def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner: Fl
 
 # -- operations -------------------------------------------------------------------------------
 
-def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
+def test_metrics_after_a_ussd_hop_and_an_sms_show_both(
+        client: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     before = scrape(client.get("/metrics").get_data(as_text=True))
     ussd(client, "+254712000003", "1")
     at_sms(client, "+254712000003", "BAL", run=False)
@@ -373,7 +381,8 @@ def test_rq_job_lines_are_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> N
 
 # -- the landing page in a real browser ---------------------------------------------------------
 
-def test_landing_page_in_chromium_switches_language(live_server: LiveServer, page: Page, demo_books: DemoPeople) -> None:
+def test_landing_page_in_chromium_switches_language(
+        live_server: LiveServer, page: Page, demo_books: DemoPeople) -> None:
     """Through the suite's one Chromium (tests/browser.py): a second sync Playwright in the
     same thread would fail once the console's browser tests have started theirs."""
     base = live_server().url

@@ -103,7 +103,8 @@ def test_demo_is_idempotent_and_prints_phones(runner: FlaskCliRunner) -> None:
     assert "BERDE1" in listing and "BANPHO" in listing and "UPENDO" in listing
 
 
-def test_import_with_one_bad_phone_imports_nothing_and_names_the_line(runner: FlaskCliRunner, tmp_path: Path, services: Services) -> None:
+def test_import_with_one_bad_phone_imports_nothing_and_names_the_line(
+        runner: FlaskCliRunner, tmp_path: Path, services: Services) -> None:
     runner.invoke(args=["groups", "create", "--code", "NEW1", "--name", "New", "--kind", "vsla",
                         "--currency", "KES", "--country", "KE", "--share-value", "100"])
     csv = tmp_path / "m.csv"

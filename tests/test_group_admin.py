@@ -42,7 +42,8 @@ def two_groups(services: Services, demo: DemoPeople) -> Services:
     return services
 
 
-def test_a_member_of_two_groups_chooses_the_group_on_her_first_screen(client: FlaskClient, two_groups: Services) -> None:
+def test_a_member_of_two_groups_chooses_the_group_on_her_first_screen(
+        client: FlaskClient, two_groups: Services) -> None:
     p = Phone(client, FAITH)
     assert p.dial() == "CON Which group?\n1. Upendo Women Group\n2. Özünə Dəstək Qrupu Bərdə"
     home = p.send("2")
@@ -71,7 +72,8 @@ def test_a_group_code_first_in_an_sms_picks_the_group(client: FlaskClient, two_g
     assert texts_to(services, FAITH)[-1].startswith("SAVE: 1 member, total")
 
 
-def test_the_chair_gives_a_member_a_role_and_she_is_told(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_the_chair_gives_a_member_a_role_and_she_is_told(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, CHAIR, "ROLE 4 treasurer")
     assert texts_to(services, CHAIR)[-1] == "ROLE: Esther Mutua (4) is now the treasurer."
     assert texts_to(services, ESTHER) == ["Upendo Women Group: you are now the treasurer."]
@@ -88,7 +90,8 @@ def test_a_new_chair_replaces_the_old_one(client: FlaskClient, services: Service
     assert texts_to(services, CHAIR)[-1] == "Sorry, only the chair / a coordinator can send ROLE."
 
 
-def test_a_coordinator_changes_a_role_in_a_group_she_follows_only(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_coordinator_changes_a_role_in_a_group_she_follows_only(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, JOSEPH, "ROLE UPENDO 4 secretary")
     assert role_of(services, "UPENDO", ESTHER) == Role.SECRETARY
     at_sms(client, JOSEPH, "ROLE BERDE1 3 treasurer")
@@ -103,7 +106,8 @@ def test_a_coordinator_changes_a_role_in_a_group_she_follows_only(client: FlaskC
                        "e.g. ROLE 4 treasurer."),
     ("ROLE 9 treasurer", "ROLE: no member 9 in the group."),
 ])
-def test_bad_role_commands_change_nothing(client: FlaskClient, services: Services, demo: DemoPeople, text: str, answer: str) -> None:
+def test_bad_role_commands_change_nothing(client: FlaskClient, services: Services, demo: DemoPeople,
+                                          text: str, answer: str) -> None:
     at_sms(client, CHAIR, text)
     assert texts_to(services, CHAIR)[-1] == answer
     assert role_of(services, "UPENDO", ESTHER) == Role.MEMBER
@@ -117,7 +121,8 @@ def test_the_treasurer_cannot_change_roles(client: FlaskClient, services: Servic
 
 # -- coordinators dial the short code too ------------------------------------------------------------
 
-def test_a_coordinator_dials_her_groups_help_requests_and_loans_waiting(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_coordinator_dials_her_groups_help_requests_and_loans_waiting(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     import datetime as dt
 
     import ledger
@@ -146,7 +151,8 @@ def test_a_coordinator_dials_her_groups_help_requests_and_loans_waiting(client: 
     assert "APPROVE L17" in waiting
 
 
-def test_an_azerbaijani_coordinator_sees_only_her_groups_in_her_language(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_an_azerbaijani_coordinator_sees_only_her_groups_in_her_language(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     p = Phone(client, ELVIN)
     p.dial()
     body = p.send("1")

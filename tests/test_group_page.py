@@ -101,7 +101,8 @@ def grow(services: Services, group_id: int, members: int = 30, loans: int = 12) 
                                 language="en", encoding="gsm7", segments=1, kind="reply"))
 
 
-def test_the_group_page_runs_the_same_few_statements_whatever_the_size_of_the_group(admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
+def test_the_group_page_runs_the_same_few_statements_whatever_the_size_of_the_group(
+        admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     gid = upendo(services)
     admin.get(f"/console/groups/{gid}")  # warm: templates, catalogs
     _, small = statements(services, admin, f"/console/groups/{gid}")
@@ -132,7 +133,8 @@ def _expected(services: Services, gid: int) -> dict[str, str]:
             "PAR30": f"{summary.par30_bp / 100:.1f}%", "Repayment rate": f"{summary.repayment_rate_bp / 100:.1f}%"}
 
 
-def test_the_books_on_the_group_page_are_the_ledgers(admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
+def test_the_books_on_the_group_page_are_the_ledgers(
+        admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     gid = upendo(services)
     expected = _expected(services, gid)
     assert _books(admin.get(f"/console/groups/{gid}").get_data(as_text=True)) == expected
@@ -142,7 +144,8 @@ def test_the_books_on_the_group_page_are_the_ledgers(admin: FlaskClient, service
 
 
 @pytest.mark.parametrize("stale", ["past its refresh time", "no row"])
-def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(admin: FlaskClient, services: Services, demo_books: DemoPeople, stale: str) -> None:
+def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(
+        admin: FlaskClient, services: Services, demo_books: DemoPeople, stale: str) -> None:
     gid = upendo(services)
     expected = _expected(services, gid)
     with services.db.transaction() as s:
@@ -156,7 +159,8 @@ def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(admi
     assert _books(admin.get(f"/console/groups/{gid}").get_data(as_text=True)) == expected
 
 
-def test_a_groups_sms_show_however_many_sms_the_outbox_took_since(admin: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_groups_sms_show_however_many_sms_the_outbox_took_since(
+        admin: FlaskClient, services: Services, demo: DemoPeople) -> None:
     gid = upendo(services)
     with services.db.transaction() as s:
         s.add(OutboxMessage(to_phone="+254712000001", group_id=gid, text="Meeting moved to Friday", language="en",
@@ -171,7 +175,8 @@ def test_a_groups_sms_show_however_many_sms_the_outbox_took_since(admin: FlaskCl
     assert "Vaccination day" not in sms
 
 
-def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first(admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
+def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first(
+        admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     from ledger.models import Meeting
 
     gid = upendo(services)
@@ -185,7 +190,8 @@ def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first
     assert "Cycle 1: open. Start date:" in page and "This cycle" in page
 
 
-def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_give(app: Flask, admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
+def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_give(
+        app: Flask, admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     """The place names, the moved and cancelled meetings, the field visits, the size count and the
     loan condition the page folds into its UNION ALL are the same as those read one by one."""
     from console.field import field_panel

@@ -35,7 +35,8 @@ def _twilio_form(sid: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("query", ["?note=%C3%A9t%C3%A9", "?x=%7Euser", "?a=1&b=x%20y"])
-def test_twilio_signature_over_the_raw_url_with_percent_escapes(make_app: MakeApp, demo: DemoPeople, query: str) -> None:
+def test_twilio_signature_over_the_raw_url_with_percent_escapes(
+        make_app: MakeApp, demo: DemoPeople, query: str) -> None:
     client = make_app(TWILIO_AUTH_TOKEN=TOKEN).test_client()
     form = _twilio_form("SMq" + str(len(query)))
     url = "http://localhost/sms/twilio" + query
@@ -102,7 +103,8 @@ def _get(url: str, data: dict[str, str] | None = None) -> tuple[list[str], str]:
         return response.headers.get_all("Server"), response.read().decode()
 
 
-def test_the_web_process_names_no_server_software(services: Services, db_url: str, redis_url: str, tmp_path: Path) -> None:
+def test_the_web_process_names_no_server_software(
+        services: Services, db_url: str, redis_url: str, tmp_path: Path) -> None:
     """The Procfile's web command, served for real: every response says "Server: Kassa", never gunicorn."""
     from bench.ussd import _free_port, _wait_listening
 

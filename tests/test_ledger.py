@@ -126,7 +126,8 @@ def test_vsla_buys_shares_at_the_cycles_share_value(session: Session, vsla: Book
     ({"shares": 0}, "not_positive"),
     ({"shares": 2, "amount": 5000}, "off_rule"),
 ])
-def test_vsla_refuses_what_is_not_1_to_5_whole_shares(session: Session, vsla: Books, kwargs: dict[str, int], code: str) -> None:
+def test_vsla_refuses_what_is_not_1_to_5_whole_shares(
+        session: Session, vsla: Books, kwargs: dict[str, int], code: str) -> None:
     with pytest.raises(LedgerError) as e:
         ledger.record_saving(session, vsla.group, vsla.members[0], key=key(), actor=vsla.treasurer,
                              on=MONDAY, **kwargs)
@@ -495,7 +496,8 @@ def test_database_refuses_a_zero_leg_and_an_edited_leg(session: Session, shg: Bo
         session.execute(text("UPDATE ledger_accounts SET balance = -1 WHERE code = 'cash'"))
 
 
-def test_postgres_refuses_an_unbalanced_transaction_at_commit(services: Services, shg: Books, session: Session) -> None:
+def test_postgres_refuses_an_unbalanced_transaction_at_commit(
+        services: Services, shg: Books, session: Session) -> None:
     if services.db.is_sqlite:
         pytest.skip("the deferred balance trigger is PostgreSQL's; SQLite relies on the posting function")
     r = ledger.record_saving(session, shg.group, shg.members[0], key=key(), actor=shg.treasurer, on=MONDAY)

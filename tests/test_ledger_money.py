@@ -14,7 +14,8 @@ weights = st.lists(st.integers(0, 10**9), min_size=1, max_size=30).filter(lambda
 
 @settings(max_examples=200)
 @given(total=st.integers(0, 10**12), weights=weights)
-def test_allocate_adds_up_and_each_part_is_within_one_of_its_exact_share(total: int, weights: list[int]) -> None:
+def test_allocate_adds_up_and_each_part_is_within_one_of_its_exact_share(
+        total: int, weights: list[int]) -> None:
     parts = allocate(total, weights)
     assert sum(parts) == total
     for part, w in zip(parts, weights, strict=True):

@@ -92,7 +92,8 @@ def approved(client: FlaskClient, services: Services, demo: DemoPeople) -> str:
     return ref
 
 
-def test_the_chair_cancels_an_approved_loan_and_the_member_is_told(client: FlaskClient, services: Services, approved: str) -> None:
+def test_the_chair_cancels_an_approved_loan_and_the_member_is_told(
+        client: FlaskClient, services: Services, approved: str) -> None:
     at_sms(client, CHAIR, f"CANCEL {approved} the cash box is short")
     assert texts_to(services, CHAIR)[-1] == f"CANCEL: approved loan {approved} is cancelled; Faith Njeri gets an SMS."
     assert texts_to(services, FAITH)[-1] == (f"Upendo Women Group: your approved loan {approved} for {kes(50000)} "
@@ -103,13 +104,15 @@ def test_the_chair_cancels_an_approved_loan_and_the_member_is_told(client: Flask
         assert ledger.loan_limit(s, group, people[FAITH]) == 100000
 
 
-def test_decline_of_an_approved_loan_cancels_it(client: FlaskClient, services: Services, approved: str) -> None:
+def test_decline_of_an_approved_loan_cancels_it(client: FlaskClient, services: Services,
+                                                approved: str) -> None:
     at_sms(client, CHAIR, f"DECLINE {approved}")
     assert status(services, approved) == LoanStatus.CANCELLED
     assert "is cancelled" in texts_to(services, FAITH)[-1]
 
 
-def test_the_chair_cancels_an_approved_loan_by_ussd_with_a_reason(client: FlaskClient, services: Services, approved: str) -> None:
+def test_the_chair_cancels_an_approved_loan_by_ussd_with_a_reason(
+        client: FlaskClient, services: Services, approved: str) -> None:
     give_pin(services, CHAIR, "1357")
     chair = Phone(client, CHAIR)
     chair.dial()
@@ -123,7 +126,8 @@ def test_the_chair_cancels_an_approved_loan_by_ussd_with_a_reason(client: FlaskC
     assert status(services, approved) == LoanStatus.CANCELLED
 
 
-def test_nobody_else_may_cancel_and_a_paid_out_loan_cannot_be(client: FlaskClient, services: Services, approved: str) -> None:
+def test_nobody_else_may_cancel_and_a_paid_out_loan_cannot_be(
+        client: FlaskClient, services: Services, approved: str) -> None:
     at_sms(client, FAITH, f"CANCEL {approved}")
     assert texts_to(services, FAITH)[-1] == "Sorry, only the chair can send CANCEL."
     at_sms(client, TREASURER, f"CANCEL {approved}")
@@ -135,7 +139,8 @@ def test_nobody_else_may_cancel_and_a_paid_out_loan_cannot_be(client: FlaskClien
     assert status(services, approved) == LoanStatus.ACTIVE
 
 
-def test_an_approved_loan_expires_after_the_groups_number_of_meetings(client: FlaskClient, services: Services, approved: str) -> None:
+def test_an_approved_loan_expires_after_the_groups_number_of_meetings(
+        client: FlaskClient, services: Services, approved: str) -> None:
     from outreach.loan_expiry import expire_due_loans
 
     with services.db.transaction() as s:
@@ -164,12 +169,14 @@ def test_an_approved_loan_expires_after_the_groups_number_of_meetings(client: Fl
     assert "expired" in texts_to(services, TREASURER)[-1]
 
 
-def test_the_treasurer_is_told_when_a_loan_is_approved(client: FlaskClient, services: Services, approved: str) -> None:
+def test_the_treasurer_is_told_when_a_loan_is_approved(
+        client: FlaskClient, services: Services, approved: str) -> None:
     assert texts_to(services, TREASURER)[0] == (f"Kassa: loan {approved} of {kes(50000)} for Faith Njeri is approved. "
                                                 f"Pay it out at the meeting: DISBURSE {approved}.")
 
 
-def test_one_approval_text_whichever_channel_the_chair_used(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_one_approval_text_whichever_channel_the_chair_used(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "UPENDO", FAITH)
     save(services, "UPENDO", ESTHER)
     by_sms = request(services, "UPENDO", FAITH, 10000, key="a")
@@ -191,7 +198,8 @@ def test_one_approval_text_whichever_channel_the_chair_used(client: FlaskClient,
 
 # -- nobody approves her own loan ---------------------------------------------------------------------
 
-def test_the_chairs_own_request_goes_to_the_secretary_who_approves_it(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_the_chairs_own_request_goes_to_the_secretary_who_approves_it(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "BERDE1", AZ_CHAIR, 2)
     give_pin(services, AZ_CHAIR, "1357")
     with services.db.transaction() as s:
@@ -210,14 +218,16 @@ def test_the_chairs_own_request_goes_to_the_secretary_who_approves_it(client: Fl
     assert texts_to(services, AZ_TREASURER)[-1].startswith("Kassa:") and ref in texts_to(services, AZ_TREASURER)[-1]
 
 
-def test_the_secretary_may_not_decide_an_ordinary_members_loan(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_the_secretary_may_not_decide_an_ordinary_members_loan(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "BERDE1", NERMIN, 2)
     ref = request(services, "BERDE1", NERMIN, 1000)
     at_sms(client, LALE, f"APPROVE {ref}")
     assert status(services, ref) == LoanStatus.REQUESTED
 
 
-def test_the_chairs_own_request_without_a_secretary_goes_to_the_coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_the_chairs_own_request_without_a_secretary_goes_to_the_coordinator(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "UPENDO", CHAIR)
     give_pin(services, CHAIR, "1357")
     done = ask_by_ussd(client, CHAIR, "100", "1357")
@@ -234,7 +244,8 @@ def test_the_chairs_own_request_without_a_secretary_goes_to_the_coordinator(clie
     assert status(services, ref) == LoanStatus.ACTIVE
 
 
-def test_a_coordinator_may_not_decide_for_a_group_she_does_not_follow(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_coordinator_may_not_decide_for_a_group_she_does_not_follow(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "BERDE1", NERMIN, 2)
     ref = request(services, "BERDE1", NERMIN, 1000)
     at_sms(client, JOSEPH, f"APPROVE {ref}")
@@ -242,7 +253,8 @@ def test_a_coordinator_may_not_decide_for_a_group_she_does_not_follow(client: Fl
     assert status(services, ref) == LoanStatus.REQUESTED
 
 
-def test_a_group_without_a_chair_sends_requests_to_its_coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_group_without_a_chair_sends_requests_to_its_coordinator(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         group, _ = _people(s)
         s.execute(update(Membership).where(Membership.group_id == group.id, Membership.role == Role.CHAIR)
@@ -254,7 +266,8 @@ def test_a_group_without_a_chair_sends_requests_to_its_coordinator(client: Flask
     assert len(texts_to(services, JOSEPH)) == 1 and texts_to(services, CHAIR) == []
 
 
-def test_nobody_is_told_sent_to_your_chair_when_nobody_would_receive_it(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_nobody_is_told_sent_to_your_chair_when_nobody_would_receive_it(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "UPENDO", FAITH)
     with services.db.transaction() as s:
         group, _ = _people(s)

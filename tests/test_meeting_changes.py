@@ -86,7 +86,8 @@ def test_a_meeting_moved_past_the_next_one_keeps_the_order_of_the_days() -> None
 
 # -- by SMS, with the planner ---------------------------------------------------------------
 
-def test_cancel_tells_every_member_and_no_reminder_goes_for_that_meeting(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
+def test_cancel_tells_every_member_and_no_reminder_goes_for_that_meeting(
+        client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
     at_sms(client, CHAIR, "CANCEL")
     assert texts_to(services, CHAIR)[-1] == ("CANCEL: meeting cancelled. Date: Tuesday 8. Next meeting: Tuesday 15, "
                                              "14:00. Every member gets an SMS.")
@@ -99,14 +100,16 @@ def test_cancel_tells_every_member_and_no_reminder_goes_for_that_meeting(client:
     assert set(seen.values()) == {utc(2026, 12, 14, 15)}
 
 
-def test_cancel_after_the_planner_had_planned_that_meeting(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
+def test_cancel_after_the_planner_had_planned_that_meeting(
+        client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
     run_planner(services, utc(2026, 12, 7, 7))  # the cursor now points at the 8th
     at_sms(client, CHAIR, "cancel 8.12")
     seen = simulate(services, utc(2026, 12, 7, 8), utc(2026, 12, 8, 12))
     assert seen == {}
 
 
-def test_move_tells_members_and_the_reminder_follows_the_new_day(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
+def test_move_tells_members_and_the_reminder_follows_the_new_day(
+        client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
     at_sms(client, CHAIR, "MOVE 2026-12-10 16:00")
     assert texts_to(services, CHAIR)[-1] == ("MOVE: meeting moved. Old date: Tuesday 8. New date: Thursday 10, 16:00. "
                                              "Every member gets an SMS.")
@@ -121,7 +124,8 @@ def test_move_tells_members_and_the_reminder_follows_the_new_day(client: FlaskCl
     assert "Thursday 10" in moved and "16:00" in moved
 
 
-def test_reminders_preview_of_a_moved_meeting_shows_what_the_planner_sends(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
+def test_reminders_preview_of_a_moved_meeting_shows_what_the_planner_sends(
+        client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
     at_sms(client, CHAIR, "MOVE 2026-12-10 16:00")
     with services.db.transaction() as s:
         shown = preview(s, s.scalars(select(Group.id).where(Group.code == "UPENDO")).one(), NOW)
@@ -133,7 +137,8 @@ def test_reminders_preview_of_a_moved_meeting_shows_what_the_planner_sends(clien
     assert all("Thursday 10" in text and "16:00" in text for text in sent.values())
 
 
-def test_a_meeting_moved_after_its_reminder_went_is_reminded_again(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
+def test_a_meeting_moved_after_its_reminder_went_is_reminded_again(
+        client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
     simulate(services, utc(2026, 12, 6, 8), utc(2026, 12, 7, 16))  # the usual reminder went on the 7th
     assert len(reminders(services)) == 4
     clock["at"] = utc(2026, 12, 7, 17)
@@ -143,7 +148,8 @@ def test_a_meeting_moved_after_its_reminder_went_is_reminded_again(client: Flask
     assert len(again) == 2 and "17:30" in again[1].text
 
 
-def test_the_next_meeting_screen_shows_the_new_day(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
+def test_the_next_meeting_screen_shows_the_new_day(
+        client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
     at_sms(client, CHAIR, "MOVE 10.12 16:00")
     phone = Phone(client, FAITH)
     phone.dial()
@@ -162,7 +168,9 @@ def test_the_next_meeting_screen_shows_the_new_day(client: FlaskClient, services
     (TREASURER, "CANCEL", "Sorry, only the chair can send CANCEL."),
     (FAITH, "MOVE 2026-12-10", "Sorry, only the chair can send MOVE."),
 ])
-def test_bad_input_gets_a_clear_answer_and_changes_nothing(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime], phone: str, text: str, answer: str) -> None:
+def test_bad_input_gets_a_clear_answer_and_changes_nothing(
+        client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime], phone: str,
+        text: str, answer: str) -> None:
     at_sms(client, phone, text)
     assert texts_to(services, phone)[-1] == answer
     with services.db.transaction() as s:
@@ -171,7 +179,8 @@ def test_bad_input_gets_a_clear_answer_and_changes_nothing(client: FlaskClient, 
     assert texts_to(services, ESTHER) == []
 
 
-def test_cancelling_twice_cancels_the_following_meeting_not_the_same_one(client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
+def test_cancelling_twice_cancels_the_following_meeting_not_the_same_one(
+        client: FlaskClient, services: Services, demo: DemoPeople, clock: dict[str, dt.datetime]) -> None:
     at_sms(client, CHAIR, "CANCEL")
     at_sms(client, CHAIR, "CANCEL")
     assert texts_to(services, CHAIR)[-1].startswith("CANCEL: meeting cancelled. Date: Tuesday 15. ")

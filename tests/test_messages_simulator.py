@@ -31,7 +31,8 @@ def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False, WEBHOOK_TOKEN="hook-secret")
 
 
-def ussd(client: FlaskClient, phone: str, text: str, session: str = "s1", token: str = "hook-secret") -> TestResponse:
+def ussd(client: FlaskClient, phone: str, text: str, session: str = "s1",
+         token: str = "hook-secret") -> TestResponse:
     return client.post("/ussd/africastalking", query_string={"token": token},
                        data={"sessionId": session, "phoneNumber": phone, "serviceCode": "*384*123#", "text": text})
 
@@ -53,7 +54,8 @@ def hidden(html: str, name: str) -> str:
     return m.group(1) if m else ""
 
 
-def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_simulator_drives_the_real_ussd_endpoint_with_its_token(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     assert ussd(client, FAITH, "", token="wrong").status_code == 403  # the webhook still wants its token
@@ -80,7 +82,8 @@ def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client: FlaskCli
     assert req.ref in inbox
 
 
-def test_simulator_sms_goes_through_the_inbound_webhook(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_simulator_sms_goes_through_the_inbound_webhook(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     r = post(client, "/console/simulator/sms", {"phone": TREASURER, "text": "SAVE 1 200"}, page="/console/simulator")
@@ -112,7 +115,8 @@ def test_simulator_is_for_staff_only(client: FlaskClient, services: Services, de
     assert r.status_code in (302, 400)  # no session: the login page (or the CSRF refusal)
 
 
-def test_messages_search_history_and_resend(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_messages_search_history_and_resend(client: FlaskClient, services: Services,
+                                            demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     r = post(client, "/console/simulator/sms", {"phone": TREASURER, "text": "SAVE 1 200"}, page="/console/simulator")

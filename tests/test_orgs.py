@@ -65,7 +65,8 @@ def tree_of(services: Services) -> list[tuple[int, str, str, str | None]]:
 
 # -- CSV import ----------------------------------------------------------------------
 
-def test_places_import_from_csv_is_idempotent(runner: FlaskCliRunner, services: Services, tmp_path: Path) -> None:
+def test_places_import_from_csv_is_idempotent(runner: FlaskCliRunner, services: Services,
+                                              tmp_path: Path) -> None:
     f = tmp_path / "places.csv"
     f.write_text(CSV, encoding="utf-8")
     r = runner.invoke(args=["places", "import", str(f)])
@@ -88,7 +89,8 @@ def test_places_import_from_csv_is_idempotent(runner: FlaskCliRunner, services: 
     ("country,region,code\nVN,Yên Bái,A1\nVN,Lào Cai,A1\n", "Row 3: the code A1 belongs to another place"),
     ("country,region,district\nVN,Yên Bái,Văn Chấn\nVN,Văn Chấn\n", ""),  # a district and a region may share a name
 ])
-def test_a_bad_row_imports_nothing_and_says_which(runner: FlaskCliRunner, services: Services, tmp_path: Path, bad: str, says: str) -> None:
+def test_a_bad_row_imports_nothing_and_says_which(
+        runner: FlaskCliRunner, services: Services, tmp_path: Path, bad: str, says: str) -> None:
     f = tmp_path / "bad.csv"
     f.write_text(bad, encoding="utf-8")
     r = runner.invoke(args=["places", "import", str(f)])
@@ -178,7 +180,8 @@ def _kenya_tree(services: Services) -> dict[str, int]:
         return {"ke": ke.id, "kisumu": kisumu.id, "nyando": nyando.id, "muhoroni": muhoroni.id, "berde": berde.id}
 
 
-def test_a_coordinators_places_give_her_the_subtree(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_coordinators_places_give_her_the_subtree(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     ids = _kenya_tree(services)
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     with services.db.transaction() as s:  # scope by places only: no linked group, no region names
@@ -227,7 +230,8 @@ def _figure(html: str, name: str) -> str:
     return found(rf'id="fig-{name}"[^>]*>\s*<span class="value">([^<]+)<', html).group(1)
 
 
-def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(admin: FlaskClient, services: Services) -> None:
+def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(
+        admin: FlaskClient, services: Services) -> None:
     ids = _kenya_tree(services)
     board = admin.get("/console/").get_data(as_text=True)
     assert _figure(board, "groups") == "4" and 'id="filter-place"' in board
@@ -257,7 +261,8 @@ def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(ad
 
 # -- organisations, projects, centres --------------------------------------------------
 
-def test_project_with_two_districts_and_a_target_shows_the_actual(admin: FlaskClient, services: Services) -> None:
+def test_project_with_two_districts_and_a_target_shows_the_actual(
+        admin: FlaskClient, services: Services) -> None:
     """End to end through the console: organisations, a project over two districts with a target of
     groups formed, groups formed in those districts and enrolled; the project page shows the actual."""
     ids = _kenya_tree(services)
@@ -302,7 +307,8 @@ def test_project_with_two_districts_and_a_target_shows_the_actual(admin: FlaskCl
     assert out.status_code in (302, 303)
 
 
-def test_projects_and_centres_from_the_command_line(runner: FlaskCliRunner, services: Services, demo: DemoPeople, tmp_path: Path) -> None:
+def test_projects_and_centres_from_the_command_line(
+        runner: FlaskCliRunner, services: Services, demo: DemoPeople, tmp_path: Path) -> None:
     ids = _kenya_tree(services)
     assert runner.invoke(args=["orgs", "add", "We Effect", "--kind", "funder"]).exit_code == 0
     r = runner.invoke(args=["projects", "add", "WE1", "Savings in Kisumu", "--funder", "We Effect",
@@ -362,7 +368,8 @@ def test_a_coordinators_places_are_her_broadcast_scope(services: Services, demo:
         assert one.recipients == every.recipients == 4  # UPENDO's members: the one group under Nyando
 
 
-def test_a_region_filter_reads_region_totals_only_when_the_names_are_exact(admin: FlaskClient, services: Services) -> None:
+def test_a_region_filter_reads_region_totals_only_when_the_names_are_exact(
+        admin: FlaskClient, services: Services) -> None:
     from orgs.places import exact_region_names
 
     ids = _kenya_tree(services)

@@ -192,7 +192,8 @@ def programme_world(services: Services, demo: DemoPeople) -> dict[str, int]:
         return dict(pid=pid, session=ts.id, upendo=upendo.id)
 
 
-def test_admin_sees_the_report_categories_per_person_and_exports(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
+def test_admin_sees_the_report_categories_per_person_and_exports(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     pid = programme_world["pid"]
@@ -211,7 +212,8 @@ def test_admin_sees_the_report_categories_per_person_and_exports(client: FlaskCl
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
 
 
-def test_coordinator_sees_her_groups_only_and_never_a_persons_category(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
+def test_coordinator_sees_her_groups_only_and_never_a_persons_category(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")  # Upendo, region Kisumu
     login(client, *COORD)
     pid = programme_world["pid"]
@@ -229,7 +231,8 @@ def test_coordinator_sees_her_groups_only_and_never_a_persons_category(client: F
     assert [r[0] for r in report[1:]] == ["Kisumu", "All"]
 
 
-def test_attendance_in_the_console_is_recorded_once_and_audited(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
+def test_attendance_in_the_console_is_recorded_once_and_audited(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     login(client, *COORD)
     pid, sid = programme_world["pid"], programme_world["session"]
@@ -249,7 +252,8 @@ def test_attendance_in_the_console_is_recorded_once_and_audited(client: FlaskCli
     assert client.post(page, data={"present": [str(ids[2])]}).status_code == 400  # no CSRF token
 
 
-def test_new_session_form_checks_its_fields(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
+def test_new_session_form_checks_its_fields(client: FlaskClient, services: Services,
+                                            programme_world: dict[str, int]) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     pid = programme_world["pid"]
@@ -266,7 +270,8 @@ def test_new_session_form_checks_its_fields(client: FlaskClient, services: Servi
         assert (ts.on, ts.venue, ts.group_id) == (dt.date(2026, 12, 2), "Hall", programme_world["upendo"])
 
 
-def test_a_coordinator_of_another_region_cannot_see_the_programme_page(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
+def test_a_coordinator_of_another_region_cannot_see_the_programme_page(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from groups.models import Coordinator
 
@@ -279,7 +284,8 @@ def test_a_coordinator_of_another_region_cannot_see_the_programme_page(client: F
 
 # -- ATT, grants, the loan rule, trades ---------------------------------------------------------------
 
-def test_att_from_a_coordinator_of_the_group_and_not_from_another(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
+def test_att_from_a_coordinator_of_the_group_and_not_from_another(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     sid = programme_world["session"]
     at_sms(client, "+254712000099", f"ATT {sid} 3 4")  # Joseph: Upendo is his
     assert texts_to(services, "+254712000099")[-1].startswith(f"Session {sid} (Financial literacy): 2 recorded")
@@ -292,7 +298,8 @@ def test_att_from_a_coordinator_of_the_group_and_not_from_another(client: FlaskC
         assert s.scalar(select(func.count()).select_from(Attendance).where(Attendance.session_id == sid)) == 2
 
 
-def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         service.load_trades(s)
         programme = service.create_programme(s, code="P", name="P", currency="KES", trades=["poultry"])
@@ -313,7 +320,8 @@ def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(client: FlaskCl
     assert "She says it did not arrive" in html and "50 chicks" in html
 
 
-def test_without_the_group_rule_a_loan_needs_no_training(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_without_the_group_rule_a_loan_needs_no_training(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     from tests.test_ussd import give_pin
 
     give_pin(services, "+254712000003")
@@ -352,7 +360,8 @@ def test_project_actuals_count_the_programmes_of_the_project(services: Services)
         assert METRICS["people_trained"].count(s, project.id + 1, None) == 0
 
 
-def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
+def test_a_stage_marked_in_the_console_is_kept_once_and_audited(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     from console.models import AuditEntry
 
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
@@ -372,7 +381,8 @@ def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client: FlaskCli
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "programme.stage")) == 1
 
 
-def test_grant_business_award_and_enrolment_from_the_console(client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
+def test_grant_business_award_and_enrolment_from_the_console(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     from programmes.models import Award
 
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
@@ -407,7 +417,8 @@ def test_grant_business_award_and_enrolment_from_the_console(client: FlaskClient
                         .where(Group.code == "BERDE1")) == 0
 
 
-def test_the_loan_rule_is_set_on_the_group_form(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_the_loan_rule_is_set_on_the_group_form(client: FlaskClient, services: Services,
+                                                demo: DemoPeople) -> None:
     from console.groups import _form_values
 
     add_staff(services, *ADMIN, "admin", name="Amina Admin")

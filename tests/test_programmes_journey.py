@@ -88,7 +88,8 @@ def _ask_loan(client: FlaskClient) -> str:
     return faith.choose("Ask for a loan")
 
 
-def test_one_beneficiary_from_enrolment_to_business_check_ins(client: FlaskClient, services: Services, setup: Journey) -> None:
+def test_one_beneficiary_from_enrolment_to_business_check_ins(
+        client: FlaskClient, services: Services, setup: Journey) -> None:
     pid = setup["programme"]
     # 1. Before training: the loan is refused, clearly, and nothing is asked.
     assert _ask_loan(client) == "END You can ask for a loan once you have completed your business training."

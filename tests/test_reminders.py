@@ -79,7 +79,8 @@ def _groups(services: Services) -> None:
                    currency="USD")
 
 
-def _simulate(services: Services, start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> dict[int, dt.datetime]:
+def _simulate(services: Services, start: dt.datetime, end: dt.datetime,
+              step: dt.timedelta) -> dict[int, dt.datetime]:
     """Run the planner at every tick; the tick at which each outbox row appeared."""
     seen: dict[int, dt.datetime] = {}
     now = start
@@ -128,7 +129,8 @@ def test_reminder_text_says_day_time_place_and_what_to_bring(services: Services)
         assert part in text, (part, text)
 
 
-def test_azerbaijani_reminder_in_her_language_and_plain_letters_when_the_group_wants(services: Services) -> None:
+def test_azerbaijani_reminder_in_her_language_and_plain_letters_when_the_group_wants(
+        services: Services) -> None:
     with services.db.transaction() as s:
         make_group(s, "BRD", n=2, timezone="Asia/Baku", meeting_weekday=3, meeting_time=dt.time(15, 0),
                    language="az", currency="AZN", meeting_place="İcma mərkəzi", saving_amount=500)
@@ -295,7 +297,8 @@ def test_two_planners_at_once_still_exactly_once(services: Services, db_url: str
 
 
 @pytest.mark.postgres_only
-def test_two_planners_every_hour_across_both_dst_changes_exactly_once_on_time(services: Services, db_url: str) -> None:
+def test_two_planners_every_hour_across_both_dst_changes_exactly_once_on_time(
+        services: Services, db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("row locks: PostgreSQL")
     import threading
@@ -334,7 +337,8 @@ def test_two_planners_every_hour_across_both_dst_changes_exactly_once_on_time(se
         assert seen[row.id] == expected[(zone[row.group_id], row.dedupe_key.split(":")[3])]
 
 
-def test_a_second_scheduler_does_nothing_while_the_first_holds_the_lock(services: Services, make_app: MakeApp) -> None:
+def test_a_second_scheduler_does_nothing_while_the_first_holds_the_lock(
+        services: Services, make_app: MakeApp) -> None:
     import scheduler
 
     other = make_app().extensions["kassa"]

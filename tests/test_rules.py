@@ -82,7 +82,8 @@ def _changes(services: Services) -> list[tuple[str, str, str, str, str]]:
                 for c in s.scalars(select(RuleChange).order_by(RuleChange.id))]
 
 
-def test_the_chair_changes_the_saving_amount_by_sms_with_her_pin(client: FlaskClient, services: Services) -> None:
+def test_the_chair_changes_the_saving_amount_by_sms_with_her_pin(
+        client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START - dt.timedelta(days=2), tick=True):  # a Saturday: no meeting open
         _group(services)
         _choose_pin(client, CHAIR)
@@ -113,7 +114,8 @@ def test_the_chair_changes_the_saving_amount_by_sms_with_her_pin(client: FlaskCl
         assert _read(services, lambda s, g: ledger.audit(s, g)) == []
 
 
-def test_bad_input_and_a_wrong_pin_change_nothing_and_the_pin_locks(client: FlaskClient, services: Services) -> None:
+def test_bad_input_and_a_wrong_pin_change_nothing_and_the_pin_locks(
+        client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START - dt.timedelta(days=2), tick=True):
         _group(services)
         assert _reply(client, services, CHAIR, f"RULE SAVING 600 {PIN}").startswith("RULE: first choose a PIN")
@@ -309,7 +311,8 @@ def _everything_sent(services: Services) -> list[str]:
     return [m.text for m in outbox(services)]
 
 
-def test_share_out_without_a_chair_goes_to_the_coordinator_who_may_hold_it(client: FlaskClient, services: Services) -> None:
+def test_share_out_without_a_chair_goes_to_the_coordinator_who_may_hold_it(
+        client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START, tick=True):
         _no_chair_group(services, coordinator=True)
         _sms(client, services, TREASURER, "SAVE 1 500 2 500 3 500")
@@ -344,7 +347,8 @@ def test_share_out_without_a_chair_goes_to_the_coordinator_who_may_hold_it(clien
             [t for t in _everything_sent(services) if "chair" in t.lower()]
 
 
-def test_share_out_without_a_chair_or_coordinator_goes_to_the_secretary(client: FlaskClient, services: Services) -> None:
+def test_share_out_without_a_chair_or_coordinator_goes_to_the_secretary(
+        client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START, tick=True):
         _no_chair_group(services, coordinator=False)
         _sms(client, services, TREASURER, "SAVE 1 500 2 500 3 500")
@@ -358,7 +362,8 @@ def test_share_out_without_a_chair_or_coordinator_goes_to_the_secretary(client: 
             [t for t in _everything_sent(services) if "chair" in t.lower()]
 
 
-def test_instalments_fall_on_meeting_days_and_follow_a_cancelled_meeting(client: FlaskClient, services: Services) -> None:
+def test_instalments_fall_on_meeting_days_and_follow_a_cancelled_meeting(
+        client: FlaskClient, services: Services) -> None:
     """A one-month loan paid out on Monday 4 January: a month later is Thursday 4 February, so it
     falls due at the meeting of Monday 8 February; once that meeting is cancelled, on the 15th."""
     with time_machine.travel(START, tick=True):

@@ -22,7 +22,8 @@ AZ_MEMBER = "+994501110003"
 TOKEN = "tw-secret"
 
 
-def test_stored_before_ack_and_three_replays_have_one_effect(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_stored_before_ack_and_three_replays_have_one_effect(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     for _ in range(3):
         assert at_sms(client, MEMBER, "HELP", msg_id="ATXid_same").status_code == 200
     rows = inbox(services)
@@ -31,14 +32,16 @@ def test_stored_before_ack_and_three_replays_have_one_effect(client: FlaskClient
     assert len(texts_to(services, MEMBER)) == 1  # one reply, not three
 
 
-def test_the_command_runs_in_a_job_after_the_ack(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_the_command_runs_in_a_job_after_the_ack(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     assert at_sms(client, MEMBER, "HELP", run=False).status_code == 200
     assert [r.status for r in inbox(services)] == [InStatus.RECEIVED] and outbox(services) == []
     run_jobs(services)
     assert [r.status for r in inbox(services)] == [InStatus.DONE] and len(texts_to(services, MEMBER)) == 1
 
 
-def test_same_id_from_two_providers_are_two_messages(client: FlaskClient, make_app: MakeApp, services: Services, demo: DemoPeople) -> None:
+def test_same_id_from_two_providers_are_two_messages(
+        client: FlaskClient, make_app: MakeApp, services: Services, demo: DemoPeople) -> None:
     at_sms(client, MEMBER, "HELP", msg_id="X1")
     client.post("/sms/twilio", data={"MessageSid": "X1", "From": MEMBER, "Body": "HELP"})
     assert len(inbox(services)) == 2
@@ -55,7 +58,8 @@ def test_africastalking_token_is_required_when_set(make_app: MakeApp, demo: Demo
 
 
 @pytest.mark.parametrize("form", [{}, {"from": MEMBER, "text": "BAL"}, {"id": "x", "text": "BAL"}])
-def test_malformed_inbound_is_400_and_stores_nothing(client: FlaskClient, services: Services, form: dict[str, str]) -> None:
+def test_malformed_inbound_is_400_and_stores_nothing(
+        client: FlaskClient, services: Services, form: dict[str, str]) -> None:
     response = client.post("/sms/africastalking", data=form)
     assert response.status_code == 400 and b"required" in response.data
     assert inbox(services) == []
@@ -90,7 +94,8 @@ def test_twilio_without_public_url_validates_the_request_url(make_app: MakeApp, 
     assert client.post("/sms/twilio", data=form, headers=_signed("http://localhost/sms/twilio", form)).status_code == 200
 
 
-def test_twilio_answers_empty_twiml_and_replies_through_the_outbox(make_app: MakeApp, demo: DemoPeople) -> None:
+def test_twilio_answers_empty_twiml_and_replies_through_the_outbox(
+        make_app: MakeApp, demo: DemoPeople) -> None:
     app = make_app(TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_URL="https://kassa.example.org")
     client, services = app.test_client(), app.extensions["kassa"]
     form = _twilio_form(sid="SM3")
@@ -102,7 +107,8 @@ def test_twilio_answers_empty_twiml_and_replies_through_the_outbox(make_app: Mak
     assert len(inbox(services)) == 1 and len(texts_to(services, MEMBER)) == 1
 
 
-def test_unregistered_number_gets_one_reply_a_day(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_unregistered_number_gets_one_reply_a_day(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     for i in range(4):
         assert at_sms(client, "+254799999999", f"SAVE 1 {i}00").status_code == 200
     replies = texts_to(services, "+254799999999")
@@ -110,7 +116,8 @@ def test_unregistered_number_gets_one_reply_a_day(client: FlaskClient, services:
     assert len(inbox(services)) == 4  # every message is still kept
 
 
-def test_a_stranger_is_answered_in_her_countrys_language(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_stranger_is_answered_in_her_countrys_language(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, "+994509999999", "salam")
     from i18n import translator
 
@@ -121,7 +128,8 @@ def test_a_stranger_is_answered_in_her_countrys_language(client: FlaskClient, se
     assert texts_to(services, "+994509999999") == [expected]
 
 
-def test_a_crash_leaves_the_message_for_the_sweeper(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_crash_leaves_the_message_for_the_sweeper(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     """A command that crashes (here one registered for the test) keeps the SMS for a later run."""
     import datetime as dt
 
@@ -154,7 +162,8 @@ def test_a_crash_leaves_the_message_for_the_sweeper(client: FlaskClient, service
     assert texts_to(services, MEMBER) == ["ok"]
 
 
-def test_a_command_that_always_crashes_is_set_aside_after_five_tries(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
+def test_a_command_that_always_crashes_is_set_aside_after_five_tries(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     import datetime as dt
 
     from commands.parser import Grammar

@@ -161,7 +161,8 @@ def test_rq_retries_a_transient_failure_with_backoff(make_app: MakeApp) -> None:
     assert outbox(services)[0].status == OutStatus.PENDING
 
 
-def test_console_backend_prints_and_marks_delivered(make_app: MakeApp, capsys: pytest.CaptureFixture[str]) -> None:
+def test_console_backend_prints_and_marks_delivered(
+        make_app: MakeApp, capsys: pytest.CaptureFixture[str]) -> None:
     services = make_app().extensions["kassa"]
     queue_one(services, text="Habari")
     run_jobs(services)

@@ -71,7 +71,8 @@ def test_azerbaijani_home_fits_one_screen_in_plain_letters(phone: Callable[[str]
     assert first.startswith("CON 1. Emanetim") and "\n98. " not in first
 
 
-def test_russian_home_pages_with_98_and_back_with_0(phone: Callable[[str], Phone], services: Services) -> None:
+def test_russian_home_pages_with_98_and_back_with_0(
+        phone: Callable[[str], Phone], services: Services) -> None:
     """Cyrillic stays Cyrillic (plain letters would change the script), so it pages."""
     with services.db.transaction() as s:
         s.scalars(select(Member).where(Member.phone == AZ_MEMBER)).one().language = "ru"
@@ -108,7 +109,8 @@ def test_dialled_shortcut_arrives_as_first_text(phone: Callable[[str], Phone]) -
     assert "Counselling: a coordinator will call you" in p.dial("6*3")
 
 
-def test_repeated_request_gets_the_same_screen_and_changes_nothing(phone: Callable[[str], Phone], services: Services) -> None:
+def test_repeated_request_gets_the_same_screen_and_changes_nothing(
+        phone: Callable[[str], Phone], services: Services) -> None:
     p = phone(MEMBER)
     p.dial()
     p.choose("Ask for help")
@@ -145,7 +147,8 @@ def test_unregistered_phone_gets_a_polite_end(phone: Callable[[str], Phone]) -> 
 
 # -- resume ---------------------------------------------------------------------------------
 
-def test_dropped_session_resumes_within_two_minutes(phone: Callable[[str], Phone], services: Services) -> None:
+def test_dropped_session_resumes_within_two_minutes(
+        phone: Callable[[str], Phone], services: Services) -> None:
     p = phone(MEMBER)
     p.dial()
     p.choose("Ask for help")
@@ -179,7 +182,8 @@ def test_no_resume_after_the_session_ended(phone: Callable[[str], Phone]) -> Non
 
 # -- ask for help ---------------------------------------------------------------------------
 
-def test_ask_for_help_stores_request_and_sends_references(phone: Callable[[str], Phone], services: Services) -> None:
+def test_ask_for_help_stores_request_and_sends_references(
+        phone: Callable[[str], Phone], services: Services) -> None:
     p = phone(MEMBER)
     p.dial()
     p.choose("Ask for help")
@@ -197,7 +201,8 @@ def test_ask_for_help_stores_request_and_sends_references(phone: Callable[[str],
     assert ref in to_coordinator.text and "Faith Njeri" in to_coordinator.text and MEMBER in to_coordinator.text
 
 
-def test_help_in_azerbaijani_reaches_the_azerbaijani_coordinator(phone: Callable[[str], Phone], services: Services) -> None:
+def test_help_in_azerbaijani_reaches_the_azerbaijani_coordinator(
+        phone: Callable[[str], Phone], services: Services) -> None:
     p = phone(AZ_MEMBER)
     p.dial()
     p.choose("Kömək istə")
@@ -254,7 +259,8 @@ def test_change_pin(phone: Callable[[str], Phone], services: Services) -> None:
     assert pin_matches(member(services, MEMBER).pin_hash or "", "3691", PEPPER)
 
 
-def test_three_wrong_pins_lock_until_the_chair_resets(phone: Callable[[str], Phone], services: Services) -> None:
+def test_three_wrong_pins_lock_until_the_chair_resets(
+        phone: Callable[[str], Phone], services: Services) -> None:
     give_pin(services, MEMBER)
     give_pin(services, CHAIR, "1357")
     p = phone(MEMBER)
@@ -287,7 +293,8 @@ def test_only_the_chair_resets_pins(phone: Callable[[str], Phone]) -> None:
     assert p.screen.startswith("CON Please choose one of the numbers shown.")
 
 
-def test_coordinator_resets_a_pin_from_the_cli(runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
+def test_coordinator_resets_a_pin_from_the_cli(runner: FlaskCliRunner, services: Services,
+                                               demo: DemoPeople) -> None:
     give_pin(services, MEMBER)
     with services.db.transaction() as s:
         m = s.scalars(select(Member).where(Member.phone == MEMBER)).one()
@@ -300,7 +307,8 @@ def test_coordinator_resets_a_pin_from_the_cli(runner: FlaskCliRunner, services:
     assert runner.invoke(args=["members", "reset-pin", "+254799999999"]).exit_code != 0
 
 
-def test_pin_digits_never_reach_logs_redis_or_database(phone: Callable[[str], Phone], services: Services, caplog: pytest.LogCaptureFixture) -> None:
+def test_pin_digits_never_reach_logs_redis_or_database(
+        phone: Callable[[str], Phone], services: Services, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     p = phone(MEMBER)
     p.dial()
@@ -315,7 +323,8 @@ def test_pin_digits_never_reach_logs_redis_or_database(phone: Callable[[str], Ph
         assert "7394" not in str(s.scalar(select(Member.pin_hash).where(Member.phone == MEMBER)))
 
 
-def test_events_endpoint_logs_a_scrubbed_record(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_events_endpoint_logs_a_scrubbed_record(client: FlaskClient,
+                                                caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     r = client.post("/ussd/africastalking/events", data={
         "sessionId": "ATUid_1", "status": "Success", "durationInMillis": "5000", "hopsCount": "4",
@@ -350,7 +359,8 @@ def test_menus_import_neither_flask_nor_a_provider_sdk() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_coordinator_lists_and_closes_support_requests(phone: Callable[[str], Phone], runner: FlaskCliRunner, services: Services) -> None:
+def test_coordinator_lists_and_closes_support_requests(
+        phone: Callable[[str], Phone], runner: FlaskCliRunner, services: Services) -> None:
     for number, label in ((MEMBER, "Legal aid"), (AZ_MEMBER, "Hüquqi dəstək")):
         p = phone(number)
         p.dial()
@@ -366,7 +376,8 @@ def test_coordinator_lists_and_closes_support_requests(phone: Callable[[str], Ph
     assert ref in runner.invoke(args=["support", "list", "--all"]).output
 
 
-def test_next_meeting_of_a_fortnightly_group_skips_its_off_week(phone: Callable[[str], Phone], services: Services) -> None:
+def test_next_meeting_of_a_fortnightly_group_skips_its_off_week(
+        phone: Callable[[str], Phone], services: Services) -> None:
     """Screen and reminders read one calendar: a fortnightly group meets on its anchor's weeks."""
     import datetime as dt
 

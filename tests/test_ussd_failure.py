@@ -53,7 +53,8 @@ def test_database_that_does_not_answer(make_app: MakeApp, silent_port: int, db_u
     assert Phone(app.test_client(), MEMBER).dial() == BUSY
 
 
-def test_slow_database_gives_up_at_the_statement_timeout(client: FlaskClient, demo: DemoPeople, db_url: str) -> None:
+def test_slow_database_gives_up_at_the_statement_timeout(
+        client: FlaskClient, demo: DemoPeople, db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("statement timeouts are PostgreSQL's")
     engine = make_engine(db_url)

@@ -39,7 +39,8 @@ hops = st.lists(st.tuples(piece, st.booleans()), min_size=1, max_size=8)
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(phone=st.sampled_from([MEMBER, CHAIR, TREASURER, "+254799999999"]), steps=hops)
-def test_random_text_always_gets_a_valid_reply(client: FlaskClient, demo_with_pins: DemoPeople, phone: str, steps: list[tuple[str, bool]]) -> None:
+def test_random_text_always_gets_a_valid_reply(client: FlaskClient, demo_with_pins: DemoPeople, phone: str,
+                                               steps: list[tuple[str, bool]]) -> None:
     session_id = f"fuzz-{next(_sessions)}"
     typed: list[str] = []
     for value, cumulative in steps:

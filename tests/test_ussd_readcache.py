@@ -63,7 +63,8 @@ def test_a_posting_shows_at_once(faith: Phone, books: Services) -> None:  # noqa
     assert f"Savings: {kes(80000)}" in savings(faith)
 
 
-def test_a_commit_outside_the_transaction_helper_also_drops_it(faith: Phone, books: Services, session: Session) -> None:  # noqa: F811
+def test_a_commit_outside_the_transaction_helper_also_drops_it(
+        faith: Phone, books: Services, session: Session) -> None:  # noqa: F811
     assert f"Savings: {kes(60000)}" in savings(faith)
     group, her, treasurer, _ = people(session)
     ledger.record_saving(session, group, her, key="t-bare", actor=treasurer)

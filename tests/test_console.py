@@ -225,7 +225,8 @@ def test_create_a_group_refuses_bad_fields_then_creates_and_audits(
     text = bad.get_data(as_text=True)
     for words in ("A group needs a name.", "Mars/Base is not a time zone", "HH:MM", "is not an amount"):
         assert words in text
-    assert group_id(services, "NEW1") is None
+    with services.db.transaction() as s:
+        assert s.scalar(select(Group.id).where(Group.code == "NEW1")) is None
     good = post(admin, "/console/groups/new", {"code": "new1", "name": "New Hope", "kind": "shg",
                                                "currency": "KES", "country": "KE", "language": "sw",
                                                "timezone": "Africa/Nairobi", "region": "Kisumu",

@@ -202,7 +202,7 @@ def test_a_key_used_in_another_group_is_refused(session: Session, shg: Books) ->
 @pytest.mark.parametrize("amount", [0, -500, 10.5, True])
 def test_amounts_must_be_positive_integers(session: Session, shg: Books, amount: int | float) -> None:
     with pytest.raises(LedgerError, match="not_positive"):
-        ledger.record_fine(session, shg.group, shg.members[0], amount, key=key(), actor=shg.treasurer)  # type: ignore[arg-type]  # wrong types are the point
+        ledger.record_fine(session, shg.group, shg.members[0], amount, key=key(), actor=shg.treasurer)  # type: ignore[arg-type]  # the point
 
 
 # -- meetings and corrections ------------------------------------------------------------

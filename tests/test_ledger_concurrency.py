@@ -50,7 +50,7 @@ def setup(services: Services) -> Setup:
         second = add_member(s, books.group, phone="+254711999001", name="Second treasurer",
                             role="treasurer").member
         ids: Setup = dict(group=books.group.id, t1=books.treasurer.id, t2=second.id, chair=books.chair.id,
-                   members=[m.id for m in books.members])
+                          members=[m.id for m in books.members])
     return ids
 
 

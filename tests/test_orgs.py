@@ -55,7 +55,8 @@ def place_id(services: Services, *names: str) -> int:
             same = Place.parent_id == parent if parent else Place.parent_id.is_(None)
             parent = s.scalars(select(Place.id).where(same, Place.name == name)).one()
             assert parent is not None, names
-        return parent  # type: ignore[return-value]  # asserted in the loop, which runs at least once
+        assert parent is not None, names
+        return parent
 
 
 def tree_of(services: Services) -> list[tuple[int, str, str, str | None]]:

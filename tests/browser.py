@@ -17,12 +17,19 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import pytest
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from playwright.sync_api import Browser, Page
+
+    from services import Services
+    from tests.fixture_types import MakeApp
 
 CHROMIUM = "/usr/bin/chromium"
 PORTS = range(5300, 5400)
@@ -41,7 +48,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator:
+def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
@@ -55,20 +62,24 @@ def browser() -> Iterator:
 @dataclass
 class Live:
     url: str
-    app: Any
+    app: Flask
 
     @property
-    def services(self) -> Any:
-        return self.app.extensions["kassa"]
+    def services(self) -> Services:
+        return cast("Services", self.app.extensions["kassa"])
+
+
+LiveServer: TypeAlias = Callable[..., Live]
+"""``live_server(**config)``: the app served on a free port."""
 
 
 @pytest.fixture
-def live_server(make_app) -> Iterator[Callable[..., Live]]:
+def live_server(make_app: MakeApp) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
 
     servers = []
 
-    def start(**config) -> Live:
+    def start(**config: Any) -> Live:
         config.setdefault("CONSOLE_SECURE_COOKIES", False)
         app = make_app(**config)
         port = _free_port()
@@ -85,14 +96,15 @@ def live_server(make_app) -> Iterator[Callable[..., Live]]:
         server.server_close()
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A browser test runs on one database: PostgreSQL when there is one, else SQLite.
 
     What it checks is the pages; both backends are covered by the client tests.
     """
     if not os.environ.get("TEST_DATABASE_URL"):
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         uses_browser = "page" in getattr(item, "fixturenames", ())
         callspec = getattr(item, "callspec", None)
@@ -104,14 +116,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
+def pytest_runtest_makereport(
+        item: pytest.Item,
+        call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
 
 
 @pytest.fixture
-def page(browser, request) -> Iterator:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1100, "height": 800}, accept_downloads=True)
     context.set_default_timeout(10_000)
     pg = context.new_page()
@@ -128,7 +142,7 @@ def page(browser, request) -> Iterator:
     context.close()
 
 
-def console_login(page, base: str, phone: str, password: str) -> None:
+def console_login(page: Page, base: str, phone: str, password: str) -> None:
     """Log in through the console's form (and wait for the page it lands on)."""
     page.goto(f"{base}/console/login")
     page.fill("#phone", phone)

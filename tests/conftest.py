@@ -7,7 +7,8 @@ parametrised). Each test starts with empty tables and an empty Redis database.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import redis
@@ -17,11 +18,20 @@ import migrations
 from db import make_engine
 from dbschema import metadata
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def db_url(request, tmp_path_factory) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated, empty database of each backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kassa.sqlite3'}"
@@ -32,7 +42,7 @@ def db_url(request, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory) -> Iterator[str]:
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("REDIS_URL")
     if url:
         yield url
@@ -44,7 +54,7 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     lite.shutdown()
 
 
-def truncate_all(engine) -> None:
+def truncate_all(engine: Engine) -> None:
     """Empty every table (not alembic_version); ids restart."""
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with engine.begin() as conn:
@@ -59,13 +69,13 @@ def truncate_all(engine) -> None:
 
 
 @pytest.fixture
-def make_app(db_url, redis_url) -> Iterator[Callable]:
+def make_app(db_url: str, redis_url: str) -> Iterator[MakeApp]:
     """Build apps on the test services; ``make_app(WEBHOOK_TOKEN='x')`` overrides config."""
     from app import create_app
 
-    built = []
+    built: list[Flask] = []
 
-    def factory(**overrides):
+    def factory(**overrides: Any) -> Flask:
         cfg = {"DATABASE_URL": db_url, "REDIS_URL": redis_url, "TESTING": True,
                "PIN_PEPPER": "test-pepper"}
         cfg.update(overrides)
@@ -85,27 +95,27 @@ def make_app(db_url, redis_url) -> Iterator[Callable]:
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app()
 
 
 @pytest.fixture
-def services(app):
-    return app.extensions["kassa"]
+def services(app: Flask) -> Services:
+    return cast("Services", app.extensions["kassa"])
 
 
 @pytest.fixture
-def client(app):
+def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
 @pytest.fixture
-def session(services) -> Iterator:
+def session(services: Services) -> Iterator[Session]:
     """A session for domain tests; the test commits what it wants kept."""
     s = services.db.sessionmaker()
     yield s
@@ -114,7 +124,7 @@ def session(services) -> Iterator:
 
 
 @pytest.fixture
-def demo(services):
+def demo(services: Services) -> DemoPeople:
     """The demo groups, seeded and committed, without their past (empty books, no SMS)."""
     from groups.demo import seed_demo
 
@@ -123,7 +133,7 @@ def demo(services):
 
 
 @pytest.fixture
-def demo_books(services):
+def demo_books(services: Services) -> DemoPeople:
     """The demo groups as ``flask demo`` makes them: eight weeks of books, loans, help requests."""
     from groups.demo import seed_demo
 

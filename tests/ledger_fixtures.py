@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -36,11 +37,11 @@ class Books:
         return [self.treasurer, self.chair, *self.members]
 
 
-def make_books(session: Session, code: str, kind: str, n_members: int = 3, **rules: object) -> Books:
+def make_books(session: Session, code: str, kind: str, n_members: int = 3, **rules: Any) -> Books:
     """Create a group with a treasurer, a chair and ``n_members`` members; flushed, not committed."""
     base = 254700000000 + 1000 * (sum(map(ord, code)) % 900)
     if kind == "vsla":
-        defaults: dict[str, object] = dict(share_value=5000, social_fund_amount=1000,
+        defaults: dict[str, Any] = dict(share_value=5000, social_fund_amount=1000,
                                            fine_types={"late": 500, "absent": 1000})
     else:
         defaults = dict(saving_amount=20000, social_fund_amount=5000, fine_types={"late": 2000, "absent": 5000})

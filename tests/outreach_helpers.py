@@ -3,23 +3,27 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from groups.models import Group, Member
 from groups.service import add_member, create_group
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 UTC = dt.UTC
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 _phones = itertools.count(1)
 
 
-def make_group(session, code: str, *, n: int = 3, **rules) -> Group:
+def make_group(session: Session, code: str, *, n: int = 3, **rules: Any) -> Group:
     """A group with ``n`` members (Kenyan phones, so any timezone may be tested)."""
     rules.setdefault("kind", "shg")
     rules.setdefault("currency", "KES")
@@ -30,9 +34,9 @@ def make_group(session, code: str, *, n: int = 3, **rules) -> Group:
     return group
 
 
-def members_of(session, group: Group) -> list[Member]:
+def members_of(session: Session, group: Group) -> list[Member]:
     return [m.member for m in group.memberships]
 
 
-def phones(session) -> list[str]:
+def phones(session: Session) -> list[str]:
     return list(session.scalars(select(Member.phone)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pytest
 from rq import Queue
@@ -16,23 +17,34 @@ from outreach import broadcast as bc
 from outreach import fanout
 from outreach.models import Broadcast, BroadcastStatus
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from flask.testing import FlaskCliRunner
+    from sqlalchemy import Row
+    from sqlalchemy.orm import Session
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 UTC = dt.UTC
 KES = bc.Price(80, "KES")
 
 
-def _outbox(services):
+def _outbox(services: Services) -> Sequence[Row[int | None, str, str, str, str | None, str]]:
     with services.db.transaction() as s:
         return s.execute(select(OutboxMessage.member_id, OutboxMessage.text, OutboxMessage.language,
                                 OutboxMessage.encoding, OutboxMessage.dedupe_key, OutboxMessage.kind)).all()
 
 
-def _coordinator(s, phone):
-    return s.scalar(select(Coordinator).where(Coordinator.phone == phone))
+def _coordinator(s: Session, phone: str) -> Coordinator:
+    return s.scalars(select(Coordinator).where(Coordinator.phone == phone)).one()
 
 
-def test_cli_previews_then_sends_once_to_every_member_in_her_language(runner, services, demo):
+def test_cli_previews_then_sends_once_to_every_member_in_her_language(
+        runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
-        s.scalar(select(Member).where(Member.phone == "+254712000004")).opted_out = True  # sent STOP
+        s.scalars(select(Member).where(Member.phone == "+254712000004")).one().opted_out = True  # sent STOP
     result = runner.invoke(args=["broadcast", "send", "Training on Friday at 10.", "--all", "--sender", "HiH",
                                  "--yes", "--price", "0.80"])
     assert result.exit_code == 0, result.output
@@ -45,7 +57,8 @@ def test_cli_previews_then_sends_once_to_every_member_in_her_language(runner, se
     assert {r.kind for r in rows} == {"broadcast"}
 
 
-def test_cli_asks_and_a_no_sends_nothing(runner, services, demo):
+def test_cli_asks_and_a_no_sends_nothing(runner: FlaskCliRunner, services: Services,
+                                         demo: DemoPeople) -> None:
     result = runner.invoke(args=["broadcast", "send", "Hello", "--group", "UPENDO"], input="n\n")
     assert result.exit_code == 0 and "cancelled" in result.output
     assert _outbox(services) == []
@@ -53,7 +66,8 @@ def test_cli_asks_and_a_no_sends_nothing(runner, services, demo):
         assert s.scalar(select(Broadcast.status)) == BroadcastStatus.CANCELLED
 
 
-def test_preview_counts_segments_by_language_and_encoding_and_the_plain_saving(services, demo):
+def test_preview_counts_segments_by_language_and_encoding_and_the_plain_saving(
+        services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="k1",
                                 message="Görüş cümə günü saat 10-da olacaq. " * 3, sender="İcma mərkəzi")
@@ -66,7 +80,7 @@ def test_preview_counts_segments_by_language_and_encoding_and_the_plain_saving(s
     assert view.plain_cost < view.cost and view.saving == view.cost - view.plain_cost
 
 
-def test_plain_broadcast_is_gsm7_for_everyone(services, demo):
+def test_plain_broadcast_is_gsm7_for_everyone(services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(codes=("BERDE1",)), key="k",
                                 message="Görüş cümə günü", sender="Mərkəz", plain=True)
@@ -76,7 +90,7 @@ def test_plain_broadcast_is_gsm7_for_everyone(services, demo):
     assert {r.encoding for r in rows} == {"gsm7"} and rows[0].text == "Merkez: Görüs cüme günü"  # ö, ü are GSM-7
 
 
-def test_coordinator_only_within_her_scope(services, demo):
+def test_coordinator_only_within_her_scope(services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         joseph = _coordinator(s, "+254712000099")  # Kisumu, UPENDO
         with pytest.raises(bc.BroadcastError) as err:
@@ -96,7 +110,7 @@ def test_coordinator_only_within_her_scope(services, demo):
                                          code="BERDE1").render(translator("az"))
 
 
-def test_region_and_a_member_in_two_target_groups_gets_it_once(services, demo):
+def test_region_and_a_member_in_two_target_groups_gets_it_once(services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         upendo = get_group(s, "UPENDO")
         berde = get_group(s, "BERDE1")
@@ -110,7 +124,8 @@ def test_region_and_a_member_in_two_target_groups_gets_it_once(services, demo):
     assert len(rows) == 9 == len({r.member_id for r in rows})
 
 
-def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(services, demo):
+def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(
+        services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="x")
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
@@ -123,17 +138,18 @@ def test_fan_out_twice_and_a_rolled_back_batch_leave_no_duplicate_and_no_gap(ser
     bc.run_fan_out(services, b.id, batch=1)
     bc.run_fan_out(services, b.id, batch=1)  # a replayed job
     with services.db.transaction() as s:  # a cursor moved back (a stale job) rewrites nothing
-        s.get(Broadcast, b.id).cursor = 0
-        s.get(Broadcast, b.id).status = BroadcastStatus.SENDING
+        s.get_one(Broadcast, b.id).cursor = 0
+        s.get_one(Broadcast, b.id).status = BroadcastStatus.SENDING
     bc.run_fan_out(services, b.id, batch=2)
     keys = Counter(r.dedupe_key for r in _outbox(services))
     assert len(keys) == 13 and max(keys.values()) == 1
     with services.db.transaction() as s:
-        b = s.get(Broadcast, b.id)
+        b = s.get_one(Broadcast, b.id)
         assert b.status == BroadcastStatus.DONE and b.written == 13
 
 
-def test_parts_written_in_parallel_then_a_kill_before_the_cursor_moves(services, demo):
+def test_parts_written_in_parallel_then_a_kill_before_the_cursor_moves(
+        services: Services, demo: DemoPeople) -> None:
     """Lanes commit their parts first and move the cursor after: a kill in between leaves rows past
     the cursor, which the resumed run skips by their keys; ``written`` is recounted at the end."""
     with services.db.transaction() as s:
@@ -142,16 +158,16 @@ def test_parts_written_in_parallel_then_a_kill_before_the_cursor_moves(services,
         first_groups = fanout._next_groups(s, b, 2)
     assert fanout._write_part(services, b.id, False, first_groups, pause=0) > 0  # committed; then the kill
     with services.db.transaction() as s:
-        assert s.get(Broadcast, b.id).cursor == 0
+        assert s.get_one(Broadcast, b.id).cursor == 0
     summary = bc.run_fan_out(services, b.id, batch=1, lanes=2)
     keys = Counter(r.dedupe_key for r in _outbox(services))
     assert summary.done and len(keys) == 13 and max(keys.values()) == 1
     with services.db.transaction() as s:
-        b = s.get(Broadcast, b.id)
+        b = s.get_one(Broadcast, b.id)
         assert b.status == BroadcastStatus.DONE and b.written == 13
 
 
-def test_sending_enqueued_on_bulk_after_each_batch_commits(services, demo):
+def test_sending_enqueued_on_bulk_after_each_batch_commits(services: Services, demo: DemoPeople) -> None:
     bulk = Queue("bulk", connection=services.redis)
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="q")
@@ -162,23 +178,24 @@ def test_sending_enqueued_on_bulk_after_each_batch_commits(services, demo):
     assert [job.args[0] for job in bulk.jobs] == [step.outbox_ids]
 
 
-def test_status_counts_rows_by_delivery(runner, services, demo):
+def test_status_counts_rows_by_delivery(runner: FlaskCliRunner, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(codes=("UPENDO",)), message="Hi", key="s")
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
     bc.run_fan_out(services, b.id)
     with services.db.transaction() as s:
-        row = s.scalar(select(OutboxMessage).limit(1))
+        row = s.scalars(select(OutboxMessage).limit(1)).one()
         row.status = OutStatus.DELIVERED
     with services.db.transaction() as s:
         report = bc.broadcast_status(s, b.id)
+        assert report is not None
     assert report.status == "done" and report.written == 4
     assert report.by_status == {"pending": 3, "delivered": 1}
     out = runner.invoke(args=["broadcast", "status", str(b.id)]).output
     assert "done" in out and "delivered: 1" in out and "pending: 3" in out
 
 
-def test_sms_entry_point_is_idempotent_on_the_message_id(services, demo):
+def test_sms_entry_point_is_idempotent_on_the_message_id(services: Services, demo: DemoPeople) -> None:
     queue = Queue("default", connection=services.redis)
     with services.db.transaction() as s:
         elvin = _coordinator(s, "+994501110099")
@@ -191,7 +208,7 @@ def test_sms_entry_point_is_idempotent_on_the_message_id(services, demo):
         assert s.scalar(select(func.count(Broadcast.id))) == 1
 
 
-def test_empty_message_refused_and_nothing_written(services, demo):
+def test_empty_message_refused_and_nothing_written(services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         with pytest.raises(bc.BroadcastError) as err:
             bc.draft_by_sms(s, _coordinator(s, "+994501110099"), "BERDE1", "   ", key="e")
@@ -200,7 +217,7 @@ def test_empty_message_refused_and_nothing_written(services, demo):
         assert s.scalar(select(func.count(Broadcast.id))) == 0
 
 
-def test_scheduler_resumes_a_stalled_broadcast(services, demo):
+def test_scheduler_resumes_a_stalled_broadcast(services: Services, demo: DemoPeople) -> None:
     now = dt.datetime.now(UTC)
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), message="Hi", key="z")
@@ -212,7 +229,8 @@ def test_scheduler_resumes_a_stalled_broadcast(services, demo):
         assert bc.stalled_broadcasts(s, now - dt.timedelta(minutes=30)) == []
 
 
-def test_narrowing_by_language_role_and_project_counts_what_the_fan_out_writes(services, demo):
+def test_narrowing_by_language_role_and_project_counts_what_the_fan_out_writes(
+        services: Services, demo: DemoPeople) -> None:
     from orgs.models import Project, ProjectGroup
 
     with services.db.transaction() as s:
@@ -248,7 +266,8 @@ def test_narrowing_by_language_role_and_project_counts_what_the_fan_out_writes(s
                 assert {r.group_id for r in rows} == {get_group(s, "BANPHO").id}
 
 
-def test_a_text_per_language_and_the_cost_in_each_group_currency(services, demo):
+def test_a_text_per_language_and_the_cost_in_each_group_currency(
+        services: Services, demo: DemoPeople) -> None:
     prices = bc.Prices({"KES": 80, "AZN": 4})  # no VND price configured
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="multi",
@@ -269,7 +288,8 @@ def test_a_text_per_language_and_the_cost_in_each_group_currency(services, demo)
     assert sent["az"].endswith("Cümə günü iclas.") and sent["vi"].endswith("Họp vào thứ Sáu.")
 
 
-def test_resume_takes_up_a_stopped_fan_out_and_retries_failed_messages(services, demo):
+def test_resume_takes_up_a_stopped_fan_out_and_retries_failed_messages(
+        services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         b = bc.create_broadcast(s, coordinator=None, target=bc.Target(everyone=True), key="r", message="Hi")
         bc.confirm(s, b, dt.datetime.now(UTC), enqueue=False)
@@ -280,9 +300,9 @@ def test_resume_takes_up_a_stopped_fan_out_and_retries_failed_messages(services,
         first = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         first[0].status, first[0].attempts, first[0].last_error = OutStatus.FAILED, 5, "gave up"
     with services.db.transaction() as s:
-        assert bc.resume(s, s.get(Broadcast, bid), dt.datetime.now(UTC)) == 1
+        assert bc.resume(s, s.get_one(Broadcast, bid), dt.datetime.now(UTC)) == 1
     with services.db.transaction() as s:
-        assert s.get(OutboxMessage, first[0].id).status == OutStatus.PENDING
+        assert s.get_one(OutboxMessage, first[0].id).status == OutStatus.PENDING
     assert any(j.startswith(services.job_id(f"fanout-{bid}-")) for j in Queue("default", connection=services.redis).job_ids)
     bc.run_fan_out(services, bid)
     assert len(_outbox(services)) == 13

@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -23,20 +24,30 @@ from outreach import broadcast as bc
 from outreach.models import Broadcast, BroadcastStatus
 from tests.outreach_helpers import make_group
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy import Engine, Row
+
+    from outreach.models import BroadcastStatus
+    from services import Services
+
 ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.UTC
 
 
-def _state(engine, broadcast_id):
+def _state(engine: Engine,
+           broadcast_id: int) -> tuple[int, int, BroadcastStatus, Sequence[Row[int | None, int | None]]]:
     """Read-only look (a plain engine: on SQLite it never waits for the writer's lock)."""
     with Session(engine) as s:
-        b = s.get(Broadcast, broadcast_id)
+        b = s.get_one(Broadcast, broadcast_id)
         rows = s.execute(select(OutboxMessage.member_id, OutboxMessage.group_id)
                          .where(OutboxMessage.kind == "broadcast")).all()
         return b.cursor, b.written, b.status, rows
 
 
-def test_sigkill_mid_fan_out_then_resume_every_recipient_exactly_once(services, db_url, redis_url):
+def test_sigkill_mid_fan_out_then_resume_every_recipient_exactly_once(
+        services: Services, db_url: str, redis_url: str) -> None:
     with services.db.transaction() as s:
         for code in ("KA", "KB", "KC", "KD", "KE", "KF"):
             make_group(s, code, n=10, timezone="Africa/Nairobi")
@@ -49,6 +60,7 @@ def test_sigkill_mid_fan_out_then_resume_every_recipient_exactly_once(services, 
                FLASK_APP="app")
     proc = subprocess.Popen([sys.executable, "-m", "flask", "broadcast", "resume", str(b.id), "--batch", "1"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
     reader = create_engine(db_url)
     try:
         deadline = time.monotonic() + 60
@@ -64,7 +76,7 @@ def test_sigkill_mid_fan_out_then_resume_every_recipient_exactly_once(services, 
     cursor, written, status, rows = _state(reader, b.id)
     assert status == BroadcastStatus.SENDING and 20 <= written < expected
     # every group up to the cursor is complete, none after it was started: the killed batch left nothing
-    assert len(rows) == written == 10 * cursor and all(g <= cursor for _, g in rows)
+    assert len(rows) == written == 10 * cursor and all(g is not None and g <= cursor for _, g in rows)
 
     bc.run_fan_out(services, b.id, batch=2)
 

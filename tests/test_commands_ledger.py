@@ -8,6 +8,7 @@ Demo group BERDE1 (AZN, Azerbaijani): 1 Aygün treasurer, 2 Səbinə chair, 3 N�
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,15 @@ import ledger
 from groups.models import Group, Member
 from i18n import translator
 from ledger.models import Txn
+from tests.found import found
 from tests.smskit import at_sms, outbox, texts_to
+
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from ledger.queries import Position
+    from services import Services
+    from tests.fixture_types import DemoPeople
 
 TREASURER, CHAIR, FAITH, ESTHER = "+254712000001", "+254712000002", "+254712000003", "+254712000004"
 AZ_TREASURER, AZ_CHAIR, NERMIN, GUNAY = "+994501110001", "+994501110002", "+994501110003", "+994501110004"
@@ -31,23 +40,24 @@ def azn(minor: int) -> str:
     return AZ.money(minor, "AZN")
 
 
-def postings(services) -> int:
+def postings(services: Services) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(func.count()).select_from(Txn))
+        return s.scalars(select(func.count()).select_from(Txn)).one()
 
 
-def position(services, code: str, phone: str):
+def position(services: Services, code: str, phone: str) -> Position:
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == code))
-        member = s.scalar(select(Member).where(Member.phone == phone))
+        group = s.scalars(select(Group).where(Group.code == code)).one()
+        member = s.scalars(select(Member).where(Member.phone == phone)).one()
         return ledger.member_position(s, group, member, ledger.group_today(group))
 
 
-def last(services, phone: str) -> str:
+def last(services: Services, phone: str) -> str:
     return texts_to(services, phone)[-1]
 
 
-def test_one_sms_for_the_group_replayed_three_times_posts_once(client, services, demo):
+def test_one_sms_for_the_group_replayed_three_times_posts_once(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     for _ in range(3):
         assert at_sms(client, TREASURER, "SAVE 3 200, 4 200 1 200", msg_id="ATXid_meeting").status_code == 200
     assert postings(services) == 3
@@ -61,7 +71,7 @@ def test_one_sms_for_the_group_replayed_three_times_posts_once(client, services,
     assert len(outbox(services)) == 3  # Faith, Esther, and the treasurer's one reply
 
 
-def test_receipts_in_each_members_language(client, services, demo):
+def test_receipts_in_each_members_language(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, AZ_TREASURER, "yığım 3 5 4 5")
     nermin = last(services, NERMIN)
     assert re.fullmatch(rf"Özünə Dəstək Qrupu Bərdə: {re.escape(azn(500))} əmanət alındı\. "
@@ -71,7 +81,8 @@ def test_receipts_in_each_members_language(client, services, demo):
     assert (row.kind, row.language, row.encoding, row.priority) == ("receipt", "az", "ucs2", 0)
 
 
-def test_one_bad_item_and_nothing_is_posted(client, services, demo):
+def test_one_bad_item_and_nothing_is_posted(client: FlaskClient, services: Services,
+                                            demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SAVE 3 200 4 150 1 200")
     assert postings(services) == 0
     reply = last(services, TREASURER)
@@ -80,14 +91,14 @@ def test_one_bad_item_and_nothing_is_posted(client, services, demo):
     assert texts_to(services, FAITH) == [] and texts_to(services, ESTHER) == []
 
 
-def test_the_same_member_twice_is_refused(client, services, demo):
+def test_the_same_member_twice_is_refused(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, TREASURER, f"SAVE 3 200 {FAITH} 200")
     assert postings(services) == 0
     assert last(services, TREASURER) == (f"SAVE: item 2 ({FAITH} 200): member 3 is already in item 1. "
                                          "Nothing was recorded.")
 
 
-def test_social_and_fines(client, services, demo):
+def test_social_and_fines(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SOCIAL 3 50 4 50")
     assert last(services, FAITH).startswith(f"Upendo Women Group: social fund {kes(5000)} received.")
     at_sms(client, TREASURER, "FINE 3 late")
@@ -100,9 +111,10 @@ def test_social_and_fines(client, services, demo):
     assert postings(services) == 4
 
 
-def test_undo_reverses_and_tells_the_member(client, services, demo):
+def test_undo_reverses_and_tells_the_member(client: FlaskClient, services: Services,
+                                            demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SAVE 3 200")
-    ref = re.search(r"Receipt (R\d+)", last(services, FAITH)).group(1)
+    ref = found(r"Receipt (R\d+)", last(services, FAITH)).group(1)
     at_sms(client, TREASURER, f"UNDO {ref} wrong member")
     assert last(services, TREASURER).startswith(f"UNDO: receipt {ref} cancelled, correction R")
     assert last(services, FAITH).startswith(f"Upendo Women Group: receipt {ref} of {kes(20000)} was cancelled")
@@ -112,11 +124,11 @@ def test_undo_reverses_and_tells_the_member(client, services, demo):
     assert postings(services) == 2
 
 
-def test_a_loan_from_request_to_repayment(client, services, demo):
+def test_a_loan_from_request_to_repayment(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SAVE 3 200 4 200 1 200")
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
-        faith = s.scalar(select(Member).where(Member.phone == FAITH))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
+        faith = s.scalars(select(Member).where(Member.phone == FAITH)).one()
         loan = ledger.request_loan(s, group, faith, 40000, purpose="trade", term=4, unit="week", key="ussd:test:1")
         loan_ref = loan.ref
     at_sms(client, TREASURER, f"APPROVE {loan_ref}")
@@ -138,11 +150,11 @@ def test_a_loan_from_request_to_repayment(client, services, demo):
     assert "Next instalment:" in balance
 
 
-def test_decline_in_azerbaijani(client, services, demo):
+def test_decline_in_azerbaijani(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, AZ_TREASURER, "yığım 3 5")
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "BERDE1"))
-        nermin = s.scalar(select(Member).where(Member.phone == NERMIN))
+        group = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
+        nermin = s.scalars(select(Member).where(Member.phone == NERMIN)).one()
         loan_ref = ledger.request_loan(s, group, nermin, 1000, purpose="farm", term=2, unit="month", key="u:1").ref
     at_sms(client, AZ_CHAIR, f"rədd {loan_ref} indi pul azdır")
     assert last(services, AZ_CHAIR) == f"DECLINE: {loan_ref} borcu rədd olundu."
@@ -150,19 +162,20 @@ def test_decline_in_azerbaijani(client, services, demo):
                                       "təsdiq olunmadı. indi pul azdır")
 
 
-def test_unknown_loan_or_another_groups_loan_is_refused(client, services, demo):
+def test_unknown_loan_or_another_groups_loan_is_refused(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, AZ_TREASURER, "yığım 3 5")
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "BERDE1"))
-        nermin = s.scalar(select(Member).where(Member.phone == NERMIN))
+        group = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
+        nermin = s.scalars(select(Member).where(Member.phone == NERMIN)).one()
         loan_ref = ledger.request_loan(s, group, nermin, 1000, purpose="farm", term=2, unit="month", key="u:2").ref
     at_sms(client, CHAIR, f"APPROVE {loan_ref}")  # Upendo's chair, Bərdə's loan
     assert last(services, CHAIR).startswith(f"APPROVE: item 1 ({loan_ref}): ")
     with services.db.transaction() as s:
-        assert ledger.get_loan(s, s.scalar(select(Group).where(Group.code == "BERDE1")), loan_ref).status.value == "requested"
+        assert ledger.get_loan(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one(), loan_ref).status.value == "requested"
 
 
-def test_close_makes_the_meeting_final(client, services, demo):
+def test_close_makes_the_meeting_final(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "SAVE 3 200")
     at_sms(client, TREASURER, "CLOSE")
     summary = f"4 of 4 came. In {kes(20000)}, out {kes(0)}. Cash box {kes(20000)}."
@@ -177,6 +190,7 @@ def test_close_makes_the_meeting_final(client, services, demo):
     (FAITH, "BAL", f"Upendo Women Group: your savings {kes(0)}."),
     (NERMIN, "qalıq", f"Özünə Dəstək Qrupu Bərdə: əmanətiniz {azn(0)}."),
 ])
-def test_balance_before_any_saving(client, services, demo, phone, text, expected):
+def test_balance_before_any_saving(client: FlaskClient, services: Services, demo: DemoPeople, phone: str,
+                                   text: str, expected: str) -> None:
     at_sms(client, phone, text)
     assert last(services, phone) == expected

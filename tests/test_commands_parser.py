@@ -36,7 +36,9 @@ items_strategy = st.lists(
 @given(command=st.sampled_from(ITEM_COMMANDS), language=st.sampled_from(["en", "az"]),
        style=st.integers(0, 2), items=items_strategy,
        between=st.sampled_from([" ", ", ", " , ", "; ", "\n", "   "]))
-def test_any_well_formed_items_message_reads_back(command, language, style, items, between):
+def test_any_well_formed_items_message_reads_back(
+        command: str, language: str, style: int, items: list[tuple[int, int, bool, str]],
+        between: str) -> None:
     keyword = aliases(REGISTRY[command], language)[-1]  # the language's own word when it has one
     text = spell(keyword, style) + " " + between.join(
         f"{who}{sep}{major(amount, grouped)}" for who, amount, grouped, sep in items)
@@ -48,7 +50,7 @@ def test_any_well_formed_items_message_reads_back(command, language, style, item
 
 @PROPERTY
 @given(st.text(max_size=200))
-def test_any_text_is_read_or_refused_with_a_reason(text):
+def test_any_text_is_read_or_refused_with_a_reason(text: str) -> None:
     try:
         parsed = parse(text, TABLE, "KES")
     except ParseError as exc:
@@ -61,13 +63,14 @@ def test_any_text_is_read_or_refused_with_a_reason(text):
 
 @PROPERTY
 @given(items=items_strategy, bad=st.integers(0, 24), junk=st.sampled_from(["abc", "5x", "-3", "0", "1.234"]))
-def test_one_bad_amount_is_named_by_its_position(items, bad, junk):
+def test_one_bad_amount_is_named_by_its_position(
+        items: list[tuple[int, int, bool, str]], bad: int, junk: str) -> None:
     bad = bad % len(items)
     parts = [f"{who} {major(amount, False)}" for who, amount, _, _ in items]
     parts[bad] = f"{items[bad][0]} {junk}"
     with pytest.raises(ParseError) as err:
         parse("SAVE " + " ".join(parts), TABLE, "KES")
-    assert err.value.code == "bad_amount" and err.value.item.index == bad + 1
+    assert err.value.code == "bad_amount" and err.value.item is not None and err.value.item.index == bad + 1
 
 
 # Every command, in English and in Azerbaijani (catalog aliases; accents optional).
@@ -134,7 +137,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("text, command, items, fields", CASES)
-def test_every_command_in_english_and_azerbaijani(text, command, items, fields):
+def test_every_command_in_english_and_azerbaijani(
+        text: str, command: str, items: list[tuple[str, int]], fields: dict[str, str]) -> None:
     parsed = parse(text, TABLE, "AZN")
     assert parsed.command == command
     assert [(i.who, i.amount) for i in parsed.items] == items
@@ -142,7 +146,7 @@ def test_every_command_in_english_and_azerbaijani(text, command, items, fields):
         assert getattr(parsed, name) == value
 
 
-def test_every_registered_command_has_a_case_in_both_languages():
+def test_every_registered_command_has_a_case_in_both_languages() -> None:
     covered = {command for _, command, _, _ in CASES}
     assert covered >= set(REGISTRY) - {"BC"}
     for command in REGISTRY.values():
@@ -162,7 +166,7 @@ def test_every_registered_command_has_a_case_in_both_languages():
     ("PAY 3 500", "unknown_command", None),
     ("   ", "empty", None),
 ])
-def test_malformed_messages_say_what_is_wrong(text, code, index):
+def test_malformed_messages_say_what_is_wrong(text: str, code: str, index: int | None) -> None:
     with pytest.raises(ParseError) as err:
         parse(text, TABLE, "KES")
     assert err.value.code == code
@@ -175,6 +179,6 @@ def test_malformed_messages_say_what_is_wrong(text, code, index):
     ("बचत 3 500", "SAVE"),
     ("BACHAT 3 500", "SAVE"),
 ])
-def test_hindi_keywords_with_vowel_signs_are_whole_words(text, english):
+def test_hindi_keywords_with_vowel_signs_are_whole_words(text: str, english: str) -> None:
     entry, typed, _rest = split_keyword(text, keyword_table(["hi"]))
     assert entry.command == english and typed == text.split(" ")[0]

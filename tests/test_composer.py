@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from rq import Queue
@@ -14,33 +15,41 @@ from outreach.models import Broadcast
 from tests.smskit import run_jobs
 from tests.test_console import ADMIN, COORD, add_staff, group_id, login, post
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
 @pytest.fixture
-def admin(client, services, demo):
+def admin(client: FlaskClient, services: Services, demo: DemoPeople) -> FlaskClient:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     assert login(client, *ADMIN).status_code == 303
     return client
 
 
 @pytest.fixture
-def coordinator(client, services, demo):
+def coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> FlaskClient:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     assert login(client, *COORD).status_code == 303
     return client
 
 
-def _broadcast(services, bid):
+def _broadcast(services: Services, bid: int) -> tuple[str, int, dict[str, str]]:
     with services.db.transaction() as s:
-        b = s.get(Broadcast, bid)
+        b = s.get_one(Broadcast, bid)
         return b.status.value, b.recipients, dict(b.messages)
 
 
-def test_the_recipient_count_and_one_text_box_per_language_before_anything_is_made(admin, services):
+def test_the_recipient_count_and_one_text_box_per_language_before_anything_is_made(
+        admin: FlaskClient, services: Services) -> None:
     page = "/console/broadcasts/new"
     html = admin.get(page).get_data(as_text=True)
     assert 'id="composer"' in html and "UPENDO" in html
@@ -57,7 +66,8 @@ def test_the_recipient_count_and_one_text_box_per_language_before_anything_is_ma
         assert s.scalar(select(func.count(Broadcast.id))) == 0  # counting made nothing
 
 
-def test_text_preview_shows_letters_encoding_segments_and_the_plain_saving(admin, services):
+def test_text_preview_shows_letters_encoding_segments_and_the_plain_saving(
+        admin: FlaskClient, services: Services) -> None:
     page = "/console/broadcasts/new"
     shape = post(admin, "/console/broadcasts/text-preview", {"lang": "vi", "text_vi": "Họp vào thứ Sáu lúc 8 giờ."},
                  page=page).get_data(as_text=True)
@@ -67,7 +77,7 @@ def test_text_preview_shows_letters_encoding_segments_and_the_plain_saving(admin
     assert "GSM7" in en and "2 SMS" in en and "plain letters" not in en
 
 
-def test_a_missing_language_is_refused_and_nothing_is_made(admin, services):
+def test_a_missing_language_is_refused_and_nothing_is_made(admin: FlaskClient, services: Services) -> None:
     r = post(admin, "/console/broadcasts", {"everyone": "1", "text_en": "Hello", "nonce": "n1"},
              page="/console/broadcasts/new")
     assert r.status_code == 400 and "Write the message in Azərbaycanca too." in r.get_data(as_text=True)
@@ -75,7 +85,8 @@ def test_a_missing_language_is_refused_and_nothing_is_made(admin, services):
         assert s.scalar(select(func.count(Broadcast.id))) == 0
 
 
-def test_compose_preview_with_cost_confirm_and_follow_to_the_end(admin, services):
+def test_compose_preview_with_cost_confirm_and_follow_to_the_end(
+        admin: FlaskClient, services: Services) -> None:
     texts = {"text_en": "Training on Friday.", "text_az": "Cümə günü təlim var.", "text_vi": "Thứ Sáu có tập huấn."}
     r = post(admin, "/console/broadcasts", {"everyone": "1", "nonce": "n2", **texts}, page="/console/broadcasts/new")
     assert r.status_code == 302
@@ -103,14 +114,14 @@ def test_compose_preview_with_cost_confirm_and_follow_to_the_end(admin, services
     assert actions == ["broadcast.draft", "broadcast.confirm"]
 
 
-def test_a_failed_broadcast_is_resumed_from_the_console(admin, services):
+def test_a_failed_broadcast_is_resumed_from_the_console(admin: FlaskClient, services: Services) -> None:
     r = post(admin, "/console/broadcasts", {"group": str(group_id(services, "UPENDO")), "nonce": "n3",
                                             "text_en": "Hi"}, page="/console/broadcasts/new")
     bid = int(r.headers["Location"].rsplit("/", 1)[1])
     post(admin, f"/console/broadcasts/{bid}/confirm", {}, page=f"/console/broadcasts/{bid}")
     run_jobs(services)
     with services.db.transaction() as s:
-        row = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "broadcast").limit(1))
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "broadcast").limit(1)).one()
         row.status, row.last_error = OutStatus.FAILED, "provider gave up"
     assert 'id="fig-failed">1<' in admin.get(f"/console/broadcasts/{bid}/progress").get_data(as_text=True)
     post(admin, f"/console/broadcasts/{bid}/resume", {}, page=f"/console/broadcasts/{bid}")
@@ -119,7 +130,8 @@ def test_a_failed_broadcast_is_resumed_from_the_console(admin, services):
     assert 'id="fig-failed">0<' in progress and 'id="fig-delivered">4<' in progress
 
 
-def test_a_coordinator_sends_only_to_her_groups_and_sees_only_her_broadcasts(coordinator, services, client):
+def test_a_coordinator_sends_only_to_her_groups_and_sees_only_her_broadcasts(
+        coordinator: FlaskClient, services: Services, client: FlaskClient) -> None:
     page = "/console/broadcasts/new"
     html = coordinator.get(page).get_data(as_text=True)
     assert "UPENDO" in html and "BERDE1" not in html

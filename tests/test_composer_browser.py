@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -15,11 +16,16 @@ from outreach.models import Broadcast, BroadcastStatus
 from tests.browser import console_login
 from tests.smskit import run_jobs
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser import Live, LiveServer
+
 ADMIN = ("+254700000001", "correct horse battery")
 
 
 def test_a_broadcast_in_two_languages_is_previewed_with_its_cost_confirmed_and_followed_to_100(
-        live_server, page):
+        live_server: LiveServer, page: Page) -> None:
     live = live_server(SMS_SEGMENT_PRICES="AZN=0.04")
     with live.services.db.transaction() as s:
         seed_demo(s, history=False)
@@ -53,7 +59,7 @@ def test_a_broadcast_in_two_languages_is_previewed_with_its_cost_confirmed_and_f
     assert page.locator("#progress-bar").get_attribute("value") == "100"
 
 
-def _handled(live, count: int) -> None:
+def _handled(live: Live, count: int) -> None:
     """Wait until the simulated phone's SMS reached the inbox, then run its command as the worker would."""
     import time
 
@@ -62,13 +68,13 @@ def _handled(live, count: int) -> None:
 
     for _ in range(100):
         with live.services.db.transaction() as s:
-            if s.scalar(select(func.count(InboxMessage.id))) >= count:
+            if s.scalars(select(func.count(InboxMessage.id))).one() >= count:
                 break
         time.sleep(0.1)
     run_commands(live.services)
 
 
-def test_bc_by_sms_on_the_simulated_phone_waits_for_yes(live_server, page):
+def test_bc_by_sms_on_the_simulated_phone_waits_for_yes(live_server: LiveServer, page: Page) -> None:
     live = live_server(WEBHOOK_TOKEN="browser-hook-token")
     with live.services.db.transaction() as s:
         seed_demo(s, history=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -16,75 +17,89 @@ from console.accounts import create_staff
 from console.models import AuditEntry, Staff
 from groups.models import Coordinator, Group, Member, Membership, Status
 from messaging.models import OutboxMessage
+from tests.found import found
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
+    from werkzeug.test import TestResponse
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
 
 ADMIN = ("+254700000001", "correct horse battery")
 COORD = ("+254712000099", "coordinator password")  # Joseph Otieno in the demo: UPENDO, region Kisumu
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
-def add_staff(services, phone, password, role, name="Staff Member", **kw):
+def add_staff(services: Services, phone: str, password: str, role: str, name: str = "Staff Member",
+              **kw: Any) -> int:
     with services.db.transaction() as s:
         return create_staff(s, phone=phone, password=password, role=role, name=name, **kw).id
 
 
-def client_from(app, addr):
+def client_from(app: Flask, addr: str) -> FlaskClient:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = addr
     return client
 
 
-def token(client, path="/console/login") -> str:
+def token(client: FlaskClient, path: str = "/console/login") -> str:
     html = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return found(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def login(client, phone, password):
+def login(client: FlaskClient, phone: str, password: str) -> TestResponse:
     return client.post("/console/login", data={"phone": phone, "password": password,
                                                "csrf_token": token(client)})
 
 
-def post(client, path, data, page=None, **kw):
+def post(client: FlaskClient, path: str, data: Mapping[str, object], page: str | None = None,
+         **kw: Any) -> TestResponse:
     return client.post(path, data={**data, "csrf_token": token(client, page or "/console/groups")}, **kw)
 
 
 @pytest.fixture
-def admin(client, services, demo):
+def admin(client: FlaskClient, services: Services, demo: DemoPeople) -> FlaskClient:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     assert login(client, *ADMIN).status_code == 303
     return client
 
 
 @pytest.fixture
-def coordinator(client, services, demo):
+def coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> FlaskClient:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     assert login(client, *COORD).status_code == 303
     return client
 
 
-def group_id(services, code):
+def group_id(services: Services, code: str) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(Group.id).where(Group.code == code))
+        return s.scalars(select(Group.id).where(Group.code == code)).one()
 
 
-def audit_actions(services):
+def audit_actions(services: Services) -> list[tuple[str, Any, Any]]:
     with services.db.transaction() as s:
         return [(e.action, e.before, e.after) for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
 
 
 # -- accounts and sessions ---------------------------------------------------------
 
-def test_cookies_are_secure_httponly_samesite_by_default(make_app, services):
+def test_cookies_are_secure_httponly_samesite_by_default(make_app: MakeApp, services: Services) -> None:
     client = make_app().test_client()
     resp = client.get("/console/login")
     cookie = resp.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_login_lands_on_the_dashboard_and_logout_ends_the_session(client, services):
+def test_login_lands_on_the_dashboard_and_logout_ends_the_session(
+        client: FlaskClient, services: Services) -> None:
     add_staff(services, *ADMIN, "admin")
     resp = login(client, *ADMIN)
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/console/")
@@ -94,23 +109,24 @@ def test_login_lands_on_the_dashboard_and_logout_ends_the_session(client, servic
     assert client.get("/console/").status_code == 302
 
 
-def test_the_password_is_stored_as_an_argon2id_hash(services):
+def test_the_password_is_stored_as_an_argon2id_hash(services: Services) -> None:
     add_staff(services, *ADMIN, "admin")
     with services.db.transaction() as s:
-        stored = s.scalar(select(Staff.password_hash))
+        stored = s.scalars(select(Staff.password_hash)).one()
     assert stored.startswith("$argon2id$") and ADMIN[1] not in stored
 
 
-def test_a_new_password_ends_older_sessions(admin, services, make_app):
+def test_a_new_password_ends_older_sessions(admin: FlaskClient, services: Services,
+                                            make_app: MakeApp) -> None:
     other = services  # same app
     from console.accounts import set_password
 
     with other.db.transaction() as s:
-        set_password(s, s.scalar(select(Staff)), "another good password")
+        set_password(s, s.scalars(select(Staff)).one(), "another good password")
     assert admin.get("/console/").status_code == 302
 
 
-def test_the_lock_counts_per_account_whatever_the_address(make_app, services):
+def test_the_lock_counts_per_account_whatever_the_address(make_app: MakeApp, services: Services) -> None:
     app = make_app(CONSOLE_SECURE_COOKIES=False, CONSOLE_LOGIN_LIMIT="2 per 15 minutes")
     add_staff(services, *ADMIN, "admin")
     for addr in ("10.0.0.1", "10.0.0.2"):
@@ -123,7 +139,7 @@ def test_the_lock_counts_per_account_whatever_the_address(make_app, services):
     assert login(c2, "+254700000002", "another good password").status_code == 303  # other accounts still log in
 
 
-def test_the_lock_counts_per_address_across_accounts(make_app, services):
+def test_the_lock_counts_per_address_across_accounts(make_app: MakeApp, services: Services) -> None:
     app = make_app(CONSOLE_SECURE_COOKIES=False, CONSOLE_ADDRESS_LIMIT="3 per 15 minutes")
     add_staff(services, *ADMIN, "admin")
     c = client_from(app, "10.9.9.9")
@@ -132,7 +148,7 @@ def test_the_lock_counts_per_address_across_accounts(make_app, services):
     assert login(c, *ADMIN).status_code == 429
 
 
-def test_staff_add_command(runner, services):
+def test_staff_add_command(runner: FlaskCliRunner, services: Services) -> None:
     result = runner.invoke(args=["staff", "add", "0712000123", "Wanjiru", "--role", "coordinator",
                                  "--password", "long enough password", "--region", "Kisumu"])
     assert result.exit_code != 0 and "phone" in result.output  # a local number needs no country here: refused
@@ -145,14 +161,14 @@ def test_staff_add_command(runner, services):
                            input="prompted password\nprompted password\n")
     assert result.exit_code == 0, result.output
     with services.db.transaction() as s:
-        coord = s.scalar(select(Coordinator).where(Coordinator.phone == "+254712000123"))
+        coord = s.scalars(select(Coordinator).where(Coordinator.phone == "+254712000123")).one()
         assert coord.regions == ["Kisumu"]
         assert s.scalar(select(func.count(Staff.id))) == 2
 
 
 # -- scope ---------------------------------------------------------------------------
 
-def test_a_coordinator_sees_only_her_groups(coordinator, services):
+def test_a_coordinator_sees_only_her_groups(coordinator: FlaskClient, services: Services) -> None:
     listing = coordinator.get("/console/groups").get_data(as_text=True)
     assert "Upendo Women Group" in listing and "BERDE1" not in listing
     assert coordinator.get(f"/console/groups/{group_id(services, 'UPENDO')}").status_code == 200
@@ -168,7 +184,8 @@ def test_a_coordinator_sees_only_her_groups(coordinator, services):
 
 # -- CSRF ----------------------------------------------------------------------------
 
-def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(admin, services):
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
+        admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     resp = admin.post(f"/console/groups/{gid}/members", data={"phone": "+254712000555", "name": "No Token"})
     assert resp.status_code == 400
@@ -177,7 +194,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(admin, ser
     assert admin.post("/console/logout").status_code == 400
 
 
-def test_webhooks_need_no_csrf_token(client, demo):
+def test_webhooks_need_no_csrf_token(client: FlaskClient, demo: DemoPeople) -> None:
     resp = client.post("/ussd/africastalking", data={"sessionId": "s1", "phoneNumber": "+254712000003",
                                                       "serviceCode": "*384*123#", "text": ""})
     assert resp.get_data(as_text=True).startswith("CON ")
@@ -185,7 +202,7 @@ def test_webhooks_need_no_csrf_token(client, demo):
 
 # -- groups ----------------------------------------------------------------------------
 
-def test_groups_search_and_filters(admin):
+def test_groups_search_and_filters(admin: FlaskClient) -> None:
     assert "Upendo" in admin.get("/console/groups?q=upen").get_data(as_text=True)
     page = admin.get("/console/groups?kind=vsla").get_data(as_text=True)
     assert "BANPHO" in page and "UPENDO" not in page
@@ -195,7 +212,8 @@ def test_groups_search_and_filters(admin):
     assert "<html" not in partial.get_data(as_text=True) and "UPENDO" in partial.get_data(as_text=True)
 
 
-def test_create_a_group_refuses_bad_fields_then_creates_and_audits(admin, services):
+def test_create_a_group_refuses_bad_fields_then_creates_and_audits(
+        admin: FlaskClient, services: Services) -> None:
     bad = post(admin, "/console/groups/new", {"code": "NEW1", "name": "", "kind": "shg", "currency": "KES",
                                               "country": "KE", "language": "en", "timezone": "Mars/Base",
                                               "meeting_weekday": "2", "meeting_time": "25:00",
@@ -207,7 +225,8 @@ def test_create_a_group_refuses_bad_fields_then_creates_and_audits(admin, servic
     text = bad.get_data(as_text=True)
     for words in ("A group needs a name.", "Mars/Base is not a time zone", "HH:MM", "is not an amount"):
         assert words in text
-    assert group_id(services, "NEW1") is None
+    with services.db.transaction() as s:
+        assert s.scalar(select(Group.id).where(Group.code == "NEW1")) is None
     good = post(admin, "/console/groups/new", {"code": "new1", "name": "New Hope", "kind": "shg",
                                                "currency": "KES", "country": "KE", "language": "sw",
                                                "timezone": "Africa/Nairobi", "region": "Kisumu",
@@ -219,7 +238,7 @@ def test_create_a_group_refuses_bad_fields_then_creates_and_audits(admin, servic
                 page="/console/groups/new")
     assert good.status_code == 303
     with services.db.transaction() as s:
-        g = s.scalar(select(Group).where(Group.code == "NEW1"))
+        g = s.scalars(select(Group).where(Group.code == "NEW1")).one()
         assert (g.saving_amount, g.social_fund_amount, g.service_charge_bp, g.language) == (20000, 5000, 200, "sw")
     assert audit_actions(services)[-1][0] == "group.create"
     again = post(admin, "/console/groups/new", {"code": "NEW1", "name": "Twice", "kind": "shg", "currency": "KES",
@@ -232,7 +251,7 @@ def test_create_a_group_refuses_bad_fields_then_creates_and_audits(admin, servic
     assert again.status_code == 400 and "The group code NEW1 is taken." in again.get_data(as_text=True)
 
 
-def test_a_coordinators_new_group_is_hers(coordinator, services):
+def test_a_coordinators_new_group_is_hers(coordinator: FlaskClient, services: Services) -> None:
     resp = post(coordinator, "/console/groups/new", {
         "code": "MINE", "name": "Mine", "kind": "vsla", "currency": "KES", "country": "KE", "language": "en",
         "timezone": "Africa/Nairobi", "region": "Elsewhere", "meeting_weekday": "0", "meeting_time": "10:00",
@@ -243,10 +262,11 @@ def test_a_coordinators_new_group_is_hers(coordinator, services):
     assert coordinator.get(resp.headers["Location"]).status_code == 200
 
 
-def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin, services):
+def test_edit_a_group_audits_before_and_after_and_replans_reminders(
+        admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         g.next_reminder_at = g.created_at
     form = admin.get(f"/console/groups/{gid}/edit").get_data(as_text=True)
     assert 'value="200"' in form  # the saving rule in major units
@@ -257,7 +277,7 @@ def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin, servi
                   loan_limit_multiplier="3", service_charge="2")
     assert post(admin, f"/console/groups/{gid}/edit", fields).status_code == 303
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         assert g.meeting_weekday == 4 and g.next_reminder_at is None and g.saving_amount == 20000
     action, before, after = audit_actions(services)[-1]
     assert action == "group.edit" and before == {"meeting_weekday": 1} and after == {"meeting_weekday": 4}
@@ -270,7 +290,7 @@ def test_edit_a_group_audits_before_and_after_and_replans_reminders(admin, servi
 
 # -- members -------------------------------------------------------------------------
 
-def test_add_edit_and_remove_a_member(admin, services):
+def test_add_edit_and_remove_a_member(admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     bad = post(admin, f"/console/groups/{gid}/members", {"phone": "12", "name": "Short", "role": "member"})
     assert bad.status_code == 303
@@ -279,7 +299,7 @@ def test_add_edit_and_remove_a_member(admin, services):
                                                         "language": "sw"})
     assert ok.status_code == 303
     with services.db.transaction() as s:
-        m = s.scalar(select(Membership).join(Member).where(Member.phone == "+254712000777"))
+        m = s.scalars(select(Membership).join(Member).where(Member.phone == "+254712000777")).one()
         mid, number = m.id, m.number
     resp = post(admin, f"/console/groups/{gid}/members/{mid}/edit",
                 {"name": "Akinyi Otieno", "number": str(number), "role": "treasurer", "language": "sw"})
@@ -289,23 +309,23 @@ def test_add_edit_and_remove_a_member(admin, services):
     assert taken.status_code == 400 and "Member number 1 is taken" in taken.get_data(as_text=True)
     assert post(admin, f"/console/groups/{gid}/members/{mid}/remove", {}).status_code == 303
     with services.db.transaction() as s:
-        m = s.get(Membership, mid)
+        m = s.get_one(Membership, mid)
         assert (m.member.name, m.role.value, m.status) == ("Akinyi Otieno", "treasurer", Status.INACTIVE)
     assert [a for a, _b, _c in audit_actions(services)] == ["member.add", "member.edit", "member.remove"]
 
 
-def test_member_page_and_pin_reset(admin, services):
+def test_member_page_and_pin_reset(admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     with services.db.transaction() as s:
-        member = s.scalar(select(Member).where(Member.phone == "+254712000003"))
+        member = s.scalars(select(Member).where(Member.phone == "+254712000003")).one()
         member.pin_hash, member.pin_locked, mid = "x", True, member.id
     page = admin.get(f"/console/groups/{gid}/members/{mid}").get_data(as_text=True)
     assert "Faith Njeri" in page and "Locked after wrong tries." in page
     assert post(admin, f"/console/groups/{gid}/members/{mid}/reset-pin", {}).status_code == 303
     with services.db.transaction() as s:
-        member = s.get(Member, mid)
+        member = s.get_one(Member, mid)
         assert member.pin_hash is None and not member.pin_locked
-        sms = s.scalar(select(OutboxMessage).where(OutboxMessage.member_id == mid))
+        sms = s.scalars(select(OutboxMessage).where(OutboxMessage.member_id == mid)).one()
         assert "PIN was reset" in sms.text
     assert audit_actions(services)[-1][0] == "member.reset_pin"
     assert "PIN was reset" in admin.get(f"/console/groups/{gid}/members/{mid}").get_data(as_text=True)
@@ -315,18 +335,19 @@ def test_member_page_and_pin_reset(admin, services):
 
 # -- import ---------------------------------------------------------------------------
 
-def _upload(client, gid, name, data):
+def _upload(client: FlaskClient, gid: int, name: str, data: bytes) -> TestResponse:
     return client.post(f"/console/groups/{gid}/import", data={
         "csrf_token": token(client, f"/console/groups/{gid}/import"), "file": (io.BytesIO(data), name)},
         content_type="multipart/form-data")
 
 
-def _members(services, gid):
+def _members(services: Services, gid: int) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(func.count(Membership.id)).where(Membership.group_id == gid))
+        return s.scalars(select(func.count(Membership.id)).where(Membership.group_id == gid)).one()
 
 
-def test_import_previews_every_bad_row_and_writes_nothing_until_confirmed(admin, services):
+def test_import_previews_every_bad_row_and_writes_nothing_until_confirmed(
+        admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     before = _members(services, gid)
     data = (b"phone,name,role\n0712000801,Amani,member\n0712,Too Short,member\n"
@@ -336,7 +357,7 @@ def test_import_previews_every_bad_row_and_writes_nothing_until_confirmed(admin,
     assert resp.status_code == 200 and "2 good rows, 2 bad rows" in page
     assert "Bad phone number 0712" in page and "The role boss is not one of" in page
     assert _members(services, gid) == before
-    tok = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    tok = found(r'name="token" value="([^"]+)"', page).group(1)
     refused = post(admin, f"/console/groups/{gid}/import/confirm", {"token": tok, "mode": "all"})
     assert refused.status_code == 303 and _members(services, gid) == before
     assert "Nothing was imported: 2 rows are bad" in admin.get(refused.headers["Location"]).get_data(as_text=True)
@@ -348,7 +369,7 @@ def test_import_previews_every_bad_row_and_writes_nothing_until_confirmed(admin,
     assert "expired" in admin.get(again.headers["Location"]).get_data(as_text=True)
 
 
-def test_import_from_xlsx(admin, services):
+def test_import_from_xlsx(admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     book = Workbook()
     sheet = book.active
@@ -359,14 +380,14 @@ def test_import_from_xlsx(admin, services):
     book.save(buf)
     page = _upload(admin, gid, "members.xlsx", buf.getvalue()).get_data(as_text=True)
     assert "2 good rows, 0 bad rows" in page
-    tok = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    tok = found(r'name="token" value="([^"]+)"', page).group(1)
     post(admin, f"/console/groups/{gid}/import/confirm", {"token": tok, "mode": "all"})
     with services.db.transaction() as s:
-        m = s.scalar(select(Membership).join(Member).where(Member.phone == "+254712000901"))
+        m = s.scalars(select(Membership).join(Member).where(Member.phone == "+254712000901")).one()
         assert (m.number, m.role.value) == (40, "secretary")
 
 
-def test_import_refuses_a_file_without_phone_and_name(admin, services):
+def test_import_refuses_a_file_without_phone_and_name(admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     resp = _upload(admin, gid, "x.csv", b"who,what\n1,2\n")
     assert resp.status_code == 400 and "needs the columns name, phone" in resp.get_data(as_text=True)
@@ -374,7 +395,7 @@ def test_import_refuses_a_file_without_phone_and_name(admin, services):
 
 # -- exports ---------------------------------------------------------------------------
 
-def test_exports_open_as_csv_and_xlsx(admin, services):
+def test_exports_open_as_csv_and_xlsx(admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     resp = admin.get(f"/console/export/members.csv?group_id={gid}")
     assert resp.headers["Content-Disposition"].startswith("attachment")
@@ -388,7 +409,7 @@ def test_exports_open_as_csv_and_xlsx(admin, services):
     assert admin.get("/console/export/nothing.csv").status_code == 404
 
 
-def test_an_export_cannot_smuggle_a_formula(admin, services):
+def test_an_export_cannot_smuggle_a_formula(admin: FlaskClient, services: Services) -> None:
     gid = group_id(services, "UPENDO")
     post(admin, f"/console/groups/{gid}/members", {"phone": "0712000999", "name": "=HYPERLINK(1)", "role": "member"})
     text = admin.get(f"/console/export/members.csv?group_id={gid}").get_data().decode("utf-8-sig")
@@ -400,7 +421,7 @@ def test_an_export_cannot_smuggle_a_formula(admin, services):
 
 # -- staff admin and language -------------------------------------------------------------
 
-def test_admin_adds_a_coordinator_and_gives_her_a_group(admin, services):
+def test_admin_adds_a_coordinator_and_gives_her_a_group(admin: FlaskClient, services: Services) -> None:
     resp = post(admin, "/console/staff", {"phone": "+254712000321", "name": "Neema", "role": "coordinator",
                                           "regions": "", "language": "sw", "password": "neema password"},
                 page="/console/staff")
@@ -422,7 +443,7 @@ def test_admin_adds_a_coordinator_and_gives_her_a_group(admin, services):
     assert actions == ["staff.create", "staff.edit", "staff.edit"]
 
 
-def test_an_admin_cannot_lock_herself_out(admin, services):
+def test_an_admin_cannot_lock_herself_out(admin: FlaskClient, services: Services) -> None:
     with services.db.transaction() as s:
         sid = s.scalar(select(Staff.id))
     resp = post(admin, f"/console/staff/{sid}", {"name": "Amina", "role": "coordinator", "language": "en"},
@@ -430,14 +451,14 @@ def test_an_admin_cannot_lock_herself_out(admin, services):
     assert resp.status_code == 400
 
 
-def test_the_language_is_kept_on_her_account(admin, services):
+def test_the_language_is_kept_on_her_account(admin: FlaskClient, services: Services) -> None:
     post(admin, "/console/language", {"lang": "ru", "next": "/console/groups"})
     assert "Группы" in admin.get("/console/groups").get_data(as_text=True)
     with services.db.transaction() as s:
         assert s.scalar(select(Staff.language)) == "ru"
 
 
-def test_a_session_ends_when_its_time_is_up(admin, monkeypatch):
+def test_a_session_ends_when_its_time_is_up(admin: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
     import itsdangerous.timed
@@ -449,7 +470,7 @@ def test_a_session_ends_when_its_time_is_up(admin, monkeypatch):
     assert resp.status_code == 302 and "/console/login" in resp.headers["Location"]
 
 
-def test_pages_are_small_and_their_assets_cached(admin, services):
+def test_pages_are_small_and_their_assets_cached(admin: FlaskClient, services: Services) -> None:
     page = admin.get(f"/console/groups/{group_id(services, 'UPENDO')}")
     html = page.get_data(as_text=True)
     assert len(page.get_data()) < 30_000  # a slow phone link: one small HTML page ...

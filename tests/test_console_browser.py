@@ -1,18 +1,30 @@
 """The console in a real browser (Chromium driven by Playwright): see tests/browser.py."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from console.accounts import create_staff
 from tests.browser import console_login
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from playwright.sync_api import Page
+
+    from console.models import Staff
+    from services import Services
+    from tests.browser import LiveServer
 
 ADMIN = ("+254700000001", "correct horse battery")
 
 
-def add_staff(services, phone=ADMIN[0], password=ADMIN[1], role="admin", name="Amina Admin", **kw):
+def add_staff(services: Services, phone: str = ADMIN[0], password: str = ADMIN[1], role: str = "admin",
+              name: str = "Amina Admin", **kw: Any) -> Staff:
     with services.db.transaction() as s:
         return create_staff(s, phone=phone, password=password, role=role, name=name, **kw)
 
 
-def test_log_in_and_out(live_server, page):
+def test_log_in_and_out(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     add_staff(live.services)
     page.goto(f"{live.url}/console/")
@@ -27,7 +39,7 @@ def test_log_in_and_out(live_server, page):
     assert "/console/login" in page.url  # the session is gone
 
 
-def test_wrong_password_then_the_lock(live_server, page):
+def test_wrong_password_then_the_lock(live_server: LiveServer, page: Page) -> None:
     live = live_server(CONSOLE_LOGIN_LIMIT="3 per 15 minutes")
     add_staff(live.services)
     for _ in range(3):
@@ -43,32 +55,32 @@ def test_wrong_password_then_the_lock(live_server, page):
 COORD = ("+254712000099", "coordinator password")  # Joseph Otieno in the demo: UPENDO, region Kisumu
 
 
-def _group_id(services, code):
+def _group_id(services: Services, code: str) -> int:
     from sqlalchemy import select
 
     from groups.models import Group
 
     with services.db.transaction() as s:
-        return s.scalar(select(Group.id).where(Group.code == code))
+        return s.scalars(select(Group.id).where(Group.code == code)).one()
 
 
-def _members(services, gid):
+def _members(services: Services, gid: int) -> int:
     from sqlalchemy import func, select
 
     from groups.models import Membership
 
     with services.db.transaction() as s:
-        return s.scalar(select(func.count(Membership.id)).where(Membership.group_id == gid))
+        return s.scalars(select(func.count(Membership.id)).where(Membership.group_id == gid)).one()
 
 
-def _seed_demo(services):
+def _seed_demo(services: Services) -> None:
     from groups.demo import seed_demo
 
     with services.db.transaction() as s:
         seed_demo(s)
 
 
-def test_a_coordinator_cannot_open_another_coordinators_group(live_server, page):
+def test_a_coordinator_cannot_open_another_coordinators_group(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     _seed_demo(live.services)
     add_staff(live.services, *COORD, role="coordinator", name="Joseph Otieno")
@@ -77,13 +89,13 @@ def test_a_coordinator_cannot_open_another_coordinators_group(live_server, page)
     assert page.locator("#groups-table tbody tr").count() == 1
     assert "UPENDO" in page.locator("#groups-table").inner_text()
     response = page.goto(f"{live.url}/console/groups/{_group_id(live.services, 'BERDE1')}")
-    assert response.status == 404
+    assert response is not None and response.status == 404
     assert page.locator("h1").inner_text() == "Not found"
     response = page.goto(f"{live.url}/console/groups/{_group_id(live.services, 'UPENDO')}")
-    assert response.status == 200 and "Upendo Women Group" in page.locator("#group-name").inner_text()
+    assert response is not None and response.status == 200 and "Upendo Women Group" in page.locator("#group-name").inner_text()
 
 
-def test_a_form_posted_without_its_csrf_token_is_refused(live_server, page):
+def test_a_form_posted_without_its_csrf_token_is_refused(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     _seed_demo(live.services)
     add_staff(live.services)
@@ -101,7 +113,8 @@ def test_a_form_posted_without_its_csrf_token_is_refused(live_server, page):
     assert _members(live.services, gid) == before
 
 
-def test_a_group_created_in_the_console_is_dialled_at_once_over_ussd(live_server, page):
+def test_a_group_created_in_the_console_is_dialled_at_once_over_ussd(
+        live_server: LiveServer, page: Page) -> None:
     live = live_server()
     add_staff(live.services)
     console_login(page, live.url, *ADMIN)
@@ -131,7 +144,8 @@ def test_a_group_created_in_the_console_is_dialled_at_once_over_ussd(live_server
     assert "Akiba yangu" in text and "Mkutano wa leo" in text, text
 
 
-def test_a_csv_with_one_bad_row_is_previewed_and_refused(live_server, page, tmp_path):
+def test_a_csv_with_one_bad_row_is_previewed_and_refused(
+        live_server: LiveServer, page: Page, tmp_path: Path) -> None:
     live = live_server()
     _seed_demo(live.services)
     add_staff(live.services)
@@ -158,7 +172,7 @@ def test_a_csv_with_one_bad_row_is_previewed_and_refused(live_server, page, tmp_
     assert _members(live.services, gid) == before
 
 
-def test_an_export_downloads_and_opens(live_server, page):
+def test_an_export_downloads_and_opens(live_server: LiveServer, page: Page) -> None:
     import csv
     import io
 
@@ -185,7 +199,7 @@ def test_an_export_downloads_and_opens(live_server, page):
     assert values[1][2] == "+994501110001"
 
 
-def test_the_group_search_updates_as_she_types(live_server, page):
+def test_the_group_search_updates_as_she_types(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     _seed_demo(live.services)
     add_staff(live.services)

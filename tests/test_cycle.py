@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 import time_machine
@@ -21,11 +22,21 @@ from groups.service import add_member, create_group
 from i18n import LANGUAGES, translator
 from ledger.models import Attendance, Cycle, Meeting, ShareOutRequest, Txn
 from messaging.models import OutboxMessage
+from tests.found import found
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 from text.gsm7 import shape
 from text.plain import PLAIN_READABLE, plain_letters
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+
+    from services import Services
+
+T = TypeVar("T")
 EN = translator("en")
 START = dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC)  # a Monday, 11:00 in Nairobi
 PIN = "4071"
@@ -36,7 +47,7 @@ def kes(minor: int) -> str:
 
 
 @contextmanager
-def meeting(week: int):
+def meeting(week: int) -> Iterator[None]:
     """The clock at the group's meeting, ``week`` weeks after the first one."""
     with time_machine.travel(START + dt.timedelta(weeks=week), tick=True):
         yield
@@ -45,7 +56,7 @@ def meeting(week: int):
 class Group_:
     """One group's phones: SMS in, what each phone was sent."""
 
-    def __init__(self, client, services, code: str, people: dict[int, str]) -> None:
+    def __init__(self, client: FlaskClient, services: Services, code: str, people: dict[int, str]) -> None:
         self.client, self.services, self.code, self.people = client, services, code, people
 
     def sms(self, number: int, text: str) -> list[str]:
@@ -97,13 +108,14 @@ class Group_:
         assert "Choose a new 4-digit PIN" in phone.screen, phone.screen
         phone.walk(PIN, PIN)
 
-    def read(self, fn):
+    def read(self, fn: Callable[[Session, Group], T]) -> T:
         with self.services.db.transaction() as s:
-            group = s.scalar(select(Group).where(Group.code == self.code))
+            group = s.scalars(select(Group).where(Group.code == self.code)).one()
             return fn(s, group)
 
 
-def _setup(services, code: str, kind: str, people: list[tuple[str, str, str]], **rules) -> dict[int, str]:
+def _setup(services: Services, code: str, kind: str, people: list[tuple[str, str, str]],
+           **rules: Any) -> dict[int, str]:
     with services.db.transaction() as s:
         group = create_group(s, code=code, name=f"{code.title()} Group", kind=kind, currency="KES", country="KE",
                              timezone="Africa/Nairobi", meeting_weekday=0, meeting_time=dt.time(11, 0), **rules)
@@ -124,7 +136,7 @@ def _books_sound(g: Group_) -> None:
     assert g.read(lambda s, group: sum(line.balance for line in ledger.trial_balance(s, group))) == 0
 
 
-def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
+def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client: FlaskClient, services: Services) -> None:
     people = [("+254711100001", "Amina Odhiambo", "treasurer"), ("+254711100002", "Bahati Wafula", "chair"),
               ("+254711100003", "Chiku Atieno", "member"), ("+254711100004", "Dalila Akinyi", "member"),
               ("+254711100005", "Eshe Kemunto", "member"), ("+254711100006", "Furaha Nafula", "member")]
@@ -194,7 +206,7 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
         assert text.startswith(f"SHAREOUT preview: cash box {kes(cash)}, ")
         assert "#3 Chiku:" in text and f"(loan {kes(25000)} taken off)" in text  # 550 owed, 300 repaid
         assert "#6" not in text  # she left with her savings
-        code = re.search(r"send SHAREOUT (\d{4}) within 30 minutes", text).group(1)
+        code = found(r"send SHAREOUT (\d{4}) within 30 minutes", text).group(1)
         assert g.last(2).startswith("Kassa: the treasurer started the share-out, ")
         assert g.reply(2, "HOLD") == "HOLD: the share-out is on hold. Nothing was paid out."
         assert g.last(1) == "Kassa: the chair put the share-out on hold. Nothing was paid out."
@@ -202,7 +214,7 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
         assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Txn).where(
             Txn.kind == "share_out"))) == 0
         again = "\n".join(g.sms(1, "shareout"))
-        code = re.search(r"send SHAREOUT (\d{4})", again).group(1)
+        code = found(r"send SHAREOUT (\d{4})", again).group(1)
         assert g.reply(1, "SHAREOUT 0000" if code != "0000" else "SHAREOUT 0001").endswith(
             "is not the share-out code.")
         social = g.read(lambda s, group: ledger.group_summary(s, group).social_fund)
@@ -240,7 +252,8 @@ def test_a_vsla_cycle_from_the_first_shares_to_the_share_out(client, services):
         assert attendance == 1  # Dalila, once
 
 
-def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(client, services):
+def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(
+        client: FlaskClient, services: Services) -> None:
     people = [("+254722200001", "Grace Wanjiku", "treasurer"), ("+254722200002", "Mary Achieng", "chair"),
               ("+254722200003", "Faith Njeri", "member"), ("+254722200004", "Esther Mutua", "member"),
               ("+254722200005", "Joy Chebet", "member")]
@@ -333,13 +346,13 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(clie
         assert g.read(lambda s, group: s.scalar(select(func.count()).select_from(Meeting).where(
             Meeting.group_id == group.id, Meeting.on == dt.date(2027, 1, 25)))) == 0  # cancelled: nothing held
         _books_sound(g)
-        assert g.read(lambda s, group: s.get(Member, 1).name) == "Grace Wanjiku"
+        assert g.read(lambda s, group: s.get_one(Member, 1).name) == "Grace Wanjiku"
 
 
 # -- every new SMS fits, in every language (the budgets of tests/test_languages.py) ------------
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_every_cycle_sms_fits_in_every_language(client, services, lang):
+def test_every_cycle_sms_fits_in_every_language(client: FlaskClient, services: Services, lang: str) -> None:
     from tests.test_languages import CHAIR, HUONG, LAN, TREASURER, _group
 
     with services.db.transaction() as s:
@@ -364,7 +377,7 @@ def test_every_cycle_sms_fits_in_every_language(client, services, lang):
     assert all(r.language == lang for r in rows)
 
 
-def _all(services) -> list[OutboxMessage]:
+def _all(services: Services) -> list[OutboxMessage]:
     with services.db.transaction() as s:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
@@ -372,12 +385,12 @@ def _all(services) -> list[OutboxMessage]:
 # -- refusals: each answers why and changes nothing ---------------------------------------------
 
 def _counts(g: Group_) -> tuple[int, int]:
-    return g.read(lambda s, group: (s.scalar(select(func.count()).select_from(Txn)),
-                                    s.scalar(select(func.count()).select_from(Membership).where(
-                                        Membership.status == Status.ACTIVE))))
+    return g.read(lambda s, group: (s.scalars(select(func.count()).select_from(Txn)).one(),
+                                    s.scalars(select(func.count()).select_from(Membership).where(
+                                        Membership.status == Status.ACTIVE)).one()))
 
 
-def test_share_out_refusals_expiry_and_hold(client, services):
+def test_share_out_refusals_expiry_and_hold(client: FlaskClient, services: Services) -> None:
     people = [("+254733300001", "Amina Odhiambo", "treasurer"), ("+254733300002", "Bahati Wafula", "chair"),
               ("+254733300003", "Chiku Atieno", "member")]
     with meeting(0):
@@ -401,7 +414,7 @@ def test_share_out_refusals_expiry_and_hold(client, services):
         assert g.reply(1, "LEAVE 3") == owes
         g.sms(1, "REPAY 3 250")
         before = _counts(g)
-        code = re.search(r"SHAREOUT (\d{4})", "\n".join(g.sms(1, "SHAREOUT"))).group(1)
+        code = found(r"SHAREOUT (\d{4})", "\n".join(g.sms(1, "SHAREOUT"))).group(1)
     with time_machine.travel(START + dt.timedelta(minutes=31), tick=True):
         assert g.reply(1, f"SHAREOUT {code}") == "The share-out code has expired. Send SHAREOUT for a new one."
         assert g.reply(2, "HOLD") == "No share-out is waiting. The treasurer starts one with SHAREOUT."
@@ -409,7 +422,7 @@ def test_share_out_refusals_expiry_and_hold(client, services):
         assert g.read(lambda s, group: ledger.group_summary(s, group).cycle) == 1
 
 
-def test_leaving_grants_and_attendance_refusals(client, services):
+def test_leaving_grants_and_attendance_refusals(client: FlaskClient, services: Services) -> None:
     people = [("+254744400001", "Grace Wanjiku", "treasurer"), ("+254744400002", "Mary Achieng", "chair"),
               ("+254744400003", "Faith Njeri", "member"), ("+254744400004", "Esther Mutua", "member")]
     with meeting(0):

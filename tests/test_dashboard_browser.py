@@ -3,6 +3,7 @@ SMS, run through the webhook and the real job path, its figures equal ``flask le
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -13,13 +14,19 @@ from groups.models import Group, Member
 from ledger.models import Txn, TxnKind
 from messaging.models import OutboxMessage, OutStatus
 from tests.browser import console_login
+from tests.found import found
 from tests.smskit import run_jobs
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser import Live, LiveServer
 
 ADMIN = ("+254700000001", "correct horse battery")
 TREASURER, CHAIR, FAITH = "+254712000001", "+254712000002", "+254712000003"
 
 
-def sms(live, phone: str, text: str) -> None:
+def sms(live: Live, phone: str, text: str) -> None:
     """An SMS as Africa's Talking posts it; then the worker runs the queued jobs (command, replies)."""
     client = live.app.test_client()
     form = {"from": phone, "to": "12345", "text": text, "date": "2026-11-30 09:00:00",
@@ -28,17 +35,17 @@ def sms(live, phone: str, text: str) -> None:
     run_jobs(live.services)
 
 
-def summary_lines(live) -> dict[str, str]:
+def summary_lines(live: Live) -> dict[str, str]:
     result = live.app.test_cli_runner().invoke(args=["ledger", "summary", "UPENDO"])
     assert result.exit_code == 0, result.output
     return {m.group(1): m.group(2).strip() for m in re.finditer(r"^  (.+?)\s{2,}(.+)$", result.output, re.M)}
 
 
 def percent(text: str) -> float:
-    return float(re.search(r"[\d.]+", text.replace(",", "")).group(0))
+    return float(found(r"[\d.]+", text.replace(",", "")).group(0))
 
 
-def test_dashboard_equals_ledger_summary_after_treasurer_sms(live_server, page):
+def test_dashboard_equals_ledger_summary_after_treasurer_sms(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     services = live.services
     with services.db.transaction() as s:  # empty books: every figure comes from the SMS below
@@ -49,15 +56,15 @@ def test_dashboard_equals_ledger_summary_after_treasurer_sms(live_server, page):
     sms(live, TREASURER, "FINE 3 late")
     sms(live, TREASURER, "FINE 4 15")
     with services.db.transaction() as s:  # Faith asks for a loan (as she would over USSD)
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
-        faith = s.scalar(select(Member).where(Member.phone == FAITH))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
+        faith = s.scalars(select(Member).where(Member.phone == FAITH)).one()
         loan = ledger.request_loan(s, group, faith, 30000, purpose="trade", term=4, unit="week", key="ussd:t1:loan")
         ref = loan.ref
     sms(live, CHAIR, f"APPROVE {ref}")
     sms(live, TREASURER, f"DISBURSE {ref}")
     sms(live, TREASURER, "REPAY 3 40")
     with services.db.transaction() as s:
-        noise = s.scalar(select(Txn).where(Txn.kind == TxnKind.FINE).order_by(Txn.id.desc()).limit(1))
+        noise = s.scalars(select(Txn).where(Txn.kind == TxnKind.FINE).order_by(Txn.id.desc()).limit(1)).one()
         noise_ref = noise.ref
     sms(live, TREASURER, f"UNDO {noise_ref} typo")
 
@@ -81,7 +88,7 @@ def test_dashboard_equals_ledger_summary_after_treasurer_sms(live_server, page):
     assert expected["loans outstanding"].startswith(cell("loans_outstanding") + " in 1 loans")
     assert percent(cell("par30")) == percent(expected["PAR30"])
     assert round(percent(cell("repayment_rate")), 1) == round(percent(expected["repayment rate"]), 1)
-    members = re.search(r"cycle \d+, (\d+) members", live.app.test_cli_runner().invoke(
+    members = found(r"cycle \d+, (\d+) members", live.app.test_cli_runner().invoke(
         args=["ledger", "summary", "UPENDO"]).output).group(1)
     assert page.locator("#fig-members .value").inner_text() == members
     assert page.locator("#fig-groups .value").inner_text() == "1"

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import parse_qs
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import responses
@@ -31,8 +31,16 @@ from messaging.bulk import insert_outbox_rows, send_after_commit
 from messaging.models import OutStatus, Priority
 from messaging.ratelimit import RateLimiter
 from messaging.sweeper import sweep
-from tests.smskit import outbox, run_jobs
+from tests.smskit import outbox, posted_form, run_jobs
 from text.plain import Letters
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator
+
+    from requests import PreparedRequest
+
+    from services import Services
+    from tests.fixture_types import MakeApp
 
 ROOT = Path(__file__).resolve().parent.parent
 AT_URL = "https://api.africastalking.com/version1/messaging"
@@ -44,8 +52,8 @@ def phone(i: int) -> str:
     return f"+2547120{i:05d}"
 
 
-def write(services, n: int, *, kind="reminder", priority=Priority.NOTICE, text=None, start=0,
-          enqueue=True) -> list[int]:
+def write(services: Services, n: int, *, kind: str = "reminder", priority: Priority = Priority.NOTICE,
+          text: str | None = None, start: int = 0, enqueue: bool = True) -> list[int]:
     """``n`` outbox rows written in bulk as the planner and the fan-out do (one chunk job after commit)."""
     rows = [dict(to_phone=phone(start + i), member_id=None, group_id=None,
                  text=text or f"Meeting tomorrow 10:00, member {start + i}", language="en", encoding="gsm7",
@@ -58,14 +66,15 @@ def write(services, n: int, *, kind="reminder", priority=Priority.NOTICE, text=N
     return ids
 
 
-def send_many(services, ids) -> dict:
+def send_many(services: Services, ids: list[int]) -> dict[str, Any]:
     """The ``send_many`` job run in this process on the test's services."""
     with jobs.running(services):
         return send_many_job(ids)
 
 
-def at_answer_for(request, fail=frozenset(), codes=None):
-    form = parse_qs(request.body)
+def at_answer_for(request: PreparedRequest, fail: Collection[str] = frozenset(),
+                  codes: dict[str, int] | None = None) -> tuple[int, dict[str, str], str]:
+    form = posted_form(request)
     numbers = form["to"][0].split(",")
     recipients = []
     for n in numbers:
@@ -87,13 +96,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(autouse=True)
-def _no_services_left():
+def _no_services_left() -> Iterator[None]:
     yield
     worker.set_services(None)
 
 
 @pytest.fixture
-def stub():
+def stub() -> Iterator[StubServer]:
     server = StubServer(_free_port()).start()
     yield server
     server.stop()
@@ -102,14 +111,14 @@ def stub():
 # -- one statement, one request for one text to many, row-by-row outcomes -------------------------
 
 @responses.activate
-def test_one_text_to_many_is_one_request_and_each_recipient_is_read_on_its_own(make_app):
+def test_one_text_to_many_is_one_request_and_each_recipient_is_read_on_its_own(make_app: MakeApp) -> None:
     services = make_app(**AT_CONFIG).extensions["kassa"]
     codes = {phone(2): 406, phone(4): 500}  # opted out at the telco; a transient error
     responses.add_callback(responses.POST, AT_URL, callback=lambda r: at_answer_for(r, codes=codes))
     ids = write(services, 6, kind="broadcast", priority=Priority.BULK, text="Training moved to Friday")
     run_jobs(services)
     [call] = responses.calls
-    form = parse_qs(call.request.body)
+    form = posted_form(call.request)
     assert form["to"] == [",".join(phone(i) for i in range(6))] and form["enqueue"] == ["1"]
     rows = {m.id: m for m in outbox(services)}
     assert [rows[i].status for i in ids] == [OutStatus.SENT, OutStatus.SENT, OutStatus.REJECTED,
@@ -118,7 +127,8 @@ def test_one_text_to_many_is_one_request_and_each_recipient_is_read_on_its_own(m
 
 
 @responses.activate
-def test_the_same_number_twice_goes_in_two_requests_and_a_malformed_one_alone_is_refused(make_app):
+def test_the_same_number_twice_goes_in_two_requests_and_a_malformed_one_alone_is_refused(
+        make_app: MakeApp) -> None:
     services = make_app(**AT_CONFIG).extensions["kassa"]
     responses.add_callback(responses.POST, AT_URL, callback=lambda r: at_answer_for(r))
     ids = write(services, 3, kind="broadcast", priority=Priority.BULK, text="Hello")
@@ -132,21 +142,22 @@ def test_the_same_number_twice_goes_in_two_requests_and_a_malformed_one_alone_is
     with services.db.transaction() as s:
         s.execute(update(OutboxMessage).where(OutboxMessage.id == bad).values(to_phone="0712000009"))
     send_many(services, [*ids, bad])
-    assert sorted(parse_qs(c.request.body)["to"][0] for c in responses.calls) == sorted([
+    assert sorted(posted_form(c.request)["to"][0] for c in responses.calls) == sorted([
         f"{phone(0)},{phone(1)}", phone(0)])
     assert [m.status for m in outbox(services)] == [OutStatus.SENT] * 3 + [OutStatus.REJECTED]
 
 
 @responses.activate
-def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_exactly_once(make_app):
+def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_exactly_once(
+        make_app: MakeApp) -> None:
     """The old chunk job stopped at row k: the rows after it stayed pending, untried."""
     services = make_app(**AT_CONFIG).extensions["kassa"]
     k = 3
     failing = {phone(k)}
     sent: list[str] = []
 
-    def answer(request):
-        numbers = parse_qs(request.body)["to"][0].split(",")
+    def answer(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        numbers = posted_form(request)["to"][0].split(",")
         fail = set(numbers) & failing
         failing.difference_update(fail)  # fails once
         sent.extend(n for n in numbers if n not in fail)
@@ -157,8 +168,10 @@ def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_e
     run_jobs(services)
     rows = {m.id: m for m in outbox(services)}
     assert [rows[i].status for i in ids] == [OutStatus.SENT] * k + [OutStatus.PENDING] + [OutStatus.SENT] * 4
-    assert rows[ids[k]].attempts == 1 and rows[ids[k]].retry_at.replace(tzinfo=None) > dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    registry = ScheduledJobRegistry(queue=services.queue("default"))
+    retry_at = rows[ids[k]].retry_at
+    assert retry_at is not None
+    assert rows[ids[k]].attempts == 1 and retry_at.replace(tzinfo=None) > dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    registry = ScheduledJobRegistry(queue=services.queue("default"))  # type: ignore[no-untyped-call]  # rq: not annotated
     [job_id] = registry.get_job_ids()
     job = services.queue("default").fetch_job(job_id)
     assert job.args == ([ids[k]],)  # only row k waits for its backoff
@@ -170,12 +183,12 @@ def test_a_transient_failure_on_row_k_sends_the_others_at_once_and_row_k_later_e
 
 
 @responses.activate
-def test_an_http_error_on_one_request_retries_only_that_requests_rows(make_app):
+def test_an_http_error_on_one_request_retries_only_that_requests_rows(make_app: MakeApp) -> None:
     services = make_app(**dict(AT_CONFIG, SMS_SEND_CONCURRENCY=4)).extensions["kassa"]
     calls = []
 
-    def answer(request):
-        numbers = parse_qs(request.body)["to"][0].split(",")
+    def answer(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        numbers = posted_form(request)["to"][0].split(",")
         calls.append(numbers)
         if phone(5) in numbers and sum(phone(5) in c for c in calls) == 1:
             return 503, {}, "gateway down"
@@ -190,7 +203,8 @@ def test_an_http_error_on_one_request_retries_only_that_requests_rows(make_app):
     assert {m.status for m in outbox(services)} == {OutStatus.SENT}
 
 
-def test_one_keep_alive_session_per_process_several_requests_in_flight(make_app, stub):
+def test_one_keep_alive_session_per_process_several_requests_in_flight(
+        make_app: MakeApp, stub: StubServer) -> None:
     cfg = dict(AT_CONFIG, AT_API_URL=stub.url, SMS_SEND_CONCURRENCY=4)
     services = make_app(**cfg).extensions["kassa"]
     assert services.channel() is services.channel()
@@ -202,7 +216,7 @@ def test_one_keep_alive_session_per_process_several_requests_in_flight(make_app,
     assert {m.status for m in outbox(services)} == {OutStatus.SENT}
 
 
-def test_claim_takes_each_row_once_when_two_workers_race(make_app, stub):
+def test_claim_takes_each_row_once_when_two_workers_race(make_app: MakeApp, stub: StubServer) -> None:
     cfg = dict(AT_CONFIG, AT_API_URL=stub.url, SMS_BATCH=7)
     services = make_app(**cfg).extensions["kassa"]
     ids = write(services, 60, enqueue=False)
@@ -217,7 +231,8 @@ def test_claim_takes_each_row_once_when_two_workers_race(make_app, stub):
 
 # -- priorities and pacing ----------------------------------------------------------------------
 
-def test_a_broadcast_job_sends_a_waiting_reply_first(make_app, capsys):
+def test_a_broadcast_job_sends_a_waiting_reply_first(
+        make_app: MakeApp, capsys: pytest.CaptureFixture[str]) -> None:
     services = make_app().extensions["kassa"]  # console: prints in the order sent
     ids = write(services, 3, kind="broadcast", priority=Priority.BULK, text="News", enqueue=False)
     [reply] = write(services, 1, kind="receipt", priority=Priority.REPLY, text="Receipt: 200 KES", start=5,
@@ -229,7 +244,7 @@ def test_a_broadcast_job_sends_a_waiting_reply_first(make_app, capsys):
     assert outbox(services, id=reply)[0].status == OutStatus.DELIVERED
 
 
-def test_bulk_never_books_the_rate_far_ahead_of_a_reply(services):
+def test_bulk_never_books_the_rate_far_ahead_of_a_reply(services: Services) -> None:
     waits: list[float] = []
     bulk = RateLimiter(services.redis, "at:acct", rate=10.0, sleep=waits.append)
     for _ in range(30):  # a broadcast books slices of 2 (0.25 s at 10/s)
@@ -241,7 +256,8 @@ def test_bulk_never_books_the_rate_far_ahead_of_a_reply(services):
 
 # -- job ids across databases -------------------------------------------------------------------
 
-def test_job_ids_of_two_databases_on_one_redis_never_meet(make_app, tmp_path, redis_url):
+def test_job_ids_of_two_databases_on_one_redis_never_meet(
+        make_app: MakeApp, tmp_path: Path, redis_url: str) -> None:
     import migrations
     from messaging.outbox import queue_sms
 
@@ -261,7 +277,7 @@ def test_job_ids_of_two_databases_on_one_redis_never_meet(make_app, tmp_path, re
         assert [m.status for m in outbox(services)] == [OutStatus.DELIVERED]
 
 
-def test_a_database_emptied_gets_a_new_identity(make_app, db_url):
+def test_a_database_emptied_gets_a_new_identity(make_app: MakeApp, db_url: str) -> None:
     from db import make_engine
     from services import Services
     from tests.conftest import truncate_all
@@ -280,7 +296,8 @@ def test_a_database_emptied_gets_a_new_identity(make_app, db_url):
 
 # -- Redis loses everything mid-send ------------------------------------------------------------
 
-def test_flushall_mid_send_everything_sent_once_by_a_few_drain_jobs(make_app, stub):
+def test_flushall_mid_send_everything_sent_once_by_a_few_drain_jobs(
+        make_app: MakeApp, stub: StubServer) -> None:
     """The old sweeper forked one RQ job per row; now one drain job per priority (two) per sweep."""
     cfg = dict(AT_CONFIG, AT_API_URL=stub.url, SMS_BATCH=50, SMS_SEND_CONCURRENCY=1)
     services = make_app(**cfg).extensions["kassa"]
@@ -309,8 +326,8 @@ def test_flushall_mid_send_everything_sent_once_by_a_few_drain_jobs(make_app, st
 
 # -- a worker killed mid-batch --------------------------------------------------------------------
 
-def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_restart(make_app, stub, db_url,
-                                                                                     redis_url):
+def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_restart(
+        make_app: MakeApp, stub: StubServer, db_url: str, redis_url: str) -> None:
     """A real worker process (KassaWorker: RQ's SimpleWorker, the job runs in the worker process
     itself, no work horse) is killed with SIGKILL while its batch is half sent.
 
@@ -326,6 +343,7 @@ def test_kill_9_of_a_worker_mid_batch_every_message_sent_exactly_once_after_rest
                **{k: str(v) for k, v in cfg.items()})
     proc = subprocess.Popen([sys.executable, "-c", "import worker; worker.work()"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stderr is not None
     try:
         deadline = time.monotonic() + 60
         while not stub.wait_held(0.05):  # woken as the stub holds the request; the worker must stay alive
@@ -366,7 +384,7 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def test_http_session_reads_the_environment_once(monkeypatch):
+def test_http_session_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """requests re-reads os.environ on every request when trust_env: the session reads it at build."""
     from providers import http_session
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -21,7 +22,13 @@ from orgs.models import Centre, CentrePlace, PlaceLevel
 from orgs.places import add_place
 from support.models import Outcome, RequestStatus, SupportRequest
 from tests.browser import console_login
+from tests.found import found
 from text.plain import Letters
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser import Live, LiveServer
 
 ADMIN = ("+254700000001", "correct horse battery")
 LAWYER = ("+254711000001", "lawyer password 1")
@@ -29,12 +36,12 @@ FAITH = "+254712000003"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def shot(page, name: str) -> None:
+def shot(page: Page, name: str) -> None:
     if os.environ.get("KASSA_DOCS_SCREENSHOTS"):
         page.screenshot(path=str(DOCS / name), full_page=True)
 
 
-def setup(live) -> None:
+def setup(live: Live) -> None:
     with live.services.db.transaction() as s:
         seed_demo(s, history=False)
         ke = add_place(s, "Kenya", PlaceLevel.COUNTRY)
@@ -43,17 +50,18 @@ def setup(live) -> None:
         s.add(centre)
         s.flush()
         s.add(CentrePlace(centre_id=centre.id, place_id=kisumu.id))
-        s.scalar(select(Group).where(Group.code == "UPENDO")).place_id = kisumu.id
+        s.scalars(select(Group).where(Group.code == "UPENDO")).one().place_id = kisumu.id
         create_staff(s, phone=ADMIN[0], password=ADMIN[1], role="admin", name="Amina Admin")
         create_staff(s, phone=LAWYER[0], password=LAWYER[1], role="lawyer", name="Lydia Wanjiru",
                      centre_id=centre.id)
 
 
-def answer(page, choice_word: str | None = None, value: str | None = None) -> None:
+def answer(page: Page, choice_word: str | None = None, value: str | None = None) -> None:
     """Answer the USSD screen on the simulated phone: the number of ``choice_word``, or ``value``."""
     if value is None:
         screen = page.locator("#ussd-text").inner_text()
-        value = re.search(rf"(\d+)\. ?{re.escape(choice_word)}", screen).group(1)
+        assert choice_word is not None
+        value = found(rf"(\d+)\. ?{re.escape(choice_word)}", screen).group(1)
     page.fill("#answer", "")
     for key in value:  # on the drawn keypad, as a member would
         page.click(f'.key[data-key="{key}"]')
@@ -63,12 +71,12 @@ def answer(page, choice_word: str | None = None, value: str | None = None) -> No
                            " return e && e.innerText !== b; }", arg=before)
 
 
-def logout(page) -> None:
+def logout(page: Page) -> None:
     with page.expect_navigation():
         page.click("#logout")
 
 
-def test_legal_help_from_the_simulator_to_closed_with_both_sms(live_server, page):
+def test_legal_help_from_the_simulator_to_closed_with_both_sms(live_server: LiveServer, page: Page) -> None:
     live = live_server(WEBHOOK_TOKEN="browser-hook-token")
     setup(live)
 
@@ -123,7 +131,8 @@ def test_legal_help_from_the_simulator_to_closed_with_both_sms(live_server, page
     with live.services.db.transaction() as s:
         req = s.scalars(select(SupportRequest)).one()
         assert req.status == RequestStatus.CLOSED and req.outcome == Outcome.REFERRED
-    assert page.goto(f"{live.url}/console/simulator").status == 404  # the simulator is not a lawyer's
+    response = page.goto(f"{live.url}/console/simulator")
+    assert response is not None and response.status == 404  # the simulator is not a lawyer's
     logout(page)
 
     # 4. the member's phone shows both SMS (polled from the outbox), without the kind of help
@@ -136,14 +145,14 @@ def test_legal_help_from_the_simulator_to_closed_with_both_sms(live_server, page
     assert "legal" not in sms.lower()
 
 
-def test_messages_search_in_the_browser(live_server, page):
+def test_messages_search_in_the_browser(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     setup(live)
     from messaging.models import OutStatus
     from messaging.outbox import queue_sms
 
     with live.services.db.transaction() as s:
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         for i in range(3):
             queue_sms(s, letters=Letters.FULL, to=FAITH, text=f"Reminder {i}", language="en", kind="reminder", group_id=upendo.id)
         failed = queue_sms(s, letters=Letters.FULL, to="+254712000004", text="Your loan L7 is approved.", language="en", kind="notice",

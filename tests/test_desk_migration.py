@@ -3,11 +3,15 @@ PostgreSQL upgrade runs in every PostgreSQL test's setup)."""
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 import migrations
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def test_open_requests_become_new_and_back(tmp_path):
+
+def test_open_requests_become_new_and_back(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite3"
     url = f"sqlite:///{path}"
     migrations.upgrade(url, "orgs01")

@@ -26,12 +26,12 @@ from text.plain import plain_letters
     ("ç", UCS2, 1),  # not GSM-7, whatever some libraries say
     ("Tiết kiệm", UCS2, 1),
 ])
-def test_segments(text, encoding, segments):
+def test_segments(text: str, encoding: str, segments: int) -> None:
     s = shape(text)
     assert (s.encoding, s.segments) == (encoding, segments)
 
 
-def test_decomposed_vietnamese_is_counted_after_nfc():
+def test_decomposed_vietnamese_is_counted_after_nfc() -> None:
     decomposed = "tie\u0302\u0301t"  # tiết with combining marks
     assert shape(decomposed).units == 4
 
@@ -42,17 +42,17 @@ def test_decomposed_vietnamese_is_counted_after_nfc():
     ("Quỹ Xã hội", "Quy Xa hoi"),
     ("självhjälpsgrupp", "självhjälpsgrupp"),
 ])
-def test_plain_letters(source, plain):
+def test_plain_letters(source: str, plain: str) -> None:
     assert plain_letters(source) == plain
 
 
 @given(st.text(max_size=400))
-def test_plain_letters_are_always_gsm7(text):
+def test_plain_letters_are_always_gsm7(text: str) -> None:
     assert is_gsm7(plain_letters(text))
 
 
 @given(st.text(max_size=600))
-def test_segments_bound_units(text):
+def test_segments_bound_units(text: str) -> None:
     s = shape(text)
     per = (153 if s.encoding == GSM7 else 67)
     single = (160 if s.encoding == GSM7 else 70)

@@ -1,6 +1,8 @@
 """The field-staff pages in Chromium: add a field worker, give her a group; the unvisited flag."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select, text
 
 from console.accounts import create_staff
@@ -10,10 +12,16 @@ from groups.service import add_member, create_group
 from orgs.models import FieldWorker
 from tests.browser import console_login
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser import LiveServer
+
 ADMIN = ("+254700000001", "correct horse battery")
 
 
-def test_admin_adds_a_field_worker_gives_her_a_group_and_sees_the_unvisited_flag(live_server, page):
+def test_admin_adds_a_field_worker_gives_her_a_group_and_sees_the_unvisited_flag(
+        live_server: LiveServer, page: Page) -> None:
     live = live_server(VISIT_ALERT_WEEKS=1)
     with live.services.db.transaction() as s:
         create_staff(s, phone=ADMIN[0], password=ADMIN[1], role="admin", name="Amina Admin")
@@ -35,7 +43,7 @@ def test_admin_adds_a_field_worker_gives_her_a_group_and_sees_the_unvisited_flag
         page.click("#save-groups")
     assert page.locator(".flash.info").inner_text() == "Saved."
     with live.services.db.transaction() as s:
-        worker = s.scalar(select(FieldWorker))
+        worker = s.scalars(select(FieldWorker)).one()
         assert [g.code for g in groups_of(s, worker)] == ["KISA"]
     page.goto(f"{live.url}/console/")
     assert page.locator("#unvisited-alert").inner_text() == "2 groups not visited lately"

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 import psutil
 import pytest
@@ -33,16 +34,30 @@ from support.models import SupportRequest
 from tests.smskit import at_sms, run_jobs
 from tests.test_foundation import ussd
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flask.testing import FlaskClient, FlaskCliRunner
+    from playwright.sync_api import Page
+    from sqlalchemy import Table
+    from sqlalchemy.orm import Session
+
+    from groups.models import Member
+    from services import Services
+    from tests.browser import LiveServer
+    from tests.fixture_types import DemoPeople, MakeApp
+
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def scrape(text: str) -> dict[tuple[str, tuple], float]:
+def scrape(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of a Prometheus text page: (name, sorted labels) -> value."""
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
-def sample(page: dict, name: str, **labels) -> float:
+def sample(page: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str) -> float:
     return page.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
@@ -59,7 +74,8 @@ def _free_port() -> int:
     pytest.skip("no free port in 5600-5699")
 
 
-def _wait_for(fn, seconds: float = 120.0, what: str = "condition"):
+def _wait_for(fn: Callable[[], T | Literal[False] | None], seconds: float = 120.0,
+              what: str = "condition") -> T:
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -85,12 +101,12 @@ def _embedded_redis(instance: Path) -> list[psutil.Process]:
 
 def _alive(p: psutil.Process) -> bool:
     try:
-        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        return bool(p.is_running() and p.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 
 
-def test_make_run_answers_at_port_with_real_balances_and_ctrl_c_leaves_nothing(tmp_path):
+def test_make_run_answers_at_port_with_real_balances_and_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
     port = _free_port()
     instance = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items()
@@ -141,7 +157,7 @@ def test_make_run_answers_at_port_with_real_balances_and_ctrl_c_leaves_nothing(t
     assert not _embedded_redis(instance)
 
 
-def test_a_cli_command_on_the_embedded_redis_leaves_no_server_behind(tmp_path):
+def test_a_cli_command_on_the_embedded_redis_leaves_no_server_behind(tmp_path: Path) -> None:
     """flask demo on a fresh clone's defaults: migrates, seeds, and its redis-server stops with it."""
     instance = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
@@ -162,7 +178,8 @@ def _session_of(p: psutil.Process) -> int | None:
 
 # -- the landing page -------------------------------------------------------------------------
 
-def test_landing_page_lists_endpoints_and_demo_phones_in_her_language(client, demo_books):
+def test_landing_page_lists_endpoints_and_demo_phones_in_her_language(
+        client: FlaskClient, demo_books: DemoPeople) -> None:
     r = client.get("/")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and r.mimetype == "text/html"
@@ -177,17 +194,18 @@ def test_landing_page_lists_endpoints_and_demo_phones_in_her_language(client, de
     assert "Kassa работает" in ru
 
 
-def test_landing_page_links_the_console_once_the_app_has_it(make_app):
+def test_landing_page_links_the_console_once_the_app_has_it(make_app: MakeApp) -> None:
     app = make_app()
     assert 'href="/console/"' in app.test_client().get("/").get_data(as_text=True)
 
 
 # -- demo data with a past --------------------------------------------------------------------
 
-def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(services, demo_books):
+def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(
+        services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         for spec in DEMO_GROUPS:
-            group = s.scalar(select(Group).where(Group.code == spec["code"]))
+            group = s.scalars(select(Group).where(Group.code == spec["code"])).one()
             summary = ledger.group_summary(s, group)
             assert summary.savings > 0 and summary.social_fund > 0 and summary.fines > 0
             loans = list(s.scalars(select(Loan).where(Loan.group_id == group.id)))
@@ -195,11 +213,11 @@ def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(serv
             assert summary.overdue_loans == 1 and summary.active_loans == 2
             meetings = {on for on in s.scalars(select(Txn.on).where(Txn.group_id == group.id))}
             assert len(meetings) == 8 and max(meetings) < ledger.group_today(group)
-            assert s.scalar(select(func.count()).select_from(SupportRequest)
-                            .where(SupportRequest.group_id == group.id)) == 1
+            assert s.scalars(select(func.count()).select_from(SupportRequest)
+                            .where(SupportRequest.group_id == group.id)).one() == 1
             assert any(group in c.groups for c in s.scalars(select(Coordinator)))
-            assert 0 < (group.share_out_on - ledger.group_today(group)).days <= 14  # a share-out due soon
-        member = ledger.member_position(s, s.scalar(select(Group).where(Group.code == "UPENDO")),
+            assert group.share_out_on and 0 < (group.share_out_on - ledger.group_today(group)).days <= 14  # a share-out due soon
+        member = ledger.member_position(s, s.scalars(select(Group).where(Group.code == "UPENDO")).one(),
                                         _member(s, "+254712000003"))
         assert member.savings == 8 * 20000
         txns = s.scalar(select(func.count()).select_from(Txn))
@@ -212,22 +230,26 @@ def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(serv
         assert s.scalar(select(func.count()).select_from(SupportRequest)) == 3
 
 
-def test_flask_ledger_summary_shows_the_demo_books_and_the_share_out(runner, demo_books):
+def test_flask_ledger_summary_shows_the_demo_books_and_the_share_out(
+        runner: FlaskCliRunner, demo_books: DemoPeople) -> None:
     out = runner.invoke(args=["ledger", "summary", "UPENDO"]).output
     assert "savings                  KES 6,400" in out and "1 overdue" in out
     assert re.search(r"share-out due\s+\d{4}-\d\d-\d\d \(in 12 days\)", out), out
 
 
-def _member(session, phone):
+def _member(session: Session, phone: str) -> Member:
     from groups.service import find_member
 
-    return find_member(session, phone)
+    member = find_member(session, phone)
+    assert member is not None, phone
+    return member
 
 
-def test_flask_demo_reset_starts_again(runner, services, demo_books):
+def test_flask_demo_reset_starts_again(runner: FlaskCliRunner, services: Services,
+                                       demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         txns = s.scalar(select(func.count()).select_from(Txn))
-        s.execute(Group.__table__.update().values(name="renamed"))
+        s.execute(cast("Table", Group.__table__).update().values(name="renamed"))
     result = runner.invoke(args=["demo", "--reset", "--yes"])
     assert result.exit_code == 0, result.output
     assert "emptied" in result.output and "+84912000099" in result.output
@@ -236,7 +258,7 @@ def test_flask_demo_reset_starts_again(runner, services, demo_books):
         assert "renamed" not in set(s.scalars(select(Group.name)))
 
 
-def test_demo_reset_refuses_in_production(make_app):
+def test_demo_reset_refuses_in_production(make_app: MakeApp) -> None:
     app = make_app(KASSA_ENV="production", WEBHOOK_TOKEN="t", SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID="x",
                    TWILIO_AUTH_TOKEN="y", TWILIO_FROM="+1", PUBLIC_URL="https://k.example", SECRET_KEY="s")
     result = app.test_cli_runner().invoke(args=["demo", "--reset", "--yes"])
@@ -245,7 +267,7 @@ def test_demo_reset_refuses_in_production(make_app):
 
 # -- what was sent ----------------------------------------------------------------------------
 
-def test_console_prints_each_sms_as_one_block_with_to_language_and_segments():
+def test_console_prints_each_sms_as_one_block_with_to_language_and_segments() -> None:
     out = io.StringIO()
     ConsoleChannel(out).send(Outgoing(7, "+994501110003", "Yığım: 5 ₼\nSağ olun", language="az"))
     assert out.getvalue() == ("┌ SMS #7 to +994501110003 · az · 1 segment (UCS-2)\n"
@@ -253,7 +275,8 @@ def test_console_prints_each_sms_as_one_block_with_to_language_and_segments():
     assert "2 segments (GSM-7)" in render_block(Outgoing(1, "+1", "x" * 200))
 
 
-def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one(runner, services, demo_books):
+def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one(
+        runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
         ids = {m.to_phone: m.id for m in s.scalars(select(OutboxMessage))}
     listed = runner.invoke(args=["outbox", "list"]).output
@@ -271,9 +294,10 @@ def test_flask_outbox_list_filters_by_phone_group_and_status_and_show_prints_one
 
 # -- reminders on demand ----------------------------------------------------------------------
 
-def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner, services, demo_books):
+def test_reminders_preview_prints_exactly_what_the_planner_then_sends(
+        runner: FlaskCliRunner, services: Services, demo_books: DemoPeople) -> None:
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         shown = preview(s, group.id, dt.datetime.now(dt.UTC))
     eve = shown.remind_at + dt.timedelta(seconds=1)
     result = runner.invoke(args=["reminders", "preview", "UPENDO", "--at", eve.isoformat()])
@@ -292,16 +316,17 @@ def test_reminders_preview_prints_exactly_what_the_planner_then_sends(runner, se
 
 # -- operations -------------------------------------------------------------------------------
 
-def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client, services, demo_books):
+def test_metrics_after_a_ussd_hop_and_an_sms_show_both(
+        client: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     before = scrape(client.get("/metrics").get_data(as_text=True))
     ussd(client, "+254712000003", "1")
     at_sms(client, "+254712000003", "BAL", run=False)
     run_jobs(services)  # the worker's jobs: the command, then sending its reply
     r = client.get("/metrics")
     after = scrape(r.get_data(as_text=True))
-    assert r.status_code == 200 and r.mimetype.startswith("text/plain")
+    assert r.status_code == 200 and (r.mimetype or "").startswith("text/plain")
 
-    def grew(name, **labels):
+    def grew(name: str, **labels: str) -> float:
         return sample(after, name, **labels) - sample(before, name, **labels)
 
     assert grew("kassa_ussd_hops_total", provider="africastalking", outcome="ok") == 1
@@ -314,7 +339,7 @@ def test_metrics_after_a_ussd_hop_and_an_sms_show_both(client, services, demo_bo
     assert ("kassa_outbox_oldest_pending_seconds", ()) in after
 
 
-def test_oldest_pending_age_is_read_from_the_outbox(services, demo_books):
+def test_oldest_pending_age_is_read_from_the_outbox(services: Services, demo_books: DemoPeople) -> None:
     from metrics import oldest_pending_age
 
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
@@ -323,13 +348,14 @@ def test_oldest_pending_age_is_read_from_the_outbox(services, demo_books):
     assert oldest_pending_age(services, later) == 0
 
 
-def test_ready_names_the_dependency_that_is_down(make_app):
+def test_ready_names_the_dependency_that_is_down(make_app: MakeApp) -> None:
     r = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client().get("/ready")
-    assert r.status_code == 503 and r.json["down"] == ["redis"] and r.json["database"] == "ok"
+    assert r.status_code == 503 and r.json is not None
+    assert r.json["down"] == ["redis"] and r.json["database"] == "ok"
     assert "ConnectionError" in r.json["redis"]
 
 
-def test_json_logs_when_log_format_is_json(monkeypatch):
+def test_json_logs_when_log_format_is_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "json")
     stream = io.StringIO()
     log = logging.getLogger("kassa.test_json")
@@ -344,7 +370,7 @@ def test_json_logs_when_log_format_is_json(monkeypatch):
     assert record["message"] == "outbox 42 stuck" and record["outbox_id"] == 42 and "time" in record
 
 
-def test_rq_job_lines_are_off_unless_asked(monkeypatch):
+def test_rq_job_lines_are_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     from logsetup import rq_log_level
 
     assert rq_log_level() == "WARNING"
@@ -354,7 +380,8 @@ def test_rq_job_lines_are_off_unless_asked(monkeypatch):
 
 # -- the landing page in a real browser ---------------------------------------------------------
 
-def test_landing_page_in_chromium_switches_language(live_server, page, demo_books):
+def test_landing_page_in_chromium_switches_language(
+        live_server: LiveServer, page: Page, demo_books: DemoPeople) -> None:
     """Through the suite's one Chromium (tests/browser.py): a second sync Playwright in the
     same thread would fail once the console's browser tests have started theirs."""
     base = live_server().url

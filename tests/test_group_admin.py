@@ -5,6 +5,8 @@ Joseph follows it. Faith also joins BERDE1 (AZN) in some tests.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from sqlalchemy import select
 
@@ -14,27 +16,34 @@ from i18n import translator
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 TREASURER, CHAIR, FAITH, ESTHER = "+254712000001", "+254712000002", "+254712000003", "+254712000004"
 JOSEPH, ELVIN = "+254712000099", "+994501110099"
 AZ_TREASURER = "+994501110001"
 EN = translator("en")
 
 
-def role_of(services, code: str, phone: str) -> Role:
+def role_of(services: Services, code: str, phone: str) -> Role:
     with services.db.transaction() as s:
-        return s.scalar(select(Membership.role).join(Group).join(Member).where(
-            Group.code == code, Member.phone == phone))
+        return s.scalars(select(Membership.role).join(Group).join(Member).where(
+            Group.code == code, Member.phone == phone)).one()
 
 
 @pytest.fixture
-def two_groups(services, demo):
+def two_groups(services: Services, demo: DemoPeople) -> Services:
     with services.db.transaction() as s:
-        berde = s.scalar(select(Group).where(Group.code == "BERDE1"))
+        berde = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
         add_member(s, berde, phone=FAITH, name="Faith Njeri", role="treasurer")
     return services
 
 
-def test_a_member_of_two_groups_chooses_the_group_on_her_first_screen(client, two_groups):
+def test_a_member_of_two_groups_chooses_the_group_on_her_first_screen(
+        client: FlaskClient, two_groups: Services) -> None:
     p = Phone(client, FAITH)
     assert p.dial() == "CON Which group?\n1. Upendo Women Group\n2. Özünə Dəstək Qrupu Bərdə"
     home = p.send("2")
@@ -47,11 +56,11 @@ def test_a_member_of_two_groups_chooses_the_group_on_her_first_screen(client, tw
     assert "Today's meeting" not in home and "Ask for a loan" in home
 
 
-def test_one_group_goes_straight_home(client, services, demo):
+def test_one_group_goes_straight_home(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     assert Phone(client, ESTHER).dial().startswith("CON 1. My savings")
 
 
-def test_a_group_code_first_in_an_sms_picks_the_group(client, two_groups):
+def test_a_group_code_first_in_an_sms_picks_the_group(client: FlaskClient, two_groups: Services) -> None:
     services = two_groups
     at_sms(client, FAITH, "BAL")
     assert texts_to(services, FAITH)[-1].startswith("Upendo Women Group: your savings")
@@ -63,7 +72,8 @@ def test_a_group_code_first_in_an_sms_picks_the_group(client, two_groups):
     assert texts_to(services, FAITH)[-1].startswith("SAVE: 1 member, total")
 
 
-def test_the_chair_gives_a_member_a_role_and_she_is_told(client, services, demo):
+def test_the_chair_gives_a_member_a_role_and_she_is_told(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, CHAIR, "ROLE 4 treasurer")
     assert texts_to(services, CHAIR)[-1] == "ROLE: Esther Mutua (4) is now the treasurer."
     assert texts_to(services, ESTHER) == ["Upendo Women Group: you are now the treasurer."]
@@ -72,7 +82,7 @@ def test_the_chair_gives_a_member_a_role_and_she_is_told(client, services, demo)
     assert texts_to(services, ESTHER)[-1].startswith("SAVE: 1 member")
 
 
-def test_a_new_chair_replaces_the_old_one(client, services, demo):
+def test_a_new_chair_replaces_the_old_one(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, CHAIR, "ROLE 3 chair")
     assert role_of(services, "UPENDO", FAITH) == Role.CHAIR
     assert role_of(services, "UPENDO", CHAIR) == Role.MEMBER
@@ -80,7 +90,8 @@ def test_a_new_chair_replaces_the_old_one(client, services, demo):
     assert texts_to(services, CHAIR)[-1] == "Sorry, only the chair / a coordinator can send ROLE."
 
 
-def test_a_coordinator_changes_a_role_in_a_group_she_follows_only(client, services, demo):
+def test_a_coordinator_changes_a_role_in_a_group_she_follows_only(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, JOSEPH, "ROLE UPENDO 4 secretary")
     assert role_of(services, "UPENDO", ESTHER) == Role.SECRETARY
     at_sms(client, JOSEPH, "ROLE BERDE1 3 treasurer")
@@ -95,21 +106,23 @@ def test_a_coordinator_changes_a_role_in_a_group_she_follows_only(client, servic
                        "e.g. ROLE 4 treasurer."),
     ("ROLE 9 treasurer", "ROLE: no member 9 in the group."),
 ])
-def test_bad_role_commands_change_nothing(client, services, demo, text, answer):
+def test_bad_role_commands_change_nothing(client: FlaskClient, services: Services, demo: DemoPeople,
+                                          text: str, answer: str) -> None:
     at_sms(client, CHAIR, text)
     assert texts_to(services, CHAIR)[-1] == answer
     assert role_of(services, "UPENDO", ESTHER) == Role.MEMBER
     assert texts_to(services, ESTHER) == []
 
 
-def test_the_treasurer_cannot_change_roles(client, services, demo):
+def test_the_treasurer_cannot_change_roles(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, TREASURER, "ROLE 4 chair")
     assert role_of(services, "UPENDO", ESTHER) == Role.MEMBER
 
 
 # -- coordinators dial the short code too ------------------------------------------------------------
 
-def test_a_coordinator_dials_her_groups_help_requests_and_loans_waiting(client, services, demo):
+def test_a_coordinator_dials_her_groups_help_requests_and_loans_waiting(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     import datetime as dt
 
     import ledger
@@ -118,7 +131,7 @@ def test_a_coordinator_dials_her_groups_help_requests_and_loans_waiting(client, 
     from support.service import open_request
 
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         people = {m.phone: m for m in s.scalars(select(Member))}
         ledger.record_saving(s, group, people[CHAIR], key="s", actor=people[TREASURER],
                              on=group_today(group) - dt.timedelta(weeks=1))
@@ -138,7 +151,8 @@ def test_a_coordinator_dials_her_groups_help_requests_and_loans_waiting(client, 
     assert "APPROVE L17" in waiting
 
 
-def test_an_azerbaijani_coordinator_sees_only_her_groups_in_her_language(client, services, demo):
+def test_an_azerbaijani_coordinator_sees_only_her_groups_in_her_language(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     p = Phone(client, ELVIN)
     p.dial()
     body = p.send("1")

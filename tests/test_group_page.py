@@ -13,6 +13,7 @@ import datetime as dt
 import html as htmllib
 import re
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from sqlalchemy import event, insert, select, update
@@ -24,8 +25,17 @@ from i18n import translator
 from messaging.models import InboxMessage, OutboxMessage
 from reports.maintain import SKIP
 from reports.models import ReportGroup
+from tests.found import found
 from tests.ledger_fixtures import key
 from tests.test_console import ADMIN, add_staff, login
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+    from sqlalchemy import Connection, Table
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
 
 #: The staff member, the group with its figures row and place path, and one UNION ALL of everything
 #: else the page shows (members, loans, cycles, meetings, SMS, the place names, the moved and cancelled
@@ -35,27 +45,28 @@ MAX_STATEMENTS = 3
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
 @pytest.fixture
-def admin(client, services):
+def admin(client: FlaskClient, services: Services) -> FlaskClient:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     assert login(client, *ADMIN).status_code == 303
     return client
 
 
-def upendo(services) -> int:
+def upendo(services: Services) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(Group.id).where(Group.code == "UPENDO"))
+        return s.scalars(select(Group.id).where(Group.code == "UPENDO")).one()
 
 
-def statements(services, client, path: str) -> tuple[str, list[str]]:
+def statements(services: Services, client: FlaskClient, path: str) -> tuple[str, list[str]]:
     """The page's HTML and every statement it sent to the database (BEGIN and the like left out)."""
     seen: list[str] = []
 
-    def before(conn, cursor, statement, params, context, executemany):
+    def before(conn: Connection, cursor: object, statement: str, params: object, context: object,
+               executemany: bool) -> None:
         if statement.lstrip().split(None, 1)[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
             seen.append(statement)
 
@@ -68,10 +79,10 @@ def statements(services, client, path: str) -> tuple[str, list[str]]:
     return resp.get_data(as_text=True), seen
 
 
-def grow(services, group_id: int, members: int = 30, loans: int = 12) -> None:
+def grow(services: Services, group_id: int, members: int = 30, loans: int = 12) -> None:
     """``members`` more members who save, ``loans`` more loans paid out, and SMS both ways."""
     with services.db.transaction() as s:
-        g = s.get(Group, group_id)
+        g = s.get_one(Group, group_id)
         people = dict(s.execute(select(Membership.role, Member).join(Member)
                                 .where(Membership.group_id == g.id, Membership.status == Status.ACTIVE)).all())
         treasurer, chair = people[Role.TREASURER], people[Role.CHAIR]
@@ -90,7 +101,8 @@ def grow(services, group_id: int, members: int = 30, loans: int = 12) -> None:
                                 language="en", encoding="gsm7", segments=1, kind="reply"))
 
 
-def test_the_group_page_runs_the_same_few_statements_whatever_the_size_of_the_group(admin, services, demo_books):
+def test_the_group_page_runs_the_same_few_statements_whatever_the_size_of_the_group(
+        admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     gid = upendo(services)
     admin.get(f"/console/groups/{gid}")  # warm: templates, catalogs
     _, small = statements(services, admin, f"/console/groups/{gid}")
@@ -108,10 +120,10 @@ def _books(page: str) -> dict[str, str]:
             re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", section)}
 
 
-def _expected(services, gid: int) -> dict[str, str]:
+def _expected(services: Services, gid: int) -> dict[str, str]:
     t = translator("en")
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         summary = ledger.group_summary(s, g)
     money = {"Savings": summary.savings, "Social fund": summary.social_fund, "Cash box": summary.cash_box,
              "Bank": summary.bank, "Loans outstanding": summary.loans_outstanding,
@@ -121,7 +133,8 @@ def _expected(services, gid: int) -> dict[str, str]:
             "PAR30": f"{summary.par30_bp / 100:.1f}%", "Repayment rate": f"{summary.repayment_rate_bp / 100:.1f}%"}
 
 
-def test_the_books_on_the_group_page_are_the_ledgers(admin, services, demo_books):
+def test_the_books_on_the_group_page_are_the_ledgers(
+        admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     gid = upendo(services)
     expected = _expected(services, gid)
     assert _books(admin.get(f"/console/groups/{gid}").get_data(as_text=True)) == expected
@@ -131,13 +144,14 @@ def test_the_books_on_the_group_page_are_the_ledgers(admin, services, demo_books
 
 
 @pytest.mark.parametrize("stale", ["past its refresh time", "no row"])
-def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(admin, services, demo_books, stale):
+def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(
+        admin: FlaskClient, services: Services, demo_books: DemoPeople, stale: str) -> None:
     gid = upendo(services)
     expected = _expected(services, gid)
     with services.db.transaction() as s:
         s.info[SKIP] = True  # change the row behind the commit hooks' back
         if stale == "no row":
-            s.execute(ReportGroup.__table__.delete().where(ReportGroup.group_id == gid))
+            s.execute(cast("Table", ReportGroup.__table__).delete().where(ReportGroup.group_id == gid))
         else:  # yesterday's row: its date-dependent figures are out of date (here: every figure)
             s.execute(update(ReportGroup).where(ReportGroup.group_id == gid).values(
                 refresh_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), savings=ReportGroup.savings + 1,
@@ -145,7 +159,8 @@ def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(admi
     assert _books(admin.get(f"/console/groups/{gid}").get_data(as_text=True)) == expected
 
 
-def test_a_groups_sms_show_however_many_sms_the_outbox_took_since(admin, services, demo):
+def test_a_groups_sms_show_however_many_sms_the_outbox_took_since(
+        admin: FlaskClient, services: Services, demo: DemoPeople) -> None:
     gid = upendo(services)
     with services.db.transaction() as s:
         s.add(OutboxMessage(to_phone="+254712000001", group_id=gid, text="Meeting moved to Friday", language="en",
@@ -160,7 +175,8 @@ def test_a_groups_sms_show_however_many_sms_the_outbox_took_since(admin, service
     assert "Vaccination day" not in sms
 
 
-def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first(admin, services, demo_books):
+def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first(
+        admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     from ledger.models import Meeting
 
     gid = upendo(services)
@@ -169,12 +185,13 @@ def test_the_group_page_shows_its_cycle_and_its_six_latest_meetings_newest_first
         days = list(s.scalars(select(Meeting.on).where(Meeting.group_id == gid).order_by(Meeting.on.desc())))
     assert len(days) == 8  # the demo's eight weeks
     page = admin.get(f"/console/groups/{gid}").get_data(as_text=True)
-    held = htmllib.unescape(re.search(r">Held: ([^<]+)</p>", page).group(1))
+    held = htmllib.unescape(found(r">Held: ([^<]+)</p>", page).group(1))
     assert held.split(" · ") == [t.date(d, "d MMM") for d in days[:6]]
     assert "Cycle 1: open. Start date:" in page and "This cycle" in page
 
 
-def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_give(app, admin, services, demo_books):
+def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_give(
+        app: Flask, admin: FlaskClient, services: Services, demo_books: DemoPeople) -> None:
     """The place names, the moved and cancelled meetings, the field visits, the size count and the
     loan condition the page folds into its UNION ALL are the same as those read one by one."""
     from console.field import field_panel
@@ -188,7 +205,7 @@ def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_giv
 
     gid = upendo(services)
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         set_group_place(s, g, place_for_region(s, "KE", "Nakuru"))
         today = dt.date.today()
         for i in range(12):  # more than the page lists: the ten newest, the newest one its last visit
@@ -200,18 +217,18 @@ def test_what_the_page_reads_in_its_one_statement_is_what_the_separate_reads_giv
         s.add(LoanCondition(group_id=gid, condition=NONE))
     with app.test_request_context("/console/"):
         with services.db.transaction() as s:
-            g = s.get(Group, gid)
+            g = s.get_one(Group, gid)
             lists = page_lists(s, gid)
             known = {"visits": lists.visits, "active_members": lists.active_members, "condition": lists.condition}
             folded_panel = field_panel(g, known)  # reads nothing
-            path = s.scalar(select(Place.path).where(Place.id == g.place_id))
+            path = s.scalars(select(Place.path).where(Place.id == g.place_id)).one()
             ids = [int(x) for x in path.strip("/").split("/") if x]
             assert [lists.places[i] for i in ids] == place_names(s, path) == ["Kenya", "Nakuru"]
             folded = meeting_day_for(rhythm_of(g), lists.changes or None)
             separate = meeting_days(s, [gid])[gid]
             days = [today + dt.timedelta(days=d) for d in range(-60, 60)]
             assert [folded(d) for d in days] == [separate(d) for d in days]
-        assert folded_panel == field_panel(SimpleNamespace(id=gid))  # its own reads, in its own transaction
+        assert folded_panel == field_panel(cast("Group", SimpleNamespace(id=gid)))  # its own reads, in its own transaction
     assert len(lists.changes) == 2 and lists.condition == NONE
     assert lists.active_members == len([m for m in lists.members if m.status == Status.ACTIVE]) >= 1
     assert len(lists.visits) == 10 and lists.visits[0][0] == today and folded_panel["last"] == today

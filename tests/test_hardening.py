@@ -7,6 +7,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
@@ -16,18 +17,25 @@ from db import BOUNDED
 from groups.phones import PhoneError, normalise_phone
 from text.gsm7 import GSM7, UCS2, measure, shape
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tw-secret"
 MEMBER = "+254712000003"
 
 
-def _twilio_form(sid: str) -> dict:
+def _twilio_form(sid: str) -> dict[str, str]:
     return {"MessageSid": sid, "AccountSid": "AC1", "From": MEMBER, "To": "+15005550006", "Body": "HELP",
             "NumMedia": "0"}
 
 
 @pytest.mark.parametrize("query", ["?note=%C3%A9t%C3%A9", "?x=%7Euser", "?a=1&b=x%20y"])
-def test_twilio_signature_over_the_raw_url_with_percent_escapes(make_app, demo, query):
+def test_twilio_signature_over_the_raw_url_with_percent_escapes(
+        make_app: MakeApp, demo: DemoPeople, query: str) -> None:
     client = make_app(TWILIO_AUTH_TOKEN=TOKEN).test_client()
     form = _twilio_form("SMq" + str(len(query)))
     url = "http://localhost/sms/twilio" + query
@@ -37,7 +45,7 @@ def test_twilio_signature_over_the_raw_url_with_percent_escapes(make_app, demo, 
     assert client.post("/sms/twilio" + query, data=form, headers=forged).status_code == 403
 
 
-def test_a_number_typed_with_letters_is_refused():
+def test_a_number_typed_with_letters_is_refused() -> None:
     with pytest.raises(PhoneError, match="letters"):
         normalise_phone("0712ABC678", "KE")
     with pytest.raises(PhoneError):
@@ -53,17 +61,17 @@ def test_a_number_typed_with_letters_is_refused():
     ("00994501110003", "AZ", "+994501110003"),
     ("0712345678", "KE", "+254712345678"),
 ])
-def test_each_countrys_international_prefix_is_understood(typed, country, e164):
+def test_each_countrys_international_prefix_is_understood(typed: str, country: str, e164: str) -> None:
     assert normalise_phone(typed, country) == e164
 
 
-def test_a_raw_escape_character_makes_a_text_ucs2():
+def test_a_raw_escape_character_makes_a_text_ucs2() -> None:
     assert shape("Hello").encoding == GSM7
     assert shape("Hello\x1bthere").encoding == UCS2
     assert measure("Hello\x1bthere") == (False, 11)
 
 
-def test_an_oversized_ussd_request_gets_an_end_screen(client, demo):
+def test_an_oversized_ussd_request_gets_an_end_screen(client: FlaskClient, demo: DemoPeople) -> None:
     form = {"sessionId": "big", "phoneNumber": MEMBER, "serviceCode": "*384*123#", "text": "1*" * 40_000}
     response = client.post("/ussd/africastalking", data=form)
     assert response.status_code == 200
@@ -71,7 +79,7 @@ def test_an_oversized_ussd_request_gets_an_end_screen(client, demo):
     assert response.mimetype == "text/plain"
 
 
-def test_responses_are_never_sniffed(client, demo):
+def test_responses_are_never_sniffed(client: FlaskClient, demo: DemoPeople) -> None:
     form = {"sessionId": "s1", "phoneNumber": MEMBER, "serviceCode": "*384*123#", "text": ""}
     for response in (client.post("/ussd/africastalking", data=form), client.get("/health"),
                      client.post("/ussd/africastalking", data={"text": "1" * 70_000})):
@@ -83,7 +91,7 @@ def _procfile(process: str) -> str:
     return next(line.split(":", 1)[1].strip() for line in lines if line.startswith(f"{process}:"))
 
 
-def _get(url: str, data: dict | None = None) -> tuple[list[str], str]:
+def _get(url: str, data: dict[str, str] | None = None) -> tuple[list[str], str]:
     """The ``Server`` headers of the answer to ``url`` (a POST of ``data`` if given) and its body."""
     body = urllib.parse.urlencode(data).encode() if data else None
     try:
@@ -94,7 +102,8 @@ def _get(url: str, data: dict | None = None) -> tuple[list[str], str]:
         return response.headers.get_all("Server"), response.read().decode()
 
 
-def test_the_web_process_names_no_server_software(services, db_url, redis_url, tmp_path):
+def test_the_web_process_names_no_server_software(
+        services: Services, db_url: str, redis_url: str, tmp_path: Path) -> None:
     """The Procfile's web command, served for real: every response says "Server: Kassa", never gunicorn."""
     from bench.ussd import _free_port, _wait_listening
 
@@ -120,7 +129,7 @@ def test_the_web_process_names_no_server_software(services, db_url, redis_url, t
         proc.stderr.close()
 
 
-def test_every_command_that_serves_kassa_reads_the_gunicorn_config():
+def test_every_command_that_serves_kassa_reads_the_gunicorn_config() -> None:
     assert _procfile("web").startswith("gunicorn -c gunicorn.conf.py ")
     source = (ROOT / "cli/up.py").read_text(encoding="utf-8")
     assert '"gunicorn"' in source or "/gunicorn" in source
@@ -139,7 +148,7 @@ def test_every_command_that_serves_kassa_reads_the_gunicorn_config():
         wsgi.SERVER = saved
 
 
-def test_every_connection_has_its_timeouts_before_any_ussd_hop(make_app, db_url):
+def test_every_connection_has_its_timeouts_before_any_ussd_hop(make_app: MakeApp, db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("connect and statement timeouts are PostgreSQL's")
     services = make_app().extensions["kassa"]  # an SMS-only web worker: no hop has run
@@ -152,7 +161,7 @@ def test_every_connection_has_its_timeouts_before_any_ussd_hop(make_app, db_url)
         assert session.execute(text("SHOW statement_timeout")).scalar() == "0"
 
 
-def test_make_test_never_empties_a_database_it_did_not_create(db_url):
+def test_make_test_never_empties_a_database_it_did_not_create(db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("the local PostgreSQL server's databases")
     import psycopg
@@ -174,7 +183,7 @@ def test_make_test_never_empties_a_database_it_did_not_create(db_url):
             admin.execute("DROP DATABASE IF EXISTS kassa_probe_ours")
 
 
-def test_make_test_never_flushes_a_redis_database_it_did_not_write(redis_url):
+def test_make_test_never_flushes_a_redis_database_it_did_not_write(redis_url: str) -> None:
     if not redis_url.startswith("redis://"):
         pytest.skip("the local Redis server's databases")
     import redis

@@ -20,18 +20,18 @@ from i18n import DATE_FORMATS, LANGUAGES, SMS_DATE_FORMATS, swahili_time, transl
     ((0, 0), "saa 6 usiku"),
     ((5, 10), "saa 11 na dakika 10 alfajiri"),
 ])
-def test_swahili_time_counts_from_sunrise(clock, swahili):
+def test_swahili_time_counts_from_sunrise(clock: tuple[int, int], swahili: str) -> None:
     assert swahili_time(dt.time(*clock)) == swahili
 
 
-def test_swahili_time_has_the_clock_beside_it_and_other_languages_the_clock():
+def test_swahili_time_has_the_clock_beside_it_and_other_languages_the_clock() -> None:
     assert translator("sw").time(dt.time(8, 0)) == "saa 2 asubuhi (08:00)"  # never "saa 08:00" (2 pm)
     for lang in set(LANGUAGES) - {"sw"}:
         assert translator(lang).time(dt.time(8, 0)) == "08:00", lang
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_dates_spell_the_month_in_full_or_write_it_in_digits(lang):
+def test_dates_spell_the_month_in_full_or_write_it_in_digits(lang: str) -> None:
     t = translator(lang)
     day = dt.date(2026, 12, 20)
     wide = t.locale.months["format"]["wide"][12]
@@ -44,7 +44,7 @@ def test_dates_spell_the_month_in_full_or_write_it_in_digits(lang):
     assert t.weekday(6) in t.date(day), lang  # screens name the weekday
 
 
-def test_amount_example_per_currency_is_digits_only():
+def test_amount_example_per_currency_is_digits_only() -> None:
     from ledger.money import amount_example, parse_amount
 
     assert amount_example("VND") == "50000" and amount_example("KES") == "500"

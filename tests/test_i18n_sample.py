@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from i18n import LANGUAGES
 from i18n.sample import PEOPLE
 from i18n.terms import LOCALE_DIR, read_catalog
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def test_sample_renders_every_entry_in_every_language(runner, tmp_path):
+    from flask.testing import FlaskCliRunner
+
+
+def test_sample_renders_every_entry_in_every_language(runner: FlaskCliRunner, tmp_path: Path) -> None:
     out = tmp_path / "sample.txt"
     result = runner.invoke(args=["i18n", "sample", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -32,7 +38,7 @@ def test_sample_renders_every_entry_in_every_language(runner, tmp_path):
     assert "saa 2 asubuhi (08:00)" in by_lang["sw"]
 
 
-def test_sample_for_one_language(runner, tmp_path):
+def test_sample_for_one_language(runner: FlaskCliRunner, tmp_path: Path) -> None:
     out = tmp_path / "sv.txt"
     result = runner.invoke(args=["i18n", "sample", "--out", str(out), "--lang", "sv"])
     assert result.exit_code == 0, result.output
@@ -40,7 +46,7 @@ def test_sample_for_one_language(runner, tmp_path):
     assert "===== sv Svenska =====" in text and "===== ru " not in text and "Kassalådan" in text
 
 
-def test_check_passes_on_the_catalogs(runner):
+def test_check_passes_on_the_catalogs(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["i18n", "check"])
     assert result.exit_code == 0, result.output
     assert "every catalog follows its glossary" in result.output

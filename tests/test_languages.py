@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -33,6 +34,18 @@ from tests.ussd_phone import Phone
 from text.gsm7 import shape
 from text.plain import PLAIN_READABLE, plain_letters
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+    from werkzeug.test import TestResponse
+
+    from commands.context import Context, Outcome
+    from commands.parser import Parsed
+    from i18n import Translator
+    from services import Services
+
 CODE = "TANLAP"
 TREASURER, CHAIR, LAN, HUONG = "+84912300001", "+84912300002", "+84912300003", "+84912300004"
 COORDINATOR = "+84912300099"
@@ -40,7 +53,7 @@ SAVING = 2_500_000  # VND has no minor digits
 PIN = "2580"
 
 
-def _group(session, lang: str) -> Group:
+def _group(session: Session, lang: str) -> Group:
     group = create_group(
         session, code=CODE, name="Nhóm tiết kiệm và vốn vay thôn Bản Phố xã Tân Lập", kind="shg",
         currency="VND", country="VN", language=lang, timezone="Asia/Ho_Chi_Minh", region="Lào Cai",
@@ -59,45 +72,45 @@ def _group(session, lang: str) -> Group:
     return group
 
 
-def _refs(services, phone: str, prefix: str) -> list[str]:
+def _refs(services: Services, phone: str, prefix: str) -> list[str]:
     with services.db.transaction() as s:
         texts = s.scalars(select(OutboxMessage.text).where(OutboxMessage.to_phone == phone)
                           .order_by(OutboxMessage.id))
         return [r for text in texts for r in re.findall(rf"\b{prefix}\d+\b", text)]
 
 
-def _loan(services, phone: str, amount: int) -> str:
+def _loan(services: Services, phone: str, amount: int) -> str:
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == CODE))
-        member = s.scalar(select(Member).where(Member.phone == phone))
+        group = s.scalars(select(Group).where(Group.code == CODE)).one()
+        member = s.scalars(select(Member).where(Member.phone == phone)).one()
         return ledger.request_loan(s, group, member, amount, purpose="trade", term=4, unit="week",
                                    key=f"lang-loan-{phone}").ref
 
 
-def _crash_five_times(services, sms, phone: str, text: str) -> None:
+def _crash_five_times(services: Services, sms: Callable[[str, str], object], phone: str, text: str) -> None:
     from commands.inbox import process
     from commands.parser import Grammar
     from commands.registry import ANYONE, REGISTRY, Command, register
     from messaging.inbound import MAX_ATTEMPTS
 
-    def broken(ctx, parsed):  # noqa: ANN001
+    def broken(ctx: Context, parsed: Parsed) -> Outcome:
         raise RuntimeError("bug")
 
     register(Command("BROKEN", Grammar.NONE, frozenset({ANYONE}), broken, "BROKEN"))
     try:
         sms(phone, text)
         with services.db.transaction() as s:
-            inbox_id = s.scalar(select(InboxMessage.id).order_by(InboxMessage.id.desc()).limit(1))
+            inbox_id = s.scalars(select(InboxMessage.id).order_by(InboxMessage.id.desc()).limit(1)).one()
         for _ in range(MAX_ATTEMPTS):
             process(services, inbox_id)
     finally:
         REGISTRY.pop("BROKEN")
 
 
-def _run_sms_scenario(client, services, lang: str) -> None:
+def _run_sms_scenario(client: FlaskClient, services: Services, lang: str) -> None:
     with services.db.transaction() as s:
         _group(s, lang)
-    sms = lambda phone, text: at_sms(client, phone, text)  # noqa: E731
+    sms: Callable[[str, str], TestResponse] = lambda phone, text: at_sms(client, phone, text)  # noqa: E731
     sms(TREASURER, f"SAVE 3 {SAVING:,} 4 {SAVING}")
     sms(TREASURER, "SOCIAL 3 50000 4 50,000")
     sms(TREASURER, "FINE 4 late")
@@ -128,8 +141,8 @@ def _run_sms_scenario(client, services, lang: str) -> None:
     sms(CHAIR, "CANCEL")
     sms(TREASURER, "CLOSE")
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == CODE))
-        member = s.scalar(select(Member).where(Member.phone == LAN))
+        group = s.scalars(select(Group).where(Group.code == CODE)).one()
+        member = s.scalars(select(Member).where(Member.phone == LAN)).one()
         open_request(s, group, member, Category.LEGAL, key="lang-help")
     start = dt.datetime.now(dt.UTC)
     for day in range(0, 36):  # a week of meeting reminders, then a month of loan notices
@@ -138,14 +151,14 @@ def _run_sms_scenario(client, services, lang: str) -> None:
         run_loan_notices(services, now)
 
 
-def _outbox(services) -> list[OutboxMessage]:
+def _outbox(services: Services) -> list[OutboxMessage]:
     with services.db.transaction() as s:
         return list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind != "broadcast")
                               .order_by(OutboxMessage.id)))
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_every_sms_fits_in_every_language(client, services, lang):
+def test_every_sms_fits_in_every_language(client: FlaskClient, services: Services, lang: str) -> None:
     _run_sms_scenario(client, services, lang)
     rows = _outbox(services)
     kinds = {row.kind for row in rows}
@@ -167,7 +180,7 @@ def test_every_sms_fits_in_every_language(client, services, lang):
     assert not plain_too_long, f"{lang}: over 1 segment in plain letters: {plain_too_long}"
 
 
-def test_segment_report_counts_match_the_outbox(client, services):
+def test_segment_report_counts_match_the_outbox(client: FlaskClient, services: Services) -> None:
     """The outbox stores the same encoding and segment count the report computes."""
     _run_sms_scenario(client, services, "az")
     for row in _outbox(services):
@@ -177,11 +190,11 @@ def test_segment_report_counts_match_the_outbox(client, services):
 
 # -- one full member journey per language, through the USSD endpoint ---------------------------
 
-def _journey_group(services, lang: str) -> None:
+def _journey_group(services: Services, lang: str) -> None:
     with services.db.transaction() as s:
         group = _group(s, lang)
-        treasurer = s.scalar(select(Member).where(Member.phone == TREASURER))
-        lan = s.scalar(select(Member).where(Member.phone == LAN))
+        treasurer = s.scalars(select(Member).where(Member.phone == TREASURER)).one()
+        lan = s.scalars(select(Member).where(Member.phone == LAN)).one()
         today = ledger.group_today(group)
         for weeks in (3, 2, 1):
             ledger.record_saving(s, group, lan, key=f"j-save-{weeks}", actor=treasurer,
@@ -189,14 +202,14 @@ def _journey_group(services, lang: str) -> None:
         set_pin(s, lan, PIN, "test-pepper")
 
 
-def _shows(t, screen: str, amount: int) -> bool:
+def _shows(t: Translator, screen: str, amount: int) -> bool:
     """``amount`` is on ``screen`` as her language writes it (USSD may use the ISO code)."""
     forms = {t.money(amount, "VND"), t.money(amount, "VND", plain=True)}
     return any(f in screen or plain_letters(f) in screen for f in forms)
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_full_member_journey_in_every_language(client, services, lang):
+def test_full_member_journey_in_every_language(client: FlaskClient, services: Services, lang: str) -> None:
     t = translator(lang)
     _journey_group(services, lang)
     phone = Phone(client, LAN)

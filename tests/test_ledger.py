@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select, text
@@ -20,37 +21,46 @@ from ledger.books import group_today
 from ledger.models import Account, Line, Loan, Txn
 from tests.ledger_fixtures import MONDAY, key, make_books
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskCliRunner
+    from ledger.receipts import Receipt
+    from sqlalchemy.orm import Session
+
+    from groups.models import Group, Member
+    from services import Services
+    from tests.ledger_fixtures import Books
+
 
 @pytest.fixture
-def shg(session):
+def shg(session: Session) -> Books:
     """An SHG saving KES 200 a week, social fund 50, fines late 20 / absent 50."""
     return make_books(session, "SHG1", "shg")
 
 
 @pytest.fixture
-def vsla(session):
+def vsla(session: Session) -> Books:
     """A VSLA with shares of KES 50 (1 to 5 per meeting), social fund 10."""
     return make_books(session, "VSLA1", "vsla")
 
 
-def legs_of(session, ref):
-    txn = session.get(Txn, int(ref[1:]))
+def legs_of(session: Session, ref: str) -> list[tuple[str, int]]:
+    txn = session.get_one(Txn, int(ref[1:]))
     accounts = {a.id: a.label for a in session.scalars(select(Account))}
     return sorted((accounts[line.account_id], line.amount) for line in txn.lines)
 
 
-def sound(session, group):
+def sound(session: Session, group: Group) -> None:
     assert ledger.audit(session, group) == []
     assert sum(line.balance for line in ledger.trial_balance(session, group)) == 0
 
 
-def code_of(excinfo) -> str:
+def code_of(excinfo: pytest.ExceptionInfo[LedgerError]) -> str:
     return excinfo.value.code
 
 
 # -- savings ----------------------------------------------------------------------
 
-def test_shg_saving_debits_cash_and_credits_her_savings(session, shg):
+def test_shg_saving_debits_cash_and_credits_her_savings(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     r = ledger.record_saving(session, g, m, amount=20000, key="sms-1", actor=t, on=MONDAY)
     assert (r.kind, r.amount, r.balance, r.replayed, r.member_id) == ("saving", 20000, 20000, False, m.id)
@@ -59,12 +69,12 @@ def test_shg_saving_debits_cash_and_credits_her_savings(session, shg):
     sound(session, g)
 
 
-def test_rule_amount_applies_when_none_is_given(session, shg):
+def test_rule_amount_applies_when_none_is_given(session: Session, shg: Books) -> None:
     r = ledger.record_saving(session, shg.group, shg.members[0], key=key(), actor=shg.treasurer, on=MONDAY)
     assert r.amount == 20000
 
 
-def test_same_key_again_returns_the_first_receipt_and_changes_nothing(session, shg):
+def test_same_key_again_returns_the_first_receipt_and_changes_nothing(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     first = ledger.record_saving(session, g, m, amount=20000, key="sms-7", actor=t, on=MONDAY)
     lines = session.scalar(select(func.count(Line.id)))
@@ -74,14 +84,14 @@ def test_same_key_again_returns_the_first_receipt_and_changes_nothing(session, s
     assert ledger.member_position(session, g, m, MONDAY).savings == 20000
 
 
-def test_a_replay_still_answers_after_the_meeting_closed(session, shg):
+def test_a_replay_still_answers_after_the_meeting_closed(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     first = ledger.record_saving(session, g, m, amount=20000, key="sms-8", actor=t, on=MONDAY)
     ledger.close_meeting(session, g, actor=t, on=MONDAY)
     assert ledger.record_saving(session, g, m, amount=20000, key="sms-8", actor=t, on=MONDAY).ref == first.ref
 
 
-def test_off_rule_saving_is_refused_or_flagged_as_the_group_chooses(session, shg):
+def test_off_rule_saving_is_refused_or_flagged_as_the_group_chooses(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     with pytest.raises(LedgerError) as e:
         ledger.record_saving(session, g, m, amount=15000, key=key(), actor=t, on=MONDAY)
@@ -92,7 +102,7 @@ def test_off_rule_saving_is_refused_or_flagged_as_the_group_chooses(session, shg
     assert r.flagged and r.balance == 15000
 
 
-def test_second_saving_at_one_meeting_is_above_the_rule(session, shg):
+def test_second_saving_at_one_meeting_is_above_the_rule(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t, on=MONDAY)
     with pytest.raises(LedgerError, match="off_rule"):
@@ -101,7 +111,7 @@ def test_second_saving_at_one_meeting_is_above_the_rule(session, shg):
     assert r.balance == 40000
 
 
-def test_vsla_buys_shares_at_the_cycles_share_value(session, vsla):
+def test_vsla_buys_shares_at_the_cycles_share_value(session: Session, vsla: Books) -> None:
     g, t, m = vsla.group, vsla.treasurer, vsla.members[0]
     r = ledger.record_saving(session, g, m, shares=3, key=key(), actor=t, on=MONDAY)
     assert (r.amount, r.shares, r.balance) == (15000, 3, 15000)
@@ -116,14 +126,15 @@ def test_vsla_buys_shares_at_the_cycles_share_value(session, vsla):
     ({"shares": 0}, "not_positive"),
     ({"shares": 2, "amount": 5000}, "off_rule"),
 ])
-def test_vsla_refuses_what_is_not_1_to_5_whole_shares(session, vsla, kwargs, code):
+def test_vsla_refuses_what_is_not_1_to_5_whole_shares(
+        session: Session, vsla: Books, kwargs: dict[str, int], code: str) -> None:
     with pytest.raises(LedgerError) as e:
         ledger.record_saving(session, vsla.group, vsla.members[0], key=key(), actor=vsla.treasurer,
                              on=MONDAY, **kwargs)
     assert code_of(e) == code
 
 
-def test_vsla_six_shares_over_two_postings_is_off_rule(session, vsla):
+def test_vsla_six_shares_over_two_postings_is_off_rule(session: Session, vsla: Books) -> None:
     g, t, m = vsla.group, vsla.treasurer, vsla.members[0]
     ledger.record_saving(session, g, m, shares=3, key=key(), actor=t, on=MONDAY)
     with pytest.raises(LedgerError, match="off_rule"):
@@ -132,7 +143,7 @@ def test_vsla_six_shares_over_two_postings_is_off_rule(session, vsla):
 
 # -- social fund and fines ----------------------------------------------------------
 
-def test_social_fund_and_fines_go_to_their_accounts(session, shg):
+def test_social_fund_and_fines_go_to_their_accounts(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     social = ledger.record_social(session, g, m, key=key(), actor=t, on=MONDAY)
     fine = ledger.record_fine(session, g, m, fine_type="LATE", key=key(), actor=t, on=MONDAY)
@@ -145,14 +156,14 @@ def test_social_fund_and_fines_go_to_their_accounts(session, shg):
     sound(session, g)
 
 
-def test_unknown_fine_type_names_the_known_ones(session, shg):
+def test_unknown_fine_type_names_the_known_ones(session: Session, shg: Books) -> None:
     with pytest.raises(LedgerError) as e:
         ledger.record_fine(session, shg.group, shg.members[0], fine_type="noisy", key=key(),
                            actor=shg.treasurer, on=MONDAY)
     assert code_of(e) == "unknown_fine" and e.value.params["known"] == "late, absent"  # the group's order
 
 
-def test_social_fund_payout_needs_the_chair_and_what_the_fund_holds(session, shg):
+def test_social_fund_payout_needs_the_chair_and_what_the_fund_holds(session: Session, shg: Books) -> None:
     g, t, c, m = shg.group, shg.treasurer, shg.chair, shg.members[0]
     for who in shg.everyone:
         ledger.record_social(session, g, who, key=key(), actor=t, on=MONDAY)
@@ -170,7 +181,7 @@ def test_social_fund_payout_needs_the_chair_and_what_the_fund_holds(session, shg
 
 # -- who may post ----------------------------------------------------------------------
 
-def test_only_the_treasurer_posts_and_only_for_members(session, shg):
+def test_only_the_treasurer_posts_and_only_for_members(session: Session, shg: Books) -> None:
     g, m = shg.group, shg.members[0]
     with pytest.raises(LedgerError, match="not_allowed"):
         ledger.record_saving(session, g, m, amount=20000, key=key(), actor=shg.chair, on=MONDAY)
@@ -181,7 +192,7 @@ def test_only_the_treasurer_posts_and_only_for_members(session, shg):
         ledger.record_saving(session, g, m, amount=20000, key=key(), actor=other.treasurer)
 
 
-def test_a_key_used_in_another_group_is_refused(session, shg):
+def test_a_key_used_in_another_group_is_refused(session: Session, shg: Books) -> None:
     other = make_books(session, "OTHER2", "shg")
     ledger.record_saving(session, other.group, other.members[0], key="dup", actor=other.treasurer, on=MONDAY)
     with pytest.raises(LedgerError, match="key_reused"):
@@ -189,14 +200,14 @@ def test_a_key_used_in_another_group_is_refused(session, shg):
 
 
 @pytest.mark.parametrize("amount", [0, -500, 10.5, True])
-def test_amounts_must_be_positive_integers(session, shg, amount):
+def test_amounts_must_be_positive_integers(session: Session, shg: Books, amount: int | float) -> None:
     with pytest.raises(LedgerError, match="not_positive"):
-        ledger.record_fine(session, shg.group, shg.members[0], amount, key=key(), actor=shg.treasurer)
+        ledger.record_fine(session, shg.group, shg.members[0], amount, key=key(), actor=shg.treasurer)  # type: ignore[arg-type]  # the point
 
 
 # -- meetings and corrections ------------------------------------------------------------
 
-def test_closed_meeting_takes_no_posting_but_takes_a_reversal(session, shg):
+def test_closed_meeting_takes_no_posting_but_takes_a_reversal(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     r = ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t, on=MONDAY)
     closed = ledger.close_meeting(session, g, actor=t, on=MONDAY)
@@ -211,19 +222,19 @@ def test_closed_meeting_takes_no_posting_but_takes_a_reversal(session, shg):
         ledger.open_meeting(session, g, MONDAY)
 
 
-def test_a_meeting_still_to_come_takes_no_posting(session, shg):
+def test_a_meeting_still_to_come_takes_no_posting(session: Session, shg: Books) -> None:
     tomorrow = group_today(shg.group) + dt.timedelta(days=1)
     with pytest.raises(LedgerError) as e:
         ledger.record_saving(session, shg.group, shg.members[0], key=key(), actor=shg.treasurer, on=tomorrow)
     assert code_of(e) == "future_date" and session.scalar(select(func.count(Txn.id))) == 0
 
 
-def test_reversal_mirrors_every_leg_and_is_final(session, shg):
+def test_reversal_mirrors_every_leg_and_is_final(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     r = ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t, on=MONDAY)
     undo = ledger.reverse(session, g, r.ref.lower(), reason="typo", key="undo-1", actor=t)
     assert legs_of(session, undo.ref) == sorted((acct, -amount) for acct, amount in legs_of(session, r.ref))
-    original = session.get(Txn, int(r.ref[1:]))
+    original = session.get_one(Txn, int(r.ref[1:]))
     assert original.reversed and original.amount == 20000  # marked, never edited
     assert ledger.reverse(session, g, r.ref, reason="typo", key="undo-1", actor=t).replayed
     with pytest.raises(LedgerError, match="already_reversed"):
@@ -237,7 +248,7 @@ def test_reversal_mirrors_every_leg_and_is_final(session, shg):
     sound(session, g)
 
 
-def test_savings_that_are_lent_out_cannot_be_taken_back(session, shg):
+def test_savings_that_are_lent_out_cannot_be_taken_back(session: Session, shg: Books) -> None:
     g, t, c, m = shg.group, shg.treasurer, shg.chair, shg.members[0]
     r = ledger.record_saving(session, g, m, amount=20000, key=key(), actor=t)
     loan = ledger.request_loan(session, g, m, 20000, purpose="trade", term=4, unit="week", key=key())
@@ -250,7 +261,7 @@ def test_savings_that_are_lent_out_cannot_be_taken_back(session, shg):
 
 # -- loans ------------------------------------------------------------------------------
 
-def test_quote_flat_charge_and_schedule_whose_last_instalment_absorbs_rounding(shg):
+def test_quote_flat_charge_and_schedule_whose_last_instalment_absorbs_rounding(shg: Books) -> None:
     shg.group.service_charge_bp = 1000
     q = ledger.quote_loan(shg.group, 100000, 3, "month", start=dt.date(2026, 1, 31))  # VSLA-like 10%
     assert (q.charge, q.total) == (30000, 130000)
@@ -263,13 +274,13 @@ def test_quote_flat_charge_and_schedule_whose_last_instalment_absorbs_rounding(s
         ledger.quote_loan(shg.group, 100000, 13, "month")
 
 
-def _saved(session, books, member, weeks=1):
+def _saved(session: Session, books: Books, member: Member, weeks: int = 1) -> None:
     for w in range(weeks):
         ledger.record_saving(session, books.group, member, key=key(), actor=books.treasurer,
                              on=group_today(books.group) - dt.timedelta(weeks=weeks - 1 - w))
 
 
-def test_loan_limit_is_three_times_savings_and_one_loan_at_a_time(session, shg):
+def test_loan_limit_is_three_times_savings_and_one_loan_at_a_time(session: Session, shg: Books) -> None:
     g, m = shg.group, shg.members[0]
     _saved(session, shg, m, weeks=2)
     assert ledger.loan_limit(session, g, m) == 120000
@@ -286,7 +297,7 @@ def test_loan_limit_is_three_times_savings_and_one_loan_at_a_time(session, shg):
     assert [x.ref for x in ledger.pending_loans(session, g)] == [loan.ref]
 
 
-def test_maker_checker_only_the_chair_decides_and_never_her_own(session, shg):
+def test_maker_checker_only_the_chair_decides_and_never_her_own(session: Session, shg: Books) -> None:
     g, t, c, m = shg.group, shg.treasurer, shg.chair, shg.members[0]
     for who in (c, m):
         _saved(session, shg, who)
@@ -308,7 +319,7 @@ def test_maker_checker_only_the_chair_decides_and_never_her_own(session, shg):
         ledger.decide_loan(session, g, "L99999", approve=True, actor=c, key=key())
 
 
-def test_treasurer_cannot_pay_out_her_own_loan(session, shg):
+def test_treasurer_cannot_pay_out_her_own_loan(session: Session, shg: Books) -> None:
     g, t, c = shg.group, shg.treasurer, shg.chair
     _saved(session, shg, t)
     loan = ledger.request_loan(session, g, t, 10000, purpose="farm", term=4, unit="week", key=key())
@@ -317,7 +328,8 @@ def test_treasurer_cannot_pay_out_her_own_loan(session, shg):
         ledger.disburse_loan(session, g, loan.ref, actor=t, key=key())
 
 
-def _active_loan(session, books, member, amount=50000, term=4, unit="week", save_weeks=1):
+def _active_loan(session: Session, books: Books, member: Member, amount: int = 50000, term: int = 4, unit: str = "week",
+                 save_weeks: int = 1) -> tuple[Loan, Receipt]:
     _saved(session, books, member, weeks=save_weeks)
     loan = ledger.request_loan(session, books.group, member, amount, purpose="trade", term=term, unit=unit,
                                key=key())
@@ -325,7 +337,7 @@ def _active_loan(session, books, member, amount=50000, term=4, unit="week", save
     return loan, ledger.disburse_loan(session, books.group, loan.ref, actor=books.treasurer, key=key())
 
 
-def test_pay_out_never_exceeds_the_cash_box(session, shg):
+def test_pay_out_never_exceeds_the_cash_box(session: Session, shg: Books) -> None:
     g, t, c, m = shg.group, shg.treasurer, shg.chair, shg.members[0]
     _saved(session, shg, m, weeks=2)  # 40000 in the box, limit 120000
     loan = ledger.request_loan(session, g, m, 50000, purpose="trade", term=4, unit="week", key=key())
@@ -333,10 +345,10 @@ def test_pay_out_never_exceeds_the_cash_box(session, shg):
     with pytest.raises(LedgerError) as e:
         ledger.disburse_loan(session, g, loan.ref, actor=t, key=key())
     assert code_of(e) == "cash_box_short" and e.value.params == {"amount": 50000, "cash": 40000}
-    assert session.get(Loan, loan.id).status == ledger.LoanStatus.APPROVED
+    assert session.get_one(Loan, loan.id).status == ledger.LoanStatus.APPROVED
 
 
-def test_pay_out_and_repayments_charge_first_until_closed(session, shg):
+def test_pay_out_and_repayments_charge_first_until_closed(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     _saved(session, shg, shg.members[1], weeks=3)
     loan, paid = _active_loan(session, shg, m, amount=40000, term=4, unit="week", save_weeks=1)
@@ -350,15 +362,15 @@ def test_pay_out_and_repayments_charge_first_until_closed(session, shg):
         ledger.record_repayment(session, g, m, 30601, key=key(), actor=t)
     assert code_of(e) == "over_repayment" and e.value.params["outstanding"] == 30600
     last = ledger.record_repayment(session, g, m, 30600, key=key(), actor=t)
-    assert last.balance == 0 and session.get(Loan, loan.id).status == ledger.LoanStatus.CLOSED
+    assert last.balance == 0 and session.get_one(Loan, loan.id).status == ledger.LoanStatus.CLOSED
     with pytest.raises(LedgerError, match="no_loan"):
         ledger.record_repayment(session, g, m, 100, key=key(), actor=t)
     undo = ledger.reverse(session, g, last.ref, reason="counted twice", key=key(), actor=t)
-    assert undo.balance == 30600 and session.get(Loan, loan.id).status == ledger.LoanStatus.ACTIVE
+    assert undo.balance == 30600 and session.get_one(Loan, loan.id).status == ledger.LoanStatus.ACTIVE
     sound(session, g)
 
 
-def test_principal_first_when_the_group_says_so(session, shg):
+def test_principal_first_when_the_group_says_so(session: Session, shg: Books) -> None:
     shg.group.repayment_order = "principal_first"
     _saved(session, shg, shg.members[1], weeks=3)
     _, _ = _active_loan(session, shg, shg.members[0], amount=40000)
@@ -366,12 +378,12 @@ def test_principal_first_when_the_group_says_so(session, shg):
     assert ("charges", -500) in legs_of(session, r.ref)
 
 
-def test_pay_out_is_reversible_only_before_repayments(session, shg):
+def test_pay_out_is_reversible_only_before_repayments(session: Session, shg: Books) -> None:
     g, t, m = shg.group, shg.treasurer, shg.members[0]
     _saved(session, shg, shg.members[1], weeks=3)
     loan, paid = _active_loan(session, shg, m, amount=40000)
     ledger.reverse(session, g, paid.ref, reason="paid to the wrong person", key=key(), actor=t)
-    assert session.get(Loan, loan.id).status == ledger.LoanStatus.APPROVED
+    assert session.get_one(Loan, loan.id).status == ledger.LoanStatus.APPROVED
     again = ledger.disburse_loan(session, g, loan.ref, actor=t, key=key())
     ledger.record_repayment(session, g, m, 1000, key=key(), actor=t)
     with pytest.raises(LedgerError, match="loan_has_repayments"):
@@ -381,7 +393,7 @@ def test_pay_out_is_reversible_only_before_repayments(session, shg):
 
 # -- queries ------------------------------------------------------------------------------
 
-def test_position_shows_next_instalment_and_days_past_due(session, shg):
+def test_position_shows_next_instalment_and_days_past_due(session: Session, shg: Books) -> None:
     g, m = shg.group, shg.members[0]
     _saved(session, shg, shg.members[1], weeks=3)
     loan, _ = _active_loan(session, shg, m, amount=40000, term=4, unit="week")
@@ -400,7 +412,7 @@ def test_position_shows_next_instalment_and_days_past_due(session, shg):
                                                       else 10200)
 
 
-def test_group_summary_par30_and_repayment_rate(session, shg):
+def test_group_summary_par30_and_repayment_rate(session: Session, shg: Books) -> None:
     g, t = shg.group, shg.treasurer
     _saved(session, shg, shg.chair, weeks=4)
     a, _ = _active_loan(session, shg, shg.members[0], amount=40000, term=4, unit="week")
@@ -416,7 +428,7 @@ def test_group_summary_par30_and_repayment_rate(session, shg):
     assert (fresh.par30_bp, fresh.repayment_rate_bp) == (0, 10000)
 
 
-def test_meeting_sheet_shows_who_paid_what(session, shg):
+def test_meeting_sheet_shows_who_paid_what(session: Session, shg: Books) -> None:
     g, t = shg.group, shg.treasurer
     m1, m2 = shg.members[0], shg.members[1]
     ledger.record_saving(session, g, m1, key=key(), actor=t, on=MONDAY)
@@ -432,7 +444,7 @@ def test_meeting_sheet_shows_who_paid_what(session, shg):
 
 # -- share-out ----------------------------------------------------------------------------
 
-def test_share_out_pays_savings_plus_profit_to_the_cent(session, shg):
+def test_share_out_pays_savings_plus_profit_to_the_cent(session: Session, shg: Books) -> None:
     g, t = shg.group, shg.treasurer
     for who in shg.members:
         ledger.record_saving(session, g, who, key=key(), actor=t, on=MONDAY)
@@ -451,14 +463,14 @@ def test_share_out_pays_savings_plus_profit_to_the_cent(session, shg):
     sound(session, g)
 
 
-def test_share_out_waits_for_every_loan(session, shg):
+def test_share_out_waits_for_every_loan(session: Session, shg: Books) -> None:
     _saved(session, shg, shg.members[1], weeks=3)
     _active_loan(session, shg, shg.members[0], amount=40000)
     with pytest.raises(LedgerError, match="loans_outstanding"):
         ledger.share_out(session, shg.group, key=key(), actor=shg.treasurer)
 
 
-def test_share_weeks_reward_early_savings(session, shg):
+def test_share_weeks_reward_early_savings(session: Session, shg: Books) -> None:
     g, t = shg.group, shg.treasurer
     g.share_out_by = "share_weeks"
     today = group_today(g)
@@ -471,7 +483,7 @@ def test_share_weeks_reward_early_savings(session, shg):
 
 # -- what the database itself refuses --------------------------------------------------------
 
-def test_database_refuses_a_zero_leg_and_an_edited_leg(session, shg):
+def test_database_refuses_a_zero_leg_and_an_edited_leg(session: Session, shg: Books) -> None:
     r = ledger.record_saving(session, shg.group, shg.members[0], key=key(), actor=shg.treasurer, on=MONDAY)
     txn_id = int(r.ref[1:])
     cash = session.scalar(select(Account.id).where(Account.code == "cash"))
@@ -484,7 +496,8 @@ def test_database_refuses_a_zero_leg_and_an_edited_leg(session, shg):
         session.execute(text("UPDATE ledger_accounts SET balance = -1 WHERE code = 'cash'"))
 
 
-def test_postgres_refuses_an_unbalanced_transaction_at_commit(services, shg, session):
+def test_postgres_refuses_an_unbalanced_transaction_at_commit(
+        services: Services, shg: Books, session: Session) -> None:
     if services.db.is_sqlite:
         pytest.skip("the deferred balance trigger is PostgreSQL's; SQLite relies on the posting function")
     r = ledger.record_saving(session, shg.group, shg.members[0], key=key(), actor=shg.treasurer, on=MONDAY)
@@ -497,7 +510,7 @@ def test_postgres_refuses_an_unbalanced_transaction_at_commit(services, shg, ses
 
 # -- words ------------------------------------------------------------------------------------
 
-def test_errors_render_in_the_readers_language_with_money(session, shg):
+def test_errors_render_in_the_readers_language_with_money(session: Session, shg: Books) -> None:
     with pytest.raises(LedgerError) as e:
         ledger.record_saving(session, shg.group, shg.members[0], amount=15000, key=key(), actor=shg.treasurer)
     en = e.value.render(translator("en"), "KES")
@@ -506,7 +519,7 @@ def test_errors_render_in_the_readers_language_with_money(session, shg):
     assert "{" not in az and az != en
 
 
-def test_every_amount_error_reason_has_a_message():
+def test_every_amount_error_reason_has_a_message() -> None:
     reasons = set()
     for text_ in ["", "abc", "1.234", "-5", "0", "9" * 20]:
         try:
@@ -516,7 +529,7 @@ def test_every_amount_error_reason_has_a_message():
     assert reasons <= set(ledger.AMOUNT_MESSAGES) and len(reasons) >= 4
 
 
-def test_ledger_imports_neither_flask_nor_a_provider_sdk():
+def test_ledger_imports_neither_flask_nor_a_provider_sdk() -> None:
     code = ("import sys, ledger, ledger.shareout, ledger.corrections; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'africastalking', 'twilio', 'rq')]; "
             "print(bad); sys.exit(1 if bad else 0)")
@@ -524,7 +537,7 @@ def test_ledger_imports_neither_flask_nor_a_provider_sdk():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_reading_a_new_groups_books_writes_nothing(session, vsla):
+def test_reading_a_new_groups_books_writes_nothing(session: Session, vsla: Books) -> None:
     g, m = vsla.group, vsla.members[0]
     pos = ledger.member_position(session, g, m, MONDAY)
     assert (pos.savings, pos.shares, pos.loan_outstanding, pos.next_instalment) == (0, 0, 0, None)
@@ -537,7 +550,7 @@ def test_reading_a_new_groups_books_writes_nothing(session, vsla):
     assert session.scalar(select(func.count(Meeting.id))) == 0
 
 
-def test_cash_goes_to_the_bank_and_back_never_more_than_there_is(session, shg):
+def test_cash_goes_to_the_bank_and_back_never_more_than_there_is(session: Session, shg: Books) -> None:
     g, t = shg.group, shg.treasurer
     for who in shg.members:
         ledger.record_saving(session, g, who, key=key(), actor=t, on=MONDAY)
@@ -559,7 +572,7 @@ def test_cash_goes_to_the_bank_and_back_never_more_than_there_is(session, shg):
     sound(session, g)
 
 
-def test_cli_reads_the_books(runner, services):
+def test_cli_reads_the_books(runner: FlaskCliRunner, services: Services) -> None:
     with services.db.transaction() as s:
         books = make_books(s, "CLI1", "shg")
         for who in books.members:

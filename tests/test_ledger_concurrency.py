@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
 from sqlalchemy import func, select
@@ -23,11 +23,25 @@ from groups.models import Group, Member
 from ledger.models import Txn
 from tests.ledger_fixtures import MONDAY, make_books
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ledger.books import Receipt
+    from services import Services
+
 HOLD = 0.3  # seconds the first writer keeps its transaction open after posting
 
 
+class Setup(TypedDict):
+    group: int
+    t1: int
+    t2: int
+    chair: int
+    members: list[int]
+
+
 @pytest.fixture
-def setup(services):
+def setup(services: Services) -> Setup:
     """A committed group with two treasurers, its chair and four members who saved."""
     with services.db.transaction() as s:
         books = make_books(s, "CONC1", "shg", n_members=4)
@@ -35,8 +49,8 @@ def setup(services):
 
         second = add_member(s, books.group, phone="+254711999001", name="Second treasurer",
                             role="treasurer").member
-        ids = dict(group=books.group.id, t1=books.treasurer.id, t2=second.id, chair=books.chair.id,
-                   members=[m.id for m in books.members])
+        ids: Setup = dict(group=books.group.id, t1=books.treasurer.id, t2=second.id, chair=books.chair.id,
+                          members=[m.id for m in books.members])
     return ids
 
 
@@ -76,42 +90,42 @@ def _overlapping(url: str, first: Callable[[Any], Any], second: Callable[[Any], 
     return results
 
 
-def _load(session, ids, *names):
-    group = session.get(Group, ids["group"])
+def _load(session: Session, ids: Mapping[str, object], *names: str | int) -> list[Any]:
+    group: Any = session.get(Group, ids["group"])
     return [group] + [session.get(Member, ids[n]) if isinstance(n, str) else session.get(Member, n)
                       for n in names]
 
 
-def test_two_treasurers_posting_at_once_both_land(db_url, services, setup):
+def test_two_treasurers_posting_at_once_both_land(db_url: str, services: Services, setup: Setup) -> None:
     ids = setup
 
     def saves(actor: str, member_ids: list[int], tag: str) -> Callable[[Any], Any]:
-        def work(s):
+        def work(s: Session) -> list[Receipt]:
             group, treasurer = _load(s, ids, actor)
-            return [ledger.record_saving(s, group, s.get(Member, mid), key=f"{tag}-{mid}", actor=treasurer,
+            return [ledger.record_saving(s, group, s.get_one(Member, mid), key=f"{tag}-{mid}", actor=treasurer,
                                          on=MONDAY) for mid in member_ids]
         return work
 
     results = _overlapping(db_url, saves("t1", ids["members"][:2], "a"), saves("t2", ids["members"][2:], "b"))
     assert all(isinstance(r, list) for r in results.values()), results
     with services.db.transaction() as s:
-        group = s.get(Group, ids["group"])
+        group = s.get_one(Group, ids["group"])
         assert ledger.group_summary(s, group, MONDAY).cash_box == 4 * 20000
         assert ledger.audit(s, group) == []
 
 
-def test_two_pay_outs_of_one_loan_pay_once(db_url, services, setup):
+def test_two_pay_outs_of_one_loan_pay_once(db_url: str, services: Services, setup: Setup) -> None:
     ids = setup
     with services.db.transaction() as s:
         group, t1, chair, m = _load(s, ids, "t1", "chair", ids["members"][0])
         for mid in ids["members"]:
-            ledger.record_saving(s, group, s.get(Member, mid), key=f"save-{mid}", actor=t1, on=MONDAY)
+            ledger.record_saving(s, group, s.get_one(Member, mid), key=f"save-{mid}", actor=t1, on=MONDAY)
         loan = ledger.request_loan(s, group, m, 30000, purpose="trade", term=4, unit="week", key="ask")
         ledger.decide_loan(s, group, loan.ref, approve=True, actor=chair, key="yes")
         ref = loan.ref
 
     def pay(actor: str, key: str) -> Callable[[Any], Any]:
-        def work(s):
+        def work(s: Session) -> Receipt:
             group, treasurer = _load(s, ids, actor)
             return ledger.disburse_loan(s, group, ref, actor=treasurer, key=key)
         return work
@@ -120,17 +134,17 @@ def test_two_pay_outs_of_one_loan_pay_once(db_url, services, setup):
     assert isinstance(results["first"], ledger.Receipt), results
     assert isinstance(results["second"], ledger.LedgerError) and results["second"].code == "loan_state"
     with services.db.transaction() as s:
-        group = s.get(Group, ids["group"])
+        group = s.get_one(Group, ids["group"])
         assert ledger.group_summary(s, group).cash_box == 4 * 20000 - 30000
         assert s.scalar(select(func.count(Txn.id)).where(Txn.kind == "disbursement")) == 1
         assert ledger.audit(s, group) == []
 
 
-def test_the_same_key_from_two_connections_posts_once(db_url, services, setup):
+def test_the_same_key_from_two_connections_posts_once(db_url: str, services: Services, setup: Setup) -> None:
     ids = setup
 
     def save(actor: str) -> Callable[[Any], Any]:
-        def work(s):
+        def work(s: Session) -> Receipt:
             group, treasurer, member = _load(s, ids, actor, ids["members"][0])
             return ledger.record_saving(s, group, member, key="sms-42", actor=treasurer, on=MONDAY)
         return work
@@ -141,4 +155,4 @@ def test_the_same_key_from_two_connections_posts_once(db_url, services, setup):
     assert (first.ref, first.replayed, second.ref, second.replayed) == (first.ref, False, first.ref, True)
     with services.db.transaction() as s:
         assert s.scalar(select(func.count(Txn.id))) == 1
-        assert ledger.group_summary(s, s.get(Group, ids["group"])).cash_box == 20000
+        assert ledger.group_summary(s, s.get_one(Group, ids["group"])).cash_box == 20000

@@ -312,6 +312,6 @@ class GroupLife(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-def test_random_weeks_keep_the_books_sound(db_url):
+def test_random_weeks_keep_the_books_sound(db_url: str) -> None:
     GroupLife.url = db_url
     run_state_machine_as_test(GroupLife, settings=settings.get_profile("ledger-stateful"))

@@ -7,6 +7,7 @@ Joseph follows it. Demo group BERDE1 (AZN): 1 Aygün treasurer, 2 Səbinə chair
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -20,6 +21,13 @@ from tests.smskit import at_sms, texts_to
 from tests.test_ussd import give_pin
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 TREASURER, CHAIR, FAITH, ESTHER = "+254712000001", "+254712000002", "+254712000003", "+254712000004"
 JOSEPH = "+254712000099"
 AZ_TREASURER, AZ_CHAIR, NERMIN, LALE = "+994501110001", "+994501110002", "+994501110003", "+994501110005"
@@ -30,35 +38,35 @@ def kes(minor: int) -> str:
     return EN.money(minor, "KES")
 
 
-def _people(s, code="UPENDO"):
-    group = s.scalar(select(Group).where(Group.code == code))
+def _people(s: Session, code: str = "UPENDO") -> tuple[Group, dict[str, Member]]:
+    group = s.scalars(select(Group).where(Group.code == code)).one()
     return group, {m.phone: m for m in s.scalars(select(Member))}
 
 
-def save(services, code: str, phone: str, times: int = 1) -> None:
+def save(services: Services, code: str, phone: str, times: int = 1) -> None:
     """She saved the group's fixed amount at each of the last ``times`` meetings."""
     with services.db.transaction() as s:
         group, people = _people(s, code)
-        treasurer = s.scalar(select(Member).join(Membership).where(
-            Membership.group_id == group.id, Membership.role == Role.TREASURER))
+        treasurer = s.scalars(select(Member).join(Membership).where(
+            Membership.group_id == group.id, Membership.role == Role.TREASURER)).one()
         for weeks in range(1, times + 1):
             ledger.record_saving(s, group, people[phone], key=f"save-{phone}-{weeks}", actor=treasurer,
                                  on=group_today(group) - dt.timedelta(weeks=weeks))
 
 
-def request(services, code: str, phone: str, amount: int, key: str = "req") -> str:
+def request(services: Services, code: str, phone: str, amount: int, key: str = "req") -> str:
     with services.db.transaction() as s:
         group, people = _people(s, code)
         return ledger.request_loan(s, group, people[phone], amount, purpose="trade", term=2, unit="month",
                                    key=key).ref
 
 
-def status(services, ref: str) -> LoanStatus:
+def status(services: Services, ref: str) -> LoanStatus:
     with services.db.transaction() as s:
-        return s.get(Loan, int(ref[1:])).status
+        return s.get_one(Loan, int(ref[1:])).status
 
 
-def ask_by_ussd(client, phone: str, amount: str, pin: str) -> str:
+def ask_by_ussd(client: FlaskClient, phone: str, amount: str, pin: str) -> str:
     p = Phone(client, phone)
     p.dial()
     p.choose("Ask for a loan")
@@ -71,7 +79,7 @@ def ask_by_ussd(client, phone: str, amount: str, pin: str) -> str:
 # -- an approved loan the cash box cannot pay ------------------------------------------------------
 
 @pytest.fixture
-def approved(client, services, demo):
+def approved(client: FlaskClient, services: Services, demo: DemoPeople) -> str:
     """Faith saved KES 200 (the whole cash box); the chair approved her KES 500 loan."""
     save(services, "UPENDO", FAITH)
     with services.db.transaction() as s:
@@ -84,7 +92,8 @@ def approved(client, services, demo):
     return ref
 
 
-def test_the_chair_cancels_an_approved_loan_and_the_member_is_told(client, services, approved):
+def test_the_chair_cancels_an_approved_loan_and_the_member_is_told(
+        client: FlaskClient, services: Services, approved: str) -> None:
     at_sms(client, CHAIR, f"CANCEL {approved} the cash box is short")
     assert texts_to(services, CHAIR)[-1] == f"CANCEL: approved loan {approved} is cancelled; Faith Njeri gets an SMS."
     assert texts_to(services, FAITH)[-1] == (f"Upendo Women Group: your approved loan {approved} for {kes(50000)} "
@@ -95,13 +104,15 @@ def test_the_chair_cancels_an_approved_loan_and_the_member_is_told(client, servi
         assert ledger.loan_limit(s, group, people[FAITH]) == 100000
 
 
-def test_decline_of_an_approved_loan_cancels_it(client, services, approved):
+def test_decline_of_an_approved_loan_cancels_it(client: FlaskClient, services: Services,
+                                                approved: str) -> None:
     at_sms(client, CHAIR, f"DECLINE {approved}")
     assert status(services, approved) == LoanStatus.CANCELLED
     assert "is cancelled" in texts_to(services, FAITH)[-1]
 
 
-def test_the_chair_cancels_an_approved_loan_by_ussd_with_a_reason(client, services, approved):
+def test_the_chair_cancels_an_approved_loan_by_ussd_with_a_reason(
+        client: FlaskClient, services: Services, approved: str) -> None:
     give_pin(services, CHAIR, "1357")
     chair = Phone(client, CHAIR)
     chair.dial()
@@ -115,7 +126,8 @@ def test_the_chair_cancels_an_approved_loan_by_ussd_with_a_reason(client, servic
     assert status(services, approved) == LoanStatus.CANCELLED
 
 
-def test_nobody_else_may_cancel_and_a_paid_out_loan_cannot_be(client, services, approved):
+def test_nobody_else_may_cancel_and_a_paid_out_loan_cannot_be(
+        client: FlaskClient, services: Services, approved: str) -> None:
     at_sms(client, FAITH, f"CANCEL {approved}")
     assert texts_to(services, FAITH)[-1] == "Sorry, only the chair can send CANCEL."
     at_sms(client, TREASURER, f"CANCEL {approved}")
@@ -127,13 +139,15 @@ def test_nobody_else_may_cancel_and_a_paid_out_loan_cannot_be(client, services, 
     assert status(services, approved) == LoanStatus.ACTIVE
 
 
-def test_an_approved_loan_expires_after_the_groups_number_of_meetings(client, services, approved):
+def test_an_approved_loan_expires_after_the_groups_number_of_meetings(
+        client: FlaskClient, services: Services, approved: str) -> None:
     from outreach.loan_expiry import expire_due_loans
 
     with services.db.transaction() as s:
         group, _ = _people(s)
         group.loan_expiry_meetings = 2
-        decided = s.get(Loan, int(approved[1:])).decided_at
+        decided = s.get_one(Loan, int(approved[1:])).decided_at
+        assert decided is not None
     decided = decided if decided.tzinfo else decided.replace(tzinfo=dt.UTC)
     # Upendo meets on Tuesdays at 14:00 Nairobi (11:00 UTC): find the second meeting after the approval.
     with services.db.transaction() as s:
@@ -155,12 +169,14 @@ def test_an_approved_loan_expires_after_the_groups_number_of_meetings(client, se
     assert "expired" in texts_to(services, TREASURER)[-1]
 
 
-def test_the_treasurer_is_told_when_a_loan_is_approved(client, services, approved):
+def test_the_treasurer_is_told_when_a_loan_is_approved(
+        client: FlaskClient, services: Services, approved: str) -> None:
     assert texts_to(services, TREASURER)[0] == (f"Kassa: loan {approved} of {kes(50000)} for Faith Njeri is approved. "
                                                 f"Pay it out at the meeting: DISBURSE {approved}.")
 
 
-def test_one_approval_text_whichever_channel_the_chair_used(client, services, demo):
+def test_one_approval_text_whichever_channel_the_chair_used(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "UPENDO", FAITH)
     save(services, "UPENDO", ESTHER)
     by_sms = request(services, "UPENDO", FAITH, 10000, key="a")
@@ -182,7 +198,8 @@ def test_one_approval_text_whichever_channel_the_chair_used(client, services, de
 
 # -- nobody approves her own loan ---------------------------------------------------------------------
 
-def test_the_chairs_own_request_goes_to_the_secretary_who_approves_it(client, services, demo):
+def test_the_chairs_own_request_goes_to_the_secretary_who_approves_it(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "BERDE1", AZ_CHAIR, 2)
     give_pin(services, AZ_CHAIR, "1357")
     with services.db.transaction() as s:
@@ -196,19 +213,21 @@ def test_the_chairs_own_request_goes_to_the_secretary_who_approves_it(client, se
     at_sms(client, LALE, f"APPROVE {ref}")
     assert status(services, ref) == LoanStatus.APPROVED
     with services.db.transaction() as s:
-        loan = s.get(Loan, int(ref[1:]))
-        assert loan.decided_by_id == s.scalar(select(Member.id).where(Member.phone == LALE))
+        loan = s.get_one(Loan, int(ref[1:]))
+        assert loan.decided_by_id == s.scalars(select(Member.id).where(Member.phone == LALE)).one()
     assert texts_to(services, AZ_TREASURER)[-1].startswith("Kassa:") and ref in texts_to(services, AZ_TREASURER)[-1]
 
 
-def test_the_secretary_may_not_decide_an_ordinary_members_loan(client, services, demo):
+def test_the_secretary_may_not_decide_an_ordinary_members_loan(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "BERDE1", NERMIN, 2)
     ref = request(services, "BERDE1", NERMIN, 1000)
     at_sms(client, LALE, f"APPROVE {ref}")
     assert status(services, ref) == LoanStatus.REQUESTED
 
 
-def test_the_chairs_own_request_without_a_secretary_goes_to_the_coordinator(client, services, demo):
+def test_the_chairs_own_request_without_a_secretary_goes_to_the_coordinator(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "UPENDO", CHAIR)
     give_pin(services, CHAIR, "1357")
     done = ask_by_ussd(client, CHAIR, "100", "1357")
@@ -225,7 +244,8 @@ def test_the_chairs_own_request_without_a_secretary_goes_to_the_coordinator(clie
     assert status(services, ref) == LoanStatus.ACTIVE
 
 
-def test_a_coordinator_may_not_decide_for_a_group_she_does_not_follow(client, services, demo):
+def test_a_coordinator_may_not_decide_for_a_group_she_does_not_follow(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "BERDE1", NERMIN, 2)
     ref = request(services, "BERDE1", NERMIN, 1000)
     at_sms(client, JOSEPH, f"APPROVE {ref}")
@@ -233,7 +253,8 @@ def test_a_coordinator_may_not_decide_for_a_group_she_does_not_follow(client, se
     assert status(services, ref) == LoanStatus.REQUESTED
 
 
-def test_a_group_without_a_chair_sends_requests_to_its_coordinator(client, services, demo):
+def test_a_group_without_a_chair_sends_requests_to_its_coordinator(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         group, _ = _people(s)
         s.execute(update(Membership).where(Membership.group_id == group.id, Membership.role == Role.CHAIR)
@@ -245,7 +266,8 @@ def test_a_group_without_a_chair_sends_requests_to_its_coordinator(client, servi
     assert len(texts_to(services, JOSEPH)) == 1 and texts_to(services, CHAIR) == []
 
 
-def test_nobody_is_told_sent_to_your_chair_when_nobody_would_receive_it(client, services, demo):
+def test_nobody_is_told_sent_to_your_chair_when_nobody_would_receive_it(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     save(services, "UPENDO", FAITH)
     with services.db.transaction() as s:
         group, _ = _people(s)

@@ -1,15 +1,26 @@
 """Messages (outbox/inbox search, history, resend) and the phone simulator, through the test client."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from sqlalchemy import func, select
 
 from console.models import AuditEntry
 from messaging.models import InboxMessage, OutboxMessage, OutStatus
 from support.models import SupportRequest
+from tests.found import found
 from tests.smskit import run_commands
 from tests.test_console import ADMIN, COORD, add_staff, login, post
 from text.plain import Letters
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+    from werkzeug.test import TestResponse
+
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
 
 FAITH = "+254712000003"
 TREASURER = "+254712000001"
@@ -17,16 +28,18 @@ BERDE = "+994501110001"
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False, WEBHOOK_TOKEN="hook-secret")
 
 
-def ussd(client, phone, text, session="s1", token="hook-secret"):
+def ussd(client: FlaskClient, phone: str, text: str, session: str = "s1",
+         token: str = "hook-secret") -> TestResponse:
     return client.post("/ussd/africastalking", query_string={"token": token},
                        data={"sessionId": session, "phoneNumber": phone, "serviceCode": "*384*123#", "text": text})
 
 
-def hop(client, phone, answer="", session_id="", text="", dial=False):
+def hop(client: FlaskClient, phone: str, answer: str = "", session_id: str = "", text: str = "",
+        dial: bool = False) -> str:
     data = {"phone": phone, "answer": answer, "session_id": session_id, "text": text}
     if dial:
         data["dial"] = "1"
@@ -35,14 +48,15 @@ def hop(client, phone, answer="", session_id="", text="", dial=False):
     return r.get_data(as_text=True)
 
 
-def hidden(html, name):
+def hidden(html: str, name: str) -> str:
     import re
 
     m = re.search(rf'name="{name}" value="([^"]*)"', html)
     return m.group(1) if m else ""
 
 
-def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client, services, demo):
+def test_simulator_drives_the_real_ussd_endpoint_with_its_token(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     assert ussd(client, FAITH, "", token="wrong").status_code == 403  # the webhook still wants its token
@@ -51,10 +65,9 @@ def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client, services
     sid = hidden(html, "session_id")
     assert sid.startswith("sim-")
     # walk to "Ask for help" -> Legal aid -> yes, whatever the menu's numbers are
-    import re
 
-    def pick(html, word):
-        return re.search(rf"(\d+)\. ?{word}", html).group(1)
+    def pick(html: str, word: str) -> str:
+        return found(rf"(\d+)\. ?{word}", html).group(1)
 
     html = hop(client, FAITH, pick(html, "Ask for help"), sid, "")
     text = hidden(html, "text")
@@ -70,7 +83,8 @@ def test_simulator_drives_the_real_ussd_endpoint_with_its_token(client, services
     assert req.ref in inbox
 
 
-def test_simulator_sms_goes_through_the_inbound_webhook(client, services, demo):
+def test_simulator_sms_goes_through_the_inbound_webhook(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     r = post(client, "/console/simulator/sms", {"phone": TREASURER, "text": "SAVE 1 200"}, page="/console/simulator")
@@ -83,7 +97,7 @@ def test_simulator_sms_goes_through_the_inbound_webhook(client, services, demo):
     assert "200" in html and 'class="sms"' in html
 
 
-def test_simulator_scope_for_a_coordinator(client, services, demo):
+def test_simulator_scope_for_a_coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     login(client, *COORD)
     assert client.get("/console/simulator").status_code == 200
@@ -96,13 +110,14 @@ def test_simulator_scope_for_a_coordinator(client, services, demo):
         assert s.scalar(select(func.count()).select_from(InboxMessage)) == 0
 
 
-def test_simulator_is_for_staff_only(client, services, demo):
+def test_simulator_is_for_staff_only(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     assert client.get("/console/simulator").status_code == 302
     r = client.post("/console/simulator/ussd", data={"phone": FAITH, "dial": "1"})
     assert r.status_code in (302, 400)  # no session: the login page (or the CSRF refusal)
 
 
-def test_messages_search_history_and_resend(client, services, demo):
+def test_messages_search_history_and_resend(client: FlaskClient, services: Services,
+                                            demo: DemoPeople) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     r = post(client, "/console/simulator/sms", {"phone": TREASURER, "text": "SAVE 1 200"}, page="/console/simulator")
@@ -130,7 +145,7 @@ def test_messages_search_history_and_resend(client, services, demo):
     with services.db.transaction() as s:
         new = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"resend:{failed_id}:1")).one()
         assert new.text == failed.text and new.to_phone == phone and new.status == OutStatus.PENDING
-        assert s.get(OutboxMessage, failed_id).status == OutStatus.FAILED
+        assert s.get_one(OutboxMessage, failed_id).status == OutStatus.FAILED
         assert "message.resend" in list(s.scalars(select(AuditEntry.action)))
     # a message that did not fail is not sent again
     r = post(client, f"/console/messages/{new.id}/resend", {}, page=f"/console/messages/{failed_id}")
@@ -139,13 +154,13 @@ def test_messages_search_history_and_resend(client, services, demo):
             OutboxMessage.dedupe_key.like("resend:%"))) == 1
 
 
-def test_messages_scope_for_a_coordinator(client, services, demo):
+def test_messages_scope_for_a_coordinator(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     with services.db.transaction() as s:
         from groups.models import Group
         from messaging.outbox import queue_sms
 
-        berde = s.scalar(select(Group).where(Group.code == "BERDE1"))
+        berde = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
         other = queue_sms(s, letters=Letters.FULL, to=BERDE, text="Salam", language="az", kind="notice", group_id=berde.id).id
     login(client, *COORD)
     assert f'data-id="{other}"' not in client.get("/console/messages").get_data(as_text=True)

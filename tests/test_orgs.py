@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +14,19 @@ from console.models import AuditEntry
 from groups.models import Coordinator, CoordinatorGroup, Group
 from orgs.models import CentrePlace, CoordinatorPlace, Place, PlaceLevel, Project, ProjectGroup, ProjectMember
 from orgs.places import add_place, country_place, find_or_add, set_group_place
+from tests.found import found
 from tests.test_console import ADMIN, COORD, add_staff, login, post, token
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
+    from sqlalchemy.orm import Session
+
+    from menus.engine import Ctx as MenuCtx
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
 
 CSV = """country,region,district,commune,village,code
 VN,Yên Bái,Văn Chấn,Tân Thịnh,Thôn 9,VN-T9
@@ -24,35 +37,37 @@ Kenya,Kisumu,Nyando,,,KE-NY
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
 @pytest.fixture
-def admin(client, services, demo):
+def admin(client: FlaskClient, services: Services, demo: DemoPeople) -> FlaskClient:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     assert login(client, *ADMIN).status_code == 303
     return client
 
 
-def place_id(services, *names):
+def place_id(services: Services, *names: str) -> int:
     with services.db.transaction() as s:
         parent = None
         for name in names:
             same = Place.parent_id == parent if parent else Place.parent_id.is_(None)
-            parent = s.scalar(select(Place.id).where(same, Place.name == name))
+            parent = s.scalars(select(Place.id).where(same, Place.name == name)).one()
             assert parent is not None, names
+        assert parent is not None, names
         return parent
 
 
-def tree_of(services):
+def tree_of(services: Services) -> list[tuple[int, str, str, str | None]]:
     with services.db.transaction() as s:
         return sorted((p.path.count("/") - 1, p.level.value, p.name, p.code) for p in s.scalars(select(Place)))
 
 
 # -- CSV import ----------------------------------------------------------------------
 
-def test_places_import_from_csv_is_idempotent(runner, services, tmp_path):
+def test_places_import_from_csv_is_idempotent(runner: FlaskCliRunner, services: Services,
+                                              tmp_path: Path) -> None:
     f = tmp_path / "places.csv"
     f.write_text(CSV, encoding="utf-8")
     r = runner.invoke(args=["places", "import", str(f)])
@@ -75,7 +90,8 @@ def test_places_import_from_csv_is_idempotent(runner, services, tmp_path):
     ("country,region,code\nVN,Yên Bái,A1\nVN,Lào Cai,A1\n", "Row 3: the code A1 belongs to another place"),
     ("country,region,district\nVN,Yên Bái,Văn Chấn\nVN,Văn Chấn\n", ""),  # a district and a region may share a name
 ])
-def test_a_bad_row_imports_nothing_and_says_which(runner, services, tmp_path, bad, says):
+def test_a_bad_row_imports_nothing_and_says_which(
+        runner: FlaskCliRunner, services: Services, tmp_path: Path, bad: str, says: str) -> None:
     f = tmp_path / "bad.csv"
     f.write_text(bad, encoding="utf-8")
     r = runner.invoke(args=["places", "import", str(f)])
@@ -86,7 +102,7 @@ def test_a_bad_row_imports_nothing_and_says_which(runner, services, tmp_path, ba
     assert tree_of(services) == []
 
 
-def test_console_upload_of_places_shows_errors_per_row(admin, services):
+def test_console_upload_of_places_shows_errors_per_row(admin: FlaskClient, services: Services) -> None:
     bad = "country,region\nVN,Yên Bái\nZZ,Nowhere\n"
     before = tree_of(services)
     r = post(admin, "/console/places/import", {"file": (io.BytesIO(bad.encode()), "p.csv")},
@@ -104,12 +120,12 @@ def test_console_upload_of_places_shows_errors_per_row(admin, services):
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "place.import")) == 1
 
 
-def test_console_adds_and_renames_places_and_groups_follow(admin, services):
+def test_console_adds_and_renames_places_and_groups_follow(admin: FlaskClient, services: Services) -> None:
     # The demo's groups sit in their country and region already (as the migration put them).
     kenya, kisumu = place_id(services, "Kenya"), place_id(services, "Kenya", "Kisumu")
     with services.db.transaction() as s:
-        assert s.get(Group, group_id(services, "UPENDO")).place_id == kisumu
-        assert s.get(Place, kisumu).parent_id == kenya
+        assert s.get_one(Group, group_id(services, "UPENDO")).place_id == kisumu
+        assert s.get_one(Place, kisumu).parent_id == kenya
     r = post(admin, "/console/places", {"name": "Uganda", "level": "country", "parent": ""}, page="/console/places")
     assert r.status_code == 303 and place_id(services, "Uganda")
     r = post(admin, "/console/places", {"name": "Kenya", "level": "country", "parent": ""}, page="/console/places",
@@ -127,26 +143,26 @@ def test_console_adds_and_renames_places_and_groups_follow(admin, services):
     r = post(admin, f"/console/groups/{gid}/edit", fields)
     assert r.status_code == 303, r.get_data(as_text=True)
     with services.db.transaction() as s:
-        g = s.get(Group, gid)
+        g = s.get_one(Group, gid)
         assert (g.place_id, g.region) == (nyando, "Kisumu")
     assert "Kenya › Kisumu › Nyando" in admin.get(f"/console/groups/{gid}").get_data(as_text=True)
     r = post(admin, f"/console/places/{kisumu}/rename", {"name": "Kisumu County"}, page="/console/places")
     assert r.status_code == 303
     with services.db.transaction() as s:
-        assert s.get(Group, gid).region == "Kisumu County"
+        assert s.get_one(Group, gid).region == "Kisumu County"
     r = post(admin, "/console/places", {"name": "Nyando", "level": "district", "parent": str(kisumu)},
              page="/console/places", follow_redirects=True)
     assert "Nyando is already there." in r.get_data(as_text=True)
 
 
-def group_id(services, code):
+def group_id(services: Services, code: str) -> int:
     with services.db.transaction() as s:
-        return s.scalar(select(Group.id).where(Group.code == code))
+        return s.scalars(select(Group.id).where(Group.code == code)).one()
 
 
 # -- coordinator scope by places -------------------------------------------------------
 
-def _kenya_tree(services):
+def _kenya_tree(services: Services) -> dict[str, int]:
     """Kenya > Kisumu > {Nyando (UPENDO), Muhoroni (a new group MUHO)}; Azerbaijan > Bərdə (BERDE1)."""
     from groups.service import create_group
 
@@ -157,19 +173,20 @@ def _kenya_tree(services):
         muhoroni = add_place(s, "Muhoroni", PlaceLevel.DISTRICT, kisumu)
         az = country_place(s, "AZ")
         berde = find_or_add(s, "Bərdə", PlaceLevel.REGION, az)
-        set_group_place(s, s.scalar(select(Group).where(Group.code == "UPENDO")), nyando)
-        set_group_place(s, s.scalar(select(Group).where(Group.code == "BERDE1")), berde)
+        set_group_place(s, s.scalars(select(Group).where(Group.code == "UPENDO")).one(), nyando)
+        set_group_place(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one(), berde)
         muho = create_group(s, code="MUHO", name="Muhoroni Savers", kind="vsla", currency="KES", country="KE",
                             share_value=10000)
         set_group_place(s, muho, muhoroni)
         return {"ke": ke.id, "kisumu": kisumu.id, "nyando": nyando.id, "muhoroni": muhoroni.id, "berde": berde.id}
 
 
-def test_a_coordinators_places_give_her_the_subtree(client, services, demo):
+def test_a_coordinators_places_give_her_the_subtree(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     ids = _kenya_tree(services)
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     with services.db.transaction() as s:  # scope by places only: no linked group, no region names
-        coord = s.scalar(select(Coordinator).where(Coordinator.phone == COORD[0]))
+        coord = s.scalars(select(Coordinator).where(Coordinator.phone == COORD[0])).one()
         coord.regions = []
         s.query(CoordinatorGroup).filter_by(coordinator_id=coord.id).delete()
         s.add(CoordinatorPlace(coordinator_id=coord.id, place_id=ids["kisumu"]))
@@ -183,17 +200,18 @@ def test_a_coordinators_places_give_her_the_subtree(client, services, demo):
     from menus.coordinator import groups_of
 
     class Ctx:  # the menu's context: who is dialling, and a session
-        pass
+        db: Session
+        state: object
 
     with services.db.transaction() as s:
-        coord = s.scalar(select(Coordinator).where(Coordinator.phone == COORD[0]))
+        coord = s.scalars(select(Coordinator).where(Coordinator.phone == COORD[0])).one()
         ctx = Ctx()
         ctx.db = s
         ctx.state = type("State", (), {"who": type("Who", (), {"coordinator_id": coord.id})()})()
-        assert sorted(g.code for g in groups_of(ctx)) == ["MUHO", "UPENDO"]
+        assert sorted(g.code for g in groups_of(cast("MenuCtx", ctx))) == ["MUHO", "UPENDO"]
 
 
-def test_admin_sets_a_coordinators_places_on_her_page(admin, services):
+def test_admin_sets_a_coordinators_places_on_her_page(admin: FlaskClient, services: Services) -> None:
     ids = _kenya_tree(services)
     staff_id = add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     page = f"/console/staff/{staff_id}"
@@ -202,7 +220,7 @@ def test_admin_sets_a_coordinators_places_on_her_page(admin, services):
                            "groups": "", "places": [str(ids["berde"])], "active": "1"}, page=page)
     assert r.status_code == 303
     with services.db.transaction() as s:
-        coord = s.scalar(select(Coordinator).where(Coordinator.phone == COORD[0]))
+        coord = s.scalars(select(Coordinator).where(Coordinator.phone == COORD[0])).one()
         assert list(s.scalars(select(CoordinatorPlace.place_id).where(
             CoordinatorPlace.coordinator_id == coord.id))) == [ids["berde"]]
 
@@ -210,10 +228,11 @@ def test_admin_sets_a_coordinators_places_on_her_page(admin, services):
 # -- the reports' place and project filters --------------------------------------------
 
 def _figure(html: str, name: str) -> str:
-    return re.search(rf'id="fig-{name}"[^>]*>\s*<span class="value">([^<]+)<', html).group(1)
+    return found(rf'id="fig-{name}"[^>]*>\s*<span class="value">([^<]+)<', html).group(1)
 
 
-def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(admin, services):
+def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(
+        admin: FlaskClient, services: Services) -> None:
     ids = _kenya_tree(services)
     board = admin.get("/console/").get_data(as_text=True)
     assert _figure(board, "groups") == "4" and 'id="filter-place"' in board
@@ -243,7 +262,8 @@ def test_dashboard_groups_list_and_export_filter_by_place_subtree_and_project(ad
 
 # -- organisations, projects, centres --------------------------------------------------
 
-def test_project_with_two_districts_and_a_target_shows_the_actual(admin, services):
+def test_project_with_two_districts_and_a_target_shows_the_actual(
+        admin: FlaskClient, services: Services) -> None:
     """End to end through the console: organisations, a project over two districts with a target of
     groups formed, groups formed in those districts and enrolled; the project page shows the actual."""
     ids = _kenya_tree(services)
@@ -274,21 +294,22 @@ def test_project_with_two_districts_and_a_target_shows_the_actual(admin, service
     with services.db.transaction() as s:
         assert sorted(s.scalars(select(Group.code).join(ProjectGroup).where(ProjectGroup.project_id == pid))) == [
             "MUHO", "UPENDO"]
-        assert s.scalar(select(func.count()).select_from(ProjectMember).where(ProjectMember.project_id == pid)) > 0
+        assert s.scalars(select(func.count()).select_from(ProjectMember).where(ProjectMember.project_id == pid)).one() > 0
     page = admin.get(f"/console/projects/{pid}").get_data(as_text=True)
-    row = re.search(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
+    row = found(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
     assert re.search(r'class="num actual">2<', row) and re.search(r'class="num target">4<', row) and "50.0%" in row
     assert "World Bank" in page and "Ministry of Labour" in page and "Kenya › Kisumu › Nyando" in page
     # The place filter narrows the actuals to a district; the roll-up shows each area.
     page = admin.get(f"/console/projects/{pid}?place={ids['nyando']}").get_data(as_text=True)
-    row = re.search(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
+    row = found(r'<tr data-metric="groups_formed">.*?</tr>', page, re.S).group(0)
     assert re.search(r'class="num actual">1<', row)
     # A coordinator cannot see the project pages.
     out = admin.post("/console/logout", data={"csrf_token": token(admin, "/console/")})
     assert out.status_code in (302, 303)
 
 
-def test_projects_and_centres_from_the_command_line(runner, services, demo, tmp_path):
+def test_projects_and_centres_from_the_command_line(
+        runner: FlaskCliRunner, services: Services, demo: DemoPeople, tmp_path: Path) -> None:
     ids = _kenya_tree(services)
     assert runner.invoke(args=["orgs", "add", "We Effect", "--kind", "funder"]).exit_code == 0
     r = runner.invoke(args=["projects", "add", "WE1", "Savings in Kisumu", "--funder", "We Effect",
@@ -310,7 +331,7 @@ def test_projects_and_centres_from_the_command_line(runner, services, demo, tmp_
         assert list(s.scalars(select(CentrePlace.place_id))) == [ids["berde"]]
 
 
-def test_centre_page_creates_a_centre_covering_districts(admin, services):
+def test_centre_page_creates_a_centre_covering_districts(admin: FlaskClient, services: Services) -> None:
     ids = _kenya_tree(services)
     r = post(admin, "/console/centres", {"name": "Kisumu resource centre", "place": str(ids["kisumu"]),
                                          "covers": [str(ids["nyando"]), str(ids["muhoroni"])],
@@ -322,7 +343,7 @@ def test_centre_page_creates_a_centre_covering_districts(admin, services):
     assert r.status_code == 400
 
 
-def test_org_pages_are_for_admins_only(client, services, demo):
+def test_org_pages_are_for_admins_only(client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     assert login(client, *COORD).status_code == 303
     for path in ("/console/places", "/console/projects", "/console/centres", "/console/organisations",
@@ -330,7 +351,7 @@ def test_org_pages_are_for_admins_only(client, services, demo):
         assert client.get(path).status_code == 404
 
 
-def test_a_coordinators_places_are_her_broadcast_scope(services, demo):
+def test_a_coordinators_places_are_her_broadcast_scope(services: Services, demo: DemoPeople) -> None:
     from outreach import broadcast as bc
 
     ids = _kenya_tree(services)
@@ -348,7 +369,8 @@ def test_a_coordinators_places_are_her_broadcast_scope(services, demo):
         assert one.recipients == every.recipients == 4  # UPENDO's members: the one group under Nyando
 
 
-def test_a_region_filter_reads_region_totals_only_when_the_names_are_exact(admin, services):
+def test_a_region_filter_reads_region_totals_only_when_the_names_are_exact(
+        admin: FlaskClient, services: Services) -> None:
     from orgs.places import exact_region_names
 
     ids = _kenya_tree(services)

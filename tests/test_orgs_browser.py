@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -27,11 +28,16 @@ from orgs.service import (
 )
 from tests.browser import console_login
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser import Live, LiveServer
+
 ADMIN = ("+254700000001", "correct horse battery")
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def _seed(live) -> dict[str, int]:
+def _seed(live: Live) -> dict[str, int]:
     """The demo groups; Kenya > Kisumu > Nyando (UPENDO) and Muhoroni (MUHO, new); Bərdə (BERDE1);
     a project over the two districts with a target of 4 groups formed, both groups enrolled."""
     with live.services.db.transaction() as s:
@@ -42,9 +48,9 @@ def _seed(live) -> dict[str, int]:
         nyando = add_place(s, "Nyando", PlaceLevel.DISTRICT, kisumu)
         muhoroni = add_place(s, "Muhoroni", PlaceLevel.DISTRICT, kisumu)
         berde = find_or_add(s, "Bərdə", PlaceLevel.REGION, country_place(s, "AZ"))
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         set_group_place(s, upendo, nyando)
-        set_group_place(s, s.scalar(select(Group).where(Group.code == "BERDE1")), berde)
+        set_group_place(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one(), berde)
         muho = create_group(s, code="MUHO", name="Muhoroni Savers", kind="vsla", currency="KES", country="KE",
                             share_value=10000)
         set_group_place(s, muho, muhoroni)
@@ -59,7 +65,7 @@ def _seed(live) -> dict[str, int]:
         return {"project": project.id, "kisumu": kisumu.id, "nyando": nyando.id, "muhoroni": muhoroni.id}
 
 
-def test_project_page_shows_targets_against_actuals(live_server, page):
+def test_project_page_shows_targets_against_actuals(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     ids = _seed(live)
     console_login(page, live.url, *ADMIN)
@@ -86,7 +92,7 @@ def test_project_page_shows_targets_against_actuals(live_server, page):
     assert row.locator(".target").inner_text() == "2" and "100.0%" in row.inner_text()
 
 
-def test_dashboard_place_tree_filter_narrows_the_figures(live_server, page):
+def test_dashboard_place_tree_filter_narrows_the_figures(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     ids = _seed(live)
     console_login(page, live.url, *ADMIN)

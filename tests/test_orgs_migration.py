@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
 
 import migrations
 from db import make_engine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from sqlalchemy import Connection, Engine, Row
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -24,7 +31,7 @@ GROUPS = [  # code, country, region
 
 
 @pytest.fixture(params=BACKENDS)
-def old_db(request, tmp_path):
+def old_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     """A database at firsthour01 (before the place tree), with groups in several regions."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'mig.sqlite3'}"
@@ -65,11 +72,11 @@ def old_db(request, tmp_path):
         eng.dispose()
 
 
-def _places(conn):
+def _places(conn: Connection) -> dict[int, Row[Any]]:
     return {r.id: r for r in conn.execute(text("SELECT id, parent_id, level, name, code, path FROM places"))}
 
 
-def test_regions_become_places_and_back(old_db):
+def test_regions_become_places_and_back(old_db: tuple[str, Engine]) -> None:
     url, engine = old_db
     migrations.upgrade(url, "orgs02")
     with engine.connect() as conn:

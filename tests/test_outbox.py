@@ -1,6 +1,8 @@
 """The outbox row and the after-commit hook that enqueues its job."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rq import Queue
 from sqlalchemy import select
 
@@ -8,8 +10,11 @@ from messaging.models import OutboxMessage, OutStatus, Priority
 from messaging.outbox import queue_sms
 from text.plain import Letters
 
+if TYPE_CHECKING:
+    from services import Services
 
-def test_row_written_and_job_enqueued_only_after_commit(services):
+
+def test_row_written_and_job_enqueued_only_after_commit(services: Services) -> None:
     high = Queue("high", connection=services.redis)
     with services.db.transaction() as s:
         msg = queue_sms(s, letters=Letters.FULL, to="+254712000003", text="Asante", language="sw", kind="reply",
@@ -17,11 +22,11 @@ def test_row_written_and_job_enqueued_only_after_commit(services):
         assert high.count == 0  # not before the commit
     assert high.job_ids == [services.job_id(f"send-{msg.id}")]
     with services.db.transaction() as s:
-        row = s.scalar(select(OutboxMessage))
+        row = s.scalars(select(OutboxMessage)).one()
         assert (row.status, row.encoding, row.segments) == (OutStatus.PENDING, "gsm7", 1)
 
 
-def test_one_transaction_rows_go_in_one_job_per_priority(services):
+def test_one_transaction_rows_go_in_one_job_per_priority(services: Services) -> None:
     high, default = Queue("high", connection=services.redis), Queue("default", connection=services.redis)
     with services.db.transaction() as s:
         receipts = [queue_sms(s, letters=Letters.FULL, to=f"+25471200000{n}", text=f"Receipt R{n}", language="en", kind="receipt",
@@ -37,7 +42,7 @@ def test_one_transaction_rows_go_in_one_job_per_priority(services):
     assert high.job_ids[1:] == [services.job_id(f"send-{again}")]
 
 
-def test_rollback_enqueues_nothing(services):
+def test_rollback_enqueues_nothing(services: Services) -> None:
     try:
         with services.db.transaction() as s:
             queue_sms(s, letters=Letters.FULL, to="+254712000003", text="x", language="en", kind="reply")
@@ -49,14 +54,14 @@ def test_rollback_enqueues_nothing(services):
         assert s.scalar(select(OutboxMessage)) is None
 
 
-def test_plain_letters_make_azerbaijani_gsm7(services):
+def test_plain_letters_make_azerbaijani_gsm7(services: Services) -> None:
     with services.db.transaction() as s:
         msg = queue_sms(s, to="+994501110003", text="Yığımınız: 5 AZN", language="az",
                         kind="receipt", letters=Letters.PLAIN)
     assert msg.encoding == "gsm7" and msg.text == "Yigiminiz: 5 AZN"
 
 
-def test_the_migrated_outbox_is_cheap_to_write(db_url):
+def test_the_migrated_outbox_is_cheap_to_write(db_url: str) -> None:
     """What the model-match check cannot see: byte-compared dedupe keys, no foreign keys, a partial index."""
     from sqlalchemy import inspect
 

@@ -1,14 +1,21 @@
 """The place tree: paths, subtrees and the region name a group keeps."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
 from groups.models import Group
 from orgs.models import Place, PlaceLevel
 from orgs.places import add_place, ancestors, find_or_add, groups_under, region_name
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def _tree(session):
+    from tests.fixture_types import DemoPeople
+
+
+def _tree(session: Session) -> tuple[Place, Place, Place, Place, Place, Place]:
     vn = add_place(session, "Việt Nam", PlaceLevel.COUNTRY)
     yb = add_place(session, "Yên Bái", PlaceLevel.REGION, vn)
     vc = add_place(session, "Văn Chấn", PlaceLevel.DISTRICT, yb)
@@ -18,7 +25,7 @@ def _tree(session):
     return vn, yb, vc, tt, t9, other
 
 
-def test_paths_and_ancestors(session):
+def test_paths_and_ancestors(session: Session) -> None:
     vn, yb, vc, tt, t9, other = _tree(session)
     assert t9.path == f"/{vn.id}/{yb.id}/{vc.id}/{tt.id}/{t9.id}/"
     assert [p.name for p in ancestors(session, t9)] == ["Việt Nam", "Yên Bái", "Văn Chấn", "Tân Thịnh", "Thôn 9"]
@@ -28,7 +35,7 @@ def test_paths_and_ancestors(session):
     assert find_or_add(session, "Nghĩa Lộ", PlaceLevel.DISTRICT, yb).id not in {vc.id, other.id}
 
 
-def test_groups_under_a_place_roll_up_the_tree(session, demo):
+def test_groups_under_a_place_roll_up_the_tree(session: Session, demo: DemoPeople) -> None:
     vn, yb, vc, tt, t9, other = _tree(session)
     groups = list(session.scalars(select(Group).order_by(Group.id)))
     assert len(groups) >= 2
@@ -36,7 +43,7 @@ def test_groups_under_a_place_roll_up_the_tree(session, demo):
     groups[1].place_id = other.id
     session.flush()
 
-    def codes(*places):
+    def codes(*places: Place) -> set[str]:
         return {g.code for g in session.scalars(select(Group).where(groups_under(session, [p.id for p in places])))}
 
     assert codes(vc) == {groups[0].code}

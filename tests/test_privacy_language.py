@@ -7,6 +7,7 @@ card was in English, and "Today's meeting" did not list loans to pay out.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -19,17 +20,24 @@ from tests.smskit import at_sms, texts_to
 from tests.test_ussd import give_pin
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 TREASURER, CHAIR, FAITH = "+254712000001", "+254712000002", "+254712000003"
 LAN = "+84912000001"  # the Vietnamese treasurer of BANPHO
 EN = translator("en")
 
 
-def _pin_rule(services, on: bool = True) -> None:
+def _pin_rule(services: Services, on: bool = True) -> None:
     with services.db.transaction() as s:
         s.execute(update(Group).where(Group.code == "UPENDO").values(pin_for_balance=on))
 
 
-def test_the_help_request_sms_carries_the_reference_never_the_category(client, services, demo):
+def test_the_help_request_sms_carries_the_reference_never_the_category(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     p = Phone(client, FAITH)
     p.dial()
     p.choose("Ask for help")
@@ -40,7 +48,8 @@ def test_the_help_request_sms_carries_the_reference_never_the_category(client, s
     assert texts_to(services, FAITH) == [f"Kassa: your request {ref} is received. A coordinator will call you."]
 
 
-def test_a_group_may_ask_the_pin_before_balances(client, services, demo):
+def test_a_group_may_ask_the_pin_before_balances(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     _pin_rule(services)
     give_pin(services, FAITH, "2580")
     p = Phone(client, FAITH)
@@ -54,7 +63,8 @@ def test_a_group_may_ask_the_pin_before_balances(client, services, demo):
     assert p.choose("Money in and out").startswith("CON Your group asks for your PIN")  # a new session asks again
 
 
-def test_without_the_rule_balances_show_at_once_and_bal_works(client, services, demo):
+def test_without_the_rule_balances_show_at_once_and_bal_works(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     p = Phone(client, FAITH)
     p.dial()
     assert p.choose("My savings").startswith("CON Savings:")
@@ -62,21 +72,24 @@ def test_without_the_rule_balances_show_at_once_and_bal_works(client, services, 
     assert texts_to(services, FAITH)[-1].startswith("Upendo Women Group: your savings")
 
 
-def test_bal_by_sms_points_to_the_pin_when_the_group_asks_it(client, services, demo):
+def test_bal_by_sms_points_to_the_pin_when_the_group_asks_it(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     _pin_rule(services)
     at_sms(client, FAITH, "BAL")
     assert texts_to(services, FAITH) == ["Your group asks for your PIN before balances: dial *384*123# and "
                                          "choose My savings."]
 
 
-def test_the_pin_rule_without_a_pin_yet_asks_her_to_choose_one(client, services, demo):
+def test_the_pin_rule_without_a_pin_yet_asks_her_to_choose_one(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     _pin_rule(services)
     p = Phone(client, FAITH)
     p.dial()
     assert p.choose("My savings").startswith("CON First choose a PIN to protect your money.")
 
 
-def test_the_language_list_shows_each_language_by_its_own_name(client, services, demo):
+def test_the_language_list_shows_each_language_by_its_own_name(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     p = Phone(client, FAITH)
     p.dial()
     p.choose("Settings")
@@ -90,7 +103,8 @@ def test_the_language_list_shows_each_language_by_its_own_name(client, services,
     assert "Svenska" in shown and "Kiswahili" in shown
 
 
-def test_the_vietnamese_treasurers_help_card_is_in_vietnamese(client, services, demo):
+def test_the_vietnamese_treasurers_help_card_is_in_vietnamese(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     at_sms(client, LAN, "HELP")
     card = texts_to(services, LAN)[0]  # the card may take two SMS of one segment (a treasurer's is long)
     assert card.startswith("Lenh Kassa, vi du: ") and "SAVE 3 500 4 500" in card
@@ -104,9 +118,10 @@ def test_the_vietnamese_treasurers_help_card_is_in_vietnamese(client, services, 
                                                         examples="BAL, HELP")[:12]), card
 
 
-def test_todays_meeting_lists_the_loans_to_pay_out(client, services, demo):
+def test_todays_meeting_lists_the_loans_to_pay_out(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         people = {m.phone: m for m in s.scalars(select(Member))}
         ledger.record_saving(s, group, people[FAITH], key="s1", actor=people[TREASURER],
                              on=group_today(group) - dt.timedelta(weeks=1))

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import random
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -33,15 +34,24 @@ from tests.smskit import at_sms, texts_to
 from tests.test_console import ADMIN, COORD, add_staff, login, post, token
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
+    from sqlalchemy.orm import Session
+
+    from programmes.models import Business
+    from services import Services
+    from tests.fixture_types import DemoPeople, MakeApp
+
 TODAY = dt.date(2026, 11, 30)
 
 
 @pytest.fixture
-def app(make_app):
+def app(make_app: MakeApp) -> Flask:
     return make_app(CONSOLE_SECURE_COOKIES=False)
 
 
-def _world(s, seed: int = 7) -> Programme:
+def _world(s: Session, seed: int = 7) -> Programme:
     """Five groups in three regions, 60 beneficiaries; attendance, grants, businesses at random."""
     rng = random.Random(seed)
     service.load_trades(s)
@@ -58,7 +68,7 @@ def _world(s, seed: int = 7) -> Programme:
                        role="treasurer" if n == 0 else "member")
         enrolled = service.enrol_group(s, programme, group, TODAY - dt.timedelta(days=rng.randint(200, 500)))
         for e in enrolled:
-            member = s.get(Member, e.member_id)
+            member = s.get_one(Member, e.member_id)
             member.gender = rng.choice(["female", "female", "male", None])
             if rng.random() < 0.3:
                 service.set_categories(s, member, rng.sample(["disability", "fallen", "displaced"], rng.randint(1, 2)))
@@ -83,7 +93,7 @@ def _world(s, seed: int = 7) -> Programme:
     return programme
 
 
-def _rows_behind(s, pid: int, region: str | None = None) -> dict[str, int]:
+def _rows_behind(s: Session, pid: int, region: str | None = None) -> dict[str, int]:
     """Each figure counted straight from the rows that prove it (not from the enrolment's dates)."""
     enr = select(Enrolment.id).where(Enrolment.programme_id == pid)
     if region is not None:
@@ -96,7 +106,7 @@ def _rows_behind(s, pid: int, region: str | None = None) -> dict[str, int]:
     biz = [b for b in s.scalars(select(Business).where(Business.programme_id == pid))
            if region is None or b.region == region]
 
-    def lasted(b, months):
+    def lasted(b: Business, months: int) -> bool:
         mark = service.add_months(b.started_on, months)
         return mark <= TODAY and (b.closed_on is None or b.closed_on >= mark)
     attended = set(s.scalars(select(Attendance.enrolment_id).distinct()))
@@ -108,7 +118,7 @@ def _rows_behind(s, pid: int, region: str | None = None) -> dict[str, int]:
                 active_6m=sum(lasted(b, 6) for b in biz), active_12m=sum(lasted(b, 12) for b in biz))
 
 
-def test_report_counts_equal_the_rows_behind_them(services):
+def test_report_counts_equal_the_rows_behind_them(services: Services) -> None:
     with services.db.transaction() as s:
         pid = _world(s).id
     with services.db.transaction() as s:
@@ -141,7 +151,7 @@ def test_report_counts_equal_the_rows_behind_them(services):
         assert in_period["trained"] == 0  # every session was 150-180 days ago
 
 
-def test_masking_hides_small_counts_and_what_would_give_them_away():
+def test_masking_hides_small_counts_and_what_would_give_them_away() -> None:
     assert mask_column([12, 3, 40], 55) == ([HIDDEN, MASKED, 40], 55)  # the 3 cannot be found as 55-12-40
     assert mask_column([12, 3, 4, 40], 59) == ([12, MASKED, MASKED, 40], 59)
     assert mask_column([0, 9], 9) == ([MASKED, HIDDEN], 9)
@@ -150,7 +160,7 @@ def test_masking_hides_small_counts_and_what_would_give_them_away():
     assert mask_column([5, 6], 11) == ([5, 6], 11)
 
 
-def test_masked_report_never_shows_a_count_under_five(services):
+def test_masked_report_never_shows_a_count_under_five(services: Services) -> None:
     with services.db.transaction() as s:
         pid = _world(s).id
     with services.db.transaction() as s:
@@ -165,24 +175,25 @@ def test_masked_report_never_shows_a_count_under_five(services):
 # -- the console ------------------------------------------------------------------------------
 
 @pytest.fixture
-def programme_world(services, demo):
+def programme_world(services: Services, demo: DemoPeople) -> dict[str, int]:
     """The demo's Upendo group enrolled with two more groups, Faith with a category."""
     with services.db.transaction() as s:
         pid = _world(s).id
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
-        programme = s.get(Programme, pid)
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
+        programme = s.get_one(Programme, pid)
         service.enrol_group(s, programme, upendo, TODAY)
-        faith = s.scalar(select(Member).where(Member.phone == "+254712000003"))
+        faith = s.scalars(select(Member).where(Member.phone == "+254712000003")).one()
         service.set_categories(s, faith, ["displaced"])
         trainer = FieldWorker(phone="+254712000050", name="Peter Trainer", role=FieldRole.TRAINER)
         s.add(trainer)
         s.flush()
-        course = s.scalar(select(Course).where(Course.programme_id == pid, Course.code == "FIN"))
+        course = s.scalars(select(Course).where(Course.programme_id == pid, Course.code == "FIN")).one()
         ts = service.add_session(s, course, TODAY, group_id=upendo.id, trainer_id=trainer.id)
         return dict(pid=pid, session=ts.id, upendo=upendo.id)
 
 
-def test_admin_sees_the_report_categories_per_person_and_exports(client, services, programme_world):
+def test_admin_sees_the_report_categories_per_person_and_exports(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     pid = programme_world["pid"]
@@ -201,7 +212,8 @@ def test_admin_sees_the_report_categories_per_person_and_exports(client, service
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
 
 
-def test_coordinator_sees_her_groups_only_and_never_a_persons_category(client, services, programme_world):
+def test_coordinator_sees_her_groups_only_and_never_a_persons_category(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")  # Upendo, region Kisumu
     login(client, *COORD)
     pid = programme_world["pid"]
@@ -219,7 +231,8 @@ def test_coordinator_sees_her_groups_only_and_never_a_persons_category(client, s
     assert [r[0] for r in report[1:]] == ["Kisumu", "All"]
 
 
-def test_attendance_in_the_console_is_recorded_once_and_audited(client, services, programme_world):
+def test_attendance_in_the_console_is_recorded_once_and_audited(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     login(client, *COORD)
     pid, sid = programme_world["pid"], programme_world["session"]
@@ -239,7 +252,8 @@ def test_attendance_in_the_console_is_recorded_once_and_audited(client, services
     assert client.post(page, data={"present": [str(ids[2])]}).status_code == 400  # no CSRF token
 
 
-def test_new_session_form_checks_its_fields(client, services, programme_world):
+def test_new_session_form_checks_its_fields(client: FlaskClient, services: Services,
+                                            programme_world: dict[str, int]) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     pid = programme_world["pid"]
@@ -252,11 +266,12 @@ def test_new_session_form_checks_its_fields(client, services, programme_world):
                              "on": "2026-12-02", "venue": "Hall"}, page=path)
     assert ok.status_code == 303
     with services.db.transaction() as s:
-        ts = s.scalars(select(TrainingSession).order_by(TrainingSession.id.desc())).first()
+        ts = s.scalars(select(TrainingSession).order_by(TrainingSession.id.desc()).limit(1)).one()
         assert (ts.on, ts.venue, ts.group_id) == (dt.date(2026, 12, 2), "Hall", programme_world["upendo"])
 
 
-def test_a_coordinator_of_another_region_cannot_see_the_programme_page(client, services, programme_world):
+def test_a_coordinator_of_another_region_cannot_see_the_programme_page(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     with services.db.transaction() as s:
         from groups.models import Coordinator
 
@@ -269,7 +284,8 @@ def test_a_coordinator_of_another_region_cannot_see_the_programme_page(client, s
 
 # -- ATT, grants, the loan rule, trades ---------------------------------------------------------------
 
-def test_att_from_a_coordinator_of_the_group_and_not_from_another(client, services, programme_world):
+def test_att_from_a_coordinator_of_the_group_and_not_from_another(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     sid = programme_world["session"]
     at_sms(client, "+254712000099", f"ATT {sid} 3 4")  # Joseph: Upendo is his
     assert texts_to(services, "+254712000099")[-1].startswith(f"Session {sid} (Financial literacy): 2 recorded")
@@ -282,14 +298,15 @@ def test_att_from_a_coordinator_of_the_group_and_not_from_another(client, servic
         assert s.scalar(select(func.count()).select_from(Attendance).where(Attendance.session_id == sid)) == 2
 
 
-def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(client, services, demo):
+def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     with services.db.transaction() as s:
         service.load_trades(s)
         programme = service.create_programme(s, code="P", name="P", currency="KES", trades=["poultry"])
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         (e, *_) = [x for x in service.enrol_group(s, programme, upendo, TODAY)
-                   if s.get(Member, x.member_id).phone == "+254712000003"]
-        trade = s.scalar(select(Trade).where(Trade.code == "poultry"))
+                   if s.get_one(Member, x.member_id).phone == "+254712000003"]
+        trade = s.scalars(select(Trade).where(Trade.code == "poultry")).one()
         service.give_grant(s, e, trade, "50 chicks", 1200000, TODAY)
     faith = Phone(client, "+254712000003")
     assert faith.dial().startswith("CON Did you receive 50 chicks (KES 12,000)?")
@@ -303,7 +320,8 @@ def test_a_grant_she_says_did_not_arrive_is_disputed_and_flagged(client, service
     assert "She says it did not arrive" in html and "50 chicks" in html
 
 
-def test_without_the_group_rule_a_loan_needs_no_training(client, services, demo):
+def test_without_the_group_rule_a_loan_needs_no_training(
+        client: FlaskClient, services: Services, demo: DemoPeople) -> None:
     from tests.test_ussd import give_pin
 
     give_pin(services, "+254712000003")
@@ -311,11 +329,11 @@ def test_without_the_group_rule_a_loan_needs_no_training(client, services, demo)
     faith.dial()
     assert "completed your business training" not in faith.choose("Ask for a loan")
     with services.db.transaction() as s:
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         assert upendo.loans_after_training is False
 
 
-def test_trades_load_from_the_fixture_idempotently(runner, services):
+def test_trades_load_from_the_fixture_idempotently(runner: FlaskCliRunner, services: Services) -> None:
     first = runner.invoke(args=["programmes", "trades"])
     assert first.output.strip() == "trades: 26 added, 0 updated"
     assert runner.invoke(args=["programmes", "trades"]).output.strip() == "trades: 0 added, 0 updated"
@@ -323,7 +341,7 @@ def test_trades_load_from_the_fixture_idempotently(runner, services):
         assert s.scalar(select(func.count()).select_from(Trade)) == 26
 
 
-def test_project_actuals_count_the_programmes_of_the_project(services):
+def test_project_actuals_count_the_programmes_of_the_project(services: Services) -> None:
     from orgs.metrics import METRICS
     from orgs.models import Project
 
@@ -342,14 +360,15 @@ def test_project_actuals_count_the_programmes_of_the_project(services):
         assert METRICS["people_trained"].count(s, project.id + 1, None) == 0
 
 
-def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client, services, programme_world):
+def test_a_stage_marked_in_the_console_is_kept_once_and_audited(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     from console.models import AuditEntry
 
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     pid = programme_world["pid"]
     with services.db.transaction() as s:
-        e = s.scalars(select(Enrolment).where(Enrolment.programme_id == pid).order_by(Enrolment.id)).first()
+        e = s.scalars(select(Enrolment).where(Enrolment.programme_id == pid).order_by(Enrolment.id).limit(1)).one()
         eid = e.id
     page = f"/console/programmes/{pid}/beneficiaries"
     path = f"/console/programmes/{pid}/beneficiaries/{eid}/stage"
@@ -362,14 +381,15 @@ def test_a_stage_marked_in_the_console_is_kept_once_and_audited(client, services
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "programme.stage")) == 1
 
 
-def test_grant_business_award_and_enrolment_from_the_console(client, services, programme_world):
+def test_grant_business_award_and_enrolment_from_the_console(
+        client: FlaskClient, services: Services, programme_world: dict[str, int]) -> None:
     from programmes.models import Award
 
     add_staff(services, *COORD, "coordinator", name="Joseph Otieno")
     login(client, *COORD)
     pid = programme_world["pid"]
     with services.db.transaction() as s:
-        faith = s.scalar(select(Member).where(Member.phone == "+254712000003"))
+        faith = s.scalars(select(Member).where(Member.phone == "+254712000003")).one()
         eid = s.scalar(select(Enrolment.id).where(Enrolment.programme_id == pid, Enrolment.member_id == faith.id))
         trade = s.scalar(select(Trade.id).where(Trade.code == "poultry"))
     page = f"/console/programmes/{pid}/beneficiaries/{eid}"
@@ -383,7 +403,7 @@ def test_grant_business_award_and_enrolment_from_the_console(client, services, p
     with services.db.transaction() as s:
         (grant,) = s.scalars(select(Grant).where(Grant.enrolment_id == eid))
         assert (grant.items, grant.value, grant.status) == ("30 hens", 1200000, GrantStatus.PENDING)
-        business = s.scalar(select(Business).where(Business.enrolment_id == eid))
+        business = s.scalars(select(Business).where(Business.enrolment_id == eid)).one()
     assert post(client, f"{page}/businesses/{business.id}/awards", {"amount": "5000", "on": "2026-11-29"},
                 page=page).status_code == 303
     with services.db.transaction() as s:
@@ -397,25 +417,26 @@ def test_grant_business_award_and_enrolment_from_the_console(client, services, p
                         .where(Group.code == "BERDE1")) == 0
 
 
-def test_the_loan_rule_is_set_on_the_group_form(client, services, demo):
+def test_the_loan_rule_is_set_on_the_group_form(client: FlaskClient, services: Services,
+                                                demo: DemoPeople) -> None:
     from console.groups import _form_values
 
     add_staff(services, *ADMIN, "admin", name="Amina Admin")
     login(client, *ADMIN)
     with services.db.transaction() as s:
-        upendo = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        upendo = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         form, gid = _form_values(upendo), upendo.id
     path = f"/console/groups/{gid}/edit"
     assert 'name="loans_after_training"' in client.get(path).get_data(as_text=True)
     assert post(client, path, {**form, "loans_after_training": "1"}, page=path).status_code == 303
     with services.db.transaction() as s:
-        assert s.get(Group, gid).loans_after_training is True
+        assert s.get_one(Group, gid).loans_after_training is True
     assert post(client, path, {**form, "loans_after_training": ""}, page=path).status_code == 303
     with services.db.transaction() as s:
-        assert s.get(Group, gid).loans_after_training is False
+        assert s.get_one(Group, gid).loans_after_training is False
 
 
-def test_a_lender_may_require_completed_training(services):
+def test_a_lender_may_require_completed_training(services: Services) -> None:
     """The programmes register the ``training_completed`` loan-source condition (orgs.conditions)."""
     from orgs.conditions import met, require_known
     from programmes.models import Enrolment

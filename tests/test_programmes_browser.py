@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -14,12 +15,18 @@ from console.accounts import create_staff
 from programmes.models import Attendance, Enrolment, Programme, TrainingSession
 from tests.browser import console_login
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from services import Services
+    from tests.browser import LiveServer
+
 ADMIN = ("+254700000001", "correct horse battery")
 COORD = ("+254712000099", "coordinator password")  # Joseph Otieno: UPENDO, region Kisumu
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def _seed(services, *staff):
+def _seed(services: Services, *staff: tuple[str, str, str, str]) -> int:
     from groups.demo import seed_demo
     from programmes.demo import seed_programme_demo
     from tests.test_programmes import _world
@@ -30,10 +37,11 @@ def _seed(services, *staff):
         demo = seed_programme_demo(s)
         for phone, password, role, name in staff:
             create_staff(s, phone=phone, password=password, role=role, name=name)
+        assert demo is not None
         return demo.id
 
 
-def test_the_programme_report_with_its_filters_and_masked_counts(live_server, page):
+def test_the_programme_report_with_its_filters_and_masked_counts(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     _seed(live.services, (*ADMIN, "admin", "Amina Admin"))
     with live.services.db.transaction() as s:
@@ -68,7 +76,7 @@ def test_the_programme_report_with_its_filters_and_masked_counts(live_server, pa
     assert pid
 
 
-def test_recording_a_training_session_and_its_attendance(live_server, page):
+def test_recording_a_training_session_and_its_attendance(live_server: LiveServer, page: Page) -> None:
     live = live_server()
     pid = _seed(live.services, (*COORD, "coordinator", "Joseph Otieno"))
     console_login(page, live.url, *COORD)
@@ -83,7 +91,7 @@ def test_recording_a_training_session_and_its_attendance(live_server, page):
     flash = page.locator(".flash").inner_text()
     assert "The trainer records attendance with ATT" in flash
     with live.services.db.transaction() as s:
-        ts = s.scalars(select(TrainingSession).order_by(TrainingSession.id.desc())).first()
+        ts = s.scalars(select(TrainingSession).order_by(TrainingSession.id.desc()).limit(1)).one()
         sid = ts.id
     assert page.locator("#session-title").inner_text() == f"Session {sid}: Digital literacy"
     page.check("label:has-text('Faith Njeri') input")

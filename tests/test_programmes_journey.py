@@ -10,6 +10,7 @@ shows all of it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, TypedDict
 
 import pytest
 import time_machine
@@ -27,19 +28,33 @@ from tests.smskit import at_sms, texts_to
 from tests.test_ussd import CHAIR, MEMBER, TREASURER, give_pin
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 TRAINER = "+254712000050"
 OUTSIDER = "+254712000004"  # Esther, a member, not the trainer
 
 
+class Journey(TypedDict):
+    programme: int
+    first: int
+    second: int
+    today: dt.date
+
+
 @pytest.fixture
-def setup(services, demo):
+def setup(services: Services, demo: DemoPeople) -> Journey:
     """The programme as staff set it up: trades, a course of two sessions, the trainer, Faith's savings."""
     with services.db.transaction() as s:
         service.load_trades(s)
-        group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+        group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
         group.loans_after_training = True
-        faith = s.scalar(select(Member).where(Member.phone == MEMBER))
-        treasurer = s.scalar(select(Member).where(Member.phone == TREASURER))
+        faith = s.scalars(select(Member).where(Member.phone == MEMBER)).one()
+        treasurer = s.scalars(select(Member).where(Member.phone == TREASURER)).one()
         today = group_today(group)
         for weeks in (3, 2, 1):
             ledger.record_saving(s, group, faith, key=f"t-save-{weeks}", actor=treasurer,
@@ -55,25 +70,26 @@ def setup(services, demo):
         second = service.add_session(s, course, today - dt.timedelta(days=1), group_id=group.id,
                                      trainer_id=trainer.id, venue="Church hall")
         service.enrol_group(s, programme, group, today - dt.timedelta(days=7))
-        ids = dict(programme=programme.id, first=first.id, second=second.id, today=today)
+        ids: Journey = dict(programme=programme.id, first=first.id, second=second.id, today=today)
     for number, pin in ((MEMBER, "2580"), (CHAIR, "1357")):
         give_pin(services, number, pin)
     return ids
 
 
-def _faith_enrolment(s, programme_id):
-    faith = s.scalar(select(Member).where(Member.phone == MEMBER))
-    return s.scalar(select(Enrolment).where(Enrolment.member_id == faith.id,
-                                            Enrolment.programme_id == programme_id))
+def _faith_enrolment(s: Session, programme_id: int) -> Enrolment:
+    faith = s.scalars(select(Member).where(Member.phone == MEMBER)).one()
+    return s.scalars(select(Enrolment).where(Enrolment.member_id == faith.id,
+                                             Enrolment.programme_id == programme_id)).one()
 
 
-def _ask_loan(client) -> str:
+def _ask_loan(client: FlaskClient) -> str:
     faith = Phone(client, MEMBER)
     faith.dial()
     return faith.choose("Ask for a loan")
 
 
-def test_one_beneficiary_from_enrolment_to_business_check_ins(client, services, setup):
+def test_one_beneficiary_from_enrolment_to_business_check_ins(
+        client: FlaskClient, services: Services, setup: Journey) -> None:
     pid = setup["programme"]
     # 1. Before training: the loan is refused, clearly, and nothing is asked.
     assert _ask_loan(client) == "END You can ask for a loan once you have completed your business training."
@@ -101,7 +117,7 @@ def test_one_beneficiary_from_enrolment_to_business_check_ins(client, services, 
 
     # 3. A grant (given by the programme); she confirms it at the start of her next USSD session.
     with services.db.transaction() as s:
-        trade = s.scalar(select(Trade).where(Trade.code == "tailoring"))
+        trade = s.scalars(select(Trade).where(Trade.code == "tailoring")).one()
         service.give_grant(s, _faith_enrolment(s, pid), trade, "Sewing machine", 2500000, setup["today"])
     faith = Phone(client, MEMBER)
     assert faith.dial() == "CON Did you receive Sewing machine (KES 25,000)?\n1. Yes\n2. No\n0. Back"
@@ -121,8 +137,8 @@ def test_one_beneficiary_from_enrolment_to_business_check_ins(client, services, 
     with services.db.transaction() as s:
         loan = s.scalars(select(Loan)).one()
         assert (loan.status, loan.purpose) == (LoanStatus.REQUESTED, "crafts")
-        trade = s.scalar(select(Trade).where(Trade.code == "tailoring"))
-        service.start_business(s, s.get(Programme, pid), trade, setup["today"], enrolment=_faith_enrolment(s, pid))
+        trade = s.scalars(select(Trade).where(Trade.code == "tailoring")).one()
+        service.start_business(s, s.get_one(Programme, pid), trade, setup["today"], enrolment=_faith_enrolment(s, pid))
 
     # 5. Two monthly check-ins: asked at the start of a session, once a month.
     first_month = dt.datetime.combine(setup["today"].replace(day=1) + dt.timedelta(days=40),

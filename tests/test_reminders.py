@@ -7,18 +7,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 
 import pytest
 from rq import Queue
 from sqlalchemy import func, select, update
 
 from groups.changes import reschedule
-from groups.models import Group
+from groups.models import Group, Status
 from groups.schedule import Rhythm, meeting_on_or_after, next_meeting, plan_after, plan_following
 from groups.service import add_member
 from messaging.models import OutboxMessage
 from outreach.planner import plan_batch, run_planner
 from tests.outreach_helpers import make_group, utc
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy import Row
+
+    from services import Services
+    from tests.fixture_types import MakeApp
 
 STOCKHOLM = Rhythm("Europe/Stockholm", weekday=0, at=dt.time(10, 0))
 NEW_YORK = Rhythm("America/New_York", weekday=0, at=dt.time(9, 0))
@@ -26,33 +35,33 @@ NEW_YORK = Rhythm("America/New_York", weekday=0, at=dt.time(9, 0))
 
 # -- the calendar (pure) -------------------------------------------------------------------
 
-def test_reminder_is_the_evening_before_at_18_local_across_a_dst_change():
+def test_reminder_is_the_evening_before_at_18_local_across_a_dst_change() -> None:
     before = plan_after(STOCKHOLM, utc(2026, 10, 15, 12))
     after = plan_following(STOCKHOLM, before.meeting_on, before.remind_at)
     assert before.meeting_on == dt.date(2026, 10, 19) and before.remind_at == utc(2026, 10, 18, 16)  # CEST
     assert after.meeting_on == dt.date(2026, 10, 26) and after.remind_at == utc(2026, 10, 25, 17)  # CET
 
 
-def test_new_york_reminder_moves_an_hour_in_utc_when_clocks_go_back():
+def test_new_york_reminder_moves_an_hour_in_utc_when_clocks_go_back() -> None:
     first = plan_after(NEW_YORK, utc(2026, 10, 20))
     second = plan_following(NEW_YORK, first.meeting_on, first.remind_at)
     assert (first.remind_at, second.remind_at) == (utc(2026, 10, 25, 22), utc(2026, 11, 1, 23))
 
 
-def test_fortnightly_meetings_follow_the_anchor_week():
+def test_fortnightly_meetings_follow_the_anchor_week() -> None:
     rhythm = Rhythm("Africa/Nairobi", weekday=2, at=dt.time(14, 0), every_weeks=2, anchor=dt.date(2026, 11, 4))
     assert meeting_on_or_after(rhythm, dt.date(2026, 11, 5)) == dt.date(2026, 11, 18)
     assert meeting_on_or_after(rhythm, dt.date(2026, 10, 1)) == dt.date(2026, 10, 7)
     assert meeting_on_or_after(rhythm, dt.date(2026, 11, 18)) == dt.date(2026, 11, 18)
 
 
-def test_a_meeting_that_has_started_is_not_the_next_one():
+def test_a_meeting_that_has_started_is_not_the_next_one() -> None:
     rhythm = Rhythm("Africa/Nairobi", weekday=1, at=dt.time(14, 0))  # Tuesday 14:00 EAT = 11:00 UTC
     assert next_meeting(rhythm, utc(2026, 11, 24, 10, 59)) == dt.date(2026, 11, 24)
     assert next_meeting(rhythm, utc(2026, 11, 24, 11, 0)) == dt.date(2026, 12, 1)
 
 
-def test_custom_lead_two_days_before_in_the_morning():
+def test_custom_lead_two_days_before_in_the_morning() -> None:
     rhythm = Rhythm("Asia/Baku", weekday=3, at=dt.time(15, 0), days_before=2, remind_at=dt.time(9, 0))
     plan = plan_after(rhythm, utc(2026, 11, 23))
     assert plan.meeting_on == dt.date(2026, 11, 26) and plan.remind_at == utc(2026, 11, 24, 5)  # 09:00 AZT
@@ -60,7 +69,7 @@ def test_custom_lead_two_days_before_in_the_morning():
 
 # -- the planner on both databases ------------------------------------------------------------
 
-def _groups(services):
+def _groups(services: Services) -> None:
     with services.db.transaction() as s:
         make_group(s, "NBI", n=3, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0),
                    meeting_place="Kondele hall", saving_amount=20000, social_fund_amount=5000)
@@ -70,7 +79,8 @@ def _groups(services):
                    currency="USD")
 
 
-def _simulate(services, start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> dict[int, dt.datetime]:
+def _simulate(services: Services, start: dt.datetime, end: dt.datetime,
+              step: dt.timedelta) -> dict[int, dt.datetime]:
     """Run the planner at every tick; the tick at which each outbox row appeared."""
     seen: dict[int, dt.datetime] = {}
     now = start
@@ -83,13 +93,13 @@ def _simulate(services, start: dt.datetime, end: dt.datetime, step: dt.timedelta
     return seen
 
 
-def _reminders(services):
+def _reminders(services: Services) -> Sequence[Row[int, str | None, int | None, int | None, str, str]]:
     with services.db.transaction() as s:
         return s.execute(select(OutboxMessage.id, OutboxMessage.dedupe_key, OutboxMessage.group_id,
                                 OutboxMessage.member_id, OutboxMessage.text, OutboxMessage.kind)).all()
 
 
-def test_three_timezones_three_weeks_each_reminder_once_at_its_local_time(services):
+def test_three_timezones_three_weeks_each_reminder_once_at_its_local_time(services: Services) -> None:
     _groups(services)
     seen = _simulate(services, utc(2026, 10, 14), utc(2026, 11, 4), dt.timedelta(hours=1))
     rows = _reminders(services)
@@ -109,7 +119,7 @@ def test_three_timezones_three_weeks_each_reminder_once_at_its_local_time(servic
     assert len(rows) == 3 * 3 + 3 * 2 + 3 * 2
 
 
-def test_reminder_text_says_day_time_place_and_what_to_bring(services):
+def test_reminder_text_says_day_time_place_and_what_to_bring(services: Services) -> None:
     _groups(services)
     run_planner(services, utc(2026, 11, 23, 15))  # plans; Nairobi's Monday 18:00 reminder is due now
     rows = [r for r in _reminders(services)]
@@ -119,7 +129,8 @@ def test_reminder_text_says_day_time_place_and_what_to_bring(services):
         assert part in text, (part, text)
 
 
-def test_azerbaijani_reminder_in_her_language_and_plain_letters_when_the_group_wants(services):
+def test_azerbaijani_reminder_in_her_language_and_plain_letters_when_the_group_wants(
+        services: Services) -> None:
     with services.db.transaction() as s:
         make_group(s, "BRD", n=2, timezone="Asia/Baku", meeting_weekday=3, meeting_time=dt.time(15, 0),
                    language="az", currency="AZN", meeting_place="İcma mərkəzi", saving_amount=500)
@@ -137,19 +148,19 @@ def test_azerbaijani_reminder_in_her_language_and_plain_letters_when_the_group_w
     assert plain_encoding == "gsm7" and "Icma merkezi" in plain_text
 
 
-def test_opted_out_and_inactive_members_get_nothing(services):
+def test_opted_out_and_inactive_members_get_nothing(services: Services) -> None:
     with services.db.transaction() as s:
         group = make_group(s, "NBI", n=4, timezone="Africa/Nairobi", meeting_weekday=1)
         members = [m.member for m in group.memberships]
         members[0].opted_out = True
-        members[1].status = "inactive"
-        group.memberships[2].status = "inactive"
+        members[1].status = Status.INACTIVE
+        group.memberships[2].status = Status.INACTIVE
         keep = members[3].id
     run_planner(services, utc(2026, 11, 23, 15))
     assert [r.member_id for r in _reminders(services)] == [keep]
 
 
-def test_replays_and_restarts_add_nothing(services):
+def test_replays_and_restarts_add_nothing(services: Services) -> None:
     _groups(services)
     now = utc(2026, 11, 23, 15)
     run_planner(services, now)
@@ -163,18 +174,18 @@ def test_replays_and_restarts_add_nothing(services):
     assert len(_reminders(services)) == first
 
 
-def test_a_planner_down_through_the_meeting_skips_it_and_plans_the_next(services):
+def test_a_planner_down_through_the_meeting_skips_it_and_plans_the_next(services: Services) -> None:
     with services.db.transaction() as s:
         make_group(s, "NBI", n=2, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0))
     run_planner(services, utc(2026, 11, 20))  # planned: Monday 23rd 15:00 UTC
     summary = run_planner(services, utc(2026, 11, 25))  # woke up after Tuesday's meeting
     assert summary.stale == 1 and summary.reminders == 0
     with services.db.transaction() as s:
-        group = s.scalar(select(Group))
+        group = s.scalars(select(Group)).one()
         assert group.next_meeting_on == dt.date(2026, 12, 1)
 
 
-def test_late_plan_still_reminds_before_the_meeting(services):
+def test_late_plan_still_reminds_before_the_meeting(services: Services) -> None:
     """A group created after its reminder time but before its meeting is reminded at once."""
     with services.db.transaction() as s:
         make_group(s, "NBI", n=2, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0))
@@ -182,14 +193,14 @@ def test_late_plan_still_reminds_before_the_meeting(services):
     assert summary.reminders == 2
 
 
-def test_members_added_after_the_reminder_hour_are_reminded_before_the_meeting(services):
+def test_members_added_after_the_reminder_hour_are_reminded_before_the_meeting(services: Services) -> None:
     """A group created on the eve after 18:00, its members added a minute later (flask groups
     create, then flask members import), still reminds them of tomorrow's meeting, at once."""
     with services.db.transaction() as s:
         make_group(s, "NBI", n=0, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0))
     assert run_planner(services, utc(2026, 11, 23, 16)).reminders == 0  # Monday 19:00 in Nairobi: nobody yet
     with services.db.transaction() as s:
-        group = s.scalar(select(Group))
+        group = s.scalars(select(Group)).one()
         for i in range(2):
             add_member(s, group, phone=f"+2547199900{i:02d}", name=f"Late {i}")
     summary = run_planner(services, utc(2026, 11, 23, 16, 1))  # the scheduler's next minute
@@ -200,7 +211,7 @@ def test_members_added_after_the_reminder_hour_are_reminded_before_the_meeting(s
         assert s.scalar(select(Group.next_meeting_on)) == dt.date(2026, 12, 1)
 
 
-def test_a_group_still_empty_when_its_meeting_starts_moves_on_to_the_next(services):
+def test_a_group_still_empty_when_its_meeting_starts_moves_on_to_the_next(services: Services) -> None:
     with services.db.transaction() as s:
         make_group(s, "NBI", n=0, timezone="Africa/Nairobi", meeting_weekday=1, meeting_time=dt.time(14, 0))
     for minute in range(3):
@@ -211,7 +222,7 @@ def test_a_group_still_empty_when_its_meeting_starts_moves_on_to_the_next(servic
         assert s.scalar(select(Group.next_meeting_on)) == dt.date(2026, 12, 1)
 
 
-def test_fortnightly_group_is_reminded_every_other_week(services):
+def test_fortnightly_group_is_reminded_every_other_week(services: Services) -> None:
     with services.db.transaction() as s:
         make_group(s, "FTN", n=1, timezone="Africa/Nairobi", meeting_weekday=2, meeting_every_weeks=2,
                    meeting_anchor=dt.date(2026, 11, 4))
@@ -220,12 +231,12 @@ def test_fortnightly_group_is_reminded_every_other_week(services):
     assert meetings == ["2026-11-04", "2026-11-18"]
 
 
-def test_rescheduling_replans_from_the_new_day(services):
+def test_rescheduling_replans_from_the_new_day(services: Services) -> None:
     with services.db.transaction() as s:
         make_group(s, "NBI", n=1, timezone="Africa/Nairobi", meeting_weekday=1)
     run_planner(services, utc(2026, 11, 20))
     with services.db.transaction() as s:
-        group = s.scalar(select(Group))
+        group = s.scalars(select(Group)).one()
         group.meeting_weekday = 4  # Friday
         reschedule(group)
     run_planner(services, utc(2026, 11, 20, 1))
@@ -233,7 +244,7 @@ def test_rescheduling_replans_from_the_new_day(services):
         assert s.scalar(select(Group.next_meeting_on)) == dt.date(2026, 11, 27)
 
 
-def test_sending_is_enqueued_only_after_commit_in_chunks(services):
+def test_sending_is_enqueued_only_after_commit_in_chunks(services: Services) -> None:
     _groups(services)
     queue = Queue("default", connection=services.redis)
     with services.db.transaction() as s:
@@ -243,7 +254,7 @@ def test_sending_is_enqueued_only_after_commit_in_chunks(services):
     assert job.func_name == "jobs.sms.send_many" and sorted(job.args[0]) == sorted(result.outbox_ids)
 
 
-def test_planner_cost_follows_due_groups_not_all_groups(services):
+def test_planner_cost_follows_due_groups_not_all_groups(services: Services) -> None:
     """With nothing due, a batch touches no group (the index answers); with one due, one."""
     _groups(services)
     run_planner(services, utc(2026, 11, 20))
@@ -254,7 +265,7 @@ def test_planner_cost_follows_due_groups_not_all_groups(services):
 
 
 @pytest.mark.postgres_only
-def test_two_planners_at_once_still_exactly_once(services, db_url):
+def test_two_planners_at_once_still_exactly_once(services: Services, db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("row locks: PostgreSQL")
     import threading
@@ -266,7 +277,7 @@ def test_two_planners_at_once_still_exactly_once(services, db_url):
     now, errors, counts = utc(2026, 11, 23, 15), [], []
     barrier = threading.Barrier(3)
 
-    def planner():
+    def planner() -> None:
         try:
             barrier.wait()
             counts.append(run_planner(services, now, limit=7).reminders)
@@ -286,7 +297,8 @@ def test_two_planners_at_once_still_exactly_once(services, db_url):
 
 
 @pytest.mark.postgres_only
-def test_two_planners_every_hour_across_both_dst_changes_exactly_once_on_time(services, db_url):
+def test_two_planners_every_hour_across_both_dst_changes_exactly_once_on_time(
+        services: Services, db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("row locks: PostgreSQL")
     import threading
@@ -300,7 +312,7 @@ def test_two_planners_every_hour_across_both_dst_changes_exactly_once_on_time(se
     while now <= utc(2026, 11, 2):
         barrier = threading.Barrier(2)
 
-        def planner(at=now, barrier=barrier):
+        def planner(at: dt.datetime = now, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             run_planner(services, at, limit=3)
 
@@ -325,7 +337,8 @@ def test_two_planners_every_hour_across_both_dst_changes_exactly_once_on_time(se
         assert seen[row.id] == expected[(zone[row.group_id], row.dedupe_key.split(":")[3])]
 
 
-def test_a_second_scheduler_does_nothing_while_the_first_holds_the_lock(services, make_app):
+def test_a_second_scheduler_does_nothing_while_the_first_holds_the_lock(
+        services: Services, make_app: MakeApp) -> None:
     import scheduler
 
     other = make_app().extensions["kassa"]
@@ -334,11 +347,11 @@ def test_a_second_scheduler_does_nothing_while_the_first_holds_the_lock(services
     class Stop(Exception):
         pass
 
-    def one_turn(_seconds):
+    def one_turn(_seconds: float) -> None:
         raise Stop
 
     for svc in (services, other, services):
         with pytest.raises(Stop):
             scheduler.run_forever(svc, sleep=one_turn)
-    names = sorted(job.func_name for job in queue.jobs)
+    names = sorted(str(job.func_name) for job in queue.jobs)
     assert names == ["jobs.outreach.loan_notices", "jobs.outreach.plan_reminders"]

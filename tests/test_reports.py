@@ -55,7 +55,7 @@ def kept_figures(session: Session) -> dict[int, tuple[tuple[str, str, str], dt.d
             for r in session.execute(select(T_GROUPS))}
 
 
-def sums(session: Session, table: Any, by: list[str]) -> dict[tuple, Figures]:
+def sums(session: Session, table: Any, by: list[str]) -> dict[tuple[Any, ...], Figures]:
     """Non-zero sums of the figure columns of ``table`` grouped by ``by``."""
     rows = session.execute(select(*(table.c[b] for b in by), *(func.sum(table.c[c]) for c in FIGURES))
                            .group_by(*(table.c[b] for b in by)))
@@ -234,7 +234,7 @@ class Dashboard(RuleBasedStateMachine):
             assert (fig.par30_bp, fig.repayment_rate_bp) == (s.par30_bp, s.repayment_rate_bp)
             assert key == (b.group.region or "", b.group.kind.value, b.group.currency)
             assert as_of >= group_today(b.group) - dt.timedelta(days=1)
-        by_key: dict[tuple, Figures] = {}
+        by_key: dict[tuple[Any, ...], Figures] = {}
         for key, _, fig in kept.values():
             by_key[key] = by_key.get(key, Figures()).plus(fig)
         by_key = {k: v for k, v in by_key.items() if not v.is_zero()}
@@ -261,6 +261,6 @@ class Dashboard(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-def test_dashboard_figures_equal_the_ledger_summary(db_url):
+def test_dashboard_figures_equal_the_ledger_summary(db_url: str) -> None:
     Dashboard.url = db_url
     run_state_machine_as_test(Dashboard, settings=settings.get_profile("reports-stateful"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -15,8 +16,14 @@ from reports.read import Filters, GroupScope, dashboard, rows, segment_prices
 from tests.ledger_fixtures import key, make_books
 from text.plain import Letters
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskCliRunner
 
-def _two_groups(services):
+    from services import Services
+    from tests.ledger_fixtures import Books
+
+
+def _two_groups(services: Services) -> tuple[Books, Books]:
     """An SHG in Kisumu (KES) and a VSLA in Thrissur (INR), with savings, a loan and SMS sent."""
     with services.db.transaction() as s:
         shg = make_books(s, "DASHA", "shg", region="Kisumu")
@@ -40,7 +47,7 @@ def _two_groups(services):
     return shg, vsla
 
 
-def test_figures_per_currency_scope_and_filters(services):
+def test_figures_per_currency_scope_and_filters(services: Services) -> None:
     shg, vsla = _two_groups(services)
     prices = segment_prices(services.config)  # 0.80 KES by default, no INR price
     with services.db.transaction() as s:
@@ -102,14 +109,14 @@ def test_figures_per_currency_scope_and_filters(services):
         assert rows(s, None, Filters(), "sms_sent", today=today)[1] == 2
 
 
-def test_prices_per_currency_from_config():
+def test_prices_per_currency_from_config() -> None:
     class Cfg:
         SMS_SEGMENT_PRICE, SMS_PRICE_CURRENCY, SMS_SEGMENT_PRICES = "0.80", "KES", "INR=0.25, VND=250,XX=abc"
 
     assert segment_prices(Cfg) == {"KES": 80, "INR": 25, "VND": 250}
 
 
-def test_rebuild_and_check_commands(services, runner):
+def test_rebuild_and_check_commands(services: Services, runner: FlaskCliRunner) -> None:
     _two_groups(services)
     with services.db.transaction() as s:
         kept = s.execute(select(T_GROUPS).order_by(T_GROUPS.c.group_id)).all()
@@ -126,13 +133,13 @@ def test_rebuild_and_check_commands(services, runner):
     assert result.exit_code != 0 and "2 group(s) differ" in result.output
 
 
-def test_chart_is_svg_with_escaped_labels():
+def test_chart_is_svg_with_escaped_labels() -> None:
     svg = line_chart("Savings <KES>", ["23 Nov", "30 Nov"], [100, 250], lambda v: f"KES {v}")
     assert svg.startswith("<svg") and "Savings &lt;KES&gt;" in svg and "KES 250" in svg and "<script" not in svg
     assert "<rect" in line_chart("Meetings", ["a", "b"], [1, 0], str, bars=True)
 
 
-def test_a_provider_may_have_its_own_price_per_currency():
+def test_a_provider_may_have_its_own_price_per_currency() -> None:
     class Cfg:
         SMS_BACKEND = "twilio"
         SMS_SEGMENT_PRICE, SMS_PRICE_CURRENCY = "0.80", "KES"

@@ -4,7 +4,7 @@ without a chair. Everything through ``POST /sms/africastalking`` and ``POST /uss
 from __future__ import annotations
 
 import datetime as dt
-import re
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import time_machine
 from sqlalchemy import select
@@ -15,9 +15,19 @@ from groups.rules import RuleChange
 from groups.service import add_member, create_group
 from i18n import translator
 from messaging.models import InboxMessage
+from tests.found import found
 from tests.smskit import at_sms, texts_to
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+
+    from services import Services
+
+T = TypeVar("T")
 EN = translator("en")
 START = dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC)  # a Monday, 11:00 in Nairobi (the meeting day)
 PIN = "4071"
@@ -28,8 +38,8 @@ def kes(minor: int) -> str:
     return EN.money(minor, "KES")
 
 
-def _group(services, kind: str = "shg", code: str = "RULES", **rules) -> None:
-    base = dict(saving_amount=50000) if kind == "shg" else dict(share_value=10000, shares_min=1, shares_max=5)
+def _group(services: Services, kind: str = "shg", code: str = "RULES", **rules: Any) -> None:
+    base: dict[str, Any] = dict(saving_amount=50000) if kind == "shg" else dict(share_value=10000, shares_min=1, shares_max=5)
     base.update(fine_types={"late": 1000}, **rules)
     with services.db.transaction() as s:
         group = create_group(s, code=code, name="Jamii Group", kind=kind, currency="KES", country="KE",
@@ -39,19 +49,19 @@ def _group(services, kind: str = "shg", code: str = "RULES", **rules) -> None:
             add_member(s, group, phone=phone, name=name, role=role)
 
 
-def _sms(client, services, phone: str, text: str) -> list[str]:
+def _sms(client: FlaskClient, services: Services, phone: str, text: str) -> list[str]:
     before = len(texts_to(services, phone))
     assert at_sms(client, phone, text).status_code == 200
     return texts_to(services, phone)[before:]
 
 
-def _reply(client, services, phone: str, text: str) -> str:
+def _reply(client: FlaskClient, services: Services, phone: str, text: str) -> str:
     got = _sms(client, services, phone, text)
     assert got, text
     return got[0]
 
 
-def _choose_pin(client, phone: str) -> None:
+def _choose_pin(client: FlaskClient, phone: str) -> None:
     """She chooses her PIN on her first money screen (My savings asks for it)."""
     p = Phone(client, phone)
     p.dial()
@@ -61,18 +71,19 @@ def _choose_pin(client, phone: str) -> None:
     p.walk(PIN, PIN)
 
 
-def _read(services, fn, code: str = "RULES"):
+def _read(services: Services, fn: Callable[[Session, Group], T], code: str = "RULES") -> T:
     with services.db.transaction() as s:
-        return fn(s, s.scalar(select(Group).where(Group.code == code)))
+        return fn(s, s.scalars(select(Group).where(Group.code == code)).one())
 
 
-def _changes(services) -> list[tuple[str, str, str, str, str]]:
+def _changes(services: Services) -> list[tuple[str, str, str, str, str]]:
     with services.db.transaction() as s:
         return [(c.rule, c.subject, c.before, c.after, c.effective)
                 for c in s.scalars(select(RuleChange).order_by(RuleChange.id))]
 
 
-def test_the_chair_changes_the_saving_amount_by_sms_with_her_pin(client, services):
+def test_the_chair_changes_the_saving_amount_by_sms_with_her_pin(
+        client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START - dt.timedelta(days=2), tick=True):  # a Saturday: no meeting open
         _group(services)
         _choose_pin(client, CHAIR)
@@ -103,7 +114,8 @@ def test_the_chair_changes_the_saving_amount_by_sms_with_her_pin(client, service
         assert _read(services, lambda s, g: ledger.audit(s, g)) == []
 
 
-def test_bad_input_and_a_wrong_pin_change_nothing_and_the_pin_locks(client, services):
+def test_bad_input_and_a_wrong_pin_change_nothing_and_the_pin_locks(
+        client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START - dt.timedelta(days=2), tick=True):
         _group(services)
         assert _reply(client, services, CHAIR, f"RULE SAVING 600 {PIN}").startswith("RULE: first choose a PIN")
@@ -139,7 +151,7 @@ def test_bad_input_and_a_wrong_pin_change_nothing_and_the_pin_locks(client, serv
             assert s.scalar(select(Member.pin_locked).where(Member.phone == CHAIR)) is True
 
 
-def test_interest_limit_fines_and_the_newer_rules_by_sms(client, services):
+def test_interest_limit_fines_and_the_newer_rules_by_sms(client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START - dt.timedelta(days=2), tick=True):
         _group(services)
         _choose_pin(client, CHAIR)
@@ -183,7 +195,7 @@ def test_interest_limit_fines_and_the_newer_rules_by_sms(client, services):
         assert "FINE 3 kuchelewa" in help_card, help_card  # the card's example names the group's own fine
 
 
-def test_a_vsla_share_value_waits_for_the_next_cycle(client, services):
+def test_a_vsla_share_value_waits_for_the_next_cycle(client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START, tick=True):
         _group(services, "vsla", code="HISA", social_fund_amount=0)
         _choose_pin(client, CHAIR)
@@ -198,7 +210,7 @@ def test_a_vsla_share_value_waits_for_the_next_cycle(client, services):
         _sms(client, services, TREASURER, "SAVE 3 1")
         assert texts_to(services, MEMBER)[-1].startswith(f"Jamii Group: shares bought: 1 ({kes(10000)}).")
         preview = "\n".join(_sms(client, services, TREASURER, "SHAREOUT"))
-        code = re.search(r"send SHAREOUT (\d{4})", preview).group(1)
+        code = found(r"send SHAREOUT (\d{4})", preview).group(1)
         assert _reply(client, services, CHAIR, f"RULE KEEP 100 {PIN}").startswith(
             "RULE: a share-out is waiting for its code.")
         assert _sms(client, services, TREASURER, f"SHAREOUT {code}")[0].startswith("SHAREOUT done")
@@ -208,7 +220,7 @@ def test_a_vsla_share_value_waits_for_the_next_cycle(client, services):
         assert _read(services, lambda s, g: ledger.audit(s, g), "HISA") == []
 
 
-def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
+def test_the_chair_changes_rules_from_her_ussd_menu(client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START - dt.timedelta(days=2), tick=True):
         _group(services)
         _choose_pin(client, CHAIR)
@@ -278,7 +290,7 @@ def test_the_chair_changes_rules_from_her_ussd_menu(client, services):
 COORD = "+254722299999"
 
 
-def _no_chair_group(services, coordinator: bool) -> None:
+def _no_chair_group(services: Services, coordinator: bool) -> None:
     with services.db.transaction() as s:
         group = create_group(s, code="BILA", name="Bila Group", kind="shg", currency="KES", country="KE",
                              timezone="Africa/Nairobi", meeting_weekday=0, meeting_time=dt.time(11, 0),
@@ -293,18 +305,19 @@ def _no_chair_group(services, coordinator: bool) -> None:
             s.add(CoordinatorGroup(coordinator_id=c.id, group_id=group.id))
 
 
-def _everything_sent(services) -> list[str]:
+def _everything_sent(services: Services) -> list[str]:
     from tests.smskit import outbox
 
     return [m.text for m in outbox(services)]
 
 
-def test_share_out_without_a_chair_goes_to_the_coordinator_who_may_hold_it(client, services):
+def test_share_out_without_a_chair_goes_to_the_coordinator_who_may_hold_it(
+        client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START, tick=True):
         _no_chair_group(services, coordinator=True)
         _sms(client, services, TREASURER, "SAVE 1 500 2 500 3 500")
         preview = "\n".join(_sms(client, services, TREASURER, "SHAREOUT"))
-        code = re.search(r"send SHAREOUT (\d{4})", preview).group(1)
+        code = found(r"send SHAREOUT (\d{4})", preview).group(1)
         told = texts_to(services, COORD)
         assert told == [f"Kassa: Bila Group has no chair. Its treasurer started the share-out, {kes(150000)} to 3 "
                         "members. Send HOLD BILA to stop it."]
@@ -334,7 +347,8 @@ def test_share_out_without_a_chair_goes_to_the_coordinator_who_may_hold_it(clien
             [t for t in _everything_sent(services) if "chair" in t.lower()]
 
 
-def test_share_out_without_a_chair_or_coordinator_goes_to_the_secretary(client, services):
+def test_share_out_without_a_chair_or_coordinator_goes_to_the_secretary(
+        client: FlaskClient, services: Services) -> None:
     with time_machine.travel(START, tick=True):
         _no_chair_group(services, coordinator=False)
         _sms(client, services, TREASURER, "SAVE 1 500 2 500 3 500")
@@ -348,7 +362,8 @@ def test_share_out_without_a_chair_or_coordinator_goes_to_the_secretary(client, 
             [t for t in _everything_sent(services) if "chair" in t.lower()]
 
 
-def test_instalments_fall_on_meeting_days_and_follow_a_cancelled_meeting(client, services):
+def test_instalments_fall_on_meeting_days_and_follow_a_cancelled_meeting(
+        client: FlaskClient, services: Services) -> None:
     """A one-month loan paid out on Monday 4 January: a month later is Thursday 4 February, so it
     falls due at the meeting of Monday 8 February; once that meeting is cancelled, on the 15th."""
     with time_machine.travel(START, tick=True):
@@ -359,7 +374,7 @@ def test_instalments_fall_on_meeting_days_and_follow_a_cancelled_meeting(client,
         p.choose("Ask for a loan")
         p.walk(PIN, PIN)
         p.walk("1000", "1", "1")
-        ref = re.search(r"\bL\d+\b", p.send(PIN)).group(0)
+        ref = found(r"\bL\d+\b", p.send(PIN)).group(0)
         _sms(client, services, CHAIR, f"APPROVE {ref}")
         _sms(client, services, TREASURER, f"DISBURSE {ref}")
         bal = _reply(client, services, MEMBER, "BAL")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,11 +11,17 @@ from hypothesis import strategies as st
 from tests.test_ussd import CHAIR, MEMBER, TREASURER, give_pin
 from tests.ussd_phone import fits
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 _sessions = itertools.count()
 
 
 @pytest.fixture
-def demo_with_pins(services, demo):
+def demo_with_pins(services: Services, demo: DemoPeople) -> DemoPeople:
     give_pin(services, MEMBER, "2580")
     give_pin(services, CHAIR, "1357")
     return demo
@@ -32,7 +39,8 @@ hops = st.lists(st.tuples(piece, st.booleans()), min_size=1, max_size=8)
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(phone=st.sampled_from([MEMBER, CHAIR, TREASURER, "+254799999999"]), steps=hops)
-def test_random_text_always_gets_a_valid_reply(client, demo_with_pins, phone, steps):
+def test_random_text_always_gets_a_valid_reply(client: FlaskClient, demo_with_pins: DemoPeople, phone: str,
+                                               steps: list[tuple[str, bool]]) -> None:
     session_id = f"fuzz-{next(_sessions)}"
     typed: list[str] = []
     for value, cumulative in steps:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +16,13 @@ from messaging.models import OutboxMessage
 from tests.test_ussd import CHAIR, MEMBER, TREASURER, give_pin, outbox
 from tests.ussd_phone import Phone
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+    from sqlalchemy.orm import Session
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 EN = translator("en")
 
 
@@ -22,14 +30,14 @@ def kes(minor: int) -> str:
     return EN.money(minor, "KES")
 
 
-def people(s):
-    group = s.scalar(select(Group).where(Group.code == "UPENDO"))
+def people(s: Session) -> tuple[Group, Member, Member, Member]:
+    group = s.scalars(select(Group).where(Group.code == "UPENDO")).one()
     by_phone = {m.phone: m for m in s.scalars(select(Member))}
     return group, by_phone[MEMBER], by_phone[TREASURER], by_phone[CHAIR]
 
 
 @pytest.fixture
-def books(services, demo):
+def books(services: Services, demo: DemoPeople) -> Services:
     """Faith saved KES 200 at each of the last 3 meetings and paid KES 50 social fund once."""
     with services.db.transaction() as s:
         group, her, treasurer, _ = people(s)
@@ -44,23 +52,23 @@ def books(services, demo):
 
 
 @pytest.fixture
-def faith(client, books):
+def faith(client: FlaskClient, books: Services) -> Phone:
     p = Phone(client, MEMBER)
     p.dial()
     return p
 
 
-def test_my_savings(faith):
+def test_my_savings(faith: Phone) -> None:
     body = faith.choose("My savings")
     assert f"Savings: {kes(60000)}" in body and f"Social fund paid: {kes(5000)}" in body
     assert f": {kes(25000)}" in body  # bring next time: the saving rule and the social fund
 
 
-def test_my_loan_when_she_has_none(faith):
+def test_my_loan_when_she_has_none(faith: Phone) -> None:
     assert "You have no loan." in faith.choose("My loan")
 
 
-def test_ask_for_a_loan_end_to_end(faith, books):
+def test_ask_for_a_loan_end_to_end(faith: Phone, books: Services) -> None:
     body = faith.choose("Ask for a loan")
     assert body.startswith(f"CON You can borrow up to {kes(180000)}. How much?")
     assert faith.send("5000").startswith(f"CON That is above your limit of {kes(180000)}. Type a smaller amount.")
@@ -88,24 +96,24 @@ def test_ask_for_a_loan_end_to_end(faith, books):
     assert faith.choose("Ask for a loan") == f"END Request {loan.ref} for {kes(150000)}: waiting for the chair."
 
 
-def _group(services) -> Group:
+def _group(services: Services) -> Group:
     with services.db.transaction() as s:
-        return s.scalar(select(Group).where(Group.code == "UPENDO"))
+        return s.scalars(select(Group).where(Group.code == "UPENDO")).one()
 
 
-def _request(services, amount=100000) -> str:
+def _request(services: Services, amount: int = 100000) -> str:
     with services.db.transaction() as s:
         group, her, _, _ = people(s)
         return ledger.request_loan(s, group, her, amount, purpose="farm", term=2, unit="month", key="t-req").ref
 
 
-def test_asking_again_while_a_request_waits_names_the_request(faith, books):
+def test_asking_again_while_a_request_waits_names_the_request(faith: Phone, books: Services) -> None:
     ref = _request(books)
     body = faith.choose("Ask for a loan")
     assert body == f"END Request {ref} for {kes(100000)}: waiting for the chair."  # not "repay it first"
 
 
-def test_chair_approves_with_her_pin(client, books):
+def test_chair_approves_with_her_pin(client: FlaskClient, books: Services) -> None:
     ref = _request(books)
     chair = Phone(client, CHAIR)
     chair.dial()
@@ -122,7 +130,7 @@ def test_chair_approves_with_her_pin(client, books):
     assert chair.send("1").endswith("\n1. Cancel the loan\n0. Back")
 
 
-def test_chair_declines(client, books):
+def test_chair_declines(client: FlaskClient, books: Services) -> None:
     ref = _request(books)
     chair = Phone(client, CHAIR)
     chair.dial()
@@ -136,7 +144,7 @@ def test_chair_declines(client, books):
                                               "not approved. Savings too low for this loan.")
 
 
-def test_my_loan_after_payout_shows_next_instalment_and_lateness(faith, books):
+def test_my_loan_after_payout_shows_next_instalment_and_lateness(faith: Phone, books: Services) -> None:
     ref = _request(books, 50000)
     with books.db.transaction() as s:
         group, _, treasurer, chair = people(s)
@@ -146,6 +154,7 @@ def test_my_loan_after_payout_shows_next_instalment_and_lateness(faith, books):
     with books.db.transaction() as s:
         loan = s.scalars(select(Loan)).one()
         first = ledger.loans.next_instalment(loan)
+        assert first is not None
     assert f"Loan {ref}: you owe {kes(loan.total)}" in body and f"Next instalment: {kes(first.amount)}\nDue date: " in body
     assert "Late" not in body
     with books.db.transaction() as s:  # as if it had been paid out three months ago
@@ -156,7 +165,7 @@ def test_my_loan_after_payout_shows_next_instalment_and_lateness(faith, books):
     assert faith.choose("Ask for a loan") == "END You already have a loan. Repay it first."
 
 
-def test_mini_statement_is_paged(faith, books):
+def test_mini_statement_is_paged(faith: Phone, books: Services) -> None:
     with books.db.transaction() as s:
         group, her, treasurer, _ = people(s)
         today = group_today(group)
@@ -175,7 +184,7 @@ def test_mini_statement_is_paged(faith, books):
     assert pages.count("Saving KES 200") + pages.count("Social fund KES 50") == 10  # the last 10 entries
 
 
-def test_treasurer_sees_todays_meeting(client, books):
+def test_treasurer_sees_todays_meeting(client: FlaskClient, books: Services) -> None:
     with books.db.transaction() as s:
         group, her, treasurer, _ = people(s)
         ledger.record_saving(s, group, her, key="t-today", actor=treasurer)
@@ -194,13 +203,13 @@ def _all_pages(p: Phone) -> list[str]:
     return pages
 
 
-def test_members_cannot_reach_leaders_screens(faith):
+def test_members_cannot_reach_leaders_screens(faith: Phone) -> None:
     assert faith.option("My savings") == "1"
     with pytest.raises(AssertionError):
         faith.option("Loan requests")
 
 
-def test_outbox_rows_only_after_commit(faith, books):
+def test_outbox_rows_only_after_commit(faith: Phone, books: Services) -> None:
     faith.choose("Ask for a loan")
     faith.walk("1000", "1", "1", "2580")
     with books.db.transaction() as s:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import event
@@ -11,13 +12,22 @@ from ledger.books import group_today
 from ledger.readcache import ReadCache, cached_position
 from tests.test_ussd_money import books, faith, kes, people  # noqa: F401  (fixtures)
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    from services import Services
+    from tests.ussd_phone import Phone
+
 
 @contextlib.contextmanager
-def statements(services):
+def statements(services: Services) -> Iterator[list[str]]:
     """The SQL statements the app runs inside the block."""
     seen: list[str] = []
 
-    def count(conn, cursor, statement, *_):  # noqa: ANN001
+    def count(conn: Connection, cursor: object, statement: str, *_: object) -> None:
         seen.append(statement)
 
     event.listen(services.db.engine, "before_cursor_execute", count)
@@ -27,18 +37,18 @@ def statements(services):
         event.remove(services.db.engine, "before_cursor_execute", count)
 
 
-def savings(faith) -> str:  # noqa: F811
+def savings(faith: Phone) -> str:  # noqa: F811
     faith.dial()
     return faith.choose("My savings")
 
 
-def save(services, key: str, amount: int | None = None) -> None:
+def save(services: Services, key: str, amount: int | None = None) -> None:
     with services.db.transaction() as s:
         group, her, treasurer, _ = people(s)
         ledger.record_saving(s, group, her, amount=amount, key=key, actor=treasurer)
 
 
-def test_a_second_read_needs_no_database(faith, books):  # noqa: F811
+def test_a_second_read_needs_no_database(faith: Phone, books: Services) -> None:  # noqa: F811
     with statements(books) as first:
         body = savings(faith)
     assert f"Savings: {kes(60000)}" in body and first
@@ -47,13 +57,14 @@ def test_a_second_read_needs_no_database(faith, books):  # noqa: F811
     assert second == []
 
 
-def test_a_posting_shows_at_once(faith, books):  # noqa: F811
+def test_a_posting_shows_at_once(faith: Phone, books: Services) -> None:  # noqa: F811
     assert f"Savings: {kes(60000)}" in savings(faith)
     save(books, "t-new")
     assert f"Savings: {kes(80000)}" in savings(faith)
 
 
-def test_a_commit_outside_the_transaction_helper_also_drops_it(faith, books, session):  # noqa: F811
+def test_a_commit_outside_the_transaction_helper_also_drops_it(
+        faith: Phone, books: Services, session: Session) -> None:  # noqa: F811
     assert f"Savings: {kes(60000)}" in savings(faith)
     group, her, treasurer, _ = people(session)
     ledger.record_saving(session, group, her, key="t-bare", actor=treasurer)
@@ -61,7 +72,7 @@ def test_a_commit_outside_the_transaction_helper_also_drops_it(faith, books, ses
     assert f"Savings: {kes(80000)}" in savings(faith)
 
 
-def test_a_rolled_back_posting_keeps_the_cache(faith, books):  # noqa: F811
+def test_a_rolled_back_posting_keeps_the_cache(faith: Phone, books: Services) -> None:  # noqa: F811
     body = savings(faith)
     with pytest.raises(RuntimeError), books.db.transaction() as s:
         group, her, treasurer, _ = people(s)
@@ -72,7 +83,7 @@ def test_a_rolled_back_posting_keeps_the_cache(faith, books):  # noqa: F811
     assert seen == []
 
 
-def test_a_change_to_the_saving_rule_shows_at_once(faith, books):  # noqa: F811
+def test_a_change_to_the_saving_rule_shows_at_once(faith: Phone, books: Services) -> None:  # noqa: F811
     assert f": {kes(25000)}" in savings(faith)
     with books.db.transaction() as s:
         group, *_ = people(s)
@@ -80,7 +91,7 @@ def test_a_change_to_the_saving_rule_shows_at_once(faith, books):  # noqa: F811
     assert f": {kes(35000)}" in savings(faith)
 
 
-def test_a_correction_marks_the_statement_at_once(faith, books):  # noqa: F811
+def test_a_correction_marks_the_statement_at_once(faith: Phone, books: Services) -> None:  # noqa: F811
     faith.dial()
     before = faith.choose("Money in and out")
     assert "(corrected)" not in before
@@ -93,7 +104,7 @@ def test_a_correction_marks_the_statement_at_once(faith, books):  # noqa: F811
     assert "Correction" in after and "(corrected)" in after
 
 
-def test_a_read_that_raced_a_commit_is_never_served(books):  # noqa: F811
+def test_a_read_that_raced_a_commit_is_never_served(books: Services) -> None:  # noqa: F811
     """She read the database just before the treasurer's commit: her old answer is not kept."""
     cache = ReadCache(books.redis)
     with books.db.transaction() as s:

@@ -7,6 +7,7 @@ they must fit whole, unclipped. New catalogs are picked up from i18n.LANGUAGES.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import pytest
 
@@ -23,13 +24,29 @@ from menus.state import State
 from text.gsm7 import units
 from text.screen import budget_for
 
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.orm import Session
+
+    from groups.models import Group, Member
+    from menus.engine import Machine
+    from programmes.models import Trade
+    from services import Services
+
 LONG_NAME = "Nguyễn Thị Phương Thảo Hoàng Lan"  # 32 characters, not GSM-7
 LONG_GROUP = "Özünə Dəstək Qrupu Bərdə rayonu Qarağacı kəndi"
 LONG_PLACE = "Qarağacı kənd icma resurs mərkəzi, 2-ci mərtəbə"
 BIG = 999_999_999  # a saving of about a billion đồng
 
+
+class LongGroup(TypedDict):
+    chair: int
+    treasurer: int
+    member: int
+    phones: dict[str, str]
+
 #: Data each screen expects to find in the session when it is shown.
-SCREEN_DATA = {
+SCREEN_DATA: dict[str, dict[str, object]] = {
     "loan_amount": {"limit": 9 * BIG},
     "loan_confirm": {"amount": 8 * BIG, "purpose": "services", "term": 6},
     "chair_loan": {"loan": "L1"},
@@ -51,7 +68,7 @@ SCREEN_DATA = {
 
 
 @pytest.fixture
-def long_group(services):
+def long_group(services: Services) -> LongGroup:
     """A VND group with long names, big amounts, 25 members, a pending loan and a full statement."""
     with services.db.transaction() as s:
         group = create_group(s, code="LONG1", name=LONG_GROUP, kind="shg", currency="VND", country="VN",
@@ -73,13 +90,13 @@ def long_group(services):
         ledger.request_loan(s, group, her, 8 * BIG, purpose="services", term=6, unit="month", key="long-loan")
         _programme(s, group, her, today)
         s.flush()
-        s.execute(Membership.__table__.update().values(number=Membership.number + 100000)
+        s.execute(cast("Table", Membership.__table__).update().values(number=Membership.number + 100000)
                   .where(Membership.group_id == group.id))
         return {"chair": chair.id, "treasurer": treasurer.id, "member": her.id, "phones": {
             "chair": chair.phone, "treasurer": treasurer.phone, "member": her.phone}}
 
 
-def _programme(s, group, her, today):
+def _programme(s: Session, group: Group, her: Member, today: dt.date) -> None:
     """A grant with long items and a big value, and a business with the programme's income bands."""
     from programmes import service
 
@@ -92,16 +109,17 @@ def _programme(s, group, her, today):
     service.start_business(s, programme, trade, today - dt.timedelta(days=40), enrolment=enrolment)
 
 
-def programme_trade(s):
+def programme_trade(s: Session) -> Trade:
     from sqlalchemy import select
 
     from programmes.models import Trade
 
-    return s.scalar(select(Trade).where(Trade.code == "tailoring"))
+    return s.scalars(select(Trade).where(Trade.code == "tailoring")).one()
 
 
-def _ctx(session, phone, lang, plain, screen):
+def _ctx(session: Session, phone: str, lang: str, plain: bool, screen: str) -> Ctx:
     who = identify(session, phone)
+    assert who is not None
     who.lang, who.plain = lang, plain
     state = State(phone=phone, who=who, screen=screen, data=dict(SCREEN_DATA.get(screen, {})))
     state.data["reset_member"] = who.member_id
@@ -110,7 +128,7 @@ def _ctx(session, phone, lang, plain, screen):
                                          now=dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)))
 
 
-def _pages(machine, ctx):
+def _pages(machine: Machine, ctx: Ctx) -> list[str]:
     pages = [machine.render(ctx)]
     while ctx.state.page + 1 < ctx.state.pages:
         ctx.state.page += 1
@@ -118,11 +136,11 @@ def _pages(machine, ctx):
     return pages
 
 
-def _assert_fits(text, where):
+def _assert_fits(text: str, where: object) -> None:
     assert text and units(text) <= budget_for(text), f"{where}: {units(text)} > {budget_for(text)}\n{text}"
 
 
-def test_every_screen_fits_in_every_language(services, long_group):
+def test_every_screen_fits_in_every_language(services: Services, long_group: LongGroup) -> None:
     machine = build_machine()
     assert set(SCREEN_DATA) <= set(machine.screens)
     with services.db.transaction() as s:
@@ -189,7 +207,7 @@ FINAL = [
 ]
 
 
-def test_every_final_answer_fits_unclipped(services, long_group):
+def test_every_final_answer_fits_unclipped(services: Services, long_group: LongGroup) -> None:
     machine = build_machine()
     with services.db.transaction() as s:
         for lang in LANGUAGES:
@@ -203,14 +221,14 @@ def test_every_final_answer_fits_unclipped(services, long_group):
 
 
 @pytest.mark.parametrize("text", ["Savings: KES 1,600", "€uro [x]", "Yığımım: 1.500 ₼", "Tiết kiệm", "é\u0301", "😀 ok", ""])
-def test_screen_measure_agrees_with_sms_encoding(text):
+def test_screen_measure_agrees_with_sms_encoding(text: str) -> None:
     from text.gsm7 import GSM7, shape
 
     s = shape(text)
     assert units(text) == s.units and (budget_for(text) == 160) == (s.encoding == GSM7)
 
 
-def test_coordinator_screens_fit_in_every_language(services, long_group):
+def test_coordinator_screens_fit_in_every_language(services: Services, long_group: LongGroup) -> None:
     """A coordinator of many long-named groups, with open help requests and loans waiting."""
     from groups.models import Coordinator, Group
     from support.models import Category
@@ -233,14 +251,15 @@ def test_coordinator_screens_fit_in_every_language(services, long_group):
                     _assert_fits(page, f"{lang} plain={plain} coordinator {name} page {n}")
 
 
-def _member(s, long_group):
+def _member(s: Session, long_group: LongGroup) -> Member:
     from groups.models import Member
 
-    return s.get(Member, long_group["member"])
+    return s.get_one(Member, long_group["member"])
 
 
-def _ctx_coordinator(session, lang, plain, screen):
+def _ctx_coordinator(session: Session, lang: str, plain: bool, screen: str) -> Ctx:
     who = identify(session, "+84912999999")
+    assert who is not None
     who.lang, who.plain = lang, plain
     state = State(phone="+84912999999", who=who, screen=screen, data={"coord_group": 1})
     hop = Hop(session_id="render", phone="+84912999999", service_code="*384*123#", text="")

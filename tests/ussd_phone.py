@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from text.gsm7 import units
 from text.plain import plain_letters
 from text.screen import budget_for
+
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
 
 _ids = itertools.count(1)
 
@@ -21,12 +25,12 @@ def fits(body: str) -> bool:
 
 @dataclass
 class Phone:
-    client: object
+    client: FlaskClient
     number: str
     session_id: str = ""
     typed: list[str] = field(default_factory=list)
     screen: str = ""
-    query: dict = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
 
     def dial(self, shortcut: str = "") -> str:
         """A new session (a new sessionId); ``shortcut`` is what a dialled ``*384*123*1#`` adds."""

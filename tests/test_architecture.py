@@ -20,14 +20,14 @@ import lint_imports  # noqa: E402
 KNOWN_CYCLES: list[list[str]] = []
 
 
-def test_the_layer_contracts_hold():
+def test_the_layer_contracts_hold() -> None:
     run = subprocess.run([sys.executable, str(ROOT / "tools" / "lint_imports.py"), "--contracts-only"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Contracts: 1 kept, 0 broken." in run.stdout
 
 
-def test_lint_imports_alone_keeps_them_too():
+def test_lint_imports_alone_keeps_them_too() -> None:
     """``lint-imports`` as installed (grimp's graph: packages only) reads the same contracts."""
     run = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
@@ -35,7 +35,7 @@ def test_lint_imports_alone_keeps_them_too():
     assert "Contracts: 1 kept, 0 broken." in run.stdout
 
 
-def test_no_import_cycle_but_the_known_ones():
+def test_no_import_cycle_but_the_known_ones() -> None:
     graph = lint_imports.build_graph(exclude_type_checking_imports=lint_imports._excludes_type_checking())
     found = lint_imports.find_cycles(graph)
     loops = {" -> ".join(lint_imports.cycle_path(graph, c)) for c in found if c not in KNOWN_CYCLES}
@@ -43,7 +43,7 @@ def test_no_import_cycle_but_the_known_ones():
     assert found == KNOWN_CYCLES  # a cycle fixed: delete its line from KNOWN_CYCLES
 
 
-def test_the_graph_holds_single_file_modules_and_imports_inside_functions():
+def test_the_graph_holds_single_file_modules_and_imports_inside_functions() -> None:
     graph = lint_imports.build_graph()
     assert {"worker", "scheduler", "app", "config", "db", "services", "jobs.sms", "ledger.books"} <= graph.modules
     assert "tests.smskit" not in graph.modules and not any(m.startswith("bench") for m in graph.modules)
@@ -51,7 +51,7 @@ def test_the_graph_holds_single_file_modules_and_imports_inside_functions():
     assert graph.direct_import_exists(importer="worker", imported="scheduler")  # one inside a function
 
 
-def test_only_the_entry_points_import_the_worker_the_scheduler_or_the_jobs():
+def test_only_the_entry_points_import_the_worker_the_scheduler_or_the_jobs() -> None:
     graph = lint_imports.build_graph()
     entry = {"worker", "scheduler", "jobs"}
     importers = {(m, t) for m in graph.modules for t in graph.find_modules_directly_imported_by(m)
@@ -59,7 +59,7 @@ def test_only_the_entry_points_import_the_worker_the_scheduler_or_the_jobs():
     assert {m for m, _ in importers} <= {"cli.broadcast"}, importers  # the CLI runs a fan-out inline
 
 
-def test_the_cycle_check_finds_a_loop_and_names_it(tmp_path):
+def test_the_cycle_check_finds_a_loop_and_names_it(tmp_path: Path) -> None:
     for name, body in {"a.py": "import b\n", "b.py": "def f():\n    from c import x\n",
                        "c.py": "import a\nx = 1\n", "d.py": "import a\n"}.items():
         (tmp_path / name).write_text(body)
@@ -73,7 +73,7 @@ def test_the_cycle_check_finds_a_loop_and_names_it(tmp_path):
     assert lint_imports.cycle_path(graph, ["a", "b", "c"]) == ["a", "b", "c", "a"]
 
 
-def test_imports_for_annotations_only_can_be_left_out(tmp_path):
+def test_imports_for_annotations_only_can_be_left_out(tmp_path: Path) -> None:
     (tmp_path / "low.py").write_text(textwrap.dedent("""
         from typing import TYPE_CHECKING
         if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def test_imports_for_annotations_only_can_be_left_out(tmp_path):
     assert lint_imports.find_cycles(lint_imports.build_graph(tmp_path, exclude_type_checking_imports=True)) == []
 
 
-def test_a_layer_broken_is_reported(tmp_path):
+def test_a_layer_broken_is_reported(tmp_path: Path) -> None:
     """The layers contract, fed this script's graph, refuses an import from a lower layer upwards."""
     from importlinter.contracts.layers import LayersContract
 

@@ -150,11 +150,12 @@ def test_the_books_come_from_the_ledger_when_the_aggregates_are_not_current(
     expected = _expected(services, gid)
     with services.db.transaction() as s:
         s.info[SKIP] = True  # change the row behind the commit hooks' back
+        table = cast("Table", ReportGroup.__table__)  # the figures' columns: added by name, read off the table
         if stale == "no row":
-            s.execute(cast("Table", ReportGroup.__table__).delete().where(ReportGroup.group_id == gid))
+            s.execute(table.delete().where(ReportGroup.group_id == gid))
         else:  # yesterday's row: its date-dependent figures are out of date (here: every figure)
             s.execute(update(ReportGroup).where(ReportGroup.group_id == gid).values(
-                refresh_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), savings=ReportGroup.savings + 1,
+                refresh_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), savings=table.c.savings + 1,
                 par30=0))
     assert _books(admin.get(f"/console/groups/{gid}").get_data(as_text=True)) == expected
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from babel.messages.pofile import read_po
@@ -17,18 +18,24 @@ from tests.ussd_phone import Phone
 from text.gsm7 import is_gsm7
 from text.plain import Letters, plain_letters
 
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from services import Services
+    from tests.fixture_types import DemoPeople
+
 AZ_CHAIR, AZ_MEMBER = "+994501110002", "+994501110003"
 CHOICES = (None, True, False)  # a member's own setting (None: follow the group)
 
 
-def test_letters_of_is_hers_else_her_groups():
+def test_letters_of_is_hers_else_her_groups() -> None:
     for mine, groups in itertools.product(CHOICES, CHOICES):
         expected = Letters.PLAIN if (mine if mine is not None else groups) else Letters.FULL
         assert letters_of(mine, groups) is expected
     assert letters_for(None, None) is Letters.FULL  # a coordinator, an unknown number
 
 
-def test_the_sql_twin_equals_letters_for_over_every_combination(services):
+def test_the_sql_twin_equals_letters_for_over_every_combination(services: Services) -> None:
     """plain_sql() in a query gives what letters_for gives in Python, for every member setting
     with a plain group, a full group and no group at all (an outer join), on both databases."""
     with services.db.transaction() as s:
@@ -63,8 +70,9 @@ def _catalog_words(lang: str) -> tuple[set[str], set[str]]:
         catalog = read_po(f, locale=lang)
     words: set[str] = set()
     for message in catalog:
-        for text in message.string if isinstance(message.string, tuple) else (message.string,):
-            words.update(re.findall(r"\w+", text or ""))
+        found = message.string
+        for text in [found] if isinstance(found, str) else found or ():
+            words.update(re.findall(r"\w+", text))
     plain = {plain_letters(w) for w in words} - words
     return words, plain
 
@@ -77,7 +85,7 @@ def _plain_words(text: str) -> set[str]:
     return set(re.findall(r"\w+", text)) & AZ_PLAIN_ONLY
 
 
-def _screens(client) -> list[str]:
+def _screens(client: FlaskClient) -> list[str]:
     """Every screen one level below her home (each page of it), then home again."""
     p = Phone(client, AZ_CHAIR)
     home = [p.dial()]
@@ -96,22 +104,21 @@ def _screens(client) -> list[str]:
     return seen
 
 
-def _messages(services) -> list[OutboxMessage]:
+def _messages(services: Services) -> list[OutboxMessage]:
     """The SMS she gets: a loan request to decide (leader notice), her own loan's answer and
     expiry (loan notices), a help request (support message) and the apology for a message that
     crashed Kassa."""
+    from commands.inbox import _apologise
     from ledger.models import Loan
-    from messaging.inbound import _apologise
     from outreach.loan_news import tell_deciders, tell_decision, tell_withdrawn
     from support.models import Category
     from support.service import open_request
 
     with services.db.transaction() as s:
-        chair = s.scalar(select(Member).where(Member.phone == AZ_CHAIR))
-        member = s.scalar(select(Member).where(Member.phone == AZ_MEMBER))
-        group = s.scalar(select(Group).where(Group.code == "BERDE1"))
-        loan = s.scalar(select(Loan).where(Loan.group_id == group.id).order_by(Loan.id).limit(1))
-        assert loan is not None
+        chair = s.scalars(select(Member).where(Member.phone == AZ_CHAIR)).one()
+        member = s.scalars(select(Member).where(Member.phone == AZ_MEMBER)).one()
+        group = s.scalars(select(Group).where(Group.code == "BERDE1")).one()
+        loan = s.scalars(select(Loan).where(Loan.group_id == group.id).order_by(Loan.id).limit(1)).one()
         tell_deciders(s, group, loan, member, "*384*123#")
         tell_decision(s, group, loan, chair, approve=False, reason="purpose")
         tell_withdrawn(s, group, loan, chair, expired=True)
@@ -127,13 +134,14 @@ def _messages(services) -> list[OutboxMessage]:
 
 
 @pytest.mark.parametrize("style", ["her own plain", "her group's plain", "her group's full"])
-def test_an_azerbaijani_member_reads_one_letter_style_everywhere(services, client, demo_books, style):
+def test_an_azerbaijani_member_reads_one_letter_style_everywhere(
+        services: Services, client: FlaskClient, demo_books: DemoPeople, style: str) -> None:
     """USSD screens and every kind of SMS she receives (leader notice, loan notices, support
     message, crash apology) come in the same letters: plain when she or (she following it) her
     group chose them, else her own letters, with no word of hers turned plain anywhere."""
     with services.db.transaction() as s:
-        chair = s.scalar(select(Member).where(Member.phone == AZ_CHAIR))
-        group = s.scalar(select(Group).where(Group.code == "BERDE1", Group.status == Status.ACTIVE))
+        chair = s.scalars(select(Member).where(Member.phone == AZ_CHAIR)).one()
+        group = s.scalars(select(Group).where(Group.code == "BERDE1", Group.status == Status.ACTIVE)).one()
         chair.plain_letters = True if style == "her own plain" else None
         group.plain_letters = style == "her group's plain"
         before = s.scalar(select(func.max(OutboxMessage.id))) or 0  # the books' past SMS do not count

@@ -2,13 +2,20 @@
 provider added as one folder plus one registry line gets its endpoints, channel and checks."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import pytest
 
 from config import Config, ConfigError
-from providers import Answer, Inbound, Outgoing, Provider, Sent
-from providers.base import SmsWebhooks, one_by_one, send_each
+from providers import Answer, Inbound, Outgoing, Provider, Result, Sent
+from providers.africastalking.send import AfricasTalkingChannel
+from providers.base import Form, SmsWebhooks, one_by_one, send_each
 from providers.registry import PROVIDERS, check_config, get_channel
+from providers.twilio.send import TwilioChannel
 from tests.smskit import inbox
+
+if TYPE_CHECKING:
+    from tests.fixture_types import MakeApp
 
 SECRETS = {"WEBHOOK_TOKEN": "t", "PIN_PEPPER": "p", "SECRET_KEY": "s",
            "DATABASE_URL": "postgresql+psycopg://db/kassa", "REDIS_URL": "redis://r:6379/0"}
@@ -36,7 +43,7 @@ CHECKS = [  # (label, environment, None: it runs; else a text of the refusal)
 
 
 @pytest.mark.parametrize(("env", "refusal"), [c[1:] for c in CHECKS], ids=[c[0] for c in CHECKS])
-def test_configuration_check(env, refusal):
+def test_configuration_check(env: dict[str, str], refusal: str | None) -> None:
     cfg = Config.from_env(env=env)
     if refusal is None:
         check_config(cfg)
@@ -46,24 +53,24 @@ def test_configuration_check(env, refusal):
     assert refusal in str(err.value)
 
 
-def test_overrides_win_over_the_environment_for_provider_variables():
+def test_overrides_win_over_the_environment_for_provider_variables() -> None:
     cfg = Config.from_env(env={"AT_USERNAME": "env", "TWILIO_FROM": "+1"},
                           overrides={"AT_USERNAME": "override", "TWILIO_FROM": None})
     assert (cfg.setting("AT_USERNAME"), cfg.setting("TWILIO_FROM"), cfg.setting("AT_API_KEY")) == (
         "override", None, None)
 
 
-def test_each_backend_builds_its_channel_from_its_own_variables():
+def test_each_backend_builds_its_channel_from_its_own_variables() -> None:
     console = get_channel(Config.from_env(env={}))
     assert (console.name, console.account) == ("console", "console")
-    at = get_channel(Config.from_env(env={**AT, "AT_SENDER_ID": "KASSA", "SMS_AT_RECIPIENTS": "0",
-                                          "AT_API_URL": "http://127.0.0.1:9/"}))
+    at = cast(AfricasTalkingChannel, get_channel(Config.from_env(env={
+        **AT, "AT_SENDER_ID": "KASSA", "SMS_AT_RECIPIENTS": "0", "AT_API_URL": "http://127.0.0.1:9/"})))
     assert (at.name, at.account, at.sender_id, at.max_recipients) == ("africastalking", "u", "KASSA", 1)
     assert at.sms._baseUrl == "http://127.0.0.1:9/version1"
-    tw = get_channel(Config.from_env(env=TWILIO))
+    tw = cast(TwilioChannel, get_channel(Config.from_env(env=TWILIO)))
     assert (tw.name, tw.account, tw.from_, tw.status_callback) == (
         "twilio", "AC1", "+15005550006", "https://kassa.example.org/sms/twilio/status")
-    assert get_channel(Config.from_env(env={**TWILIO, "PUBLIC_URL": ""})).status_callback is None
+    assert cast(TwilioChannel, get_channel(Config.from_env(env={**TWILIO, "PUBLIC_URL": ""}))).status_callback is None
 
 
 # -- a provider added as one folder and one registry line --------------------------------------
@@ -74,20 +81,21 @@ class Pigeon:
     name = account = "pigeon"
 
     def __init__(self, key: str) -> None:
-        self.key, self.sent = key, []
+        self.key = key
+        self.sent: list[Outgoing] = []
 
     def send(self, msg: Outgoing) -> Sent:
         self.sent.append(msg)
         return Sent("pigeon", f"P{msg.outbox_id}")
 
-    def group(self, msgs):
+    def group(self, msgs: list[Outgoing]) -> list[list[Outgoing]]:
         return one_by_one(msgs)
 
-    def send_group(self, msgs):
+    def send_group(self, msgs: list[Outgoing]) -> list[Result]:
         return send_each(self, msgs)
 
 
-def _pigeon_form(form) -> Inbound | None:
+def _pigeon_form(form: Form) -> Inbound | None:
     return Inbound("pigeon", form["ref"], form["who"], form.get("says", "")) if form.get("ref") else None
 
 
@@ -103,7 +111,8 @@ PIGEON = Provider(
 )
 
 
-def test_a_provider_added_to_the_registry_gets_endpoints_channel_and_checks(monkeypatch, make_app):
+def test_a_provider_added_to_the_registry_gets_endpoints_channel_and_checks(
+        monkeypatch: pytest.MonkeyPatch, make_app: MakeApp) -> None:
     monkeypatch.setitem(PROVIDERS, "pigeon", PIGEON)
     app = make_app(SMS_BACKEND="pigeon", PIGEON_KEY="k3y")
     client, services = app.test_client(), app.extensions["kassa"]
@@ -120,12 +129,12 @@ def test_a_provider_added_to_the_registry_gets_endpoints_channel_and_checks(monk
     check_config(Config.from_env(env={**PROD, "SMS_BACKEND": "pigeon", "PIGEON_KEY": "k"}))
 
 
-def test_without_the_registry_line_there_is_no_such_provider(make_app):
+def test_without_the_registry_line_there_is_no_such_provider(make_app: MakeApp) -> None:
     with pytest.raises(ConfigError, match="not 'pigeon'"):
         make_app(SMS_BACKEND="pigeon")
 
 
-def test_every_provider_variable_is_documented():
+def test_every_provider_variable_is_documented() -> None:
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

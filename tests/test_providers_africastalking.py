@@ -1,10 +1,15 @@
 """Africa's Talking's webhooks as tables: each row a request in, the answer and its effect out."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from messaging.models import OutStatus
 from tests.webhooks import MEMBER, SENT_ID, Case, ids, run
+
+if TYPE_CHECKING:
+    from tests.fixture_types import DemoPeople, MakeApp
 
 SMS, REPORT, USSD, EVENTS = "/sms/africastalking", "/sms/africastalking/delivery", "/ussd/africastalking", \
     "/ussd/africastalking/events"
@@ -91,15 +96,15 @@ SESSIONS = [
 
 
 @pytest.mark.parametrize("case", INBOUND, ids=ids(INBOUND))
-def test_inbound_sms(make_app, case):
+def test_inbound_sms(make_app: MakeApp, case: Case) -> None:
     run(make_app, case)
 
 
 @pytest.mark.parametrize("case", REPORTS, ids=ids(REPORTS))
-def test_delivery_reports(make_app, case):
+def test_delivery_reports(make_app: MakeApp, case: Case) -> None:
     run(make_app, case)
 
 
 @pytest.mark.parametrize("case", SESSIONS, ids=ids(SESSIONS))
-def test_ussd(make_app, demo, caplog, case):
+def test_ussd(make_app: MakeApp, demo: DemoPeople, caplog: pytest.LogCaptureFixture, case: Case) -> None:
     run(make_app, case, caplog)

@@ -5,6 +5,8 @@ is set, over ``PUBLIC_URL`` (behind a proxy) or the raw URL the request came to.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from messaging.models import OutStatus
@@ -21,6 +23,9 @@ from tests.webhooks import (
     twilio_forged,
     twilio_signed,
 )
+
+if TYPE_CHECKING:
+    from tests.fixture_types import MakeApp
 
 SMS, STATUS = "/sms/twilio", "/sms/twilio/status"
 BEHIND_PROXY = {"TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "PUBLIC_URL": PUBLIC_URL}
@@ -102,10 +107,10 @@ STATUSES = [
 
 
 @pytest.mark.parametrize("case", INBOUND, ids=ids(INBOUND))
-def test_inbound_sms(make_app, case):
+def test_inbound_sms(make_app: MakeApp, case: Case) -> None:
     run(make_app, case)
 
 
 @pytest.mark.parametrize("case", STATUSES, ids=ids(STATUSES))
-def test_status_callbacks(make_app, case):
+def test_status_callbacks(make_app: MakeApp, case: Case) -> None:
     run(make_app, case)

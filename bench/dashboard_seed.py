@@ -16,7 +16,7 @@ PostgreSQL only, in its own schema ``dash_bench`` of ``BENCH_DATABASE_URL``
 
 - the activity a group's page shows (``seed_activity``): the benchmarked group
   (id 12345) gets a treasurer, a chair and eight weeks of real books posted
-  through the ledger (``groups.demo_history``: savings, fines, two loans, one
+  through the ledger (``demo.history``: savings, fines, two loans, one
   of them overdue, closed meetings, a help request), its figures row rewritten
   by the commit hooks as in production; then the outbox gets two million
   reminders to the first 2 million members (group by group, as a reminder run
@@ -157,7 +157,7 @@ def seed_activity(outbox_rows: int = 2_000_000, inbox_rows: int = 300_000) -> No
 
     import reports.maintain  # noqa: F401  (the commit hooks that keep the aggregates)
     from db import make_engine
-    from groups.demo_history import seed_history
+    from demo.history import seed_history
     from groups.models import Group, Membership, Role
 
     with connect() as conn:

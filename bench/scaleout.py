@@ -124,7 +124,7 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 def _prepare(db_url: str) -> None:
     import migrations
     from app import create_app
-    from groups.demo import seed_demo
+    from demo.groups import seed_demo
 
     migrations.recreate(db_url)
     app = create_app({"DATABASE_URL": db_url})

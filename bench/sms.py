@@ -132,7 +132,7 @@ def _forms(n: int, prefix: str) -> list[dict[str, Any]]:
 def _prepare(db_url: str) -> None:
     import migrations
     from app import create_app
-    from groups.demo import seed_demo
+    from demo.groups import seed_demo
     from tests.conftest import truncate_all
 
     migrations.upgrade(db_url)

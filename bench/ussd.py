@@ -68,7 +68,7 @@ def _vacuum(db_url: str) -> None:
 def _seed(db_url: str) -> tuple[list[str], list[str]]:
     import ledger
     from db import Database
-    from groups.demo import seed_demo
+    from demo.groups import seed_demo
     from groups.service import add_member, create_group
     from ledger.books import group_today
     from security.pins import hash_pin
@@ -164,7 +164,7 @@ def load(host: str, phones: list[str], *, users: int, rate: float | None, durati
     if cold:
         import redis
 
-        from menus.state import WHO_KEY
+        from groups.callers import WHO_KEY
 
         client = redis.Redis.from_url(REDIS_URL)
         client.delete(*[WHO_KEY.format(p) for p in cold])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cli import services
 from console.demo import seed_demo_staff
-from groups.demo import seed_demo
+from demo.groups import seed_demo
 from groups.models import Group, Membership
 from groups.phones import PhoneError
 from groups.service import SetupError, add_member, create_group, get_group, import_members, read_csv

@@ -20,7 +20,7 @@ def i18n_group() -> None:
               help="Only this language (repeatable); every language by default.")
 def sample(out: Path, langs: tuple[str, ...]) -> None:
     """Write every screen and SMS kind, in every language, with long names and large amounts."""
-    from i18n.sample import render
+    from cli.i18n_sample import render
 
     text = render(list(langs) or None)
     out.write_text(text, encoding="utf-8")

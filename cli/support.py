@@ -6,8 +6,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from cli import find_coordinator, services
+from console.casework import close
 from groups.service import coordinators_of
-from support.desk import close
 from support.models import Outcome, RequestStatus, SupportRequest
 
 support = AppGroup("support", help="Members' requests for help (business, legal, psychological, other).")

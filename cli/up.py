@@ -24,7 +24,7 @@ import migrations
 from cli import services as current_services
 from config import GUNICORN_CONFIG, INSTANCE
 from console.demo import seed_demo_staff
-from groups.demo import seed_demo
+from demo.groups import seed_demo
 from services import Services
 
 

@@ -217,7 +217,7 @@ def run_role(ctx: Context, parsed: Parsed) -> Outcome:
 
 
 def _forget_caller(services: Services, phone: str) -> None:
-    from menus.state import forget_caller
+    from groups.callers import forget_caller
 
     forget_caller(services.redis, phone)
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 import ledger
 from commands.context import CommandError, Context, Outcome
 from commands.handle import authorise
-from commands.parser import Grammar, Parsed, match_key
+from commands.parser import Grammar, Parsed
 from commands.registry import ANYONE, REGISTRY, Command, pgettext, register
 from db import on_commit
 from i18n import LANGUAGES, N_, translator
 from text.gsm7 import shape
-from text.plain import PLAIN_READABLE, plain_letters
+from text.plain import PLAIN_READABLE, match_key, plain_letters
 
 if TYPE_CHECKING:
     from services import Services
@@ -109,7 +109,7 @@ def run_lang(ctx: Context, parsed: Parsed) -> Outcome:
 
 
 def _forget_caller(services: Services, phone: str) -> None:
-    from menus.state import forget_caller
+    from groups.callers import forget_caller
 
     forget_caller(services.redis, phone)
 

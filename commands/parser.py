@@ -22,9 +22,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from anyascii import anyascii
-
 from ledger.money import AmountError, parse_amount
+from text.plain import match_key
 
 
 class Grammar(enum.Enum):
@@ -96,11 +95,6 @@ def _leading_word(text: str) -> tuple[str, str] | None:
             end and (unicodedata.category(s[end])[0] == "M" or unicodedata.category(s[end]) == "Cf"))):
         end += 1
     return (s[:end], s[end:]) if end else None
-
-
-def match_key(word: str) -> str:
-    """The form keywords are compared in: NFC, no accents, upper case (``yığım`` -> ``YIGIM``)."""
-    return anyascii(unicodedata.normalize("NFC", word)).upper()
 
 
 def split_keyword(text: str, table: Mapping[str, Keyword]) -> tuple[Keyword, str, str]:

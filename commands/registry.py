@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from commands.parser import Grammar, Keyword, match_key
+from commands.parser import Grammar, Keyword
 from i18n import translator
+from text.plain import match_key
 
 if TYPE_CHECKING:
     from commands.context import Context, Outcome

@@ -97,9 +97,9 @@ def redact_pin(text: str) -> str:
 
 def redact_if_secret(text: str) -> str:
     """``redact_pin`` for an SMS whose keyword (after a group code, maybe) is a secret command's, in any language."""
-    from commands.parser import match_key
     from commands.registry import REGISTRY, keyword_table
     from i18n import LANGUAGES
+    from text.plain import match_key
 
     table = keyword_table(list(LANGUAGES))
     for word in (text or "").split()[:2]:

@@ -1,7 +1,7 @@
 """The support desk: queues per centre and per staff member, a request's page (assign, take,
 in progress, close with an outcome, private notes), walk-ins, and the monthly counts.
 
-Who sees what is :func:`support.desk.request_filter`; every change is audited.
+Who sees what is :func:`console.casework.request_filter`; every change is audited.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from console import casework as desk
 from console.audit import ACTIONS, record
 from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
@@ -28,7 +29,6 @@ from groups.phones import PhoneError
 from i18n import LANGUAGES, N_
 from messaging.models import OutboxMessage
 from orgs.models import Centre
-from support import desk
 from support.models import OPEN_STATUSES, Category, Outcome, RequestStatus, SupportNote, SupportRequest
 from support.service import CATEGORY_LABELS
 

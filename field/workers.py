@@ -67,7 +67,7 @@ def add_worker(session: Session, *, phone: str, name: str, role: str, language: 
 
 
 def _forget_caller(services: Services, phone: str) -> None:
-    from menus.state import forget_caller
+    from groups.callers import forget_caller
 
     forget_caller(services.redis, phone)
 

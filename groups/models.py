@@ -145,7 +145,7 @@ class Member(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Typed ``str``: every member a group, a menu or a command deals with has one; only a
-    # walk-in's row (support.desk.register_walk_in, read by the desk alone) may be NULL.
+    # walk-in's row (console.casework.register_walk_in, read by the desk alone) may be NULL.
     phone: Mapped[str] = mapped_column(String(20), unique=True, nullable=True)
     name: Mapped[str] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(8), default="en")

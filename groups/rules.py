@@ -150,7 +150,7 @@ def fine_types(group: Group) -> dict[str, FineType]:
 
 
 def _key(word: str) -> str:
-    from commands.parser import match_key
+    from text.plain import match_key
 
     return match_key(word.strip())
 
@@ -441,7 +441,7 @@ def _forget_callers(session: Session, group: Group) -> None:
 
 
 def _forget(services: Services, phone: str) -> None:
-    from menus.state import forget_caller
+    from groups.callers import forget_caller
 
     forget_caller(services.redis, phone)
 

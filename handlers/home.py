@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template_string, request
 from flask.typing import ResponseReturnValue
 
-from groups.demo import demo_people
+from demo.groups import demo_people
 from i18n import LANGUAGES, translator
 from services import current
 

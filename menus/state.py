@@ -12,14 +12,10 @@ from typing import Any
 
 import redis
 
+from groups.callers import WHO_KEY
+
 SESSION_KEY = "ussd:s:{}"
 RESUME_KEY = "ussd:r:{}"
-WHO_KEY = "ussd:w:{}"
-
-
-def forget_caller(client: redis.Redis, phone: str) -> None:
-    """Drop the cached caller for ``phone`` (after her language or role changed elsewhere)."""
-    client.delete(WHO_KEY.format(phone))
 
 
 @dataclass

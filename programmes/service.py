@@ -472,6 +472,6 @@ def give_award(session: Session, business: Business, amount: int, on: dt.date, n
 
 def _forget_caller(services: Services, phone: str | None) -> None:
     if phone:
-        from menus.state import forget_caller
+        from groups.callers import forget_caller
 
         forget_caller(services.redis, phone)

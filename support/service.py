@@ -39,7 +39,7 @@ def open_request(session: Session, group: Group, member: Member, category: Categ
     found = session.scalar(select(SupportRequest).where(SupportRequest.key == key))
     if found is not None:
         return Opened(found, replayed=True)
-    from support.desk import centre_for_group
+    from support.centres import centre_for_group
 
     centre = centre_for_group(session, group)
     request = SupportRequest(ref=new_ref(session), member_id=member.id, group_id=group.id,

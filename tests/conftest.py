@@ -126,7 +126,7 @@ def session(services: Services) -> Iterator[Session]:
 @pytest.fixture
 def demo(services: Services) -> DemoPeople:
     """The demo groups, seeded and committed, without their past (empty books, no SMS)."""
-    from groups.demo import seed_demo
+    from demo.groups import seed_demo
 
     with services.db.transaction() as s:
         return seed_demo(s, history=False)
@@ -135,7 +135,7 @@ def demo(services: Services) -> DemoPeople:
 @pytest.fixture
 def demo_books(services: Services) -> DemoPeople:
     """The demo groups as ``flask demo`` makes them: eight weeks of books, loans, help requests."""
-    from groups.demo import seed_demo
+    from demo.groups import seed_demo
 
     with services.db.transaction() as s:
         return seed_demo(s)

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from console.accounts import create_staff
-from groups.demo import seed_demo
+from demo.groups import seed_demo
 from groups.models import Group
 from messaging.models import OutboxMessage
 from outreach.models import Broadcast, BroadcastStatus

@@ -74,7 +74,7 @@ def _members(services: Services, gid: int) -> int:
 
 
 def _seed_demo(services: Services) -> None:
-    from groups.demo import seed_demo
+    from demo.groups import seed_demo
 
     with services.db.transaction() as s:
         seed_demo(s)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 import ledger
 from console.accounts import create_staff
-from groups.demo import seed_demo
+from demo.groups import seed_demo
 from groups.models import Group, Member
 from ledger.models import Txn, TxnKind
 from messaging.models import OutboxMessage, OutStatus

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import func, select
 
+from console import casework as desk
 from console.accounts import create_staff
 from console.models import AuditEntry, Staff
 from groups.models import Group, Member
 from messaging.models import OutboxMessage
 from orgs.models import Centre, CentrePlace, PlaceLevel
 from orgs.places import add_place
-from support import desk
+from support.centres import centre_for_group
 from support.models import Category, Outcome, RequestStatus, SupportNote, SupportRequest
 from support.service import open_request
 from tests.test_console import ADMIN, COORD, login, post
@@ -82,7 +83,7 @@ def test_a_request_goes_to_the_centre_covering_her_group_else_the_first(
         req = s.scalars(select(SupportRequest).where(SupportRequest.ref == ref)).one()
         assert req.centre_id == centres["kisumu"] and req.status == RequestStatus.NEW
         # BERDE1 has no place: the first active centre (by id) takes it
-        centre = desk.centre_for_group(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one())
+        centre = centre_for_group(s, s.scalars(select(Group).where(Group.code == "BERDE1")).one())
         assert centre is not None and centre.id == centres["nairobi"]
 
 

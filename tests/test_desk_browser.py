@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from console.accounts import create_staff
-from groups.demo import seed_demo
+from demo.groups import seed_demo
 from groups.models import Group
 from orgs.models import Centre, CentrePlace, PlaceLevel
 from orgs.places import add_place

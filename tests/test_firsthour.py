@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 import ledger
-from groups.demo import DEMO_GROUPS
+from demo.groups import DEMO_GROUPS
 from groups.models import Coordinator, Group
 from ledger.models import Loan, LoanStatus, Txn
 from logsetup import build_handler
@@ -221,7 +221,7 @@ def test_demo_groups_have_eight_weeks_of_books_loans_help_and_a_coordinator(
                                         _member(s, "+254712000003"))
         assert member.savings == 8 * 20000
         txns = s.scalar(select(func.count()).select_from(Txn))
-    from groups.demo import seed_demo
+    from demo.groups import seed_demo
 
     with services.db.transaction() as s:
         seed_demo(s)  # again: nothing twice

@@ -90,8 +90,8 @@ def test_glossary_keywords_are_what_the_command_registry_accepts(lang: str) -> N
     """Each concept's keywords are exactly the aliases the SMS command registry takes in that language."""
     import commands.builtin  # noqa: F401  (registers the commands)
     import commands.meeting  # noqa: F401
-    from commands.parser import match_key
     from commands.registry import REGISTRY, aliases
+    from text.plain import match_key
 
     for name, concept in concepts().items():
         if not concept.command:

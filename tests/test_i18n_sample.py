@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from cli.i18n_sample import PEOPLE
 from i18n import LANGUAGES
-from i18n.sample import PEOPLE
 from i18n.terms import LOCALE_DIR, read_catalog
 
 if TYPE_CHECKING:

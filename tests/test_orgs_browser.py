@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from console.accounts import create_staff
-from groups.demo import seed_demo
+from demo.groups import seed_demo
 from groups.models import Group
 from groups.service import create_group
 from orgs.models import PlaceLevel

@@ -27,7 +27,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def _seed(services: Services, *staff: tuple[str, str, str, str]) -> int:
-    from groups.demo import seed_demo
+    from demo.groups import seed_demo
     from programmes.demo import seed_programme_demo
     from tests.test_programmes import _world
 

@@ -11,6 +11,7 @@ choice, else her group's); this module only writes a text in a style.
 from __future__ import annotations
 
 import re
+import unicodedata
 from enum import StrEnum
 from functools import lru_cache
 
@@ -85,3 +86,8 @@ def in_letters(text: str, letters: Letters) -> str:
 #: Hindi and Malayalam would change script entirely, so they are never made plain
 #: behind a member's back (she may still choose it).
 PLAIN_READABLE = frozenset({"en", "az", "vi", "sv", "sw"})
+
+
+def match_key(word: str) -> str:
+    """The form keywords are compared in: NFC, no accents, upper case (``yığım`` -> ``YIGIM``)."""
+    return anyascii(unicodedata.normalize("NFC", word)).upper()

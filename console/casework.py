@@ -1,4 +1,4 @@
-"""The support desk: which centre a request belongs to, assigning, working, closing with an
+"""The support desk (which centre a request belongs to is ``support.centres``): assigning, working, closing with an
 outcome, private notes, walk-ins and the counts a centre reports. Flushes, never commits.
 
 The person is told by SMS (in her language, through the outbox) when her request is
@@ -22,7 +22,7 @@ from groups.phones import normalise_phone
 from i18n import LANGUAGES, N_, translator
 from messaging.models import Priority
 from messaging.outbox import queue_sms
-from orgs.models import Centre, CentrePlace, Place
+from orgs.models import Centre
 from support.models import (
     OPEN_STATUSES,
     Category,
@@ -57,31 +57,6 @@ class DeskError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-# -- which centre ------------------------------------------------------------------
-
-def centre_for_place(session: Session, place_id: int | None) -> Centre | None:
-    """The active centre covering ``place_id`` (the nearest cover wins), else the first active centre."""
-    if place_id is not None:
-        path = session.scalar(select(Place.path).where(Place.id == place_id))
-        if path:
-            ids = [int(x) for x in path.strip("/").split("/") if x]
-            covers = session.execute(
-                select(Centre, Place.path).join(CentrePlace, CentrePlace.centre_id == Centre.id)
-                .join(Place, Place.id == CentrePlace.place_id)
-                .where(CentrePlace.place_id.in_(ids), Centre.active.is_(True))).all()
-            if covers:
-                return max(covers, key=lambda row: (len(row[1]), -row[0].id))[0]
-    return default_centre(session)
-
-
-def default_centre(session: Session) -> Centre | None:
-    return session.scalar(select(Centre).where(Centre.active.is_(True)).order_by(Centre.id).limit(1))
-
-
-def centre_for_group(session: Session, group: Group | None) -> Centre | None:
-    return centre_for_place(session, group.place_id if group is not None else None)
 
 
 # -- who sees what -----------------------------------------------------------------

@@ -53,7 +53,7 @@ def seed_demo(session: Session, *, history: bool = True) -> list[tuple[str, str,
 
     Returns (phone, name, group, role) for every demo person, new or not.
     ``history``: give each group that has no books yet eight weeks of meetings
-    (see :mod:`groups.demo_history`).
+    (see :mod:`demo.history`).
     """
     people: list[tuple[str, str, str, str]] = []
     for spec in DEMO_GROUPS:
@@ -77,7 +77,7 @@ def seed_demo(session: Session, *, history: bool = True) -> list[tuple[str, str,
             session.flush()
         people.append((coord.phone, coord.name, ", ".join(codes), "coordinator"))
     if history:
-        from groups.demo_history import seed_history
+        from demo.history import seed_history
 
         for spec in DEMO_GROUPS:
             seed_history(session, session.execute(select(Group).where(Group.code == spec["code"])).scalar_one())

@@ -170,8 +170,9 @@ def _charts(board) -> list[dict]:
 
 @bp.get("/")
 @staff_required
-def dashboard():
+def dashboard() -> str:
     staff = current_staff()
+    assert staff is not None  # staff_required
     filters = _filters()
     weeks = int(services().config.VISIT_ALERT_WEEKS)
     since = since_day(_today(), weeks) if weeks > 0 else None
@@ -191,9 +192,10 @@ def dashboard():
 
 @bp.get("/dashboard/groups")
 @staff_required
-def dashboard_groups():
+def dashboard_groups() -> str:
     """The groups behind one figure of the dashboard, largest first."""
     staff = current_staff()
+    assert staff is not None  # staff_required
     filters = _filters()
     figure = request.args.get("figure", "groups")
     if figure not in FIGURE_LABELS:

@@ -45,6 +45,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BindParameter,
     Integer,
     String,
     Table,
@@ -91,7 +92,7 @@ T_ROLLUP_WEEKS: Table = ReportRollupWeek.__table__  # type: ignore[assignment]
 T_ROLLUP_SMS: Table = ReportRollupSms.__table__  # type: ignore[assignment]
 SKIP = "kassa.figures_skip"
 VISITED = "kassa.visited"  # session.info: group id -> the latest visit day flushed in this transaction
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 #: Each group's place path and each of its projects: (group id, path or None, project id or None).
 _WHEREABOUTS = union_all(
     select(Group.id, Place.path, literal(None, Integer)).join(Place, Place.id == Group.place_id)

@@ -41,11 +41,29 @@ from ledger.figures import Figures
 FIGURES = Figures.names()
 
 
-#: A mixin with one BigInteger column per figure (minor units or counts), 0 by default.
-_Figures = type("_Figures", (), {
-    "__annotations__": {name: Mapped[int] for name in FIGURES},
-    **{name: mapped_column(BigInteger, default=0, server_default="0") for name in FIGURES},
-})
+#: One BigInteger column per figure (minor units or counts), 0 by default; ``FIGURES`` order.
+
+
+class _Figures:
+    groups: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    members: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    savings: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    social_fund: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    cash_box: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    bank: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    service_charges: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    fines: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    loans_outstanding: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    active_loans: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    overdue_loans: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    par_base: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    par30: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    due_so_far: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    paid_on_time: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    meetings: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+assert [n for n in _Figures.__annotations__] == FIGURES, "the columns follow ledger.figures.Figures"
 
 
 class _Key:

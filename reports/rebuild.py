@@ -145,6 +145,8 @@ def _rebuild_sms(session: Session) -> None:
     for gid, at, segments in session.execute(
             select(OutboxMessage.group_id, OutboxMessage.sent_at, OutboxMessage.segments)
             .where(OutboxMessage.group_id.is_not(None), OutboxMessage.sent_at.is_not(None))):
+        if gid is None or at is None:
+            continue
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)
         cell = per_group[(gid, month_of(at))]

@@ -15,6 +15,8 @@ Revision ID: perf02_rollups
 Revises: perf01_outbox_group
 Create Date: 2026-11-30 18:50:00
 """
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -84,7 +86,7 @@ def rollups() -> list[str]:
     return out
 
 
-def _rollup_table(name: str, extra: list[sa.Column], figures: bool = True) -> None:
+def _rollup_table(name: str, extra: list[sa.Column[Any]], figures: bool = True) -> None:
     key = ['dim', 'ref', 'region', 'kind', 'currency'] + [c.name for c in extra]
     op.create_table(
         name,

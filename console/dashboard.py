@@ -29,7 +29,7 @@ from i18n import N_
 from orgs.models import CoordinatorPlace, Place
 from orgs.places import coordinator_group_ids, group_ids_in
 from reports.charts import line_chart
-from reports.read import Filters, GroupScope, count_unvisited, rows, segment_prices
+from reports.read import Filters, GroupScope, count_all_unvisited, count_unvisited, rows, segment_prices
 from reports.read import dashboard as read_dashboard
 
 KINDS = [kind.value for kind in GroupKind]  # shown as SHG / VSLA, as the groups list does
@@ -183,8 +183,12 @@ def dashboard() -> str:
         # in the same statement when nothing is filtered, else read on its own.
         board = read_dashboard(session, scope, filters, today=_today(), prices=segment_prices(services().config),
                                quiet_since=since if plain else None)
-        unvisited = board.unvisited if plain else (
-            count_unvisited(session, staff_scope(session, staff), since) if since is not None else 0)
+        if since is None:
+            unvisited = 0
+        elif plain:  # the statement counted it, unless both sides of the cut-off were large
+            unvisited = board.unvisited if board.unvisited is not None else count_all_unvisited(session, scope, since)
+        else:
+            unvisited = count_unvisited(session, staff_scope(session, staff), since)
     return render_template("console/dashboard.html", board=board, filters=filters, charts=_charts(board),
                            kinds=KINDS, percent=percent, unvisited=unvisited or 0,
                            links=_links(filters, [line.currency for line in board.lines]))

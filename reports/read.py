@@ -250,7 +250,7 @@ def _statement(scope: GroupScope | None, filters: Filters, quiet: bool = False) 
     """The UNION ALL for this scope and filters; built once per shape unless it names group ids.
     ``quiet``: with the count of groups nobody visited since ``quiet_since`` (over the same scope)."""
     if scope is not None and scope.group_ids is not None:
-        parts = _parts(scope, filters) + ([_quiet_part(scope, filters)] if quiet else [])
+        parts = _parts(scope, filters) + (_quiet_part(scope, filters) if quiet else [])
         return union_all(*parts) if parts else None
     if scope is not None and not scope.regions and scope.coordinator_id is None and not scope.everything:
         return None
@@ -262,7 +262,7 @@ def _statement(scope: GroupScope | None, filters: Filters, quiet: bool = False) 
             ("*",) if scope.regions else (), coordinator_id=-1 if scope.coordinator_id is not None else None,
             rollup=("*", 0) if scope.rollup is not None else None, everything=scope.everything)
         _SHAPES[shape] = union_all(*_parts(placeholder, filters),
-                                   *([_quiet_part(placeholder, filters)] if quiet else []))
+                                   *(_quiet_part(placeholder, filters) if quiet else []))
     return _SHAPES[shape]
 
 
@@ -288,15 +288,50 @@ def _quiet_where(scope: GroupScope | None, filters: Filters, bound: bool) -> lis
     return conds
 
 
-def _quiet_part(scope: GroupScope | None, filters: Filters) -> Any:
-    return (select(_tag("quiet"), _NO_TEXT, _NO_TEXT, _NO_TEXT, _NO_DATE, func.count(), *_ZEROS[1:])
-            .select_from(T_GROUPS).where(*_quiet_where(scope, filters, bound=True)))
+#: The unvisited count reads at most this many index entries on either side of the cut-off:
+#: the groups nobody visited (counted when fewer), else the groups seen since (subtracted from the
+#: active groups the totals already hold), else, both being larger, all of them (see count_unvisited).
+QUIET_CAP = 20_000
+
+
+def _quiet_part(scope: GroupScope | None, filters: Filters) -> list[Any]:
+    """Two capped counts: groups quiet since the cut-off, and groups seen after it (formed or visited)."""
+    out = []
+    for tag, side in (("quiet", T_GROUPS.c.quiet_on <= bindparam("quiet_since")),
+                      ("recent", T_GROUPS.c.quiet_on > bindparam("quiet_since"))):
+        where = [side, *_quiet_where(scope, filters, bound=True)[1:]]
+        capped = select(T_GROUPS.c.group_id).where(*where).limit(bindparam("quiet_cap")).subquery()
+        out.append(select(_tag(tag), _NO_TEXT, _NO_TEXT, _NO_TEXT, _NO_DATE, func.count(), *_ZEROS[1:])
+                   .select_from(capped))
+    return out
+
+
+def _unvisited(quiet: int, recent: int, active: int, cap: int) -> int | None:
+    """The count from the two capped counts and the active groups of the scope, or None (both capped)."""
+    if quiet < cap:
+        return quiet
+    if recent < cap:
+        return active - recent  # an active group has a quiet day (it was formed): active = quiet + recent
+    return None
 
 
 def count_unvisited(session: Session, scope: Scope, since: dt.date, filters: Filters | None = None) -> int:
     """How many active groups of ``scope`` nobody has visited after ``since`` (formed on or before it):
-    ``report_groups.quiet_on <= since``, a range of its index (per region for a coordinator's regions).
-    Equal to ``field.visits.count_unvisited`` over the same groups (a test holds it)."""
+    ``report_groups.quiet_on <= since``. At most ``QUIET_CAP`` index entries are read on either
+    side of the cut-off (the dashboard's statement, :func:`dashboard`), and all of them only when
+    both sides are larger. Equal to ``field.visits.count_unvisited`` over the same groups (a test
+    holds it, on every path)."""
+    f = filters or Filters()
+    sc = _as_scope(scope)
+    if sc is None or sc.rollup is None:
+        board = dashboard(session, sc, f, today=since, prices={}, weeks=1, quiet_since=since)
+        if board.unvisited is not None:
+            return board.unvisited
+    return count_all_unvisited(session, sc, since, f)
+
+
+def count_all_unvisited(session: Session, scope: Scope, since: dt.date, filters: Filters | None = None) -> int:
+    """The same count, reading every index entry of the groups nobody visited (no cap)."""
     conds = [T_GROUPS.c.quiet_on <= since, *_where(T_GROUPS, filters or Filters(), scope)]
     return int(session.scalar(select(func.count()).select_from(T_GROUPS).where(*conds)) or 0)
 
@@ -380,7 +415,7 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
     sc = _as_scope(scope)
     quiet = quiet_since is not None
     stmt = _statement(sc, filters, quiet)
-    params = {"quiet_since": quiet_since, "first_week": first_week, "month": month, "f_region": filters.region, "f_kind": filters.kind,
+    params = {"quiet_since": quiet_since, "quiet_cap": QUIET_CAP, "first_week": first_week, "month": month, "f_region": filters.region, "f_kind": filters.kind,
               "regions": list(sc.regions) if sc is not None else [],
               "coordinator": sc.coordinator_id if sc is not None else None,
               "r_dim": sc.rollup[0] if sc is not None and sc.rollup is not None else None,
@@ -389,11 +424,11 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
     moves: dict[str, dict[dt.date, Figures]] = defaultdict(dict)
     sms: dict[str, tuple[int, int]] = {}
     keys: set[tuple[str, str]] = set()
-    unvisited = 0 if quiet else None
+    sides = {"quiet": 0, "recent": 0}
     for r in session.execute(stmt, params) if stmt is not None else []:
         tag, cur, region, kind, week = r[:5]
-        if tag == "quiet":
-            unvisited = int(r[5] or 0)
+        if tag in sides:
+            sides[tag] = int(r[5] or 0)
             continue
         if tag == "key":
             keys.add((region, kind))
@@ -419,6 +454,9 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
         lines.append(CurrencyLine(cur, fig, sum(f.meetings for w, f in cur_moves.items() if w >= meeting_from),
                                   sent, segments, segments * price if price is not None else None))
         trends.append(_trend(cur, fig, cur_moves, week_list))
+    unvisited = None
+    if quiet:
+        unvisited = _unvisited(sides["quiet"], sides["recent"], sum(f.groups for f in now.values()), QUIET_CAP)
     return Dashboard(today, month, filters, lines, trends,
                      regions=sorted({r for r, _ in keys}), kinds=sorted({k for _, k in keys}), unvisited=unvisited)
 

@@ -21,12 +21,14 @@ import itertools
 import random
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 import ledger
+import reports.read
 from db import make_engine
 from field.models import Visit
 from field.visits import count_unvisited as straightforward_count
@@ -37,7 +39,7 @@ from ledger.books import group_today
 from orgs.models import PlaceLevel, Project, ProjectGroup
 from orgs.places import add_place, group_ids_in
 from reports.maintain import T_ROLLUP_SMS, T_ROLLUP_WEEKS, T_ROLLUPS, count_sms
-from reports.read import Filters, GroupScope, count_unvisited, dashboard
+from reports.read import Filters, GroupScope, count_all_unvisited, count_unvisited, dashboard
 from reports.rebuild import rebuild
 from reports.rollups_sql import rollups
 from tests.conftest import truncate_all
@@ -62,6 +64,9 @@ def session(db_url: str) -> Iterator[Session]:
 
 # -- the unvisited count ------------------------------------------------------------------------
 
+paths: set[str] = set()
+
+
 def _check_counts(s: Session, today: dt.date, coordinator_ids: list[int]) -> int:
     """The kept count equals the straightforward one for every cut-off; how many comparisons."""
     checked = 0
@@ -71,10 +76,16 @@ def _check_counts(s: Session, today: dt.date, coordinator_ids: list[int]) -> int
         scope = GroupScope(("Kisumu",), group_ids=coordinator_ids or None)
         where = (Group.region == "Kisumu") | Group.id.in_(coordinator_ids or [-1])
         assert count_unvisited(s, scope, since) == straightforward_count(s, today, weeks, where=where)
-        # the dashboard's own statement (the count folded into its UNION ALL)
+        # the dashboard's own statement (the count folded into its UNION ALL), on each of its paths:
+        # few quiet groups (counted), few seen ones (subtracted from the active), both many (all read)
         for sc in (None, scope):
-            board = dashboard(s, sc, Filters(), today=today, prices={}, quiet_since=since)
-            assert board.unvisited == count_unvisited(s, sc, since)
+            assert count_all_unvisited(s, sc, since) == count_unvisited(s, sc, since)
+            for cap in (1, 3, 10_000):
+                with mock.patch.object(reports.read, "QUIET_CAP", cap):
+                    board = dashboard(s, sc, Filters(), today=today, prices={}, quiet_since=since)
+                    assert board.unvisited in (None, count_unvisited(s, sc, since))
+                    paths.add("counted" if board.unvisited is not None and board.unvisited < cap else
+                              "subtracted" if board.unvisited is not None else "all")
         checked += 1
     return checked
 
@@ -118,6 +129,7 @@ def test_kept_unvisited_count_equals_the_straightforward_count(session: Session,
     s.commit()
     checked += _check_counts(s, today, [g.id for g in groups if g.region != "Kisumu"][:2])
     assert checked >= 40
+    assert paths == {"counted", "subtracted", "all"}
 
 
 # -- the place and project rollups --------------------------------------------------------------

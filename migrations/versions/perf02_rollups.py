@@ -29,8 +29,6 @@ FIGURES = ["groups", "members", "savings", "social_fund", "cash_box", "bank", "s
            "loans_outstanding", "active_loans", "overdue_loans", "par_base", "par30", "due_so_far",
            "paid_on_time", "meetings"]
 
-_SUMS = ", ".join(f"sum(r.{c})" for c in FIGURES)
-_COLS = ", ".join(FIGURES)
 
 
 def whereabouts(dialect: str) -> list[str]:
@@ -61,29 +59,42 @@ def whereabouts(dialect: str) -> list[str]:
 def rollups() -> list[str]:
     """DELETE and INSERT … SELECT statements that recompute the rollups from the per-group tables
     (their ``place_path`` and ``projects`` as :func:`whereabouts` or the commit hooks left them)."""
-    # The places above a group: its place path starts with theirs (the distinct paths first,
-    # so the LIKE join is paths x places, not groups x places).
+    # The places above each place path: the path starts with the place's (distinct paths x places).
     ancestors = ("(SELECT d.place_path AS place_path, a.id AS ref FROM "
                  "(SELECT DISTINCT place_path FROM report_groups WHERE place_path <> '') d "
                  "JOIN places a ON d.place_path LIKE a.path || '%') anc")
-    projects = "project_groups pg ON pg.group_id = r.group_id AND r.projects LIKE '%,' || pg.project_id || ',%'"
+    row = "r.place_path, r.projects, r.group_id, r.region, r.kind, r.currency"
+    figures = list(FIGURES)
+    # table -> (its extra key column, the per-group rows it sums, the columns summed)
+    sources = {
+        "report_rollups": ("", f"SELECT {row}, {', '.join(f'r.{c}' for c in figures)} FROM report_groups r",
+                           figures),
+        "report_rollup_weeks": ("week", f"SELECT {row}, w.week, {', '.join(f'w.{c}' for c in figures)} "
+                                        "FROM report_group_weeks w JOIN report_groups r ON r.group_id = w.group_id",
+                                figures),
+        "report_rollup_sms": ("month", f"SELECT {row}, m.month, m.sent, m.segments FROM report_sms m "
+                                       "JOIN report_groups r ON r.group_id = m.group_id", ["sent", "segments"]),
+    }
     out = ["DELETE FROM report_rollups", "DELETE FROM report_rollup_weeks", "DELETE FROM report_rollup_sms"]
-    key = "r.region, r.kind, r.currency"
-    for dim, join, ref in (("place", f"JOIN {ancestors} ON anc.place_path = r.place_path", "anc.ref"),
-                           ("project", f"JOIN {projects}", "pg.project_id")):
-        out.append(f"INSERT INTO report_rollups (dim, ref, region, kind, currency, {_COLS}) "
-                   f"SELECT '{dim}', {ref}, {key}, {_SUMS} FROM report_groups r {join} "
-                   f"GROUP BY {ref}, {key}")
-        week_sums = ", ".join(f"sum(w.{c})" for c in FIGURES)
-        out.append(f"INSERT INTO report_rollup_weeks (dim, ref, region, kind, currency, week, {_COLS}) "
-                   f"SELECT '{dim}', {ref}, {key}, w.week, {week_sums} FROM report_group_weeks w "
-                   f"JOIN report_groups r ON r.group_id = w.group_id {join} "
-                   f"GROUP BY {ref}, {key}, w.week")
-        out.append("INSERT INTO report_rollup_sms (dim, ref, region, kind, currency, month, sent, segments) "
-                   f"SELECT '{dim}', {ref}, {key}, s.month, sum(s.sent), sum(s.segments) FROM report_sms s "
-                   f"JOIN report_groups r ON r.group_id = s.group_id {join} "
-                   f"GROUP BY {ref}, {key}, s.month")
+    for table, (extra, source, cols) in sources.items():
+        key = "region, kind, currency" + (f", {extra}" if extra else "")
+        s_key = ", ".join(f"s.{k}" for k in key.split(", "))
+        t_key = ", ".join(f"t.{k}" for k in key.split(", "))
+        names = ", ".join(cols)
+        # places: the per-group rows summed per place path first (thousands of paths, not every
+        # group), then each path's sums added to every place above it
+        out.append(f"INSERT INTO {table} (dim, ref, {key}, {names}) "
+                   f"SELECT 'place', anc.ref, {t_key}, {', '.join(f'sum(t.{c})' for c in cols)} "
+                   f"FROM (SELECT s.place_path, {s_key}, {', '.join(f'sum(s.{c}) AS {c}' for c in cols)} "
+                   f"FROM ({source}) s WHERE s.place_path <> '' GROUP BY s.place_path, {s_key}) t "
+                   f"JOIN {ancestors} ON anc.place_path = t.place_path GROUP BY anc.ref, {t_key}")
+        out.append(f"INSERT INTO {table} (dim, ref, {key}, {names}) "
+                   f"SELECT 'project', pg.project_id, {s_key}, {', '.join(f'sum(s.{c})' for c in cols)} "
+                   f"FROM ({source}) s JOIN project_groups pg ON pg.group_id = s.group_id "
+                   "AND s.projects LIKE '%,' || pg.project_id || ',%' "
+                   f"GROUP BY pg.project_id, {s_key}")
     return out
+
 
 
 def _rollup_table(name: str, extra: list[sa.Column[Any]], figures: bool = True) -> None:

@@ -91,9 +91,9 @@ def place_choices() -> list[tuple[int, str]]:
 
 
 def project_choices() -> list[tuple[int, str]]:
-    if "orgs_projects" not in g:
+    if "orgs_projects" not in g:  # the projects only: the places are drawn once (place_options)
         with services().db.transaction() as s:
-            remember_choices(s)
+            g.orgs_projects = _projects_of(s)
     return g.orgs_projects
 
 

@@ -296,14 +296,15 @@ QUIET_CAP = 20_000
 
 def _quiet_part(scope: GroupScope | None, filters: Filters) -> list[Any]:
     """Two capped counts: groups quiet since the cut-off, and groups seen after it (formed or visited)."""
-    out = []
-    for tag, side in (("quiet", T_GROUPS.c.quiet_on <= bindparam("quiet_since")),
-                      ("recent", T_GROUPS.c.quiet_on > bindparam("quiet_since"))):
-        where = [side, *_quiet_where(scope, filters, bound=True)[1:]]
-        capped = select(T_GROUPS.c.group_id).where(*where).limit(bindparam("quiet_cap")).subquery()
-        out.append(select(_tag(tag), _NO_TEXT, _NO_TEXT, _NO_TEXT, _NO_DATE, func.count(), *_ZEROS[1:])
-                   .select_from(capped))
-    return out
+    scope_where = _quiet_where(scope, filters, bound=True)[1:]
+    quiet = (select(T_GROUPS.c.group_id).where(T_GROUPS.c.quiet_on <= bindparam("quiet_since"), *scope_where)
+             .limit(bindparam("quiet_cap")))
+    # the seen groups only when the quiet ones reached the cap (a one-time condition: no scan otherwise)
+    many_quiet = select(func.count()).select_from(quiet.subquery()).scalar_subquery() >= bindparam("quiet_cap")
+    recent = (select(T_GROUPS.c.group_id).where(T_GROUPS.c.quiet_on > bindparam("quiet_since"), *scope_where,
+                                                 many_quiet).limit(bindparam("quiet_cap")))
+    return [select(_tag(tag), _NO_TEXT, _NO_TEXT, _NO_TEXT, _NO_DATE, func.count(), *_ZEROS[1:])
+            .select_from(capped.subquery()) for tag, capped in (("quiet", quiet), ("recent", recent))]
 
 
 def _unvisited(quiet: int, recent: int, active: int, cap: int) -> int | None:

@@ -41,11 +41,14 @@ import datetime as dt
 import itertools
 import logging
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BindParameter,
+    CompoundSelect,
+    DateTime,
     Integer,
     String,
     Table,
@@ -93,12 +96,13 @@ T_ROLLUP_SMS: Table = ReportRollupSms.__table__  # type: ignore[assignment]
 SKIP = "kassa.figures_skip"
 VISITED = "kassa.visited"  # session.info: group id -> the latest visit day flushed in this transaction
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-#: Each group's place path and each of its projects: (group id, path or None, project id or None).
-_WHEREABOUTS = union_all(
-    select(Group.id, Place.path, literal(None, Integer)).join(Place, Place.id == Group.place_id)
-    .where(Group.id.in_(_IDS)),
-    select(ProjectGroup.group_id, literal(None, String), ProjectGroup.project_id)
-    .where(ProjectGroup.group_id.in_(_IDS)))
+#: Each group's formation time, status and place path, and each of its projects, as the database has
+#: them now: (group id, created_at, status, path, None) and (group id, None, None, None, project id).
+_WHEREABOUTS: CompoundSelect[Any] = union_all(
+    select(Group.id, Group.created_at, Group.status, Place.path, literal(None, Integer))
+    .outerjoin(Place, Place.id == Group.place_id).where(Group.id.in_(_IDS)),
+    select(ProjectGroup.group_id, literal(None, DateTime(timezone=True)), literal(None, String),
+           literal(None, String), ProjectGroup.project_id).where(ProjectGroup.group_id.in_(_IDS)))
 _LAST_VISITS = (select(Visit.group_id, func.max(Visit.visited_on)).where(Visit.group_id.in_(_IDS))
                 .group_by(Visit.group_id))
 _OLD = (select(T_GROUPS).where(T_GROUPS.c.group_id.in_(bindparam("ids", expanding=True)))
@@ -224,32 +228,42 @@ def projects_text(ids: Collection[int]) -> str:
     return f",{','.join(str(i) for i in sorted(set(ids)))}," if ids else ""
 
 
-def formed_on(group: Group) -> dt.date | None:
+def formed_on(created: dt.datetime | None) -> dt.date | None:
     """The UTC day a group was formed (what the unvisited count compares with its cut-off)."""
-    created = group.created_at
     if created is None:
         return None
     return (created.astimezone(UTC) if created.tzinfo is not None else created).date()
 
 
-def quiet_on(group: Group, last_visit: dt.date | None) -> dt.date | None:
+def quiet_on(active: bool, created: dt.datetime | None, last_visit: dt.date | None) -> dt.date | None:
     """The day from which nobody has visited an active group: the later of its formation and its last visit."""
-    formed = formed_on(group)
-    if group.status != Status.ACTIVE or formed is None:
+    formed = formed_on(created)
+    if not active or formed is None:
         return None
     return max(formed, last_visit) if last_visit is not None else formed
 
 
-def whereabouts(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
-    """Each group's place path and projects text (one statement for the batch)."""
-    paths: dict[int, str] = {}
+@dataclass(frozen=True)
+class Whereabouts:
+    """What a refresh reads of a group besides its figures (from the database, not the session's objects)."""
+
+    active: bool
+    created: dt.datetime | None
+    place_path: str
+    projects: str
+
+
+def whereabouts(session: Session, ids: list[int]) -> dict[int, Whereabouts]:
+    """Each group's status, formation time, place path and projects text (one statement for the batch)."""
+    rows: dict[int, tuple[bool, dt.datetime | None, str]] = {}
     projects: dict[int, list[int]] = {}
-    for gid, path, project in session.execute(_WHEREABOUTS, {"ids": ids}):
-        if path is not None:
-            paths[gid] = path
+    for gid, created, status, path, project in session.execute(_WHEREABOUTS, {"ids": ids}):
         if project is not None:
             projects.setdefault(gid, []).append(project)
-    return {gid: (paths.get(gid, ""), projects_text(projects.get(gid, []))) for gid in ids}
+        else:
+            rows[gid] = (status == Status.ACTIVE, created, path or "")
+    return {gid: Whereabouts(active, created, path, projects_text(projects.get(gid, [])))
+            for gid, (active, created, path) in rows.items()}
 
 
 def _refresh(session: Session, ids: list[int], now: dt.datetime) -> None:
@@ -276,12 +290,13 @@ def _refresh(session: Session, ids: list[int], now: dt.datetime) -> None:
         prev = Figures() if before is None else Figures(*(getattr(before, c) for c in FIGURES))
         prev_key = None if before is None else GroupKey(before.region, before.kind, before.currency)
         delta = fig.minus(prev)
-        path, projects = where[gid]
+        here = where.get(gid, Whereabouts(False, None, "", ""))
+        path, projects = here.place_path, here.projects
         now_in = buckets(path, projects)
         was_in = [] if before is None else buckets(before.place_path, before.projects)
         last = before.last_visit if before is not None else first_last.get(gid)
         group = groups.get(gid)
-        quiet = quiet_on(group, last) if group is not None else None
+        quiet = quiet_on(here.active, here.created, last)
         rolls = [((*b, *_order(key)), delta) for b in now_in]
         if prev_key == key and was_in == now_in:
             if (delta.is_zero() and before is not None and before.as_of == day and before.quiet_on == quiet

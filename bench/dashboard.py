@@ -143,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--requests", type=int, default=60, help="requests per page per round")
     p.add_argument("--cpu-only", action="store_true", help="only the in-process CPU measurement")
+    p.add_argument("--port", type=int, default=PORTS["kassa"],
+                   help="Kassa's port; the floor's is the next one (two benches on one machine)")
     args = p.parse_args(argv)
+    PORTS.update(kassa=args.port, floor=args.port + 1)
     url = dashboard_seed.sqlalchemy_url(dashboard_seed.base_url())
     dashboard_seed.create_tables()  # tables a later merge added
     ensure_staff(url)

@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 from flask import Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter import RateLimitExceeded
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from config import Config
 from console.accounts import find_staff, password_matches
@@ -40,14 +40,28 @@ def logged_in_staff() -> Staff:
     return staff
 
 
+_STAFF = select(Staff).options(joinedload(Staff.coordinator)).where(Staff.id == bindparam("staff_id"))
+
+
+def _read_staff(staff_id: int) -> Staff | None:
+    """The staff member with her coordinator, detached: one statement, outside a transaction on
+    PostgreSQL (every console request asks; a read needs no BEGIN and COMMIT round trips)."""
+    db = services().db
+    if db.is_sqlite:  # the SQLite engine runs its own BEGIN (db.py): the plain way
+        with db.transaction() as s:
+            return s.scalar(_STAFF, {"staff_id": staff_id})
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn, \
+            Session(bind=conn, expire_on_commit=False) as s:
+        return s.scalar(_STAFF, {"staff_id": staff_id})
+
+
 @bp.before_request
 def _load_staff() -> None:
     g.staff = None
     staff_id = session.get("staff_id")
     if staff_id is None:
         return
-    with services().db.transaction() as s:
-        staff = s.scalar(select(Staff).options(joinedload(Staff.coordinator)).where(Staff.id == staff_id))
+    staff = _read_staff(staff_id)
     if staff is None or not staff.active or staff.session_epoch != session.get("epoch"):
         session.clear()
         return

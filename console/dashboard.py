@@ -16,6 +16,7 @@ from babel.numbers import format_percent
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.auth import logged_in_staff, staff_required
@@ -23,11 +24,21 @@ from console.blueprint import bp
 from console.models import Staff
 from console.scope import group_filter
 from console.web import services, tr
-from groups.models import GroupKind
+from field.visits import since_day
+from groups.models import Group, GroupKind
 from i18n import N_
-from orgs.places import coordinator_group_ids, exact_region_names, group_ids_in
+from orgs.models import CoordinatorPlace, Place
+from orgs.places import coordinator_group_ids, group_ids_in
 from reports.charts import line_chart
-from reports.read import Dashboard, Filters, GroupScope, rows, segment_prices
+from reports.read import (
+    Dashboard,
+    Filters,
+    GroupScope,
+    count_all_unvisited,
+    count_unvisited,
+    rows,
+    segment_prices,
+)
 from reports.read import dashboard as read_dashboard
 
 KINDS = [kind.value for kind in GroupKind]  # shown as SHG / VSLA, as the groups list does
@@ -48,18 +59,30 @@ PER_PAGE = 50
 LISTED_IDS = 1000  # a coordinator's groups outside her regions sent as a list up to this many
 
 
-def _scope(session: Session, staff: Staff, filters: Filters | None = None) -> GroupScope | None:
+def staff_scope(session: Session, staff: Staff, filters: Filters | None = None) -> GroupScope | None:
     """Who sees what, as ``console.scope.group_filter`` says, in the form the aggregates read fast:
     None for every group; else her regions (read from the totals per region) and the groups
-    linked to her or under her places (read from their own rows). A place or project filter
-    narrows it to those groups' ids (their own rows, joined by id)."""
-    if filters is not None and (filters.place is not None or filters.project is not None):
-        every = staff.is_admin or (staff.coordinator is not None and staff.coordinator.all_groups)
-        if every and filters.project is None and filters.place is not None:  # a country or region: its totals per region, when exact
-            names = exact_region_names(session, filters.place)
-            if names is not None:
-                return GroupScope(names)
+    linked to her or under her places (read from their own rows). A place or a project filter
+    reads that place's or project's rollup (``report_rollups``): all of it for an admin, her
+    regions' rows of it and her other groups in it for a coordinator. Both filters at once have
+    no rollup: their groups' own rows (the groups of the project under the place)."""
+    if filters is not None and filters.place is not None and filters.project is not None:
         return GroupScope((), group_ids=group_ids_in(filters.place, filters.project, group_filter(staff)))
+    if filters is not None and (filters.place is not None or filters.project is not None):
+        rollup = ("place", filters.place) if filters.place is not None else ("project", filters.project or 0)
+        coord = staff.coordinator
+        if staff.is_admin or (coord is not None and coord.all_groups) or (
+                coord is not None and filters.place is not None and _inside_her_places(session, coord.id, filters.place)):
+            return GroupScope(rollup=rollup, everything=True)
+        if coord is None:
+            return GroupScope()
+        regions = tuple(coord.regions or ())
+        ids = group_ids_in(filters.place, filters.project,
+                           Group.id.in_(coordinator_group_ids(coord, regions=False, outside=regions)))
+        found = session.scalars(ids.limit(LISTED_IDS + 1)).all()
+        if len(found) > LISTED_IDS:
+            return GroupScope(regions, group_ids=ids, rollup=rollup)
+        return GroupScope(regions, group_ids=sorted(found) if found else None, rollup=rollup)
     if staff.is_admin:
         return None
     coord = staff.coordinator
@@ -78,6 +101,16 @@ def _scope(session: Session, staff: Staff, filters: Filters | None = None) -> Gr
     if len(found) > LISTED_IDS:  # many: the subquery (not a list of thousands of parameters)
         return GroupScope(regions, group_ids=ids)
     return GroupScope(regions, group_ids=sorted(found) if found else None)
+
+
+def _inside_her_places(session: Session, coordinator_id: int, place_id: int) -> bool:
+    """Whether the place lies in (or is) one of the coordinator's places: all its groups are hers."""
+    path = session.scalar(select(Place.path).where(Place.id == place_id))
+    if not path:
+        return False
+    return any(path.startswith(p) for p in session.scalars(
+        select(Place.path).join(CoordinatorPlace, CoordinatorPlace.place_id == Place.id)
+        .where(CoordinatorPlace.coordinator_id == coordinator_id)))
 
 
 def _int_arg(name: str) -> int | None:
@@ -149,11 +182,23 @@ def _charts(board: Dashboard) -> list[dict[str, object]]:
 def dashboard() -> ResponseReturnValue:
     staff = logged_in_staff()
     filters = _filters()
+    weeks = int(services().config.VISIT_ALERT_WEEKS)
+    since = since_day(_today(), weeks) if weeks > 0 else None
+    plain = filters == Filters()
     with services().db.transaction() as session:
-        board = read_dashboard(session, _scope(session, staff, filters), filters, today=_today(),
-                               prices=segment_prices(services().config))
+        scope = staff_scope(session, staff, filters)
+        # The count of groups nobody visited lately is over all her groups, whatever the filters:
+        # in the same statement when nothing is filtered, else read on its own.
+        board = read_dashboard(session, scope, filters, today=_today(), prices=segment_prices(services().config),
+                               quiet_since=since if plain else None)
+        if since is None:
+            unvisited = 0
+        elif plain:  # the statement counted it, unless both sides of the cut-off were large
+            unvisited = board.unvisited if board.unvisited is not None else count_all_unvisited(session, scope, since)
+        else:
+            unvisited = count_unvisited(session, staff_scope(session, staff), since)
     return render_template("console/dashboard.html", board=board, filters=filters, charts=_charts(board),
-                           kinds=KINDS, percent=percent,
+                           kinds=KINDS, percent=percent, unvisited=unvisited or 0,
                            links=_links(filters, [line.currency for line in board.lines]))
 
 
@@ -169,7 +214,7 @@ def dashboard_groups() -> ResponseReturnValue:
     currency = (request.args.get("currency") or "").upper()[:3] or None
     page = max(1, request.args.get("page", 1, type=int))
     with services().db.transaction() as session:
-        found, count = rows(session, _scope(session, staff, filters), filters, figure, today=_today(), currency=currency,
+        found, count = rows(session, staff_scope(session, staff, filters), filters, figure, today=_today(), currency=currency,
                             limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("console/dashboard_groups.html", rows=found, count=count, figure=figure,
                            figure_label=FIGURE_LABELS[figure], filters=filters, currency=currency, page=page,

@@ -21,13 +21,14 @@ from sqlalchemy import func, select
 from console.audit import record
 from console.auth import logged_in_staff, staff_required
 from console.blueprint import bp
+from console.dashboard import staff_scope
 from console.scope import group_filter, group_or_404, visible_group_ids
 from console.web import _, services, tr
 from field import referrals as refs
 from field.errors import FieldError
 from field.models import LenderBranch, PlanStatus, Referral, Visit, VisitPlan
 from field.plans import cancel_plan, plan_visit
-from field.visits import count_unvisited, flagged, last_visits, note_text, unvisited, visits_of
+from field.visits import flagged, last_visits, note_text, since_day, unvisited, visits_of
 from field.workers import ROLE_LABELS, add_worker, assign, groups_of, promote
 from groups.kinds import KIND_LABELS, size_warning, size_warning_of
 from groups.models import Group, Member, Status
@@ -36,6 +37,7 @@ from i18n import LANGUAGES, N_
 from orgs.conditions import CONDITIONS
 from orgs.conditions import NONE as NO_CONDITION
 from orgs.models import FieldWorker, Organisation, OrgKind, Place
+from reports.read import count_unvisited as kept_unvisited
 
 FLAGGED_ROWS = 200  # the Visits page lists this many flagged groups (the count says how many in all)
 
@@ -133,7 +135,7 @@ def visits() -> ResponseReturnValue:
             Visit.group_id.in_([u.group.id for u in found] or [-1])).group_by(Visit.group_id)).all())
         rows = [dict(id=u.group.id, code=u.group.code, name=u.group.name, last=u.last,
                      visits=counts.get(u.group.id, 0), flagged=True) for u in found]
-        total = count_unvisited(s, _today(), weeks, where=group_filter(staff))
+        total = kept_unvisited(s, staff_scope(s, staff), since_day(_today(), weeks)) if weeks > 0 else 0
         ids = visible_group_ids(s, staff)
         recent = [dict(on=v.visited_on, group=code, gid=v.group_id, worker=name or "", note=note_text(tr(), v.note))
                   for v, name, code in visits_of(s, limit=500) if ids is None or v.group_id in ids][:50]
@@ -168,9 +170,14 @@ def field_panel(group: Group, known: dict[str, Any] | None = None) -> dict[str, 
 
 
 def unvisited_count() -> int:
-    """Groups in the staff member's scope nobody has visited in VISIT_ALERT_WEEKS weeks (the dashboard)."""
+    """Groups in the staff member's scope nobody has visited in VISIT_ALERT_WEEKS weeks (the groups list;
+    the dashboard reads it in its own statement): the kept ``quiet_on`` of each group, an index range."""
+    weeks = alert_weeks()
+    if weeks <= 0:
+        return 0
+    staff = logged_in_staff()
     with services().db.transaction() as s:
-        return count_unvisited(s, _today(), alert_weeks(), where=group_filter(logged_in_staff()))
+        return kept_unvisited(s, staff_scope(s, staff), since_day(_today(), weeks))
 
 
 @bp.app_context_processor

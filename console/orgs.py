@@ -3,11 +3,13 @@ filter every report shares (``place_choices`` / ``project_choices`` in templates
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from markupsafe import Markup, escape
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from console.audit import record
@@ -91,16 +93,44 @@ def place_choices() -> list[tuple[int, str]]:
 
 
 def project_choices() -> list[tuple[int, str]]:
-    if "orgs_projects" not in g:
+    if "orgs_projects" not in g:  # the projects only: the places are drawn once (place_options)
         with services().db.transaction() as s:
-            remember_choices(s)
+            g.orgs_projects = _projects_of(s)
     projects: list[tuple[int, str]] = g.orgs_projects
     return projects
 
 
+#: The place filter's options, drawn once and kept this long (every report page shows the picker; a
+#: national tree has thousands of places: reading and drawing them cost 40 ms a page). A place
+#: changed through this process clears them at once; other processes see it within this time.
+PLACE_OPTIONS_TTL = 60.0
+_place_options: dict[int, tuple[float, str]] = {}  # per database (its Database object's id)
+
+
+@event.listens_for(Session, "after_flush")
+def _places_changed(session: Session, _context: object) -> None:
+    if _place_options and any(isinstance(o, Place) for o in (*session.new, *session.dirty, *session.deleted)):
+        _place_options.clear()
+
+
+def place_options(selected: int | None) -> Markup:
+    """The place filter's ``<option>`` list (empty when there are no places), ``selected`` marked."""
+    now = time.monotonic()
+    db = id(services().db)
+    hit = _place_options.get(db)
+    if hit is None or hit[0] <= now:
+        html = "".join(f'<option value="{pid}">{escape(label)}</option>' for pid, label in place_choices())
+        hit = _place_options[db] = (now + PLACE_OPTIONS_TTL, html)
+    html = hit[1]
+    if selected is not None:
+        html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
+    return Markup(html)
+
+
 @bp.app_context_processor
-def _filter_helpers() -> dict[str, object]:
-    return {"place_choices": place_choices, "project_choices": project_choices, "level_labels": LEVEL_LABELS}
+def _filter_helpers() -> dict[str, Any]:
+    return {"place_choices": place_choices, "place_options": place_options, "project_choices": project_choices,
+            "level_labels": LEVEL_LABELS}
 
 
 def _place_ids(values: list[str]) -> list[int]:

@@ -15,7 +15,11 @@ Where the figures come from:
   ``report_sms_totals``, a few rows per region, kind and currency whatever the
   number of groups;
 - a coordinator's groups: ``report_groups``, ``report_group_weeks`` and
-  ``report_sms`` for her groups (primary-key lookups).
+  ``report_sms`` for her groups (primary-key lookups);
+- a place (its subtree) or a project (``GroupScope.rollup``): ``report_rollups``,
+  ``report_rollup_weeks`` and ``report_rollup_sms`` for that place or project,
+  a few rows per region, kind and currency however many groups it holds (for a
+  coordinator, those of her regions, and her other groups in it by their own rows).
 """
 from __future__ import annotations
 
@@ -49,10 +53,14 @@ from ledger.money import AmountError, parse_amount
 from reports.maintain import (
     T_GROUP_WEEKS,
     T_GROUPS,
+    T_ROLLUP_SMS,
+    T_ROLLUP_WEEKS,
+    T_ROLLUPS,
     T_SMS,
     T_SMS_TOTALS,
     T_TOTALS,
     T_WEEKS,
+    Bucket,
     month_of,
     week_of,
 )
@@ -112,6 +120,8 @@ class Dashboard:
     trends: list[Trend]
     regions: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    # Groups nobody has visited since the cut-off day asked for (``dashboard(quiet_since=...)``).
+    unvisited: int | None = None
 
     def total(self, name: str) -> int:
         if name in ("meetings_4w", "sms_sent", "sms_segments"):
@@ -158,8 +168,12 @@ class GroupScope:
     """
 
     regions: tuple[str, ...] = ()
-    group_ids: Collection[int] | Select[int] | None = None
+    group_ids: Collection[int] | Select[Any] | None = None
     coordinator_id: int | None = None  # and the groups linked to this coordinator (coordinator_groups)
+    # Within one place's subtree or one project: ('place', id) or ('project', id). The regions are
+    # then read from that rollup's rows per region, and ``group_ids`` must lie within it.
+    rollup: Bucket | None = None
+    everything: bool = False  # every group of the rollup (an admin), not only ``regions``
 
     def ids(self) -> Any:
         """The explicit groups as something ``IN`` takes, or None."""
@@ -168,10 +182,10 @@ class GroupScope:
         return None if self.group_ids is None else _ids(self.group_ids)
 
 
-Scope = GroupScope | Collection[int] | Select[int] | None
+Scope = GroupScope | Collection[int] | Select[Any] | None
 
 
-def _ids(ids: Collection[int] | Select[int]) -> Any:
+def _ids(ids: Collection[int] | Select[Any]) -> Any:
     return ids if isinstance(ids, Select) else sorted(set(ids))
 
 
@@ -190,7 +204,11 @@ def _where(table: Any, filters: Filters, scope: Scope, key_table: Any = None) ->
     if filters.kind is not None:
         conds.append(keys.c.kind == filters.kind)
     sc = _as_scope(scope)
-    if sc is not None:
+    if sc is not None and sc.rollup is not None:  # where each group is counted (``table`` is report_groups)
+        dim, ref = sc.rollup
+        conds.append(T_GROUPS.c.place_path.contains(f"/{ref}/") if dim == "place"
+                     else T_GROUPS.c.projects.contains(f",{ref},"))
+    if sc is not None and not sc.everything:
         either = []
         if sc.regions:
             either.append(keys.c.region.in_(list(sc.regions)))
@@ -227,23 +245,98 @@ def _bound_filters(table: Any, filters: Filters) -> list[Any]:
     return conds
 
 
-_SHAPES: dict[tuple[bool, bool, bool, bool, bool], Any] = {}
+_SHAPES: dict[tuple[bool, ...], Any] = {}
 
 
-def _statement(scope: GroupScope | None, filters: Filters) -> Any:
-    """The UNION ALL for this scope and filters; built once per shape unless it names group ids."""
+def _statement(scope: GroupScope | None, filters: Filters, quiet: bool = False) -> Any:
+    """The UNION ALL for this scope and filters; built once per shape unless it names group ids.
+    ``quiet``: with the count of groups nobody visited since ``quiet_since`` (over the same scope)."""
     if scope is not None and scope.group_ids is not None:
-        parts = _parts(scope, filters)
+        parts = _parts(scope, filters) + (_quiet_part(scope, filters) if quiet else [])
         return union_all(*parts) if parts else None
-    if scope is not None and not scope.regions and scope.coordinator_id is None:
+    if scope is not None and not scope.regions and scope.coordinator_id is None and not scope.everything:
         return None
     shape = (scope is None, bool(scope and scope.regions), bool(scope and scope.coordinator_id is not None),
-             filters.region is not None, filters.kind is not None)
+             bool(scope and scope.everything), bool(scope and scope.rollup is not None),
+             filters.region is not None, filters.kind is not None, quiet)
     if shape not in _SHAPES:
         placeholder = None if scope is None else GroupScope(
-            ("*",) if scope.regions else (), coordinator_id=-1 if scope.coordinator_id is not None else None)
-        _SHAPES[shape] = union_all(*_parts(placeholder, filters))
+            ("*",) if scope.regions else (), coordinator_id=-1 if scope.coordinator_id is not None else None,
+            rollup=("*", 0) if scope.rollup is not None else None, everything=scope.everything)
+        _SHAPES[shape] = union_all(*_parts(placeholder, filters),
+                                   *(_quiet_part(placeholder, filters) if quiet else []))
     return _SHAPES[shape]
+
+
+def _quiet_where(scope: GroupScope | None, filters: Filters, bound: bool) -> list[Any]:
+    """Groups of the scope (regions by bind parameter when ``bound``) nobody visited since the cut-off."""
+    conds: list[Any] = [T_GROUPS.c.quiet_on <= bindparam("quiet_since")]
+    if bound:
+        conds += _bound_filters(T_GROUPS, filters)
+        if scope is not None and scope.rollup is not None:
+            raise ValueError("the unvisited count of a rollup is read by count_unvisited")
+        if scope is not None:
+            either = []
+            if scope.regions:
+                either.append(T_GROUPS.c.region.in_(bindparam("regions", expanding=True)))
+            if scope.coordinator_id is not None:
+                either.append(T_GROUPS.c.group_id.in_(select(CoordinatorGroup.group_id).where(
+                    CoordinatorGroup.coordinator_id == bindparam("coordinator"))))
+            elif scope.group_ids is not None:
+                either.append(T_GROUPS.c.group_id.in_(_ids(scope.group_ids)))
+            conds.append(or_(*either) if either else false())
+    else:
+        conds += _where(T_GROUPS, filters, scope)
+    return conds
+
+
+#: The unvisited count reads at most this many index entries on either side of the cut-off:
+#: the groups nobody visited (counted when fewer), else the groups seen since (subtracted from the
+#: active groups the totals already hold), else, both being larger, all of them (see count_unvisited).
+QUIET_CAP = 20_000
+
+
+def _quiet_part(scope: GroupScope | None, filters: Filters) -> list[Any]:
+    """Two capped counts: groups quiet since the cut-off, and groups seen after it (formed or visited)."""
+    scope_where = _quiet_where(scope, filters, bound=True)[1:]
+    quiet = (select(T_GROUPS.c.group_id).where(T_GROUPS.c.quiet_on <= bindparam("quiet_since"), *scope_where)
+             .limit(bindparam("quiet_cap")))
+    # the seen groups only when the quiet ones reached the cap (a one-time condition: no scan otherwise)
+    many_quiet = select(func.count()).select_from(quiet.subquery()).scalar_subquery() >= bindparam("quiet_cap")
+    recent = (select(T_GROUPS.c.group_id).where(T_GROUPS.c.quiet_on > bindparam("quiet_since"), *scope_where,
+                                                 many_quiet).limit(bindparam("quiet_cap")))
+    return [select(_tag(tag), _NO_TEXT, _NO_TEXT, _NO_TEXT, _NO_DATE, func.count(), *_ZEROS[1:])
+            .select_from(capped.subquery()) for tag, capped in (("quiet", quiet), ("recent", recent))]
+
+
+def _unvisited(quiet: int, recent: int, active: int, cap: int) -> int | None:
+    """The count from the two capped counts and the active groups of the scope, or None (both capped)."""
+    if quiet < cap:
+        return quiet
+    if recent < cap:
+        return active - recent  # an active group has a quiet day (it was formed): active = quiet + recent
+    return None
+
+
+def count_unvisited(session: Session, scope: Scope, since: dt.date, filters: Filters | None = None) -> int:
+    """How many active groups of ``scope`` nobody has visited after ``since`` (formed on or before it):
+    ``report_groups.quiet_on <= since``. At most ``QUIET_CAP`` index entries are read on either
+    side of the cut-off (the dashboard's statement, :func:`dashboard`), and all of them only when
+    both sides are larger. Equal to ``field.visits.count_unvisited`` over the same groups (a test
+    holds it, on every path)."""
+    f = filters or Filters()
+    sc = _as_scope(scope)
+    if sc is None or sc.rollup is None:
+        board = dashboard(session, sc, f, today=since, prices={}, weeks=1, quiet_since=since)
+        if board.unvisited is not None:
+            return board.unvisited
+    return count_all_unvisited(session, sc, since, f)
+
+
+def count_all_unvisited(session: Session, scope: Scope, since: dt.date, filters: Filters | None = None) -> int:
+    """The same count, reading every index entry of the groups nobody visited (no cap)."""
+    conds = [T_GROUPS.c.quiet_on <= since, *_where(T_GROUPS, filters or Filters(), scope)]
+    return int(session.scalar(select(func.count()).select_from(T_GROUPS).where(*conds)) or 0)
 
 
 def _parts(scope: GroupScope | None, filters: Filters) -> list[Any]:
@@ -253,26 +346,33 @@ def _parts(scope: GroupScope | None, filters: Filters) -> list[Any]:
     statement for a shape of scope and filters is built once (see :func:`_statement`).
     """
     parts: list[Any] = []
-    rolled = scope is None or bool(scope.regions)
-    if rolled:  # every group, or the regions of the scope: the totals per key
-        def keyed(table: Any) -> list[Any]:
-            conds = _bound_filters(table, filters)
-            if scope is not None:
+    rolled = scope is None or bool(scope.regions) or scope.everything
+    if rolled:  # every group, or the regions of the scope: the totals per key (of the rollup, if any)
+        in_rollup = scope is not None and scope.rollup is not None
+        totals, weeks, sms = (T_ROLLUPS, T_ROLLUP_WEEKS, T_ROLLUP_SMS) if in_rollup else (T_TOTALS, T_WEEKS, T_SMS_TOTALS)
+        only_regions = scope is not None and not scope.everything
+
+        def within(table: Any) -> list[Any]:
+            conds = [table.c.dim == bindparam("r_dim"), table.c.ref == bindparam("r_ref")] if in_rollup else []
+            if only_regions:
                 conds.append(table.c.region.in_(bindparam("regions", expanding=True)))
             return conds
+
+        def keyed(table: Any) -> list[Any]:
+            return _bound_filters(table, filters) + within(table)
         parts += [
-            select(_tag("now"), T_TOTALS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
-                   *(func.sum(T_TOTALS.c[c]) for c in FIGURES)).where(*keyed(T_TOTALS))
-            .group_by(T_TOTALS.c.currency),
-            select(_tag("week"), T_WEEKS.c.currency, _NO_TEXT, _NO_TEXT, T_WEEKS.c.week,
-                   *(func.sum(T_WEEKS.c[c]) for c in FIGURES)).where(T_WEEKS.c.week >= bindparam("first_week"), *keyed(T_WEEKS))
-            .group_by(T_WEEKS.c.currency, T_WEEKS.c.week),
-            select(_tag("sms"), T_SMS_TOTALS.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
-                   func.sum(T_SMS_TOTALS.c.sent), func.sum(T_SMS_TOTALS.c.segments), *_ZEROS[2:])
-            .where(T_SMS_TOTALS.c.month == bindparam("month"), *keyed(T_SMS_TOTALS)).group_by(T_SMS_TOTALS.c.currency),
-            select(_tag("key"), _NO_TEXT, T_TOTALS.c.region, T_TOTALS.c.kind, _NO_DATE, *_ZEROS)
-            .where(T_TOTALS.c.groups != 0, *([T_TOTALS.c.region.in_(bindparam("regions", expanding=True))] if scope else []))
-            .group_by(T_TOTALS.c.region, T_TOTALS.c.kind),
+            select(_tag("now"), totals.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   *(func.sum(totals.c[c]) for c in FIGURES)).where(*keyed(totals))
+            .group_by(totals.c.currency),
+            select(_tag("week"), weeks.c.currency, _NO_TEXT, _NO_TEXT, weeks.c.week,
+                   *(func.sum(weeks.c[c]) for c in FIGURES)).where(weeks.c.week >= bindparam("first_week"), *keyed(weeks))
+            .group_by(weeks.c.currency, weeks.c.week),
+            select(_tag("sms"), sms.c.currency, _NO_TEXT, _NO_TEXT, _NO_DATE,
+                   func.sum(sms.c.sent), func.sum(sms.c.segments), *_ZEROS[2:])
+            .where(sms.c.month == bindparam("month"), *keyed(sms)).group_by(sms.c.currency),
+            select(_tag("key"), _NO_TEXT, totals.c.region, totals.c.kind, _NO_DATE, *_ZEROS)
+            .where(totals.c.groups != 0, *within(totals))
+            .group_by(totals.c.region, totals.c.kind),
         ]
     explicit = None
     if scope is not None and scope.coordinator_id is not None:
@@ -306,23 +406,33 @@ def _parts(scope: GroupScope | None, filters: Filters) -> list[Any]:
 
 
 def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.date,
-              prices: Mapping[str, int], weeks: int = TREND_WEEKS) -> Dashboard:
-    """Every figure of the dashboard over ``scope`` narrowed by ``filters``, as of ``today``: one round trip."""
+              prices: Mapping[str, int], weeks: int = TREND_WEEKS, quiet_since: dt.date | None = None) -> Dashboard:
+    """Every figure of the dashboard over ``scope`` narrowed by ``filters``, as of ``today``: one round trip.
+
+    ``quiet_since``: also count the groups of the scope nobody has visited after that day
+    (``Dashboard.unvisited``; not for a place or project rollup: see :func:`count_unvisited`)."""
     this_week = week_of(today)
     first_week = this_week - dt.timedelta(weeks=weeks - 1)
     meeting_from = this_week - dt.timedelta(weeks=MEETING_WEEKS - 1)
     month = month_of(dt.datetime.combine(today, dt.time(12), dt.UTC))
     sc = _as_scope(scope)
-    stmt = _statement(sc, filters)
-    params = {"first_week": first_week, "month": month, "f_region": filters.region, "f_kind": filters.kind,
+    quiet = quiet_since is not None
+    stmt = _statement(sc, filters, quiet)
+    params = {"quiet_since": quiet_since, "quiet_cap": QUIET_CAP, "first_week": first_week, "month": month, "f_region": filters.region, "f_kind": filters.kind,
               "regions": list(sc.regions) if sc is not None else [],
-              "coordinator": sc.coordinator_id if sc is not None else None}
+              "coordinator": sc.coordinator_id if sc is not None else None,
+              "r_dim": sc.rollup[0] if sc is not None and sc.rollup is not None else None,
+              "r_ref": sc.rollup[1] if sc is not None and sc.rollup is not None else None}
     now: dict[str, Figures] = {}
     moves: dict[str, dict[dt.date, Figures]] = defaultdict(dict)
     sms: dict[str, tuple[int, int]] = {}
     keys: set[tuple[str, str]] = set()
+    sides = {"quiet": 0, "recent": 0}
     for r in session.execute(stmt, params) if stmt is not None else []:
         tag, cur, region, kind, week = r[:5]
+        if tag in sides:
+            sides[tag] = int(r[5] or 0)
+            continue
         if tag == "key":
             keys.add((region, kind))
             continue
@@ -341,12 +451,17 @@ def dashboard(session: Session, scope: Scope, filters: Filters, *, today: dt.dat
         fig = now.get(cur, Figures())
         cur_moves = moves.get(cur, {})
         sent, segments = sms.get(cur, (0, 0))
+        if fig.is_zero() and not sent and not segments:
+            continue  # kept rows of a currency whose groups all left the scope: nothing to show
         price = prices.get(cur)
         lines.append(CurrencyLine(cur, fig, sum(f.meetings for w, f in cur_moves.items() if w >= meeting_from),
                                   sent, segments, segments * price if price is not None else None))
         trends.append(_trend(cur, fig, cur_moves, week_list))
+    unvisited = None
+    if quiet:
+        unvisited = _unvisited(sides["quiet"], sides["recent"], sum(f.groups for f in now.values()), QUIET_CAP)
     return Dashboard(today, month, filters, lines, trends,
-                     regions=sorted({r for r, _ in keys}), kinds=sorted({k for _, k in keys}))
+                     regions=sorted({r for r, _ in keys}), kinds=sorted({k for _, k in keys}), unvisited=unvisited)
 
 
 def _trend(currency: str, now: Figures, moves: dict[dt.date, Figures], weeks: list[dt.date]) -> Trend:

@@ -19,7 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from groups.models import Group, Membership, Status
@@ -30,6 +30,9 @@ from messaging.models import OutboxMessage
 from reports.maintain import (
     T_GROUP_WEEKS,
     T_GROUPS,
+    T_ROLLUP_SMS,
+    T_ROLLUP_WEEKS,
+    T_ROLLUPS,
     T_SMS,
     T_SMS_TOTALS,
     T_TOTALS,
@@ -40,6 +43,7 @@ from reports.maintain import (
     week_of,
 )
 from reports.models import FIGURES
+from reports.rollups_sql import rollups, whereabouts
 
 BATCH = 2000
 _MONEY = {AccountCode.CASH: "cash_box", AccountCode.BANK: "bank", AccountCode.SAVINGS: "savings",
@@ -48,8 +52,16 @@ _MONEY = {AccountCode.CASH: "cash_box", AccountCode.BANK: "bank", AccountCode.SA
 
 
 def clear(session: Session) -> None:
-    for table in (T_GROUPS, T_GROUP_WEEKS, T_TOTALS, T_WEEKS, T_SMS, T_SMS_TOTALS):
+    for table in (T_GROUPS, T_GROUP_WEEKS, T_TOTALS, T_WEEKS, T_SMS, T_SMS_TOTALS, T_ROLLUPS, T_ROLLUP_WEEKS,
+                  T_ROLLUP_SMS):
         session.execute(delete(table))
+
+
+def rebuild_rollups(session: Session) -> None:
+    """Each group's place path, projects, last visit and quiet day, then the rollups per place and
+    project, from the per-group rows (set-wise statements: ``reports.rollups_sql``)."""
+    for stmt in whereabouts(session.get_bind().dialect.name) + rollups():
+        session.execute(text(stmt))
 
 
 def _history(session: Session, ids: list[int]) -> dict[int, dict[dt.date, Figures]]:
@@ -122,6 +134,7 @@ def rebuild(session: Session, now: dt.datetime, progress: Callable[[int], None] 
     if rows:
         session.execute(T_WEEKS.insert(), rows)
     _rebuild_sms(session)
+    rebuild_rollups(session)
     return done
 
 
@@ -132,7 +145,7 @@ def _rebuild_sms(session: Session) -> None:
     for gid, at, segments in session.execute(
             select(OutboxMessage.group_id, OutboxMessage.sent_at, OutboxMessage.segments)
             .where(OutboxMessage.group_id.is_not(None), OutboxMessage.sent_at.is_not(None))):
-        if at is None:  # not selected (the WHERE): for the type checker
+        if gid is None or at is None:
             continue
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)
@@ -156,4 +169,4 @@ def _rebuild_sms(session: Session) -> None:
                                               "segments": s} for (m, r, kd, c), (n, s) in by_key.items()])
 
 
-__all__ = ["FIGURES", "clear", "rebuild"]
+__all__ = ["FIGURES", "clear", "rebuild", "rebuild_rollups"]

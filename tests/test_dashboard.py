@@ -82,6 +82,7 @@ def demo_codes(services) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["az", "ru", "vi", "sv", "sw", "hi", "ml"])
+@pytest.mark.one_backend
 def test_dashboard_words_in_every_language(app, services, demo, lang):
     add_staff(services, *ADMIN, "admin", name="Amina Admin", language=lang)
     client = client_from(app, "10.1.0.3")

@@ -227,6 +227,7 @@ def test_a_broadcast_job_sends_a_waiting_reply_first(make_app, capsys):
     assert outbox(services, id=reply)[0].status == OutStatus.DELIVERED
 
 
+@pytest.mark.one_backend
 def test_bulk_never_books_the_rate_far_ahead_of_a_reply(services):
     waits: list[float] = []
     bulk = RateLimiter(services.redis, "at:acct", rate=10.0, sleep=waits.append)

@@ -95,6 +95,7 @@ def _get(url: str, data: dict | None = None) -> tuple[list[str], str]:
         return response.headers.get_all("Server"), response.read().decode()
 
 
+@pytest.mark.one_backend
 def test_the_web_process_names_no_server_software(services, db_url, redis_url, tmp_path):
     """The Procfile's web command, served for real: every response says "Server: Kassa", never gunicorn."""
     from bench.ussd import _free_port, _wait_listening

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from i18n import LANGUAGES
 from i18n.sample import PEOPLE
 from i18n.terms import LOCALE_DIR, read_catalog
 
 
+@pytest.mark.one_backend
 def test_sample_renders_every_entry_in_every_language(runner, tmp_path):
     out = tmp_path / "sample.txt"
     result = runner.invoke(args=["i18n", "sample", "--out", str(out)])

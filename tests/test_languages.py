@@ -143,6 +143,7 @@ def _outbox(services) -> list[OutboxMessage]:
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
+@pytest.mark.one_backend
 def test_every_sms_fits_in_every_language(client, services, lang):
     _run_sms_scenario(client, services, lang)
     rows = _outbox(services)
@@ -194,6 +195,7 @@ def _shows(t, screen: str, amount: int) -> bool:
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
+@pytest.mark.one_backend
 def test_full_member_journey_in_every_language(client, services, lang):
     t = translator(lang)
     _journey_group(services, lang)

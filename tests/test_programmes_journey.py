@@ -73,6 +73,7 @@ def _ask_loan(client) -> str:
     return faith.choose("Ask for a loan")
 
 
+@pytest.mark.one_backend
 def test_one_beneficiary_from_enrolment_to_business_check_ins(client, services, setup):
     pid = setup["programme"]
     # 1. Before training: the loan is refused, clearly, and nothing is asked.

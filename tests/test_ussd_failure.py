@@ -28,11 +28,13 @@ def silent_port():
     server.close()
 
 
+@pytest.mark.one_backend
 def test_redis_that_does_not_answer(make_app, demo, silent_port):
     app = make_app(REDIS_URL=f"redis://127.0.0.1:{silent_port}/3")
     assert Phone(app.test_client(), MEMBER).dial() == BUSY
 
 
+@pytest.mark.one_backend
 def test_redis_that_refuses(make_app, demo):
     app = make_app(REDIS_URL="redis://127.0.0.1:1/3")
     assert Phone(app.test_client(), MEMBER).dial() == BUSY

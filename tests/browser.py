@@ -96,25 +96,6 @@ def live_server(make_app: MakeApp) -> Iterator[LiveServer]:
         server.server_close()
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A browser test runs on one database: PostgreSQL when there is one, else SQLite.
-
-    What it checks is the pages; both backends are covered by the client tests.
-    """
-    if not os.environ.get("TEST_DATABASE_URL"):
-        return
-    keep: list[pytest.Item] = []
-    drop: list[pytest.Item] = []
-    for item in items:
-        uses_browser = "page" in getattr(item, "fixturenames", ())
-        callspec = getattr(item, "callspec", None)
-        on_sqlite = callspec is not None and callspec.params.get("db_url") == "sqlite"
-        (drop if uses_browser and on_sqlite else keep).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
         item: pytest.Item,

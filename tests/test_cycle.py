@@ -352,6 +352,7 @@ def test_an_shg_cycle_with_arrears_and_a_share_out_from_the_treasurers_menu(
 # -- every new SMS fits, in every language (the budgets of tests/test_languages.py) ------------
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
+@pytest.mark.one_backend
 def test_every_cycle_sms_fits_in_every_language(client: FlaskClient, services: Services, lang: str) -> None:
     from tests.test_languages import CHAIR, HUONG, LAN, TREASURER, _group
 

@@ -90,6 +90,7 @@ def demo_codes(services: Services) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["az", "ru", "vi", "sv", "sw", "hi", "ml"])
+@pytest.mark.one_backend
 def test_dashboard_words_in_every_language(app: Flask, services: Services, demo: DemoPeople,
                                            lang: str) -> None:
     add_staff(services, *ADMIN, "admin", name="Amina Admin", language=lang)

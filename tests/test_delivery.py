@@ -244,6 +244,7 @@ def test_a_broadcast_job_sends_a_waiting_reply_first(
     assert outbox(services, id=reply)[0].status == OutStatus.DELIVERED
 
 
+@pytest.mark.one_backend
 def test_bulk_never_books_the_rate_far_ahead_of_a_reply(services: Services) -> None:
     waits: list[float] = []
     bulk = RateLimiter(services.redis, "at:acct", rate=10.0, sleep=waits.append)

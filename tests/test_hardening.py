@@ -102,6 +102,7 @@ def _get(url: str, data: dict[str, str] | None = None) -> tuple[list[str], str]:
         return response.headers.get_all("Server"), response.read().decode()
 
 
+@pytest.mark.one_backend
 def test_the_web_process_names_no_server_software(
         services: Services, db_url: str, redis_url: str, tmp_path: Path) -> None:
     """The Procfile's web command, served for real: every response says "Server: Kassa", never gunicorn."""

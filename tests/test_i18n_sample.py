@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import pytest
+
 from cli.i18n_sample import PEOPLE
 from i18n import LANGUAGES
 from i18n.terms import LOCALE_DIR, read_catalog
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from flask.testing import FlaskCliRunner
 
 
+@pytest.mark.one_backend
 def test_sample_renders_every_entry_in_every_language(runner: FlaskCliRunner, tmp_path: Path) -> None:
     out = tmp_path / "sample.txt"
     result = runner.invoke(args=["i18n", "sample", "--out", str(out)])

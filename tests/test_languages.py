@@ -158,6 +158,7 @@ def _outbox(services: Services) -> list[OutboxMessage]:
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
+@pytest.mark.one_backend
 def test_every_sms_fits_in_every_language(client: FlaskClient, services: Services, lang: str) -> None:
     _run_sms_scenario(client, services, lang)
     rows = _outbox(services)
@@ -209,6 +210,7 @@ def _shows(t: Translator, screen: str, amount: int) -> bool:
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
+@pytest.mark.one_backend
 def test_full_member_journey_in_every_language(client: FlaskClient, services: Services, lang: str) -> None:
     t = translator(lang)
     _journey_group(services, lang)

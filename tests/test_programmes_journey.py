@@ -88,6 +88,7 @@ def _ask_loan(client: FlaskClient) -> str:
     return faith.choose("Ask for a loan")
 
 
+@pytest.mark.one_backend
 def test_one_beneficiary_from_enrolment_to_business_check_ins(
         client: FlaskClient, services: Services, setup: Journey) -> None:
     pid = setup["programme"]

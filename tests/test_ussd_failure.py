@@ -36,11 +36,13 @@ def silent_port() -> Iterator[int]:
     server.close()
 
 
+@pytest.mark.one_backend
 def test_redis_that_does_not_answer(make_app: MakeApp, demo: DemoPeople, silent_port: int) -> None:
     app = make_app(REDIS_URL=f"redis://127.0.0.1:{silent_port}/3")
     assert Phone(app.test_client(), MEMBER).dial() == BUSY
 
 
+@pytest.mark.one_backend
 def test_redis_that_refuses(make_app: MakeApp, demo: DemoPeople) -> None:
     app = make_app(REDIS_URL="redis://127.0.0.1:1/3")
     assert Phone(app.test_client(), MEMBER).dial() == BUSY

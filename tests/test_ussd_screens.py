@@ -140,6 +140,7 @@ def _assert_fits(text: str, where: object) -> None:
     assert text and units(text) <= budget_for(text), f"{where}: {units(text)} > {budget_for(text)}\n{text}"
 
 
+@pytest.mark.one_backend
 def test_every_screen_fits_in_every_language(services: Services, long_group: LongGroup) -> None:
     machine = build_machine()
     assert set(SCREEN_DATA) <= set(machine.screens)
@@ -228,6 +229,7 @@ def test_screen_measure_agrees_with_sms_encoding(text: str) -> None:
     assert units(text) == s.units and (budget_for(text) == 160) == (s.encoding == GSM7)
 
 
+@pytest.mark.one_backend
 def test_coordinator_screens_fit_in_every_language(services: Services, long_group: LongGroup) -> None:
     """A coordinator of many long-named groups, with open help requests and loans waiting."""
     from groups.models import Coordinator, Group

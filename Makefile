@@ -55,6 +55,12 @@ i18n-check: | $(VENV)/.kassa-runtime
 i18n-sample: | $(VENV)/.kassa-runtime
 	$(BIN)/flask i18n sample --out i18n-sample.txt
 
+## ruff, mypy strict on the whole project, and the layer contracts with no import cycle (make test runs the last two too).
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python tools/lint_imports.py
+
 bench: install-dev
 	$(BIN)/python -m bench.run
 

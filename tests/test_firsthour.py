@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from outreach.planner import preview, run_planner
 from providers import Outgoing
 from providers.console.send import ConsoleChannel, render_block
 from support.models import SupportRequest
+from tests.ports import free_port, worker_range
 from tests.smskit import at_sms, run_jobs
 from tests.test_foundation import ussd
 
@@ -64,14 +64,10 @@ def sample(page: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str
 # -- make run, end to end ---------------------------------------------------------------------
 
 def _free_port() -> int:
-    for port in range(5600, 5700):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 5600-5699")
+    port = free_port(5600, 5700)  # this xdist worker's share of the range
+    if port is None:
+        pytest.skip(f"no free port in {worker_range(5600, 5700)}")
+    return port
 
 
 def _wait_for(fn: Callable[[], T | Literal[False] | None], seconds: float = 120.0,

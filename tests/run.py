@@ -92,10 +92,20 @@ def _mark_redis(url: str) -> None:
         client.close()
 
 
+def _workers_asked(argv: list[str]) -> str | None:
+    """The value of the caller's own ``-n``/``--numprocesses`` (``-n 0``, ``-n0``, ``--numprocesses=0``)."""
+    for i, arg in enumerate(argv):
+        for flag in ("-n", "--numprocesses"):
+            if arg == flag:
+                return argv[i + 1] if i + 1 < len(argv) else ""
+            if arg.startswith(flag + "=") or (flag == "-n" and arg.startswith("-n") and not arg.startswith("--")):
+                return arg[len(flag):].lstrip("=")
+    return None
+
+
 def _serial_asked(argv: list[str]) -> bool:
-    """The caller chose the processes: ``-p no:xdist`` or ``-n``/``--numprocesses`` of their own."""
-    joined = " ".join(argv)
-    return "no:xdist" in joined or any(a.startswith(("-n", "--numprocesses", "--dist")) for a in argv)
+    """The caller asked for one process: ``-p no:xdist`` or ``-n 0``."""
+    return "no:xdist" in " ".join(argv) or _workers_asked(argv) == "0"
 
 
 def _parallel_possible() -> bool:
@@ -167,6 +177,10 @@ def _parallel(argv: list[str], databases: list[str], redis_urls: list[str]) -> i
 
 def main(argv: list[str]) -> int:
     explicit = "TEST_DATABASE_URL" in os.environ or "REDIS_URL" in os.environ
+    if _workers_asked(argv) not in (None, "0"):  # workers of another number would share one database
+        print(f"tests.run starts its own {len(WORKERS)} workers, each with its own databases: "
+              "leave out -n (or give -n 0 for one process)", file=sys.stderr, flush=True)
+        return int(pytest.ExitCode.USAGE_ERROR)
     if explicit or _serial_asked(argv) or not _parallel_possible():
         return _serial(argv)
     claimed = _claim_workers()

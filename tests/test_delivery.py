@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ from messaging.bulk import insert_outbox_rows, send_after_commit
 from messaging.models import OutStatus, Priority
 from messaging.ratelimit import RateLimiter
 from messaging.sweeper import sweep
+from tests.ports import free_port, worker_range
 from tests.smskit import outbox, posted_form, run_jobs
 from text.plain import Letters
 
@@ -85,14 +85,10 @@ def at_answer_for(request: PreparedRequest, fail: Collection[str] = frozenset(),
 
 
 def _free_port() -> int:
-    for port in range(5510, 5560):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 5510-5559")
+    port = free_port(5510, 5560)  # this xdist worker's share of the range
+    if port is None:
+        raise RuntimeError(f"no free port in {worker_range(5510, 5560)}")
+    return port
 
 
 @pytest.fixture(autouse=True)

